@@ -1,0 +1,80 @@
+/**
+ * AgentConfig: the typed, validated form of ztp.ini that every room receives. Produced only by
+ * src/config/parse.ts; defaults and documentation live in src/config/schema.ts and
+ * ztp.ini.example. Paths are absolute (relative ones resolved against the ztp.ini directory).
+ * @module
+ */
+
+/** Fetcher names as written in `[Fetcher Priority]`. */
+export const FETCHER_NAMES = ['USB', 'Mgmt4', 'Mgmt6', 'DPort4', 'DPort6', 'Server'] as const;
+export type FetcherName = (typeof FETCHER_NAMES)[number];
+
+export interface AgentConfig {
+  /** Absolute path of the ztp.ini this came from (or '<defaults>'). */
+  readonly file: string;
+  /** Directory relative paths were resolved against. */
+  readonly baseDir: string;
+  readonly startup: {
+    readonly start: boolean;
+    readonly retryForever: boolean;
+  };
+  /** Enabled fetchers, in the order they are tried (priority 0 first, ties in file order). */
+  readonly fetchers: readonly FetcherName[];
+  readonly device: {
+    readonly serialNumber?: string;
+    readonly idevidCert?: string;
+    readonly idevidKey?: string;
+    readonly voucherTrustAnchors?: string;
+    readonly bootstrapTrustAnchors?: string;
+    /** `clock_trusted` (default true). False: skip every validity-period check (RFC 8572 §9.1). */
+    readonly clockTrusted: boolean;
+    /** `accepted_assertions` (default `verified`). */
+    readonly acceptedAssertions: readonly string[];
+  };
+  readonly usb: {
+    readonly mountPoints: readonly string[];
+    readonly autoMount: boolean;
+  };
+  readonly bootstrap: {
+    /** `https://host[:port]` URIs of well-known bootstrap servers. */
+    readonly servers: readonly string[];
+    /** Send a fresh nonce in get-bootstrapping-data (nonce vouchers). Default true. */
+    readonly nonce: boolean;
+    readonly connectTimeoutSeconds: number;
+    readonly responseTimeoutSeconds: number;
+    readonly maxResponseBytes: number;
+    readonly maxRedirectDepth: number;
+    /** RFC 9646 CSR support towards trusted servers. Default false. */
+    readonly csrSupport: boolean;
+  };
+  readonly interfaces: {
+    readonly mgmt?: string;
+    readonly dport: readonly string[];
+  };
+  readonly dhcp: {
+    /** `client` (our own DHCP client), `lease-file` (dhclient leases), `hook` (hook-script env file). */
+    readonly source: 'client' | 'lease-file' | 'hook';
+    readonly timeoutSeconds: number;
+    /** dhclient lease files (source = lease-file). */
+    readonly leaseFiles: readonly string[];
+    /** Directory where the hook script writes `<interface>.env` files (source = hook). */
+    readonly hookDir: string;
+  };
+  readonly router: {
+    /** `simulated`, another built-in name (`command`, `frr`, `iosxr`, `sonic`) or a path to a module. */
+    readonly adapter: string;
+    /** The `[Router]` section plus the adapter's own section, keys as written, for the adapter. */
+    readonly settings: Readonly<Record<string, string>>;
+  };
+  readonly onboarding: {
+    readonly scriptTimeoutSeconds: number;
+    /** Largest boot image accepted, in bytes. */
+    readonly maxImageBytes: number;
+  };
+  readonly agent: {
+    readonly stateDir: string;
+    readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+    readonly backoffInitialSeconds: number;
+    readonly backoffMaxSeconds: number;
+  };
+}

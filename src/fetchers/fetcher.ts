@@ -1,0 +1,76 @@
+/**
+ * Fetcher: one source of bootstrapping data (USB, DHCPv4/v6 on the management or data ports, the
+ * well-known bootstrap servers). A fetcher either returns a validated onboarding source the
+ * applier can run, or throws an SztpError whose code says why, and the loop moves on.
+ *
+ * Redirect information is followed inside the fetcher through `ctx.bootstrap` (the RESTCONF
+ * client), so what comes back is always onboarding information, with the reporter of the server
+ * that supplied it (a no-op reporter for untrusted sources).
+ * @module
+ */
+import type { Logger } from 'pino';
+import type { AgentConfig, FetcherName } from '../config/types.ts';
+import type { ProgressReporter } from '../progress/reporter.ts';
+import type {
+  DeviceCredentials,
+  DeviceIdentity,
+  OnboardingInformation,
+  RedirectInformation,
+  TrustContext,
+  ValidateFn,
+  ValidatedConveyedInformation,
+} from '../types.ts';
+
+export type { FetcherName };
+
+/** Onboarding information ready to apply, and where it came from. */
+export interface OnboardingSource {
+  readonly fetcher: FetcherName;
+  /** Human description for logs and status, e.g. `usb:/media/usb0/EN9` or `https://192.0.2.1:8443`. */
+  readonly description: string;
+  readonly info: ValidatedConveyedInformation & { readonly kind: 'onboarding-information'; readonly onboarding: OnboardingInformation };
+  /** Where progress goes: the trusted server's report-progress, or NULL_REPORTER. */
+  readonly reporter: ProgressReporter;
+  /** True when the data came from a TLS-authenticated bootstrap server. */
+  readonly trustedServer: boolean;
+  /** Resolves `file://` download URIs (e.g. `file:///disk2:/images/x.bin`) to a local path; USB only. */
+  readonly resolveLocalUri?: (uri: string) => string | undefined;
+  /** Releases what the fetcher holds (unmount, remove DHCP addresses). Called after onboarding ends. */
+  readonly release?: () => Promise<void>;
+}
+
+/** Follows redirect information to bootstrap servers (implemented by src/bootstrap/). */
+export interface BootstrapClient {
+  /**
+   * Walks the redirect list in order. `trusted` is true only for redirect information that is
+   * itself trusted (signed and validated, or from a TLS-authenticated server); otherwise every
+   * trust anchor in it is discarded and connections are provisional.
+   */
+  followRedirect(
+    redirect: RedirectInformation,
+    trusted: boolean,
+    ctx: FetchContext,
+    origin: { readonly fetcher: FetcherName; readonly description: string },
+  ): Promise<OnboardingSource>;
+}
+
+/** Everything a fetcher may use; built by the daemon, fakes passed in by tests. */
+export interface FetchContext {
+  readonly config: AgentConfig;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly identity: DeviceIdentity & { readonly serialNumber: string };
+  /** IDevID certificate, chain and key (absent on a device without one: only USB works then). */
+  readonly credentials?: DeviceCredentials;
+  /** Builds the trust context for one validation (nonce: what was sent in this exchange). */
+  readonly trustContext: (nonce?: Uint8Array) => TrustContext;
+  readonly validate: ValidateFn;
+  readonly bootstrap: BootstrapClient;
+  readonly now: () => Date;
+}
+
+export interface Fetcher {
+  readonly name: FetcherName;
+  /** Returns onboarding information to apply, or throws an SztpError (never returns partial data). */
+  fetch(ctx: FetchContext): Promise<OnboardingSource>;
+}
