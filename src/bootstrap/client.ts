@@ -1,13 +1,76 @@
 /**
- * STUB (owned by the bootstrap-server work): RESTCONF client following redirect information.
- * Replace this file; keep the export names.
+ * The RESTCONF bootstrap-server client (RFC 8572 §5.3, §5.5, §7): implements the fetchers'
+ * BootstrapClient by walking redirect information with {@link RedirectWalker}. Dependencies that
+ * tests replace (DNS resolution, randomness, TLS connection factory, trust-anchor file reader) are
+ * injectable; the defaults are the real ones.
  * @module
  */
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { SztpError } from '../errors.ts';
-import type { BootstrapClient } from '../fetchers/fetcher.ts';
+import type { BootstrapClient, FetchContext } from '../fetchers/fetcher.ts';
+import { pemCertificatesToDer } from './pem.ts';
+import { openConnection, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
+import { RedirectWalker } from './walk.ts';
 
-export function createBootstrapClient(): BootstrapClient {
+export interface BootstrapClientOptions {
+  /** Resolves a host to every address, v4 and v6 (default: dns.lookup all, verbatim order). */
+  readonly resolve?: (host: string) => Promise<readonly string[]>;
+  readonly randomBytes?: (n: number) => Uint8Array;
+  readonly open?: (target: ConnectionTarget, mode: TlsMode, settings: ConnectionSettings) => ServerConnection;
+  readonly readFile?: (path: string) => Promise<string>;
+}
+
+export async function resolveAll(host: string): Promise<readonly string[]> {
+  if (isIP(host) !== 0) return [host];
+  const found = await lookup(host, { all: true, verbatim: true });
+  return [...new Set(found.map((a) => a.address))];
+}
+
+/** DER certificates of `bootstrap_trust_anchors` (empty when not configured). */
+export async function loadConfiguredAnchors(ctx: FetchContext, read: (path: string) => Promise<string>): Promise<Uint8Array[]> {
+  const file = ctx.config.device.bootstrapTrustAnchors;
+  if (file === undefined) return [];
+  let pem: string;
+  try {
+    pem = await read(file);
+  } catch (err) {
+    throw new SztpError('SZTP_ERR_CONFIG_FILE', `cannot read bootstrap_trust_anchors ${file}`, { cause: err, evidence: { file } });
+  }
+  const certs = pemCertificatesToDer(pem);
+  if (certs.length === 0) throw new SztpError('SZTP_ERR_CONFIG_FILE', `bootstrap_trust_anchors ${file} holds no PEM certificate`, { evidence: { file } });
+  return certs;
+}
+
+export function createBootstrapClient(options: BootstrapClientOptions = {}): BootstrapClient {
+  const read = options.readFile ?? ((p: string) => readFile(p, 'utf8'));
   return {
-    followRedirect: () => Promise.reject(new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'bootstrap-server client not implemented yet')),
+    async followRedirect(redirect, trusted, ctx, origin) {
+      const credentials = ctx.credentials;
+      if (credentials === undefined) {
+        throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'no IDevID certificate and key: bootstrap servers cannot be contacted');
+      }
+      const b = ctx.config.bootstrap;
+      const settings: ConnectionSettings = {
+        credentials,
+        clockTrusted: ctx.config.device.clockTrusted,
+        now: ctx.now,
+        connectTimeoutMs: b.connectTimeoutSeconds * 1000,
+        responseTimeoutMs: b.responseTimeoutSeconds * 1000,
+        maxResponseBytes: b.maxResponseBytes,
+      };
+      const walker = new RedirectWalker({
+        ctx,
+        origin,
+        settings,
+        configuredAnchors: await loadConfiguredAnchors(ctx, read),
+        resolve: options.resolve ?? resolveAll,
+        randomBytes: options.randomBytes ?? ((n) => new Uint8Array(nodeRandomBytes(n))),
+        open: options.open ?? openConnection,
+      });
+      return walker.walk(redirect, trusted, 0, []);
+    },
   };
 }

@@ -1,10 +1,143 @@
 /**
- * STUB (owned by the trust-pipeline work): the `bundle` subcommand. Replace this file; keep the export.
+ * `sztp-agent bundle`: the operator's artifact builder (src/bundle). Signs onboarding content with
+ * the owner key, writes conveyed-information.cms, owner-certificate.cms and a copy of the voucher
+ * in the EN9 removable-storage layout, optionally encrypting the conveyed information to a device
+ * certificate. RFC 8572 §3, §4.1. Exit codes: 0 written, 1 failed, 2 usage error.
  * @module
  */
-import { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { isSztpError } from '../errors.ts';
+import { buildBundle, readCertificateFile, readPrivateKey, type BuildInput } from '../bundle/build.ts';
+import type { BundleLayout } from '../bundle/layout.ts';
+import { sha256File, type OnboardingInput } from '../bundle/onboarding.ts';
+import { decodeConveyedInformation } from '../validation/decode-conveyed-info.ts';
+
+export interface BundleOptions {
+  readonly ownerKey?: string;
+  readonly ownerCert?: string;
+  readonly ownerChain?: string;
+  readonly voucher?: string;
+  readonly config?: string;
+  readonly configurationHandling?: 'merge' | 'replace';
+  readonly preScript?: string;
+  readonly postScript?: string;
+  readonly bootImage?: string;
+  readonly bootImageSha256?: string;
+  readonly osName?: string;
+  readonly osVersion?: string;
+  readonly downloadUri?: readonly string[];
+  readonly document?: string;
+  readonly encryptTo?: string;
+  readonly layout?: BundleLayout;
+  readonly serial?: string;
+  readonly out?: string;
+}
+
+export interface BundleIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+class UsageError extends Error {}
+
+async function read(path: string, flag: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function content(o: BundleOptions): Promise<BuildInput['content']> {
+  if (o.document !== undefined) {
+    const doc = JSON.parse(Buffer.from(await read(o.document, '--document')).toString('utf8')) as unknown;
+    decodeConveyedInformation(doc); // refuse to sign something a device would reject
+    return { document: doc };
+  }
+  let sha256: Uint8Array | undefined;
+  if (o.bootImage !== undefined) {
+    try {
+      sha256 = await sha256File(o.bootImage);
+    } catch {
+      throw new UsageError(`--boot-image: cannot read ${o.bootImage}`);
+    }
+  } else if (o.bootImageSha256 !== undefined) {
+    if (!/^([0-9a-fA-F]{2}:?){32}$/.test(o.bootImageSha256) || o.bootImageSha256.replace(/:/g, '').length !== 64) throw new UsageError('--boot-image-sha256 must be 32 bytes of hex');
+    sha256 = new Uint8Array(Buffer.from(o.bootImageSha256.replace(/:/g, ''), 'hex'));
+  }
+  const uris = o.downloadUri ?? [];
+  if (sha256 !== undefined && uris.length === 0) throw new UsageError('a boot image needs at least one --download-uri');
+  const hasImage = sha256 !== undefined || o.osName !== undefined || o.osVersion !== undefined || uris.length > 0;
+  const input: OnboardingInput = {
+    ...(o.config === undefined ? {} : { configuration: await read(o.config, '--config'), configurationHandling: o.configurationHandling ?? 'merge' }),
+    ...(o.preScript === undefined ? {} : { preConfigurationScript: await read(o.preScript, '--pre-script') }),
+    ...(o.postScript === undefined ? {} : { postConfigurationScript: await read(o.postScript, '--post-script') }),
+    ...(hasImage ? { bootImage: { downloadUris: uris, ...(o.osName === undefined ? {} : { osName: o.osName }), ...(o.osVersion === undefined ? {} : { osVersion: o.osVersion }), ...(sha256 === undefined ? {} : { sha256 }) } } : {}),
+  };
+  if (o.configurationHandling !== undefined && o.config === undefined) throw new UsageError('--configuration-handling needs --config');
+  return input;
+}
+
+/** Runs `bundle` with parsed options; returns the exit code (0 written, 1 failed, 2 usage). */
+export async function runBundle(o: BundleOptions, io: BundleIo): Promise<number> {
+  try {
+    if (o.ownerKey === undefined || o.ownerCert === undefined || o.voucher === undefined || o.out === undefined) {
+      throw new UsageError('--owner-key, --owner-cert, --voucher and --out are required');
+    }
+    const layout = o.layout ?? 'single';
+    if (layout === 'multi' && o.serial === undefined) throw new UsageError('--layout multi needs --serial');
+    await read(o.ownerKey, '--owner-key');
+    const ownerKey = await readPrivateKey(o.ownerKey).catch(() => { throw new UsageError('--owner-key: not an unencrypted private key'); });
+    const chain = [...await readCertificateFile(o.ownerCert), ...(o.ownerChain === undefined ? [] : await readCertificateFile(o.ownerChain))];
+    const encryptTo = o.encryptTo === undefined ? undefined : (await readCertificateFile(o.encryptTo))[0];
+    const written = await buildBundle(
+      { ownerKey, ownerChain: chain, voucher: await read(o.voucher, '--voucher'), content: await content(o), ...(encryptTo === undefined ? {} : { encryptTo }) },
+      { root: o.out, layout, ...(o.serial === undefined ? {} : { serial: o.serial }) },
+    );
+    io.stdout(written.map((p) => `wrote ${p}\n`).join(''));
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (isSztpError(err) && err.code === 'SZTP_ERR_USAGE')) {
+      io.stderr(`error SZTP_ERR_USAGE: ${err.message}\n`);
+      return 2;
+    }
+    const code = isSztpError(err) ? err.code : 'SZTP_ERR_CMS_DECODE';
+    io.stderr(`error ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
 
 /** The `sztp-agent bundle` command, added to the program by src/cli/program.ts. */
 export function bundleCommand(): Command {
-  return new Command('bundle').description('not implemented yet');
+  const cmd = new Command('bundle')
+    .description('build signed bootstrapping artifacts (EN9 layout) for removable storage or a bootstrap server')
+    .option('--owner-key <file>', 'owner private key, PEM (required)')
+    .option('--owner-cert <file>', 'owner certificate, PEM; may hold the chain after it (required)')
+    .option('--owner-chain <file>', 'further chain certificates up to the pinned-domain-cert, PEM')
+    .option('--voucher <file>', 'ownership voucher (.vcj), copied byte for byte (required)')
+    .option('--config <file>', 'configuration to commit')
+    .addOption(new Option('--configuration-handling <mode>', 'merge or replace (default merge)').choices(['merge', 'replace']))
+    .option('--pre-script <file>', 'pre-configuration script')
+    .option('--post-script <file>', 'post-configuration script')
+    .option('--boot-image <file>', 'boot image file (its SHA-256 goes into image-verification)')
+    .option('--boot-image-sha256 <hex>', 'the boot image SHA-256 when the file is not at hand')
+    .option('--os-name <name>', 'boot-image os-name')
+    .option('--os-version <version>', 'boot-image os-version')
+    .option('--download-uri <uri>', 'boot-image download-uri (repeat for mirrors)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--document <file>', 'sign this ready RFC 8572 §6 JSON document instead (e.g. redirect-information)')
+    .option('--encrypt-to <pemfile>', 'encrypt the conveyed information to this device certificate')
+    .addOption(new Option('--layout <layout>', 'single: EN9/; multi: EN9/<serial>/bootstrapping-data/').choices(['single', 'multi']).default('single'))
+    .option('--serial <serial>', 'device serial number (multi layout)')
+    .option('--out <dir>', 'output root, e.g. the USB stick mount point (required)');
+  cmd.action(async (options: BundleOptions, command: Command) => {
+    const out = command.configureOutput();
+    const io: BundleIo = {
+      stdout: (t) => { (out.writeOut ?? ((s: string) => process.stdout.write(s)))(t); },
+      stderr: (t) => { (out.writeErr ?? ((s: string) => process.stderr.write(s)))(t); },
+    };
+    const code = await runBundle(options, io);
+    if (code !== 0) throw new CommanderError(code, 'sztp.bundle.failed', 'bundle failed');
+  });
+  return cmd;
 }

@@ -1,10 +1,179 @@
 /**
- * STUB (owned by the trust-pipeline work): the `verify` subcommand. Replace this file; keep the export.
+ * `sztp-agent verify`: offline validation of bootstrapping artifacts (a USB stick's EN9 files or
+ * a captured server reply) with the trust pipeline of src/validation (RFC 8572 §5.4). Exit codes:
+ * 0 valid, 1 invalid, 2 usage error. `--json` prints one JSON object; otherwise every check is
+ * explained (passed / failed / skipped and why).
  * @module
  */
-import { Command } from 'commander';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ValidationError, isSztpError } from '../errors.ts';
+import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
+import { explainChecks, explainVerdict } from '../validation/explain.ts';
+import { decodeBase64 } from '../validation/json.ts';
+import { validateWithOptions } from '../validation/pipeline.ts';
+import { CheckLog } from '../validation/trace.ts';
+
+/** Options of `verify` as commander delivers them. */
+export interface VerifyOptions {
+  readonly conveyedInfo?: string;
+  readonly ownerCert?: string;
+  readonly voucher?: string;
+  readonly trustAnchors?: string;
+  readonly serial?: string;
+  readonly nonce?: string;
+  readonly now?: string;
+  readonly clockUntrusted?: boolean;
+  readonly idevidCert?: string;
+  readonly idevidKey?: string;
+  readonly trustedSource?: boolean;
+  readonly json?: boolean;
+}
+
+export interface VerifyIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Defaults to fs.readFileSync. */
+  readFile?(path: string): Uint8Array;
+  /** Defaults to the system clock. */
+  clock?(): Date;
+}
+
+export const VERIFY_EXIT = { valid: 0, invalid: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+
+/** Splits a PEM file into the DER of every CERTIFICATE block (a DER file is accepted as one certificate). */
+export function readCertificates(bytes: Uint8Array, what: string): Uint8Array[] {
+  const text = Buffer.from(bytes).toString('latin1');
+  const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
+  const ders = blocks.length ? blocks.map((m) => new Uint8Array(Buffer.from(m[1] ?? '', 'base64'))) : [bytes];
+  for (const der of ders) {
+    try {
+      new X509Certificate(der);
+    } catch {
+      throw new UsageError(`${what}: not a PEM/DER certificate file`);
+    }
+  }
+  if (ders.length === 0) throw new UsageError(`${what}: no certificate found`);
+  return ders;
+}
+
+function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: BootstrappingArtifacts; ctx: TrustContext } {
+  const read = (path: string, what: string): Uint8Array => {
+    try {
+      return io.readFile ? io.readFile(path) : new Uint8Array(readFileSync(path));
+    } catch (err) {
+      throw new UsageError(`${what}: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  if (o.conveyedInfo === undefined) throw new UsageError('--conveyed-info FILE is required');
+  if (o.trustAnchors === undefined) throw new UsageError('--trust-anchors PEMFILE is required');
+  if (o.serial === undefined || o.serial === '') throw new UsageError('--serial SERIAL is required');
+  if ((o.idevidKey !== undefined) && o.idevidCert === undefined) throw new UsageError('--idevid-key needs --idevid-cert');
+  let nonce: Uint8Array | undefined;
+  if (o.nonce !== undefined) {
+    nonce = decodeBase64(o.nonce);
+    if (nonce === undefined) throw new UsageError('--nonce must be base64');
+  }
+  let now = io.clock ? io.clock() : new Date();
+  if (o.now !== undefined) {
+    const t = Date.parse(o.now);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(o.now) || Number.isNaN(t)) throw new UsageError('--now must be an ISO 8601 date-time');
+    now = new Date(t);
+  }
+  let device: TrustContext['device'];
+  if (o.idevidCert !== undefined) {
+    const [certificate, ...chain] = readCertificates(read(o.idevidCert, '--idevid-cert'), '--idevid-cert');
+    let privateKeyPkcs8: Uint8Array | undefined;
+    if (o.idevidKey !== undefined) {
+      const keyBytes = read(o.idevidKey, '--idevid-key');
+      try {
+        const isPem = Buffer.from(keyBytes).toString('latin1').includes('-----BEGIN');
+        const key = isPem ? createPrivateKey(Buffer.from(keyBytes)) : createPrivateKey({ key: Buffer.from(keyBytes), format: 'der', type: 'pkcs8' });
+        privateKeyPkcs8 = new Uint8Array(key.export({ format: 'der', type: 'pkcs8' }));
+      } catch {
+        throw new UsageError('--idevid-key: not a readable (unencrypted) private key');
+      }
+    }
+    if (certificate === undefined) throw new UsageError('--idevid-cert: no certificate');
+    device = { certificate, chain, ...(privateKeyPkcs8 === undefined ? {} : { privateKeyPkcs8 }) };
+  }
+  const artifacts: BootstrappingArtifacts = {
+    conveyedInformation: read(o.conveyedInfo, '--conveyed-info'),
+    ...(o.ownerCert === undefined ? {} : { ownerCertificate: read(o.ownerCert, '--owner-cert') }),
+    ...(o.voucher === undefined ? {} : { ownershipVoucher: read(o.voucher, '--voucher') }),
+  };
+  const ctx: TrustContext = {
+    voucherTrustAnchors: readCertificates(read(o.trustAnchors, '--trust-anchors'), '--trust-anchors'),
+    serialNumber: o.serial,
+    ...(device === undefined ? {} : { device }),
+    ...(nonce === undefined ? {} : { nonce }),
+    now,
+    policy: { acceptedAssertions: ['verified'], clockTrusted: o.clockUntrusted !== true },
+  };
+  return { artifacts, ctx };
+}
+
+/** Runs `verify` with parsed options; returns the exit code (0 valid, 1 invalid, 2 usage). */
+export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number> {
+  let inputs: ReturnType<typeof buildInputs>;
+  try {
+    inputs = buildInputs(o, io);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr(`error SZTP_ERR_USAGE: ${err.message}\n`);
+    return VERIFY_EXIT.usage;
+  }
+  const log = new CheckLog();
+  let result: ValidatedConveyedInformation;
+  try {
+    result = await validateWithOptions(inputs.artifacts, inputs.ctx, { log });
+    if (!result.signed && o.trustedSource !== true) {
+      const msg = 'unsigned conveyed information is accepted only from a trusted source (use --trusted-source if it came from one)';
+      log.fail('conveyed-information', 'trust', msg);
+      throw new ValidationError('conveyed-information', 'SZTP_ERR_CONVEYED_UNSIGNED', msg);
+    }
+    if (!result.signed) log.pass('conveyed-information', 'trust', 'unsigned, accepted because --trusted-source was given');
+  } catch (err) {
+    const e = isSztpError(err) && err instanceof ValidationError ? err : new ValidationError('conveyed-information', isSztpError(err) ? err.code : 'SZTP_ERR_CMS_DECODE', err instanceof Error ? err.message : String(err));
+    if (o.json === true) io.stdout(JSON.stringify({ valid: false, step: e.step, code: e.code, message: e.message }) + '\n');
+    else io.stdout(explainChecks(log.records) + explainVerdict(false, `step ${e.step}: ${e.code}: ${e.message}`));
+    return VERIFY_EXIT.invalid;
+  }
+  if (o.json === true) {
+    io.stdout(JSON.stringify({ valid: true, signed: result.signed, kind: result.kind, conveyedInformation: result.json }) + '\n');
+  } else {
+    io.stdout(explainChecks(log.records) + explainVerdict(true, `${result.signed ? 'signed' : 'unsigned'} ${result.kind}, sha-256 ${result.digest}`));
+  }
+  return VERIFY_EXIT.valid;
+}
 
 /** The `sztp-agent verify` command, added to the program by src/cli/program.ts. */
 export function verifyCommand(): Command {
-  return new Command('verify').description('not implemented yet');
+  const cmd = new Command('verify')
+    .description('validate bootstrapping artifacts offline (voucher → owner certificate → conveyed information, RFC 8572 §5.4)')
+    .option('--conveyed-info <file>', 'conveyed-information CMS (required)')
+    .option('--owner-cert <file>', 'owner-certificate CMS (signed conveyed information)')
+    .option('--voucher <file>', 'ownership voucher CMS (.vcj; signed conveyed information)')
+    .option('--trust-anchors <pemfile>', 'manufacturer (voucher) trust anchors, PEM (required)')
+    .option('--serial <serial>', 'the device serial number (required)')
+    .option('--nonce <base64>', 'the nonce the device sent (absent: none was sent, e.g. USB)')
+    .option('--now <iso8601>', 'the time to validate at (default: now)')
+    .option('--clock-untrusted', 'skip validity-period checks (RFC 8572 §9.1)')
+    .option('--idevid-cert <pemfile>', 'IDevID certificate (idevid-issuer check, decryption)')
+    .option('--idevid-key <pemfile>', 'IDevID private key (decrypts EnvelopedData)')
+    .option('--trusted-source', 'the data came from a trusted source: accept unsigned conveyed information')
+    .option('--json', 'print one JSON object instead of the explanation');
+  cmd.action(async (options: VerifyOptions, command: Command) => {
+    const out = command.configureOutput();
+    const io: VerifyIo = {
+      stdout: (t) => { (out.writeOut ?? ((s: string) => process.stdout.write(s)))(t); },
+      stderr: (t) => { (out.writeErr ?? ((s: string) => process.stderr.write(s)))(t); },
+    };
+    const code = await runVerify(options, io);
+    if (code !== 0) throw new CommanderError(code, code === VERIFY_EXIT.usage ? 'sztp.verify.usage' : 'sztp.verify.invalid', code === VERIFY_EXIT.usage ? 'usage error' : 'invalid');
+  });
+  return cmd;
 }

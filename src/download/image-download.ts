@@ -1,10 +1,158 @@
 /**
- * STUB (owned by the bootstrap-server/download work): streaming image download with hashing,
- * mirror fallback and resume. Replace this file.
+ * Boot-image download (RFC 8572 §5.6 step 3; C-120, C-121, C-141, T-23): the `download-uri`
+ * mirrors in order (https without server authentication, http, and file:// only through the
+ * source's resolver), streamed to a temporary file in `destDir` while hashing, verified against the
+ * expected hashes, then renamed atomically to `<destDir>/<sha256>.img`. A verified file already
+ * there is reused without downloading. No URI outside the list is ever contacted.
  * @module
  */
-import { SztpError } from '../errors.ts';
-import type { DownloadFn } from '../onboarding/types.ts';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SztpError, toSztpError } from '../errors.ts';
+import type { DownloadFn, DownloadRequest, DownloadResult } from '../onboarding/types.ts';
+import { fetchHttp } from './http-fetch.ts';
+import { HashingSink } from './sink.ts';
 
-export const downloadImage: DownloadFn = () =>
-  Promise.reject(new SztpError('SZTP_ERR_DOWNLOAD_FAILED', 'image download not implemented yet'));
+export interface DownloaderOptions {
+  /** No byte received for this long: SZTP_ERR_DOWNLOAD_TIMEOUT (default 60 s). */
+  readonly idleTimeoutMs?: number;
+  /** Whole download (all mirrors) deadline (default 2 h). */
+  readonly totalTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Range resumes per mirror after dropped connections (default 5). */
+  readonly maxResumes?: number;
+  /** Free bytes available in a directory (default statfs). */
+  readonly freeBytes?: (dir: string) => Promise<number>;
+}
+
+const freeBytesOf = async (dir: string): Promise<number> => {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+};
+
+function matches(request: DownloadRequest, d: { sha256: Buffer; sha512?: Buffer }): boolean {
+  return request.expected.some((e) => {
+    const got = e.algorithm === 'sha-256' ? d.sha256 : d.sha512;
+    return got !== undefined && Buffer.from(e.value).equals(got);
+  });
+}
+
+/** Hashes an existing file (cache check, file:// copies go through the sink instead). */
+async function copyInto(path: string, sink: HashingSink): Promise<void> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) await sink.write(chunk as Buffer);
+}
+
+async function cached(request: DownloadRequest): Promise<DownloadResult | undefined> {
+  const sha = request.expected.find((e) => e.algorithm === 'sha-256');
+  if (sha === undefined) return undefined;
+  const path = join(request.destDir, `${Buffer.from(sha.value).toString('hex')}.img`);
+  const st = await stat(path).catch(() => undefined);
+  if (st?.isFile() !== true) return undefined;
+  const sink = new HashingSink('/dev/null', Number.MAX_SAFE_INTEGER, false);
+  await copyInto(path, sink);
+  await sink.close();
+  const d = sink.digests();
+  if (!d.sha256.equals(Buffer.from(sha.value))) {
+    await rm(path, { force: true });
+    return undefined;
+  }
+  return { path, sha256: d.sha256.toString('hex'), bytes: st.size, uri: pathToFileURL(path).href };
+}
+
+export function createImageDownloader(options: DownloaderOptions = {}): DownloadFn {
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const freeBytes = options.freeBytes ?? freeBytesOf;
+  return async (request) => {
+    if (request.expected.length === 0) throw new SztpError('SZTP_ERR_BOOT_IMAGE_NO_VERIFIER', 'no supported image-verification hash');
+    if (request.uris.length === 0) throw new SztpError('SZTP_ERR_DOWNLOAD_URI', 'boot-image has no download-uri');
+    await mkdir(request.destDir, { recursive: true, mode: 0o700 });
+    const hit = await cached(request);
+    if (hit !== undefined) {
+      request.log.info({ path: hit.path }, 'verified boot image already present; not downloading');
+      return hit;
+    }
+    const deadline = AbortSignal.timeout(options.totalTimeoutMs ?? 2 * 3600_000);
+    const signal = request.signal === undefined ? deadline : AbortSignal.any([request.signal, deadline]);
+    const wantSha512 = request.expected.some((e) => e.algorithm === 'sha-512');
+    const failures: SztpError[] = [];
+    for (const uri of request.uris) {
+      const tmp = join(request.destDir, `.download-${randomBytes(6).toString('hex')}.part`);
+      const sink = new HashingSink(tmp, request.maxBytes, wantSha512);
+      try {
+        await fetchOne(uri, sink, request, { idleTimeoutMs, signal, freeBytes, options });
+        await sink.close();
+        const d = sink.digests();
+        if (!matches(request, d)) {
+          throw new SztpError('SZTP_ERR_BOOT_IMAGE_HASH', `${uri}: image matches none of the image-verification hashes`, {
+            evidence: { uri, sha256: d.sha256.toString('hex'), expected: request.expected.map((e) => `${e.algorithm}:${Buffer.from(e.value).toString('hex')}`) },
+          });
+        }
+        const sha256 = d.sha256.toString('hex');
+        const path = join(request.destDir, `${sha256}.img`);
+        await rename(tmp, path);
+        request.log.info({ uri, path, bytes: sink.bytes }, 'boot image downloaded and verified');
+        return { path, sha256, bytes: sink.bytes, uri };
+      } catch (err) {
+        await sink.close().catch(() => undefined);
+        await rm(tmp, { force: true });
+        const e = toSztpError(err, 'SZTP_ERR_DOWNLOAD_FAILED');
+        if (e.code === 'SZTP_ERR_ABORTED' || e.code === 'SZTP_ERR_BOOT_IMAGE_SPACE' || signal.aborted) throw e;
+        request.log.warn({ err: e.toJSON(), uri }, 'download mirror failed; trying the next one');
+        failures.push(e);
+      }
+    }
+    const [only] = failures;
+    if (failures.length === 1 && only !== undefined) throw only;
+    const hash = failures.find((f) => f.code === 'SZTP_ERR_BOOT_IMAGE_HASH');
+    if (hash !== undefined) throw hash;
+    throw new SztpError('SZTP_ERR_DOWNLOAD_FAILED', `every download-uri failed (${failures.map((f) => f.code).join(', ')})`, {
+      evidence: { failures: failures.map((f) => ({ code: f.code, message: f.message })) },
+    });
+  };
+}
+
+interface FetchSettings {
+  readonly idleTimeoutMs: number;
+  readonly signal: AbortSignal;
+  readonly freeBytes: (dir: string) => Promise<number>;
+  readonly options: DownloaderOptions;
+}
+
+async function fetchOne(uri: string, sink: HashingSink, request: DownloadRequest, s: FetchSettings): Promise<void> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
+  const checkSpace = async (bytes: number): Promise<void> => {
+    const free = await s.freeBytes(request.destDir);
+    if (free < bytes) {
+      throw new SztpError('SZTP_ERR_BOOT_IMAGE_SPACE', `${bytes} bytes needed in ${request.destDir}, ${free} free`, { evidence: { needed: bytes, free, dir: request.destDir } });
+    }
+  };
+  if (scheme === 'https' || scheme === 'http') {
+    await fetchHttp(uri, sink, {
+      idleTimeoutMs: s.idleTimeoutMs,
+      connectTimeoutMs: s.options.connectTimeoutMs ?? 15_000,
+      maxResumes: s.options.maxResumes ?? 5,
+      signal: s.signal,
+      onSize: checkSpace,
+      onResume: (offset, attempt) => { request.log.warn({ uri, offset, attempt }, 'download dropped; resuming with Range'); },
+    });
+    return;
+  }
+  if (scheme === 'file') {
+    const path = request.resolveLocalUri?.(uri);
+    if (path === undefined) throw new SztpError('SZTP_ERR_DOWNLOAD_URI', `${uri}: file:// is only allowed for local sources`, { evidence: { uri } });
+    const st = await stat(path).catch((err: unknown) => {
+      throw new SztpError('SZTP_ERR_DOWNLOAD_URI', `${uri}: ${path} cannot be read`, { cause: err, evidence: { uri, path } });
+    });
+    await sink.checkCap(st.size, uri);
+    await checkSpace(st.size);
+    await copyInto(path, sink);
+    return;
+  }
+  throw new SztpError('SZTP_ERR_DOWNLOAD_URI', `${uri}: unsupported scheme`, { evidence: { uri } });
+}
+
+/** The downloader with default deadlines (idle 60 s, total 2 h, 5 resumes per mirror). */
+export const downloadImage: DownloadFn = createImageDownloader();

@@ -1,10 +1,207 @@
 /**
- * STUB: the DHCP fetchers (Mgmt4, Mgmt6, DPort4, DPort6). Replace this file; keep the export name.
+ * The DHCP fetchers (RFC 8572 §4.3, §8): `Mgmt4`/`Mgmt6` on `[Interfaces] Mgmt`, `DPort4`/`DPort6`
+ * on each `[Interfaces] DPort` in order. The redirect option (143 / 136) comes from our own client
+ * (`[DHCP] source = client`), dhclient lease files (`lease-file`) or a hook script's environment
+ * (`hook`). Its URIs become ONE untrusted RedirectInformation, in option order (port default 443,
+ * no IPv6 brackets), followed through `ctx.bootstrap` with trusted = false: provisional TLS, only
+ * signed onboarding information is accepted (RFC 8572 §5.5, §9.6).
+ *
+ * When our client obtained a lease, the address (and default route) are configured so the
+ * bootstrap server is reachable; the returned source's `release` removes them after onboarding
+ * and on failure they are removed before the error is rethrown.
  * @module
  */
-import { SztpError } from '../errors.ts';
-import type { Fetcher } from './fetcher.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SztpError, isSztpError, toSztpError } from '../errors.ts';
+import { addLimitedBroadcastRoute, configureLease, createNetworkChanges, execIp, type IpRunner, type NetworkChanges } from '../dhcp/address.ts';
+import { releaseDhcp4, runDhcp4 } from '../dhcp/client-v4.ts';
+import { runDhcp6 } from '../dhcp/client-v6.ts';
+import { readRedirectFromHook } from '../dhcp/hook-env.ts';
+import { globalIpv6, linkLocalIpv6, readInterface, usableIpv4, type InterfaceState } from '../dhcp/interfaces.ts';
+import { readRedirectFromLeaseFiles } from '../dhcp/lease-file.ts';
+import { parseUriList, type RedirectUri } from '../dhcp/uri-list.ts';
+import type { Fetcher, FetchContext, OnboardingSource } from './fetcher.ts';
 
-export function createDhcpFetcher(name: 'Mgmt4' | 'Mgmt6' | 'DPort4' | 'DPort6'): Fetcher {
-  return { name, fetch: () => Promise.reject(new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', `${name} fetcher not implemented yet`)) };
+export type DhcpFetcherName = 'Mgmt4' | 'Mgmt6' | 'DPort4' | 'DPort6';
+
+/** Everything with side effects, replaceable in tests. */
+export interface DhcpFetcherDeps {
+  readonly readInterface: (name: string) => Promise<InterfaceState>;
+  readonly runDhcp4: typeof runDhcp4;
+  /** Best-effort DHCPRELEASE of a lease our client obtained (never throws). */
+  readonly releaseDhcp4: typeof releaseDhcp4;
+  readonly runDhcp6: typeof runDhcp6;
+  readonly ip: IpRunner;
+  readonly readLeaseFiles: typeof readRedirectFromLeaseFiles;
+  readonly readHook: typeof readRedirectFromHook;
+  /** How long to wait for an IPv6 link-local address to finish DAD (ms, capped by the DHCP timeout). */
+  readonly linkLocalWaitMs: number;
+}
+
+const DEFAULT_DEPS: DhcpFetcherDeps = {
+  readInterface: (name) => readInterface(name),
+  runDhcp4,
+  releaseDhcp4,
+  runDhcp6,
+  ip: execIp,
+  readLeaseFiles: readRedirectFromLeaseFiles,
+  readHook: readRedirectFromHook,
+  linkLocalWaitMs: 5000,
+};
+
+interface Obtained {
+  readonly uris: readonly RedirectUri[];
+  readonly changes: NetworkChanges;
+  /** Runs before the changes are undone (DHCPRELEASE while the address still exists). */
+  readonly beforeUndo?: () => Promise<void>;
+}
+
+export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<DhcpFetcherDeps> = {}): Fetcher {
+  const deps: DhcpFetcherDeps = { ...DEFAULT_DEPS, ...overrides };
+  const family: 4 | 6 = name.endsWith('4') ? 4 : 6;
+  return {
+    name,
+    async fetch(ctx: FetchContext): Promise<OnboardingSource> {
+      const ifaces = name.startsWith('Mgmt')
+        ? ctx.config.interfaces.mgmt === undefined ? [] : [ctx.config.interfaces.mgmt]
+        : [...ctx.config.interfaces.dport];
+      if (ifaces.length === 0) {
+        throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name}: no interface configured in [Interfaces] ${name.startsWith('Mgmt') ? 'Mgmt' : 'DPort'}`);
+      }
+      let lastError: SztpError | undefined;
+      for (const ifname of ifaces) {
+        try {
+          return await fetchOn(ifname);
+        } catch (err) {
+          lastError = toSztpError(err, 'SZTP_ERR_DHCP_SOCKET');
+          ctx.log.warn({ fetcher: name, interface: ifname, err: lastError.toJSON() }, 'dhcp: interface gave no onboarding information');
+          if (lastError.code === 'SZTP_ERR_ABORTED') throw lastError;
+        }
+      }
+      throw lastError ?? new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name}: no interface`);
+
+      async function fetchOn(ifname: string): Promise<OnboardingSource> {
+        const { uris, changes, beforeUndo } = await obtain(ifname);
+        const undo = async (): Promise<void> => {
+          try {
+            await beforeUndo?.();
+          } finally {
+            await changes.removeAll();
+          }
+        };
+        const description = `dhcp${family === 4 ? 'v4' : 'v6'}:${ifname}`;
+        ctx.log.info({ fetcher: name, interface: ifname, uris: uris.map((u) => u.uri) }, 'dhcp: following untrusted redirect');
+        try {
+          const source = await ctx.bootstrap.followRedirect(
+            { bootstrapServers: uris.map((u) => ({ address: u.host, port: u.port })) },
+            false,
+            ctx,
+            { fetcher: name, description },
+          );
+          const inner = source.release;
+          return {
+            ...source,
+            release: async () => {
+              try {
+                await inner?.();
+              } finally {
+                await undo();
+              }
+            },
+          };
+        } catch (err) {
+          try {
+            await beforeUndo?.();
+          } finally {
+            await removeQuietly(changes);
+          }
+          throw err;
+        }
+      }
+
+      async function obtain(ifname: string): Promise<Obtained> {
+        const state = await deps.readInterface(ifname);
+        const changes = createNetworkChanges(deps.ip, ctx.log);
+        const source = ctx.config.dhcp.source;
+        if (source !== 'client') {
+          const got = source === 'lease-file'
+            ? await deps.readLeaseFiles(ctx.config.dhcp.leaseFiles, ifname, family)
+            : await deps.readHook(ctx.config.dhcp.hookDir, ifname, family);
+          ctx.log.info({ interface: ifname, file: got.file }, `dhcp: option ${family === 4 ? 143 : 136} read from ${source}`);
+          return { uris: parse(got.value, ifname), changes };
+        }
+        try {
+          return family === 4 ? await client4(state, changes) : await client6(state, changes);
+        } catch (err) {
+          await removeQuietly(changes);
+          throw err;
+        }
+      }
+
+      async function client4(state: InterfaceState, changes: NetworkChanges): Promise<Obtained> {
+        const timeoutMs = ctx.config.dhcp.timeoutSeconds * 1000;
+        const held = usableIpv4(state);
+        const common = { ifname: state.name, mac: state.mac, serialNumber: ctx.identity.serialNumber, timeoutMs, log: ctx.log, signal: ctx.signal };
+        if (held !== undefined) {
+          const r = await deps.runDhcp4({ ...common, inform: held });
+          return { uris: parse(r.redirect, state.name), changes };
+        }
+        const route = createNetworkChanges(deps.ip, ctx.log);
+        let r: Awaited<ReturnType<typeof runDhcp4>>;
+        try {
+          await addLimitedBroadcastRoute(route, state.name);
+          r = await deps.runDhcp4(common);
+        } finally {
+          await removeQuietly(route);
+        }
+        const uris = parse(r.redirect, state.name);
+        const lease = r.lease;
+        if (lease === undefined) return { uris, changes };
+        ctx.log.info({ interface: state.name, lease, dnsServers: r.dnsServers }, 'dhcp4: configuring leased address');
+        await configureLease(changes, { family: 4, ifname: state.name, ...lease });
+        return { uris, changes, beforeUndo: () => deps.releaseDhcp4({ lease, mac: state.mac, serialNumber: ctx.identity.serialNumber, log: ctx.log }) };
+      }
+
+      async function client6(initial: InterfaceState, changes: NetworkChanges): Promise<Obtained> {
+        const timeoutMs = ctx.config.dhcp.timeoutSeconds * 1000;
+        let state = initial;
+        const waitUntil = Date.now() + Math.min(deps.linkLocalWaitMs, timeoutMs);
+        while (linkLocalIpv6(state) === undefined && Date.now() < waitUntil) {
+          await sleep(200, undefined, { signal: ctx.signal }).catch(() => undefined);
+          if (ctx.signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'aborted while waiting for an IPv6 link-local address', { stage: 'dhcp' });
+          state = await deps.readInterface(state.name);
+        }
+        if (linkLocalIpv6(state) === undefined) {
+          throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${state.name} has no usable IPv6 link-local address`, { evidence: { interface: state.name } });
+        }
+        const stateless = globalIpv6(state) !== undefined;
+        const r = await deps.runDhcp6({ ifname: state.name, mac: state.mac, stateless, timeoutMs, log: ctx.log, signal: ctx.signal });
+        const uris = parse(r.redirect, state.name);
+        if (r.lease !== undefined) {
+          ctx.log.info({ interface: state.name, lease: r.lease, dnsServers: r.dnsServers }, 'dhcp6: configuring leased address');
+          await configureLease(changes, { family: 6, ifname: state.name, address: r.lease.address, prefixLength: r.lease.prefixLength, routers: [] });
+        }
+        return { uris, changes };
+      }
+
+      function parse(value: Uint8Array | undefined, ifname: string): readonly RedirectUri[] {
+        const option = family === 4 ? 143 : 136;
+        if (value === undefined) {
+          throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `the DHCP reply on ${ifname} carried no option ${option}`, { evidence: { interface: ifname, option } });
+        }
+        const result = parseUriList(value, option);
+        for (const w of result.warnings) ctx.log.warn({ interface: ifname }, `dhcp: ${w}`);
+        for (const d of result.dropped) ctx.log.warn({ interface: ifname, uri: d.uri, reason: d.reason }, 'dhcp: redirect URI ignored');
+        return result.uris;
+      }
+
+      async function removeQuietly(changes: NetworkChanges): Promise<void> {
+        try {
+          await changes.removeAll();
+        } catch (err) {
+          ctx.log.error({ err: isSztpError(err) ? err.toJSON() : String(err) }, 'dhcp: could not undo network changes');
+        }
+      }
+    },
+  };
 }

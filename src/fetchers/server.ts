@@ -1,10 +1,51 @@
 /**
- * STUB: the Server fetcher. Replace this file; keep the export name.
+ * The `Server` fetcher: the well-known bootstrap servers of `[Bootstrap] servers` (RFC 8572 §4.4,
+ * §5.1 #3/#4). Each `https://host[:port]` URI becomes a redirect entry whose TLS is pinned to the
+ * configured `bootstrap_trust_anchors` (carried as a certs-only CMS `trust-anchor`, so the trusted
+ * redirect rules of §5.5 apply unchanged); without configured anchors the servers are contacted
+ * provisionally (only signed data accepted, no progress reports).
  * @module
  */
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { loadConfiguredAnchors } from '../bootstrap/client.ts';
+import { degenerateCmsFromCerts } from '../bootstrap/pem.ts';
 import { SztpError } from '../errors.ts';
+import type { BootstrapServerEntry } from '../types.ts';
 import type { Fetcher } from './fetcher.ts';
 
+/** Parses `https://host[:port]` (no path, query, fragment or user info) into address and port. */
+export function parseServerUri(uri: string): { readonly address: string; readonly port: number } {
+  const bad = (why: string): SztpError => new SztpError('SZTP_ERR_SERVER_URI', `bootstrap server ${JSON.stringify(uri)}: ${why}`, { evidence: { uri } });
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw bad('not a URI');
+  }
+  if (url.protocol !== 'https:') throw bad('scheme must be https');
+  if (url.username !== '' || url.password !== '') throw bad('user info is not allowed');
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || /^https:\/\/[^/]+\/./.test(uri)) {
+    throw bad('must be https://host[:port] without a path');
+  }
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (host === '') throw bad('host is empty');
+  if (url.hostname.startsWith('[') && isIP(host) !== 6) throw bad('bad IPv6 literal');
+  return { address: host, port: url.port === '' ? 443 : Number(url.port) };
+}
+
 export function createServerFetcher(): Fetcher {
-  return { name: 'Server', fetch: () => Promise.reject(new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'Server fetcher not implemented yet')) };
+  return {
+    name: 'Server',
+    async fetch(ctx) {
+      const uris = ctx.config.bootstrap.servers;
+      if (uris.length === 0) throw new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'no well-known bootstrap servers configured');
+      const targets = uris.map(parseServerUri);
+      const anchors = await loadConfiguredAnchors(ctx, (p) => readFile(p, 'utf8'));
+      const trustAnchor = anchors.length === 0 ? undefined : degenerateCmsFromCerts(anchors);
+      if (trustAnchor === undefined) ctx.log.warn('no bootstrap_trust_anchors: well-known servers are contacted provisionally');
+      const bootstrapServers: BootstrapServerEntry[] = targets.map((t) => (trustAnchor === undefined ? t : { ...t, trustAnchor }));
+      return ctx.bootstrap.followRedirect({ bootstrapServers }, true, ctx, { fetcher: 'Server', description: `well-known servers ${uris.join(' ')}` });
+    },
+  };
 }

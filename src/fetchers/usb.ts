@@ -1,10 +1,104 @@
 /**
- * STUB: the USB fetcher. Replace this file; keep the export name.
+ * The USB fetcher (RFC 8572 §4.1 removable storage; the seed's "Provision Secure ZTP Using USB"):
+ * searches each `[USB] mount_points` directory (plus auto-mounted sticks when `auto_mount` is on)
+ * for `EN9`, reads the artifacts (./usb-layout.ts) and validates them with no nonce. Removable
+ * storage is untrusted, so:
+ * - signed onboarding information is returned (no progress reports: NULL_REPORTER);
+ * - unsigned onboarding information is refused (SZTP_ERR_CONVEYED_UNSIGNED, C-021);
+ * - signed redirect information is followed as trusted (its trust anchors are used), as RFC 8572
+ *   §4.1/§5.5 allow;
+ * - unsigned redirect information is refused (SZTP_ERR_CONVEYED_REDIRECT_NOT_ALLOWED): anyone can
+ *   plug in a stick, and the seed requires the stick's data to be signed.
+ * `file://` download URIs resolve only inside the stick that supplied the data.
  * @module
  */
-import { SztpError } from '../errors.ts';
-import type { Fetcher } from './fetcher.ts';
+import type { Logger } from 'pino';
+import { SztpError, toSztpError } from '../errors.ts';
+import { NULL_REPORTER } from '../progress/reporter.ts';
+import type { FetchContext, Fetcher, OnboardingSource } from './fetcher.ts';
+import { locateBundle, readBundle, resolveOnStick, type UsbBundleLocation } from './usb-layout.ts';
+import { discoverRemovable, execRunner, mountRemovable, type CommandRunner, type MountedSticks } from './usb-mount.ts';
 
-export function createUsbFetcher(): Fetcher {
-  return { name: 'USB', fetch: () => Promise.reject(new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'USB fetcher not implemented yet')) };
+export interface UsbFetcherOptions {
+  /** Root of sysfs for auto-mount discovery (tests pass a fake tree). Default `/sys`. */
+  readonly sysRoot?: string;
+  /** Where device nodes live. Default `/dev`. */
+  readonly devRoot?: string;
+  /** Runs mount/umount. Default: execFile. */
+  readonly run?: CommandRunner;
+  /** Parent of the private mount directory. Default: the OS temp directory. */
+  readonly mountBase?: string;
+}
+
+async function processBundle(loc: UsbBundleLocation, ctx: FetchContext, release: () => Promise<void>): Promise<OnboardingSource> {
+  const description = `usb:${loc.dir}`;
+  const artifacts = await readBundle(loc);
+  const info = await ctx.validate(artifacts, ctx.trustContext(undefined));
+  if (info.kind === 'redirect-information') {
+    if (!info.signed) {
+      throw new SztpError('SZTP_ERR_CONVEYED_REDIRECT_NOT_ALLOWED',
+        `${description}: unsigned redirect information on removable storage is not accepted (sign it with an owner certificate and voucher)`);
+    }
+    ctx.log.info({ source: description, servers: info.redirect.bootstrapServers.length }, 'signed redirect information on the stick: following it');
+    await release();
+    return ctx.bootstrap.followRedirect(info.redirect, true, ctx, { fetcher: 'USB', description });
+  }
+  if (!info.signed) {
+    throw new SztpError('SZTP_ERR_CONVEYED_UNSIGNED', `${description}: onboarding information on removable storage must be signed`);
+  }
+  return {
+    fetcher: 'USB',
+    description,
+    info,
+    reporter: NULL_REPORTER,
+    trustedServer: false,
+    resolveLocalUri: (uri) => resolveOnStick(loc.root, uri),
+    release,
+  };
+}
+
+async function autoMount(ctx: FetchContext, options: UsbFetcherOptions, log: Logger): Promise<MountedSticks | undefined> {
+  if (!ctx.config.usb.autoMount) return undefined;
+  const devices = await discoverRemovable(options.sysRoot, options.devRoot);
+  log.debug({ devices }, 'removable block devices');
+  return mountRemovable(devices, options.run ?? execRunner, log, options.mountBase);
+}
+
+/** Creates the USB fetcher. */
+export function createUsbFetcher(options: UsbFetcherOptions = {}): Fetcher {
+  return {
+    name: 'USB',
+    async fetch(ctx: FetchContext): Promise<OnboardingSource> {
+      const log = ctx.log.child({ fetcher: 'USB' });
+      const mounted = await autoMount(ctx, options, log);
+      const release = mounted === undefined ? () => Promise.resolve() : () => mounted.release();
+      const candidates = [...ctx.config.usb.mountPoints, ...(mounted?.mountPoints ?? [])];
+      let firstError: SztpError | undefined;
+      try {
+        for (const mountPoint of candidates) {
+          if (ctx.signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'stopped while reading removable storage');
+          try {
+            const loc = await locateBundle(mountPoint, ctx.identity.serialNumber);
+            if (loc === undefined) {
+              log.debug({ mountPoint }, 'no EN9 directory');
+              continue;
+            }
+            log.info({ dir: loc.dir, layout: loc.layout }, 'EN9 bootstrapping data found');
+            return await processBundle(loc, ctx, release);
+          } catch (err) {
+            const coded = toSztpError(err, 'SZTP_ERR_USB_UNSAFE_PATH');
+            if (coded.code === 'SZTP_ERR_ABORTED') throw coded;
+            log.warn({ mountPoint, code: coded.code, err: coded }, 'removable storage refused');
+            firstError ??= coded;
+          }
+        }
+      } catch (err) {
+        await release();
+        throw err;
+      }
+      await release();
+      if (firstError !== undefined) throw firstError;
+      throw new SztpError('SZTP_ERR_USB_NOT_FOUND', `no EN9 directory on ${candidates.length === 0 ? 'any mount point (none configured)' : candidates.join(', ')}`);
+    },
+  };
 }

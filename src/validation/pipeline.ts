@@ -1,9 +1,77 @@
 /**
- * STUB (owned by the trust-pipeline work): RFC 8572 §5.4 three-step validation. Replace this file.
+ * The trust pipeline (RFC 8572 §5.3–§5.4): decrypt → classify the conveyed information →
+ * (signed) ownership voucher → owner certificate → conveyed-information signature → typed
+ * decoding. Pure: no file or network access; every failure is a ValidationError with the step
+ * (`voucher`, `owner-certificate`, `conveyed-information`) and a catalogue code. Unsigned conveyed
+ * information is returned with `signed: false`; whether to accept it is the caller's policy.
  * @module
  */
-import { SztpError } from '../errors.ts';
-import type { ValidateFn } from '../types.ts';
+import { createHash } from 'node:crypto';
+import { ValidationError, isSztpError } from '../errors.ts';
+import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation, ValidateFn } from '../types.ts';
+import { openArtifact } from './cms/open-artifact.ts';
+import { parseConveyedDocument, verifyConveyedSignature } from './conveyed-information.ts';
+import { decodeConveyedInformation } from './decode-conveyed-info.ts';
+import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
+import { oidName } from './oids.ts';
+import { validateOwnerCertificate } from './owner-certificate.ts';
+import type { CheckLog } from './trace.ts';
+import { validateVoucher } from './voucher.ts';
 
-export const validateBootstrappingData: ValidateFn = () =>
-  Promise.reject(new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'validation not implemented yet'));
+const CI = 'conveyed-information' as const;
+
+export interface ValidateOptions {
+  readonly limits?: ValidationLimits;
+  /** Receives every check (passed/skipped); the failing check is appended by {@link validateExplained}. */
+  readonly log?: CheckLog;
+}
+
+function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): ValidatedConveyedInformation {
+  const digest = createHash('sha256').update(artifacts.conveyedInformation).digest('hex');
+  const ci = openArtifact(artifacts.conveyedInformation, CI, 'conveyed information', ctx.device, limits, log);
+  let contentType: string;
+  let content: Uint8Array;
+  let ownerCertificate: Uint8Array | undefined;
+  if (ci.type === 'document') {
+    log?.skip('voucher', 'voucher', 'conveyed information is unsigned');
+    log?.skip('owner-certificate', 'owner certificate', 'conveyed information is unsigned');
+    log?.skip(CI, 'signature', `unsigned (${oidName(ci.contentType)}); acceptance is the caller's policy (trusted source only)`);
+    contentType = ci.contentType;
+    content = ci.content;
+  } else {
+    log?.pass(CI, 'classify', 'conveyed information is signed (SignedData)');
+    if (artifacts.ownershipVoucher === undefined) throw new ValidationError('voucher', 'SZTP_ERR_VOUCHER_MISSING', 'signed conveyed information came without an ownership voucher (RFC 8572 §5.4)');
+    if (artifacts.ownerCertificate === undefined) throw new ValidationError('owner-certificate', 'SZTP_ERR_OWNER_CERT_MISSING', 'signed conveyed information came without an owner certificate (RFC 8572 §5.4)');
+    const voucher = validateVoucher(artifacts.ownershipVoucher, ctx, limits, log);
+    const owner = validateOwnerCertificate(artifacts.ownerCertificate, voucher, ctx, limits, log);
+    ({ contentType, content } = verifyConveyedSignature(ci.signedData, owner.certificate, limits, log));
+    ownerCertificate = owner.certificate.der;
+  }
+  const json = parseConveyedDocument(contentType, content, limits);
+  const decoded = decodeConveyedInformation(json);
+  log?.pass(CI, 'schema', `${decoded.kind} conforms to ietf-sztp-conveyed-info`);
+  const base = { signed: ci.type === 'signed', json, digest, ...(ownerCertificate === undefined ? {} : { ownerCertificate }) };
+  return decoded.kind === 'onboarding-information'
+    ? { ...base, kind: decoded.kind, onboarding: decoded.onboarding }
+    : { ...base, kind: decoded.kind, redirect: decoded.redirect };
+}
+
+/** Like {@link validateBootstrappingData}, with limits and a check log. Any unexpected exception becomes a coded error. */
+export function validateWithOptions(artifacts: BootstrappingArtifacts, ctx: TrustContext, options: ValidateOptions = {}): Promise<ValidatedConveyedInformation> {
+  const log = options.log;
+  try {
+    return Promise.resolve(run(artifacts, ctx, options.limits ?? DEFAULT_LIMITS, log));
+  } catch (err) {
+    const e = isSztpError(err) && err instanceof ValidationError
+      ? err
+      : isSztpError(err)
+        ? new ValidationError(CI, err.code, err.message, { cause: err, ...(err.evidence ? { evidence: err.evidence } : {}) })
+        : new ValidationError(CI, 'SZTP_ERR_CMS_DECODE', `unexpected failure while decoding: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    const check = typeof e.evidence?.check === 'string' ? e.evidence.check : e.code;
+    log?.fail(e.step, check, `${e.message} (${e.code})`);
+    return Promise.reject(e);
+  }
+}
+
+/** RFC 8572 §5.4 validation of one set of bootstrapping artifacts (the contract in src/types.ts). */
+export const validateBootstrappingData: ValidateFn = (artifacts, ctx) => validateWithOptions(artifacts, ctx);

@@ -1,0 +1,273 @@
+/**
+ * The `simulated` router adapter: a router emulated on the file system under `[Router] root`, so
+ * the whole agent (RFC 8572 §5.6 onboarding: boot image, scripts, configuration, rollback) runs
+ * without hardware or root.
+ *
+ * Files under `root`:
+ * - `running-config`: the running configuration; absent on a factory-default device. `replace`
+ *   writes the bytes, `merge` appends them; every write is temp file + fsync + rename.
+ * - `installed-image.json`: the image installed by `installBootImage` (waits for the reboot).
+ * - `pending-reboot`: written by `reboot()`. The next `identity()` "boots": the installed image
+ *   becomes `running-image.json`, whose os-name/os-version are then reported.
+ * - `ssh/*.pub` (OpenSSH public keys) and `trust-anchors/*.cms` (DER) if present: returned for
+ *   `bootstrap-complete`.
+ * Snapshots live in the adapter work directory (`<state_dir>/adapter/snapshots`).
+ *
+ * Test hooks (documented in docs/adapters.md): a configuration containing a line `!fail-commit` is
+ * rejected (SZTP_ERR_CONFIG_COMMIT, nothing written); an image whose first line is
+ * `SIMULATED-IMAGE os-name=<n> os-version=<v>` boots as that name/version whatever the onboarding
+ * information claimed; env `SZTP_SIMULATED_CRASH_AT=<point>` SIGKILLs the agent at that point
+ * (`snapshot`, `commit`, `install`, `reboot`, `script-pre`, `script-post`) to test crash safety.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { SztpError } from '../errors.ts';
+import type { SshHostKey } from '../progress/reporter.ts';
+import type { DeviceIdentity } from '../types.ts';
+import { runProcess } from './simulated-run.ts';
+import {
+  ROUTER_ADAPTER_API_VERSION,
+  type AdapterContext,
+  type BootImageInstall,
+  type ConfigSnapshot,
+  type ConfigurationHandling,
+  type RouterAdapter,
+  type RunScriptOptions,
+  type ScriptResult,
+} from './router-adapter.ts';
+
+/** The marker line that makes the simulated router reject a configuration. */
+export const FAIL_COMMIT_MARKER = '!fail-commit';
+const CRASH_ENV = 'SZTP_SIMULATED_CRASH_AT';
+const IMAGE_HEADER = /^SIMULATED-IMAGE os-name=(\S+) os-version=(\S+)/;
+
+interface ImageRecord {
+  readonly osName?: string;
+  readonly osVersion?: string;
+  readonly sha256?: string;
+  readonly file?: string;
+  readonly installedAt?: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readOptional(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Writes `data` to `path` atomically: temp file in the same directory, fsync, rename. */
+export async function writeAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
+  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  const fh = await open(tmp, 'w', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Test hook: kill this process (like a power cut) when `SZTP_SIMULATED_CRASH_AT` names `point`. */
+function crashPoint(point: string): void {
+  if (process.env[CRASH_ENV] === point) process.kill(process.pid, 'SIGKILL');
+}
+
+function required(settings: Readonly<Record<string, string>>, key: string): string {
+  const value = settings[key];
+  if (value === undefined || value === '') {
+    throw new SztpError('SZTP_ERR_CONFIG_VALUE', `[Router] ${key} is required by the simulated adapter`, { stage: 'adapter' });
+  }
+  return value;
+}
+
+/** Parses an OpenSSH public key line (`ssh-ed25519 AAAA... comment`). */
+function parseSshPub(line: string): SshHostKey | undefined {
+  const [algorithm, b64] = line.trim().split(/\s+/);
+  if (algorithm === undefined || b64 === undefined) return undefined;
+  return { algorithm, keyData: Buffer.from(b64, 'base64') };
+}
+
+/** Creates the simulated adapter for `[Router] root`, `os_name`, `os_version`, `hw_model`, optional `serial_number`. */
+export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
+  const root = resolve(ctx.baseDir, required(ctx.settings, 'root'));
+  const base = {
+    osName: required(ctx.settings, 'os_name'),
+    osVersion: required(ctx.settings, 'os_version'),
+    hwModel: ctx.settings.hw_model ?? 'simulated-router',
+  };
+  const serial = ctx.settings.serial_number;
+  const runningConfig = join(root, 'running-config');
+  const installedImage = join(root, 'installed-image.json');
+  const runningImage = join(root, 'running-image.json');
+  const pendingReboot = join(root, 'pending-reboot');
+  const snapshotDir = join(ctx.workDir, 'snapshots');
+  const log = ctx.log.child({ adapter: 'simulated' });
+
+  async function readImage(path: string): Promise<ImageRecord | undefined> {
+    const raw = await readOptional(path);
+    return raw === undefined ? undefined : (JSON.parse(raw.toString('utf8')) as ImageRecord);
+  }
+
+  /** The simulated boot: a pending reboot activates the installed image. */
+  async function bootIfPending(): Promise<void> {
+    if (!(await exists(pendingReboot))) return;
+    const installed = await readImage(installedImage);
+    if (installed !== undefined) {
+      await writeAtomic(runningImage, JSON.stringify(installed));
+      await rm(installedImage, { force: true });
+    }
+    await rm(pendingReboot, { force: true });
+    log.info({ image: installed }, 'simulated reboot done');
+  }
+
+  const adapter: RouterAdapter = {
+    name: 'simulated',
+    apiVersion: ROUTER_ADAPTER_API_VERSION,
+
+    async identity(): Promise<DeviceIdentity> {
+      await mkdir(root, { recursive: true });
+      await bootIfPending();
+      const running = await readImage(runningImage);
+      const id = {
+        hwModel: base.hwModel,
+        osName: running?.osName ?? base.osName,
+        osVersion: running?.osVersion ?? base.osVersion,
+      };
+      return serial === undefined ? id : { ...id, serialNumber: serial };
+    },
+
+    async installBootImage(image: BootImageInstall): Promise<void> {
+      try {
+        await mkdir(join(root, 'images'), { recursive: true });
+        const file = join(root, 'images', `${image.sha256}.img`);
+        const head = Buffer.alloc(200);
+        const fh = await open(image.path, 'r');
+        let bytes = 0;
+        try {
+          ({ bytesRead: bytes } = await fh.read(head, 0, head.length, 0));
+        } finally {
+          await fh.close();
+        }
+        const m = IMAGE_HEADER.exec(head.subarray(0, bytes).toString('latin1'));
+        const data = await readFile(image.path);
+        await writeAtomic(file, data, 0o644);
+        const record: ImageRecord = {
+          sha256: image.sha256,
+          file,
+          installedAt: new Date().toISOString(),
+          ...(m?.[1] !== undefined ? { osName: m[1] } : image.osName !== undefined ? { osName: image.osName } : {}),
+          ...(m?.[2] !== undefined ? { osVersion: m[2] } : image.osVersion !== undefined ? { osVersion: image.osVersion } : {}),
+        };
+        await writeAtomic(installedImage, JSON.stringify(record));
+      } catch (err) {
+        throw new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `simulated install failed: ${(err as Error).message}`, { cause: err });
+      }
+      crashPoint('install');
+    },
+
+    async reboot(): Promise<void> {
+      await writeAtomic(pendingReboot, `${new Date().toISOString()}\n`);
+      crashPoint('reboot');
+      log.info('simulated reboot requested');
+    },
+
+    async runScript(kind: 'pre' | 'post', scriptPath: string, options: RunScriptOptions): Promise<ScriptResult> {
+      await mkdir(root, { recursive: true });
+      const result = await runProcess(scriptPath, [], {
+        cwd: root,
+        timeoutMs: options.timeoutMs,
+        env: { SZTP_ROUTER_ROOT: root, SZTP_SCRIPT_KIND: kind, ...options.env },
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      crashPoint(`script-${kind}`);
+      return result;
+    },
+
+    async snapshotConfiguration(): Promise<ConfigSnapshot> {
+      await mkdir(snapshotDir, { recursive: true, mode: 0o700 });
+      const current = await readOptional(runningConfig);
+      const ref = `snapshot-${Date.now()}-${randomBytes(4).toString('hex')}.cfg`;
+      if (current !== undefined) await writeAtomic(join(snapshotDir, ref), current);
+      crashPoint('snapshot');
+      return { adapter: 'simulated', ref, empty: current === undefined };
+    },
+
+    async commitConfiguration(mode: ConfigurationHandling, configuration: Uint8Array): Promise<void> {
+      const text = Buffer.from(configuration).toString('utf8');
+      if (text.split(/\r?\n/).some((l) => l.trim() === FAIL_COMMIT_MARKER)) {
+        throw new SztpError('SZTP_ERR_CONFIG_COMMIT', `simulated router rejected the configuration (${FAIL_COMMIT_MARKER})`);
+      }
+      try {
+        await mkdir(root, { recursive: true });
+        const current = mode === 'merge' ? await readOptional(runningConfig) : undefined;
+        const next = current === undefined ? Buffer.from(configuration) : Buffer.concat([current, configuration]);
+        await writeAtomic(runningConfig, next, 0o644);
+      } catch (err) {
+        throw new SztpError('SZTP_ERR_CONFIG_COMMIT', `simulated commit failed: ${(err as Error).message}`, { cause: err });
+      }
+      crashPoint('commit');
+    },
+
+    async restoreConfiguration(snapshot: ConfigSnapshot): Promise<void> {
+      try {
+        if (snapshot.empty) {
+          await rm(runningConfig, { force: true });
+          return;
+        }
+        const saved = await readFile(join(snapshotDir, snapshot.ref));
+        await writeAtomic(runningConfig, saved, 0o644);
+      } catch (err) {
+        throw new SztpError('SZTP_ERR_ROLLBACK', `simulated restore failed: ${(err as Error).message}`, { cause: err });
+      }
+    },
+
+    async discardSnapshot(snapshot: ConfigSnapshot): Promise<void> {
+      if (snapshot.ref.includes('/') || snapshot.ref.includes('..')) return;
+      await rm(join(snapshotDir, snapshot.ref), { force: true });
+    },
+
+    async sshHostKeys(): Promise<readonly SshHostKey[]> {
+      const dir = join(root, 'ssh');
+      const names = (await exists(dir)) ? (await readdir(dir)).filter((n) => n.endsWith('.pub')).sort() : [];
+      const keys: SshHostKey[] = [];
+      for (const n of names) {
+        const key = parseSshPub((await readFile(join(dir, n))).toString('utf8'));
+        if (key !== undefined) keys.push(key);
+      }
+      return keys;
+    },
+
+    async trustAnchorCerts(): Promise<readonly Uint8Array[]> {
+      const dir = join(root, 'trust-anchors');
+      const names = (await exists(dir)) ? (await readdir(dir)).filter((n) => n.endsWith('.cms')).sort() : [];
+      return Promise.all(names.map((n) => readFile(join(dir, n))));
+    },
+
+    async factoryReset(): Promise<void> {
+      for (const p of [runningConfig, installedImage, runningImage, pendingReboot]) await rm(p, { force: true });
+      await rm(join(root, 'images'), { recursive: true, force: true });
+      await rm(snapshotDir, { recursive: true, force: true });
+    },
+  };
+  return adapter;
+}

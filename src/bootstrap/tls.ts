@@ -1,0 +1,165 @@
+/**
+ * One TLS "connection" to one resolved address of a bootstrap server (RFC 8572 §5.3, §5.5): an
+ * undici Agent that always presents the IDevID chain (C-067, C-068), speaks TLS ≥ 1.2 and either
+ *  - `pinned`: authenticates the server against the given anchors (configured
+ *    `bootstrap_trust_anchors`, or the `trust-anchor` of a trusted redirect entry), RFC 6125 identity
+ *    checked against the redirect `address` (T-04), partial chains allowed for non-root anchors;
+ *    failure is SZTP_ERR_SERVER_TLS, never a provisional fallback (C-102, AT-33); or
+ *  - `provisional`: accepts any server certificate (C-103, C-104), but the connection still counts
+ *    as trusted when the chain happens to validate against `upgradeAnchors` (C-066).
+ * With an untrusted clock (§9.1, T-08) the chain is checked by {@link verifyChain} without dates.
+ * @module
+ */
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { SztpError } from '../errors.ts';
+import type { DeviceCredentials } from '../types.ts';
+import { derToPem } from './pem.ts';
+
+export type TlsMode =
+  | { readonly kind: 'pinned'; readonly anchors: readonly Uint8Array[] }
+  | { readonly kind: 'provisional'; readonly upgradeAnchors: readonly Uint8Array[] };
+
+/** The server as named in redirect information, and the address it resolved to. */
+export interface ConnectionTarget {
+  /** Redirect `address` (DNS name or IP literal without brackets): SNI and reference identity. */
+  readonly address: string;
+  readonly port: number;
+  /** The resolved IP to connect to. */
+  readonly ip: string;
+}
+
+export interface ConnectionSettings {
+  readonly credentials: DeviceCredentials;
+  readonly clockTrusted: boolean;
+  readonly now: () => Date;
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  readonly maxResponseBytes: number;
+}
+
+export interface ServerConnection {
+  /** `https://address:port` (IPv6 literals bracketed). */
+  readonly origin: string;
+  readonly dispatcher: Dispatcher;
+  /** True when every socket of this connection authenticated the server (pinned, or upgraded). */
+  trusted(): boolean;
+  close(): Promise<void>;
+}
+
+/** `https://host:port` for an address as written in redirect information. */
+export function originOf(address: string, port: number): string {
+  return `https://${isIP(address) === 6 ? `[${address}]` : address}:${port}`;
+}
+
+/**
+ * Path validation without the TLS stack: leaf → presented intermediates → one of `anchors`
+ * (an anchor may be an intermediate: partial-chain pinning), identity against `reference`,
+ * validity dates only when `at` is given. Returns undefined when valid, else the reason.
+ */
+export function verifyChain(presented: readonly Uint8Array[], anchors: readonly Uint8Array[], reference: string, at?: Date): string | undefined {
+  if (presented.length === 0) return 'no server certificate';
+  const chain = presented.map((d) => new X509Certificate(Buffer.from(d)));
+  const roots = anchors.map((d) => new X509Certificate(Buffer.from(d)));
+  const leaf = chain[0];
+  if (leaf === undefined) return 'no server certificate';
+  const idOk = isIP(reference) === 0 ? leaf.checkHost(reference) !== undefined : leaf.checkIP(reference) !== undefined;
+  if (!idOk) return `certificate does not name ${reference}`;
+  const inTime = (c: X509Certificate): boolean => at === undefined || (new Date(c.validFrom) <= at && at <= new Date(c.validTo));
+  const issues = (issuer: X509Certificate, c: X509Certificate): boolean => c.checkIssued(issuer) && c.verify(issuer.publicKey);
+  let current = leaf;
+  for (let depth = 0; depth < 10; depth++) {
+    if (!inTime(current)) return `certificate ${current.subject} is outside its validity period`;
+    if (roots.some((r) => r.raw.equals(current.raw))) return undefined;
+    if (roots.some((r) => issues(r, current))) return undefined;
+    const next = chain.find((c) => c !== current && c.ca && issues(c, current));
+    if (next === undefined) return `certificate ${current.subject} does not chain to a trust anchor`;
+    current = next;
+  }
+  return 'certificate chain too long';
+}
+
+/** DER of the presented chain (leaf first) of a connected TLS socket. */
+function presentedChain(socket: TLSSocket): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  // getPeerCertificate returns {} without a certificate, and issuerCertificate may be missing.
+  let cert = socket.getPeerCertificate(true) as Partial<DetailedPeerCertificate> | undefined;
+  const seen = new Set<string>();
+  while (cert?.raw !== undefined && cert.fingerprint256 !== undefined && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    out.push(new Uint8Array(cert.raw));
+    cert = cert.issuerCertificate;
+  }
+  return out;
+}
+
+/** Opens (lazily: sockets are made on the first request) a connection to one resolved address. */
+export function openConnection(target: ConnectionTarget, mode: TlsMode, settings: ConnectionSettings): ServerConnection {
+  const { credentials } = settings;
+  if (credentials.privateKeyPkcs8 === undefined) {
+    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'the IDevID private key is not available for TLS client authentication');
+  }
+  const cert = [credentials.certificate, ...credentials.chain].map((d) => derToPem(d, 'CERTIFICATE')).join('');
+  const key = derToPem(credentials.privateKeyPkcs8, 'PRIVATE KEY');
+  const native = mode.kind === 'pinned' && settings.clockTrusted;
+  const manualAnchors = mode.kind === 'pinned' ? mode.anchors : mode.upgradeAnchors;
+  const family = isIP(target.ip) === 6 ? 6 : 4;
+  const base = buildConnector({
+    cert,
+    key,
+    minVersion: 'TLSv1.2',
+    maxCachedSessions: 0,
+    timeout: settings.connectTimeoutMs,
+    ...(isIP(target.address) === 0 ? { servername: target.address } : {}),
+    // Connect to the resolved address while keeping the redirect address as SNI and identity.
+    lookup: (_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
+      if (opts.all === true) cb(null, [{ address: target.ip, family }]);
+      else cb(null, target.ip, family);
+    },
+    ...(native
+      ? {
+          ca: mode.anchors.map((d) => derToPem(d, 'CERTIFICATE')),
+          rejectUnauthorized: true,
+          allowPartialTrustChain: true,
+          checkServerIdentity: (_host: string, peer: DetailedPeerCertificate) => checkServerIdentity(target.address, peer),
+        }
+      : { rejectUnauthorized: false }),
+  } as buildConnector.BuildOptions);
+  let authenticated: boolean | undefined;
+  const connector: buildConnector.connector = (opts, callback) => {
+    base(opts, (err, socket) => {
+      if (err !== null) {
+        callback(err, null);
+        return;
+      }
+      let ok = native;
+      if (!native && manualAnchors.length > 0) {
+        const at = settings.clockTrusted ? settings.now() : undefined;
+        const reason = verifyChain(presentedChain(socket as TLSSocket), manualAnchors, target.address, at);
+        ok = reason === undefined;
+        if (!ok && mode.kind === 'pinned') {
+          socket.destroy();
+          callback(new SztpError('SZTP_ERR_SERVER_TLS', `server certificate rejected: ${reason ?? ''}`, { evidence: { address: target.address, ip: target.ip } }), null);
+          return;
+        }
+      }
+      authenticated = (authenticated ?? true) && ok;
+      callback(null, socket);
+    });
+  };
+  const agent = new Agent({
+    connect: connector,
+    headersTimeout: settings.responseTimeoutMs,
+    bodyTimeout: settings.responseTimeoutMs,
+    maxResponseSize: settings.maxResponseBytes,
+    connections: 1,
+  });
+  return {
+    origin: originOf(target.address, target.port),
+    dispatcher: agent,
+    trusted: () => authenticated === true,
+    close: () => agent.close(),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The redirect walker (RFC 8572 §5.3 recursion, §5.5 redirect processing): entries in order
+ * (C-100), every resolved address of an entry before the next entry (C-101, T-20), trust anchors
+ * honoured only for trusted redirect information (C-102..C-104, T-01, T-30), signed data validated
+ * every time with the nonce sent (C-070, C-080, T-05), unsigned onboarding refused from provisional
+ * servers (C-073), recursion capped and loops on (address, port, anchor, mode) refused (C-072,
+ * T-19; one self-redirect that raises trust is allowed, App. B). An error moves to the next entry
+ * of the same list (C-114).
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { SztpError, toSztpError } from '../errors.ts';
+import type { FetchContext, FetcherName, OnboardingSource } from '../fetchers/fetcher.ts';
+import { NULL_REPORTER, type ProgressReporter } from '../progress/reporter.ts';
+import type { BootstrapServerEntry, RedirectInformation } from '../types.ts';
+import { buildBootstrapInput, NONCE_BYTES } from './input.ts';
+import { certsFromDegenerateCms } from './pem.ts';
+import type { BootstrappingReply } from './reply.ts';
+import { createServerReporter } from './reporter.ts';
+import { discoverRoot, getBootstrappingData } from './restconf.ts';
+import { originOf, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
+
+export interface WalkDeps {
+  readonly ctx: FetchContext;
+  readonly origin: { readonly fetcher: FetcherName; readonly description: string };
+  readonly settings: ConnectionSettings;
+  /** DER of the configured `bootstrap_trust_anchors` (empty when none). */
+  readonly configuredAnchors: readonly Uint8Array[];
+  readonly resolve: (host: string) => Promise<readonly string[]>;
+  readonly randomBytes: (n: number) => Uint8Array;
+  readonly open: (target: ConnectionTarget, mode: TlsMode, settings: ConnectionSettings) => ServerConnection;
+}
+
+interface Exchange {
+  readonly reply: BootstrappingReply;
+  readonly nonce: Uint8Array | undefined;
+  readonly trusted: boolean;
+  readonly root: string;
+  readonly target: ConnectionTarget;
+  /** TLS mode that re-authenticates this server for progress reports. */
+  readonly reportMode: TlsMode;
+}
+
+const isAborted = (s: AbortSignal): boolean => s.aborted;
+const fingerprint = (der: Uint8Array | undefined): string => (der === undefined ? '-' : createHash('sha256').update(der).digest('hex').slice(0, 16));
+
+function summarise(failures: readonly SztpError[], what: string): SztpError {
+  if (failures.length === 1 && failures[0] !== undefined) return failures[0];
+  return new SztpError('SZTP_ERR_SERVER_EXHAUSTED', `${what}: every attempt failed (${failures.map((f) => f.code).join(', ')})`, {
+    evidence: { failures: failures.map((f) => ({ code: f.code, message: f.message })) },
+  });
+}
+
+export class RedirectWalker {
+  constructor(private readonly deps: WalkDeps) {}
+
+  /** Walks one redirect list; `path` holds the visit keys of the enclosing redirects. */
+  async walk(redirect: RedirectInformation, trusted: boolean, depth: number, path: readonly string[]): Promise<OnboardingSource> {
+    const { ctx } = this.deps;
+    if (depth > ctx.config.bootstrap.maxRedirectDepth) {
+      throw new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect depth cap ${ctx.config.bootstrap.maxRedirectDepth} reached`, { evidence: { path } });
+    }
+    const failures: SztpError[] = [];
+    for (const entry of redirect.bootstrapServers) {
+      if (ctx.signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'bootstrap-server walk aborted');
+      try {
+        return await this.entry(entry, trusted, depth, path);
+      } catch (err) {
+        const e = toSztpError(err, 'SZTP_ERR_SERVER_CONNECT');
+        if (e.code === 'SZTP_ERR_ABORTED' || isAborted(ctx.signal)) throw e;
+        ctx.log.warn({ err: e.toJSON(), server: originOf(entry.address, entry.port) }, 'bootstrap server failed; trying the next entry');
+        failures.push(e);
+      }
+    }
+    if (failures.length === 0) throw new SztpError('SZTP_ERR_SERVER_EXHAUSTED', 'redirect information lists no bootstrap server');
+    throw summarise(failures, 'redirect list');
+  }
+
+  private async entry(entry: BootstrapServerEntry, trusted: boolean, depth: number, path: readonly string[]): Promise<OnboardingSource> {
+    const { ctx } = this.deps;
+    let mode: TlsMode;
+    if (trusted && entry.trustAnchor !== undefined) {
+      mode = { kind: 'pinned', anchors: certsFromDegenerateCms(entry.trustAnchor) };
+    } else {
+      if (entry.trustAnchor !== undefined) ctx.log.info({ address: entry.address }, 'untrusted redirect: trust-anchor discarded (RFC 8572 §5.5)');
+      mode = { kind: 'provisional', upgradeAnchors: this.deps.configuredAnchors };
+    }
+    const key = `${entry.address}|${entry.port}|${fingerprint(trusted ? entry.trustAnchor : undefined)}|${mode.kind}`;
+    if (path.includes(key)) {
+      throw new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect loop: ${originOf(entry.address, entry.port)} already visited in this chain`, { evidence: { path: [...path, key] } });
+    }
+    const exchange = await this.exchange(entry, mode);
+    return this.process(exchange, depth, [...path, key]);
+  }
+
+  /** Tries every resolved address; the first that yields a 200 reply is processed (C-101). */
+  private async exchange(entry: BootstrapServerEntry, mode: TlsMode): Promise<Exchange> {
+    const { ctx } = this.deps;
+    let ips: readonly string[];
+    try {
+      ips = await this.deps.resolve(entry.address);
+    } catch (err) {
+      throw new SztpError('SZTP_ERR_SERVER_CONNECT', `cannot resolve ${entry.address}`, { cause: err, evidence: { address: entry.address } });
+    }
+    const failures: SztpError[] = [];
+    for (const ip of ips) {
+      const target: ConnectionTarget = { address: entry.address, port: entry.port, ip };
+      const conn = this.deps.open(target, mode, this.deps.settings);
+      try {
+        const root = await discoverRoot(conn, ctx.signal);
+        const trustedBefore = conn.trusted();
+        const nonce = ctx.config.bootstrap.nonce ? this.deps.randomBytes(NONCE_BYTES) : undefined;
+        const input = buildBootstrapInput(trustedBefore, ctx.identity, nonce);
+        const reply = await getBootstrappingData(conn, root, input.body, ctx.signal);
+        const trusted = trustedBefore && conn.trusted();
+        const reportMode: TlsMode = mode.kind === 'pinned' ? mode : { kind: 'pinned', anchors: this.deps.configuredAnchors };
+        ctx.log.info({ server: conn.origin, ip, trusted, level: reply.reportingLevel }, 'bootstrapping data received');
+        return { reply, nonce, trusted, root, target, reportMode };
+      } catch (err) {
+        const e = toSztpError(err, 'SZTP_ERR_SERVER_CONNECT');
+        if (ctx.signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'bootstrap-server exchange aborted', { cause: e });
+        ctx.log.warn({ err: e.toJSON(), ip }, 'bootstrap server address failed');
+        failures.push(e);
+      } finally {
+        await conn.close().catch(() => undefined);
+      }
+    }
+    if (failures.length === 0) throw new SztpError('SZTP_ERR_SERVER_CONNECT', `${entry.address} resolved to no address`);
+    throw summarise(failures, originOf(entry.address, entry.port));
+  }
+
+  private async process(ex: Exchange, depth: number, path: readonly string[]): Promise<OnboardingSource> {
+    const { ctx, origin } = this.deps;
+    const description = originOf(ex.target.address, ex.target.port);
+    const reporter: ProgressReporter = ex.trusted
+      ? createServerReporter({
+          open: () => this.deps.open(ex.target, ex.reportMode, this.deps.settings),
+          root: ex.root,
+          level: ex.reply.reportingLevel,
+          log: ctx.log,
+          signal: ctx.signal,
+          description,
+        })
+      : NULL_REPORTER;
+    let info;
+    try {
+      info = await ctx.validate(ex.reply.artifacts, ctx.trustContext(ex.nonce));
+    } catch (err) {
+      const e = toSztpError(err, 'SZTP_ERR_CONVEYED_DECODE');
+      await reporter.report({ progressType: 'parsing-error', message: `${e.code}: ${e.message}` }).catch(() => undefined);
+      throw e;
+    }
+    if (info.kind === 'onboarding-information') {
+      if (!info.signed && !ex.trusted) {
+        throw new SztpError('SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED', `unsigned onboarding information from provisional server ${description} refused`, {
+          evidence: { server: description },
+        });
+      }
+      return { fetcher: origin.fetcher, description, info, reporter, trustedServer: ex.trusted };
+    }
+    ctx.log.info({ server: description, signed: info.signed, trusted: ex.trusted, servers: info.redirect.bootstrapServers.length }, 'redirect information received');
+    return this.walk(info.redirect, info.signed || ex.trusted, depth + 1, path);
+  }
+}

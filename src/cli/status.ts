@@ -1,0 +1,50 @@
+/**
+ * `sztp-agent status [--json]`: the phase (factory-default, in-progress, rebooting,
+ * bootstrap-complete, disabled), the source in use, the last error (code and message) and the
+ * history of RFC 8572 progress types with their times, read from the state store.
+ * @module
+ */
+import { Command } from 'commander';
+import { createLogger } from '../log/logger.ts';
+import { displayPhase } from '../state/machine.ts';
+import type { AgentState } from '../state/types.ts';
+import { openStore } from '../daemon/wire.ts';
+import { EXIT, cliLogger, loadGlobalConfig, type CliContext } from './context.ts';
+
+/** The `status --json` document. */
+export function statusDocument(state: AgentState): Record<string, unknown> {
+  return {
+    phase: displayPhase(state),
+    secureMode: state.secureMode,
+    source: state.source ?? null,
+    lastError: state.lastError ?? null,
+    events: state.events.map((e) => ({ progressType: e.progressType, time: e.time, message: e.message ?? '', ...(e.source === undefined ? {} : { source: e.source }) })),
+    journal: state.journal === undefined ? null : { digest: state.journal.digest, source: state.journal.source, completedSteps: state.journal.completedSteps },
+    updatedAt: state.updatedAt ?? null,
+  };
+}
+
+function text(state: AgentState): string {
+  const lines = [
+    `phase:       ${displayPhase(state)}`,
+    `secure-mode: ${state.secureMode ? 'enabled' : 'disabled'}`,
+    `source:      ${state.source ?? '-'}`,
+    `last error:  ${state.lastError === undefined ? '-' : `${state.lastError.code}: ${state.lastError.message} (${state.lastError.time})`}`,
+    `events:      ${state.events.length === 0 ? '-' : ''}`,
+    ...state.events.map((e) => `  ${e.time}  ${e.progressType}${e.message === undefined || e.message === '' ? '' : `  ${e.message}`}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function statusCommand(ctx: CliContext): Command {
+  return new Command('status')
+    .description('show the bootstrapping state, the last error and the progress history')
+    .option('--json', 'print JSON (events: [{progressType, time, message}])')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const config = await loadGlobalConfig(cmd);
+      const log = ctx.io.logDestination === undefined ? cliLogger(ctx, cmd, config) : createLogger({ level: 'warn', destination: ctx.io.logDestination });
+      const state = await openStore(config, log).read();
+      ctx.io.stdout(opts.json === true ? `${JSON.stringify(statusDocument(state), null, 2)}\n` : text(state));
+      ctx.exit(EXIT.ok);
+    });
+}

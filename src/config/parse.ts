@@ -1,0 +1,225 @@
+/**
+ * Raw ztp.ini sections → AgentConfig. Pure (no I/O): every value is converted with the schema in
+ * src/config/schema.ts, every problem is collected (file, line, section, key) and reported at
+ * once in one ConfigError. `[Fetcher Priority]` gives the order fetchers are tried (0 first, ties
+ * in file order, unlisted = disabled). Sections the agent does not own are kept for adapters.
+ * @module
+ */
+import { posix } from 'node:path';
+import { ConfigError, type ConfigProblem, type SztpErrorCode } from '../errors.ts';
+import type { RawEntry, RawIni, RawSection } from './load-ini.ts';
+import {
+  CONFIG_SCHEMA,
+  DEFAULT_FETCHER_PRIORITY,
+  DEFAULT_SERVER_PRIORITY,
+  FETCHER_PRIORITY_SECTION,
+  LOG_LEVELS,
+  OPEN_SECTIONS,
+  agentSection,
+  schemaEntry,
+  type SchemaEntry,
+} from './schema.ts';
+import { FETCHER_NAMES, type AgentConfig, type FetcherName } from './types.ts';
+
+/** Adapters whose settings section is `[Command Adapter]` (they are all the command adapter). */
+const COMMAND_FAMILY = ['command', 'frr', 'iosxr', 'sonic'];
+
+type Value = string | number | boolean | readonly string[] | undefined;
+
+/** Converts raw sections to an AgentConfig, or throws a ConfigError listing every problem. */
+export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
+  const problems: ConfigProblem[] = [...raw.problems];
+  const file = raw.file;
+  const problem = (code: SztpErrorCode, e: { line?: number; section?: string; key?: string }, message: string): void => {
+    problems.push({ code, file, ...e, message: e.section === undefined ? message : `[${e.section}] ${e.key ?? ''}: ${message}` });
+  };
+
+  const given = new Map<SchemaEntry, RawEntry>();
+  const others: RawSection[] = [];
+  let priority: RawSection | undefined;
+  for (const section of raw.sections) {
+    const canonical = agentSection(section.name);
+    if (canonical === undefined) { others.push(section); continue; }
+    if (canonical === FETCHER_PRIORITY_SECTION) { priority = section; continue; }
+    for (const entry of section.entries) {
+      const schema = schemaEntry(canonical, entry.key);
+      if (schema !== undefined) given.set(schema, entry);
+      else if (!OPEN_SECTIONS.includes(canonical)) {
+        problem('SZTP_ERR_CONFIG_UNKNOWN_KEY', { line: entry.line, section: canonical, key: entry.key }, 'unknown key');
+      }
+    }
+  }
+
+  const values = new Map<string, Value>();
+  for (const schema of CONFIG_SCHEMA) {
+    const entry = given.get(schema);
+    const text = entry?.value ?? schema.default;
+    const converted = text === undefined ? { ok: true as const, value: undefined } : convert(schema, text, baseDir);
+    if (converted.ok) values.set(`${schema.section}.${schema.key}`, converted.value);
+    else problem('SZTP_ERR_CONFIG_VALUE', { ...(entry === undefined ? {} : { line: entry.line }), section: schema.section, key: entry?.key ?? schema.key }, converted.message);
+  }
+  const v = (id: string): Value => values.get(id);
+  const str = (id: string): string | undefined => { const x = v(id); return typeof x === 'string' ? x : undefined; };
+  const bool = (id: string): boolean => v(id) === true;
+  const numb = (id: string): number => { const x = v(id); return typeof x === 'number' ? x : 0; };
+  const strs = (id: string): readonly string[] => { const x = v(id); return Array.isArray(x) ? (x as readonly string[]) : []; };
+
+  const servers = strs('Bootstrap.servers');
+  const serversEntry = entryOf(given, 'Bootstrap', 'servers');
+  for (const uri of servers) {
+    const why = checkServerUri(uri);
+    if (why !== undefined) problem('SZTP_ERR_CONFIG_VALUE', { ...lineOf(serversEntry), section: 'Bootstrap', key: 'servers' }, `${uri}: ${why}`);
+  }
+  if (numb('Agent.backoff_max_seconds') < numb('Agent.backoff_initial_seconds')) {
+    const e = entryOf(given, 'Agent', 'backoff_max_seconds') ?? entryOf(given, 'Agent', 'backoff_initial_seconds');
+    problem('SZTP_ERR_CONFIG_VALUE', { ...lineOf(e), section: 'Agent', key: 'backoff_max_seconds' }, 'must not be smaller than backoff_initial_seconds');
+  }
+
+  const fetchers = priority === undefined
+    ? defaultFetchers(servers.length > 0)
+    : parsePriorities(priority, (line, key, code, message) => { problem(code, { line, section: FETCHER_PRIORITY_SECTION, key }, message); });
+
+  if (problems.length > 0) throw new ConfigError([...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)));
+
+  const adapter = str('Router.adapter') ?? 'simulated';
+  const logLevel = LOG_LEVELS.find((l) => l === str('Agent.log_level')) ?? 'info';
+  const source = str('DHCP.source');
+  const optional = <K extends string>(key: K, value: string | undefined): { [P in K]?: string } =>
+    (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+  return {
+    file,
+    baseDir,
+    startup: { start: bool('Startup.start'), retryForever: bool('Startup.retry_forever') },
+    fetchers,
+    device: {
+      ...optional('serialNumber', str('Device.serial_number')),
+      ...optional('idevidCert', str('Device.idevid_cert')),
+      ...optional('idevidKey', str('Device.idevid_key')),
+      ...optional('voucherTrustAnchors', str('Device.voucher_trust_anchors')),
+      ...optional('bootstrapTrustAnchors', str('Device.bootstrap_trust_anchors')),
+      clockTrusted: bool('Device.clock_trusted'),
+      acceptedAssertions: strs('Device.accepted_assertions'),
+    },
+    usb: { mountPoints: strs('USB.mount_points'), autoMount: bool('USB.auto_mount') },
+    bootstrap: {
+      servers,
+      nonce: bool('Bootstrap.nonce'),
+      connectTimeoutSeconds: numb('Bootstrap.connect_timeout_seconds'),
+      responseTimeoutSeconds: numb('Bootstrap.response_timeout_seconds'),
+      maxResponseBytes: numb('Bootstrap.max_response_bytes'),
+      maxRedirectDepth: numb('Bootstrap.max_redirect_depth'),
+      csrSupport: bool('Bootstrap.csr_support'),
+    },
+    interfaces: { ...optional('mgmt', str('Interfaces.Mgmt')), dport: strs('Interfaces.DPort') },
+    dhcp: {
+      source: source === 'lease-file' || source === 'hook' ? source : 'client',
+      timeoutSeconds: numb('DHCP.timeout_seconds'),
+      leaseFiles: strs('DHCP.lease_files'),
+      hookDir: str('DHCP.hook_dir') ?? '',
+    },
+    router: { adapter, settings: adapterSettings(raw.sections, others, adapter) },
+    onboarding: { scriptTimeoutSeconds: numb('Onboarding.script_timeout_seconds'), maxImageBytes: numb('Onboarding.max_image_bytes') },
+    agent: {
+      stateDir: str('Agent.state_dir') ?? '',
+      logLevel,
+      backoffInitialSeconds: numb('Agent.backoff_initial_seconds'),
+      backoffMaxSeconds: numb('Agent.backoff_max_seconds'),
+    },
+  };
+}
+
+/** Converts one value; `ok: false` carries the reason. Empty optional values mean "unset". */
+export function convert(schema: SchemaEntry, text: string, baseDir: string): { ok: true; value: Value } | { ok: false; message: string } {
+  const t = schema.type;
+  const s = text.trim();
+  switch (t.kind) {
+    case 'bool':
+      if (/^(true|yes|1)$/i.test(s)) return { ok: true, value: true };
+      if (/^(false|no|0)$/i.test(s)) return { ok: true, value: false };
+      return { ok: false, message: `expected True/False/yes/no/1/0, got ${JSON.stringify(s)}` };
+    case 'int':
+    case 'number': {
+      const re = t.kind === 'int' ? /^\d+$/ : /^\d+(\.\d+)?$/;
+      const n = Number(s);
+      if (!re.test(s) || !Number.isFinite(n) || n < t.min || n > t.max) {
+        return { ok: false, message: `expected ${t.kind === 'int' ? 'an integer' : 'a number'} in ${t.min}..${t.max}, got ${JSON.stringify(s)}` };
+      }
+      return { ok: true, value: n };
+    }
+    case 'enum': {
+      const found = t.values.find((x) => x.toLowerCase() === s.toLowerCase());
+      return found === undefined ? { ok: false, message: `expected one of ${t.values.join(', ')}, got ${JSON.stringify(s)}` } : { ok: true, value: found };
+    }
+    case 'list':
+      return { ok: true, value: splitList(s) };
+    case 'path-list':
+      return { ok: true, value: splitList(s).map((p) => posix.resolve(baseDir, p)) };
+    case 'path':
+      if (s === '') return schema.default === undefined ? { ok: true, value: undefined } : { ok: false, message: 'must not be empty' };
+      return { ok: true, value: posix.resolve(baseDir, s) };
+    case 'string':
+      if (s === '') return schema.default === undefined ? { ok: true, value: undefined } : { ok: false, message: 'must not be empty' };
+      return { ok: true, value: s };
+  }
+}
+
+export function splitList(s: string): string[] {
+  return s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+}
+
+/** `undefined` when `uri` is `https://host[:port]` (optionally with a trailing `/`), else why not. */
+export function checkServerUri(uri: string): string | undefined {
+  let u: URL;
+  try { u = new URL(uri); } catch { return 'not a URI'; }
+  if (u.protocol !== 'https:') return 'must use https://';
+  if (u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '' || (u.pathname !== '/' && u.pathname !== '')) {
+    return 'must be https://host[:port] without path, query or user info';
+  }
+  return undefined;
+}
+
+function parsePriorities(section: RawSection, report: (line: number, key: string, code: SztpErrorCode, message: string) => void): FetcherName[] {
+  const listed: { name: FetcherName; priority: number; order: number }[] = [];
+  section.entries.forEach((entry, order) => {
+    const name = FETCHER_NAMES.find((n) => n.toLowerCase() === entry.key.toLowerCase());
+    if (name === undefined) {
+      report(entry.line, entry.key, 'SZTP_ERR_CONFIG_UNKNOWN_KEY', `unknown fetcher (known: ${FETCHER_NAMES.join(', ')})`);
+      return;
+    }
+    if (!/^\d$/.test(entry.value.trim())) {
+      report(entry.line, entry.key, 'SZTP_ERR_CONFIG_VALUE', `priority must be an integer 0..9, got ${JSON.stringify(entry.value)}`);
+      return;
+    }
+    listed.push({ name, priority: Number(entry.value.trim()), order });
+  });
+  return listed.sort((a, b) => a.priority - b.priority || a.order - b.order).map((x) => x.name);
+}
+
+function defaultFetchers(withServer: boolean): FetcherName[] {
+  const names = DEFAULT_FETCHER_PRIORITY.map(([name]) => name);
+  // Server's default priority (5) is after every default fetcher (0..4).
+  return withServer && DEFAULT_SERVER_PRIORITY > Math.max(...DEFAULT_FETCHER_PRIORITY.map(([, p]) => p)) ? [...names, 'Server'] : names;
+}
+
+/** `[Router]` keys, overridden by the adapter's own section (`[<Adapter> Adapter]`, `[Command Adapter]` for the command family). */
+function adapterSettings(all: readonly RawSection[], others: readonly RawSection[], adapter: string): Record<string, string> {
+  const settings: Record<string, string> = {};
+  const router = all.find((s) => s.name.toLowerCase() === 'router');
+  for (const e of router?.entries ?? []) settings[e.key] = e.value;
+  const wanted = new Set([`${adapter.toLowerCase()} adapter`]);
+  if (COMMAND_FAMILY.includes(adapter.toLowerCase())) wanted.add('command adapter');
+  for (const section of others) {
+    if (!wanted.has(section.name.toLowerCase())) continue;
+    for (const e of section.entries) settings[e.key] = e.value;
+  }
+  return settings;
+}
+
+function entryOf(given: ReadonlyMap<SchemaEntry, RawEntry>, section: string, key: string): RawEntry | undefined {
+  const schema = schemaEntry(section, key);
+  return schema === undefined ? undefined : given.get(schema);
+}
+
+function lineOf(entry: RawEntry | undefined): { line?: number } {
+  return entry === undefined ? {} : { line: entry.line };
+}

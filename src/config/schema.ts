@@ -1,0 +1,118 @@
+/**
+ * The ztp.ini schema: one table, `section` + `key` → value type, default and description. It is
+ * the single source for the parser's defaults (src/config/parse.ts), for `ztp.ini.example` and
+ * for the README's reference table. `[Fetcher Priority]` is described separately because its keys
+ * are fetcher names (seed behaviour; the RFC 8572 §4 source order is a local convention).
+ * @module
+ */
+import type { FetcherName } from './types.ts';
+
+/** How a raw string value is converted. */
+export type ValueType =
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'int'; readonly min: number; readonly max: number }
+  | { readonly kind: 'number'; readonly min: number; readonly max: number }
+  | { readonly kind: 'string' }
+  | { readonly kind: 'path' }
+  | { readonly kind: 'list' }
+  | { readonly kind: 'path-list' }
+  | { readonly kind: 'enum'; readonly values: readonly string[] };
+
+export interface SchemaEntry {
+  readonly section: string;
+  readonly key: string;
+  readonly type: ValueType;
+  /** Default as it would be written in ztp.ini; `undefined` = unset (optional). */
+  readonly default: string | undefined;
+  readonly description: string;
+}
+
+const bool = { kind: 'bool' } as const;
+const str = { kind: 'string' } as const;
+const path = { kind: 'path' } as const;
+const list = { kind: 'list' } as const;
+const pathList = { kind: 'path-list' } as const;
+const int = (min: number, max: number): ValueType => ({ kind: 'int', min, max });
+const num = (min: number, max: number): ValueType => ({ kind: 'number', min, max });
+const oneOf = (...values: string[]): ValueType => ({ kind: 'enum', values });
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Sections the agent owns; keys not listed here are configuration errors (except in [Router]). */
+export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
+  { section: 'Startup', key: 'start', type: bool, default: 'True', description: 'Run secure ZTP at all; False: `run` logs that ZTP is not started and exits 0.' },
+  { section: 'Startup', key: 'retry_forever', type: bool, default: 'True', description: 'Repeat passes with backoff until success; False: one pass, exit 1 if nothing succeeded.' },
+
+  { section: 'Device', key: 'serial_number', type: str, default: undefined, description: 'Device serial number; default: IDevID subject serialNumber, else the router adapter.' },
+  { section: 'Device', key: 'idevid_cert', type: path, default: undefined, description: 'PEM IDevID certificate, followed by its intermediates.' },
+  { section: 'Device', key: 'idevid_key', type: path, default: undefined, description: 'PEM private key of the IDevID (PKCS#8, SEC1 or PKCS#1).' },
+  { section: 'Device', key: 'voucher_trust_anchors', type: path, default: undefined, description: 'PEM bundle of manufacturer (MASA) trust anchors for ownership vouchers.' },
+  { section: 'Device', key: 'bootstrap_trust_anchors', type: path, default: undefined, description: 'Optional PEM bundle of trust anchors for well-known bootstrap servers (TLS).' },
+  { section: 'Device', key: 'clock_trusted', type: bool, default: 'True', description: 'False: skip every validity-period check (RFC 8572 §9.1).' },
+  { section: 'Device', key: 'accepted_assertions', type: list, default: 'verified', description: 'Comma-separated voucher assertions accepted (verified, logged, proximity).' },
+
+  { section: 'USB', key: 'mount_points', type: pathList, default: '/media/usb0, /media/usb1', description: 'Comma-separated directories searched for an EN9 directory.' },
+  { section: 'USB', key: 'auto_mount', type: bool, default: 'False', description: 'Mount removable block devices read-only before searching.' },
+
+  { section: 'Bootstrap', key: 'servers', type: list, default: '', description: 'Comma-separated well-known bootstrap servers, https://host[:port] (enables the Server fetcher by default).' },
+  { section: 'Bootstrap', key: 'nonce', type: bool, default: 'True', description: 'Send a fresh nonce in get-bootstrapping-data (nonce vouchers).' },
+  { section: 'Bootstrap', key: 'connect_timeout_seconds', type: int(1, 3600), default: '10', description: 'TCP+TLS connect deadline per server.' },
+  { section: 'Bootstrap', key: 'response_timeout_seconds', type: int(1, 3600), default: '30', description: 'Deadline for a complete RESTCONF reply.' },
+  { section: 'Bootstrap', key: 'max_response_bytes', type: int(1024, 1073741824), default: '4194304', description: 'Largest RESTCONF reply accepted, in bytes.' },
+  { section: 'Bootstrap', key: 'max_redirect_depth', type: int(0, 32), default: '4', description: 'Most redirect-information hops followed.' },
+  { section: 'Bootstrap', key: 'csr_support', type: bool, default: 'False', description: 'Offer RFC 9646 CSR support to trusted servers.' },
+
+  { section: 'Interfaces', key: 'Mgmt', type: str, default: undefined, description: 'The management interface (fetchers Mgmt4, Mgmt6).' },
+  { section: 'Interfaces', key: 'DPort', type: list, default: '', description: 'Comma-separated data-port interfaces (fetchers DPort4, DPort6).' },
+
+  { section: 'DHCP', key: 'source', type: oneOf('client', 'lease-file', 'hook'), default: 'client', description: 'client: our own DHCP client; lease-file: dhclient leases; hook: env files written by a hook script.' },
+  { section: 'DHCP', key: 'timeout_seconds', type: int(1, 3600), default: '10', description: 'Deadline for a DHCP reply.' },
+  { section: 'DHCP', key: 'lease_files', type: pathList, default: '/var/lib/dhcp/dhclient.leases', description: 'dhclient lease files (source = lease-file).' },
+  { section: 'DHCP', key: 'hook_dir', type: path, default: '/run/sztp-agent/dhcp', description: 'Directory of <interface>.env files (source = hook).' },
+
+  { section: 'Router', key: 'adapter', type: str, default: 'simulated', description: 'simulated, command, frr, iosxr, sonic, or a path to a module exporting createAdapter.' },
+  { section: 'Router', key: 'root', type: str, default: undefined, description: 'simulated: directory that emulates the router (running-config, images).' },
+  { section: 'Router', key: 'os_name', type: str, default: undefined, description: 'simulated: the running os-name.' },
+  { section: 'Router', key: 'os_version', type: str, default: undefined, description: 'simulated: the running os-version.' },
+  { section: 'Router', key: 'hw_model', type: str, default: undefined, description: 'simulated: the hardware model.' },
+
+  { section: 'Onboarding', key: 'script_timeout_seconds', type: int(1, 86400), default: '300', description: 'Deadline for a pre- or post-configuration script.' },
+  { section: 'Onboarding', key: 'max_image_bytes', type: int(1, 68719476736), default: '4294967296', description: 'Largest boot image accepted, in bytes.' },
+
+  { section: 'Agent', key: 'state_dir', type: path, default: '/var/lib/sztp-agent', description: 'Directory of the state file, lock and adapter work files.' },
+  { section: 'Agent', key: 'log_level', type: oneOf(...LOG_LEVELS), default: 'info', description: 'pino log level (logs go to stderr as JSON lines).' },
+  { section: 'Agent', key: 'backoff_initial_seconds', type: num(0, 86400), default: '5', description: 'First sleep after a pass in which nothing succeeded.' },
+  { section: 'Agent', key: 'backoff_max_seconds', type: num(0, 86400), default: '300', description: 'Cap of the exponential backoff (jitter never exceeds it).' },
+];
+
+/** The section whose keys are fetcher names with priorities 0..9. */
+export const FETCHER_PRIORITY_SECTION = 'Fetcher Priority';
+
+/** Used when `[Fetcher Priority]` is absent (the seed's defaults); Server is added when servers are set. */
+export const DEFAULT_FETCHER_PRIORITY: readonly (readonly [FetcherName, number])[] = [
+  ['USB', 0],
+  ['Mgmt4', 1],
+  ['Mgmt6', 2],
+  ['DPort4', 3],
+  ['DPort6', 4],
+];
+export const DEFAULT_SERVER_PRIORITY = 5;
+
+/** Sections whose unknown keys are passed to the adapter instead of being errors. */
+export const OPEN_SECTIONS: readonly string[] = ['Router'];
+
+/** Names of the sections the agent owns (case-insensitive match). */
+export const AGENT_SECTIONS: readonly string[] = [...new Set(CONFIG_SCHEMA.map((e) => e.section)), FETCHER_PRIORITY_SECTION];
+
+/** Looks up a schema entry, ignoring case of section and key. */
+export function schemaEntry(section: string, key: string): SchemaEntry | undefined {
+  const s = section.toLowerCase();
+  const k = key.toLowerCase();
+  return CONFIG_SCHEMA.find((e) => e.section.toLowerCase() === s && e.key.toLowerCase() === k);
+}
+
+/** The canonical spelling of an agent section, or undefined for sections the agent does not own. */
+export function agentSection(name: string): string | undefined {
+  const n = name.toLowerCase();
+  return AGENT_SECTIONS.find((s) => s.toLowerCase() === n);
+}

@@ -1,0 +1,112 @@
+/**
+ * The composition root: the only place that builds real dependencies (logger rooms, state store,
+ * IDevID credentials and trust anchors, the router adapter, fetchers, the trust pipeline, the
+ * bootstrap-server client, the image downloader and the onboarding applier). Everything else
+ * receives them as arguments, so tests can replace any of them.
+ * @module
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { loadAdapter } from '../adapters/registry.ts';
+import type { RouterAdapter } from '../adapters/router-adapter.ts';
+import { createBootstrapClient } from '../bootstrap/client.ts';
+import type { AgentConfig } from '../config/types.ts';
+import { downloadImage } from '../download/image-download.ts';
+import { SztpError } from '../errors.ts';
+import type { Fetcher, FetchContext, OnboardingSource } from '../fetchers/fetcher.ts';
+import { createFetchers } from '../fetchers/registry.ts';
+import { room } from '../log/logger.ts';
+import { applyOnboarding } from '../onboarding/apply.ts';
+import type { ApplyOutcome } from '../onboarding/types.ts';
+import { loadDeviceCredentials, loadTrustAnchors, subjectSerialNumber } from '../platform/credentials.ts';
+import { createStateStore, type FileStateStore } from '../state/store.ts';
+import type { DeviceCredentials, DeviceIdentity, TrustContext } from '../types.ts';
+import { validateBootstrappingData } from '../validation/pipeline.ts';
+
+export interface Runtime {
+  readonly config: AgentConfig;
+  readonly store: FileStateStore;
+  readonly adapter: RouterAdapter;
+  readonly identity: DeviceIdentity & { readonly serialNumber: string };
+  readonly credentials?: DeviceCredentials;
+  readonly fetchers: readonly Fetcher[];
+  /** The FetchContext of one pass. */
+  fetchContext(signal: AbortSignal): FetchContext;
+  /** Runs the onboarding applier on a source. */
+  apply(source: OnboardingSource, signal: AbortSignal): Promise<ApplyOutcome>;
+}
+
+/** The state store of `config.agent.stateDir`. */
+export function openStore(config: AgentConfig, log: Logger, now: () => Date = () => new Date()): FileStateStore {
+  return createStateStore({ dir: config.agent.stateDir, log: room(log, 'state'), now });
+}
+
+/** The router adapter named by `[Router] adapter`, with its work directory under state_dir. */
+export function openAdapter(config: AgentConfig, log: Logger): Promise<RouterAdapter> {
+  return loadAdapter(config.router.adapter, {
+    settings: config.router.settings,
+    workDir: join(config.agent.stateDir, 'adapter'),
+    baseDir: config.baseDir,
+    log: room(log, 'adapter'),
+  });
+}
+
+/** Serial: `[Device] serial_number`, else the IDevID subject serialNumber, else the adapter. */
+export function resolveSerial(config: AgentConfig, credentials: DeviceCredentials | undefined, adapterIdentity: DeviceIdentity): string {
+  const serial = config.device.serialNumber
+    ?? (credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate))
+    ?? adapterIdentity.serialNumber;
+  if (serial === undefined || serial === '') {
+    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'no serial number: set [Device] serial_number, give an IDevID with a subject serialNumber, or use an adapter that reports one');
+  }
+  return serial;
+}
+
+/** Builds every real dependency of `run` from the configuration. */
+export async function buildRuntime(config: AgentConfig, log: Logger, store: FileStateStore, now: () => Date = () => new Date()): Promise<Runtime> {
+  const { device } = config;
+  if (device.idevidKey !== undefined && device.idevidCert === undefined) {
+    throw new SztpError('SZTP_ERR_CONFIG_FILE', '[Device] idevid_key is set but idevid_cert is not');
+  }
+  const credentials = device.idevidCert === undefined ? undefined : await loadDeviceCredentials(device.idevidCert, device.idevidKey);
+  const voucherTrustAnchors = device.voucherTrustAnchors === undefined ? [] : await loadTrustAnchors(device.voucherTrustAnchors, 'voucher trust anchors');
+  if (device.bootstrapTrustAnchors !== undefined) await loadTrustAnchors(device.bootstrapTrustAnchors, 'bootstrap trust anchors');
+  const adapter = await openAdapter(config, log);
+  const adapterIdentity = await adapter.identity();
+  const identity = { ...adapterIdentity, serialNumber: resolveSerial(config, credentials, adapterIdentity) };
+  const fetchers = createFetchers(config.fetchers);
+  const bootstrap = createBootstrapClient();
+  const fetchLog = room(log, 'fetch');
+  const applyLog = room(log, 'onboarding');
+  const policy = { acceptedAssertions: device.acceptedAssertions, clockTrusted: device.clockTrusted };
+
+  const trustContext = (nonce?: Uint8Array): TrustContext => ({
+    voucherTrustAnchors,
+    serialNumber: identity.serialNumber,
+    ...(credentials === undefined ? {} : { device: credentials }),
+    ...(nonce === undefined ? {} : { nonce }),
+    now: now(),
+    policy,
+  });
+
+  return {
+    config,
+    store,
+    adapter,
+    identity,
+    ...(credentials === undefined ? {} : { credentials }),
+    fetchers,
+    fetchContext: (signal) => ({
+      config,
+      log: fetchLog,
+      signal,
+      identity,
+      ...(credentials === undefined ? {} : { credentials }),
+      trustContext,
+      validate: validateBootstrappingData,
+      bootstrap,
+      now,
+    }),
+    apply: (source, signal) => applyOnboarding(source, { config, adapter, store, log: applyLog, signal, now, download: downloadImage }),
+  };
+}

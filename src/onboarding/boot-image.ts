@@ -1,0 +1,108 @@
+/**
+ * The boot-image step (RFC 8572 §5.6 step 3, C-118..C-124, T-22, T-23): skip when the running
+ * os-name/os-version satisfy the criteria; otherwise download from the `download-uri` mirrors in
+ * order (file:// resolved on the stick by the source), verify against a supported
+ * image-verification entry, install through the adapter, persist the attempt, report
+ * `boot-image-installed-rebooting` and reboot. A verified image kept in the journal is reused
+ * (re-hashed first), never downloaded twice. After the reboot the same conveyed information
+ * resumes here: a match completes the step; a mismatch after an install is SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SztpError, isSztpError } from '../errors.ts';
+import type { OnboardingJournal } from '../state/types.ts';
+import { supportedVerifiers, type OnboardingStep } from './plan.ts';
+import type { StepContext, StepResult } from './step-context.ts';
+
+type BootImageStep = Extract<OnboardingStep, { kind: 'boot-image' }>;
+
+/** Streaming SHA-256 of a file (constant memory); undefined when the file cannot be read. */
+export async function sha256File(path: string): Promise<string | undefined> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch {
+    return undefined;
+  }
+  return hash.digest('hex');
+}
+
+function describe(name: string | undefined, version: string | undefined): string {
+  return `${name ?? '(any os-name)'} ${version ?? '(any os-version)'}`;
+}
+
+/** The verified image of an earlier run of this same conveyed information, if still intact. */
+async function keptImage(journal: OnboardingJournal): Promise<{ path: string; sha256: string } | undefined> {
+  const rec = journal.bootImage;
+  if (rec?.path === undefined) return undefined;
+  const actual = await sha256File(rec.path);
+  if (actual === rec.sha256) return { path: rec.path, sha256: rec.sha256 };
+  await rm(rec.path, { force: true });
+  return undefined;
+}
+
+export async function executeBootImage(step: BootImageStep, ctx: StepContext): Promise<StepResult> {
+  const { deps, progress, journal, source } = ctx;
+  const { image } = step;
+  const wanted = describe(image.osName, image.osVersion);
+  await progress.emit('boot-image-initiated', `boot image criteria: ${wanted}`);
+  if (step.decision === 'skip') {
+    const after = journal.bootImage?.rebootRequestedAt !== undefined ? ' after the reboot' : '';
+    await progress.emit('boot-image-complete', `running image satisfies ${wanted}${after}; nothing to install`);
+    return 'done';
+  }
+  const running = await deps.adapter.identity();
+  if (step.decision === 'reboot-loop') {
+    throw new SztpError('SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP',
+      `installed the boot image and rebooted, but the device runs ${describe(running.osName, running.osVersion)}, not ${wanted}; not installing again`,
+      { evidence: { running, installAttempts: journal.bootImage?.installAttempts } });
+  }
+  await progress.emit('boot-image-mismatch', `running ${describe(running.osName, running.osVersion)}, wanted ${wanted}`);
+  const expected = supportedVerifiers(image);
+  if (expected.length === 0) {
+    const offered = image.imageVerification.map((v) => v.hashAlgorithm).join(', ') || 'none';
+    throw new SztpError('SZTP_ERR_BOOT_IMAGE_NO_VERIFIER', `no supported image-verification entry (offered: ${offered}; supported: sha-256, sha-512)`);
+  }
+  let verified = await keptImage(journal);
+  if (verified === undefined) {
+    const destDir = join(deps.config.agent.stateDir, 'images');
+    await mkdir(destDir, { recursive: true, mode: 0o700 });
+    const result = await deps.download({
+      uris: image.downloadUris,
+      expected,
+      destDir,
+      maxBytes: deps.config.onboarding.maxImageBytes,
+      signal: deps.signal,
+      log: deps.log,
+      ...(source.resolveLocalUri === undefined ? {} : { resolveLocalUri: source.resolveLocalUri }),
+    });
+    verified = { path: result.path, sha256: result.sha256 };
+    deps.log.info({ uri: result.uri, bytes: result.bytes, sha256: result.sha256 }, 'boot image downloaded and verified');
+  }
+  const attempts = journal.bootImage?.sha256 === verified.sha256 ? journal.bootImage.installAttempts : 0;
+  const record = {
+    sha256: verified.sha256,
+    path: verified.path,
+    installAttempts: attempts,
+    ...(image.osName === undefined ? {} : { osName: image.osName }),
+    ...(image.osVersion === undefined ? {} : { osVersion: image.osVersion }),
+  };
+  await ctx.updateJournal((j) => ({ ...j, bootImage: record }));
+  try {
+    await deps.adapter.installBootImage({ path: verified.path, sha256: verified.sha256,
+      ...(image.osName === undefined ? {} : { osName: image.osName }),
+      ...(image.osVersion === undefined ? {} : { osVersion: image.osVersion }) });
+  } catch (err) {
+    throw isSztpError(err) ? err : new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `install failed: ${String(err)}`, { cause: err });
+  }
+  // Persist the attempt before rebooting: a restart that still mismatches is a loop, not a retry (T-22).
+  const requestedAt = deps.now().toISOString();
+  await ctx.updateJournal((j) => ({ ...j, bootImage: { ...record, installAttempts: attempts + 1, rebootRequestedAt: requestedAt } }));
+  await deps.store.update((s) => ({ ...s, phase: 'rebooting' }));
+  await progress.emit('boot-image-installed-rebooting', `installed ${wanted} (sha-256 ${verified.sha256}); rebooting`);
+  await deps.adapter.reboot();
+  return 'reboot';
+}

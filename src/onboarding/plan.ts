@@ -1,0 +1,91 @@
+/**
+ * The onboarding plan (RFC 8572 §5.6, C-110): pure function from validated onboarding information,
+ * the journal of an earlier attempt on the same conveyed information, and the running identity
+ * to the ordered list of steps still to run. Each step is a member of a discriminated union;
+ * apply.ts holds one executor per kind in a mapped type, so a new kind without an executor does
+ * not compile. No I/O here (STYLE practice 5, enforced by lint).
+ * @module
+ */
+import { SztpError } from '../errors.ts';
+import type { OnboardingJournal, OnboardingStepKind } from '../state/types.ts';
+import type { BootImage, ConfigurationHandling, DeviceIdentity, HashAlgorithm, OnboardingInformation } from '../types.ts';
+
+/** What the boot-image step will do, decided from the running identity and the journal. */
+export type BootImageDecision =
+  /** The running os-name/os-version satisfy the criteria: no download (`boot-image-complete`). */
+  | 'skip'
+  /** Download (or reuse the verified kept image), verify, install, reboot. */
+  | 'install'
+  /** An install already happened for this conveyed information and the device still mismatches (T-22). */
+  | 'reboot-loop';
+
+export type OnboardingStep =
+  | { readonly kind: 'boot-image'; readonly image: BootImage; readonly decision: BootImageDecision }
+  | { readonly kind: 'pre-script'; readonly script: Uint8Array }
+  | { readonly kind: 'config'; readonly mode: ConfigurationHandling; readonly configuration: Uint8Array }
+  | { readonly kind: 'post-script'; readonly script: Uint8Array };
+
+/** The RFC order of the steps (C-110). */
+export const STEP_ORDER: readonly OnboardingStepKind[] = ['boot-image', 'pre-script', 'config', 'post-script'];
+
+/** Strips the module prefix of an identityref (`ietf-sztp-conveyed-info:sha-256` → `sha-256`), lowercased. */
+function algorithmName(identity: string): string {
+  const i = identity.lastIndexOf(':');
+  return (i < 0 ? identity : identity.slice(i + 1)).toLowerCase();
+}
+
+const SUPPORTED: readonly HashAlgorithm[] = ['sha-256', 'sha-512'];
+const DIGEST_LENGTH: Readonly<Record<HashAlgorithm, number>> = { 'sha-256': 32, 'sha-512': 64 };
+
+/** The image-verification entries the agent can check (sha-256, sha-512 with the right length). */
+export function supportedVerifiers(image: BootImage): { readonly algorithm: HashAlgorithm; readonly value: Uint8Array }[] {
+  const out: { algorithm: HashAlgorithm; value: Uint8Array }[] = [];
+  for (const v of image.imageVerification) {
+    const name = algorithmName(v.hashAlgorithm);
+    const algorithm = SUPPORTED.find((a) => a === name);
+    if (algorithm !== undefined && v.hashValue.length === DIGEST_LENGTH[algorithm]) out.push({ algorithm, value: v.hashValue });
+  }
+  return out;
+}
+
+/** RFC 8572 §5.6 step 3: the running OS satisfies the criteria when every present leaf matches. */
+export function imageSatisfied(image: BootImage, running: DeviceIdentity): boolean {
+  if (image.osName !== undefined && image.osName !== running.osName) return false;
+  if (image.osVersion !== undefined && image.osVersion !== running.osVersion) return false;
+  return true;
+}
+
+/** Decides the boot-image step: match → skip; mismatch after an install for this data → reboot-loop. */
+export function decideBootImage(image: BootImage, running: DeviceIdentity, journal: OnboardingJournal | undefined): BootImageDecision {
+  if (imageSatisfied(image, running)) return 'skip';
+  const record = journal?.bootImage;
+  if (record !== undefined && record.installAttempts > 0 && record.rebootRequestedAt !== undefined) return 'reboot-loop';
+  return 'install';
+}
+
+/**
+ * Plans the steps still to run, in RFC order, leaving out steps absent from the onboarding
+ * information and steps the journal records as completed for this same conveyed information.
+ * Throws SZTP_ERR_CONVEYED_SCHEMA when configuration and configuration-handling do not come as a
+ * pair (YANG `must`, AT-49), so the applier reports `parsing-error`.
+ */
+export function planOnboarding(info: OnboardingInformation, journal: OnboardingJournal | undefined, running: DeviceIdentity): OnboardingStep[] {
+  if ((info.configuration === undefined) !== (info.configurationHandling === undefined)) {
+    throw new SztpError('SZTP_ERR_CONVEYED_SCHEMA', 'configuration and configuration-handling must be present together');
+  }
+  const done = new Set<OnboardingStepKind>(journal?.completedSteps ?? []);
+  const steps: OnboardingStep[] = [];
+  if (info.bootImage !== undefined && !done.has('boot-image')) {
+    steps.push({ kind: 'boot-image', image: info.bootImage, decision: decideBootImage(info.bootImage, running, journal) });
+  }
+  if (info.preConfigurationScript !== undefined && !done.has('pre-script')) {
+    steps.push({ kind: 'pre-script', script: info.preConfigurationScript });
+  }
+  if (info.configuration !== undefined && info.configurationHandling !== undefined && !done.has('config')) {
+    steps.push({ kind: 'config', mode: info.configurationHandling, configuration: info.configuration });
+  }
+  if (info.postConfigurationScript !== undefined && !done.has('post-script')) {
+    steps.push({ kind: 'post-script', script: info.postConfigurationScript });
+  }
+  return steps;
+}

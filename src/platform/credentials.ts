@@ -1,0 +1,73 @@
+/**
+ * Loads the device's credentials from the files named in `[Device]`: the IDevID certificate
+ * (PEM, followed by its intermediates), its private key (PEM PKCS#8, SEC1 or PKCS#1, converted to
+ * PKCS#8 DER), and PEM bundles of trust anchors (DER list). The serial number comes from the
+ * IDevID subject serialNumber attribute (2.5.4.5), as RFC 8572 §5.4 / RFC 8366 expect.
+ * @module
+ */
+import { createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as pkijs from 'pkijs';
+import { SztpError } from '../errors.ts';
+import type { DeviceCredentials } from '../types.ts';
+
+const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
+const OID_SERIAL_NUMBER = '2.5.4.5';
+
+async function readConfigured(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new SztpError('SZTP_ERR_CONFIG_FILE', `cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err, evidence: { path } });
+  }
+}
+
+/** DER certificates of a PEM bundle (a single DER certificate file is accepted too). */
+export function pemCertificates(data: Uint8Array): Uint8Array[] {
+  const text = Buffer.from(data).toString('latin1');
+  const ders = [...text.matchAll(PEM_CERT_RE)].map((m) => new Uint8Array(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64')));
+  if (ders.length === 0 && data[0] === 0x30) return [new Uint8Array(data)];
+  return ders;
+}
+
+/** Parses one DER certificate with pkijs; throws `code` when it is not one. */
+export function parseCertificate(der: Uint8Array, code: 'SZTP_ERR_CONFIG_FILE' | 'SZTP_ERR_DEVICE_IDENTITY', what: string): pkijs.Certificate {
+  try {
+    return pkijs.Certificate.fromBER(der);
+  } catch (err) {
+    throw new SztpError(code, `${what} is not a valid X.509 certificate: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Loads a PEM trust-anchor bundle; at least one certificate, each parseable. */
+export async function loadTrustAnchors(path: string, what = 'trust anchors'): Promise<Uint8Array[]> {
+  const ders = pemCertificates(await readConfigured(path, what));
+  if (ders.length === 0) throw new SztpError('SZTP_ERR_CONFIG_FILE', `${what} ${path} holds no PEM certificate`, { evidence: { path } });
+  ders.forEach((der, i) => parseCertificate(der, 'SZTP_ERR_CONFIG_FILE', `${what} ${path} certificate #${i + 1}`));
+  return ders;
+}
+
+/** Loads the IDevID certificate (+ chain) and, when given, its private key. */
+export async function loadDeviceCredentials(certPath: string, keyPath?: string): Promise<DeviceCredentials> {
+  const ders = pemCertificates(await readConfigured(certPath, 'IDevID certificate'));
+  const [certificate, ...chain] = ders;
+  if (certificate === undefined) throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate file ${certPath} holds no certificate`, { evidence: { path: certPath } });
+  for (const der of ders) parseCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate file ${certPath}`);
+  if (keyPath === undefined) return { certificate, chain };
+  const pem = await readConfigured(keyPath, 'IDevID private key');
+  let privateKeyPkcs8: Uint8Array;
+  try {
+    privateKeyPkcs8 = new Uint8Array(createPrivateKey({ key: pem }).export({ type: 'pkcs8', format: 'der' }));
+  } catch (err) {
+    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID private key ${keyPath} cannot be read (PEM PKCS#8, SEC1 or PKCS#1 expected, unencrypted)`, { cause: err, evidence: { path: keyPath } });
+  }
+  return { certificate, chain, privateKeyPkcs8 };
+}
+
+/** The subject serialNumber (2.5.4.5) of a certificate, if present. */
+export function subjectSerialNumber(der: Uint8Array): string | undefined {
+  const cert = parseCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', 'IDevID certificate');
+  const attr = cert.subject.typesAndValues.find((tv) => tv.type === OID_SERIAL_NUMBER);
+  const value: unknown = attr?.value.valueBlock.value;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -1,0 +1,44 @@
+/**
+ * Crash-safe file replacement: write a temp file in the same directory, fsync it, rename it over
+ * the target, fsync the directory. A reader (or the next boot) sees either the old or the new
+ * content, never a mix. Used by the state store (mode 0600).
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SztpError } from '../errors.ts';
+
+/** Atomically replaces `path` with `data` (file mode `mode`, default 0600). Throws SZTP_ERR_STATE_WRITE. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    await syncDir(dir);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw new SztpError('SZTP_ERR_STATE_WRITE', `cannot write ${path} atomically: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** fsync a directory so a rename in it is durable (best effort where directories cannot be opened). */
+export async function syncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Some file systems refuse fsync on directories; the rename itself is still atomic.
+  } finally {
+    await fh?.close();
+  }
+}

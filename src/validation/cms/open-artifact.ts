@@ -1,0 +1,55 @@
+/**
+ * Opens one artifact as received: size check, ContentInfo decoding, and — for EnvelopedData —
+ * decryption with the IDevID key followed by re-dispatch on the inner content type (RFC 8572
+ * §3.1–§3.4). Accepts the RFC's inner `id-signedData` and what the openssl CLI produces
+ * (`id-data` holding a whole DER ContentInfo).
+ * @module
+ */
+import type * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { ValidationError, type ValidationStep } from '../../errors.ts';
+import type { DeviceCredentials } from '../../types.ts';
+import { decodeBer } from '../asn1.ts';
+import type { ValidationLimits } from '../limits.ts';
+import { OID } from '../oids.ts';
+import type { CheckLog } from '../trace.ts';
+import { classifyContent, decodeContentInfo, type DecodedContentInfo } from './content-info.ts';
+import { decryptEnvelopedData } from './enveloped-data.ts';
+
+export type OpenedArtifact = Exclude<DecodedContentInfo, { type: 'enveloped' }> & { readonly encrypted: boolean };
+
+function innerFromData(plaintext: Uint8Array, step: ValidationStep, what: string): Exclude<DecodedContentInfo, { type: 'enveloped' }> {
+  // openssl `cms -encrypt` over a DER ContentInfo: id-data whose octets are that ContentInfo.
+  if (plaintext[0] === 0x30) {
+    try {
+      const asn = decodeBer(plaintext, step, what);
+      const ci = new pkijs.ContentInfo({ schema: asn });
+      if (ci.contentType !== OID.envelopedData) {
+        const inner = classifyContent(ci.contentType, ci.content as asn1js.AsnType, step, what);
+        if (inner.type !== 'enveloped') return inner;
+      }
+    } catch {
+      // not a ContentInfo: a bare document
+    }
+  }
+  return { type: 'document', contentType: OID.data, content: plaintext };
+}
+
+/** Decodes (and if needed decrypts) one artifact. */
+export function openArtifact(bytes: Uint8Array, step: ValidationStep, what: string, device: DeviceCredentials | undefined, limits: ValidationLimits, log?: CheckLog): OpenedArtifact {
+  const outer = decodeContentInfo(bytes, step, what, limits);
+  if (outer.type !== 'enveloped') return { ...outer, encrypted: false };
+  const dec = decryptEnvelopedData(outer.envelopedData, device, step);
+  log?.pass(step, 'decrypt', `${what} decrypted with the IDevID key by ${dec.recipient}`);
+  if (dec.contentType === OID.signedData) {
+    const asn = decodeBer(dec.plaintext, step, `${what} (decrypted)`);
+    const inner = classifyContent(OID.signedData, asn, step, what);
+    if (inner.type === 'enveloped') throw new ValidationError(step, 'SZTP_ERR_CMS_CONTENT_TYPE', 'nested EnvelopedData');
+    return { ...inner, encrypted: true };
+  }
+  if (dec.contentType === OID.data) return { ...innerFromData(dec.plaintext, step, what), encrypted: true };
+  if (dec.contentType === OID.conveyedJson || dec.contentType === OID.conveyedXml || dec.contentType === OID.voucherJson) {
+    return { type: 'document', contentType: dec.contentType, content: dec.plaintext, encrypted: true };
+  }
+  throw new ValidationError(step, 'SZTP_ERR_CMS_CONTENT_TYPE', `${what}: encrypted content type ${dec.contentType} is not allowed`, { evidence: { contentType: dec.contentType } });
+}

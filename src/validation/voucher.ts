@@ -1,0 +1,149 @@
+/**
+ * Step 1 of RFC 8572 §5.4: the ownership voucher (RFC 8366; optional fields of 8366bis). Verifies
+ * the CMS signature, chains the signer to a configured manufacturer trust anchor (intermediates
+ * from the CMS allowed), then checks serial-number, idevid-issuer (raw keyIdentifier or full AKI
+ * extnValue, T-18), nonce (a nonce where none was sent is rejected, T-07), assertion policy,
+ * created-on / expires-on (skipped when the clock is untrusted, §9.1), and extracts
+ * pinned-domain-cert and domain-cert-revocation-checks. Unknown voucher members are tolerated.
+ * @module
+ */
+import { ValidationError } from '../errors.ts';
+import type { TrustContext } from '../types.ts';
+import { bytesEqual, toHex } from './asn1.ts';
+import { openArtifact } from './cms/open-artifact.ts';
+import { describeSid, openSignedData, sidMatches, verifySigner } from './cms/signed-data.ts';
+import { decodeBase64, isObject, localName, parseBoolean, parseDateTime, parseJson, type JsonObject } from './json.ts';
+import type { ValidationLimits } from './limits.ts';
+import { OID, oidName } from './oids.ts';
+import type { CheckLog } from './trace.ts';
+import { certEvidence, parseCertificate, type ParsedCert } from './x509/certificate.ts';
+import { validatePath } from './x509/path.ts';
+
+export interface ValidatedVoucher {
+  readonly pinnedDomainCert: ParsedCert;
+  /** true: must check, fail closed; false: must not check; undefined: PKIX default. */
+  readonly revocationChecks: boolean | undefined;
+  readonly json: JsonObject;
+  readonly signer: ParsedCert;
+}
+
+const S = 'voucher' as const;
+const fail = (code: ConstructorParameters<typeof ValidationError>[1], message: string, evidence: Record<string, unknown> = {}): ValidationError =>
+  new ValidationError(S, code, message, { evidence });
+
+function stringField(v: JsonObject, name: string, required: boolean): string | undefined {
+  const x = v[name];
+  if (x === undefined || (x === null && !required)) {
+    if (required) throw fail('SZTP_ERR_VOUCHER_JSON', `voucher lacks the mandatory "${name}"`, { field: name });
+    return undefined;
+  }
+  if (typeof x !== 'string') throw fail('SZTP_ERR_VOUCHER_JSON', `voucher "${name}" is not a string`, { field: name });
+  return x;
+}
+
+function checkSignature(bytes: Uint8Array, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): { content: Uint8Array; signer: ParsedCert } {
+  const opened = openArtifact(bytes, S, 'ownership voucher', ctx.device, limits, log);
+  if (opened.type !== 'signed') throw fail('SZTP_ERR_CMS_CONTENT_TYPE', 'the ownership voucher is not a CMS SignedData', { check: 'content-type' });
+  const sd = openSignedData(opened.signedData, S, 'ownership voucher', limits);
+  if (sd.eContentType !== OID.voucherJson && sd.eContentType !== OID.data) {
+    throw fail('SZTP_ERR_CMS_CONTENT_TYPE', `voucher eContentType ${oidName(sd.eContentType)} is neither id-ct-animaJSONVoucher nor id-data`, { check: 'content-type' });
+  }
+  if (sd.signerInfos.length !== 1) throw fail('SZTP_ERR_CMS_SIGNER', `the voucher has ${sd.signerInfos.length} signers; exactly one is required`, { check: 'signer' });
+  const si = sd.signerInfos[0];
+  if (si === undefined || sd.content === undefined) throw fail('SZTP_ERR_CMS_DECODE', 'the voucher has no signer or no content');
+  const anchors = ctx.voucherTrustAnchors.map((der, i) => parseCertificate(der, S, `voucher trust anchor #${i}`));
+  const signer = [...sd.certificates, ...anchors].find((c) => sidMatches(si, c));
+  if (signer === undefined) {
+    throw fail('SZTP_ERR_CMS_SIGNER', 'the voucher signer certificate is neither in the CMS nor a trust anchor', { check: 'signer', ...describeSid(si) });
+  }
+  const { scheme } = verifySigner(si, sd, signer, S, { signature: 'SZTP_ERR_VOUCHER_SIGNATURE' });
+  log?.pass(S, 'signature', `${scheme} signature by "${signer.subject}" verifies; eContentType ${oidName(sd.eContentType)}`);
+  const path = validatePath(signer, sd.certificates, anchors, { now: ctx.now, checkValidity: ctx.policy.clockTrusted, maxDepth: limits.maxCertificates });
+  if (!path.ok) {
+    throw fail('SZTP_ERR_VOUCHER_UNTRUSTED', `the voucher signer does not chain to a manufacturer trust anchor: ${path.failure.message}`, {
+      check: 'trust-anchor', signer: certEvidence(signer), reason: path.failure.kind,
+    });
+  }
+  log?.pass(S, 'trust-anchor', `signer chains to trust anchor "${path.anchor.subject}"${ctx.policy.clockTrusted ? '' : ' (validity dates not checked: clock untrusted)'}`);
+  return { content: sd.content, signer };
+}
+
+function checkIdevidIssuer(v: JsonObject, ctx: TrustContext, log?: CheckLog): void {
+  const raw = stringField(v, 'idevid-issuer', false);
+  if (raw === undefined) {
+    log?.skip(S, 'idevid-issuer', 'voucher has no idevid-issuer');
+    return;
+  }
+  const value = decodeBase64(raw);
+  if (value === undefined) throw fail('SZTP_ERR_VOUCHER_JSON', 'voucher idevid-issuer is not base64', { field: 'idevid-issuer' });
+  if (ctx.device === undefined) throw fail('SZTP_ERR_VOUCHER_IDEVID_ISSUER', 'voucher has idevid-issuer but no IDevID certificate is configured to compare it with', { check: 'idevid-issuer' });
+  const aki = parseCertificate(ctx.device.certificate, S, 'IDevID certificate').authorityKeyId;
+  const ok = aki !== undefined && (bytesEqual(value, aki.extnValue) || (aki.keyIdentifier !== undefined && bytesEqual(value, aki.keyIdentifier)));
+  if (!ok) {
+    throw fail('SZTP_ERR_VOUCHER_IDEVID_ISSUER', "voucher idevid-issuer does not match the IDevID's Authority Key Identifier", {
+      check: 'idevid-issuer', voucher: toHex(value), device: aki ? toHex(aki.keyIdentifier ?? aki.extnValue) : 'none',
+    });
+  }
+  log?.pass(S, 'idevid-issuer', 'matches the IDevID Authority Key Identifier');
+}
+
+function checkNonce(v: JsonObject, ctx: TrustContext, log?: CheckLog): void {
+  const raw = stringField(v, 'nonce', false);
+  if (raw === undefined) {
+    log?.pass(S, 'nonce', 'voucher is nonceless');
+    return;
+  }
+  const value = decodeBase64(raw);
+  if (value === undefined) throw fail('SZTP_ERR_VOUCHER_JSON', 'voucher nonce is not base64', { field: 'nonce' });
+  if (ctx.nonce === undefined) throw fail('SZTP_ERR_VOUCHER_NONCE', 'voucher carries a nonce but no nonce was sent on this path (e.g. removable storage)', { check: 'nonce' });
+  if (!bytesEqual(value, ctx.nonce)) throw fail('SZTP_ERR_VOUCHER_NONCE', 'voucher nonce differs from the nonce the device sent', { check: 'nonce' });
+  log?.pass(S, 'nonce', 'equals the nonce sent');
+}
+
+function checkTimes(v: JsonObject, ctx: TrustContext, log?: CheckLog): void {
+  const created = stringField(v, 'created-on', false);
+  const expires = stringField(v, 'expires-on', false);
+  const c = created === undefined ? undefined : parseDateTime(created);
+  const e = expires === undefined ? undefined : parseDateTime(expires);
+  if (created !== undefined && c === undefined) throw fail('SZTP_ERR_VOUCHER_JSON', `voucher created-on "${created}" is not an RFC 3339 date-and-time`, { field: 'created-on' });
+  if (expires !== undefined && e === undefined) throw fail('SZTP_ERR_VOUCHER_JSON', `voucher expires-on "${expires}" is not an RFC 3339 date-and-time`, { field: 'expires-on' });
+  if (!ctx.policy.clockTrusted) {
+    log?.skip(S, 'created-on/expires-on', 'device clock is untrusted (RFC 8572 §9.1)');
+    return;
+  }
+  const now = ctx.now.getTime();
+  if (c !== undefined && c.getTime() > now) throw fail('SZTP_ERR_VOUCHER_NOT_YET_VALID', `voucher created-on ${created ?? ''} is in the future`, { check: 'created-on', now: ctx.now.toISOString() });
+  if (e !== undefined && e.getTime() <= now) throw fail('SZTP_ERR_VOUCHER_EXPIRED', `voucher expired at ${expires ?? ''}`, { check: 'expires-on', now: ctx.now.toISOString() });
+  log?.pass(S, 'created-on/expires-on', `${created ?? '(no created-on)'} ≤ now${expires === undefined ? ', no expires-on' : ` < ${expires}`}`);
+}
+
+/** Validates the voucher artifact; returns the pinned certificate and revocation policy. */
+export function validateVoucher(bytes: Uint8Array, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): ValidatedVoucher {
+  const { content, signer } = checkSignature(bytes, ctx, limits, log);
+  const doc = parseJson(content, S, 'SZTP_ERR_VOUCHER_JSON', 'voucher JSON', limits);
+  const v = isObject(doc) ? (doc['ietf-voucher:voucher'] ?? doc.voucher) : undefined;
+  if (!isObject(v)) throw fail('SZTP_ERR_VOUCHER_JSON', 'voucher JSON has no "ietf-voucher:voucher" object');
+  const serial = stringField(v, 'serial-number', true);
+  if (serial !== ctx.serialNumber) {
+    throw fail('SZTP_ERR_VOUCHER_SERIAL_MISMATCH', `voucher serial-number "${serial ?? ''}" is not this device ("${ctx.serialNumber}")`, { check: 'serial-number', voucher: serial, device: ctx.serialNumber });
+  }
+  log?.pass(S, 'serial-number', `equals "${ctx.serialNumber}"`);
+  checkIdevidIssuer(v, ctx, log);
+  checkNonce(v, ctx, log);
+  const assertion = stringField(v, 'assertion', false);
+  const accepted = ctx.policy.acceptedAssertions;
+  if (assertion === undefined || !accepted.includes(localName(assertion))) {
+    throw fail('SZTP_ERR_VOUCHER_ASSERTION', `voucher assertion "${assertion ?? '(none)'}" is not accepted (policy: ${accepted.join(', ')})`, { check: 'assertion', assertion });
+  }
+  log?.pass(S, 'assertion', `"${localName(assertion)}" is accepted by policy`);
+  checkTimes(v, ctx, log);
+  const pinnedRaw = v['pinned-domain-cert'];
+  const pinnedDer = typeof pinnedRaw === 'string' ? decodeBase64(pinnedRaw) : undefined;
+  if (pinnedDer === undefined) throw fail('SZTP_ERR_VOUCHER_PINNED_CERT', 'voucher has no base64 pinned-domain-cert', { check: 'pinned-domain-cert' });
+  const pinnedDomainCert = parseCertificate(pinnedDer, S, 'pinned-domain-cert', 'SZTP_ERR_VOUCHER_PINNED_CERT');
+  log?.pass(S, 'pinned-domain-cert', `"${pinnedDomainCert.subject}"`);
+  const rc = v['domain-cert-revocation-checks'];
+  const revocationChecks = rc === undefined || rc === null ? undefined : parseBoolean(rc);
+  if (rc !== undefined && rc !== null && revocationChecks === undefined) throw fail('SZTP_ERR_VOUCHER_JSON', 'voucher domain-cert-revocation-checks is not a boolean', { field: 'domain-cert-revocation-checks' });
+  return { pinnedDomainCert, revocationChecks, json: v, signer };
+}

@@ -1,0 +1,76 @@
+/**
+ * Test harness for the bootstrap-server client: a test PKI in a temp dir, device credentials in
+ * the agent's DER form, and FetchContext objects built from the defaults with overrides.
+ * @module
+ */
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createBootstrapClient, type BootstrapClientOptions } from '../../src/bootstrap/client.ts';
+import { defaultConfig } from '../../src/config/load.ts';
+import type { AgentConfig } from '../../src/config/types.ts';
+import type { FetchContext } from '../../src/fetchers/fetcher.ts';
+import type { DeviceCredentials, TrustContext, ValidateFn } from '../../src/types.ts';
+import { validateBootstrappingData } from '../../src/validation/pipeline.ts';
+import { certDer, makeTestPki, type KeyKind, type TestPki } from './pki.ts';
+
+export interface Harness {
+  readonly dir: string;
+  readonly pki: TestPki;
+  readonly credentials: DeviceCredentials;
+  readonly nonces: (Uint8Array | undefined)[];
+  cleanup(): void;
+}
+
+export function makeHarness(kind: KeyKind = 'p256'): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'sztp-bs-'));
+  const pki = makeTestPki(join(dir, 'pki'), kind);
+  const credentials: DeviceCredentials = {
+    certificate: certDer(pki.device.cert),
+    chain: [],
+    privateKeyPkcs8: new Uint8Array(createPrivateKey(readFileSync(pki.device.key)).export({ type: 'pkcs8', format: 'der' })),
+  };
+  return { dir, pki, credentials, nonces: [], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface ContextOptions {
+  readonly device?: Partial<AgentConfig['device']>;
+  readonly bootstrap?: Partial<AgentConfig['bootstrap']>;
+  readonly validate?: ValidateFn;
+  readonly client?: BootstrapClientOptions;
+  readonly signal?: AbortSignal;
+  readonly withoutCredentials?: boolean;
+}
+
+export function fetchContext(h: Harness, o: ContextOptions = {}): FetchContext {
+  const base = defaultConfig(h.dir);
+  const config: AgentConfig = {
+    ...base,
+    device: { ...base.device, serialNumber: h.pki.serial, bootstrapTrustAnchors: h.pki.serverCa.cert, ...o.device },
+    bootstrap: { ...base.bootstrap, connectTimeoutSeconds: 3, responseTimeoutSeconds: 3, maxRedirectDepth: 10, ...o.bootstrap },
+  };
+  const trustContext = (nonce?: Uint8Array): TrustContext => {
+    h.nonces.push(nonce);
+    return {
+      voucherTrustAnchors: [certDer(h.pki.manufacturer.cert)],
+      serialNumber: h.pki.serial,
+      device: h.credentials,
+      ...(nonce === undefined ? {} : { nonce }),
+      now: new Date(),
+      policy: { acceptedAssertions: ['verified'], clockTrusted: config.device.clockTrusted },
+    };
+  };
+  return {
+    config,
+    log: pino({ level: 'silent' }),
+    signal: o.signal ?? new AbortController().signal,
+    identity: { serialNumber: h.pki.serial, hwModel: 'model-x', osName: 'VendorOS', osVersion: '17.3R2.1' },
+    ...(o.withoutCredentials === true ? {} : { credentials: h.credentials }),
+    trustContext,
+    validate: o.validate ?? validateBootstrappingData,
+    bootstrap: createBootstrapClient(o.client),
+    now: () => new Date(),
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Property-test targets for the trust pipeline's parsers (fast-check): mutated/truncated DER of
+ * every artifact (voucher, owner certificate, conveyed information, EnvelopedData, certificates),
+ * mutated JSON/XML documents and random JSON shapes. Each property asserts: no crash, no hang,
+ * only coded errors (SztpError with a catalogue code; ValidationError from the pipeline).
+ * Shared by test/unit/validation/fuzz.test.ts (small counts) and scripts/fuzz.ts (≥100k cases).
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { ValidationError, isSztpError } from '../../src/errors.ts';
+import type { BootstrappingArtifacts, TrustContext } from '../../src/types.ts';
+import { parseConveyedDocument } from '../../src/validation/conveyed-information.ts';
+import { decodeConveyedInformation } from '../../src/validation/decode-conveyed-info.ts';
+import { DEFAULT_LIMITS } from '../../src/validation/limits.ts';
+import { OID } from '../../src/validation/oids.ts';
+import { validateBootstrappingData } from '../../src/validation/pipeline.ts';
+import { parseCertificate } from '../../src/validation/x509/certificate.ts';
+import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest } from './fixtures.ts';
+
+type Mutation = { readonly op: 'flip' | 'set' | 'truncate' | 'insert' | 'delete' | 'dup'; readonly at: number; readonly value: number; readonly len: number };
+
+const mutationArb: fc.Arbitrary<Mutation> = fc.record({
+  op: fc.constantFrom('flip', 'set', 'truncate', 'insert', 'delete', 'dup'),
+  at: fc.nat(),
+  value: fc.integer({ min: 0, max: 255 }),
+  len: fc.integer({ min: 1, max: 64 }),
+});
+
+/** Applies mutations (positions taken modulo the current length). */
+export function mutate(bytes: Uint8Array, ms: readonly Mutation[]): Uint8Array {
+  let b = Buffer.from(bytes);
+  for (const m of ms) {
+    if (b.length === 0) break;
+    const at = m.at % b.length;
+    switch (m.op) {
+      case 'flip': b[at] = (b[at] ?? 0) ^ (1 << (m.value & 7)); break;
+      case 'set': b[at] = m.value; break;
+      case 'truncate': b = b.subarray(0, at); break;
+      case 'insert': b = Buffer.concat([b.subarray(0, at), Buffer.alloc(m.len, m.value), b.subarray(at)]); break;
+      case 'delete': b = Buffer.concat([b.subarray(0, at), b.subarray(at + m.len)]); break;
+      case 'dup': b = Buffer.concat([b.subarray(0, at + m.len), b.subarray(at)]); break;
+    }
+  }
+  return new Uint8Array(b);
+}
+
+/** True when `err` is an acceptable outcome of a hostile input. */
+function assertCoded(err: unknown, requireStep: boolean): void {
+  assert.ok(isSztpError(err), `not a coded error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  if (requireStep) assert.ok(err instanceof ValidationError && ['voucher', 'owner-certificate', 'conveyed-information'].includes(err.step), 'no step');
+}
+
+interface Seed { readonly name: string; readonly artifacts: BootstrappingArtifacts; readonly ctx: TrustContext }
+
+function seeds(): Seed[] {
+  const m = loadManifest();
+  const pick = ['valid', 'enveloped-ecdh', 'enveloped-oaep', 'enveloped-all-ecdh', 'revocation-required-good-crl', 'xml-ci', 'ber-indefinite', 'unsigned-ci', 'unsigned-ci-sztpd', 'redirect-signed', 'ski-signer', 'rsa-pss'];
+  return m.variants.filter((v) => pick.includes(v.variant)).map((e) => ({ name: `${e.kind}/${e.variant}`, artifacts: artifactsFor(FIXTURES_DIR, e), ctx: contextFor(FIXTURES_DIR, m, e) }));
+}
+
+export interface FuzzTarget {
+  readonly name: string;
+  /** Runs the property `numRuns` times (each run must finish within `timeoutMs`). */
+  run(numRuns: number, options?: { readonly seed?: number; readonly timeoutMs?: number }): Promise<void>;
+}
+
+function target<T extends unknown[]>(name: string, property: fc.IAsyncProperty<T>): FuzzTarget {
+  return {
+    name,
+    run: (numRuns, o = {}) => fc.assert(property, { numRuns, timeout: o.timeoutMs ?? 5000, markInterruptAsFailure: true, ...(o.seed === undefined ? {} : { seed: o.seed }) }),
+  };
+}
+
+/** All fuzz targets. */
+export function fuzzTargets(): FuzzTarget[] {
+  const all = seeds();
+  const seedArb = fc.integer({ min: 0, max: all.length - 1 });
+  const mutations = fc.array(mutationArb, { minLength: 1, maxLength: 4 });
+  const pipelineOn = async (s: Seed, artifacts: BootstrappingArtifacts): Promise<void> => {
+    try {
+      await validateBootstrappingData(artifacts, s.ctx);
+    } catch (err) {
+      assertCoded(err, true);
+    }
+  };
+  const jsonDoc = new TextEncoder().encode(JSON.stringify({ 'ietf-sztp-conveyed-info:onboarding-information': { 'boot-image': { 'os-name': 'X', 'download-uri': ['https://a/b'], 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': '01:ab' }] }, 'configuration-handling': 'merge', configuration: 'aGk=' } }));
+  const xmlDoc = new TextEncoder().encode('<?xml version="1.0"?><redirect-information xmlns="urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info"><bootstrap-server><address>a.example</address><port>8443</port></bootstrap-server></redirect-information>');
+  const certDers = ['rsa', 'p256', 'p384'].map((k) => new Uint8Array(new X509Certificate(readFileSync(join(FIXTURES_DIR, k, 'pki', 'owner.crt'))).raw));
+  const docTarget = (bytes: Uint8Array, oid: string): void => {
+    try {
+      decodeConveyedInformation(parseConveyedDocument(oid, bytes, DEFAULT_LIMITS));
+    } catch (err) {
+      assertCoded(err, true);
+    }
+  };
+  return [
+    target('pipeline: mutated artifact (CI, OC or OV) of a valid bundle', fc.asyncProperty(seedArb, mutations, fc.constantFrom('ci' as const, 'oc' as const, 'ov' as const), async (i, ms, which) => {
+      const s = all[i];
+      if (s === undefined) return;
+      const a = s.artifacts;
+      const key = which === 'ci' ? 'conveyedInformation' : which === 'oc' ? 'ownerCertificate' : 'ownershipVoucher';
+      const t = a[key];
+      await pipelineOn(s, t === undefined ? a : { ...a, [key]: mutate(t, ms) });
+    })),
+    target('pipeline: truncated conveyed information', fc.asyncProperty(seedArb, fc.nat(), async (i, at) => {
+      const s = all[i];
+      if (s === undefined) return;
+      await pipelineOn(s, { ...s.artifacts, conveyedInformation: mutate(s.artifacts.conveyedInformation, [{ op: 'truncate', at, value: 0, len: 1 }]) });
+    })),
+    target('certificate parser: mutated DER', fc.asyncProperty(fc.integer({ min: 0, max: certDers.length - 1 }), mutations, (i, ms) => {
+      try {
+        parseCertificate(mutate(certDers[i] ?? new Uint8Array(), ms), 'owner-certificate', 'fuzzed certificate');
+      } catch (err) {
+        assertCoded(err, true);
+      }
+      return Promise.resolve();
+    })),
+    target('JSON document: mutated bytes', fc.asyncProperty(mutations, (ms) => { docTarget(mutate(jsonDoc, ms), OID.conveyedJson); return Promise.resolve(); })),
+    target('XML document: mutated bytes', fc.asyncProperty(mutations, (ms) => { docTarget(mutate(xmlDoc, ms), OID.conveyedXml); return Promise.resolve(); })),
+    target('JSON document: random shapes under the two containers', fc.asyncProperty(
+      fc.oneof(
+        fc.jsonValue(),
+        fc.record({ 'ietf-sztp-conveyed-info:onboarding-information': fc.dictionary(fc.constantFrom('boot-image', 'configuration', 'configuration-handling', 'pre-configuration-script', 'post-configuration-script', 'x'), fc.jsonValue()) }),
+        fc.record({ 'ietf-sztp-conveyed-info:redirect-information': fc.record({ 'bootstrap-server': fc.array(fc.dictionary(fc.constantFrom('address', 'port', 'trust-anchor'), fc.jsonValue())) }) }),
+      ),
+      (doc: unknown) => { docTarget(new TextEncoder().encode(JSON.stringify(doc) ?? 'null'), OID.conveyedJson); return Promise.resolve(); },
+    )),
+  ];
+}

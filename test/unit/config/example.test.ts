@@ -1,0 +1,48 @@
+/**
+ * ztp.ini.example documents every schema key with its default and parses; the effective
+ * configuration printed by `config` parses back to the same configuration.
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { defaultConfig, parseConfigText } from '../../../src/config/load.ts';
+import { renderEffective, renderExample, renderReferenceTable } from '../../../src/config/render.ts';
+import { CONFIG_SCHEMA } from '../../../src/config/schema.ts';
+
+const examplePath = join(import.meta.dirname, '..', '..', '..', 'ztp.ini.example');
+const example = readFileSync(examplePath, 'utf8');
+
+test('ztp.ini.example parses and equals the defaults', () => {
+  const c = parseConfigText(example, examplePath);
+  const d = defaultConfig(c.baseDir);
+  assert.deepEqual({ ...c, file: '' }, { ...d, file: '', router: { ...d.router, settings: { adapter: 'simulated' } } });
+});
+
+test('every schema key appears in ztp.ini.example with its default', () => {
+  const lines = example.split('\n');
+  for (const e of CONFIG_SCHEMA) {
+    const want = e.default === undefined ? `# ${e.key}:` : `${e.key}:${e.default === '' ? '' : ` ${e.default}`}`;
+    assert.ok(lines.includes(want), `ztp.ini.example lacks "${want}" ([${e.section}])`);
+    assert.ok(lines.includes(`[${e.section}]`), `ztp.ini.example lacks [${e.section}]`);
+  }
+});
+
+test('ztp.ini.example is what renderExample() produces (regenerate it when the schema changes)', () => {
+  assert.equal(example, renderExample());
+});
+
+test('the effective configuration round-trips through renderEffective', () => {
+  const text = '[Startup]\nretry_forever: no\n[Fetcher Priority]\nServer: 0\nUSB: 1\n[Bootstrap]\nservers: https://a:8443\n[Device]\nserial_number: X1\n[Router]\nadapter: simulated\nroot: /r\n[Agent]\nstate_dir: /s\nbackoff_initial_seconds: 0.5\n';
+  const c = parseConfigText(text, '/etc/z/ztp.ini');
+  const again = parseConfigText(renderEffective(c), '/etc/z/ztp.ini');
+  assert.deepEqual(again, c);
+});
+
+test('the README ztp.ini reference is the table generated from the schema', () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const m = /<!-- BEGIN ztp\.ini reference[^>]*-->\n([\s\S]*?)\n<!-- END ztp\.ini reference -->/.exec(readme);
+  assert.ok(m, 'README lacks the generated ztp.ini reference block');
+  assert.equal(m[1], renderReferenceTable());
+});

@@ -1,0 +1,116 @@
+/**
+ * `run` semantics with an injected runtime: exit 0 when [Startup] start is False, when the SZTP
+ * flag is off ("secure ZTP disabled") and when bootstrap is complete (nothing touched); exit 1
+ * when nothing succeeded, 10 on reboot, 0 on complete and on SIGTERM; the lock is released.
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, test } from 'node:test';
+import { EventEmitter } from 'node:events';
+import { runAgent } from '../../../src/cli/run.ts';
+import type { AgentConfig } from '../../../src/config/types.ts';
+import { installSignalHandlers } from '../../../src/daemon/signals.ts';
+import type { Runtime } from '../../../src/daemon/wire.ts';
+import { openStore } from '../../../src/daemon/wire.ts';
+import type { Fetcher } from '../../../src/fetchers/fetcher.ts';
+import type { ApplyOutcome } from '../../../src/onboarding/types.ts';
+import { withSecureMode } from '../../../src/state/machine.ts';
+import { captureLog, fakeContext, fakeFetcher, testConfig } from './fakes.ts';
+
+let dir: string;
+beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sztp-run-')); });
+afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+
+function config(retryForever = false, start = true): AgentConfig {
+  const base = testConfig();
+  return { ...base, startup: { start, retryForever }, agent: { ...base.agent, stateDir: join(dir, 'state'), backoffInitialSeconds: 0.01, backoffMaxSeconds: 0.02 } };
+}
+
+function fakeBuild(fetchers: Fetcher[], apply: () => Promise<ApplyOutcome> = () => Promise.resolve({ kind: 'complete' })) {
+  return (c: AgentConfig, log: Parameters<typeof fakeContext>[1], store: Runtime['store']): Promise<Runtime> => Promise.resolve({
+    config: c, store, fetchers,
+    adapter: {} as Runtime['adapter'],
+    identity: { serialNumber: 'SN1', hwModel: 'h', osName: 'o', osVersion: 'v' },
+    fetchContext: (signal) => fakeContext(c, log, signal),
+    apply: () => apply(),
+  });
+}
+
+const noSignals = () => installSignalHandlers(() => undefined, new EventEmitter());
+
+test('[Startup] start False: exit 0 at once, logging that ZTP is not started', async () => {
+  const { log, lines } = captureLog();
+  const code = await runAgent({ config: config(false, false), log, once: false, reloadConfig: () => assert.fail(), build: () => assert.fail('no runtime'), signals: noSignals() });
+  assert.equal(code, 0);
+  assert.ok(lines.some((l) => String(l.msg).includes('ZTP is not started')));
+  assert.equal(existsSync(join(dir, 'state')), false);
+});
+
+test('SZTP flag off: "secure ZTP disabled", exit 0', async () => {
+  const { log, lines } = captureLog();
+  const c = config();
+  await openStore(c, log).update((s) => withSecureMode(s, false));
+  const code = await runAgent({ config: c, log, once: true, reloadConfig: () => assert.fail(), build: () => assert.fail('no runtime'), signals: noSignals() });
+  assert.equal(code, 0);
+  assert.ok(lines.some((l) => String(l.msg).includes('secure ZTP disabled')));
+});
+
+test('bootstrap complete: exit 0 without touching anything', async () => {
+  const { log } = captureLog();
+  const c = config();
+  const store = openStore(c, log);
+  await store.update((s) => ({ ...s, phase: 'bootstrap-complete' }));
+  const before = readdirSync(c.agent.stateDir);
+  const code = await runAgent({ config: c, log, once: true, reloadConfig: () => assert.fail(), build: () => assert.fail('no runtime'), signals: noSignals() });
+  assert.equal(code, 0);
+  assert.deepEqual(readdirSync(c.agent.stateDir), before);
+});
+
+test('exit codes: 1 nothing succeeded, 0 complete, 10 reboot; the lock is released', async () => {
+  const calls: string[] = [];
+  const { log } = captureLog();
+  const failing = [fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND'), fakeFetcher('Mgmt4', calls, 'SZTP_ERR_DHCP_INTERFACE')];
+  assert.equal(await runAgent({ config: config(), log, once: true, reloadConfig: () => assert.fail(), build: fakeBuild(failing), signals: noSignals() }), 1);
+  assert.deepEqual(calls, ['USB', 'Mgmt4']);
+  assert.equal(existsSync(join(dir, 'state', 'agent.lock')), false);
+  assert.equal(await runAgent({ config: config(), log, once: true, reloadConfig: () => assert.fail(), build: fakeBuild([fakeFetcher('USB', calls)]), signals: noSignals() }), 0);
+  rmSync(join(dir, 'state'), { recursive: true });
+  assert.equal(await runAgent({ config: config(), log, once: true, reloadConfig: () => assert.fail(), build: fakeBuild([fakeFetcher('USB', calls)], () => Promise.resolve({ kind: 'reboot' })), signals: noSignals() }), 10);
+  assert.equal((await openStore(config(), log).read()).phase, 'rebooting');
+});
+
+test('retry_forever: backs off until SIGTERM, then exit 0 with the state intact', async () => {
+  const calls: string[] = [];
+  const { log } = captureLog();
+  const emitter = new EventEmitter();
+  const signals = installSignalHandlers(() => undefined, emitter);
+  setTimeout(() => emitter.emit('SIGTERM'), 150);
+  const code = await runAgent({ config: config(true), log, once: false, reloadConfig: () => assert.fail(), build: fakeBuild([fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND')]), signals });
+  signals.dispose();
+  assert.equal(code, 0);
+  assert.ok(calls.length >= 3, `several passes (${calls.length})`);
+  const s = await openStore(config(), log).read();
+  assert.ok(['SZTP_ERR_NO_SOURCE', 'SZTP_ERR_USB_NOT_FOUND'].includes(s.lastError?.code ?? ''), 'the last durable state records the failures');
+  assert.equal(existsSync(join(dir, 'state', 'agent.lock')), false);
+});
+
+test('SIGHUP reloads the configuration; a broken reload keeps the old one', async () => {
+  const calls: string[] = [];
+  const { log, lines } = captureLog();
+  const emitter = new EventEmitter();
+  const signals = installSignalHandlers(() => undefined, emitter);
+  let reloads = 0;
+  const fetchers = [{ ...fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND'), fetch: (ctx: Parameters<Fetcher['fetch']>[0]) => { calls.push('USB'); if (calls.length === 1) emitter.emit('SIGHUP'); if (calls.length === 2) emitter.emit('SIGHUP'); return fakeFetcher('USB', [], 'SZTP_ERR_USB_NOT_FOUND').fetch(ctx); } }];
+  const code = await runAgent({
+    config: config(true), log, once: false, signals, build: fakeBuild(fetchers),
+    reloadConfig: () => { reloads++; if (reloads === 1) return Promise.reject(new Error('broken')); return Promise.resolve(config(false)); },
+  });
+  signals.dispose();
+  assert.equal(code, 1, 'the second reload turned retry_forever off');
+  assert.equal(reloads, 2);
+  assert.ok(lines.some((l) => l.msg === 'reload failed; keeping the previous configuration'));
+  assert.ok(lines.some((l) => l.msg === 'configuration reloaded'));
+});

@@ -1,0 +1,350 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import { SztpError, isSztpError } from '../../../src/errors.ts';
+import { applyOnboarding } from '../../../src/onboarding/apply.ts';
+import type { ProgressEvent } from '../../../src/progress/reporter.ts';
+import type { BootImage, OnboardingInformation } from '../../../src/types.ts';
+import { bytes, loggingScript, makeEnv, type Env } from '../../support/onboarding-env.ts';
+
+let env: Env | undefined;
+afterEach(() => {
+  env?.dispose();
+  env = undefined;
+});
+function setup(...args: Parameters<typeof makeEnv>): Env {
+  env = makeEnv(...args);
+  return env;
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<SztpError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(isSztpError(err), `not an SztpError: ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    return err;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+async function events(e: Env): Promise<string[]> {
+  return (await e.store.read()).events.map((x) => x.progressType);
+}
+
+const lines = (p: string): string[] => (existsSync(p) ? readFileSync(p, 'utf8').trim().split('\n') : []);
+
+function imageFile(e: Env, name: string, content: string): { path: string; sha: Uint8Array } {
+  const path = join(e.dir, 'usb', 'images', name);
+  mkdirSync(join(e.dir, 'usb', 'images'), { recursive: true });
+  writeFileSync(path, content);
+  return { path, sha: createHash('sha256').update(content).digest() };
+}
+
+const stickResolver = (e: Env) => (uri: string): string | undefined => {
+  const m = /^file:\/\/\/(?:disk\d+:)?\/(.*)$/.exec(uri);
+  return m?.[1] === undefined ? undefined : join(e.dir, 'usb', m[1]);
+};
+
+describe('applyOnboarding: scripts and configuration', () => {
+  test('runs pre-script, commit, post-script in RFC order and completes', async () => {
+    const e = setup();
+    const log = join(e.dir, 'scripts.log');
+    const info: OnboardingInformation = {
+      preConfigurationScript: loggingScript(log, 'pre'),
+      configurationHandling: 'replace',
+      configuration: bytes('hostname r1\n'),
+      postConfigurationScript: loggingScript(log, 'post'),
+    };
+    const seen: ProgressEvent[] = [];
+    const outcome = await applyOnboarding(e.source(info, { reporter: { report: (ev) => { seen.push(ev); return Promise.resolve(); } } }), e.deps());
+    assert.deepEqual(outcome, { kind: 'complete' });
+    assert.equal(e.runningConfig(), 'hostname r1\n');
+    assert.deepEqual(lines(log), ['pre 1 absent', 'post 2 hostname r1|']);
+    const expected = ['bootstrap-initiated', 'pre-script-initiated', 'pre-script-complete', 'config-initiated', 'config-complete',
+      'post-script-initiated', 'post-script-complete', 'bootstrap-complete'];
+    assert.deepEqual(await events(e), expected);
+    assert.deepEqual(seen.map((s) => s.progressType), expected);
+    assert.match(seen[2]?.message ?? '', /pre output/);
+    const state = await e.store.read();
+    assert.equal(state.phase, 'bootstrap-complete');
+    assert.deepEqual(state.journal?.completedSteps, ['pre-script', 'config', 'post-script']);
+    assert.equal(state.journal?.snapshot, undefined);
+    assert.deepEqual(readdirSafe(join(e.dir, 'state', 'adapter', 'snapshots')), [], 'snapshot discarded');
+    assert.deepEqual(readdirSafe(join(e.dir, 'state')).filter((n) => n.includes('script')), [], 'temp scripts removed');
+  });
+
+  test('merge appends to the existing configuration', async () => {
+    const e = setup();
+    mkdirSync(e.routerRoot, { recursive: true });
+    writeFileSync(join(e.routerRoot, 'running-config'), 'a\n');
+    await applyOnboarding(e.source({ configurationHandling: 'merge', configuration: bytes('b\n') }), e.deps());
+    assert.equal(e.runningConfig(), 'a\nb\n');
+  });
+
+  test('pre-script error: pre-script-error, nothing committed, nothing in progress', async () => {
+    const e = setup();
+    const log = join(e.dir, 'scripts.log');
+    const info: OnboardingInformation = { preConfigurationScript: loggingScript(log, 'pre', 1), configurationHandling: 'replace', configuration: bytes('x\n') };
+    const err = await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_SCRIPT_FAILED');
+    assert.match(err.message, /exit status 1/);
+    assert.equal(e.runningConfig(), undefined);
+    assert.deepEqual(await events(e), ['bootstrap-initiated', 'pre-script-initiated', 'pre-script-error']);
+    const state = await e.store.read();
+    assert.equal(state.lastError?.code, 'SZTP_ERR_SCRIPT_FAILED');
+    assert.equal(state.journal?.currentStep, undefined);
+    assert.deepEqual(state.journal?.completedSteps, []);
+    assert.match(state.events[2]?.message ?? '', /SZTP_ERR_SCRIPT_FAILED.*pre output/s);
+  });
+
+  test('post-script error restores the configuration as it was before the attempt', async () => {
+    const e = setup();
+    mkdirSync(e.routerRoot, { recursive: true });
+    writeFileSync(join(e.routerRoot, 'running-config'), 'old\n');
+    const log = join(e.dir, 'scripts.log');
+    const info: OnboardingInformation = { configurationHandling: 'replace', configuration: bytes('new\n'), postConfigurationScript: loggingScript(log, 'post', 3) };
+    await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_SCRIPT_FAILED');
+    assert.deepEqual(lines(log), ['post 1 new|'], 'the post-script saw the new configuration');
+    assert.equal(e.runningConfig(), 'old\n');
+    assert.deepEqual((await events(e)).slice(-1), ['post-script-error']);
+    assert.equal((await e.store.read()).journal?.snapshot, undefined);
+  });
+
+  test('post-script error on a factory-default device removes the running-config', async () => {
+    const e = setup();
+    const info: OnboardingInformation = { configurationHandling: 'merge', configuration: bytes('new\n'), postConfigurationScript: bytes('#!/bin/sh\nexit 255\n') };
+    await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_SCRIPT_FAILED');
+    assert.equal(e.runningConfig(), undefined);
+  });
+
+  test('a warning exit status continues with *-warning carrying the output', async () => {
+    const e = setup();
+    const info: OnboardingInformation = { preConfigurationScript: bytes('#!/bin/sh\necho careful\nexit 85\n'), configurationHandling: 'replace', configuration: bytes('c\n') };
+    assert.deepEqual(await applyOnboarding(e.source(info), e.deps()), { kind: 'complete' });
+    const state = await e.store.read();
+    const warning = state.events.find((x) => x.progressType === 'pre-script-warning');
+    assert.match(warning?.message ?? '', /exit status 85.*careful/s);
+    assert.equal(e.runningConfig(), 'c\n');
+  });
+
+  test('a script over the timeout is killed: SZTP_ERR_SCRIPT_TIMEOUT', async () => {
+    const e = setup({ scriptTimeoutSeconds: 1 });
+    const started = Date.now();
+    await rejectsWith(applyOnboarding(e.source({ preConfigurationScript: bytes('#!/bin/sh\nsleep 30\n') }), e.deps()), 'SZTP_ERR_SCRIPT_TIMEOUT');
+    assert.ok(Date.now() - started < 10_000);
+  });
+
+  test('a configuration the router rejects: config-error, nothing applied', async () => {
+    const e = setup();
+    mkdirSync(e.routerRoot, { recursive: true });
+    writeFileSync(join(e.routerRoot, 'running-config'), 'keep\n');
+    const info: OnboardingInformation = { configurationHandling: 'replace', configuration: bytes('a\n!fail-commit\nb\n') };
+    await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_CONFIG_COMMIT');
+    assert.equal(e.runningConfig(), 'keep\n');
+    assert.deepEqual((await events(e)).slice(-1), ['config-error']);
+  });
+
+  test('configuration without configuration-handling is a parsing-error', async () => {
+    const e = setup();
+    await rejectsWith(applyOnboarding(e.source({ configuration: bytes('a\n') }), e.deps()), 'SZTP_ERR_CONVEYED_SCHEMA');
+    assert.deepEqual(await events(e), ['bootstrap-initiated', 'parsing-error']);
+    assert.equal(e.runningConfig(), undefined);
+  });
+});
+
+describe('applyOnboarding: progress reports', () => {
+  test('a rejected bootstrap-initiated aborts with bootstrap-error before any step', async () => {
+    const e = setup();
+    const reporter = { report: (ev: ProgressEvent) => (ev.progressType === 'bootstrap-initiated' ? Promise.reject(new SztpError('SZTP_ERR_PROGRESS_REPORT', '500')) : Promise.resolve()) };
+    await rejectsWith(applyOnboarding(e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }), e.deps()), 'SZTP_ERR_PROGRESS_REPORT');
+    assert.equal(e.runningConfig(), undefined);
+    assert.deepEqual(await events(e), ['bootstrap-initiated', 'bootstrap-error']);
+  });
+
+  test('a rejected bootstrap-complete rolls the configuration back', async () => {
+    const e = setup();
+    const reporter = { report: (ev: ProgressEvent) => (ev.progressType === 'bootstrap-complete' ? Promise.reject(new SztpError('SZTP_ERR_PROGRESS_REPORT', '400')) : Promise.resolve()) };
+    await rejectsWith(applyOnboarding(e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }), e.deps()), 'SZTP_ERR_PROGRESS_REPORT');
+    assert.equal(e.runningConfig(), undefined);
+    assert.deepEqual((await events(e)).slice(-2), ['bootstrap-complete', 'bootstrap-error']);
+    assert.notEqual((await e.store.read()).phase, 'bootstrap-complete');
+  });
+
+  test('best-effort reports that fail do not stop onboarding', async () => {
+    const e = setup();
+    const reporter = { report: (ev: ProgressEvent) => (ev.progressType === 'config-initiated' ? Promise.reject(new Error('network')) : Promise.resolve()) };
+    assert.deepEqual(await applyOnboarding(e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }), e.deps()), { kind: 'complete' });
+  });
+
+  test('bootstrap-complete carries the router SSH host keys and trust anchors', async () => {
+    const e = setup();
+    mkdirSync(join(e.routerRoot, 'ssh'), { recursive: true });
+    writeFileSync(join(e.routerRoot, 'ssh', 'ssh_host_ed25519_key.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== root@r1\n');
+    let complete: ProgressEvent | undefined;
+    const reporter = { report: (ev: ProgressEvent) => { if (ev.progressType === 'bootstrap-complete') complete = ev; return Promise.resolve(); } };
+    await applyOnboarding(e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }), e.deps());
+    assert.equal(complete?.sshHostKeys?.[0]?.algorithm, 'ssh-ed25519');
+    assert.deepEqual(complete?.trustAnchorCerts, []);
+  });
+});
+
+describe('applyOnboarding: boot image', () => {
+  const image = (e: Env, name: string, content: string, version = '2.0', extra: Partial<BootImage> = {}): BootImage => {
+    const f = imageFile(e, name, content);
+    return { osName: 'SimOS', osVersion: version, downloadUris: [`file:///disk2:/images/${name}`], imageVerification: [{ hashAlgorithm: 'ietf-sztp-conveyed-info:sha-256', hashValue: f.sha }], ...extra };
+  };
+
+  test('matching os-name/os-version: skipped without download', async () => {
+    const e = setup();
+    const info: OnboardingInformation = { bootImage: { osName: 'SimOS', osVersion: '1.0', downloadUris: ['https://192.0.2.1/x'], imageVerification: [] } };
+    assert.deepEqual(await applyOnboarding(e.source(info), e.deps()), { kind: 'complete' });
+    assert.equal(e.downloads.length, 0);
+    assert.deepEqual(await events(e), ['bootstrap-initiated', 'boot-image-initiated', 'boot-image-complete', 'bootstrap-complete']);
+  });
+
+  test('mismatch with a good hash: install, reboot, resume after the reboot, complete', async () => {
+    const e = setup();
+    const log = join(e.dir, 'scripts.log');
+    const info: OnboardingInformation = { bootImage: image(e, 'sim-2.0.bin', 'image 2.0'), preConfigurationScript: loggingScript(log, 'pre'), configurationHandling: 'replace', configuration: bytes('c\n') };
+    const source = e.source(info, { resolveLocalUri: stickResolver(e) });
+    assert.deepEqual(await applyOnboarding(source, e.deps()), { kind: 'reboot' });
+    assert.deepEqual(await events(e), ['bootstrap-initiated', 'boot-image-initiated', 'boot-image-mismatch', 'boot-image-installed-rebooting']);
+    let state = await e.store.read();
+    assert.equal(state.phase, 'rebooting');
+    assert.equal(state.journal?.bootImage?.installAttempts, 1);
+    assert.ok(existsSync(join(e.routerRoot, 'pending-reboot')));
+    assert.equal(e.runningConfig(), undefined);
+    assert.deepEqual(lines(log), [], 'nothing after the image step before the reboot');
+    // the agent starts over with the same conveyed information
+    assert.deepEqual(await applyOnboarding(source, e.deps()), { kind: 'complete' });
+    assert.equal(e.downloads.length, 1, 'no second download');
+    assert.equal((await e.adapter.identity()).osVersion, '2.0');
+    assert.deepEqual((await events(e)).slice(4), ['bootstrap-initiated', 'boot-image-initiated', 'boot-image-complete', 'pre-script-initiated',
+      'pre-script-complete', 'config-initiated', 'config-complete', 'bootstrap-complete']);
+    state = await e.store.read();
+    assert.equal(state.phase, 'bootstrap-complete');
+    assert.equal(existsSync(state.journal?.bootImage?.path ?? '/nonexistent'), false, 'kept image removed after completion');
+  });
+
+  test('bad hash: boot-image-error, nothing installed', async () => {
+    const e = setup();
+    const img = image(e, 'bad.bin', 'image');
+    const info: OnboardingInformation = { bootImage: { ...img, imageVerification: [{ hashAlgorithm: 'sha-256', hashValue: new Uint8Array(32) }] }, configurationHandling: 'replace', configuration: bytes('c\n') };
+    await rejectsWith(applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e) }), e.deps()), 'SZTP_ERR_BOOT_IMAGE_HASH');
+    assert.equal(existsSync(join(e.routerRoot, 'installed-image.json')), false);
+    assert.equal(e.runningConfig(), undefined);
+    assert.deepEqual((await events(e)).slice(-1), ['boot-image-error']);
+  });
+
+  test('no supported image-verification: SZTP_ERR_BOOT_IMAGE_NO_VERIFIER, no download', async () => {
+    const e = setup();
+    const img = image(e, 'x.bin', 'image');
+    const info: OnboardingInformation = { bootImage: { ...img, imageVerification: [{ hashAlgorithm: 'md5', hashValue: new Uint8Array(16) }] } };
+    await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_BOOT_IMAGE_NO_VERIFIER');
+    assert.equal(e.downloads.length, 0);
+  });
+
+  test('mirror fallback: a missing first file:// mirror, the second serves the image', async () => {
+    const e = setup();
+    const img = image(e, 'two.bin', 'image two');
+    const info: OnboardingInformation = { bootImage: { ...img, downloadUris: ['file:///disk2:/images/missing.bin', 'file:///disk3:/images/two.bin'] } };
+    assert.deepEqual(await applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e) }), e.deps()), { kind: 'reboot' });
+    assert.deepEqual(e.downloads[0]?.uris, info.bootImage?.downloadUris);
+    assert.ok(existsSync(join(e.routerRoot, 'installed-image.json')));
+  });
+
+  test('reboot-loop guard: still mismatched after the reboot → boot-image-error, no reinstall', async () => {
+    const e = setup();
+    // The image boots as 1.5 whatever the onboarding information says (simulated vendor mismatch).
+    const info: OnboardingInformation = { bootImage: image(e, 'liar.bin', 'SIMULATED-IMAGE os-name=SimOS os-version=1.5\n') };
+    const source = e.source(info, { resolveLocalUri: stickResolver(e) });
+    assert.deepEqual(await applyOnboarding(source, e.deps()), { kind: 'reboot' });
+    await rejectsWith(applyOnboarding(source, e.deps()), 'SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP');
+    assert.equal((await e.adapter.identity()).osVersion, '1.5');
+    await rejectsWith(applyOnboarding(source, e.deps()), 'SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP');
+    assert.equal(e.downloads.length, 1);
+    assert.equal(existsSync(join(e.routerRoot, 'installed-image.json')), false, 'not installed again');
+    assert.deepEqual((await events(e)).slice(-1), ['boot-image-error']);
+  });
+
+  test('a verified image kept in the journal is not downloaded again after a crash before install', async () => {
+    const e = setup();
+    const info: OnboardingInformation = { bootImage: image(e, 'k.bin', 'kept image') };
+    const source = e.source(info, { resolveLocalUri: stickResolver(e) });
+    // the first run fails at install (images/ is a file), after the download was journalled
+    mkdirSync(e.routerRoot, { recursive: true });
+    writeFileSync(join(e.routerRoot, 'images'), 'not a directory');
+    await rejectsWith(applyOnboarding(source, e.deps()), 'SZTP_ERR_BOOT_IMAGE_INSTALL');
+    const kept = (await e.store.read()).journal?.bootImage;
+    assert.ok(kept?.path !== undefined && existsSync(kept.path));
+    // fixed: the next attempt installs the kept image without downloading
+    rmSync(join(e.routerRoot, 'images'));
+    assert.deepEqual(await applyOnboarding(source, e.deps()), { kind: 'reboot' });
+    assert.equal(e.downloads.length, 1);
+  });
+});
+
+describe('applyOnboarding: journal, crash resume, abort', () => {
+  test('completed steps are not repeated; an interrupted config step is restored then committed once', async () => {
+    const e = setup();
+    const log = join(e.dir, 'scripts.log');
+    mkdirSync(e.routerRoot, { recursive: true });
+    writeFileSync(join(e.routerRoot, 'running-config'), 'base\n');
+    const snapshot = await e.adapter.snapshotConfiguration();
+    // a crash after the merge commit but before the journal recorded it
+    writeFileSync(join(e.routerRoot, 'running-config'), 'base\nadd\n');
+    const digest = 'a'.repeat(64);
+    await e.store.update((s) => ({ ...s, phase: 'in-progress', journal: { digest, source: 'x', startedAt: new Date().toISOString(), completedSteps: ['pre-script'], currentStep: 'config', snapshot } }));
+    const info: OnboardingInformation = { preConfigurationScript: loggingScript(log, 'pre'), configurationHandling: 'merge', configuration: bytes('add\n'), postConfigurationScript: loggingScript(log, 'post') };
+    assert.deepEqual(await applyOnboarding(e.source(info, { digest }), e.deps()), { kind: 'complete' });
+    assert.equal(e.runningConfig(), 'base\nadd\n', 'merged exactly once');
+    assert.deepEqual(lines(log), ['post 1 base|add|'], 'pre-script not run again');
+  });
+
+  test('a journal of other conveyed information is rolled back first', async () => {
+    const e = setup();
+    mkdirSync(e.routerRoot, { recursive: true });
+    const snapshot = await e.adapter.snapshotConfiguration(); // factory default
+    writeFileSync(join(e.routerRoot, 'running-config'), 'half applied\n');
+    await e.store.update((s) => ({ ...s, journal: { digest: 'b'.repeat(64), source: 'old', startedAt: new Date().toISOString(), completedSteps: ['config'], currentStep: 'post-script', snapshot } }));
+    await applyOnboarding(e.source({ configurationHandling: 'merge', configuration: bytes('fresh\n') }), e.deps());
+    assert.equal(e.runningConfig(), 'fresh\n');
+    assert.equal((await e.store.read()).journal?.digest, 'd'.repeat(64));
+  });
+
+  test('an abort between steps stops with SZTP_ERR_ABORTED and keeps the journal for resume', async () => {
+    const e = setup();
+    const ac = new AbortController();
+    const log = join(e.dir, 'scripts.log');
+    const info: OnboardingInformation = { preConfigurationScript: loggingScript(log, 'pre'), configurationHandling: 'replace', configuration: bytes('c\n') };
+    const reporter = { report: (ev: ProgressEvent) => { if (ev.progressType === 'pre-script-complete') ac.abort(); return Promise.resolve(); } };
+    await rejectsWith(applyOnboarding(e.source(info, { reporter }), e.deps({ signal: ac.signal })), 'SZTP_ERR_ABORTED');
+    assert.deepEqual((await e.store.read()).journal?.completedSteps, ['pre-script']);
+    assert.equal(e.runningConfig(), undefined);
+    assert.deepEqual(await applyOnboarding(e.source(info), e.deps()), { kind: 'complete' });
+    assert.deepEqual(lines(log).length, 1, 'pre-script ran once');
+    assert.equal(e.runningConfig(), 'c\n');
+  });
+});
+
+test('a signal during a step stops without rollback; the step stays current for the next run', async () => {
+  const e = setup();
+  const ac = new AbortController();
+  const img = join(e.dir, 'i.bin');
+  writeFileSync(img, 'i');
+  const info: OnboardingInformation = { bootImage: { osVersion: '2', downloadUris: [img], imageVerification: [{ hashAlgorithm: 'sha-256', hashValue: createHash('sha256').update('i').digest() }] } };
+  const download = (): Promise<never> => {
+    ac.abort();
+    return Promise.reject(new SztpError('SZTP_ERR_DOWNLOAD_FAILED', 'aborted'));
+  };
+  await rejectsWith(applyOnboarding(e.source(info), e.deps({ signal: ac.signal, download })), 'SZTP_ERR_ABORTED');
+  const state = await e.store.read();
+  assert.equal(state.journal?.currentStep, 'boot-image');
+  assert.ok(!(await events(e)).includes('boot-image-error'));
+});
+
+function readdirSafe(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decideBootImage, imageSatisfied, planOnboarding, supportedVerifiers } from '../../../src/onboarding/plan.ts';
+import type { OnboardingJournal } from '../../../src/state/types.ts';
+import type { BootImage, DeviceIdentity, OnboardingInformation } from '../../../src/types.ts';
+
+const running: DeviceIdentity = { hwModel: 'm', osName: 'OS', osVersion: '1' };
+const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
+const image = (o: Partial<BootImage> = {}): BootImage => ({ downloadUris: ['https://x/i'], imageVerification: [], ...o });
+const full: OnboardingInformation = {
+  bootImage: image({ osName: 'OS', osVersion: '2' }),
+  preConfigurationScript: b('pre'),
+  configurationHandling: 'merge',
+  configuration: b('cfg'),
+  postConfigurationScript: b('post'),
+};
+const journal = (o: Partial<OnboardingJournal> = {}): OnboardingJournal => ({ digest: 'd', source: 's', startedAt: '', completedSteps: [], ...o });
+
+describe('planOnboarding', () => {
+  test('RFC order, each step only if present', () => {
+    assert.deepEqual(planOnboarding(full, undefined, running).map((s) => s.kind), ['boot-image', 'pre-script', 'config', 'post-script']);
+    assert.deepEqual(planOnboarding({ postConfigurationScript: b('p') }, undefined, running).map((s) => s.kind), ['post-script']);
+    assert.deepEqual(planOnboarding({}, undefined, running), []);
+  });
+
+  test('completed steps of the journal are left out', () => {
+    const steps = planOnboarding(full, journal({ completedSteps: ['boot-image', 'pre-script'] }), running);
+    assert.deepEqual(steps.map((s) => s.kind), ['config', 'post-script']);
+  });
+
+  test('configuration and configuration-handling must come together', () => {
+    for (const info of [{ configuration: b('x') }, { configurationHandling: 'merge' as const }]) {
+      assert.throws(() => planOnboarding(info, undefined, running), { code: 'SZTP_ERR_CONVEYED_SCHEMA' });
+    }
+  });
+
+  test('the config step carries the handling mode', () => {
+    const [step] = planOnboarding({ configurationHandling: 'replace', configuration: b('c') }, undefined, running);
+    assert.ok(step?.kind === 'config');
+    assert.equal(step.mode, 'replace');
+  });
+});
+
+describe('boot-image decision', () => {
+  const cases: [Partial<BootImage>, boolean][] = [
+    [{ osName: 'OS', osVersion: '1' }, true],
+    [{ osName: 'OS' }, true],
+    [{ osVersion: '1' }, true],
+    [{}, true],
+    [{ osName: 'OS', osVersion: '2' }, false],
+    [{ osName: 'Other', osVersion: '1' }, false],
+    [{ osVersion: '1.0' }, false],
+  ];
+  for (const [criteria, ok] of cases) {
+    test(`${JSON.stringify(criteria)} vs OS 1 → ${ok ? 'satisfied' : 'mismatch'}`, () => {
+      assert.equal(imageSatisfied(image(criteria), running), ok);
+    });
+  }
+
+  test('mismatch after an install for this data is a reboot loop', () => {
+    const img = image({ osVersion: '2' });
+    assert.equal(decideBootImage(img, running, undefined), 'install');
+    assert.equal(decideBootImage(img, running, journal({ bootImage: { sha256: 'x', installAttempts: 0 } })), 'install');
+    assert.equal(decideBootImage(img, running, journal({ bootImage: { sha256: 'x', installAttempts: 1, rebootRequestedAt: 't' } })), 'reboot-loop');
+    assert.equal(decideBootImage(img, { ...running, osVersion: '2' }, journal({ bootImage: { sha256: 'x', installAttempts: 1, rebootRequestedAt: 't' } })), 'skip');
+  });
+});
+
+describe('supportedVerifiers', () => {
+  test('sha-256 and sha-512 (prefixed or not, any case) with the right length; others dropped', () => {
+    const v = supportedVerifiers(image({ imageVerification: [
+      { hashAlgorithm: 'ietf-sztp-conveyed-info:sha-256', hashValue: new Uint8Array(32) },
+      { hashAlgorithm: 'SHA-512', hashValue: new Uint8Array(64) },
+      { hashAlgorithm: 'sha-256', hashValue: new Uint8Array(31) },
+      { hashAlgorithm: 'md5', hashValue: new Uint8Array(16) },
+      { hashAlgorithm: 'x:sha-384', hashValue: new Uint8Array(48) },
+    ] }));
+    assert.deepEqual(v.map((x) => x.algorithm), ['sha-256', 'sha-512']);
+  });
+});

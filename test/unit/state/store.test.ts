@@ -1,0 +1,102 @@
+/**
+ * The JSON state store: factory-default initial state, durable atomic updates with mode 0600,
+ * serialised concurrent updates, bounded events, corrupt files set aside
+ * (SZTP_ERR_STATE_CORRUPT), unsupported schema versions refused (SZTP_ERR_STATE_SCHEMA).
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, test } from 'node:test';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { MAX_EVENTS, displayPhase, withSecureMode } from '../../../src/state/machine.ts';
+import { createStateStore } from '../../../src/state/store.ts';
+
+let dir: string;
+beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sztp-store-')); });
+afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+
+function capture(): { log: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); cb(); } });
+  return { log: pino({ level: 'info' }, stream), lines };
+}
+
+test('a fresh store reads the factory-default state and does not create files', async () => {
+  const store = createStateStore({ dir: join(dir, 'state'), log: pino({ level: 'silent' }) });
+  const s = await store.read();
+  assert.equal(s.phase, 'factory-default');
+  assert.equal(s.secureMode, true);
+  assert.deepEqual(s.events, []);
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('updates are durable, 0600, in a 0700 directory, and leave no temp files', async () => {
+  const stateDir = join(dir, 'state');
+  const store = createStateStore({ dir: stateDir, log: pino({ level: 'silent' }), now: () => new Date('2026-01-02T03:04:05Z') });
+  await store.update((s) => withSecureMode(s, false));
+  assert.equal(statSync(store.path).mode & 0o777, 0o600);
+  assert.equal(statSync(stateDir).mode & 0o777, 0o700);
+  const doc = JSON.parse(readFileSync(store.path, 'utf8')) as Record<string, unknown>;
+  assert.equal(doc.secureMode, false);
+  assert.equal(doc.schemaVersion, 1);
+  assert.equal(doc.updatedAt, '2026-01-02T03:04:05.000Z');
+  assert.deepEqual(readdirSync(stateDir), ['state.json']);
+  const again = await createStateStore({ dir: stateDir, log: pino({ level: 'silent' }) }).read();
+  assert.equal(displayPhase(again), 'disabled');
+});
+
+test('concurrent updates are serialised (no lost update)', async () => {
+  const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
+  await Promise.all(Array.from({ length: 25 }, (_, i) =>
+    store.update((s) => ({ ...s, events: [...s.events, { progressType: 'informational', time: new Date().toISOString(), message: String(i) }] }))));
+  const s = await store.read();
+  assert.deepEqual(s.events.map((e) => e.message), Array.from({ length: 25 }, (_, i) => String(i)));
+});
+
+test('the event history is bounded; the oldest events are dropped', async () => {
+  const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
+  const many = Array.from({ length: MAX_EVENTS + 7 }, (_, i) => ({ progressType: 'informational' as const, time: 't', message: String(i) }));
+  const s = await store.update((x) => ({ ...x, events: many }));
+  assert.equal(s.events.length, MAX_EVENTS);
+  assert.equal(s.events[0]?.message, '7');
+});
+
+for (const [name, content] of [
+  ['truncated JSON', '{"schemaVersion":1,"secureMode":tr'],
+  ['not an object', '[1,2,3]'],
+  ['wrong shape', '{"schemaVersion":1,"secureMode":"yes","phase":"factory-default","events":[]}'],
+  ['unknown phase', '{"schemaVersion":1,"secureMode":true,"phase":"dancing","events":[]}'],
+  ['unknown error code', '{"schemaVersion":1,"secureMode":true,"phase":"in-progress","events":[],"lastError":{"code":"NOPE","message":"m","time":"t"}}'],
+] as const) {
+  test(`a corrupt state file (${name}) is set aside with SZTP_ERR_STATE_CORRUPT and a fresh state is used`, async () => {
+    writeFileSync(join(dir, 'state.json'), content);
+    const { log, lines } = capture();
+    const store = createStateStore({ dir, log, now: () => new Date('2026-05-06T07:08:09.010Z') });
+    const s = await store.read();
+    assert.equal(s.phase, 'factory-default');
+    assert.deepEqual(readdirSync(dir), ['state.json.corrupt-2026-05-06T07-08-09-010Z']);
+    assert.equal(readFileSync(join(dir, 'state.json.corrupt-2026-05-06T07-08-09-010Z'), 'utf8'), content);
+    assert.equal(lines[0]?.code, 'SZTP_ERR_STATE_CORRUPT');
+  });
+}
+
+test('a state file of another schema version is refused and left alone (SZTP_ERR_STATE_SCHEMA)', async () => {
+  const content = '{"schemaVersion":2,"secureMode":true,"phase":"factory-default","events":[]}';
+  writeFileSync(join(dir, 'state.json'), content);
+  const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
+  await assert.rejects(store.read(), { code: 'SZTP_ERR_STATE_SCHEMA' });
+  await assert.rejects(store.update((s) => s), { code: 'SZTP_ERR_STATE_SCHEMA' });
+  assert.equal(readFileSync(join(dir, 'state.json'), 'utf8'), content);
+});
+
+test('reset writes the factory-default state', async () => {
+  const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
+  await store.update((s) => ({ ...withSecureMode(s, false), phase: 'bootstrap-complete', source: 'usb' }));
+  const s = await store.reset();
+  assert.equal(s.phase, 'factory-default');
+  assert.equal(s.secureMode, true);
+  assert.equal(s.source, undefined);
+});
