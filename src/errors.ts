@@ -64,6 +64,7 @@ export const ERROR_CATALOGUE = {
   SZTP_ERR_ABORTED: { stage: 'agent', summary: 'The run was stopped by a signal between steps.' },
   SZTP_ERR_FETCHER_UNAVAILABLE: { stage: 'agent', summary: 'The fetcher is not available on this device or build.' },
   SZTP_ERR_DEVICE_IDENTITY: { stage: 'agent', summary: 'The device serial number or IDevID could not be determined.' },
+  SZTP_ERR_INTERNAL: { stage: 'agent', summary: 'An unexpected internal failure (a bug): something threw without an error code.' },
 
   // --- CMS decoding (any artifact) ---
   SZTP_ERR_CMS_TOO_LARGE: { stage: 'cms', summary: 'An artifact exceeds the size limit.' },

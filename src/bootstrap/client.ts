@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { SztpError } from '../errors.ts';
 import type { BootstrapClient, FetchContext } from '../fetchers/fetcher.ts';
+import type { CsrKeyStore } from './csr.ts';
 import { pemCertificatesToDer } from './pem.ts';
 import { openConnection, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
 import { RedirectWalker } from './walk.ts';
@@ -21,6 +22,25 @@ export interface BootstrapClientOptions {
   readonly randomBytes?: (n: number) => Uint8Array;
   readonly open?: (target: ConnectionTarget, mode: TlsMode, settings: ConnectionSettings) => ServerConnection;
   readonly readFile?: (path: string) => Promise<string>;
+  /** Where RFC 9646 CSR keys go (`[Bootstrap] csr_support`); default: kept in memory only. */
+  readonly csrKeyStore?: CsrKeyStore;
+}
+
+/** A CSR key store that only keeps the latest key in memory (the daemon should pass a persistent one). */
+export function memoryCsrKeyStore(): CsrKeyStore & { current(): Uint8Array | undefined } {
+  let key: Uint8Array | undefined;
+  return {
+    save: (k) => {
+      key = k.privateKeyPkcs8;
+      return Promise.resolve();
+    },
+    discard: () => {
+      key?.fill(0);
+      key = undefined;
+      return Promise.resolve();
+    },
+    current: () => key,
+  };
 }
 
 export async function resolveAll(host: string): Promise<readonly string[]> {
@@ -46,6 +66,7 @@ export async function loadConfiguredAnchors(ctx: FetchContext, read: (path: stri
 
 export function createBootstrapClient(options: BootstrapClientOptions = {}): BootstrapClient {
   const read = options.readFile ?? ((p: string) => readFile(p, 'utf8'));
+  const csrKeys = options.csrKeyStore ?? memoryCsrKeyStore();
   return {
     async followRedirect(redirect, trusted, ctx, origin) {
       const credentials = ctx.credentials;
@@ -69,6 +90,7 @@ export function createBootstrapClient(options: BootstrapClientOptions = {}): Boo
         resolve: options.resolve ?? resolveAll,
         randomBytes: options.randomBytes ?? ((n) => new Uint8Array(nodeRandomBytes(n))),
         open: options.open ?? openConnection,
+        csrKeys,
       });
       return walker.walk(redirect, trusted, 0, []);
     },

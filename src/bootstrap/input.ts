@@ -2,7 +2,7 @@
  * The `get-bootstrapping-data` input by trust state (RFC 8572 §7.2, §9.6, App. B; C-145, AT-30,
  * AT-54): an untrusted (provisional) server learns nothing but `signed-data-preferred` and, when
  * nonce vouchers are enabled, a fresh nonce; a TLS-authenticated server also gets `hw-model`,
- * `os-name` and `os-version`. Pure: randomness is passed in.
+ * `os-name`, `os-version` and, when enabled, the RFC 9646 CSR members. Pure: randomness is passed in.
  * @module
  */
 import type { DeviceIdentity } from '../types.ts';
@@ -21,12 +21,15 @@ export function buildBootstrapInput(
   trustedServer: boolean,
   identity: DeviceIdentity,
   nonce: Uint8Array | undefined,
+  trustedExtras: Readonly<Record<string, unknown>> = {},
 ): BootstrapInput {
   const input: Record<string, unknown> = {};
   if (trustedServer) {
     input['hw-model'] = identity.hwModel;
     input['os-name'] = identity.osName;
     input['os-version'] = identity.osVersion;
+    // RFC 9646 csr-support / p10-csr: trusted servers only (X-07, AT-54).
+    Object.assign(input, trustedExtras);
   } else {
     input['signed-data-preferred'] = [null];
   }

@@ -21,6 +21,8 @@ export interface RestconfErrorEntry {
   readonly errorAppTag?: string;
   readonly errorPath?: string;
   readonly errorMessage?: string;
+  /** `error-info` as received (JSON only), e.g. RFC 9646 `ietf-sztp-csr:csr-request`. */
+  readonly errorInfo?: unknown;
 }
 
 const xml = new XMLParser({
@@ -110,7 +112,9 @@ export function parseRestconfErrors(body: string, contentType: string): Restconf
     put('errorAppTag', e['error-app-tag']);
     put('errorPath', e['error-path']);
     put('errorMessage', e['error-message']);
-    return entry;
+    const info = e['error-info'];
+    const out: RestconfErrorEntry = info === undefined ? entry : { ...entry, errorInfo: info };
+    return out;
   });
 }
 

@@ -9,13 +9,14 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { SztpError, toSztpError } from '../errors.ts';
+import { SztpError, isSztpError, toSztpError } from '../errors.ts';
 import type { FetchContext, FetcherName, OnboardingSource } from '../fetchers/fetcher.ts';
 import { NULL_REPORTER, type ProgressReporter } from '../progress/reporter.ts';
 import type { BootstrapServerEntry, RedirectInformation } from '../types.ts';
+import { buildCsr, csrSupportInput, findCsrRequest, type CsrKeyStore } from './csr.ts';
 import { buildBootstrapInput, NONCE_BYTES } from './input.ts';
 import { certsFromDegenerateCms } from './pem.ts';
-import type { BootstrappingReply } from './reply.ts';
+import type { BootstrappingReply, RestconfErrorEntry } from './reply.ts';
 import { createServerReporter } from './reporter.ts';
 import { discoverRoot, getBootstrappingData } from './restconf.ts';
 import { originOf, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
@@ -29,6 +30,8 @@ export interface WalkDeps {
   readonly resolve: (host: string) => Promise<readonly string[]>;
   readonly randomBytes: (n: number) => Uint8Array;
   readonly open: (target: ConnectionTarget, mode: TlsMode, settings: ConnectionSettings) => ServerConnection;
+  /** Keys generated for RFC 9646 CSRs. */
+  readonly csrKeys: CsrKeyStore;
 }
 
 interface Exchange {
@@ -109,9 +112,7 @@ export class RedirectWalker {
       try {
         const root = await discoverRoot(conn, ctx.signal);
         const trustedBefore = conn.trusted();
-        const nonce = ctx.config.bootstrap.nonce ? this.deps.randomBytes(NONCE_BYTES) : undefined;
-        const input = buildBootstrapInput(trustedBefore, ctx.identity, nonce);
-        const reply = await getBootstrappingData(conn, root, input.body, ctx.signal);
+        const { reply, nonce } = await this.request(conn, root, trustedBefore);
         const trusted = trustedBefore && conn.trusted();
         const reportMode: TlsMode = mode.kind === 'pinned' ? mode : { kind: 'pinned', anchors: this.deps.configuredAnchors };
         ctx.log.info({ server: conn.origin, ip, trusted, level: reply.reportingLevel }, 'bootstrapping data received');
@@ -127,6 +128,33 @@ export class RedirectWalker {
     }
     if (failures.length === 0) throw new SztpError('SZTP_ERR_SERVER_CONNECT', `${entry.address} resolved to no address`);
     throw summarise(failures, originOf(entry.address, entry.port));
+  }
+
+  /** get-bootstrapping-data, with the RFC 9646 CSR round trip towards trusted servers (X-01..X-05). */
+  private async request(conn: ServerConnection, root: string, trusted: boolean): Promise<{ reply: BootstrappingReply; nonce: Uint8Array | undefined }> {
+    const { ctx } = this.deps;
+    const csr = trusted && ctx.config.bootstrap.csrSupport;
+    let extras: Record<string, unknown> = csr ? { 'ietf-sztp-csr:csr-support': csrSupportInput() } : {};
+    let keys = 0;
+    for (;;) {
+      const nonce = ctx.config.bootstrap.nonce ? this.deps.randomBytes(NONCE_BYTES) : undefined;
+      const input = buildBootstrapInput(trusted, ctx.identity, nonce, extras);
+      try {
+        return { reply: await getBootstrappingData(conn, root, input.body, ctx.signal), nonce };
+      } catch (err) {
+        const evidence = isSztpError(err) ? err.evidence : undefined;
+        const request = csr && isSztpError(err) && err.code === 'SZTP_ERR_SERVER_RESTCONF_ERROR' && evidence?.status === 400
+          ? findCsrRequest(evidence.errors as RestconfErrorEntry[] | undefined) : undefined;
+        if (request === undefined) throw err;
+        if (keys > 0) await this.deps.csrKeys.discard();
+        if (keys >= 2) throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${conn.origin} keeps asking for a CSR`, { cause: err });
+        const made = buildCsr(request, this.deps.settings.credentials.certificate);
+        await this.deps.csrKeys.save(made);
+        keys += 1;
+        ctx.log.info({ server: conn.origin, round: keys }, 'RFC 9646 csr-request: sending a PKCS#10 CSR');
+        extras = { 'ietf-sztp-csr:p10-csr': Buffer.from(made.csr).toString('base64') };
+      }
+    }
   }
 
   private async process(ex: Exchange, depth: number, path: readonly string[]): Promise<OnboardingSource> {

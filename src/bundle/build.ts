@@ -7,7 +7,6 @@
  * @module
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { SztpError } from '../errors.ts';
 import { OID } from '../validation/oids.ts';
 import { encryptToDevice } from './encrypt.ts';
@@ -30,7 +29,12 @@ export interface BuildInput {
 export async function buildArtifacts(input: BuildInput): Promise<BundleArtifacts> {
   const [ee, ...chain] = input.ownerChain;
   if (ee === undefined) throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner certificate chain is empty');
-  const ownerCert = new X509Certificate(ee);
+  let ownerCert: X509Certificate;
+  try {
+    ownerCert = new X509Certificate(ee);
+  } catch (err) {
+    throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner certificate is not a valid X.509 certificate', { cause: err });
+  }
   if (!ownerCert.checkPrivateKey(input.ownerKey)) throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner key does not match the first certificate of the owner chain');
   const doc = 'document' in input.content ? input.content.document : onboardingDocument(input.content);
   const json = new TextEncoder().encode(JSON.stringify(doc, null, 2) + '\n');
@@ -39,17 +43,21 @@ export async function buildArtifacts(input: BuildInput): Promise<BundleArtifacts
   return { conveyedInformation: ci, ownerCertificate: certsOnly([ee, ...chain]), ownershipVoucher: input.voucher };
 }
 
-/** Reads every PEM CERTIFICATE block of a file as DER (a DER file counts as one certificate). */
-export async function readCertificateFile(path: string): Promise<Uint8Array[]> {
-  const bytes = await readFile(path);
-  const text = bytes.toString('latin1');
+/** Every PEM CERTIFICATE block of a file as DER (a DER file counts as one certificate). */
+export function certificatesFromFile(bytes: Uint8Array): Uint8Array[] {
+  const text = Buffer.from(bytes).toString('latin1');
   const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => new Uint8Array(Buffer.from(m[1] ?? '', 'base64')));
   return blocks.length > 0 ? blocks : [new Uint8Array(bytes)];
 }
 
-export async function readPrivateKey(path: string): Promise<KeyObject> {
-  const bytes = await readFile(path);
-  return bytes.toString('latin1').includes('-----BEGIN') ? createPrivateKey(bytes) : createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' });
+/** A PEM or PKCS#8 DER private key (unencrypted); SZTP_ERR_USAGE when it is neither. */
+export function privateKeyFromFile(bytes: Uint8Array): KeyObject {
+  try {
+    const b = Buffer.from(bytes);
+    return b.toString('latin1').includes('-----BEGIN') ? createPrivateKey(b) : createPrivateKey({ key: b, format: 'der', type: 'pkcs8' });
+  } catch (err) {
+    throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner key is not an unencrypted PEM or PKCS#8 private key', { cause: err });
+  }
 }
 
 /** Builds and writes a bundle; returns the written paths. */

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { isSztpError } from '../errors.ts';
-import { buildBundle, readCertificateFile, readPrivateKey, type BuildInput } from '../bundle/build.ts';
+import { buildBundle, certificatesFromFile, privateKeyFromFile, type BuildInput } from '../bundle/build.ts';
 import type { BundleLayout } from '../bundle/layout.ts';
 import { sha256File, type OnboardingInput } from '../bundle/onboarding.ts';
 import { decodeConveyedInformation } from '../validation/decode-conveyed-info.ts';
@@ -18,7 +18,8 @@ export interface BundleOptions {
   readonly ownerCert?: string;
   readonly ownerChain?: string;
   readonly voucher?: string;
-  readonly config?: string;
+  /** The configuration file (`--configuration`; `--config` is the program's global ztp.ini option). */
+  readonly configuration?: string;
   readonly configurationHandling?: 'merge' | 'replace';
   readonly preScript?: string;
   readonly postScript?: string;
@@ -51,7 +52,13 @@ async function read(path: string, flag: string): Promise<Uint8Array> {
 
 async function content(o: BundleOptions): Promise<BuildInput['content']> {
   if (o.document !== undefined) {
-    const doc = JSON.parse(Buffer.from(await read(o.document, '--document')).toString('utf8')) as unknown;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(Buffer.from(await read(o.document, '--document')).toString('utf8'));
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError('--document: not valid JSON');
+    }
     decodeConveyedInformation(doc); // refuse to sign something a device would reject
     return { document: doc };
   }
@@ -70,12 +77,12 @@ async function content(o: BundleOptions): Promise<BuildInput['content']> {
   if (sha256 !== undefined && uris.length === 0) throw new UsageError('a boot image needs at least one --download-uri');
   const hasImage = sha256 !== undefined || o.osName !== undefined || o.osVersion !== undefined || uris.length > 0;
   const input: OnboardingInput = {
-    ...(o.config === undefined ? {} : { configuration: await read(o.config, '--config'), configurationHandling: o.configurationHandling ?? 'merge' }),
+    ...(o.configuration === undefined ? {} : { configuration: await read(o.configuration, '--configuration'), configurationHandling: o.configurationHandling ?? 'merge' }),
     ...(o.preScript === undefined ? {} : { preConfigurationScript: await read(o.preScript, '--pre-script') }),
     ...(o.postScript === undefined ? {} : { postConfigurationScript: await read(o.postScript, '--post-script') }),
     ...(hasImage ? { bootImage: { downloadUris: uris, ...(o.osName === undefined ? {} : { osName: o.osName }), ...(o.osVersion === undefined ? {} : { osVersion: o.osVersion }), ...(sha256 === undefined ? {} : { sha256 }) } } : {}),
   };
-  if (o.configurationHandling !== undefined && o.config === undefined) throw new UsageError('--configuration-handling needs --config');
+  if (o.configurationHandling !== undefined && o.configuration === undefined) throw new UsageError('--configuration-handling needs --configuration');
   return input;
 }
 
@@ -87,10 +94,9 @@ export async function runBundle(o: BundleOptions, io: BundleIo): Promise<number>
     }
     const layout = o.layout ?? 'single';
     if (layout === 'multi' && o.serial === undefined) throw new UsageError('--layout multi needs --serial');
-    await read(o.ownerKey, '--owner-key');
-    const ownerKey = await readPrivateKey(o.ownerKey).catch(() => { throw new UsageError('--owner-key: not an unencrypted private key'); });
-    const chain = [...await readCertificateFile(o.ownerCert), ...(o.ownerChain === undefined ? [] : await readCertificateFile(o.ownerChain))];
-    const encryptTo = o.encryptTo === undefined ? undefined : (await readCertificateFile(o.encryptTo))[0];
+    const ownerKey = privateKeyFromFile(await read(o.ownerKey, '--owner-key'));
+    const chain = [...certificatesFromFile(await read(o.ownerCert, '--owner-cert')), ...(o.ownerChain === undefined ? [] : certificatesFromFile(await read(o.ownerChain, '--owner-chain')))];
+    const encryptTo = o.encryptTo === undefined ? undefined : certificatesFromFile(await read(o.encryptTo, '--encrypt-to'))[0];
     const written = await buildBundle(
       { ownerKey, ownerChain: chain, voucher: await read(o.voucher, '--voucher'), content: await content(o), ...(encryptTo === undefined ? {} : { encryptTo }) },
       { root: o.out, layout, ...(o.serial === undefined ? {} : { serial: o.serial }) },
@@ -116,7 +122,7 @@ export function bundleCommand(): Command {
     .option('--owner-cert <file>', 'owner certificate, PEM; may hold the chain after it (required)')
     .option('--owner-chain <file>', 'further chain certificates up to the pinned-domain-cert, PEM')
     .option('--voucher <file>', 'ownership voucher (.vcj), copied byte for byte (required)')
-    .option('--config <file>', 'configuration to commit')
+    .option('--configuration <file>', 'configuration to commit (the global --config names ztp.ini)')
     .addOption(new Option('--configuration-handling <mode>', 'merge or replace (default merge)').choices(['merge', 'replace']))
     .option('--pre-script <file>', 'pre-configuration script')
     .option('--post-script <file>', 'post-configuration script')

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ERROR_CATALOGUE, isSztpError, toSztpError, type SztpError } from '../errors.ts';
+import { ERROR_CATALOGUE, toSztpError, type SztpError } from '../errors.ts';
 import { bundleCommand } from './bundle.ts';
 import { configCommand } from './config.ts';
 import { EXIT, type CliContext, type CliIo } from './context.ts';
@@ -86,9 +86,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`error SZTP_ERR_USAGE: ${err.message.replace(/^error: /, '')}\n`);
       return EXIT.usage;
     }
-    const e = isSztpError(err) ? err : toSztpError(err, 'SZTP_ERR_USAGE');
+    const e = toSztpError(err, 'SZTP_ERR_INTERNAL');
     io.stderr(`error ${e.code}: ${e.message}\n`);
-    return isSztpError(err) ? exitCodeFor(e) : EXIT.failed;
+    return exitCodeFor(e);
   }
 }
 

@@ -75,7 +75,7 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
           runtime = fresh;
           log.info({ fetchers: config.fetchers }, 'configuration reloaded');
         } catch (err) {
-          const e = toSztpError(err, 'SZTP_ERR_CONFIG_INVALID');
+          const e = toSztpError(err, 'SZTP_ERR_INTERNAL');
           log.error({ code: e.code, err: e }, 'reload failed; keeping the previous configuration');
         }
       },

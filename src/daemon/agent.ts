@@ -41,7 +41,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   // A function, not a property read: the signal changes while we await (TS would narrow a read).
   const aborted = (): boolean => deps.signal.aborted;
   const fail = async (fetcher: string, err: unknown, what: string): Promise<void> => {
-    const e = toSztpError(err, 'SZTP_ERR_FETCHER_UNAVAILABLE');
+    const e = toSztpError(err, 'SZTP_ERR_INTERNAL');
     failures.push({ fetcher, code: e.code, message: e.message });
     deps.log.warn({ fetcher, code: e.code, err: e }, `${what} failed: ${e.message}`);
     const message = e.message.startsWith(`${fetcher}:`) ? e.message : `${fetcher}: ${e.message}`;
@@ -104,7 +104,7 @@ function untilAborted(fetching: Promise<OnboardingSource>, signal: AbortSignal, 
     signal.addEventListener('abort', onAbort, { once: true });
     fetching.then(
       (source) => { signal.removeEventListener('abort', onAbort); resolve(source); },
-      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err instanceof Error ? err : toSztpError(err, 'SZTP_ERR_FETCHER_UNAVAILABLE')); },
+      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err instanceof Error ? err : toSztpError(err, 'SZTP_ERR_INTERNAL')); },
     );
   });
 }
@@ -114,7 +114,7 @@ async function release(source: OnboardingSource, log: Logger): Promise<void> {
   try {
     await source.release();
   } catch (err) {
-    const e = toSztpError(err, 'SZTP_ERR_FETCHER_UNAVAILABLE');
+    const e = toSztpError(err, 'SZTP_ERR_INTERNAL');
     log.warn({ code: e.code, err: e, source: source.description }, 'releasing the source failed');
   }
 }

@@ -6,19 +6,20 @@
  * - Address already held (the OS's client owns it): DHCPINFORM with ciaddr set, sent to the
  *   subnet broadcast address; no route is needed.
  * Parameter Request List: 1, 3, 6, 15, 143. Client identifier (61): type 0 + serial number.
+ * Among several OFFERs, one carrying option 143 is preferred (short grace period).
  * Random xid; retransmission with backoff and an overall deadline (transact.ts). Replies are
  * matched on xid and chaddr; malformed replies are ignored. The boot-file option (67) and
  * `file`/`sname` as boot information are never used: only option 143 counts (secure mode).
  * @module
  */
-import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
-import { SztpError, isSztpError } from '../errors.ts';
+import { isSztpError } from '../errors.ts';
 import {
   DHCP4, DHCP4_TYPE, addressListOption, concatOption, decodeDhcp4, encodeDhcp4, ipv4ToBytes,
   maskToPrefix, messageType, uint32Option, type Dhcp4Message, type Dhcp4Option,
 } from './codec-v4.ts';
 import { transact } from './transact.ts';
+import { openUdp4Socket } from './udp.ts';
 
 export const PARAMETER_REQUEST_LIST = [DHCP4.SUBNET_MASK, DHCP4.ROUTER, DHCP4.DNS, DHCP4.DOMAIN_NAME, DHCP4.SZTP_REDIRECT] as const;
 
@@ -36,6 +37,8 @@ export interface Dhcp4ClientOptions {
   readonly transport?: { readonly bindAddress?: string; readonly clientPort?: number; readonly serverPort?: number; readonly destination?: string };
   /** First retransmission interval (default 4000 ms, RFC 2131 §4.1; smaller for short deadlines). */
   readonly initialRetransmitMs?: number;
+  /** How long to wait for an OFFER with option 143 after one without it (default min(1 s, timeout/4)). */
+  readonly offerGraceMs?: number;
   readonly random?: () => number;
   readonly now?: () => number;
 }
@@ -65,26 +68,6 @@ function broadcastOf(address: string, prefixLength: number): string {
   return [b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255].join('.');
 }
 
-async function openSocket(bindAddress: string, port: number): Promise<Socket> {
-  const socket = createSocket({ type: 'udp4', reuseAddr: true });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address: bindAddress, port }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    socket.setBroadcast(true);
-  } catch (err) {
-    socket.close();
-    const code = (err as { code?: unknown }).code;
-    throw new SztpError('SZTP_ERR_DHCP_SOCKET', `cannot bind UDP ${bindAddress}:${port} (${String(code ?? err)})`, { cause: err });
-  }
-  socket.on('error', () => undefined);
-  return socket;
-}
-
 /** Runs one DHCPv4 exchange and returns what the server said. */
 export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
   const now = opts.now ?? Date.now;
@@ -98,12 +81,13 @@ export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
   const xid = Math.floor(random() * 0x100000000) >>> 0;
   const initialMs = opts.initialRetransmitMs ?? Math.min(4000, Math.max(200, Math.floor(opts.timeoutMs / 6)));
   const timing = { initialMs, maxMs: 64_000, deadline, random, now };
+  const offerGraceMs = opts.offerGraceMs ?? Math.min(1000, Math.floor(opts.timeoutMs / 4));
   const clientId = new TextEncoder().encode(opts.serialNumber).subarray(0, 254);
   const chaddr = new Uint8Array(16);
   chaddr.set(opts.mac.subarray(0, 6));
   const log = opts.log.child({ interface: opts.ifname, xid: xid.toString(16) });
 
-  const socket = await openSocket(opts.transport?.bindAddress ?? '0.0.0.0', clientPort);
+  const socket = await openUdp4Socket(opts.transport?.bindAddress ?? '0.0.0.0', clientPort);
   const build = (type: number, extra: Dhcp4Option[], ciaddr = '0.0.0.0'): Uint8Array =>
     encodeDhcp4({
       op: 1, xid, secs: Math.min(0xffff, Math.floor((now() - start) / 1000)), flags: ciaddr === '0.0.0.0' ? 0x8000 : 0,
@@ -135,15 +119,52 @@ export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
     }
   };
 
+  /**
+   * Collects OFFERs: one carrying option 143 is taken at once; otherwise the first OFFER is kept
+   * and taken when no OFFER with 143 arrives within a short grace period (several servers).
+   */
+  const discover = async (send: () => Promise<void>): Promise<Dhcp4Message> => {
+    const offerMatch = matcher([DHCP4_TYPE.OFFER]);
+    const grace = new AbortController();
+    const onOuter = (): void => {
+      grace.abort();
+    };
+    if (opts.signal?.aborted === true) grace.abort();
+    opts.signal?.addEventListener('abort', onOuter, { once: true });
+    let fallback: Dhcp4Message | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const accept = (buf: Buffer): Dhcp4Message | undefined => {
+      const m = offerMatch(buf);
+      if (m === undefined || concatOption(m.options, DHCP4.SZTP_REDIRECT) !== undefined) return m;
+      if (fallback === undefined) {
+        fallback = m;
+        graceTimer = setTimeout(() => {
+          grace.abort();
+        }, offerGraceMs);
+      }
+      return undefined;
+    };
+    try {
+      return await transact(socket, send, accept, timing, 'DHCPDISCOVER', grace.signal);
+    } catch (err) {
+      if (fallback !== undefined && opts.signal?.aborted !== true) return fallback;
+      throw err;
+    } finally {
+      clearTimeout(graceTimer);
+      opts.signal?.removeEventListener('abort', onOuter);
+    }
+  };
+
   try {
     if (opts.inform !== undefined) {
       log.info({ ciaddr: opts.inform.address, destination }, 'dhcp4: sending DHCPINFORM');
       const ack = await transact(socket, sender(build(DHCP4_TYPE.INFORM, [], opts.inform.address)), matcher([DHCP4_TYPE.ACK]), timing, 'DHCPINFORM', opts.signal);
+      log.info({ option143Instances: ack.options.filter((o) => o.code === DHCP4.SZTP_REDIRECT).length }, 'dhcp4: got DHCPACK to DHCPINFORM');
       return summarize(ack, undefined, undefined);
     }
     for (;;) {
       log.info({ destination }, 'dhcp4: sending DHCPDISCOVER');
-      const offer = await transact(socket, sender(build(DHCP4_TYPE.DISCOVER, [])), matcher([DHCP4_TYPE.OFFER]), timing, 'DHCPDISCOVER', opts.signal);
+      const offer = await discover(sender(build(DHCP4_TYPE.DISCOVER, [])));
       const serverId = list(offer, DHCP4.SERVER_ID)[0];
       log.info({ offered: offer.yiaddr, serverId }, 'dhcp4: got DHCPOFFER, sending DHCPREQUEST');
       const request = build(DHCP4_TYPE.REQUEST, [
@@ -155,6 +176,7 @@ export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
         log.warn('dhcp4: DHCPNAK, restarting with DHCPDISCOVER');
         continue;
       }
+      log.info({ address: reply.yiaddr, option143Instances: reply.options.filter((o) => o.code === DHCP4.SZTP_REDIRECT).length }, 'dhcp4: got DHCPACK');
       return summarize(reply, offer, serverId);
     }
   } finally {
@@ -213,44 +235,3 @@ function summarize(reply: Dhcp4Message, offer: Dhcp4Message | undefined, offerSe
   };
 }
 
-/**
- * Sends a DHCPRELEASE for a lease our client obtained (RFC 2131 §4.4.6): unicast from the
- * leased address to the server identifier, no reply expected. Must run while the address is
- * still configured. Best effort: failures are logged, never thrown.
- */
-export async function releaseDhcp4(opts: {
-  readonly lease: Dhcp4Lease;
-  readonly mac: Uint8Array;
-  readonly serialNumber: string;
-  readonly log: Logger;
-  readonly serverPort?: number;
-  readonly clientPort?: number;
-}): Promise<void> {
-  const serverId = opts.lease.serverId;
-  if (serverId === undefined) return;
-  let socket: Socket | undefined;
-  try {
-    socket = await openSocket('0.0.0.0', opts.clientPort ?? 68);
-    const packet = encodeDhcp4({
-      op: 1, xid: Math.floor(Math.random() * 0x100000000) >>> 0, secs: 0, flags: 0, ciaddr: opts.lease.address,
-      yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: opts.mac.subarray(0, 6),
-      options: [
-        { code: DHCP4.MESSAGE_TYPE, data: Uint8Array.of(DHCP4_TYPE.RELEASE) },
-        { code: DHCP4.SERVER_ID, data: Uint8Array.from(ipv4ToBytes(serverId)) },
-        { code: DHCP4.CLIENT_ID, data: Uint8Array.of(0, ...new TextEncoder().encode(opts.serialNumber).subarray(0, 254)) },
-      ],
-    });
-    const s = socket;
-    await new Promise<void>((resolve, reject) => {
-      s.send(packet, opts.serverPort ?? 67, serverId, (err) => {
-        if (err) reject(err);
-        else resolve();
-      });
-    });
-    opts.log.info({ address: opts.lease.address, serverId }, 'dhcp4: lease released (DHCPRELEASE)');
-  } catch (err) {
-    opts.log.warn({ err: isSztpError(err) ? err.toJSON() : String(err) }, 'dhcp4: DHCPRELEASE could not be sent');
-  } finally {
-    socket?.close();
-  }
-}

@@ -36,16 +36,25 @@ export interface Dhcp6ClientOptions {
   readonly now?: () => number;
 }
 
+export interface Dhcp6Lease {
+  readonly address: string;
+  readonly prefixLength: 128;
+  readonly validLifetime: number;
+  /** What a Release needs: the server DUID and our IAID. */
+  readonly serverId: Uint8Array;
+  readonly iaid: number;
+}
+
 export interface Dhcp6Result {
   /** Raw option 136 value, if the reply carried it. */
   readonly redirect: Uint8Array | undefined;
   readonly dnsServers: readonly string[];
   /** Present after Solicit/Request. */
-  readonly lease: { readonly address: string; readonly prefixLength: 128; readonly validLifetime: number } | undefined;
+  readonly lease: Dhcp6Lease | undefined;
   readonly reply: Dhcp6Message;
 }
 
-async function openSocket(bindAddress: string, port: number, ifname: string, multicast: boolean): Promise<Socket> {
+export async function openUdp6Socket(bindAddress: string, port: number, ifname: string, multicast: boolean): Promise<Socket> {
   const socket = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -65,6 +74,16 @@ async function openSocket(bindAddress: string, port: number, ifname: string, mul
   return socket;
 }
 
+/** DUID-LL (RFC 8415 §11.4) from the MAC address. */
+export function duidLl(mac: Uint8Array): Uint8Array {
+  return Uint8Array.of(0, 3, 0, 1, ...mac.subarray(0, 6));
+}
+
+/** IAID: the last 4 octets of the MAC. */
+export function iaidOf(mac: Uint8Array): number {
+  return (((mac[2] ?? 0) << 24) | ((mac[3] ?? 0) << 16) | ((mac[4] ?? 0) << 8) | (mac[5] ?? 0)) >>> 0;
+}
+
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -77,12 +96,12 @@ export async function runDhcp6(opts: Dhcp6ClientOptions): Promise<Dhcp6Result> {
   const deadline = start + opts.timeoutMs;
   const initialMs = opts.initialRetransmitMs ?? Math.min(1000, Math.max(200, Math.floor(opts.timeoutMs / 6)));
   const timing = { initialMs, maxMs: 30_000, deadline, random, now };
-  const duid = Uint8Array.of(0, 3, 0, 1, ...opts.mac.subarray(0, 6));
-  const iaid = ((opts.mac[2] ?? 0) << 24 | (opts.mac[3] ?? 0) << 16 | (opts.mac[4] ?? 0) << 8 | (opts.mac[5] ?? 0)) >>> 0;
+  const duid = duidLl(opts.mac);
+  const iaid = iaidOf(opts.mac);
   const destination = opts.transport?.destination ?? `ff02::1:2%${opts.ifname}`;
   const serverPort = opts.transport?.serverPort ?? 547;
   const log = opts.log.child({ interface: opts.ifname });
-  const socket = await openSocket(opts.transport?.bindAddress ?? '::', opts.transport?.clientPort ?? 546, opts.ifname, opts.transport?.destination === undefined);
+  const socket = await openUdp6Socket(opts.transport?.bindAddress ?? '::', opts.transport?.clientPort ?? 546, opts.ifname, opts.transport?.destination === undefined);
 
   const exchange = async (type: number, extra: readonly Dhcp6Option[], accept: readonly number[], what: string): Promise<Dhcp6Message> => {
     const transactionId = Math.floor(random() * 0x1000000);
@@ -144,7 +163,7 @@ export async function runDhcp6(opts: Dhcp6ClientOptions): Promise<Dhcp6Result> {
       return {
         redirect: getOption6(reply, DHCP6.SZTP_REDIRECT) ?? getOption6(advertise, DHCP6.SZTP_REDIRECT),
         dnsServers: safeDns(reply),
-        lease: { address: got.address, prefixLength: 128, validLifetime: got.validLifetime },
+        lease: { address: got.address, prefixLength: 128, validLifetime: got.validLifetime, serverId, iaid },
         reply,
       };
     }

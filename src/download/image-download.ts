@@ -21,7 +21,6 @@ export interface DownloaderOptions {
   readonly idleTimeoutMs?: number;
   /** Whole download (all mirrors) deadline (default 2 h). */
   readonly totalTimeoutMs?: number;
-  readonly connectTimeoutMs?: number;
   /** Range resumes per mirror after dropped connections (default 5). */
   readonly maxResumes?: number;
   /** Free bytes available in a directory (default statfs). */
@@ -132,7 +131,6 @@ async function fetchOne(uri: string, sink: HashingSink, request: DownloadRequest
   if (scheme === 'https' || scheme === 'http') {
     await fetchHttp(uri, sink, {
       idleTimeoutMs: s.idleTimeoutMs,
-      connectTimeoutMs: s.options.connectTimeoutMs ?? 15_000,
       maxResumes: s.options.maxResumes ?? 5,
       signal: s.signal,
       onSize: checkSpace,

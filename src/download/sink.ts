@@ -21,7 +21,7 @@ export class HashingSink {
   }
 
   private open(flags: string): WriteStream {
-    const s = createWriteStream(this.path, { flags, mode: 0o600, highWaterMark: 1 << 20 });
+    const s = createWriteStream(this.path, { flags, mode: 0o600, highWaterMark: 256 * 1024 });
     s.on('error', () => undefined); // surfaced through write/close promises
     return s;
   }
@@ -41,7 +41,8 @@ export class HashingSink {
     }
     this.sha256.update(chunk);
     this.sha512?.update(chunk);
-    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error').then(([e]) => Promise.reject(e as Error))]);
+    // events.once rejects when 'error' fires while waiting for 'drain'.
+    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
   }
 
   /** Starts over from byte 0 (server ignored a Range request). */

@@ -14,7 +14,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SztpError, isSztpError, toSztpError } from '../errors.ts';
 import { addLimitedBroadcastRoute, configureLease, createNetworkChanges, execIp, type IpRunner, type NetworkChanges } from '../dhcp/address.ts';
-import { releaseDhcp4, runDhcp4 } from '../dhcp/client-v4.ts';
+import { runDhcp4 } from '../dhcp/client-v4.ts';
+import { releaseDhcp4 } from '../dhcp/release-v4.ts';
+import { releaseDhcp6 } from '../dhcp/release-v6.ts';
 import { runDhcp6 } from '../dhcp/client-v6.ts';
 import { readRedirectFromHook } from '../dhcp/hook-env.ts';
 import { globalIpv6, linkLocalIpv6, readInterface, usableIpv4, type InterfaceState } from '../dhcp/interfaces.ts';
@@ -30,6 +32,8 @@ export interface DhcpFetcherDeps {
   readonly runDhcp4: typeof runDhcp4;
   /** Best-effort DHCPRELEASE of a lease our client obtained (never throws). */
   readonly releaseDhcp4: typeof releaseDhcp4;
+  /** Best-effort DHCPv6 Release of an address our client obtained (never throws). */
+  readonly releaseDhcp6: typeof releaseDhcp6;
   readonly runDhcp6: typeof runDhcp6;
   readonly ip: IpRunner;
   readonly readLeaseFiles: typeof readRedirectFromLeaseFiles;
@@ -43,6 +47,7 @@ const DEFAULT_DEPS: DhcpFetcherDeps = {
   runDhcp4,
   releaseDhcp4,
   runDhcp6,
+  releaseDhcp6,
   ip: execIp,
   readLeaseFiles: readRedirectFromLeaseFiles,
   readHook: readRedirectFromHook,
@@ -54,6 +59,13 @@ interface Obtained {
   readonly changes: NetworkChanges;
   /** Runs before the changes are undone (DHCPRELEASE while the address still exists). */
   readonly beforeUndo?: () => Promise<void>;
+}
+
+/** How far an attempt got: interface < DHCP exchange < option < bootstrap server and beyond. */
+function progress(e: SztpError): number {
+  if (e.code === 'SZTP_ERR_DHCP_INTERFACE') return 0;
+  if (e.code === 'SZTP_ERR_DHCP_NO_OPTION') return 2;
+  return e.stage === 'dhcp' ? 1 : 3;
 }
 
 export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<DhcpFetcherDeps> = {}): Fetcher {
@@ -68,17 +80,20 @@ export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<Dhcp
       if (ifaces.length === 0) {
         throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name}: no interface configured in [Interfaces] ${name.startsWith('Mgmt') ? 'Mgmt' : 'DPort'}`);
       }
-      let lastError: SztpError | undefined;
+      // With several data ports, report the error that got furthest (e.g. a refused bootstrap
+      // server on the first port rather than a missing second port).
+      let best: SztpError | undefined;
       for (const ifname of ifaces) {
         try {
           return await fetchOn(ifname);
         } catch (err) {
-          lastError = toSztpError(err, 'SZTP_ERR_DHCP_SOCKET');
-          ctx.log.warn({ fetcher: name, interface: ifname, err: lastError.toJSON() }, 'dhcp: interface gave no onboarding information');
-          if (lastError.code === 'SZTP_ERR_ABORTED') throw lastError;
+          const e = toSztpError(err, 'SZTP_ERR_DHCP_SOCKET');
+          ctx.log.warn({ fetcher: name, interface: ifname, err: e.toJSON() }, 'dhcp: interface gave no onboarding information');
+          if (e.code === 'SZTP_ERR_ABORTED') throw e;
+          if (best === undefined || progress(e) > progress(best)) best = e;
         }
       }
-      throw lastError ?? new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name}: no interface`);
+      throw best ?? new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name}: no interface`);
 
       async function fetchOn(ifname: string): Promise<OnboardingSource> {
         const { uris, changes, beforeUndo } = await obtain(ifname);
@@ -177,11 +192,11 @@ export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<Dhcp
         const stateless = globalIpv6(state) !== undefined;
         const r = await deps.runDhcp6({ ifname: state.name, mac: state.mac, stateless, timeoutMs, log: ctx.log, signal: ctx.signal });
         const uris = parse(r.redirect, state.name);
-        if (r.lease !== undefined) {
-          ctx.log.info({ interface: state.name, lease: r.lease, dnsServers: r.dnsServers }, 'dhcp6: configuring leased address');
-          await configureLease(changes, { family: 6, ifname: state.name, address: r.lease.address, prefixLength: r.lease.prefixLength, routers: [] });
-        }
-        return { uris, changes };
+        const lease = r.lease;
+        if (lease === undefined) return { uris, changes };
+        ctx.log.info({ interface: state.name, address: lease.address, validLifetime: lease.validLifetime, dnsServers: r.dnsServers }, 'dhcp6: configuring leased address');
+        await configureLease(changes, { family: 6, ifname: state.name, address: lease.address, prefixLength: lease.prefixLength, routers: [] });
+        return { uris, changes, beforeUndo: () => deps.releaseDhcp6({ ifname: state.name, lease, mac: state.mac, log: ctx.log }) };
       }
 
       function parse(value: Uint8Array | undefined, ifname: string): readonly RedirectUri[] {

@@ -6,11 +6,12 @@
  * factory-default state is used; a newer schema version is refused (SZTP_ERR_STATE_SCHEMA).
  * @module
  */
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SztpError } from '../errors.ts';
 import { writeFileAtomic } from '../platform/fs-atomic.ts';
+import { processAlive } from '../platform/lock.ts';
 import { boundEvents, checkShape, initialState } from './machine.ts';
 import type { AgentState, StateStore } from './types.ts';
 
@@ -62,8 +63,13 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
     return initialState();
   };
 
+  let swept = false;
   const write = async (state: AgentState): Promise<void> => {
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
+    if (!swept) {
+      swept = true;
+      await sweepTemps(options.dir);
+    }
     await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, 0o600);
   };
 
@@ -89,4 +95,15 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
         return next;
       }),
   };
+}
+
+/** Removes temp files left by writers that were killed mid-write (their process is gone). */
+async function sweepTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = /^\.state\.json\.tmp-(\d+)-/.exec(name);
+    if (m?.[1] === undefined) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && !processAlive(pid)) await unlink(join(dir, name)).catch(() => undefined);
+  }
 }

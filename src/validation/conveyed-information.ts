@@ -7,8 +7,7 @@
  * @module
  */
 import { ValidationError } from '../errors.ts';
-import { describeSid, openSignedData, sidMatches, verifySigner } from './cms/signed-data.ts';
-import type * as pkijs from 'pkijs';
+import { describeSid, openSignedData, sidMatches, verifySigner, type SignedDataView } from './cms/signed-data.ts';
 import { parseJson } from './json.ts';
 import type { ValidationLimits } from './limits.ts';
 import { OID, oidName } from './oids.ts';
@@ -20,7 +19,7 @@ const S = 'conveyed-information' as const;
 const DOC_TYPES: ReadonlySet<string> = new Set([OID.data, OID.conveyedJson, OID.conveyedXml]);
 
 /** Verifies the CI signature against the validated owner certificate; returns type and content. */
-export function verifyConveyedSignature(sdRaw: pkijs.SignedData, owner: ParsedCert, limits: ValidationLimits, log?: CheckLog): { contentType: string; content: Uint8Array } {
+export function verifyConveyedSignature(sdRaw: SignedDataView, owner: ParsedCert, limits: ValidationLimits, log?: CheckLog): { contentType: string; content: Uint8Array } {
   const sd = openSignedData(sdRaw, S, 'conveyed information', limits);
   if (!DOC_TYPES.has(sd.eContentType)) {
     throw new ValidationError(S, 'SZTP_ERR_CMS_CONTENT_TYPE', `conveyed-information eContentType ${oidName(sd.eContentType)} is not JSON, XML or id-data`, { evidence: { check: 'content-type' } });
@@ -28,7 +27,7 @@ export function verifyConveyedSignature(sdRaw: pkijs.SignedData, owner: ParsedCe
   if (sd.signerInfos.length !== 1) throw new ValidationError(S, 'SZTP_ERR_CMS_SIGNER', `the conveyed information has ${sd.signerInfos.length} signers; exactly one is required`);
   const si = sd.signerInfos[0];
   if (si === undefined || sd.content === undefined) throw new ValidationError(S, 'SZTP_ERR_CMS_DECODE', 'the conveyed information has no signer or no content');
-  if (!sidMatches(si, owner)) {
+  if (!sidMatches(si.sid, owner)) {
     throw new ValidationError(S, 'SZTP_ERR_CONVEYED_SIGNER', 'the conveyed information is not signed by the validated owner certificate', {
       evidence: { check: 'signer', ...describeSid(si), owner: certEvidence(owner) },
     });

@@ -59,8 +59,9 @@ function bootImage(v: unknown, path: string): BootImage {
   const iv = v['image-verification'] ?? [];
   if (!Array.isArray(iv)) throw schema(`${path}/image-verification must be a list`, `${path}/image-verification`);
   if (iv.length > 0 && uris.length === 0) throw schema('image-verification requires download-uri (YANG must)', `${path}/image-verification`);
-  const seen = new Set<string>();
-  const imageVerification: ImageVerification[] = iv.map((e: unknown, i) => {
+  const seen = new Map<string, string>();
+  const imageVerification: ImageVerification[] = [];
+  iv.forEach((e: unknown, i) => {
     const p = `${path}/image-verification[${i}]`;
     if (!isObject(e)) throw schema(`${p} must be an object`, p);
     onlyKnown(e, ['hash-algorithm', 'hash-value'], p);
@@ -69,9 +70,13 @@ function bootImage(v: unknown, path: string): BootImage {
     if (alg === undefined || hv === undefined) throw schema(`${p} needs hash-algorithm and hash-value`, p);
     if (!HEX.test(hv)) throw schema(`${p}/hash-value is not colon-separated hex`, `${p}/hash-value`);
     const hashAlgorithm = localName(alg);
-    if (seen.has(hashAlgorithm)) throw schema(`duplicate image-verification key ${hashAlgorithm}`, p);
-    seen.add(hashAlgorithm);
-    return { hashAlgorithm, hashValue: new Uint8Array(Buffer.from(hv.replace(/:/g, ''), 'hex')) };
+    const hex = hv.replace(/:/g, '').toLowerCase();
+    // Cisco's USB tool repeats the same entry once per download-uri: tolerate identical duplicates.
+    const prev = seen.get(hashAlgorithm);
+    if (prev !== undefined && prev !== hex) throw schema(`conflicting image-verification entries for ${hashAlgorithm}`, p);
+    if (prev !== undefined) return;
+    seen.set(hashAlgorithm, hex);
+    imageVerification.push({ hashAlgorithm, hashValue: new Uint8Array(Buffer.from(hex, 'hex')) });
   });
   const osName = str(v, 'os-name', path);
   const osVersion = str(v, 'os-version', path);

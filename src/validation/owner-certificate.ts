@@ -37,7 +37,7 @@ const PATH_CODES = { 'no-path': 'SZTP_ERR_OWNER_CERT_CHAIN', validity: 'SZTP_ERR
 export function validateOwnerCertificate(bytes: Uint8Array, voucher: ValidatedVoucher, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): ValidatedOwner {
   const opened = openArtifact(bytes, S, 'owner certificate', ctx.device, limits, log);
   if (opened.type !== 'signed') throw new ValidationError(S, 'SZTP_ERR_CMS_CONTENT_TYPE', 'the owner-certificate artifact is not a CMS SignedData (certs-only)');
-  const sd = openSignedData(opened.signedData, S, 'owner certificate', limits);
+  const sd = openSignedData(opened.signedData, S, 'owner certificate', limits, [voucher.pinnedDomainCert]);
   if (sd.certificates.length === 0) throw new ValidationError(S, 'SZTP_ERR_OWNER_CERT_CHAIN', 'the owner-certificate artifact carries no certificate');
   const pinned = voucher.pinnedDomainCert;
   const opts = { now: ctx.now, checkValidity: ctx.policy.clockTrusted, maxDepth: limits.maxCertificates };

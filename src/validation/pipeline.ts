@@ -45,7 +45,7 @@ function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: Valid
     const voucher = validateVoucher(artifacts.ownershipVoucher, ctx, limits, log);
     const owner = validateOwnerCertificate(artifacts.ownerCertificate, voucher, ctx, limits, log);
     ({ contentType, content } = verifyConveyedSignature(ci.signedData, owner.certificate, limits, log));
-    ownerCertificate = owner.certificate.der;
+    ownerCertificate = new Uint8Array(owner.certificate.der);
   }
   const json = parseConveyedDocument(contentType, content, limits);
   const decoded = decodeConveyedInformation(json);

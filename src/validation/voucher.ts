@@ -16,7 +16,7 @@ import { decodeBase64, isObject, localName, parseBoolean, parseDateTime, parseJs
 import type { ValidationLimits } from './limits.ts';
 import { OID, oidName } from './oids.ts';
 import type { CheckLog } from './trace.ts';
-import { certEvidence, parseCertificate, type ParsedCert } from './x509/certificate.ts';
+import { KU, certEvidence, parseCertificate, type ParsedCert } from './x509/certificate.ts';
 import { validatePath } from './x509/path.ts';
 
 export interface ValidatedVoucher {
@@ -44,15 +44,15 @@ function stringField(v: JsonObject, name: string, required: boolean): string | u
 function checkSignature(bytes: Uint8Array, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): { content: Uint8Array; signer: ParsedCert } {
   const opened = openArtifact(bytes, S, 'ownership voucher', ctx.device, limits, log);
   if (opened.type !== 'signed') throw fail('SZTP_ERR_CMS_CONTENT_TYPE', 'the ownership voucher is not a CMS SignedData', { check: 'content-type' });
-  const sd = openSignedData(opened.signedData, S, 'ownership voucher', limits);
+  const anchors = ctx.voucherTrustAnchors.map((der, i) => parseCertificate(der, S, `voucher trust anchor #${i}`));
+  const sd = openSignedData(opened.signedData, S, 'ownership voucher', limits, anchors);
   if (sd.eContentType !== OID.voucherJson && sd.eContentType !== OID.data) {
     throw fail('SZTP_ERR_CMS_CONTENT_TYPE', `voucher eContentType ${oidName(sd.eContentType)} is neither id-ct-animaJSONVoucher nor id-data`, { check: 'content-type' });
   }
   if (sd.signerInfos.length !== 1) throw fail('SZTP_ERR_CMS_SIGNER', `the voucher has ${sd.signerInfos.length} signers; exactly one is required`, { check: 'signer' });
   const si = sd.signerInfos[0];
   if (si === undefined || sd.content === undefined) throw fail('SZTP_ERR_CMS_DECODE', 'the voucher has no signer or no content');
-  const anchors = ctx.voucherTrustAnchors.map((der, i) => parseCertificate(der, S, `voucher trust anchor #${i}`));
-  const signer = [...sd.certificates, ...anchors].find((c) => sidMatches(si, c));
+  const signer = [...sd.certificates, ...anchors].find((c) => sidMatches(si.sid, c));
   if (signer === undefined) {
     throw fail('SZTP_ERR_CMS_SIGNER', 'the voucher signer certificate is neither in the CMS nor a trust anchor', { check: 'signer', ...describeSid(si) });
   }
@@ -63,6 +63,10 @@ function checkSignature(bytes: Uint8Array, ctx: TrustContext, limits: Validation
     throw fail('SZTP_ERR_VOUCHER_UNTRUSTED', `the voucher signer does not chain to a manufacturer trust anchor: ${path.failure.message}`, {
       check: 'trust-anchor', signer: certEvidence(signer), reason: path.failure.kind,
     });
+  }
+  // RFC 5280 §4.2.1.3: a CMS signing key needs digitalSignature (or nonRepudiation) when KeyUsage is present.
+  if (signer.keyUsage !== undefined && !signer.keyUsage.has(KU.digitalSignature) && !signer.keyUsage.has(1)) {
+    throw fail('SZTP_ERR_VOUCHER_UNTRUSTED', 'the voucher signer certificate KeyUsage allows no signatures', { check: 'key-usage', signer: certEvidence(signer) });
   }
   log?.pass(S, 'trust-anchor', `signer chains to trust anchor "${path.anchor.subject}"${ctx.policy.clockTrusted ? '' : ' (validity dates not checked: clock untrusted)'}`);
   return { content: sd.content, signer };

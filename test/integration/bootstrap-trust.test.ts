@@ -207,6 +207,20 @@ describe('trusted servers', () => {
     assert.equal(r.requests.length, 0);
   });
 
+  test('IPv6 literal address: pinned to a learned anchor, identity checked against the iPAddress SAN ::1', async (t) => {
+    let s: TestBootstrapServer;
+    try {
+      s = await server({ host: '::1' });
+    } catch {
+      t.skip('no IPv6 loopback');
+      return;
+    }
+    s.onGetBootstrappingData = () => unsignedReply(SIMPLE_ONBOARDING);
+    const source = await follow(entry(s, '::1', trustAnchorCms(h.pki.serverCa.cert)), true);
+    assert.equal(source.trustedServer, true);
+    assert.equal(source.description, `https://[::1]:${s.port}`);
+  });
+
   test('AT-34: trusted redirect entry without a trust anchor: provisional connection, unsigned onboarding refused', async () => {
     const b = await server();
     b.onGetBootstrappingData = () => unsignedReply(SIMPLE_ONBOARDING);

@@ -66,6 +66,10 @@ describe('verify (in-process)', () => {
   });
   test('AT-14 --clock-untrusted accepts an expired-looking voucher; without it it is expired', async () => {
     assert.equal((await verify(opts('rsa', 'clock-untrusted', { clockUntrusted: true }))).code, 0);
+    // A router booting with a 1970 clock: certificates are "not yet valid" unless the clock is untrusted.
+    assert.equal((await verify(opts('rsa', 'clock-untrusted', { clockUntrusted: true, now: '1970-01-01T00:00:00Z' }))).code, 0);
+    const r1970 = await verify(opts('rsa', 'valid', { json: true, now: '1970-01-01T00:00:00Z' }));
+    assert.equal((JSON.parse(r1970.out) as { code: string }).code, 'SZTP_ERR_VOUCHER_UNTRUSTED'); // the MASA certificate is not yet valid
     const r = await verify(opts('rsa', 'clock-untrusted', { json: true }));
     assert.equal((JSON.parse(r.out) as { code: string }).code, 'SZTP_ERR_VOUCHER_EXPIRED');
   });

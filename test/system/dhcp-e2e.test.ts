@@ -53,6 +53,10 @@ async function scenario(lab: Lab, s: Scenario): Promise<{ code: number | null; s
     opt143: encodeUriList(['https://192.0.2.1:8443']),
     opt136: encodeUriList(['https://[2001:db8:1::1]:8443']),
   });
+  if (s.fetcher === 'Mgmt6') {
+    // DHCPv6 gives a /128; the on-link prefix comes from dnsmasq's router advertisements.
+    assert.ok(await waitFor(() => lab.ip(lab.cli, '-6', 'route', 'show', '2001:db8:1::/64').includes('2001:db8:1::/64'), 15_000), 'RA prefix route');
+  }
   const routerRoot = join(lab.dir, 'router');
   mkdirSync(routerRoot);
   const ini = join(lab.dir, 'ztp.ini');

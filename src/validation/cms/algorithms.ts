@@ -6,9 +6,9 @@
  * @module
  */
 import { createHash, constants, verify, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { ValidationError, type ValidationStep } from '../../errors.ts';
+import { guard } from '../asn1.ts';
+import { CONTEXT, T, algId, expect, smallInt, type AlgId } from '../der.ts';
 import { DIGESTS, OID, oidName } from '../oids.ts';
 
 export type HashName = 'sha256' | 'sha384' | 'sha512';
@@ -42,29 +42,37 @@ export interface SignatureScheme {
   readonly name: string;
 }
 
-function pssParams(alg: pkijs.AlgorithmIdentifier, step: ValidationStep): SignatureScheme {
-  let params: pkijs.RSASSAPSSParams;
-  try {
-    params = alg.algorithmParams instanceof asn1js.Sequence ? new pkijs.RSASSAPSSParams({ schema: alg.algorithmParams }) : new pkijs.RSASSAPSSParams();
-  } catch (err) {
-    throw new ValidationError(step, 'SZTP_ERR_CMS_DECODE', 'malformed RSASSA-PSS parameters', { cause: err });
-  }
-  const hash = digestName(params.hashAlgorithm.algorithmId, step);
-  if (params.maskGenAlgorithm.algorithmId !== OID.mgf1) throw unsupported(step, 'PSS mask generation', params.maskGenAlgorithm.algorithmId);
-  const mgfHash = params.maskGenAlgorithm.algorithmParams instanceof asn1js.Sequence
-    ? new pkijs.AlgorithmIdentifier({ schema: params.maskGenAlgorithm.algorithmParams }).algorithmId
-    : OID.sha1;
-  if (mgfHash !== params.hashAlgorithm.algorithmId) throw unsupported(step, 'PSS MGF1 hash', mgfHash);
-  if (params.trailerField !== 1) throw unsupported(step, 'PSS trailer', String(params.trailerField));
-  return { hash, kind: 'rsa-pss', saltLength: params.saltLength, name: `RSASSA-PSS/${hash}` };
+function pssParams(alg: AlgId, step: ValidationStep): SignatureScheme {
+  let hashOid: string = OID.sha1;
+  let mgfOid: string = OID.mgf1;
+  let mgfHash: string = OID.sha1;
+  let saltLength = 20;
+  let trailer = 1;
+  guard(step, 'SZTP_ERR_CMS_DECODE', 'RSASSA-PSS parameters', () => {
+    if (alg.params === undefined) return;
+    for (const f of expect(alg.params, T.SEQUENCE, 'RSASSA-PSS-params').children) {
+      if (f.is(CONTEXT, 0)) hashOid = algId(f.child(0)).oid;
+      else if (f.is(CONTEXT, 1)) {
+        const m = algId(f.child(0));
+        mgfOid = m.oid;
+        mgfHash = m.params === undefined ? OID.sha1 : algId(m.params).oid;
+      } else if (f.is(CONTEXT, 2)) saltLength = smallInt(f.child(0));
+      else if (f.is(CONTEXT, 3)) trailer = smallInt(f.child(0));
+    }
+  });
+  const hash = digestName(hashOid, step);
+  if (mgfOid !== OID.mgf1) throw unsupported(step, 'PSS mask generation', mgfOid);
+  if (mgfHash !== hashOid) throw unsupported(step, 'PSS MGF1 hash', mgfHash);
+  if (trailer !== 1) throw unsupported(step, 'PSS trailer', String(trailer));
+  return { hash, kind: 'rsa-pss', saltLength, name: `RSASSA-PSS/${hash}` };
 }
 
 /**
  * Resolves a signature algorithm identifier. `digestOid` is the CMS digestAlgorithm (used when the
  * signature OID does not name a hash, e.g. rsaEncryption or id-ecPublicKey).
  */
-export function signatureScheme(alg: pkijs.AlgorithmIdentifier, digestOid: string | undefined, step: ValidationStep): SignatureScheme {
-  const oid = alg.algorithmId;
+export function signatureScheme(alg: AlgId, digestOid: string | undefined, step: ValidationStep): SignatureScheme {
+  const oid = alg.oid;
   const rsaHash = RSA_SIG[oid];
   if (rsaHash) return { hash: rsaHash, kind: 'rsa-pkcs1', name: `RSA-PKCS1/${rsaHash}` };
   const ecHash = EC_SIG[oid];

@@ -5,32 +5,30 @@
  * (`id-data` holding a whole DER ContentInfo).
  * @module
  */
-import type * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { ValidationError, type ValidationStep } from '../../errors.ts';
 import type { DeviceCredentials } from '../../types.ts';
-import { decodeBer } from '../asn1.ts';
+import { guard } from '../asn1.ts';
+import { parseDer } from '../der.ts';
 import type { ValidationLimits } from '../limits.ts';
 import { OID } from '../oids.ts';
 import type { CheckLog } from '../trace.ts';
-import { classifyContent, decodeContentInfo, type DecodedContentInfo } from './content-info.ts';
+import { classifyContent, decodeContentInfo, readContentInfo, type DecodedContentInfo } from './content-info.ts';
 import { decryptEnvelopedData } from './enveloped-data.ts';
+import { parseSignedData } from './signed-data.ts';
 
 export type OpenedArtifact = Exclude<DecodedContentInfo, { type: 'enveloped' }> & { readonly encrypted: boolean };
 
 function innerFromData(plaintext: Uint8Array, step: ValidationStep, what: string): Exclude<DecodedContentInfo, { type: 'enveloped' }> {
   // openssl `cms -encrypt` over a DER ContentInfo: id-data whose octets are that ContentInfo.
   if (plaintext[0] === 0x30) {
+    let inner: DecodedContentInfo | undefined;
     try {
-      const asn = decodeBer(plaintext, step, what);
-      const ci = new pkijs.ContentInfo({ schema: asn });
-      if (ci.contentType !== OID.envelopedData) {
-        const inner = classifyContent(ci.contentType, ci.content as asn1js.AsnType, step, what);
-        if (inner.type !== 'enveloped') return inner;
-      }
+      const { contentType, content } = readContentInfo(plaintext, step, what);
+      if (contentType !== OID.envelopedData) inner = classifyContent(contentType, content, step, what);
     } catch {
-      // not a ContentInfo: a bare document
+      inner = undefined; // not a ContentInfo: a bare document
     }
+    if (inner !== undefined && inner.type !== 'enveloped') return inner;
   }
   return { type: 'document', contentType: OID.data, content: plaintext };
 }
@@ -42,10 +40,8 @@ export function openArtifact(bytes: Uint8Array, step: ValidationStep, what: stri
   const dec = decryptEnvelopedData(outer.envelopedData, device, step);
   log?.pass(step, 'decrypt', `${what} decrypted with the IDevID key by ${dec.recipient}`);
   if (dec.contentType === OID.signedData) {
-    const asn = decodeBer(dec.plaintext, step, `${what} (decrypted)`);
-    const inner = classifyContent(OID.signedData, asn, step, what);
-    if (inner.type === 'enveloped') throw new ValidationError(step, 'SZTP_ERR_CMS_CONTENT_TYPE', 'nested EnvelopedData');
-    return { ...inner, encrypted: true };
+    const el = guard(step, 'SZTP_ERR_CMS_DECODE', `${what} (decrypted)`, () => parseDer(dec.plaintext));
+    return { type: 'signed', signedData: parseSignedData(el, step, what), encrypted: true };
   }
   if (dec.contentType === OID.data) return { ...innerFromData(dec.plaintext, step, what), encrypted: true };
   if (dec.contentType === OID.conveyedJson || dec.contentType === OID.conveyedXml || dec.contentType === OID.voucherJson) {

@@ -92,8 +92,7 @@ export function parseCertificate(der: Uint8Array, step: ValidationStep, what: st
     const ext = extsEl === undefined ? {} : readExtensions(extsEl.child(0));
     // node parses lazily: a malformed key or name only throws when first accessed.
     const publicKey = node.publicKey;
-    void node.validFrom;
-    void node.validTo;
+    if (node.validFrom === '' || node.validTo === '') throw new DerError('certificate without validity');
     return {
       der,
       node,

@@ -140,3 +140,16 @@ describe('certificates', () => {
     assert.equal(pemCertificatesToDer(pem + pem).length, 2);
   });
 });
+
+describe('RFC 9646 CSR helpers', () => {
+  test('findCsrRequest needs error-tag missing-attribute and ietf-sztp-csr:csr-request', async () => {
+    const { findCsrRequest, buildCsr, P256_ALGORITHM_ID } = await import('../../../src/bootstrap/csr.ts');
+    const info = { 'ietf-sztp-csr:csr-request': { 'key-generation': { 'selected-algorithm': { 'algorithm-identifier': Buffer.from(P256_ALGORITHM_ID).toString('base64') } } } };
+    assert.deepEqual(findCsrRequest([{ errorTag: 'missing-attribute', errorInfo: info }]), { selectedAlgorithm: P256_ALGORITHM_ID });
+    assert.equal(findCsrRequest([{ errorTag: 'invalid-value', errorInfo: info }]), undefined);
+    assert.equal(findCsrRequest([{ errorTag: 'missing-attribute' }]), undefined);
+    // an algorithm that was not offered is refused.
+    assert.throws(() => buildCsr({ selectedAlgorithm: new Uint8Array([48, 0]) }, new Uint8Array()), { code: 'SZTP_ERR_SERVER_RESPONSE' });
+    assert.throws(() => buildCsr({ format: 'ietf-ztp-types:cmc-csr' }, new Uint8Array()), { code: 'SZTP_ERR_SERVER_RESPONSE' });
+  });
+});

@@ -6,6 +6,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,7 @@ function inputs(kind: string, dir: string): BundleOptions {
   return {
     ownerKey: join(pki, 'owner.key'), ownerCert: join(pki, 'owner.crt'), ownerChain: join(pki, 'owner-int.crt'),
     voucher: join(FIXTURES_DIR, kind, 'valid', 'ownership-voucher.vcj'),
-    config: join(dir, 'config.txt'), configurationHandling: 'replace', preScript: join(dir, 'pre.sh'),
+    configuration: join(dir, 'config.txt'), configurationHandling: 'replace', preScript: join(dir, 'pre.sh'),
     bootImage: join(dir, 'image.bin'), osName: 'FixtureOS', osVersion: '2.0', downloadUri: ['https://a.example/i.bin', 'http://b.example/i.bin'],
   };
 }
@@ -108,8 +109,9 @@ describe('bundle usage', () => {
     const dir = mkdtempSync(join(tmp, 'usage-'));
     assert.equal((await bundle({ out: dir })).code, 2);
     assert.equal((await bundle({ ...inputs('p256', dir), out: dir, layout: 'multi' })).code, 2);
-    assert.equal((await bundle({ ...inputs('p256', dir), out: dir, config: '/nonexistent/config' })).code, 2);
-    const r = await bundle({ ...inputs('p256', dir), bootImage: undefined, downloadUri: [], bootImageSha256: 'zz', out: dir });
+    assert.equal((await bundle({ ...inputs('p256', dir), out: dir, configuration: '/nonexistent/config' })).code, 2);
+    const { bootImage: _unused, ...noImage } = inputs('p256', dir);
+    const r = await bundle({ ...noImage, bootImageSha256: 'zz', out: dir });
     assert.equal(r.code, 2);
   });
   test('a key that does not match the owner certificate is refused', async () => {
@@ -127,5 +129,20 @@ describe('bundle usage', () => {
     assert.ok(v.kind === 'redirect-information' && v.redirect.bootstrapServers[0]?.port === 8443);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ 'ietf-sztp-conveyed-info:redirect-information': { 'bootstrap-server': [] } }));
     assert.equal((await bundle({ ...inputs('p256', dir), document: join(dir, 'bad.json'), out: dir })).code, 1);
+  });
+});
+
+describe('bundle (spawned binary)', () => {
+  test('the real entry point writes a bundle whose configuration survives (no clash with the global --config)', async () => {
+    const dir = mkdtempSync(join(tmp, 'spawn-'));
+    const o = inputs('p256', dir);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', '..', 'src', 'cli.ts'), 'bundle',
+      '--owner-key', o.ownerKey ?? '', '--owner-cert', o.ownerCert ?? '', '--owner-chain', o.ownerChain ?? '', '--voucher', o.voucher ?? '',
+      '--configuration', o.configuration ?? '', '--configuration-handling', 'merge', '--out', join(dir, 'usb')], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const v = await validateBootstrappingData(readArtifacts(join(dir, 'usb', 'EN9')), ctx('p256'));
+    assert.ok(v.kind === 'onboarding-information');
+    assert.equal(Buffer.from(v.onboarding.configuration ?? []).toString(), 'hostname bundled\n');
+    assert.equal(v.onboarding.configurationHandling, 'merge');
   });
 });

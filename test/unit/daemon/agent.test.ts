@@ -30,13 +30,13 @@ test('every fetcher is tried in order; failures are logged with their code; noth
   assert.deepEqual(calls, ['USB', 'Mgmt4', 'Server']);
   assert.equal(r.kind, 'none');
   assert.deepEqual(r.kind === 'none' ? r.failures.map((f) => [f.fetcher, f.code]) : [], [
-    ['USB', 'SZTP_ERR_USB_NOT_FOUND'], ['Mgmt4', 'SZTP_ERR_DHCP_TIMEOUT'], ['Server', 'SZTP_ERR_FETCHER_UNAVAILABLE'],
+    ['USB', 'SZTP_ERR_USB_NOT_FOUND'], ['Mgmt4', 'SZTP_ERR_DHCP_TIMEOUT'], ['Server', 'SZTP_ERR_INTERNAL'],
   ]);
   const warns = lines.filter((l) => l.level === 40 && l.fetcher !== undefined);
-  assert.deepEqual(warns.map((l) => [l.fetcher, l.code]), [['USB', 'SZTP_ERR_USB_NOT_FOUND'], ['Mgmt4', 'SZTP_ERR_DHCP_TIMEOUT'], ['Server', 'SZTP_ERR_FETCHER_UNAVAILABLE']]);
+  assert.deepEqual(warns.map((l) => [l.fetcher, l.code]), [['USB', 'SZTP_ERR_USB_NOT_FOUND'], ['Mgmt4', 'SZTP_ERR_DHCP_TIMEOUT'], ['Server', 'SZTP_ERR_INTERNAL']]);
   const s = await store.read();
   assert.equal(s.lastError?.code, 'SZTP_ERR_NO_SOURCE');
-  assert.equal(s.lastError?.message, 'USB: SZTP_ERR_USB_NOT_FOUND; Mgmt4: SZTP_ERR_DHCP_TIMEOUT; Server: SZTP_ERR_FETCHER_UNAVAILABLE');
+  assert.equal(s.lastError?.message, 'USB: SZTP_ERR_USB_NOT_FOUND; Mgmt4: SZTP_ERR_DHCP_TIMEOUT; Server: SZTP_ERR_INTERNAL');
 });
 
 test('the first source that fetches is applied and released; later fetchers are not tried', async () => {

@@ -12,8 +12,10 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
 import { DHCP4, concatOption, decodeDhcp4, encodeDhcp4, messageType, type Dhcp4Message, type Dhcp4Option } from '../../../src/dhcp/codec-v4.ts';
-import { DHCP6, decodeDhcp6, encodeDhcp6, encodeOptions6, getOption6, ipv6ToBytes, type Dhcp6Message } from '../../../src/dhcp/codec-v6.ts';
-import { releaseDhcp4, runDhcp4 } from '../../../src/dhcp/client-v4.ts';
+import { DHCP6, decodeDhcp6, encodeDhcp6, encodeOptions6, getOption6, ipv6ToBytes, parseIaNa, type Dhcp6Message } from '../../../src/dhcp/codec-v6.ts';
+import { runDhcp4 } from '../../../src/dhcp/client-v4.ts';
+import { releaseDhcp4 } from '../../../src/dhcp/release-v4.ts';
+import { releaseDhcp6 } from '../../../src/dhcp/release-v6.ts';
 import { runDhcp6 } from '../../../src/dhcp/client-v6.ts';
 import { encodeUriList, parseUriList } from '../../../src/dhcp/uri-list.ts';
 
@@ -89,6 +91,31 @@ describe('DHCPv4 client', () => {
     assert.ok(r.seen.length >= 4);
     assert.equal(messageType(decodeDhcp4(r.seen[2]!)), 1, 'third datagram is still a DISCOVER');
     assert.deepEqual(res.redirect, LIST);
+  });
+
+  it('prefers an OFFER carrying option 143 over an earlier one without it', async () => {
+    const r = await responder('udp4', (buf) => {
+      const m = decodeDhcp4(buf);
+      if (messageType(m) !== 1) return v4handler()(buf, 99);
+      const plain = encodeDhcp4({ ...decodeDhcp4(v4reply(m, 2, [])), options: [{ code: 53, data: Uint8Array.of(2) }, { code: 54, data: Uint8Array.of(192, 0, 2, 9) }] });
+      return [plain, ...v4handler()(buf, 99)];
+    });
+    const res = await runDhcp4(v4opts(r.port));
+    const request = r.seen.map((b) => decodeDhcp4(b)).find((m) => messageType(m) === 3)!;
+    assert.deepEqual([...concatOption(request.options, DHCP4.SERVER_ID)!], [192, 0, 2, 1]);
+    assert.deepEqual(res.redirect, LIST);
+  });
+
+  it('takes an OFFER without option 143 after the grace period when no other comes', async () => {
+    const r = await responder('udp4', (buf) => {
+      const m = decodeDhcp4(buf);
+      return [v4reply(m, messageType(m) === 1 ? 2 : 5, [])];
+    });
+    const t0 = Date.now();
+    const res = await runDhcp4({ ...v4opts(r.port), offerGraceMs: 150 });
+    assert.ok(Date.now() - t0 >= 140);
+    assert.equal(res.redirect, undefined);
+    assert.equal(res.lease?.address, '192.0.2.120');
   });
 
   it('DHCPNAK restarts with DISCOVER', async () => {
@@ -216,7 +243,14 @@ describe('DHCPv6 client', () => {
     assert.deepEqual(r.seen.map((b) => decodeDhcp6(b).msgType), [1, 3]);
     const request = decodeDhcp6(r.seen[1]!);
     assert.ok(getOption6(request, DHCP6.SERVERID));
-    assert.deepEqual(res.lease, { address: '2001:db8:1::150', prefixLength: 128, validLifetime: 3600 });
+    assert.deepEqual(res.lease, { address: '2001:db8:1::150', prefixLength: 128, validLifetime: 3600, serverId: Uint8Array.of(0, 3, 0, 1, 1, 2, 3, 4, 5, 6), iaid: 0x22334455 });
+    const rel = await responder('udp6', () => []);
+    await releaseDhcp6({ ifname: 'lo', lease: res.lease, mac: MAC, log, transport: { bindAddress: '::1', clientPort: 0, serverPort: rel.port, destination: '::1' } });
+    for (let i = 0; i < 50 && rel.seen.length === 0; i++) await new Promise((done) => setTimeout(done, 10));
+    const release = decodeDhcp6(rel.seen[0]!);
+    assert.equal(release.msgType, 8);
+    assert.deepEqual(getOption6(release, DHCP6.SERVERID), res.lease.serverId);
+    assert.equal(parseIaNa(getOption6(release, DHCP6.IA_NA)!).addresses[0]?.address, '2001:db8:1::150');
   });
 
   it('no answer → SZTP_ERR_DHCP_TIMEOUT', async () => {

@@ -68,9 +68,13 @@ function deps(h: Harness, over: Partial<DhcpFetcherDeps> = {}): Partial<DhcpFetc
     runDhcp4: () => Promise.resolve({ redirect: encodeUriList(URIS), dnsServers: [], domainName: undefined, reply: {} as never,
       lease: { address: '192.0.2.120', prefixLength: 24, routers: ['192.0.2.1'], serverId: '192.0.2.1', leaseSeconds: 60 } }),
     runDhcp6: (o) => Promise.resolve({ redirect: encodeUriList(['https://[2001:db8:1::1]:8443']), dnsServers: [], reply: {} as never,
-      lease: o.stateless ? undefined : { address: '2001:db8:1::150', prefixLength: 128, validLifetime: 60 } }),
+      lease: o.stateless ? undefined : { address: '2001:db8:1::150', prefixLength: 128, validLifetime: 60, serverId: Uint8Array.of(0, 3), iaid: 1 } }),
     releaseDhcp4: (o) => {
       h.ipCalls.push(`DHCPRELEASE ${o.lease.address} to ${o.lease.serverId ?? '?'}`);
+      return Promise.resolve();
+    },
+    releaseDhcp6: (o) => {
+      h.ipCalls.push(`Release ${o.lease.address}`);
       return Promise.resolve();
     },
     ...over,
@@ -130,6 +134,11 @@ describe('DHCP fetchers', () => {
     assert.equal(h.calls[0]?.origin.description, 'dhcpv4:eth2');
   });
 
+  it('DPort: the error that got furthest is reported (refused server on port 1, missing port 2)', async () => {
+    const h = harness({ dport: ['eth0', 'eth9'] }, () => Promise.reject(new SztpError('SZTP_ERR_SERVER_EXHAUSTED', 'all failed')));
+    await assert.rejects(createDhcpFetcher('DPort4', deps(h)).fetch(h.ctx), { code: 'SZTP_ERR_SERVER_EXHAUSTED' });
+  });
+
   it('missing or unconfigured interfaces → SZTP_ERR_DHCP_INTERFACE', async () => {
     const h = harness({ dport: ['eth8', 'eth9'] });
     await assert.rejects(createDhcpFetcher('DPort6', deps(h)).fetch(h.ctx), { code: 'SZTP_ERR_DHCP_INTERFACE' });
@@ -142,7 +151,7 @@ describe('DHCP fetchers', () => {
     assert.deepEqual(h.calls[0]?.redirect.bootstrapServers, [{ address: '2001:db8:1::1', port: 8443 }]);
     assert.deepEqual(h.ipCalls, ['-6 addr add 2001:db8:1::150/128 dev eth0 nodad']);
     await src.release?.();
-    assert.deepEqual(h.ipCalls.at(-1), '-6 addr del 2001:db8:1::150/128 dev eth0');
+    assert.deepEqual(h.ipCalls.slice(-2), ['Release 2001:db8:1::150', '-6 addr del 2001:db8:1::150/128 dev eth0']);
     const h2 = harness({ mgmt: 'eth0' });
     await createDhcpFetcher('Mgmt6', deps(h2, { readInterface: (n) => Promise.resolve(iface(n, [], true)) })).fetch(h2.ctx);
     assert.deepEqual(h2.ipCalls, []);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decideBootImage, imageSatisfied, planOnboarding, supportedVerifiers } from '../../../src/onboarding/plan.ts';
+import type { StepExecutors, StepResult } from '../../../src/onboarding/step-context.ts';
 import type { OnboardingJournal } from '../../../src/state/types.ts';
 import type { BootImage, DeviceIdentity, OnboardingInformation } from '../../../src/types.ts';
 
@@ -76,5 +77,16 @@ describe('supportedVerifiers', () => {
       { hashAlgorithm: 'x:sha-384', hashValue: new Uint8Array(48) },
     ] }));
     assert.deepEqual(v.map((x) => x.algorithm), ['sha-256', 'sha-512']);
+  });
+});
+
+describe('executor map', () => {
+  test('every step kind needs an executor (checked by tsc)', () => {
+    const run = (): Promise<StepResult> => Promise.resolve('done');
+    const complete: StepExecutors = { 'boot-image': run, 'pre-script': run, config: run, 'post-script': run };
+    // @ts-expect-error: a map without the post-script executor does not compile
+    const incomplete: StepExecutors = { 'boot-image': run, 'pre-script': run, config: run };
+    assert.equal(Object.keys(complete).length, 4);
+    assert.equal(Object.keys(incomplete).length, 3);
   });
 });

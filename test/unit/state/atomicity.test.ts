@@ -6,11 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { pino } from 'pino';
 import { checkShape } from '../../../src/state/machine.ts';
+import { createStateStore } from '../../../src/state/store.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'sztp-atomic-'));
@@ -42,4 +44,8 @@ test('SIGKILL at random moments never leaves a partial or invalid state file', a
     previousEvents = checked.state.events.length;
   }
   assert.ok(previousEvents > 12, 'the writer did write between kills');
+  // Temp files of killed writers are swept by the next store that writes.
+  writeFileSync(join(dir, '.state.json.tmp-999999999-dead'), 'partial');
+  await createStateStore({ dir, log: pino({ level: 'silent' }) }).update((s) => s);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
 });

@@ -1,0 +1,87 @@
+/**
+ * Benchmark of the trust pipeline on a full signed bundle (voucher + owner certificate + conveyed
+ * information, fixtures/<kind>/valid) for RSA-2048, P-256 and P-384:
+ *   1. validateBootstrappingData in process;
+ *   2. only the raw signature verifications the bundle contains (crypto.verify on the same five
+ *      signatures: voucher CMS, MASA cert, owner intermediate, owner EE, conveyed-information CMS);
+ *   3. `openssl cms -verify` on the same files (voucher + conveyed information, two processes).
+ * Prints mean times and ratios. Run: node --import tsx bench/validation.ts [iterations]
+ * @module
+ */
+import { execFileSync } from 'node:child_process';
+import { X509Certificate, verify } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readContentInfo } from '../src/validation/cms/content-info.ts';
+import { parseSignedData } from '../src/validation/cms/signed-data.ts';
+import { bitString, parseDer } from '../src/validation/der.ts';
+import { validateBootstrappingData } from '../src/validation/pipeline.ts';
+import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest } from '../test/support/fixtures.ts';
+
+const N = Number(process.argv[2] ?? 300);
+const OPENSSL_N = Math.max(5, Math.floor(N / 15));
+const manifest = loadManifest();
+const tmp = mkdtempSync(join(tmpdir(), 'sztp-bench-'));
+
+interface RawSig { data: Uint8Array; sig: Uint8Array; key: X509Certificate['publicKey']; hash: string }
+
+function certSig(certPem: string, issuerPem: string, hash: string): RawSig {
+  const c = parseDer(new Uint8Array(new X509Certificate(readFileSync(certPem)).raw));
+  return { data: c.child(0).raw, sig: bitString(c.child(2)).bits, key: new X509Certificate(readFileSync(issuerPem)).publicKey, hash };
+}
+
+function cmsSig(file: string, signerPem: string, hash: string): RawSig {
+  const { content } = readContentInfo(new Uint8Array(readFileSync(file)), 'voucher', 'bench');
+  const si = parseSignedData(content, 'voucher', 'bench').signerInfos[0];
+  if (si?.signedAttrs === undefined) throw new Error('bench: expected signed attributes');
+  return { data: si.signedAttrs.der, sig: si.signature, key: new X509Certificate(readFileSync(signerPem)).publicKey, hash };
+}
+
+function mean(fn: () => void, n: number): number {
+  for (let i = 0; i < Math.min(10, n); i++) fn();
+  const t = performance.now();
+  for (let i = 0; i < n; i++) fn();
+  return (performance.now() - t) / n;
+}
+
+async function meanAsync(fn: () => Promise<unknown>, n: number): Promise<number> {
+  for (let i = 0; i < Math.min(10, n); i++) await fn();
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  return (performance.now() - t) / n;
+}
+
+console.log(`trust-pipeline bench: ${N} iterations in process, ${OPENSSL_N} openssl runs (ms per full bundle)`);
+console.log('kind   pipeline  raw-verify  openssl-cms  pipeline/raw  openssl/pipeline');
+try {
+  for (const kind of ['rsa', 'p256', 'p384'] as const) {
+    const e = manifest.variants.find((v) => v.kind === kind && v.variant === 'valid');
+    if (e === undefined) throw new Error(`no fixture ${kind}/valid`);
+    const dir = join(FIXTURES_DIR, e.dir);
+    const pki = join(FIXTURES_DIR, kind, 'pki');
+    const artifacts = artifactsFor(FIXTURES_DIR, e);
+    const ctx = contextFor(FIXTURES_DIR, manifest, e);
+    const hash = kind === 'p384' ? 'sha384' : 'sha256';
+    const sigs = [
+      cmsSig(join(dir, 'ownership-voucher.vcj'), join(pki, 'masa.crt'), hash),
+      certSig(join(pki, 'masa.crt'), join(pki, 'manufacturer-ca.crt'), hash),
+      certSig(join(pki, 'owner-int.crt'), join(pki, 'owner-root.crt'), hash),
+      certSig(join(pki, 'owner.crt'), join(pki, 'owner-int.crt'), hash),
+      cmsSig(join(dir, 'conveyed-information.cms'), join(pki, 'owner.crt'), hash),
+    ];
+    const pipeline = await meanAsync(() => validateBootstrappingData(artifacts, ctx), N);
+    const raw = mean(() => {
+      for (const s of sigs) if (!verify(s.hash, s.data, { key: s.key, dsaEncoding: 'der' }, s.sig)) throw new Error('bench: raw verify failed');
+    }, N);
+    const ca = join(tmp, `${kind}-owner-ca.pem`);
+    writeFileSync(ca, Buffer.concat([readFileSync(join(pki, 'owner-root.crt')), readFileSync(join(pki, 'owner-int.crt'))]));
+    const openssl = mean(() => {
+      execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(dir, 'ownership-voucher.vcj'), '-CAfile', join(pki, 'manufacturer-ca.crt'), '-binary', '-purpose', 'any', '-out', '/dev/null'], { stdio: 'ignore' });
+      execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(dir, 'conveyed-information.cms'), '-CAfile', ca, '-certfile', join(pki, 'owner.crt'), '-binary', '-purpose', 'any', '-out', '/dev/null'], { stdio: 'ignore' });
+    }, OPENSSL_N);
+    console.log(`${kind.padEnd(6)} ${pipeline.toFixed(2).padStart(8)}  ${raw.toFixed(2).padStart(10)}  ${openssl.toFixed(2).padStart(11)}  ${(pipeline / raw).toFixed(2).padStart(12)}  ${(openssl / pipeline).toFixed(2).padStart(16)}`);
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
