@@ -44,6 +44,9 @@ interface Exchange {
   readonly reportMode: TlsMode;
 }
 
+/** RFC 8572 §5.3: the redirect cap SHOULD be no more than 10, whatever ztp.ini says. */
+export const MAX_REDIRECT_DEPTH = 10;
+
 const isAborted = (s: AbortSignal): boolean => s.aborted;
 const fingerprint = (der: Uint8Array | undefined): string => (der === undefined ? '-' : createHash('sha256').update(der).digest('hex').slice(0, 16));
 
@@ -60,8 +63,9 @@ export class RedirectWalker {
   /** Walks one redirect list; `path` holds the visit keys of the enclosing redirects. */
   async walk(redirect: RedirectInformation, trusted: boolean, depth: number, path: readonly string[]): Promise<OnboardingSource> {
     const { ctx } = this.deps;
-    if (depth > ctx.config.bootstrap.maxRedirectDepth) {
-      throw new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect depth cap ${ctx.config.bootstrap.maxRedirectDepth} reached`, { evidence: { path } });
+    const cap = Math.min(ctx.config.bootstrap.maxRedirectDepth, MAX_REDIRECT_DEPTH);
+    if (depth > cap) {
+      throw new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect depth cap ${cap} reached`, { evidence: { path } });
     }
     const failures: SztpError[] = [];
     for (const entry of redirect.bootstrapServers) {
