@@ -13,9 +13,7 @@ import { X509Certificate, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readContentInfo } from '../src/validation/cms/content-info.ts';
-import { parseSignedData } from '../src/validation/cms/signed-data.ts';
-import { bitString, parseDer } from '../src/validation/der.ts';
+import * as pkijs from 'pkijs';
 import { validateBootstrappingData } from '../src/validation/pipeline.ts';
 import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest } from '../test/support/fixtures.ts';
 
@@ -27,15 +25,15 @@ const tmp = mkdtempSync(join(tmpdir(), 'sztp-bench-'));
 interface RawSig { data: Uint8Array; sig: Uint8Array; key: X509Certificate['publicKey']; hash: string }
 
 function certSig(certPem: string, issuerPem: string, hash: string): RawSig {
-  const c = parseDer(new Uint8Array(new X509Certificate(readFileSync(certPem)).raw));
-  return { data: c.child(0).raw, sig: bitString(c.child(2)).bits, key: new X509Certificate(readFileSync(issuerPem)).publicKey, hash };
+  const c = pkijs.Certificate.fromBER(new X509Certificate(readFileSync(certPem)).raw);
+  return { data: c.tbsView, sig: c.signatureValue.valueBlock.valueHexView, key: new X509Certificate(readFileSync(issuerPem)).publicKey, hash };
 }
 
 function cmsSig(file: string, signerPem: string, hash: string): RawSig {
-  const { content } = readContentInfo(new Uint8Array(readFileSync(file)), 'voucher', 'bench');
-  const si = parseSignedData(content, 'voucher', 'bench').signerInfos[0];
+  const ci = pkijs.ContentInfo.fromBER(readFileSync(file));
+  const si = new pkijs.SignedData({ schema: ci.content }).signerInfos[0];
   if (si?.signedAttrs === undefined) throw new Error('bench: expected signed attributes');
-  return { data: si.signedAttrs.der, sig: si.signature, key: new X509Certificate(readFileSync(signerPem)).publicKey, hash };
+  return { data: new Uint8Array(si.signedAttrs.encodedValue), sig: si.signature.valueBlock.valueHexView, key: new X509Certificate(readFileSync(signerPem)).publicKey, hash };
 }
 
 function mean(fn: () => void, n: number): number {

@@ -19,8 +19,8 @@ const S = 'conveyed-information' as const;
 const DOC_TYPES: ReadonlySet<string> = new Set([OID.data, OID.conveyedJson, OID.conveyedXml]);
 
 /** Verifies the CI signature against the validated owner certificate; returns type and content. */
-export function verifyConveyedSignature(sdRaw: SignedDataView, owner: ParsedCert, limits: ValidationLimits, log?: CheckLog): { contentType: string; content: Uint8Array } {
-  const sd = openSignedData(sdRaw, S, 'conveyed information', limits);
+export function verifyConveyedSignature(sdRaw: SignedDataView, owner: ParsedCert, log?: CheckLog): { contentType: string; content: Uint8Array } {
+  const sd = openSignedData(sdRaw, S, 'conveyed information');
   if (!DOC_TYPES.has(sd.eContentType)) {
     throw new ValidationError(S, 'SZTP_ERR_CMS_CONTENT_TYPE', `conveyed-information eContentType ${oidName(sd.eContentType)} is not JSON, XML or id-data`, { evidence: { check: 'content-type' } });
   }

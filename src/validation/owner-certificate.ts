@@ -1,16 +1,18 @@
 /**
  * Step 2 of RFC 8572 §5.4: the owner certificate. Opens the certs-only SignedData (as `openssl
  * crl2pkcs7 -nocrl` makes it; one carrying a signer is accepted too, the signer is ignored),
- * picks the owner end-entity certificate (the leaf of the bag), validates its path with the
- * voucher's pinned-domain-cert as the SOLE trust anchor (root, intermediate or the owner
- * certificate itself), checks KeyUsage (absent or digitalSignature, §3.2) and revocation per
- * `domain-cert-revocation-checks` with stapled CRLs.
+ * picks the owner end-entity certificate (the leaf of the bag), validates its path with pkijs's
+ * CertificateChainValidationEngine (x509/path.ts, leaf last) and the voucher's pinned-domain-cert
+ * as the SOLE trust anchor (root, intermediate, or the owner certificate itself — special-cased),
+ * then the RFC 8572 extras: KeyUsage (absent or digitalSignature, §3.2) and revocation per
+ * `domain-cert-revocation-checks` with stapled CRLs (x509/revocation.ts).
  * @module
  */
 import { ValidationError } from '../errors.ts';
 import type { TrustContext } from '../types.ts';
 import { bytesEqual } from './asn1.ts';
 import { openArtifact } from './cms/open-artifact.ts';
+import type { DeviceIdentity } from './device.ts';
 import { openSignedData } from './cms/signed-data.ts';
 import type { ValidationLimits } from './limits.ts';
 import type { CheckLog } from './trace.ts';
@@ -34,14 +36,15 @@ function leaves(bag: readonly ParsedCert[]): ParsedCert[] {
 const PATH_CODES = { 'no-path': 'SZTP_ERR_OWNER_CERT_CHAIN', validity: 'SZTP_ERR_OWNER_CERT_VALIDITY', constraints: 'SZTP_ERR_OWNER_CERT_KEY_USAGE' } as const;
 
 /** Validates the owner-certificate artifact against the voucher. */
-export function validateOwnerCertificate(bytes: Uint8Array, voucher: ValidatedVoucher, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): ValidatedOwner {
-  const opened = openArtifact(bytes, S, 'owner certificate', ctx.device, limits, log);
+export async function validateOwnerCertificate(bytes: Uint8Array, voucher: ValidatedVoucher, ctx: TrustContext, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedOwner> {
+  const opened = await openArtifact(bytes, S, 'owner certificate', device, limits, log);
   if (opened.type !== 'signed') throw new ValidationError(S, 'SZTP_ERR_CMS_CONTENT_TYPE', 'the owner-certificate artifact is not a CMS SignedData (certs-only)');
-  const sd = openSignedData(opened.signedData, S, 'owner certificate', limits, [voucher.pinnedDomainCert]);
+  const sd = openSignedData(opened.signedData, S, 'owner certificate', [voucher.pinnedDomainCert]);
   if (sd.certificates.length === 0) throw new ValidationError(S, 'SZTP_ERR_OWNER_CERT_CHAIN', 'the owner-certificate artifact carries no certificate');
   const pinned = voucher.pinnedDomainCert;
   const opts = { now: ctx.now, checkValidity: ctx.policy.clockTrusted, maxDepth: limits.maxCertificates };
-  const results: { leaf: ParsedCert; result: PathResult }[] = leaves(sd.certificates).map((leaf) => ({ leaf, result: validatePath(leaf, sd.certificates, [pinned], opts) }));
+  const results: { leaf: ParsedCert; result: PathResult }[] = [];
+  for (const leaf of leaves(sd.certificates)) results.push({ leaf, result: await validatePath(leaf, sd.certificates, [pinned], opts) });
   const ok = results.filter((r) => r.result.ok);
   if (ok.length !== 1) {
     const first = results.find((r) => !r.result.ok);
@@ -62,11 +65,11 @@ export function validateOwnerCertificate(bytes: Uint8Array, voucher: ValidatedVo
     throw new ValidationError(S, 'SZTP_ERR_OWNER_CERT_KEY_USAGE', 'the owner certificate KeyUsage lacks digitalSignature (RFC 8572 §3.2)', { evidence: { check: 'key-usage', owner: certEvidence(owner) } });
   }
   log?.pass(S, 'key-usage', owner.keyUsage === undefined ? 'no KeyUsage extension' : 'digitalSignature set');
-  checkRevocation(path, anchor, anchorIsLeaf, voucher, sd.crls, ctx, log);
+  await checkRevocation(path, anchor, anchorIsLeaf, voucher, sd.crls, ctx, log);
   return { certificate: owner, path };
 }
 
-function checkRevocation(path: readonly ParsedCert[], anchor: ParsedCert, anchorIsLeaf: boolean, voucher: ValidatedVoucher, crls: Parameters<typeof revocationStatus>[2], ctx: TrustContext, log?: CheckLog): void {
+async function checkRevocation(path: readonly ParsedCert[], anchor: ParsedCert, anchorIsLeaf: boolean, voucher: ValidatedVoucher, crls: Parameters<typeof revocationStatus>[2], ctx: TrustContext, log?: CheckLog): Promise<void> {
   const mode = voucher.revocationChecks;
   if (mode === false) {
     log?.skip(S, 'revocation', 'voucher domain-cert-revocation-checks is false: MUST NOT check');
@@ -79,7 +82,7 @@ function checkRevocation(path: readonly ParsedCert[], anchor: ParsedCert, anchor
   let unknown = 0;
   for (const [i, cert] of path.entries()) {
     const issuer = path[i + 1] ?? anchor;
-    const status = revocationStatus(cert, issuer, crls, { now: ctx.now, clockTrusted: ctx.policy.clockTrusted, step: S });
+    const status = await revocationStatus(cert, issuer, crls, { now: ctx.now, clockTrusted: ctx.policy.clockTrusted, step: S });
     if (status === 'revoked') throw new ValidationError(S, 'SZTP_ERR_OWNER_CERT_REVOKED', `certificate "${cert.subject}" is revoked by a stapled CRL`, { evidence: { check: 'revocation', certificate: certEvidence(cert) } });
     if (status === 'unknown') {
       if (mode === true) {

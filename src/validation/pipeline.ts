@@ -11,6 +11,7 @@ import { ValidationError, isSztpError } from '../errors.ts';
 import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation, ValidateFn } from '../types.ts';
 import { openArtifact } from './cms/open-artifact.ts';
 import { parseConveyedDocument, verifyConveyedSignature } from './conveyed-information.ts';
+import { deviceIdentity } from './device.ts';
 import { decodeConveyedInformation } from './decode-conveyed-info.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
 import { oidName } from './oids.ts';
@@ -26,9 +27,10 @@ export interface ValidateOptions {
   readonly log?: CheckLog;
 }
 
-function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): ValidatedConveyedInformation {
+async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedConveyedInformation> {
   const digest = createHash('sha256').update(artifacts.conveyedInformation).digest('hex');
-  const ci = openArtifact(artifacts.conveyedInformation, CI, 'conveyed information', ctx.device, limits, log);
+  const device = deviceIdentity(ctx.device);
+  const ci = await openArtifact(artifacts.conveyedInformation, CI, 'conveyed information', device, limits, log);
   let contentType: string;
   let content: Uint8Array;
   let ownerCertificate: Uint8Array | undefined;
@@ -42,9 +44,9 @@ function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: Valid
     log?.pass(CI, 'classify', 'conveyed information is signed (SignedData)');
     if (artifacts.ownershipVoucher === undefined) throw new ValidationError('voucher', 'SZTP_ERR_VOUCHER_MISSING', 'signed conveyed information came without an ownership voucher (RFC 8572 §5.4)');
     if (artifacts.ownerCertificate === undefined) throw new ValidationError('owner-certificate', 'SZTP_ERR_OWNER_CERT_MISSING', 'signed conveyed information came without an owner certificate (RFC 8572 §5.4)');
-    const voucher = validateVoucher(artifacts.ownershipVoucher, ctx, limits, log);
-    const owner = validateOwnerCertificate(artifacts.ownerCertificate, voucher, ctx, limits, log);
-    ({ contentType, content } = verifyConveyedSignature(ci.signedData, owner.certificate, limits, log));
+    const voucher = await validateVoucher(artifacts.ownershipVoucher, ctx, device, limits, log);
+    const owner = await validateOwnerCertificate(artifacts.ownerCertificate, voucher, ctx, device, limits, log);
+    ({ contentType, content } = verifyConveyedSignature(ci.signedData, owner.certificate, log));
     ownerCertificate = new Uint8Array(owner.certificate.der);
   }
   const json = parseConveyedDocument(contentType, content, limits);
@@ -57,10 +59,10 @@ function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: Valid
 }
 
 /** Like {@link validateBootstrappingData}, with limits and a check log. Any unexpected exception becomes a coded error. */
-export function validateWithOptions(artifacts: BootstrappingArtifacts, ctx: TrustContext, options: ValidateOptions = {}): Promise<ValidatedConveyedInformation> {
+export async function validateWithOptions(artifacts: BootstrappingArtifacts, ctx: TrustContext, options: ValidateOptions = {}): Promise<ValidatedConveyedInformation> {
   const log = options.log;
   try {
-    return Promise.resolve(run(artifacts, ctx, options.limits ?? DEFAULT_LIMITS, log));
+    return await run(artifacts, ctx, options.limits ?? DEFAULT_LIMITS, log);
   } catch (err) {
     const e = isSztpError(err) && err instanceof ValidationError
       ? err
@@ -69,7 +71,7 @@ export function validateWithOptions(artifacts: BootstrappingArtifacts, ctx: Trus
         : new ValidationError(CI, 'SZTP_ERR_CMS_DECODE', `unexpected failure while decoding: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     const check = typeof e.evidence?.check === 'string' ? e.evidence.check : e.code;
     log?.fail(e.step, check, `${e.message} (${e.code})`);
-    return Promise.reject(e);
+    throw e;
   }
 }
 

@@ -1,16 +1,18 @@
 /**
  * Step 1 of RFC 8572 §5.4: the ownership voucher (RFC 8366; optional fields of 8366bis). Verifies
- * the CMS signature, chains the signer to a configured manufacturer trust anchor (intermediates
- * from the CMS allowed), then checks serial-number, idevid-issuer (raw keyIdentifier or full AKI
- * extnValue, T-18), nonce (a nonce where none was sent is rejected, T-07), assertion policy,
- * created-on / expires-on (skipped when the clock is untrusted, §9.1), and extracts
- * pinned-domain-cert and domain-cert-revocation-checks. Unknown voucher members are tolerated.
+ * the CMS signature, chains the signer to a configured manufacturer trust anchor with pkijs's
+ * CertificateChainValidationEngine (x509/path.ts; intermediates from the CMS allowed), then
+ * checks serial-number, idevid-issuer (raw keyIdentifier or full AKI extnValue, T-18), nonce (a
+ * nonce where none was sent is rejected, T-07), assertion policy, created-on / expires-on
+ * (skipped when the clock is untrusted, §9.1), and extracts pinned-domain-cert and
+ * domain-cert-revocation-checks. Unknown voucher members are tolerated.
  * @module
  */
 import { ValidationError } from '../errors.ts';
 import type { TrustContext } from '../types.ts';
 import { bytesEqual, toHex } from './asn1.ts';
 import { openArtifact } from './cms/open-artifact.ts';
+import type { DeviceIdentity } from './device.ts';
 import { describeSid, openSignedData, sidMatches, verifySigner } from './cms/signed-data.ts';
 import { decodeBase64, isObject, localName, parseBoolean, parseDateTime, parseJson, type JsonObject } from './json.ts';
 import type { ValidationLimits } from './limits.ts';
@@ -41,11 +43,11 @@ function stringField(v: JsonObject, name: string, required: boolean): string | u
   return x;
 }
 
-function checkSignature(bytes: Uint8Array, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): { content: Uint8Array; signer: ParsedCert } {
-  const opened = openArtifact(bytes, S, 'ownership voucher', ctx.device, limits, log);
+async function checkSignature(bytes: Uint8Array, ctx: TrustContext, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog): Promise<{ content: Uint8Array; signer: ParsedCert }> {
+  const opened = await openArtifact(bytes, S, 'ownership voucher', device, limits, log);
   if (opened.type !== 'signed') throw fail('SZTP_ERR_CMS_CONTENT_TYPE', 'the ownership voucher is not a CMS SignedData', { check: 'content-type' });
   const anchors = ctx.voucherTrustAnchors.map((der, i) => parseCertificate(der, S, `voucher trust anchor #${i}`));
-  const sd = openSignedData(opened.signedData, S, 'ownership voucher', limits, anchors);
+  const sd = openSignedData(opened.signedData, S, 'ownership voucher', anchors);
   if (sd.eContentType !== OID.voucherJson && sd.eContentType !== OID.data) {
     throw fail('SZTP_ERR_CMS_CONTENT_TYPE', `voucher eContentType ${oidName(sd.eContentType)} is neither id-ct-animaJSONVoucher nor id-data`, { check: 'content-type' });
   }
@@ -58,21 +60,21 @@ function checkSignature(bytes: Uint8Array, ctx: TrustContext, limits: Validation
   }
   const { scheme } = verifySigner(si, sd, signer, S, { signature: 'SZTP_ERR_VOUCHER_SIGNATURE' });
   log?.pass(S, 'signature', `${scheme} signature by "${signer.subject}" verifies; eContentType ${oidName(sd.eContentType)}`);
-  const path = validatePath(signer, sd.certificates, anchors, { now: ctx.now, checkValidity: ctx.policy.clockTrusted, maxDepth: limits.maxCertificates });
+  const path = await validatePath(signer, sd.certificates, anchors, { now: ctx.now, checkValidity: ctx.policy.clockTrusted, maxDepth: limits.maxCertificates });
   if (!path.ok) {
     throw fail('SZTP_ERR_VOUCHER_UNTRUSTED', `the voucher signer does not chain to a manufacturer trust anchor: ${path.failure.message}`, {
       check: 'trust-anchor', signer: certEvidence(signer), reason: path.failure.kind,
     });
   }
   // RFC 5280 §4.2.1.3: a CMS signing key needs digitalSignature (or nonRepudiation) when KeyUsage is present.
-  if (signer.keyUsage !== undefined && !signer.keyUsage.has(KU.digitalSignature) && !signer.keyUsage.has(1)) {
+  if (signer.keyUsage !== undefined && !signer.keyUsage.has(KU.digitalSignature) && !signer.keyUsage.has(KU.nonRepudiation)) {
     throw fail('SZTP_ERR_VOUCHER_UNTRUSTED', 'the voucher signer certificate KeyUsage allows no signatures', { check: 'key-usage', signer: certEvidence(signer) });
   }
   log?.pass(S, 'trust-anchor', `signer chains to trust anchor "${path.anchor.subject}"${ctx.policy.clockTrusted ? '' : ' (validity dates not checked: clock untrusted)'}`);
   return { content: sd.content, signer };
 }
 
-function checkIdevidIssuer(v: JsonObject, ctx: TrustContext, log?: CheckLog): void {
+function checkIdevidIssuer(v: JsonObject, device: DeviceIdentity, log?: CheckLog): void {
   const raw = stringField(v, 'idevid-issuer', false);
   if (raw === undefined) {
     log?.skip(S, 'idevid-issuer', 'voucher has no idevid-issuer');
@@ -80,8 +82,9 @@ function checkIdevidIssuer(v: JsonObject, ctx: TrustContext, log?: CheckLog): vo
   }
   const value = decodeBase64(raw);
   if (value === undefined) throw fail('SZTP_ERR_VOUCHER_JSON', 'voucher idevid-issuer is not base64', { field: 'idevid-issuer' });
-  if (ctx.device === undefined) throw fail('SZTP_ERR_VOUCHER_IDEVID_ISSUER', 'voucher has idevid-issuer but no IDevID certificate is configured to compare it with', { check: 'idevid-issuer' });
-  const aki = parseCertificate(ctx.device.certificate, S, 'IDevID certificate').authorityKeyId;
+  const idevid = device.certificate(S);
+  if (idevid === undefined) throw fail('SZTP_ERR_VOUCHER_IDEVID_ISSUER', 'voucher has idevid-issuer but no IDevID certificate is configured to compare it with', { check: 'idevid-issuer' });
+  const aki = idevid.authorityKeyId;
   const ok = aki !== undefined && (bytesEqual(value, aki.extnValue) || (aki.keyIdentifier !== undefined && bytesEqual(value, aki.keyIdentifier)));
   if (!ok) {
     throw fail('SZTP_ERR_VOUCHER_IDEVID_ISSUER', "voucher idevid-issuer does not match the IDevID's Authority Key Identifier", {
@@ -122,8 +125,8 @@ function checkTimes(v: JsonObject, ctx: TrustContext, log?: CheckLog): void {
 }
 
 /** Validates the voucher artifact; returns the pinned certificate and revocation policy. */
-export function validateVoucher(bytes: Uint8Array, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): ValidatedVoucher {
-  const { content, signer } = checkSignature(bytes, ctx, limits, log);
+export async function validateVoucher(bytes: Uint8Array, ctx: TrustContext, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedVoucher> {
+  const { content, signer } = await checkSignature(bytes, ctx, device, limits, log);
   const doc = parseJson(content, S, 'SZTP_ERR_VOUCHER_JSON', 'voucher JSON', limits);
   const v = isObject(doc) ? (doc['ietf-voucher:voucher'] ?? doc.voucher) : undefined;
   if (!isObject(v)) throw fail('SZTP_ERR_VOUCHER_JSON', 'voucher JSON has no "ietf-voucher:voucher" object');
@@ -132,7 +135,7 @@ export function validateVoucher(bytes: Uint8Array, ctx: TrustContext, limits: Va
     throw fail('SZTP_ERR_VOUCHER_SERIAL_MISMATCH', `voucher serial-number "${serial ?? ''}" is not this device ("${ctx.serialNumber}")`, { check: 'serial-number', voucher: serial, device: ctx.serialNumber });
   }
   log?.pass(S, 'serial-number', `equals "${ctx.serialNumber}"`);
-  checkIdevidIssuer(v, ctx, log);
+  checkIdevidIssuer(v, device, log);
   checkNonce(v, ctx, log);
   const assertion = stringField(v, 'assertion', false);
   const accepted = ctx.policy.acceptedAssertions;

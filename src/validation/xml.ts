@@ -50,9 +50,10 @@ export function xmlToConveyedJson(text: string, limits: ValidationLimits): unkno
     // upstream in favour of a separate package we do not ship, but it is still correct here.
     // eslint-disable-next-line @typescript-eslint/no-deprecated
     const valid = XMLValidator.validate(text);
-    if (valid !== true) throw new Error(valid.err.msg);
+    if (valid !== true) throw decodeErr(`conveyed information is not well-formed XML: ${valid.err.msg}`);
     doc = parser.parse(text);
   } catch (err) {
+    if (err instanceof ValidationError) throw err;
     throw new ValidationError(S, 'SZTP_ERR_CONVEYED_DECODE', `conveyed information is not well-formed XML: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   if (!isObject(doc)) throw decodeErr('XML conveyed information has no root element');

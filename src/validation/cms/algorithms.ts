@@ -7,9 +7,23 @@
  */
 import { createHash, constants, verify, type KeyObject } from 'node:crypto';
 import { ValidationError, type ValidationStep } from '../../errors.ts';
+import type * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { guard } from '../asn1.ts';
-import { CONTEXT, T, algId, expect, smallInt, type AlgId } from '../der.ts';
 import { DIGESTS, OID, oidName } from '../oids.ts';
+
+/** An AlgorithmIdentifier as pkijs parsed it: OID and parameters (undefined when absent or NULL). */
+export interface AlgId {
+  readonly oid: string;
+  readonly params: asn1js.AsnType | undefined;
+}
+
+/** Reads a pkijs AlgorithmIdentifier. */
+export function algIdOf(a: pkijs.AlgorithmIdentifier): AlgId {
+  const p = a.algorithmParams as asn1js.AsnType | undefined;
+  const isNull = p === undefined || (p.idBlock.tagClass === 1 && p.idBlock.tagNumber === 5);
+  return { oid: a.algorithmId, params: isNull ? undefined : p };
+}
 
 export type HashName = 'sha256' | 'sha384' | 'sha512';
 
@@ -43,28 +57,18 @@ export interface SignatureScheme {
 }
 
 function pssParams(alg: AlgId, step: ValidationStep): SignatureScheme {
-  let hashOid: string = OID.sha1;
-  let mgfOid: string = OID.mgf1;
-  let mgfHash: string = OID.sha1;
-  let saltLength = 20;
-  let trailer = 1;
-  guard(step, 'SZTP_ERR_CMS_DECODE', 'RSASSA-PSS parameters', () => {
-    if (alg.params === undefined) return;
-    for (const f of expect(alg.params, T.SEQUENCE, 'RSASSA-PSS-params').children) {
-      if (f.is(CONTEXT, 0)) hashOid = algId(f.child(0)).oid;
-      else if (f.is(CONTEXT, 1)) {
-        const m = algId(f.child(0));
-        mgfOid = m.oid;
-        mgfHash = m.params === undefined ? OID.sha1 : algId(m.params).oid;
-      } else if (f.is(CONTEXT, 2)) saltLength = smallInt(f.child(0));
-      else if (f.is(CONTEXT, 3)) trailer = smallInt(f.child(0));
-    }
+  const p = guard(step, 'SZTP_ERR_CMS_DECODE', 'RSASSA-PSS parameters', () => {
+    const params = alg.params === undefined ? new pkijs.RSASSAPSSParams() : new pkijs.RSASSAPSSParams({ schema: alg.params });
+    const mgf = params.maskGenAlgorithm;
+    const mgfParams = mgf.algorithmParams as asn1js.AsnType | undefined;
+    const mgfHash = mgfParams === undefined ? OID.sha1 : new pkijs.AlgorithmIdentifier({ schema: mgfParams }).algorithmId;
+    return { hashOid: params.hashAlgorithm.algorithmId, mgfOid: mgf.algorithmId, mgfHash, saltLength: params.saltLength, trailer: params.trailerField };
   });
-  const hash = digestName(hashOid, step);
-  if (mgfOid !== OID.mgf1) throw unsupported(step, 'PSS mask generation', mgfOid);
-  if (mgfHash !== hashOid) throw unsupported(step, 'PSS MGF1 hash', mgfHash);
-  if (trailer !== 1) throw unsupported(step, 'PSS trailer', String(trailer));
-  return { hash, kind: 'rsa-pss', saltLength, name: `RSASSA-PSS/${hash}` };
+  const hash = digestName(p.hashOid, step);
+  if (p.mgfOid !== OID.mgf1) throw unsupported(step, 'PSS mask generation', p.mgfOid);
+  if (p.mgfHash !== p.hashOid) throw unsupported(step, 'PSS MGF1 hash', p.mgfHash);
+  if (p.trailer !== 1) throw unsupported(step, 'PSS trailer', String(p.trailer));
+  return { hash, kind: 'rsa-pss', saltLength: p.saltLength, name: `RSASSA-PSS/${hash}` };
 }
 
 /**

@@ -1,20 +1,27 @@
 /**
  * CMS EnvelopedData decryption with the device's IDevID key (RFC 8572 §3.4, §5.3 C-069; RFC 5652
- * §6). Key transport: RSAES-OAEP (RFC 3560). Key agreement: ECDH ephemeral-static with the X9.63
- * KDF and AES key wrap (RFC 5753), done here with node:crypto because pkijs 4 derives a wrong KEK
- * when `ukm` is absent (PKI.js#335), which is what OpenSSL produces. RSA PKCS#1 v1.5 key transport
- * is REFUSED (SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM): Node 20 forbids it for private decryption and
- * a software fallback would be a Bleichenbacher/Marvin padding oracle. Content: AES-CBC.
+ * §6), on the structure pkijs parsed. Key transport: RSAES-OAEP (RFC 3560), decrypted by pkijs's
+ * `EnvelopedData.decrypt` (WebCrypto RSA-OAEP + AES-CBC) after our algorithm checks. Key
+ * agreement: ECDH ephemeral-static with the X9.63 KDF and AES key wrap (RFC 5753), done with
+ * node:crypto on the fields of pkijs's parsed KeyAgreeRecipientInfo, because pkijs 4 derives a
+ * wrong KEK when `ukm` is absent (PKI.js#335), which is what OpenSSL produces; the
+ * ECC-CMS-SharedInfo is encoded with pkijs, entityUInfo only when a ukm exists. RSA PKCS#1 v1.5
+ * key transport is REFUSED (SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM): Node 20 forbids it for private
+ * decryption and a software fallback would be a Bleichenbacher/Marvin padding oracle.
+ * Content encryption: AES-128/192/256-CBC.
  * @module
  */
-import { constants, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, privateDecrypt, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { ValidationError, type ValidationStep } from '../../errors.ts';
-import type { DeviceCredentials } from '../../types.ts';
-import { bytesEqual, concatBytes, guard } from '../asn1.ts';
-import { CONTEXT, DerError, T, UNIVERSAL, algId, bitString, expect, octets, oidOf, parseDer, tlv, type AlgId, type Der } from '../der.ts';
+import type { DeviceIdentity } from '../device.ts';
+import { bytesEqual, childrenOf, concatBytes, decodeProblem, guard, guardAsync, octetsOf, toArrayBuffer } from '../asn1.ts';
 import { OID, oidName } from '../oids.ts';
-import { parseCertificate, type ParsedCert } from '../x509/certificate.ts';
+import type { ParsedCert } from '../x509/certificate.ts';
+import { algIdOf, type AlgId } from './algorithms.ts';
 
+const MAX_RECIPIENTS = 16;
 const HASHES: Readonly<Record<string, string>> = { [OID.sha1]: 'sha1', [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' };
 const KDF_HASH: Readonly<Record<string, string>> = {
   [OID.ecdhSha1Kdf]: 'sha1', [OID.ecdhSha224Kdf]: 'sha224', [OID.ecdhSha256Kdf]: 'sha256', [OID.ecdhSha384Kdf]: 'sha384', [OID.ecdhSha512Kdf]: 'sha512',
@@ -42,49 +49,36 @@ const unsupported = (step: ValidationStep, what: string, oid: string, why = ''):
 const decryptError = (step: ValidationStep, message: string, cause?: unknown): ValidationError =>
   new ValidationError(step, 'SZTP_ERR_CMS_DECRYPT', message, cause === undefined ? { evidence: { check: 'decrypt' } } : { cause, evidence: { check: 'decrypt' } });
 
-/** [n] IMPLICIT OCTET STRING content (primitive or constructed). */
-function implicitOctets(d: Der): Uint8Array {
-  if (!d.constructed) return d.content;
-  return concatBytes(d.children.map((c) => octets(c)));
-}
-
-/** rid: IssuerAndSerialNumber SEQUENCE, [0] SKI (ktri) or [0] RecipientKeyIdentifier (kari). */
-function ridMatches(rid: Der, device: ParsedCert): boolean {
-  if (rid.is(UNIVERSAL, T.SEQUENCE)) return bytesEqual(rid.child(0).raw, device.issuerDer) && bytesEqual(expect(rid.child(1), T.INTEGER, 'serial').content, device.serial);
-  if (rid.is(CONTEXT, 0)) {
-    const ski = rid.constructed ? octets(rid.child(0)) : rid.content;
-    return device.subjectKeyId !== undefined && bytesEqual(ski, device.subjectKeyId);
+/** IssuerAndSerialNumber, SKI OCTET STRING or RecipientKeyIdentifier naming `device`? */
+function ridMatches(rid: unknown, device: ParsedCert): boolean {
+  if (rid instanceof pkijs.IssuerAndSerialNumber) {
+    return bytesEqual(new Uint8Array(rid.issuer.valueBeforeDecode), device.issuerDer) && bytesEqual(rid.serialNumber.valueBlock.valueHexView, device.serial);
   }
-  return false;
+  const ski = rid instanceof pkijs.RecipientKeyIdentifier ? rid.subjectKeyIdentifier : rid;
+  return ski instanceof asn1js.BaseBlock && device.subjectKeyId !== undefined && bytesEqual(octetsOf(ski), device.subjectKeyId);
 }
 
-function oaepUnwrap(alg: AlgId, encryptedKey: Uint8Array, key: KeyObject, step: ValidationStep): Uint8Array {
+/** Our checks on a KeyTransRecipientInfo's algorithm before pkijs decrypts it. */
+function checkOaep(alg: AlgId, step: ValidationStep): void {
   if (alg.oid === OID.rsaEncryption) {
     throw unsupported(step, 'key-transport', alg.oid, ' (RSA PKCS#1 v1.5 key transport is refused: padding-oracle risk; use RSA-OAEP)');
   }
   if (alg.oid !== OID.rsaesOaep) throw unsupported(step, 'key-transport', alg.oid);
-  let hashOid: string = OID.sha1;
-  let mgf: AlgId = { oid: OID.mgf1, params: undefined };
-  guard(step, 'SZTP_ERR_CMS_DECODE', 'RSAES-OAEP parameters', () => {
-    if (alg.params === undefined) return;
-    for (const f of expect(alg.params, T.SEQUENCE, 'RSAES-OAEP-params').children) {
-      if (f.is(CONTEXT, 0)) hashOid = algId(f.child(0)).oid;
-      else if (f.is(CONTEXT, 1)) mgf = algId(f.child(0));
-      else if (f.is(CONTEXT, 2)) {
-        const label = algId(f.child(0)).params;
-        if (label !== undefined && octets(label).length > 0) throw new DerError('OAEP label not supported');
-      }
-    }
+  const p = guard(step, 'SZTP_ERR_CMS_DECODE', 'RSAES-OAEP parameters', () => {
+    const params = alg.params === undefined ? new pkijs.RSAESOAEPParams() : new pkijs.RSAESOAEPParams({ schema: alg.params });
+    const mgfParams = params.maskGenAlgorithm.algorithmParams as asn1js.AsnType | undefined;
+    const label = params.pSourceAlgorithm.algorithmParams as asn1js.AsnType | undefined;
+    return {
+      hashOid: params.hashAlgorithm.algorithmId,
+      mgfOid: params.maskGenAlgorithm.algorithmId,
+      mgfHash: mgfParams === undefined ? OID.sha1 : new pkijs.AlgorithmIdentifier({ schema: mgfParams }).algorithmId,
+      // pkijs fills an absent pSourceAlgorithm with a non-empty default; only an explicit [2] counts.
+      labelBytes: alg.params !== undefined && childrenOf(alg.params).some((c) => c.idBlock.tagClass === 3 && c.idBlock.tagNumber === 2) && label instanceof asn1js.OctetString ? octetsOf(label).byteLength : 0,
+    };
   });
-  const hash = HASHES[hashOid];
-  if (hash === undefined) throw unsupported(step, 'OAEP hash', hashOid);
-  const mgfHash = mgf.params === undefined ? OID.sha1 : guard(step, 'SZTP_ERR_CMS_DECODE', 'MGF1 parameters', () => algId(mgf.params ?? parseDer(new Uint8Array())).oid);
-  if (mgf.oid !== OID.mgf1 || mgfHash !== hashOid) throw unsupported(step, 'OAEP MGF1', mgfHash);
-  try {
-    return privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, encryptedKey);
-  } catch (err) {
-    throw decryptError(step, 'RSA-OAEP key transport failed (wrong key or corrupt data)', err);
-  }
+  if (HASHES[p.hashOid] === undefined) throw unsupported(step, 'OAEP hash', p.hashOid);
+  if (p.mgfOid !== OID.mgf1 || p.mgfHash !== p.hashOid) throw unsupported(step, 'OAEP MGF1', p.mgfHash);
+  if (p.labelBytes > 0) throw unsupported(step, 'OAEP label', p.hashOid, ' (a non-empty label is not supported)');
 }
 
 function x963Kdf(hash: string, z: Uint8Array, sharedInfo: Uint8Array, bytes: number): Uint8Array {
@@ -98,40 +92,32 @@ function x963Kdf(hash: string, z: Uint8Array, sharedInfo: Uint8Array, bytes: num
   return concatBytes(out).subarray(0, bytes);
 }
 
-interface Kari { readonly ephemeral: Uint8Array; readonly ukm: Uint8Array | undefined; readonly kea: AlgId; readonly wrapDer: Uint8Array; readonly wrapOid: string }
-
-function readKari(k: Der): { kari: Kari; keys: readonly Der[] } {
-  const c = k.children;
-  let i = 1;
-  const orig = expect(c[i++] ?? k, 0, 'originator', CONTEXT).child(0);
-  if (!orig.is(CONTEXT, 1)) throw new DerError('non-ephemeral originator');
-  const ephemeral = bitString(orig.child(1)).bits;
-  let ukm: Uint8Array | undefined;
-  if (c[i]?.is(CONTEXT, 1) === true) ukm = octets((c[i++] ?? k).child(0));
-  const keaEl = expect(c[i++] ?? k, T.SEQUENCE, 'keyEncryptionAlgorithm');
-  const kea = algId(keaEl);
-  const wrapEl = expect(kea.params ?? keaEl, T.SEQUENCE, 'key-wrap algorithm');
-  const keys = expect(c[i] ?? k, T.SEQUENCE, 'recipientEncryptedKeys').children;
-  return { kari: { ephemeral, ukm, kea, wrapDer: wrapEl.raw, wrapOid: algId(wrapEl).oid }, keys };
-}
-
-function ecdhUnwrap(kari: Kari, encryptedKey: Uint8Array, key: KeyObject, device: ParsedCert, step: ValidationStep): Uint8Array {
-  const kdfHash = KDF_HASH[kari.kea.oid];
-  if (kdfHash === undefined) throw unsupported(step, 'key-agreement', kari.kea.oid);
-  const wrap = WRAP[kari.wrapOid];
-  if (wrap === undefined) throw unsupported(step, 'key-wrap', kari.wrapOid);
+/** ECDH + X9.63 KDF + AES key unwrap for one KeyAgreeRecipientInfo (the PKI.js#335 workaround). */
+function ecdhUnwrap(kari: pkijs.KeyAgreeRecipientInfo, encryptedKey: Uint8Array, key: KeyObject, device: ParsedCert, step: ValidationStep): Uint8Array {
+  const kea = algIdOf(kari.keyEncryptionAlgorithm);
+  const kdfHash = KDF_HASH[kea.oid];
+  if (kdfHash === undefined) throw unsupported(step, 'key-agreement', kea.oid);
+  const wrapAlg = guard(step, 'SZTP_ERR_CMS_DECODE', 'key-wrap algorithm', () => {
+    if (kea.params === undefined) throw decodeProblem('missing');
+    return new pkijs.AlgorithmIdentifier({ schema: kea.params });
+  });
+  const wrap = WRAP[wrapAlg.algorithmId];
+  if (wrap === undefined) throw unsupported(step, 'key-wrap', wrapAlg.algorithmId);
+  const originator: unknown = kari.originator.value;
+  if (kari.originator.variant !== 3 || !(originator instanceof pkijs.OriginatorPublicKey)) throw decryptError(step, 'KeyAgreeRecipientInfo without an ephemeral originator key is not supported');
   try {
-    const spki = tlv(0x30, concatBytes([device.spkiAlgorithmDer, tlv(0x03, concatBytes([new Uint8Array([0]), kari.ephemeral]))]));
-    const publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    // The ephemeral point on the device key's curve (originator parameters are absent or NULL, RFC 5753 §3.1.1).
+    const spki = new pkijs.PublicKeyInfo({ algorithm: device.cert.subjectPublicKeyInfo.algorithm, subjectPublicKey: new asn1js.BitString({ valueHex: toArrayBuffer(originator.publicKey.valueBlock.valueHexView) }) });
+    const publicKey = createPublicKey({ key: Buffer.from(spki.toSchema().toBER(false)), format: 'der', type: 'spki' });
     const z = diffieHellman({ privateKey: key, publicKey });
     const bits = wrap.bytes * 8;
-    // ECC-CMS-SharedInfo (RFC 5753 §7.2): entityUInfo only when a ukm is present (the pkijs bug).
-    const sharedInfo = tlv(0x30, concatBytes([
-      kari.wrapDer,
-      ...(kari.ukm === undefined ? [] : [tlv(0xa0, tlv(0x04, kari.ukm))]),
-      tlv(0xa2, tlv(0x04, new Uint8Array([bits >>> 24, (bits >>> 16) & 0xff, (bits >>> 8) & 0xff, bits & 0xff]))),
-    ]));
-    const kek = x963Kdf(kdfHash, z, sharedInfo, wrap.bytes);
+    // ECC-CMS-SharedInfo (RFC 5753 §7.2): entityUInfo only when a ukm is present (the pkijs bug passes it always).
+    const sharedInfo = new pkijs.ECCCMSSharedInfo({
+      keyInfo: wrapAlg,
+      ...(kari.ukm === undefined ? {} : { entityUInfo: kari.ukm }),
+      suppPubInfo: new asn1js.OctetString({ valueHex: new Uint8Array([bits >>> 24, (bits >>> 16) & 0xff, (bits >>> 8) & 0xff, bits & 0xff]).buffer }),
+    });
+    const kek = x963Kdf(kdfHash, z, new Uint8Array(sharedInfo.toSchema().toBER(false)), wrap.bytes);
     const d = createDecipheriv(wrap.cipher, kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
     return concatBytes([d.update(encryptedKey), d.final()]);
   } catch (err) {
@@ -139,65 +125,52 @@ function ecdhUnwrap(kari: Kari, encryptedKey: Uint8Array, key: KeyObject, device
   }
 }
 
-/** Decrypts EnvelopedData (DER/BER of the EnvelopedData element) with the device credentials. */
-export function decryptEnvelopedData(envelopedData: Uint8Array, device: DeviceCredentials | undefined, step: ValidationStep): Decrypted {
-  if (device?.privateKeyPkcs8 === undefined) {
-    throw new ValidationError(step, 'SZTP_ERR_CMS_NO_DEVICE_KEY', 'the artifact is encrypted (EnvelopedData) but no IDevID certificate and private key are available');
-  }
-  const cert = parseCertificate(device.certificate, step, 'IDevID certificate');
-  const key = guard(step, 'SZTP_ERR_CMS_NO_DEVICE_KEY', 'IDevID private key', () =>
-    createPrivateKey({ key: Buffer.from(device.privateKeyPkcs8 ?? new Uint8Array()), format: 'der', type: 'pkcs8' }));
-  const { recipients, eci } = guard(step, 'SZTP_ERR_CMS_DECODE', 'EnvelopedData', () => {
-    const c = expect(parseDer(envelopedData), T.SEQUENCE, 'EnvelopedData').children;
-    const i = c[1]?.is(CONTEXT, 0) === true ? 2 : 1;
-    return { recipients: expect(c[i] ?? parseDer(new Uint8Array()), T.SET, 'recipientInfos').children, eci: expect(c[i + 1] ?? parseDer(new Uint8Array()), T.SEQUENCE, 'EncryptedContentInfo') };
-  });
-  if (recipients.length > 16) throw new ValidationError(step, 'SZTP_ERR_LIMIT_EXCEEDED', 'too many RecipientInfos');
-  let cek: Uint8Array | undefined;
-  let recipient: Decrypted['recipient'] = 'key-transport (RSA-OAEP)';
-  for (const ri of recipients) {
-    const found = guard(step, 'SZTP_ERR_CMS_DECODE', 'RecipientInfo', () => {
-      if (ri.is(UNIVERSAL, T.SEQUENCE)) {
-        const c = ri.children;
-        return ridMatches(c[1] ?? ri, cert) ? { kind: 'ktri' as const, alg: algId(c[2] ?? ri), encryptedKey: octets(c[3] ?? ri) } : undefined;
-      }
-      if (ri.is(CONTEXT, 1)) {
-        const { kari, keys } = readKari(ri);
-        const rek = keys.find((k) => ridMatches(k.child(0), cert));
-        return rek === undefined ? undefined : { kind: 'kari' as const, kari, encryptedKey: octets(rek.child(1)) };
-      }
-      return undefined;
-    });
-    if (found?.kind === 'ktri') {
-      cek = oaepUnwrap(found.alg, found.encryptedKey, key, step);
-      break;
-    }
-    if (found?.kind === 'kari') {
-      cek = ecdhUnwrap(found.kari, found.encryptedKey, key, cert, step);
-      recipient = 'key-agreement (ECDH)';
-      break;
-    }
-  }
-  if (cek === undefined) {
-    throw new ValidationError(step, 'SZTP_ERR_CMS_DECRYPT', 'the EnvelopedData is not addressed to this device (no RecipientInfo names the IDevID certificate)', {
-      evidence: { check: 'recipient', device: cert.subject },
-    });
-  }
-  const { contentType, cea, iv, ciphertext } = guard(step, 'SZTP_ERR_CMS_DECODE', 'EncryptedContentInfo', () => {
-    const c = eci.children;
-    const a = algId(c[1] ?? eci);
-    const enc = c[2];
-    if (enc === undefined || !enc.is(CONTEXT, 0)) throw new DerError('no encrypted content');
-    return { contentType: oidOf(eci.child(0)), cea: a, iv: a.params === undefined ? undefined : octets(a.params), ciphertext: implicitOctets(enc) };
-  });
+function decryptContent(eci: pkijs.EncryptedContentInfo, cek: Uint8Array, step: ValidationStep): Uint8Array {
+  const cea = algIdOf(eci.contentEncryptionAlgorithm);
   const alg = CONTENT[cea.oid];
   if (alg === undefined) throw unsupported(step, 'content-encryption', cea.oid);
+  const iv = cea.params instanceof asn1js.OctetString ? octetsOf(cea.params) : undefined;
   if (iv?.length !== 16) throw new ValidationError(step, 'SZTP_ERR_CMS_DECODE', 'EnvelopedData lacks a 16-byte IV');
+  if (eci.encryptedContent === undefined) throw new ValidationError(step, 'SZTP_ERR_CMS_DECODE', 'EnvelopedData has no encrypted content');
+  const ciphertext = guard(step, 'SZTP_ERR_CMS_DECODE', 'encryptedContent', () => octetsOf(eci.encryptedContent ?? new asn1js.OctetString()));
   if (cek.byteLength !== alg.bytes) throw decryptError(step, 'content-encryption key has the wrong length');
   try {
     const d = createDecipheriv(alg.cipher, cek, iv);
-    return { contentType, plaintext: concatBytes([d.update(ciphertext), d.final()]), recipient };
+    return concatBytes([d.update(ciphertext), d.final()]);
   } catch (err) {
     throw decryptError(step, 'content decryption failed (wrong key or corrupt data)', err);
   }
+}
+
+/** Decrypts an EnvelopedData (parsed by pkijs) with the device credentials. */
+export async function decryptEnvelopedData(env: pkijs.EnvelopedData, device: DeviceIdentity, step: ValidationStep): Promise<Decrypted> {
+  const pkcs8 = device.credentials?.privateKeyPkcs8;
+  const cert = pkcs8 === undefined ? undefined : device.certificate(step);
+  if (pkcs8 === undefined || cert === undefined) {
+    throw new ValidationError(step, 'SZTP_ERR_CMS_NO_DEVICE_KEY', 'the artifact is encrypted (EnvelopedData) but no IDevID certificate and private key are available');
+  }
+  const key = guard(step, 'SZTP_ERR_CMS_NO_DEVICE_KEY', 'IDevID private key', () => createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }));
+  if (env.recipientInfos.length > MAX_RECIPIENTS) throw new ValidationError(step, 'SZTP_ERR_LIMIT_EXCEEDED', 'too many RecipientInfos');
+  const eci = env.encryptedContentInfo;
+  const contentType = eci.contentType;
+  for (const [index, ri] of env.recipientInfos.entries()) {
+    const value: unknown = ri.value;
+    if (value instanceof pkijs.KeyTransRecipientInfo && ridMatches(value.rid, cert)) {
+      checkOaep(algIdOf(value.keyEncryptionAlgorithm), step);
+      const cea = algIdOf(eci.contentEncryptionAlgorithm);
+      if (CONTENT[cea.oid] === undefined) throw unsupported(step, 'content-encryption', cea.oid);
+      const plain = await guardAsync(step, 'SZTP_ERR_CMS_DECRYPT', 'RSA-OAEP key transport / content decryption failed (wrong key or corrupt data)', () =>
+        env.decrypt(index, { recipientCertificate: cert.cert, recipientPrivateKey: toArrayBuffer(pkcs8) }));
+      return { contentType, plaintext: new Uint8Array(plain), recipient: 'key-transport (RSA-OAEP)' };
+    }
+    if (value instanceof pkijs.KeyAgreeRecipientInfo) {
+      const rek = value.recipientEncryptedKeys.encryptedKeys.find((k) => ridMatches(k.rid.value, cert));
+      if (rek === undefined) continue;
+      const cek = ecdhUnwrap(value, octetsOf(rek.encryptedKey), key, cert, step);
+      return { contentType, plaintext: decryptContent(eci, cek, step), recipient: 'key-agreement (ECDH)' };
+    }
+  }
+  throw new ValidationError(step, 'SZTP_ERR_CMS_DECRYPT', 'the EnvelopedData is not addressed to this device (no RecipientInfo names the IDevID certificate)', {
+    evidence: { check: 'recipient', device: cert.subject },
+  });
 }

@@ -6,9 +6,8 @@
  * @module
  */
 import { ValidationError, type ValidationStep } from '../../errors.ts';
-import type { DeviceCredentials } from '../../types.ts';
-import { guard } from '../asn1.ts';
-import { parseDer } from '../der.ts';
+import type { DeviceIdentity } from '../device.ts';
+import { decodeBer } from '../asn1.ts';
 import type { ValidationLimits } from '../limits.ts';
 import { OID } from '../oids.ts';
 import type { CheckLog } from '../trace.ts';
@@ -18,13 +17,13 @@ import { parseSignedData } from './signed-data.ts';
 
 export type OpenedArtifact = Exclude<DecodedContentInfo, { type: 'enveloped' }> & { readonly encrypted: boolean };
 
-function innerFromData(plaintext: Uint8Array, step: ValidationStep, what: string): Exclude<DecodedContentInfo, { type: 'enveloped' }> {
+function innerFromData(plaintext: Uint8Array, step: ValidationStep, what: string, limits: ValidationLimits): Exclude<DecodedContentInfo, { type: 'enveloped' }> {
   // openssl `cms -encrypt` over a DER ContentInfo: id-data whose octets are that ContentInfo.
   if (plaintext[0] === 0x30) {
     let inner: DecodedContentInfo | undefined;
     try {
       const { contentType, content } = readContentInfo(plaintext, step, what);
-      if (contentType !== OID.envelopedData) inner = classifyContent(contentType, content, step, what);
+      if (contentType !== OID.envelopedData) inner = classifyContent(contentType, content, step, what, limits);
     } catch {
       inner = undefined; // not a ContentInfo: a bare document
     }
@@ -34,16 +33,16 @@ function innerFromData(plaintext: Uint8Array, step: ValidationStep, what: string
 }
 
 /** Decodes (and if needed decrypts) one artifact. */
-export function openArtifact(bytes: Uint8Array, step: ValidationStep, what: string, device: DeviceCredentials | undefined, limits: ValidationLimits, log?: CheckLog): OpenedArtifact {
+export async function openArtifact(bytes: Uint8Array, step: ValidationStep, what: string, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog): Promise<OpenedArtifact> {
   const outer = decodeContentInfo(bytes, step, what, limits);
   if (outer.type !== 'enveloped') return { ...outer, encrypted: false };
-  const dec = decryptEnvelopedData(outer.envelopedData, device, step);
+  const dec = await decryptEnvelopedData(outer.envelopedData, device, step);
   log?.pass(step, 'decrypt', `${what} decrypted with the IDevID key by ${dec.recipient}`);
   if (dec.contentType === OID.signedData) {
-    const el = guard(step, 'SZTP_ERR_CMS_DECODE', `${what} (decrypted)`, () => parseDer(dec.plaintext));
-    return { type: 'signed', signedData: parseSignedData(el, step, what), encrypted: true };
+    const el = decodeBer(dec.plaintext, step, `${what} (decrypted)`);
+    return { type: 'signed', signedData: parseSignedData(el, step, what, limits), encrypted: true };
   }
-  if (dec.contentType === OID.data) return { ...innerFromData(dec.plaintext, step, what), encrypted: true };
+  if (dec.contentType === OID.data) return { ...innerFromData(dec.plaintext, step, what, limits), encrypted: true };
   if (dec.contentType === OID.conveyedJson || dec.contentType === OID.conveyedXml || dec.contentType === OID.voucherJson) {
     return { type: 'document', contentType: dec.contentType, content: dec.plaintext, encrypted: true };
   }

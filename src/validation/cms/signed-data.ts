@@ -1,20 +1,22 @@
 /**
- * CMS SignedData (RFC 5652 §5): a view of the structure read with our DER reader (encapsulated
- * content with BER segments concatenated, raw certificates and CRLs, SignerInfos), certificate
- * and CRL count limits, matching a SignerInfo to a certificate by issuerAndSerialNumber or
+ * CMS SignedData (RFC 5652 §5) parsed with pkijs on asn1js: encapsulated content (constructed BER
+ * segments concatenated, T-14), certificates (DER + pkijs Certificate) and CRLs, SignerInfos with
+ * their signed attributes. Certificate, CRL and signer counts are checked on the asn1js tree
+ * BEFORE pkijs parses them. Matching a SignerInfo to a certificate by issuerAndSerialNumber or
  * subjectKeyIdentifier, and verification of one signer: signed attributes (content-type =
  * eContentType, message-digest = hash(content), RFC 5652 §5.4/§11) and the signature over the DER
- * SET OF attributes (T-15) or over the content.
+ * SET OF attributes (tag 0x31 as pkijs re-tags them, T-15) or over the content, with node:crypto.
  * @module
  */
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { ValidationError, type SztpErrorCode, type ValidationStep } from '../../errors.ts';
-import { bytesEqual, guard, toHex } from '../asn1.ts';
-import { CONTEXT, DerError, T, UNIVERSAL, algId, expect, octets, oidOf, type AlgId, type Der } from '../der.ts';
+import { bytesEqual, childrenOf, decodeProblem, guard, octetsOf, rawOf, toHex } from '../asn1.ts';
 import { checkCount, type ValidationLimits } from '../limits.ts';
 import { OID, oidName } from '../oids.ts';
-import { parseCertificate, type ParsedCert } from '../x509/certificate.ts';
-import { parseCrl, type ParsedCrl } from '../x509/revocation.ts';
-import { digest, digestName, signatureScheme, verifySignature } from './algorithms.ts';
+import { certificatesFrom, type ParsedCert } from '../x509/certificate.ts';
+import type { ParsedCrl } from '../x509/revocation.ts';
+import { algIdOf, digest, digestName, signatureScheme, verifySignature, type AlgId } from './algorithms.ts';
 
 export type SignerId =
   | { readonly kind: 'issuerAndSerialNumber'; readonly issuer: Uint8Array; readonly serial: Uint8Array }
@@ -23,8 +25,8 @@ export type SignerId =
 export interface SignerInfoView {
   readonly sid: SignerId;
   readonly digestAlgorithm: AlgId;
-  /** DER of the signed attributes re-tagged as SET OF (0x31), and the attributes. */
-  readonly signedAttrs: { readonly der: Uint8Array; readonly attrs: readonly { readonly oid: string; readonly values: readonly Der[] }[] } | undefined;
+  /** DER of the signed attributes as SET OF (0x31), and the attributes. */
+  readonly signedAttrs: { readonly der: Uint8Array; readonly attrs: readonly { readonly oid: string; readonly values: readonly asn1js.AsnType[] }[] } | undefined;
   readonly signatureAlgorithm: AlgId;
   readonly signature: Uint8Array;
 }
@@ -33,54 +35,52 @@ export interface SignedDataView {
   readonly eContentType: string;
   /** The content octets, or undefined when eContent is absent (certs-only / detached). */
   readonly content: Uint8Array | undefined;
-  readonly certificates: readonly Uint8Array[];
-  readonly crls: readonly Uint8Array[];
+  readonly certificates: readonly { readonly der: Uint8Array; readonly cert: pkijs.Certificate }[];
+  readonly crls: readonly pkijs.CertificateRevocationList[];
   readonly signerInfos: readonly SignerInfoView[];
 }
 
-function parseSignerInfo(d: Der): SignerInfoView {
-  const c = expect(d, T.SEQUENCE, 'SignerInfo').children;
-  const sidEl = c[1];
+const isContext = (b: asn1js.AsnType | undefined, n: number): boolean => b?.idBlock.tagClass === 3 && b.idBlock.tagNumber === n;
+const isSequence = (b: asn1js.AsnType): boolean => b.idBlock.tagClass === 1 && b.idBlock.tagNumber === 16;
+
+function signerInfoView(si: pkijs.SignerInfo): SignerInfoView {
+  const sidRaw: unknown = si.sid;
   let sid: SignerId;
-  if (sidEl?.is(UNIVERSAL, T.SEQUENCE) === true) sid = { kind: 'issuerAndSerialNumber', issuer: expect(sidEl.child(0), T.SEQUENCE, 'issuer').raw, serial: expect(sidEl.child(1), T.INTEGER, 'serial').content };
-  else if (sidEl?.is(CONTEXT, 0) === true && !sidEl.constructed) sid = { kind: 'subjectKeyIdentifier', ski: sidEl.content };
-  else throw new DerError('SignerInfo has no valid signer identifier');
-  let i = 2;
-  const digestAlgorithm = algId(c[i++] ?? d);
-  let signedAttrs: SignerInfoView['signedAttrs'];
-  if (c[i]?.is(CONTEXT, 0) === true) {
-    const el = c[i++] ?? d;
-    const der = new Uint8Array(el.raw);
-    der[0] = 0x31;
-    const attrs = el.children.map((a) => {
-      const ac = expect(a, T.SEQUENCE, 'Attribute');
-      return { oid: oidOf(ac.child(0)), values: expect(ac.child(1), T.SET, 'AttributeValues').children };
-    });
-    signedAttrs = { der, attrs };
-  }
-  const signatureAlgorithm = algId(c[i++] ?? d);
-  const signature = octets(c[i] ?? d);
-  return { sid, digestAlgorithm, signedAttrs, signatureAlgorithm, signature };
+  if (sidRaw instanceof pkijs.IssuerAndSerialNumber) {
+    sid = { kind: 'issuerAndSerialNumber', issuer: new Uint8Array(sidRaw.issuer.valueBeforeDecode), serial: sidRaw.serialNumber.valueBlock.valueHexView };
+  } else if (sidRaw instanceof asn1js.BaseBlock && isContext(sidRaw, 0) && !sidRaw.idBlock.isConstructed) {
+    sid = { kind: 'subjectKeyIdentifier', ski: octetsOf(sidRaw) };
+  } else throw decodeProblem('SignerInfo has no valid signer identifier');
+  const signedAttrs = si.signedAttrs === undefined ? undefined : {
+    der: new Uint8Array(si.signedAttrs.encodedValue),
+    attrs: si.signedAttrs.attributes.map((a) => ({ oid: a.type, values: a.values as asn1js.AsnType[] })),
+  };
+  return { sid, digestAlgorithm: algIdOf(si.digestAlgorithm), signedAttrs, signatureAlgorithm: algIdOf(si.signatureAlgorithm), signature: octetsOf(si.signature) };
 }
 
-/** Reads a SignedData element. */
-export function parseSignedData(d: Der, step: ValidationStep, what: string): SignedDataView {
+/** Reads a SignedData element (asn1js), after checking the element counts against `limits`. */
+export function parseSignedData(block: asn1js.AsnType, step: ValidationStep, what: string, limits: ValidationLimits): SignedDataView {
+  const kids = childrenOf(block);
+  const certsEl = kids.find((k) => isContext(k, 0));
+  const crlsEl = kids.find((k) => isContext(k, 1));
+  const signersEl = kids[kids.length - 1];
+  checkCount(certsEl === undefined ? 0 : childrenOf(certsEl).length, limits.maxCertificates, step, `${what} certificates`);
+  checkCount(crlsEl === undefined ? 0 : childrenOf(crlsEl).length, limits.maxCrls, step, `${what} CRLs`);
+  const signerCount = signersEl === undefined ? 0 : childrenOf(signersEl).length;
+  if (signerCount > 4) throw new ValidationError(step, 'SZTP_ERR_LIMIT_EXCEEDED', `${what}: ${signerCount} signerInfos`);
   return guard(step, 'SZTP_ERR_CMS_DECODE', `${what} SignedData`, () => {
-    const c = expect(d, T.SEQUENCE, 'SignedData').children;
-    expect(c[0] ?? d, T.INTEGER, 'version');
-    expect(c[1] ?? d, T.SET, 'digestAlgorithms');
-    const encap = expect(c[2] ?? d, T.SEQUENCE, 'EncapsulatedContentInfo');
-    const eContentType = oidOf(encap.child(0));
-    const ec = encap.children[1];
-    const content = ec === undefined ? undefined : octets(expect(ec, 0, 'eContent', CONTEXT).child(0));
-    let i = 3;
-    let certificates: Uint8Array[] = [];
-    let crls: Uint8Array[] = [];
-    if (c[i]?.is(CONTEXT, 0) === true) certificates = (c[i++] ?? d).children.filter((x) => x.is(UNIVERSAL, T.SEQUENCE)).map((x) => x.raw);
-    if (c[i]?.is(CONTEXT, 1) === true) crls = (c[i++] ?? d).children.filter((x) => x.is(UNIVERSAL, T.SEQUENCE)).map((x) => x.raw);
-    const signerInfos = expect(c[i] ?? d, T.SET, 'signerInfos').children;
-    if (signerInfos.length > 4) throw new ValidationError(step, 'SZTP_ERR_LIMIT_EXCEEDED', `${what}: ${signerInfos.length} signerInfos`);
-    return { eContentType, content, certificates, crls, signerInfos: signerInfos.map(parseSignerInfo) };
+    const sd = new pkijs.SignedData({ schema: block });
+    const ec = sd.encapContentInfo.eContent;
+    const certDers = certsEl === undefined ? [] : childrenOf(certsEl).filter(isSequence).map((c) => rawOf(c));
+    const certObjs = (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+    if (certDers.length !== certObjs.length) throw decodeProblem('unexpected certificate choices');
+    return {
+      eContentType: sd.encapContentInfo.eContentType,
+      content: ec === undefined ? undefined : octetsOf(ec),
+      certificates: certObjs.map((cert, i) => ({ cert, der: certDers[i] ?? new Uint8Array() })),
+      crls: (sd.crls ?? []).filter((c): c is pkijs.CertificateRevocationList => c instanceof pkijs.CertificateRevocationList),
+      signerInfos: sd.signerInfos.map(signerInfoView),
+    };
   });
 }
 
@@ -93,17 +93,15 @@ export interface OpenedSignedData {
 }
 
 /**
- * Parses the certificates and CRLs of a SignedData view, within the count limits. Certificates
- * DER-equal to one of `known` (already parsed, e.g. trust anchors) reuse that parse.
+ * Builds the certificate and CRL views of a SignedData view (pkijs parsed them once already). Certificates DER-equal
+ * to one of `known` (already parsed, e.g. trust anchors) reuse that parse.
  */
-export function openSignedData(sd: SignedDataView, step: ValidationStep, what: string, limits: ValidationLimits, known: readonly ParsedCert[] = []): OpenedSignedData {
-  checkCount(sd.certificates.length, limits.maxCertificates, step, `${what} certificates`);
-  checkCount(sd.crls.length, limits.maxCrls, step, `${what} CRLs`);
+export function openSignedData(sd: SignedDataView, step: ValidationStep, what: string, known: readonly ParsedCert[] = []): OpenedSignedData {
   return {
     eContentType: sd.eContentType,
     content: sd.content,
-    certificates: sd.certificates.map((der, i) => known.find((k) => bytesEqual(k.der, der)) ?? parseCertificate(der, step, `${what} certificate #${i}`)),
-    crls: sd.crls.map((der, i) => parseCrl(der, step, `${what} CRL #${i}`)),
+    certificates: certificatesFrom(sd.certificates, step, what, known),
+    crls: sd.crls.map((crl) => ({ crl })),
     signerInfos: sd.signerInfos,
   };
 }
@@ -126,7 +124,7 @@ export interface SignerCodes {
   readonly signature: SztpErrorCode;
 }
 
-function singleValue(si: SignerInfoView, oid: string): Der | undefined {
+function singleValue(si: SignerInfoView, oid: string): asn1js.AsnType | undefined {
   const found = si.signedAttrs?.attrs.filter((a) => a.oid === oid) ?? [];
   return found.length === 1 && found[0]?.values.length === 1 ? found[0].values[0] : undefined;
 }
@@ -144,7 +142,7 @@ export function verifySigner(si: SignerInfoView, sd: { readonly eContentType: st
   let signedBytes: Uint8Array = content;
   if (si.signedAttrs !== undefined) {
     const ct = singleValue(si, OID.attrContentType);
-    const ctOid = ct === undefined ? undefined : guard(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', 'content-type attribute', () => oidOf(ct));
+    const ctOid = ct instanceof asn1js.ObjectIdentifier ? ct.valueBlock.toString() : undefined;
     if (ctOid === undefined) throw new ValidationError(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', 'signed attribute content-type is missing or malformed', { evidence: { check: 'content-type' } });
     if (ctOid !== sd.eContentType) {
       throw new ValidationError(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', `signed attribute content-type ${oidName(ctOid)} differs from eContentType ${oidName(sd.eContentType)}`, {
@@ -152,7 +150,7 @@ export function verifySigner(si: SignerInfoView, sd: { readonly eContentType: st
       });
     }
     const md = singleValue(si, OID.attrMessageDigest);
-    const expected = md?.is(UNIVERSAL, T.OCTET_STRING) === true ? guard(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', 'message-digest attribute', () => octets(md)) : undefined;
+    const expected = md instanceof asn1js.OctetString ? guard(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', 'message-digest attribute', () => octetsOf(md)) : undefined;
     if (expected === undefined) throw new ValidationError(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', 'signed attribute message-digest is missing or malformed', { evidence: { check: 'message-digest' } });
     const actual = digest(hash, content);
     if (!bytesEqual(expected, actual)) {

@@ -1,51 +1,25 @@
 /**
  * Revocation checking with CRLs stapled in the owner-certificate artifact (RFC 8572 §3.2, §5.4;
- * RFC 8366 `domain-cert-revocation-checks` tri-state, T-17; RFC 5280 §5 CRL format). The CRL must
- * be issued and signed by the issuer of the certificate it covers and, when the clock is trusted,
- * be current (thisUpdate ≤ now < nextUpdate). No network fetches ever happen here.
+ * RFC 8366 `domain-cert-revocation-checks` tri-state, T-17; RFC 5280 §5 CRL format). CRLs are
+ * parsed, signature-checked and searched with pkijs (`CertificateRevocationList.verify`,
+ * `isCertificateRevoked`). A CRL counts only when issued and signed by the issuer of the
+ * certificate it covers (with cRLSign if that issuer has KeyUsage) and, when the clock is trusted, current (thisUpdate ≤ now < nextUpdate).
+ * No network fetches ever happen here. (The tri-state policy is ours: pkijs's engine-side CRL
+ * handling cannot express "absent = honour stapled CRLs but require none" — it fails when the
+ * issuer advertises a CRL distribution point or AIA — ignores thisUpdate, accepts CRLs without
+ * nextUpdate, and would tie CRL freshness to the engine's checkDate, which the untrusted-clock
+ * mode moves.)
  * @module
  */
+import type * as pkijs from 'pkijs';
 import type { ValidationStep } from '../../errors.ts';
-import { bytesEqual, guard } from '../asn1.ts';
-import { signatureScheme, verifySignature } from '../cms/algorithms.ts';
-import { CONTEXT, T, UNIVERSAL, algId, bitString, expect, parseDer, timeOf, type AlgId } from '../der.ts';
-import type { ParsedCert } from './certificate.ts';
+import { algIdOf, signatureScheme } from '../cms/algorithms.ts';
+import { KU, type ParsedCert } from './certificate.ts';
 
 export type RevocationStatus = 'good' | 'revoked' | 'unknown';
 
 export interface ParsedCrl {
-  readonly tbs: Uint8Array;
-  readonly issuerDer: Uint8Array;
-  readonly thisUpdate: Date;
-  readonly nextUpdate: Date | undefined;
-  /** INTEGER content octets of every revoked serial number. */
-  readonly revoked: readonly Uint8Array[];
-  readonly signatureAlgorithm: AlgId;
-  readonly signature: Uint8Array;
-}
-
-/** Parses a DER CertificateList. */
-export function parseCrl(der: Uint8Array, step: ValidationStep, what: string): ParsedCrl {
-  return guard(step, 'SZTP_ERR_CMS_DECODE', what, () => {
-    const crl = expect(parseDer(der), T.SEQUENCE, 'CertificateList');
-    const tbsEl = expect(crl.child(0), T.SEQUENCE, 'TBSCertList');
-    const c = tbsEl.children;
-    let i = c[0]?.is(UNIVERSAL, T.INTEGER) === true ? 1 : 0;
-    i++; // signature
-    const issuerDer = expect(c[i++] ?? tbsEl, T.SEQUENCE, 'issuer').raw;
-    const thisUpdate = timeOf(c[i++] ?? tbsEl);
-    let nextUpdate: Date | undefined;
-    const n = c[i];
-    if (n !== undefined && (n.is(UNIVERSAL, T.UTC_TIME) || n.is(UNIVERSAL, T.GENERALIZED_TIME))) {
-      nextUpdate = timeOf(n);
-      i++;
-    }
-    const list = c[i];
-    const revoked = list !== undefined && list.is(UNIVERSAL, T.SEQUENCE) && !list.is(CONTEXT, 0)
-      ? list.children.map((r) => expect(r.child(0), T.INTEGER, 'userCertificate').content)
-      : [];
-    return { tbs: tbsEl.raw, issuerDer, thisUpdate, nextUpdate, revoked, signatureAlgorithm: algId(crl.child(1)), signature: bitString(crl.child(2)).bits };
-  });
+  readonly crl: pkijs.CertificateRevocationList;
 }
 
 export interface RevocationOptions {
@@ -54,10 +28,12 @@ export interface RevocationOptions {
   readonly step: ValidationStep;
 }
 
-function crlSignedBy(crl: ParsedCrl, issuer: ParsedCert, step: ValidationStep): boolean {
+async function crlSignedBy(crl: ParsedCrl, issuer: ParsedCert, step: ValidationStep): Promise<boolean> {
   try {
-    if (!bytesEqual(crl.issuerDer, issuer.subjectDer)) return false;
-    return verifySignature(signatureScheme(crl.signatureAlgorithm, undefined, step), issuer.publicKey, crl.tbs, crl.signature, step);
+    if (!crl.crl.issuer.isEqual(issuer.cert.subject)) return false;
+    if (issuer.keyUsage !== undefined && !issuer.keyUsage.has(KU.cRLSign)) return false; // RFC 5280 §4.2.1.3
+    signatureScheme(algIdOf(crl.crl.signatureAlgorithm), undefined, step); // MD5/SHA-1/unknown → not usable
+    return await crl.crl.verify({ issuerCertificate: issuer.cert });
   } catch {
     return false;
   }
@@ -66,15 +42,22 @@ function crlSignedBy(crl: ParsedCrl, issuer: ParsedCert, step: ValidationStep): 
 function current(crl: ParsedCrl, o: RevocationOptions): boolean {
   if (!o.clockTrusted) return true;
   const now = o.now.getTime();
-  return crl.thisUpdate.getTime() <= now && crl.nextUpdate !== undefined && now < crl.nextUpdate.getTime();
+  const next = crl.crl.nextUpdate?.value;
+  return crl.crl.thisUpdate.value.getTime() <= now && next !== undefined && now < next.getTime();
 }
 
 /** Status of `cert` (issued by `issuer`) according to the stapled CRLs. */
-export function revocationStatus(cert: ParsedCert, issuer: ParsedCert, crls: readonly ParsedCrl[], o: RevocationOptions): RevocationStatus {
+export async function revocationStatus(cert: ParsedCert, issuer: ParsedCert, crls: readonly ParsedCrl[], o: RevocationOptions): Promise<RevocationStatus> {
   let good = false;
   for (const crl of crls) {
-    if (!crlSignedBy(crl, issuer, o.step) || !current(crl, o)) continue;
-    if (crl.revoked.some((s) => bytesEqual(s, cert.serial))) return 'revoked';
+    if (!current(crl, o) || !(await crlSignedBy(crl, issuer, o.step))) continue;
+    let revoked: boolean;
+    try {
+      revoked = crl.crl.isCertificateRevoked(cert.cert);
+    } catch {
+      continue;
+    }
+    if (revoked) return 'revoked';
     good = true;
   }
   return good ? 'good' : 'unknown';

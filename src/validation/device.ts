@@ -1,0 +1,28 @@
+/**
+ * The device's IDevID as one validation sees it (RFC 8572 §3.4 decryption, RFC 8366
+ * idevid-issuer): the configured credentials plus the IDevID certificate, parsed with pkijs at
+ * most once per validation however many artifacts are encrypted. Created per validation by the
+ * pipeline; no state outlives it.
+ * @module
+ */
+import type { ValidationStep } from '../errors.ts';
+import type { DeviceCredentials } from '../types.ts';
+import { parseCertificate, type ParsedCert } from './x509/certificate.ts';
+
+export interface DeviceIdentity {
+  readonly credentials: DeviceCredentials | undefined;
+  /** The parsed IDevID certificate (undefined without credentials); a bad one fails at `step`. */
+  certificate(step: ValidationStep): ParsedCert | undefined;
+}
+
+export function deviceIdentity(credentials: DeviceCredentials | undefined): DeviceIdentity {
+  let parsed: ParsedCert | undefined;
+  return {
+    credentials,
+    certificate(step: ValidationStep): ParsedCert | undefined {
+      if (credentials === undefined) return undefined;
+      parsed ??= parseCertificate(credentials.certificate, step, 'IDevID certificate');
+      return parsed;
+    },
+  };
+}
