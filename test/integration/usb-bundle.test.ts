@@ -30,11 +30,8 @@ for (const layout of ['single', 'multi'] as const) {
       writeFileSync(join(d.dir, 'initial.cfg'), 'hostname bundled\n');
       writeFileSync(join(d.dir, 'pre.sh'), logScript(d.log, 'pre'));
       writeFileSync(join(d.dir, 'post.sh'), logScript(d.log, 'post'));
-      // The configuration option of `bundle`: `--config` collides with the global `-c, --config` (ztp.ini).
-      const help = (await runNode(['bundle', '--help']).done).stdout;
-      const configOpt = /--configuration <file>/.test(help) ? '--configuration' : '--config';
       const bundle = await runNode(['bundle', '--out', d.stick, '--owner-key', pki.owner.key, '--owner-cert', pki.owner.cert,
-        '--owner-chain', pki.ownerCa.cert, '--voucher', join(pkiDir, 'voucher.vcj'), configOpt, join(d.dir, 'initial.cfg'),
+        '--owner-chain', pki.ownerCa.cert, '--voucher', join(pkiDir, 'voucher.vcj'), '--configuration', join(d.dir, 'initial.cfg'),
         '--configuration-handling', 'replace', '--pre-script', join(d.dir, 'pre.sh'), '--post-script', join(d.dir, 'post.sh'),
         '--boot-image', join(d.stick, 'images', 'os-2.0.bin'), '--os-name', 'SimOS', '--os-version', '2.0',
         '--download-uri', 'file:///disk2:/images/os-2.0.bin', '--layout', layout, ...(layout === 'multi' ? ['--serial', pki.serial] : [])]).done;
