@@ -25,6 +25,8 @@ export function resetCommand(ctx: CliContext): Command {
         const adapter = await openAdapter(config, log);
         await adapter.factoryReset();
         await rm(join(config.agent.stateDir, 'adapter'), { recursive: true, force: true });
+        // RFC 9646 X-09: keys generated for CSRs (the LDevID key) go with the factory reset.
+        await rm(join(config.agent.stateDir, 'csr'), { recursive: true, force: true });
         await openStore(config, log).reset();
         room(log, 'cli').info({ stateDir: config.agent.stateDir, adapter: adapter.name }, 'reset to factory defaults');
         ctx.io.stdout('reset to factory defaults\n');

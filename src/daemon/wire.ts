@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { loadAdapter } from '../adapters/registry.ts';
 import type { RouterAdapter } from '../adapters/router-adapter.ts';
 import { createBootstrapClient } from '../bootstrap/client.ts';
+import { createCsrKeyFileStore } from '../bootstrap/csr-key-file.ts';
 import type { AgentConfig } from '../config/types.ts';
 import { downloadImage } from '../download/image-download.ts';
 import { SztpError } from '../errors.ts';
@@ -75,7 +76,7 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
   const adapterIdentity = await adapter.identity();
   const identity = { ...adapterIdentity, serialNumber: resolveSerial(config, credentials, adapterIdentity) };
   const fetchers = createFetchers(config.fetchers);
-  const bootstrap = createBootstrapClient();
+  const bootstrap = createBootstrapClient({ csrKeyStore: createCsrKeyFileStore(join(config.agent.stateDir, 'csr')) });
   const fetchLog = room(log, 'fetch');
   const applyLog = room(log, 'onboarding');
   const policy = { acceptedAssertions: device.acceptedAssertions, clockTrusted: device.clockTrusted };
