@@ -10,7 +10,6 @@
  * transaction id and our DUID; malformed ones are ignored. Retransmission and deadline: transact.ts.
  * @module
  */
-import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { SztpError, isSztpError } from '../errors.ts';
 import {
@@ -18,6 +17,7 @@ import {
   type Dhcp6Message, type Dhcp6Option,
 } from './codec-v6.ts';
 import { transact } from './transact.ts';
+import { openUdp6Socket } from './udp.ts';
 
 export const OPTION_REQUEST_LIST = [DHCP6.SZTP_REDIRECT, DHCP6.DNS_SERVERS, DHCP6.DOMAIN_LIST] as const;
 
@@ -52,26 +52,6 @@ export interface Dhcp6Result {
   /** Present after Solicit/Request. */
   readonly lease: Dhcp6Lease | undefined;
   readonly reply: Dhcp6Message;
-}
-
-export async function openUdp6Socket(bindAddress: string, port: number, ifname: string, multicast: boolean): Promise<Socket> {
-  const socket = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address: bindAddress, port }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    if (multicast) socket.setMulticastInterface(`::%${ifname}`);
-  } catch (err) {
-    socket.close();
-    const code = (err as { code?: unknown }).code;
-    throw new SztpError('SZTP_ERR_DHCP_SOCKET', `cannot open UDP [${bindAddress}]:${port} on ${ifname} (${String(code ?? err)})`, { cause: err });
-  }
-  socket.on('error', () => undefined);
-  return socket;
 }
 
 /** DUID-LL (RFC 8415 §11.4) from the MAC address. */

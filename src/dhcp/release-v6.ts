@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import { isSztpError } from '../errors.ts';
-import { duidLl, openUdp6Socket, type Dhcp6Lease } from './client-v6.ts';
+import { duidLl, type Dhcp6Lease } from './client-v6.ts';
+import { openUdp6Socket } from './udp.ts';
 import { DHCP6, DHCP6_TYPE, encodeDhcp6, encodeIaNa, ipv6ToBytes } from './codec-v6.ts';
 
 export async function releaseDhcp6(opts: {
