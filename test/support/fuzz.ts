@@ -11,6 +11,11 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { encodeDhcp4, decodeDhcp4, concatOption } from '../../src/dhcp/codec-v4.ts';
+import { decodeDhcp6, encodeDhcp6 } from '../../src/dhcp/codec-v6.ts';
+import { findRedirectInEnv } from '../../src/dhcp/hook-env.ts';
+import { findRedirectInLeases } from '../../src/dhcp/lease-file.ts';
+import { encodeUriList, parseUriList } from '../../src/dhcp/uri-list.ts';
 import { ValidationError, isSztpError } from '../../src/errors.ts';
 import type { BootstrappingArtifacts, TrustContext } from '../../src/types.ts';
 import { parseConveyedDocument } from '../../src/validation/conveyed-information.ts';
@@ -97,6 +102,18 @@ export function fuzzTargets(): FuzzTarget[] {
       assertCoded(err, true);
     }
   };
+  const uriList = encodeUriList(['https://192.0.2.1:8443', 'https://[2001:db8:1::1]:8443', 'https://sztp.example.test']);
+  const dhcp4 = encodeDhcp4({ op: 2, xid: 0x1234, secs: 0, flags: 0x8000, ciaddr: '0.0.0.0', yiaddr: '192.0.2.100', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
+    chaddr: Uint8Array.of(2, 0, 0, 0, 0, 1), options: [{ code: 53, data: Uint8Array.of(5) }, { code: 6, data: Uint8Array.of(192, 0, 2, 1, 192, 0, 2, 2) }, { code: 143, data: uriList }] });
+  const dhcp6 = encodeDhcp6({ msgType: 7, transactionId: 0xabcdef, options: [{ code: 136, data: uriList }, { code: 23, data: new Uint8Array(16) }] });
+  const dhcpCoded = (fn: () => unknown): Promise<void> => {
+    try {
+      fn();
+    } catch (err) {
+      assertCoded(err, false);
+    }
+    return Promise.resolve();
+  };
   return [
     target('pipeline: mutated artifact (CI, OC or OV) of a valid bundle', fc.asyncProperty(seedArb, mutations, fc.constantFrom('ci' as const, 'oc' as const, 'ov' as const), async (i, ms, which) => {
       const s = all[i];
@@ -129,5 +146,20 @@ export function fuzzTargets(): FuzzTarget[] {
       ),
       (doc: unknown) => { docTarget(new TextEncoder().encode(JSON.stringify(doc) ?? 'null'), OID.conveyedJson); return Promise.resolve(); },
     )),
+    target('DHCPv4: mutated reply, option 143 reassembled and parsed', fc.asyncProperty(mutations, (ms) => dhcpCoded(() => {
+      const msg = decodeDhcp4(mutate(dhcp4, ms));
+      const v = concatOption(msg.options, 143);
+      if (v !== undefined) parseUriList(v, 143);
+    }))),
+    target('DHCPv6: mutated reply, option 136 parsed', fc.asyncProperty(mutations, (ms) => dhcpCoded(() => {
+      const msg = decodeDhcp6(mutate(dhcp6, ms));
+      const v = msg.options.find((o) => o.code === 136);
+      if (v !== undefined) parseUriList(v.data, 136);
+    }))),
+    target('RFC 8572 §8.3 URI list: random bytes', fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), (b) => dhcpCoded(() => parseUriList(b, 143)))),
+    target('dhclient lease file and hook environment: random text', fc.asyncProperty(fc.string({ maxLength: 400 }), (t) => dhcpCoded(() => {
+      findRedirectInLeases(`lease {\n  interface "eth0";\n  option sztp-redirect ${t};\n}\n${t}`, 'eth0', 4);
+      findRedirectInEnv(`new_sztp_redirect=${t}\nopt143=${t}\n`, 4);
+    }))),
   ];
 }
