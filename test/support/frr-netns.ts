@@ -2,8 +2,8 @@
  * A real FRRouting instance for system tests: zebra, staticd and bgpd (Debian package `frr`, plus
  * `frr-pythontools` for frr-reload.py) started as daemons inside a network namespace created here,
  * with a private config/pid/socket directory (`-f`, `-i`, `-z`, `--vty_socket`, vty TCP off with
- * `-P 0`), no systemd. The namespace has a veth pair `v0`/`v1` with 10.99.0.1/24 on v0, so a static
- * route via 10.99.0.2 resolves and lands in the namespace's kernel table. `stop()` kills the
+ * `-P 0`), no systemd. The namespace has a veth pair `v0`/`v1` with 198.51.100.1/24 on v0, so a static
+ * route via 198.51.100.2 resolves and lands in the namespace's kernel table. `stop()` kills the
  * daemons by their recorded PIDs, deletes the namespace and the directory. Root only.
  * @module
  */
@@ -88,7 +88,7 @@ export function startFrr(): FrrLab {
     nsCreated = true;
     run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     run('ip', ['-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
-    run('ip', ['-n', ns, 'addr', 'add', '10.99.0.1/24', 'dev', 'v0']);
+    run('ip', ['-n', ns, 'addr', 'add', '198.51.100.1/24', 'dev', 'v0']);
     run('ip', ['-n', ns, 'link', 'set', 'v0', 'up']);
     run('ip', ['-n', ns, 'link', 'set', 'v1', 'up']);
     for (const d of FRR_DAEMONS) {

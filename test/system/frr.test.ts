@@ -26,9 +26,9 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 // session (documented FRR behaviour; daemons learn the hostname at startup), so it is not asserted
 // in the daemons' running configuration: see docs/command-adapter.md.
 const ONBOARDING_CONFIG = `hostname sztp-r1
-ip route 192.0.2.0/24 10.99.0.2
+ip route 192.0.2.0/24 198.51.100.2
 router bgp 65001
- bgp router-id 10.99.0.1
+ bgp router-id 198.51.100.1
 exit
 `;
 
@@ -50,10 +50,10 @@ test('frr preset: snapshot, merge (static route + BGP) into the running daemons 
     const snap = await adapter.snapshotConfiguration();
     await adapter.commitConfiguration('merge', enc(ONBOARDING_CONFIG));
     const running = lab.show();
-    assert.match(running, /^ip route 192\.0\.2\.0\/24 10\.99\.0\.2$/m);
+    assert.match(running, /^ip route 192\.0\.2\.0\/24 198\.51\.100\.2$/m);
     assert.match(running, /^router bgp 65001$/m);
-    assert.match(running, /^ bgp router-id 10\.99\.0\.1$/m);
-    assert.match(lab.kernelRoutes(), /^192\.0\.2\.0\/24 .*via 10\.99\.0\.2 dev v0 proto static/m);
+    assert.match(running, /^ bgp router-id 198\.51\.100\.1$/m);
+    assert.match(lab.kernelRoutes(), /^192\.0\.2\.0\/24 .*via 198\.51\.100\.2 dev v0 proto static/m);
     // The save step wrote the integrated configuration of the private path space.
     assert.ok(readdirSync(lab.dir).includes('frr.conf'));
 
@@ -70,12 +70,12 @@ test('frr preset: snapshot, merge (static route + BGP) into the running daemons 
 test('frr preset: replace goes through frr-reload.py and removes what the new configuration lacks', { skip }, async () => {
   await withFrr(async (lab, adapter) => {
     await adapter.commitConfiguration('merge', enc(ONBOARDING_CONFIG));
-    await adapter.commitConfiguration('replace', enc('frr defaults traditional\nip route 198.51.100.0/24 10.99.0.2\n'));
+    await adapter.commitConfiguration('replace', enc('frr defaults traditional\nip route 203.0.113.0/24 198.51.100.2\n'));
     const running = lab.show();
-    assert.match(running, /^ip route 198\.51\.100\.0\/24 10\.99\.0\.2$/m);
+    assert.match(running, /^ip route 203\.0\.113\.0\/24 198\.51\.100\.2$/m);
     assert.doesNotMatch(running, /192\.0\.2\.0|router bgp/);
     const routes = lab.kernelRoutes();
-    assert.match(routes, /^198\.51\.100\.0\/24 /m);
+    assert.match(routes, /^203\.0\.113\.0\/24 /m);
     assert.doesNotMatch(routes, /192\.0\.2\.0/);
   });
 });
@@ -83,7 +83,7 @@ test('frr preset: replace goes through frr-reload.py and removes what the new co
 test('frr preset: a configuration vtysh rejects is refused by the dry run; nothing changes', { skip }, async () => {
   await withFrr(async (lab, adapter) => {
     const before = lab.show();
-    await assert.rejects(adapter.commitConfiguration('merge', enc('ip route 192.0.2.0/24 10.99.0.2\nip route 203.0.113.0/24 bogus bogus\n')),
+    await assert.rejects(adapter.commitConfiguration('merge', enc('ip route 192.0.2.0/24 198.51.100.2\nip route 203.0.113.0/24 bogus bogus\n')),
       (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_COMMIT' && /Unknown command/.test(String(e.evidence?.stderr)));
     assert.equal(lab.show(), before);
     assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0/);
@@ -96,7 +96,7 @@ test('frr preset: a merge that fails halfway is undone (atomic commit via the gu
   try {
     // Without the dry run vtysh applies the good first line, then fails on the second.
     const adapter = await COMMAND_ADAPTERS.frr!({ settings: { ...lab.settings, commit_check: '' }, workDir: work, baseDir: work, log: pino({ level: 'silent' }) });
-    await assert.rejects(adapter.commitConfiguration('merge', enc('ip route 192.0.2.0/24 10.99.0.2\nip route 203.0.113.0/24 bogus bogus\n')),
+    await assert.rejects(adapter.commitConfiguration('merge', enc('ip route 192.0.2.0/24 198.51.100.2\nip route 203.0.113.0/24 bogus bogus\n')),
       (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_COMMIT' && e.evidence?.restored === true);
     assert.doesNotMatch(lab.show(), /192\.0\.2\.0/);
     assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0/);
@@ -148,9 +148,9 @@ test('agent end to end: signed onboarding information from EN9 configures real F
   await endToEnd('#!/bin/sh\necho post-configuration ok\nexit 0\n', (lab, run) => {
     assert.equal(run.code, 0, run.stderr);
     const running = lab.show();
-    assert.match(running, /^ip route 192\.0\.2\.0\/24 10\.99\.0\.2$/m);
+    assert.match(running, /^ip route 192\.0\.2\.0\/24 198\.51\.100\.2$/m);
     assert.match(running, /^router bgp 65001$/m);
-    assert.match(lab.kernelRoutes(), /^192\.0\.2\.0\/24 .*via 10\.99\.0\.2 dev v0 proto static/m);
+    assert.match(lab.kernelRoutes(), /^192\.0\.2\.0\/24 .*via 198\.51\.100\.2 dev v0 proto static/m);
     assert.match(run.stderr, /bootstrap-complete/);
   });
 });
