@@ -18,8 +18,8 @@ import { compileCommandSettings } from './command-settings.ts';
 import type { CommandPreset, CommandSettings, Operation } from './command-settings.ts';
 import { COMMAND_BASE } from './presets/base.ts';
 import { placeholdersOf, renderTemplate } from './command-template.ts';
-import { execArgv } from './exec.ts';
-import type { ExecResult } from './exec.ts';
+import { execArgv } from '../platform/exec.ts';
+import type { ExecResult } from '../platform/exec.ts';
 import { ROUTER_ADAPTER_API_VERSION } from './router-adapter.ts';
 import type {
   AdapterContext, BootImageInstall, ConfigSnapshot, DeviceIdentity, RouterAdapter, RunScriptOptions, ScriptResult, SshHostKey,

@@ -1,17 +1,19 @@
 /**
  * Runs one pre/post-configuration script (RFC 8572 §5.6 steps 4 and 6) as a real process for the
- * simulated adapter: the file is spawned directly (no shell string), in its own process group,
- * with an allowlisted environment; a timeout or abort kills the whole group; stdout and stderr
- * are captured up to a bound.
+ * simulated adapter, through the shared process runner (src/platform/exec.ts): the file is spawned
+ * directly (no shell string), in its own process group, with an allowlisted environment; a timeout
+ * or abort SIGKILLs the whole group, and so does the script's exit (nothing it started stays
+ * active); stdout and stderr are captured up to a bound, with a marker when output was dropped.
  * @module
  */
-import { spawn } from 'node:child_process';
+import { execArgv } from '../platform/exec.ts';
 import type { ScriptResult } from './router-adapter.ts';
 
 /** Captured output per stream, in bytes; the rest is dropped and marked. */
 export const MAX_SCRIPT_OUTPUT = 64 * 1024;
 /** Variables passed through from the agent's environment; everything else is withheld. */
 const ENV_ALLOWLIST = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME', 'TMPDIR'] as const;
+const TRUNCATED = '\n[output truncated]';
 
 export interface RunProcessOptions {
   readonly cwd: string;
@@ -21,84 +23,24 @@ export interface RunProcessOptions {
   readonly maxOutput?: number;
 }
 
-class Bounded {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  private dropped = false;
-  constructor(private readonly max: number) {}
-  push(chunk: Buffer): void {
-    const room = this.max - this.size;
-    if (room <= 0) {
-      this.dropped = true;
-      return;
-    }
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (part.length < chunk.length) this.dropped = true;
-    this.chunks.push(part);
-    this.size += part.length;
-  }
-  text(): string {
-    const s = Buffer.concat(this.chunks).toString('utf8');
-    return this.dropped ? `${s}\n[output truncated]` : s;
-  }
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // The group is already gone.
-  }
-}
-
 /** Spawns `file` with `args`; resolves with its exit status (never rejects for a failing script). */
-export function runProcess(file: string, args: readonly string[], options: RunProcessOptions): Promise<ScriptResult> {
+export async function runProcess(file: string, args: readonly string[], options: RunProcessOptions): Promise<ScriptResult> {
   const env: Record<string, string> = {};
   for (const k of ENV_ALLOWLIST) {
     const v = process.env[k];
     if (v !== undefined) env[k] = v;
   }
   Object.assign(env, options.env);
-  const max = options.maxOutput ?? MAX_SCRIPT_OUTPUT;
-  const out = new Bounded(max);
-  const err = new Bounded(max);
-  return new Promise((resolvePromise) => {
-    let timedOut = false;
-    let settled = false;
-    const child = spawn(file, [...args], { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, options.timeoutMs);
-    const onAbort = (): void => {
-      killGroup(child.pid);
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (c: Buffer) => {
-      out.push(c);
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err.push(c);
-    });
-    const finish = (exitCode: number | null, signal: string | null, extra = ''): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      resolvePromise({ exitCode, signal, timedOut, stdout: out.text(), stderr: err.text() + extra });
-    };
-    child.on('error', (e) => {
-      finish(null, null, `cannot run script: ${e.message}`);
-    });
-    let status: { code: number | null; sig: string | null } | undefined;
-    child.on('exit', (code, sig) => {
-      status = { code, sig };
-      // Kill what the script left behind in its group so its pipes close (nothing stays active).
-      killGroup(child.pid);
-    });
-    child.on('close', (code, sig) => {
-      finish(status?.code ?? code, status?.sig ?? sig);
-    });
+  const r = await execArgv([file, ...args], {
+    cwd: options.cwd,
+    env,
+    timeoutMs: options.timeoutMs,
+    maxOutputBytes: options.maxOutput ?? MAX_SCRIPT_OUTPUT,
+    killGraceMs: 0,
+    killGroupOnExit: true,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
+  const stdout = r.stdoutTruncated ? `${r.stdout}${TRUNCATED}` : r.stdout;
+  const stderr = `${r.stderrTruncated ? `${r.stderr}${TRUNCATED}` : r.stderr}${r.spawnError === undefined ? '' : `cannot run script: ${r.spawnError}`}`;
+  return { exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, stdout, stderr };
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { execArgv } from '../../../src/adapters/exec.ts';
+import { execArgv } from '../../../src/platform/exec.ts';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 

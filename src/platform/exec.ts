@@ -1,8 +1,9 @@
 /**
- * Process execution for the command adapter: runs one argv (never through a shell) in its own
- * process group, enforces a timeout by killing the whole group (SIGTERM, then SIGKILL after a grace
- * period), keeps a bounded tail of stdout/stderr, and can stream stdout to a file (snapshots).
- * Never rejects: spawn failures (missing binary) are reported as `spawnError`.
+ * Process execution for the adapters (command templates, scripts of the simulated router): runs
+ * one argv (never through a shell) in its own process group, enforces a timeout by killing the
+ * whole group (SIGTERM, then SIGKILL after a grace period; a grace of 0 means SIGKILL at once),
+ * keeps a bounded tail of stdout/stderr, and can stream stdout to a file (snapshots). Never
+ * rejects: spawn failures (missing binary) are reported as `spawnError`.
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -20,8 +21,13 @@ export interface ExecOptions {
   readonly maxOutputBytes?: number;
   /** Aborting kills the process group like a timeout. */
   readonly signal?: AbortSignal;
-  /** Grace period between SIGTERM and SIGKILL. Default 2000 ms. */
+  /** Grace period between SIGTERM and SIGKILL. Default 2000 ms; 0: SIGKILL at once. */
   readonly killGraceMs?: number;
+  /**
+   * Kill what is left of the process group when the leader exits (scripts that background a
+   * process must not leave it active, RFC 8572 §5.6, nor hold the output pipes open).
+   */
+  readonly killGroupOnExit?: boolean;
 }
 
 export interface ExecResult {
@@ -32,6 +38,9 @@ export interface ExecResult {
   readonly aborted: boolean;
   readonly stdout: string;
   readonly stderr: string;
+  /** True when output beyond `maxOutputBytes` was dropped from that stream (its tail is kept). */
+  readonly stdoutTruncated: boolean;
+  readonly stderrTruncated: boolean;
   /** Set when the process could not be started (e.g. ENOENT) or the stdout file failed. */
   readonly spawnError?: string;
   readonly durationMs: number;
@@ -97,7 +106,7 @@ export function execArgv(argv: readonly string[], options: ExecOptions): Promise
       const done = (): void => {
         const failure = spawnError ?? fileError;
         resolve({
-          argv, exitCode, signal, timedOut, aborted, stdout: out.text(), stderr: err.text(),
+          argv, exitCode, signal, timedOut, aborted, stdout: out.text(), stderr: err.text(), stdoutTruncated: out.truncated, stderrTruncated: err.truncated,
           ...(failure === undefined ? {} : { spawnError: failure }), durationMs: Date.now() - started,
         });
       };
@@ -105,7 +114,7 @@ export function execArgv(argv: readonly string[], options: ExecOptions): Promise
       else fileStream.end(done);
     };
     if (file === undefined || file === '') {
-      resolve({ argv, exitCode: null, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '',
+      resolve({ argv, exitCode: null, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false,
         spawnError: 'empty command', durationMs: 0 });
       return;
     }
@@ -113,8 +122,13 @@ export function execArgv(argv: readonly string[], options: ExecOptions): Promise
       cwd: options.cwd, env: { ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const terminate = (): void => {
+      const grace = options.killGraceMs ?? 2000;
+      if (grace <= 0) {
+        killGroup(child.pid, 'SIGKILL');
+        return;
+      }
       killGroup(child.pid, 'SIGTERM');
-      timers.kill = setTimeout(() => { killGroup(child.pid, 'SIGKILL'); }, options.killGraceMs ?? 2000);
+      timers.kill = setTimeout(() => { killGroup(child.pid, 'SIGKILL'); }, grace);
     };
     timers.main = setTimeout(() => { timedOut = true; terminate(); }, options.timeoutMs);
     const onAbort = (): void => { aborted = true; terminate(); };
@@ -129,10 +143,15 @@ export function execArgv(argv: readonly string[], options: ExecOptions): Promise
     }
     child.stderr.on('data', (c: Buffer) => { err.push(c); });
     child.on('error', (e) => { finish(null, null, e.message); });
+    let status: { code: number | null; sig: string | null } | undefined;
+    child.on('exit', (code, sig) => {
+      status = { code, sig };
+      if (options.killGroupOnExit === true) killGroup(child.pid, 'SIGKILL');
+    });
     child.on('close', (code, sig) => {
       // Members of the group that outlived the leader (e.g. backgrounded by a script) are not ours to keep.
       if (timedOut || aborted) killGroup(child.pid, 'SIGKILL');
-      finish(code, sig);
+      finish(status?.code ?? code, status?.sig ?? sig);
     });
   });
 }
