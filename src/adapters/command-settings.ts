@@ -6,7 +6,7 @@
  * @module
  */
 import { SztpError } from '../errors.ts';
-import { compileTemplate } from './command-template.ts';
+import { compileTemplate, shellTextPlaceholders } from './command-template.ts';
 import type { CommandTemplate, TemplateToken } from './command-template.ts';
 
 /** Every command operation, its placeholders (besides `{work_dir}`) and default timeout in seconds. */
@@ -59,6 +59,9 @@ export interface CommandSettings {
   readonly path?: string;
 }
 
+/** Placeholders whose values come from received (validated) onboarding information, not from the agent. */
+const RECEIVED_PLACEHOLDERS: ReadonlySet<string> = new Set(['os_name', 'os_version']);
+
 function valueError(key: string, value: string, message: string): SztpError {
   return new SztpError('SZTP_ERR_CONFIG_VALUE', `[Command Adapter] ${key} = ${value}: ${message}`, {
     stage: 'config', evidence: { key, value },
@@ -107,6 +110,10 @@ export function compileCommandSettings(preset: CommandPreset, user: Readonly<Rec
     if (source === undefined || source.trim() === '') continue;
     const allowed = new Set<string>(['work_dir', ...OPERATIONS[op].placeholders]);
     const template = compileTemplate(op, source, macros, allowed);
+    const spliced = [...shellTextPlaceholders(template.tokens)].filter((n) => RECEIVED_PLACEHOLDERS.has(n));
+    if (spliced.length > 0) {
+      throw valueError(op, source, `{${spliced.join('}, {')}} carries received data and must not be part of a shell's command text; pass it as an argument instead: sh -c '... "$1"' sh {${spliced[0] ?? ''}}`);
+    }
     const timeoutMs = ownMs ?? (OPERATIONS[op].timeout === 0 ? 0 : defaultMs ?? OPERATIONS[op].timeout * 1000);
     operations[op] = { template, timeoutMs };
   }

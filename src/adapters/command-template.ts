@@ -105,6 +105,30 @@ export function placeholdersOf(tokens: readonly TemplateToken[]): Set<string> {
   return names;
 }
 
+const SHELL = /(^|\/)(sh|bash|dash|ash|ksh|mksh|zsh)$/;
+const tokenText = (token: TemplateToken): string => token.map((seg) => seg.text).join('');
+
+/**
+ * Placeholders a shell would parse: those inside the command text of `sh -c TEXT` (any shell
+ * named like sh/bash/..., any option cluster holding `c`). A value there is shell code, not data.
+ */
+export function shellTextPlaceholders(tokens: readonly TemplateToken[]): Set<string> {
+  const names = new Set<string>();
+  tokens.forEach((token, i) => {
+    if (!SHELL.test(tokenText(token))) return;
+    for (let j = i + 1; j < tokens.length; j++) {
+      const option = tokenText(tokens[j] ?? []);
+      if (!option.startsWith('-')) return;
+      if (/^-[a-z]*c[a-z]*$/.test(option)) {
+        const text = tokens[j + 1];
+        if (text !== undefined) for (const n of placeholdersOf([text])) names.add(n);
+        return;
+      }
+    }
+  });
+  return names;
+}
+
 function wholePlaceholder(token: TemplateToken): string | undefined {
   const only = token.length === 1 ? token[0] : undefined;
   if (only === undefined || only.literal) return undefined;

@@ -68,7 +68,7 @@ class CommandAdapter implements RouterAdapter {
   }
 
   /** Runs an operation; `values` fill its placeholders. Returns undefined when the operation is not configured. */
-  private async exec(op: Operation, values: Record<string, string>, extra: { stdoutFile?: string; timeoutMs?: number; env?: Readonly<Record<string, string>>; signal?: AbortSignal; maxOutputBytes?: number } = {}): Promise<ExecResult | undefined> {
+  private async exec(op: Operation, values: Record<string, string>, extra: { stdoutFile?: string; timeoutMs?: number; env?: Readonly<Record<string, string>>; signal?: AbortSignal; maxOutputBytes?: number; killGroupOnExit?: boolean } = {}): Promise<ExecResult | undefined> {
     const compiled = this.s.operations[op];
     if (compiled === undefined) return undefined;
     const argv = renderTemplate(compiled.template, { work_dir: this.ctx.workDir, ...values });
@@ -80,6 +80,7 @@ class CommandAdapter implements RouterAdapter {
       ...(extra.stdoutFile === undefined ? {} : { stdoutFile: extra.stdoutFile }),
       ...(extra.signal === undefined ? {} : { signal: extra.signal }),
       ...(extra.maxOutputBytes === undefined ? {} : { maxOutputBytes: extra.maxOutputBytes }),
+      ...(extra.killGroupOnExit === undefined ? {} : { killGroupOnExit: extra.killGroupOnExit }),
     });
     this.ctx.log.debug({ operation: op, argv, exitCode: result.exitCode, durationMs: result.durationMs }, 'adapter command done');
     return result;
@@ -135,8 +136,10 @@ class CommandAdapter implements RouterAdapter {
   }
 
   async runScript(kind: 'pre' | 'post', scriptPath: string, options: RunScriptOptions): Promise<ScriptResult> {
+    // killGroupOnExit: what the script leaves behind in its group is not kept active (RFC 8572 §5.6)
+    // and cannot hold the output pipes open until the timeout (as the simulated adapter does).
     const r = await this.exec('run_script', { script: scriptPath, kind }, {
-      timeoutMs: options.timeoutMs, ...(options.env === undefined ? {} : { env: options.env }), ...(options.signal === undefined ? {} : { signal: options.signal }),
+      killGroupOnExit: true, timeoutMs: options.timeoutMs, ...(options.env === undefined ? {} : { env: options.env }), ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     if (r === undefined) throw new SztpError('SZTP_ERR_ADAPTER_UNSUPPORTED', `adapter '${this.name}': run_script is switched off`);
     if (r.spawnError !== undefined) {

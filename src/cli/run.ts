@@ -2,7 +2,8 @@
  * `sztp-agent run [--once]`: the daemon. Startup `start` false → exit 0 at once; SZTP flag off
  * (RFC 8572 §5.1) → "secure ZTP disabled", exit 0; bootstrap already complete → exit 0 touching
  * nothing. Otherwise: lock state_dir, build the runtime (src/daemon/wire.ts) and loop over the
- * fetchers. Exit 0 complete (or stopped by SIGTERM/SIGINT), 1 nothing succeeded, 10 reboot.
+ * fetchers. Exit 0 complete (or stopped by SIGTERM/SIGINT), 1 nothing succeeded (a configuration
+ * an interrupted attempt left committed is rolled back first), 10 reboot.
  * SIGHUP reloads ztp.ini for the next pass (a broken file is logged and the old one kept).
  * @module
  */
@@ -17,6 +18,7 @@ import { installSignalHandlers, type SignalHandling } from '../daemon/signals.ts
 import { buildRuntime, openStore, type Runtime } from '../daemon/wire.ts';
 import { toSztpError } from '../errors.ts';
 import { room } from '../log/logger.ts';
+import { rollbackInterrupted } from '../onboarding/rollback.ts';
 import { acquireLock } from '../platform/lock.ts';
 import type { FileStateStore } from '../state/store.ts';
 import { cliLogger, EXIT, globals, loadGlobalConfig, type CliContext } from './context.ts';
@@ -102,6 +104,7 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
       disabled: 'secure ZTP disabled',
     };
     log.info({ outcome: result.outcome, passes: result.passes }, messages[result.outcome]);
+    if (result.outcome === 'exhausted') await rollbackInterrupted({ adapter: runtime.adapter, store, log: room(deps.log, 'onboarding'), now });
     return EXIT_FOR[result.outcome];
   } finally {
     if (deps.signals === undefined) signals.dispose();

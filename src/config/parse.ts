@@ -6,7 +6,12 @@
  * @module
  */
 import { posix } from 'node:path';
-import { ConfigError, type ConfigProblem, type SztpErrorCode } from '../errors.ts';
+import { compileCommandSettings, type CommandPreset } from '../adapters/command-settings.ts';
+import { COMMAND_BASE } from '../adapters/presets/base.ts';
+import { FRR_PRESET } from '../adapters/presets/frr.ts';
+import { IOSXR_PRESET } from '../adapters/presets/iosxr.ts';
+import { SONIC_PRESET } from '../adapters/presets/sonic.ts';
+import { ConfigError, isSztpError, type ConfigProblem, type SztpErrorCode } from '../errors.ts';
 import type { RawEntry, RawIni, RawSection } from './load-ini.ts';
 import {
   CONFIG_SCHEMA,
@@ -23,6 +28,8 @@ import { FETCHER_NAMES, type AgentConfig, type FetcherName } from './types.ts';
 
 /** Adapters whose settings section is `[Command Adapter]` (they are all the command adapter). */
 const COMMAND_FAMILY = ['command', 'frr', 'iosxr', 'sonic'];
+/** The command adapter's presets, so their templates are checked with the file (file:line), not first at `run`. */
+const COMMAND_PRESETS: Readonly<Record<string, CommandPreset>> = { command: COMMAND_BASE, frr: FRR_PRESET, iosxr: IOSXR_PRESET, sonic: SONIC_PRESET };
 
 type Value = string | number | boolean | readonly string[] | undefined;
 
@@ -78,6 +85,8 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
   const fetchers = priority === undefined
     ? defaultFetchers(servers.length > 0)
     : parsePriorities(priority, (line, key, code, message) => { problem(code, { line, section: FETCHER_PRIORITY_SECTION, key }, message); });
+
+  problems.push(...commandAdapterProblems(raw, others, str('Router.adapter') ?? 'simulated'));
 
   if (problems.length > 0) throw new ConfigError([...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)));
 
@@ -199,6 +208,23 @@ function defaultFetchers(withServer: boolean): FetcherName[] {
   const names = DEFAULT_FETCHER_PRIORITY.map(([name]) => name);
   // Server's default priority (5) is after every default fetcher (0..4).
   return withServer && DEFAULT_SERVER_PRIORITY > Math.max(...DEFAULT_FETCHER_PRIORITY.map(([, p]) => p)) ? [...names, 'Server'] : names;
+}
+
+/** Compiles the command-adapter templates of a command-family adapter; a problem names the line of its key. */
+function commandAdapterProblems(raw: RawIni, others: readonly RawSection[], adapter: string): ConfigProblem[] {
+  const preset = COMMAND_PRESETS[adapter.toLowerCase()];
+  if (preset === undefined) return [];
+  try {
+    compileCommandSettings(preset, adapterSettings(raw.sections, others, adapter));
+    return [];
+  } catch (err) {
+    if (!isSztpError(err)) throw err;
+    const key = err.evidence?.key;
+    const sections = [raw.sections.find((s) => s.name.toLowerCase() === 'router'),
+      ...others.filter((s) => s.name.toLowerCase() === 'command adapter' || s.name.toLowerCase() === `${adapter.toLowerCase()} adapter`)];
+    const entry = sections.flatMap((s) => s?.entries ?? []).filter((e) => e.key === key).pop();
+    return [{ code: err.code, file: raw.file, ...lineOf(entry), message: err.message }];
+  }
 }
 
 /** `[Router]` keys, overridden by the adapter's own section (`[<Adapter> Adapter]`, `[Command Adapter]` for the command family). */

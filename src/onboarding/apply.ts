@@ -16,10 +16,10 @@ import type { OnboardingJournal, OnboardingStepKind } from '../state/types.ts';
 import { executeBootImage } from './boot-image.ts';
 import { executeConfiguration } from './configuration.ts';
 import { completeStep, startStep, updateJournal, without } from './journal.ts';
-import { planOnboarding, type OnboardingStep } from './plan.ts';
+import { carriedBootImage, planOnboarding, type OnboardingStep } from './plan.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { rollbackAttempt, rollbackStaleJournal } from './rollback.ts';
-import { executeScript } from './scripts.ts';
+import { executeScript, removeLeftoverScripts } from './scripts.ts';
 import type { StepContext, StepExecutors } from './step-context.ts';
 import type { ApplyDeps, ApplyOutcome } from './types.ts';
 
@@ -66,8 +66,8 @@ async function fail(point: FailurePoint, err: unknown, source: OnboardingSource,
   throw await rollbackAttempt(source.info.digest, error, deps);
 }
 
-function newJournal(source: OnboardingSource, now: Date): OnboardingJournal {
-  return { digest: source.info.digest, source: source.description, startedAt: now.toISOString(), completedSteps: [] };
+function newJournal(source: OnboardingSource, now: Date, bootImage: OnboardingJournal['bootImage']): OnboardingJournal {
+  return { digest: source.info.digest, source: source.description, startedAt: now.toISOString(), completedSteps: [], ...(bootImage === undefined ? {} : { bootImage }) };
 }
 
 /** Applies validated onboarding information; resolves `complete` or `reboot`, or throws a coded SztpError. */
@@ -76,12 +76,15 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
   const progress = createProgress(source, deps);
   const digest = source.info.digest;
   await mkdir(deps.config.agent.stateDir, { recursive: true, mode: 0o700 });
+  await removeLeftoverScripts(deps.config.agent.stateDir);
+  const previous = (await deps.store.read()).journal;
+  const carried = previous?.digest === digest ? undefined : carriedBootImage(previous, source.info.onboarding.bootImage);
   await rollbackStaleJournal(digest, deps);
   const started = await deps.store.update((s) => ({
     ...s,
     phase: 'in-progress',
     source: source.description,
-    journal: s.journal?.digest === digest ? s.journal : newJournal(source, deps.now()),
+    journal: s.journal?.digest === digest ? s.journal : newJournal(source, deps.now(), carried),
   }));
   const resumed = started.journal?.completedSteps ?? [];
   if (resumed.length > 0 || started.journal?.currentStep !== undefined) {

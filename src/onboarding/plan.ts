@@ -63,6 +63,26 @@ export function decideBootImage(image: BootImage, running: DeviceIdentity, journ
   return 'install';
 }
 
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * The reboot-loop guard (T-22) outlives the journal it was recorded in: a journal for other
+ * conveyed-information bytes (a server that signs or encrypts each response anew sends different
+ * bytes for the same data) is dropped before this attempt, but an install it recorded for the
+ * same image must still count. Same image: a sha-256 verifier equal to the installed image's
+ * hash, or, when no sha-256 verifier is offered, the same os-name/os-version criteria. The kept
+ * file's path is not carried (the stale rollback deletes it).
+ */
+export function carriedBootImage(stale: OnboardingJournal | undefined, image: BootImage | undefined): OnboardingJournal['bootImage'] {
+  const rec = stale?.bootImage;
+  if (rec === undefined || image === undefined || rec.installAttempts === 0 || rec.rebootRequestedAt === undefined) return undefined;
+  const sha256 = supportedVerifiers(image).filter((v) => v.algorithm === 'sha-256').map((v) => hex(v.value));
+  const same = sha256.length > 0 ? sha256.includes(rec.sha256) : rec.osName === image.osName && rec.osVersion === image.osVersion;
+  if (!same) return undefined;
+  const { path: _dropped, ...kept } = rec;
+  return kept;
+}
+
 /**
  * Plans the steps still to run, in RFC order, leaving out steps absent from the onboarding
  * information and steps the journal records as completed for this same conveyed information.

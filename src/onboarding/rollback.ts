@@ -42,16 +42,19 @@ export async function restoreSnapshot(journal: OnboardingJournal, deps: Rollback
 /**
  * Undoes the attempt recorded in the journal after `error`: restores the snapshot, clears the
  * in-progress state (the boot-image attempt record stays, as the reboot-loop guard), records
- * lastError. Returns the error to rethrow: `error` itself, or SZTP_ERR_ROLLBACK if the restore failed.
+ * lastError; a snapshot whose restore failed stays in the journal. Returns the error to rethrow:
+ * `error` itself, or SZTP_ERR_ROLLBACK if the restore failed.
  */
 export async function rollbackAttempt(digest: string, error: SztpError, deps: RollbackDeps): Promise<SztpError> {
   const state = await deps.store.read();
   const journal = state.journal?.digest === digest ? state.journal : undefined;
   let result = error;
+  let restored = true;
   if (journal !== undefined) {
     try {
       await restoreSnapshot(journal, deps);
     } catch (err) {
+      restored = false;
       result = err instanceof SztpError ? err : new SztpError('SZTP_ERR_ROLLBACK', String(err), { cause: err });
       deps.log.error({ err: result, code: result.code, original: error.code }, 'rollback failed');
     }
@@ -61,9 +64,34 @@ export async function rollbackAttempt(digest: string, error: SztpError, deps: Ro
     ...s,
     phase: 'factory-default',
     lastError: { code: result.code, message: result.message, time },
-    ...(s.journal?.digest === digest ? { journal: resetAfterError(s.journal) } : {}),
+    ...(s.journal?.digest === digest ? { journal: afterRollback(s.journal, restored) } : {}),
   }));
   return result;
+}
+
+/**
+ * The journal after a rollback. A snapshot that could not be restored stays, so the next attempt
+ * restores it before anything else (the configuration step does, and so does a stale-journal
+ * rollback) instead of snapshotting the half-applied configuration as if it were the original.
+ */
+function afterRollback(j: OnboardingJournal, restored: boolean): OnboardingJournal {
+  const reset = resetAfterError(j);
+  return restored || j.snapshot === undefined ? reset : { ...reset, snapshot: j.snapshot };
+}
+
+/**
+ * When the sources are exhausted, an attempt that a crash or a stop left with a committed
+ * configuration (its snapshot still in the journal) is rolled back rather than left active until
+ * some source delivers data again (C-115). Returns the rollback's error, or undefined when there
+ * was nothing to undo.
+ */
+export async function rollbackInterrupted(deps: RollbackDeps): Promise<SztpError | undefined> {
+  const journal = (await deps.store.read()).journal;
+  if (journal?.snapshot === undefined) return undefined;
+  deps.log.warn({ digest: journal.digest, currentStep: journal.currentStep, completed: journal.completedSteps },
+    'no source delivered the interrupted onboarding again: restoring the configuration from before it');
+  return rollbackAttempt(journal.digest,
+    new SztpError('SZTP_ERR_NO_SOURCE', 'no source delivered the interrupted onboarding information again; its configuration was rolled back'), deps);
 }
 
 /** Rolls back a journal left by other conveyed information (a crash or a different source), then drops it. */

@@ -11,7 +11,7 @@
  * 128+n, sysexits 64..78), so a crashing script can never pass as a warning.
  * @module
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SztpError } from '../errors.ts';
 import type { ScriptResult } from '../adapters/router-adapter.ts';
@@ -46,6 +46,16 @@ function status(result: ScriptResult): string {
 }
 
 type ScriptStep = Extract<OnboardingStep, { kind: 'pre-script' | 'post-script' }>;
+
+const SCRIPT_DIR = /^(pre|post)-script-[A-Za-z0-9]{6}$/;
+
+/** Removes script directories a killed agent left in state_dir (the `finally` below never ran). */
+export async function removeLeftoverScripts(stateDir: string): Promise<void> {
+  const names = await readdir(stateDir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (SCRIPT_DIR.test(name)) await rm(join(stateDir, name), { recursive: true, force: true });
+  }
+}
 
 export async function executeScript(step: ScriptStep, ctx: StepContext): Promise<StepResult> {
   const { deps, progress } = ctx;

@@ -1,6 +1,7 @@
 /**
  * The state-directory lock: one agent process per state_dir. The lock file holds the owner's
- * pid; a lock whose process no longer exists is stale and is taken over. A live owner gives
+ * pid and the kernel boot id; a lock whose process no longer exists, or that was written in an
+ * earlier boot (its pid may have been reused), is stale and is taken over. A live owner gives
  * SZTP_ERR_STATE_LOCKED.
  * @module
  */
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { SztpError } from '../errors.ts';
 
 export const LOCK_FILE = 'agent.lock';
+const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 
 export interface StateLock {
   readonly path: string;
@@ -28,10 +30,11 @@ export function processAlive(pid: number): boolean {
 /** Takes the lock in `stateDir` (which must exist). */
 export async function acquireLock(stateDir: string): Promise<StateLock> {
   const path = join(stateDir, LOCK_FILE);
+  const bootId = await currentBootId();
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o600);
-      await fh.writeFile(`${process.pid}\n`);
+      await fh.writeFile(`${process.pid}\n${bootId === undefined ? '' : `${bootId}\n`}`);
       await fh.close();
       return { path, release: () => releaseLock(path) };
     } catch (err) {
@@ -40,7 +43,9 @@ export async function acquireLock(stateDir: string): Promise<StateLock> {
       }
     }
     const owner = await readOwner(path);
-    if (owner !== undefined && owner !== process.pid && processAlive(owner)) {
+    // A lock written in an earlier boot is stale whatever its pid: after a power loss or reboot
+    // the pid may belong to an unrelated process now (a router's boot order repeats its pids).
+    if (owner !== undefined && owner !== process.pid && processAlive(owner) && !(await writtenInEarlierBoot(path))) {
       throw new SztpError('SZTP_ERR_STATE_LOCKED', `state directory ${stateDir} is locked by process ${owner}`, { evidence: { pid: owner, lock: path } });
     }
     if (owner === undefined && (await youngerThan(path, 5000))) {
@@ -59,6 +64,28 @@ async function readOwner(path: string): Promise<number | undefined> {
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The kernel's id of the current boot (Linux); undefined elsewhere. */
+export async function currentBootId(): Promise<string | undefined> {
+  try {
+    const id = (await readFile(BOOT_ID_FILE, 'utf8')).trim();
+    return id === '' ? undefined : id;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the lock records a boot id that is not the current one (no id recorded: unknown, false). */
+async function writtenInEarlierBoot(path: string): Promise<boolean> {
+  const now = await currentBootId();
+  if (now === undefined) return false;
+  try {
+    const recorded = (await readFile(path, 'utf8')).split('\n')[1]?.trim();
+    return recorded !== undefined && recorded !== '' && recorded !== now;
+  } catch {
+    return false;
   }
 }
 

@@ -41,3 +41,18 @@ test('bad values are coded configuration errors', () => {
     assert.throws(() => compileCommandSettings(preset, user), (e: unknown) => isSztpError(e) && e.code === code, JSON.stringify(user));
   }
 });
+
+test('received data (os_name, os_version) cannot be spliced into the command text of a shell', () => {
+  const spliced = [
+    'sh -c "installer --version {os_version} {image}"',
+    '/bin/bash -ec "echo {os_name} > /etc/next-os"',
+    "sh -x -c \"upgrade {os_version}\"",
+  ];
+  for (const install_image of spliced) {
+    assert.throws(() => compileCommandSettings(preset, { install_image }), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_VALUE' && /must not be part of a shell/.test(e.message), install_image);
+  }
+  // as separate argv elements (also after sh -c '...'), or agent-made paths in the text: fine
+  const ok = compileCommandSettings(preset, { install_image: `sh -c 'installer --version "$1" "$2"' sh {os_version} {image}`, restore: 'sh -c "load {snapshot}"' });
+  assert.deepEqual(renderTemplate(ok.operations.install_image!.template, { os_version: '1; reboot', image: '/i' }),
+    ['sh', '-c', 'installer --version "$1" "$2"', 'sh', '1; reboot', '/i']);
+});

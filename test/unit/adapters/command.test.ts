@@ -195,6 +195,26 @@ test('runScript reports exit status, output, env and timeouts without throwing',
   assert.equal(missing.exitCode, 127);
 });
 
+test('runScript: a process the script leaves in the background neither holds the step until the timeout nor stays active', async () => {
+  const script = join(dir, 'bg.sh');
+  const pidFile = join(dir, 'bg.pid');
+  writeFileSync(script, `#!/bin/sh\nsleep 30 &\necho $! > ${pidFile}\necho started\nexit 0\n`, { mode: 0o700 });
+  const a = make({ run_script: '{script}' });
+  const started = Date.now();
+  const r = await a.runScript('post', script, { timeoutMs: 5000 });
+  const bg = Number(readFileSync(pidFile, 'utf8').trim());
+  try {
+    assert.deepEqual({ exitCode: r.exitCode, timedOut: r.timedOut, stdout: r.stdout }, { exitCode: 0, timedOut: false, stdout: 'started\n' });
+    assert.ok(Date.now() - started < 4000, 'the result came when the script exited, not at the timeout');
+    await new Promise((res) => setTimeout(res, 100));
+    // Gone, or a zombie waiting for init to reap it (containers): not running any more.
+    const stat = existsSync(`/proc/${bg}/stat`) ? readFileSync(`/proc/${bg}/stat`, 'utf8') : '';
+    assert.ok(stat === '' || /^\d+ \(.*\) [ZX] /.test(stat), `the backgrounded process was killed with the group: ${stat}`);
+  } finally {
+    try { process.kill(bg, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+
 test('captured output is bounded to its tail', async () => {
   const a = make({ reboot: `sh -c 'head -c 300000 /dev/zero | tr "\\0" a >&2; echo END >&2; exit 1'` });
   await assert.rejects(a.reboot(), (e: unknown) => {

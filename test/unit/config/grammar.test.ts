@@ -150,6 +150,16 @@ describe('mapping', () => {
     assert.deepEqual(sim.router.settings, { adapter: 'simulated', root: '/tmp/r' });
   });
 
+  test('command-adapter template problems are reported with the file, naming the line of the key', () => {
+    const text = "[Router]\nadapter: frr\n\n[Command Adapter]\nreboot: systemctl reboot\ncommit_merge: vtysh -c 'oops -f {file}\n";
+    const problems = problemsOf(text, 'ztp.ini');
+    assert.deepEqual(problems.map((p) => [p.line, p.code]), [[6, 'SZTP_ERR_CONFIG_VALUE']]);
+    assert.match(problems[0]!.message, /commit_merge: unbalanced single quote/);
+    const unknown = problemsOf('[Router]\nadapter: command\ninstal_image_timeout_seconds: 5\n', 'ztp.ini');
+    assert.deepEqual(unknown.map((p) => [p.line, p.code]), [[3, 'SZTP_ERR_CONFIG_UNKNOWN_KEY']]);
+    parseConfigText('[Router]\nadapter: frr\n[Command Adapter]\ncommit_merge: vtysh -f {file}\n', 'ztp.ini');
+  });
+
   test('every AgentConfig field has a default', () => {
     const c = defaultConfig('/base');
     assert.equal(c.file, '<defaults>');

@@ -82,6 +82,25 @@ test('exit codes: 1 nothing succeeded, 0 complete, 10 reboot; the lock is releas
   assert.equal((await openStore(config(), log).read()).phase, 'rebooting');
 });
 
+test('nothing succeeded: a configuration an interrupted attempt left committed is rolled back before exit 1', async () => {
+  const { log } = captureLog();
+  const c = config();
+  const snapshot = { adapter: 'fake', ref: 'snap-1', empty: false };
+  await openStore(c, log).update((s) => ({ ...s, phase: 'in-progress', journal: { digest: 'ab'.repeat(32), source: 'usb', startedAt: 't', completedSteps: ['config'], currentStep: 'post-script', snapshot } }));
+  const restored: string[] = [];
+  const adapter = { restoreConfiguration: (snap: { ref: string }) => { restored.push(snap.ref); return Promise.resolve(); }, discardSnapshot: () => Promise.resolve() };
+  const build = (cfg: AgentConfig, l: Parameters<typeof fakeContext>[1], store: Runtime['store']): Promise<Runtime> =>
+    fakeBuild([fakeFetcher('USB', [], 'SZTP_ERR_USB_NOT_FOUND')])(cfg, l, store).then((r) => ({ ...r, adapter: adapter as unknown as Runtime['adapter'] }));
+  assert.equal(await runAgent({ config: c, log, once: true, reloadConfig: () => assert.fail(), build, signals: noSignals() }), 1);
+  assert.deepEqual(restored, ['snap-1']);
+  const s = await openStore(c, log).read();
+  assert.equal(s.journal?.snapshot, undefined);
+  assert.equal(s.journal?.currentStep, undefined);
+  assert.deepEqual(s.journal?.completedSteps, []);
+  assert.equal(s.phase, 'factory-default');
+  assert.equal(s.lastError?.code, 'SZTP_ERR_NO_SOURCE');
+});
+
 test('retry_forever: backs off until SIGTERM, then exit 0 with the state intact', async () => {
   const calls: string[] = [];
   const { log } = captureLog();

@@ -112,6 +112,26 @@ describe('applyOnboarding: scripts and configuration', () => {
     assert.equal((await e.store.read()).journal?.snapshot, undefined);
   });
 
+  test('a failed rollback keeps the snapshot: the next run restores the original configuration, not the half-applied one', async () => {
+    const e = setup();
+    mkdirSync(e.routerRoot, { recursive: true });
+    writeFileSync(join(e.routerRoot, 'running-config'), 'old\n');
+    const info: OnboardingInformation = { configurationHandling: 'replace', configuration: bytes('new\n'), postConfigurationScript: bytes('#!/bin/sh\nexit 3\n') };
+    let failRestore = true;
+    const flaky = {
+      ...e.adapter,
+      restoreConfiguration: (snap: Parameters<typeof e.adapter.restoreConfiguration>[0]): Promise<void> =>
+        (failRestore ? Promise.reject(new SztpError('SZTP_ERR_ROLLBACK', 'transient restore failure')) : e.adapter.restoreConfiguration(snap)),
+    };
+    await rejectsWith(applyOnboarding(e.source(info), e.deps({ adapter: flaky })), 'SZTP_ERR_ROLLBACK');
+    assert.equal(e.runningConfig(), 'new\n', 'the restore failed: the new configuration is still active');
+    assert.notEqual((await e.store.read()).journal?.snapshot, undefined, 'the unrestored snapshot stays in the journal');
+    failRestore = false;
+    await rejectsWith(applyOnboarding(e.source(info), e.deps({ adapter: flaky })), 'SZTP_ERR_SCRIPT_FAILED');
+    assert.equal(e.runningConfig(), 'old\n', 'the second attempt rolled back to the configuration from before the first attempt');
+    assert.equal((await e.store.read()).journal?.snapshot, undefined);
+  });
+
   test('post-script error on a factory-default device removes the running-config', async () => {
     const e = setup();
     const info: OnboardingInformation = { configurationHandling: 'merge', configuration: bytes('new\n'), postConfigurationScript: bytes('#!/bin/sh\nexit 255\n') };
@@ -269,6 +289,20 @@ describe('applyOnboarding: boot image', () => {
     assert.deepEqual((await events(e)).slice(-1), ['boot-image-error']);
   });
 
+  test('reboot-loop guard holds when the same image comes back in different conveyed-information bytes (re-signed or re-encrypted)', async () => {
+    const e = setup();
+    const info: OnboardingInformation = { bootImage: image(e, 'liar.bin', 'SIMULATED-IMAGE os-name=SimOS os-version=1.5\n') };
+    assert.deepEqual(await applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e), digest: '1'.repeat(64) }), e.deps()), { kind: 'reboot' });
+    await rejectsWith(applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e), digest: '2'.repeat(64) }), e.deps()), 'SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP');
+    assert.equal(e.downloads.length, 1, 'not downloaded again');
+    assert.equal(existsSync(join(e.routerRoot, 'installed-image.json')), false, 'not installed again');
+    // a different image for the same criteria is a new attempt, not a loop
+    const other: OnboardingInformation = { bootImage: image(e, 'fixed.bin', 'image 2.0') };
+    assert.deepEqual(await applyOnboarding(e.source(other, { resolveLocalUri: stickResolver(e), digest: '3'.repeat(64) }), e.deps()), { kind: 'reboot' });
+    assert.deepEqual(await applyOnboarding(e.source(other, { resolveLocalUri: stickResolver(e), digest: '4'.repeat(64) }), e.deps()), { kind: 'complete' });
+    assert.equal((await e.adapter.identity()).osVersion, '2.0');
+  });
+
   test('a verified image kept in the journal is not downloaded again after a crash before install', async () => {
     const e = setup();
     const info: OnboardingInformation = { bootImage: image(e, 'k.bin', 'kept image') };
@@ -301,6 +335,20 @@ describe('applyOnboarding: journal, crash resume, abort', () => {
     assert.deepEqual(await applyOnboarding(e.source(info, { digest }), e.deps()), { kind: 'complete' });
     assert.equal(e.runningConfig(), 'base\nadd\n', 'merged exactly once');
     assert.deepEqual(lines(log), ['post 1 base|add|'], 'pre-script not run again');
+  });
+
+  test('script files left by a killed agent are removed by the next run', async () => {
+    const e = setup();
+    const stateDir = e.config.agent.stateDir;
+    for (const name of ['pre-script-Ab12Cd', 'post-script-x9Y8z7']) {
+      mkdirSync(join(stateDir, name), { recursive: true });
+      writeFileSync(join(stateDir, name, 'received-script'), '#!/bin/sh\n');
+    }
+    mkdirSync(join(stateDir, 'images'), { recursive: true });
+    await applyOnboarding(e.source({ configurationHandling: 'merge', configuration: bytes('c\n') }), e.deps());
+    const left = readdirSync(stateDir);
+    assert.ok(!left.some((n) => n.includes('-script-')), `left: ${left.join(', ')}`);
+    assert.ok(left.includes('images'), 'other state is kept');
   });
 
   test('a journal of other conveyed information is rolled back first', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decideBootImage, imageSatisfied, planOnboarding, supportedVerifiers } from '../../../src/onboarding/plan.ts';
+import { carriedBootImage, decideBootImage, imageSatisfied, planOnboarding, supportedVerifiers } from '../../../src/onboarding/plan.ts';
 import type { StepExecutors, StepResult } from '../../../src/onboarding/step-context.ts';
 import type { OnboardingJournal } from '../../../src/state/types.ts';
 import type { BootImage, DeviceIdentity, OnboardingInformation } from '../../../src/types.ts';
@@ -88,5 +88,31 @@ describe('executor map', () => {
     const incomplete: StepExecutors = { 'boot-image': run, 'pre-script': run, config: run };
     assert.equal(Object.keys(complete).length, 4);
     assert.equal(Object.keys(incomplete).length, 3);
+  });
+});
+
+describe('carriedBootImage (the loop guard across conveyed-information bytes)', () => {
+  const sha = 'ab'.repeat(32);
+  const rec = { sha256: sha, path: '/state/images/x.img', osName: 'OS', osVersion: '2', installAttempts: 1, rebootRequestedAt: 't' };
+  const v256 = (hex: string) => ({ hashAlgorithm: 'ietf-sztp-conveyed-info:sha-256', hashValue: new Uint8Array(Buffer.from(hex, 'hex')) });
+  const v512 = { hashAlgorithm: 'sha-512', hashValue: new Uint8Array(64) };
+
+  test('same sha-256: the install record is carried without the deleted file path', () => {
+    const { path: _p, ...kept } = rec;
+    assert.deepEqual(carriedBootImage(journal({ bootImage: rec }), image({ osName: 'OS', osVersion: '2', imageVerification: [v256(sha)] })), kept);
+  });
+  test('another sha-256: a new image, nothing carried', () => {
+    assert.equal(carriedBootImage(journal({ bootImage: rec }), image({ osName: 'OS', osVersion: '2', imageVerification: [v256('cd'.repeat(32))] })), undefined);
+  });
+  test('no sha-256 offered: the same os criteria count as the same image', () => {
+    assert.equal(carriedBootImage(journal({ bootImage: rec }), image({ osName: 'OS', osVersion: '2', imageVerification: [v512] }))?.installAttempts, 1);
+    assert.equal(carriedBootImage(journal({ bootImage: rec }), image({ osName: 'OS', osVersion: '3', imageVerification: [v512] })), undefined);
+  });
+  test('no install that asked for a reboot, no image step, or no journal: nothing carried', () => {
+    const img = image({ osName: 'OS', osVersion: '2', imageVerification: [v256(sha)] });
+    assert.equal(carriedBootImage(journal({ bootImage: { sha256: sha, installAttempts: 0 } }), img), undefined);
+    assert.equal(carriedBootImage(journal({ bootImage: { sha256: sha, installAttempts: 1 } }), img), undefined);
+    assert.equal(carriedBootImage(journal({ bootImage: rec }), undefined), undefined);
+    assert.equal(carriedBootImage(undefined, img), undefined);
   });
 });
