@@ -60,6 +60,16 @@ export function originOf(address: string, port: number): string {
  * validity dates only when `at` is given. Returns undefined when valid, else the reason.
  */
 export function verifyChain(presented: readonly Uint8Array[], anchors: readonly Uint8Array[], reference: string, at?: Date): string | undefined {
+  // Runs inside the TLS 'secureConnect' handler: an exception here (a malformed anchor, a presented
+  // certificate whose key node cannot load) would be an uncaught exception that kills the agent.
+  try {
+    return verifyChainUnsafe(presented, anchors, reference, at);
+  } catch (err) {
+    return `certificate chain cannot be checked: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+function verifyChainUnsafe(presented: readonly Uint8Array[], anchors: readonly Uint8Array[], reference: string, at?: Date): string | undefined {
   if (presented.length === 0) return 'no server certificate';
   const chain = presented.map((d) => new X509Certificate(Buffer.from(d)));
   const roots = anchors.map((d) => new X509Certificate(Buffer.from(d)));
@@ -67,6 +77,10 @@ export function verifyChain(presented: readonly Uint8Array[], anchors: readonly 
   if (leaf === undefined) return 'no server certificate';
   const idOk = isIP(reference) === 0 ? leaf.checkHost(reference) !== undefined : leaf.checkIP(reference) !== undefined;
   if (!idOk) return `certificate does not name ${reference}`;
+  // What OpenSSL's native verification (purpose sslserver) enforces too: an extendedKeyUsage, when
+  // present, must allow TLS server authentication (so a device's clientAuth certificate is no server).
+  const eku: unknown = leaf.keyUsage; // the extendedKeyUsage OIDs; undefined at run time when absent (typed string[])
+  if (Array.isArray(eku) && !eku.includes('1.3.6.1.5.5.7.3.1') && !eku.includes('2.5.29.37.0')) return `certificate ${leaf.subject} is not a TLS server certificate (extendedKeyUsage)`;
   const inTime = (c: X509Certificate): boolean => at === undefined || (new Date(c.validFrom) <= at && at <= new Date(c.validTo));
   const issues = (issuer: X509Certificate, c: X509Certificate): boolean => c.checkIssued(issuer) && c.verify(issuer.publicKey);
   let current = leaf;

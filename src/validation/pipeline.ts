@@ -14,7 +14,7 @@ import { parseConveyedDocument, verifyConveyedSignature } from './conveyed-infor
 import { deviceIdentity } from './device.ts';
 import { decodeConveyedInformation } from './decode-conveyed-info.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
-import { oidName } from './oids.ts';
+import { OID, oidName } from './oids.ts';
 import { validateOwnerCertificate } from './owner-certificate.ts';
 import type { CheckLog } from './trace.ts';
 import { validateVoucher } from './voucher.ts';
@@ -35,6 +35,12 @@ async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits:
   let content: Uint8Array;
   let ownerCertificate: Uint8Array | undefined;
   if (ci.type === 'document') {
+    // RFC 8572 §3.1 (C-002/C-004): unsigned conveyed information is JSON, XML or id-data, never a voucher type.
+    if (ci.contentType !== OID.data && ci.contentType !== OID.conveyedJson && ci.contentType !== OID.conveyedXml) {
+      throw new ValidationError(CI, 'SZTP_ERR_CMS_CONTENT_TYPE', `unsigned conveyed information has content type ${oidName(ci.contentType)}, not JSON, XML or id-data`, {
+        evidence: { check: 'content-type', contentType: ci.contentType },
+      });
+    }
     log?.skip('voucher', 'voucher', 'conveyed information is unsigned');
     log?.skip('owner-certificate', 'owner certificate', 'conveyed information is unsigned');
     log?.skip(CI, 'signature', `unsigned (${oidName(ci.contentType)}); acceptance is the caller's policy (trusted source only)`);

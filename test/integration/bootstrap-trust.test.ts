@@ -5,7 +5,8 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createServerFetcher } from '../../src/fetchers/server.ts';
 import { NULL_REPORTER } from '../../src/progress/reporter.ts';
@@ -122,6 +123,15 @@ describe('provisional (untrusted) servers', () => {
     assert.equal(source.trustedServer, true);
     assert.equal(s.bootstrapRequests()[0]?.input?.['hw-model'], 'model-x');
   });
+
+  test('a configured anchor node:crypto cannot parse neither crashes the agent nor trusts the server (stays provisional)', async () => {
+    const s = await server();
+    s.onGetBootstrappingData = () => unsignedReply(SIMPLE_ONBOARDING);
+    const bad = join(h.dir, 'unparsable-anchor.pem');
+    writeFileSync(bad, '-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n');
+    await assert.rejects(follow(entry(s), false, { device: { bootstrapTrustAnchors: bad } }), { code: 'SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED' });
+    assert.deepEqual(Object.keys(s.bootstrapRequests()[0]?.input ?? {}).sort(), ['nonce', 'signed-data-preferred']);
+  });
 });
 
 describe('trusted servers', () => {
@@ -205,6 +215,19 @@ describe('trusted servers', () => {
     const r = await rogueServer();
     await assert.rejects(createServerFetcher().fetch(fetchContext(h, { bootstrap: { servers: [r.url] }, device: { clockTrusted: false } })), { code: 'SZTP_ERR_SERVER_TLS' });
     assert.equal(r.requests.length, 0);
+  });
+
+  test('T-08: the untrusted clock skips only dates: a clientAuth-only certificate from the pinned CA is refused either way', async () => {
+    const client = issueCert(h.dir, 'clientauth-server', 'p256', h.pki.serverCa, '/CN=localhost',
+      ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
+    const s = await server({ cert: readFileSync(client.cert), key: readFileSync(client.key) });
+    s.onGetBootstrappingData = () => unsignedReply(SIMPLE_ONBOARDING);
+    for (const clockTrusted of [true, false]) {
+      await assert.rejects(createServerFetcher().fetch(fetchContext(h, { bootstrap: { servers: [s.url] }, device: { clockTrusted } })), { code: 'SZTP_ERR_SERVER_TLS' });
+    }
+    assert.equal(s.requests.length, 0);
+    // Provisionally it may still be contacted, but it never counts as trusted (unsigned onboarding refused).
+    await assert.rejects(follow(entry(s), false, { device: { clockTrusted: false } }), { code: 'SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED' });
   });
 
   test('IPv6 literal address: pinned to a learned anchor, identity checked against the iPAddress SAN ::1', async (t) => {

@@ -19,10 +19,11 @@
  */
 import * as pkijs from 'pkijs';
 import { bytesEqual, decodeProblem } from '../asn1.ts';
+import { algIdOf, signatureScheme } from '../cms/algorithms.ts';
 import type { ParsedCert } from './certificate.ts';
 
 export type PathFailure =
-  | { readonly kind: 'no-path'; readonly message: string }
+  | { readonly kind: 'no-path'; readonly message: string; readonly cert?: ParsedCert }
   | { readonly kind: 'validity'; readonly message: string; readonly cert?: ParsedCert }
   | { readonly kind: 'constraints'; readonly message: string; readonly cert?: ParsedCert };
 
@@ -70,6 +71,22 @@ function pathLenFailure(path: readonly ParsedCert[]): PathFailure | undefined {
     const pl = ca?.basicConstraints?.pathLen;
     const below = i - 1; // intermediate CAs between this issuer and the leaf
     if (ca !== undefined && pl !== undefined && below > pl) return { kind: 'constraints', message: `issuer "${ca.subject}" pathLenConstraint ${pl} exceeded`, cert: ca };
+  }
+  return undefined;
+}
+
+/**
+ * Every certificate whose signature the path relies on (all but the anchor) must be signed with an
+ * algorithm we accept for CMS too: pkijs's engine happily verifies SHA-1 (and anything WebCrypto
+ * knows), which would let a chosen-prefix collision forge a link of the chain.
+ */
+function weakSignatureFailure(path: readonly ParsedCert[]): PathFailure | undefined {
+  for (const c of path.slice(0, -1)) {
+    try {
+      signatureScheme(algIdOf(c.cert.signatureAlgorithm), undefined, 'owner-certificate');
+    } catch {
+      return { kind: 'no-path', message: `certificate "${c.subject}" is signed with an unsupported or forbidden algorithm ${c.cert.signatureAlgorithm.algorithmId} (MD5/SHA-1 are refused)`, cert: c };
+    }
   }
   return undefined;
 }
@@ -122,6 +139,8 @@ export async function validatePath(leaf: ParsedCert, pool: readonly ParsedCert[]
     return { ok: false, failure: { kind: 'no-path', message: 'the chain engine returned a path that does not run from the leaf to a trust anchor' } };
   }
   const full = path as ParsedCert[];
+  const weak = weakSignatureFailure(full);
+  if (weak !== undefined) return { ok: false, failure: weak };
   const pl = pathLenFailure(full);
   if (pl !== undefined) return { ok: false, failure: pl };
   return { ok: true, path: full.slice(0, -1), anchor, anchorIsLeaf: false };

@@ -60,6 +60,10 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
     }
     req('loop-leaf');
     sign('loop-leaf', join(dir, 'loop-a-self.crt'), join(dir, 'loop-a.key'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n');
+    // An end-entity whose issuer signed it with ECDSA-with-SHA1 (pkijs's engine verifies SHA-1 happily).
+    req('sha1-leaf');
+    writeFileSync(join(dir, 'sha1-leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n');
+    openssl(['x509', '-req', '-in', join(dir, 'sha1-leaf.csr'), '-CA', join(dir, 'pl-root.crt'), '-CAkey', join(dir, 'pl-root.key'), '-set_serial', '900', '-out', join(dir, 'sha1-leaf.crt'), '-days', '3650', '-sha1', '-extfile', join(dir, 'sha1-leaf.ext')]);
     badLeaf = load(join(dir, 'bad-leaf.crt'));
     plRoot = load(join(dir, 'pl-root.crt'));
     plInt = load(join(dir, 'pl-int.crt'));
@@ -111,6 +115,16 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
     const oc = new Uint8Array(openssl(['crl2pkcs7', '-nocrl', '-outform', 'DER', ...['loop-leaf', 'loop-a', 'loop-b'].flatMap((n) => ['-certfile', join(dir, `${n}.crt`)])]));
     await assert.rejects(validateBootstrappingData({ ...artifactsFor(FIXTURES_DIR, e), ownerCertificate: oc }, contextFor(FIXTURES_DIR, loadManifest(), e)),
       { step: 'owner-certificate', code: 'SZTP_ERR_OWNER_CERT_CHAIN' });
+  });
+  test('a certificate on the path signed with SHA-1 is refused (the anchor\'s own signature is not relied upon)', async () => {
+    const sha1Leaf = load(join(dir, 'sha1-leaf.crt'));
+    for (const opts of [trusted, untrusted]) {
+      const r = await validatePath(sha1Leaf, [], [plRoot], opts);
+      assert.equal(!r.ok && r.failure.kind, 'no-path');
+      assert.match(!r.ok ? r.failure.message : '', /SHA-1 are refused/);
+    }
+    // The same certificate pinned as the anchor itself is fine: no signature of it is verified.
+    assert.ok((await validatePath(sha1Leaf, [], [sha1Leaf], trusted)).ok);
   });
   test('wrong anchor → no-path', async () => {
     const r = await validatePath(fx('owner'), [fx('owner-int')], [fx('foreign-ca')], trusted);

@@ -4,7 +4,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -50,6 +50,15 @@ for (const kind of ['p256', 'rsa'] as KeyKind[]) {
       assert.equal(r.signed, false);
       assert.equal(r.kind, 'onboarding-information');
       assert.deepEqual(r.json, doc);
+    });
+
+    test('C-002: unsigned conveyed information typed as a voucher (id-ct-animaJSONVoucher) is refused', async () => {
+      const hex = Buffer.from(JSON.stringify(doc)).toString('hex');
+      const conf = join(dir, `ci-voucher-type.conf`);
+      writeFileSync(conf, `asn1=SEQUENCE:ci\n[ci]\ntype=OID:1.2.840.113549.1.9.16.1.40\ncontent=EXPLICIT:0,FORMAT:HEX,OCTETSTRING:${hex}\n`);
+      openssl(['asn1parse', '-genconf', conf, '-out', join(dir, 'ci-voucher-type.der'), '-noout']);
+      const ci = readFileSync(join(dir, 'ci-voucher-type.der'));
+      await assert.rejects(validateBootstrappingData({ conveyedInformation: ci }, ctxFor(pki)), { code: 'SZTP_ERR_CMS_CONTENT_TYPE', step: 'conveyed-information' });
     });
 
     test('wrong serial is rejected at step voucher', async () => {
