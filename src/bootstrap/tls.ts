@@ -16,6 +16,8 @@ import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } fro
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { SztpError } from '../errors.ts';
 import type { DeviceCredentials } from '../types.ts';
+import { parseCertificate, type ParsedCert } from '../validation/x509/certificate.ts';
+import { validatePath } from '../validation/x509/path.ts';
 import { derToPem } from './pem.ts';
 
 export type TlsMode =
@@ -55,44 +57,36 @@ export function originOf(address: string, port: number): string {
 }
 
 /**
- * Path validation without the TLS stack: leaf → presented intermediates → one of `anchors`
- * (an anchor may be an intermediate: partial-chain pinning), identity against `reference`,
- * validity dates only when `at` is given. Returns undefined when valid, else the reason.
+ * Checks a presented server chain against `anchors` without OpenSSL's verifier (used for the
+ * untrusted-clock mode and for promoting a provisional connection): identity (RFC 6125: DNS or IP
+ * SAN of `reference`), extendedKeyUsage allowing serverAuth, then RFC 5280 path validation with the
+ * trust pipeline's pkijs engine (src/validation/x509/path.ts: anchors may be intermediates, SHA-1
+ * links refused, pathLen and name constraints), validity dates only when `at` is given (T-08).
+ * Resolves to undefined when the chain is good, else the reason; never rejects, because it runs in
+ * the TLS connect callback where an exception would kill the agent.
  */
-export function verifyChain(presented: readonly Uint8Array[], anchors: readonly Uint8Array[], reference: string, at?: Date): string | undefined {
-  // Runs inside the TLS 'secureConnect' handler: an exception here (a malformed anchor, a presented
-  // certificate whose key node cannot load) would be an uncaught exception that kills the agent.
+export async function verifyChain(presented: readonly Uint8Array[], anchors: readonly Uint8Array[], reference: string, at?: Date): Promise<string | undefined> {
   try {
-    return verifyChainUnsafe(presented, anchors, reference, at);
+    const [leafDer, ...rest] = presented;
+    if (leafDer === undefined) return 'no server certificate';
+    const leaf = new X509Certificate(Buffer.from(leafDer));
+    const idOk = isIP(reference) === 0 ? leaf.checkHost(reference) !== undefined : leaf.checkIP(reference) !== undefined;
+    if (!idOk) return `certificate does not name ${reference}`;
+    // What OpenSSL's native verification (purpose sslserver) enforces too: an extendedKeyUsage, when
+    // present, must allow TLS server authentication (so a device's clientAuth certificate is no server).
+    const eku: unknown = leaf.keyUsage; // the extendedKeyUsage OIDs; undefined at run time when absent (typed string[])
+    if (Array.isArray(eku) && !eku.includes('1.3.6.1.5.5.7.3.1') && !eku.includes('2.5.29.37.0')) return `certificate ${leaf.subject} is not a TLS server certificate (extendedKeyUsage)`;
+    const parse = (d: Uint8Array, what: string): ParsedCert => parseCertificate(d, 'owner-certificate', what);
+    const result = await validatePath(parse(leafDer, 'server certificate'), rest.map((d) => parse(d, 'server chain certificate')),
+      anchors.map((d) => parse(d, 'bootstrap trust anchor')), { now: at ?? new Date(), checkValidity: at !== undefined, maxDepth: 10 });
+    if (result.ok) return undefined;
+    const { failure } = result;
+    if (failure.kind === 'validity') return `certificate is outside its validity period: ${failure.message}`;
+    if (failure.kind === 'no-path') return `certificate ${leaf.subject} does not chain to a trust anchor: ${failure.message}`;
+    return failure.message;
   } catch (err) {
     return `certificate chain cannot be checked: ${err instanceof Error ? err.message : String(err)}`;
   }
-}
-
-function verifyChainUnsafe(presented: readonly Uint8Array[], anchors: readonly Uint8Array[], reference: string, at?: Date): string | undefined {
-  if (presented.length === 0) return 'no server certificate';
-  const chain = presented.map((d) => new X509Certificate(Buffer.from(d)));
-  const roots = anchors.map((d) => new X509Certificate(Buffer.from(d)));
-  const leaf = chain[0];
-  if (leaf === undefined) return 'no server certificate';
-  const idOk = isIP(reference) === 0 ? leaf.checkHost(reference) !== undefined : leaf.checkIP(reference) !== undefined;
-  if (!idOk) return `certificate does not name ${reference}`;
-  // What OpenSSL's native verification (purpose sslserver) enforces too: an extendedKeyUsage, when
-  // present, must allow TLS server authentication (so a device's clientAuth certificate is no server).
-  const eku: unknown = leaf.keyUsage; // the extendedKeyUsage OIDs; undefined at run time when absent (typed string[])
-  if (Array.isArray(eku) && !eku.includes('1.3.6.1.5.5.7.3.1') && !eku.includes('2.5.29.37.0')) return `certificate ${leaf.subject} is not a TLS server certificate (extendedKeyUsage)`;
-  const inTime = (c: X509Certificate): boolean => at === undefined || (new Date(c.validFrom) <= at && at <= new Date(c.validTo));
-  const issues = (issuer: X509Certificate, c: X509Certificate): boolean => c.checkIssued(issuer) && c.verify(issuer.publicKey);
-  let current = leaf;
-  for (let depth = 0; depth < 10; depth++) {
-    if (!inTime(current)) return `certificate ${current.subject} is outside its validity period`;
-    if (roots.some((r) => r.raw.equals(current.raw))) return undefined;
-    if (roots.some((r) => issues(r, current))) return undefined;
-    const next = chain.find((c) => c !== current && c.ca && issues(c, current));
-    if (next === undefined) return `certificate ${current.subject} does not chain to a trust anchor`;
-    current = next;
-  }
-  return 'certificate chain too long';
 }
 
 /** DER of the presented chain (leaf first) of a connected TLS socket. */
@@ -148,19 +142,22 @@ export function openConnection(target: ConnectionTarget, mode: TlsMode, settings
         callback(err, null);
         return;
       }
-      let ok = native;
-      if (!native && manualAnchors.length > 0) {
-        const at = settings.clockTrusted ? settings.now() : undefined;
-        const reason = verifyChain(presentedChain(socket as TLSSocket), manualAnchors, target.address, at);
-        ok = reason === undefined;
+      if (native || manualAnchors.length === 0) {
+        authenticated = (authenticated ?? true) && native;
+        callback(null, socket);
+        return;
+      }
+      const at = settings.clockTrusted ? settings.now() : undefined;
+      void verifyChain(presentedChain(socket as TLSSocket), manualAnchors, target.address, at).then((reason) => {
+        const ok = reason === undefined;
         if (!ok && mode.kind === 'pinned') {
           socket.destroy();
-          callback(new SztpError('SZTP_ERR_SERVER_TLS', `server certificate rejected: ${reason ?? ''}`, { evidence: { address: target.address, ip: target.ip } }), null);
+          callback(new SztpError('SZTP_ERR_SERVER_TLS', `server certificate rejected: ${reason}`, { evidence: { address: target.address, ip: target.ip } }), null);
           return;
         }
-      }
-      authenticated = (authenticated ?? true) && ok;
-      callback(null, socket);
+        authenticated = (authenticated ?? true) && ok;
+        callback(null, socket);
+      });
     });
   };
   const agent = new Agent({

@@ -118,17 +118,25 @@ describe('certificates', () => {
   const other = makeCa(dir, 'other', 'p256');
   const [L, I, R, O, E] = [leaf, inter, root, other, expired].map((c) => certDer(c.cert));
 
-  test('verifyChain: full chain to the root, partial chain to an intermediate anchor, identity by DNS and IP', () => {
-    assert.equal(verifyChain([L!, I!], [R!], 'srv.example'), undefined);
-    assert.equal(verifyChain([L!, I!], [R!], '192.0.2.1'), undefined);
-    assert.equal(verifyChain([L!], [I!], 'srv.example'), undefined);
-    assert.match(verifyChain([L!, I!], [R!], 'other.example') ?? '', /does not name/);
-    assert.match(verifyChain([L!, I!], [O!], 'srv.example') ?? '', /does not chain/);
-    assert.match(verifyChain([L!], [R!], 'srv.example') ?? '', /does not chain/);
+  test('verifyChain: full chain to the root, partial chain to an intermediate anchor, identity by DNS and IP', async () => {
+    assert.equal(await verifyChain([L!, I!], [R!], 'srv.example'), undefined);
+    assert.equal(await verifyChain([L!, I!], [R!], '192.0.2.1'), undefined);
+    assert.equal(await verifyChain([L!], [I!], 'srv.example'), undefined);
+    assert.match((await verifyChain([L!, I!], [R!], 'other.example')) ?? '', /does not name/);
+    assert.match((await verifyChain([L!, I!], [O!], 'srv.example')) ?? '', /does not chain/);
+    assert.match((await verifyChain([L!], [R!], 'srv.example')) ?? '', /does not chain/);
   });
-  test('verifyChain: dates checked only with a trusted clock (T-08)', () => {
-    assert.equal(verifyChain([E!, I!], [R!], 'srv.example'), undefined);
-    assert.match(verifyChain([E!, I!], [R!], 'srv.example', new Date()) ?? '', /validity/);
+  test('verifyChain: RFC 5280 path rules beyond name chaining (pathLenConstraint) hold without OpenSSL too', async () => {
+    const capped = issueCert(dir, 'capped', 'p256', root, '/CN=capped', ['basicConstraints=critical,CA:TRUE,pathlen:0', 'keyUsage=critical,keyCertSign']);
+    const sub = issueCert(dir, 'sub', 'p256', capped, '/CN=sub', ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign']);
+    const deep = issueCert(dir, 'deep', 'p256', sub, '/CN=deep', ['basicConstraints=critical,CA:FALSE', 'subjectAltName=DNS:srv.example']);
+    const [C, S, D] = [capped, sub, deep].map((c) => certDer(c.cert));
+    assert.ok((await verifyChain([D!, S!, C!], [R!], 'srv.example')) !== undefined, 'a path through a pathlen:0 CA with a sub-CA below it must be refused');
+    assert.equal(await verifyChain([D!, S!], [S!], 'srv.example'), undefined, 'the same leaf pinned to its direct issuer is fine');
+  });
+  test('verifyChain: dates checked only with a trusted clock (T-08)', async () => {
+    assert.equal(await verifyChain([E!, I!], [R!], 'srv.example'), undefined);
+    assert.match((await verifyChain([E!, I!], [R!], 'srv.example', new Date())) ?? '', /validity/);
   });
   test('trust-anchor CMS round trip (openssl crl2pkcs7 and our own encoder)', () => {
     const cms = openssl(['crl2pkcs7', '-nocrl', '-certfile', inter.cert, '-certfile', root.cert, '-outform', 'DER']);
