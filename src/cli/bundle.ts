@@ -12,6 +12,7 @@ import { buildBundle, certificatesFromFile, privateKeyFromFile, type BuildInput 
 import type { BundleLayout } from '../bundle/layout.ts';
 import { sha256File, type OnboardingInput } from '../bundle/onboarding.ts';
 import { decodeConveyedInformation } from '../validation/decode-conveyed-info.ts';
+import { commandOutput } from './context.ts';
 
 export interface BundleOptions {
   readonly ownerKey?: string;
@@ -137,11 +138,7 @@ export function bundleCommand(): Command {
     .option('--serial <serial>', 'device serial number (multi layout)')
     .option('--out <dir>', 'output root, e.g. the USB stick mount point (required)');
   cmd.action(async (options: BundleOptions, command: Command) => {
-    const out = command.configureOutput();
-    const io: BundleIo = {
-      stdout: (t) => { (out.writeOut ?? ((s: string) => process.stdout.write(s)))(t); },
-      stderr: (t) => { (out.writeErr ?? ((s: string) => process.stderr.write(s)))(t); },
-    };
+    const io: BundleIo = commandOutput(command);
     const code = await runBundle(options, io);
     if (code !== 0) throw new CommanderError(code, 'sztp.bundle.failed', 'bundle failed');
   });

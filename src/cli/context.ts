@@ -26,6 +26,15 @@ export interface CliContext {
 /** Exit codes of the CLI (README "CLI"). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, reboot: 10 } as const;
 
+/** stdout/stderr of a subcommand, through commander's configured output (so in-process tests capture it). */
+export function commandOutput(command: Command): Pick<CliIo, 'stdout' | 'stderr'> {
+  const out = command.configureOutput();
+  return {
+    stdout: (t) => { (out.writeOut ?? ((s: string) => process.stdout.write(s)))(t); },
+    stderr: (t) => { (out.writeErr ?? ((s: string) => process.stderr.write(s)))(t); },
+  };
+}
+
 export interface GlobalOptions {
   readonly config: string;
   readonly useDefaults?: boolean;

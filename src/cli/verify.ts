@@ -14,6 +14,7 @@ import { explainChecks, explainVerdict } from '../validation/explain.ts';
 import { decodeBase64 } from '../validation/json.ts';
 import { validateWithOptions } from '../validation/pipeline.ts';
 import { CheckLog } from '../validation/trace.ts';
+import { commandOutput } from './context.ts';
 
 /** Options of `verify` as commander delivers them. */
 export interface VerifyOptions {
@@ -167,11 +168,7 @@ export function verifyCommand(): Command {
     .option('--trusted-source', 'the data came from a trusted source: accept unsigned conveyed information')
     .option('--json', 'print one JSON object instead of the explanation');
   cmd.action(async (options: VerifyOptions, command: Command) => {
-    const out = command.configureOutput();
-    const io: VerifyIo = {
-      stdout: (t) => { (out.writeOut ?? ((s: string) => process.stdout.write(s)))(t); },
-      stderr: (t) => { (out.writeErr ?? ((s: string) => process.stderr.write(s)))(t); },
-    };
+    const io: VerifyIo = commandOutput(command);
     const code = await runVerify(options, io);
     if (code !== 0) throw new CommanderError(code, code === VERIFY_EXIT.usage ? 'sztp.verify.usage' : 'sztp.verify.invalid', code === VERIFY_EXIT.usage ? 'usage error' : 'invalid');
   });
