@@ -54,9 +54,13 @@ export function openAdapter(config: AgentConfig, log: Logger): Promise<RouterAda
 
 /** Serial: `[Device] serial_number`, else the IDevID subject serialNumber, else the adapter. */
 export function resolveSerial(config: AgentConfig, credentials: DeviceCredentials | undefined, adapterIdentity: DeviceIdentity): string {
-  const serial = config.device.serialNumber
-    ?? (credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate))
-    ?? adapterIdentity.serialNumber;
+  const fromIdevid = credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate);
+  // RFC 8572 T-29 / C-067: the voucher serial, the TLS client certificate and any other identity must
+  // name the same device, so a configured serial may stand in for a missing one but never contradict it.
+  if (config.device.serialNumber !== undefined && fromIdevid !== undefined && config.device.serialNumber !== fromIdevid) {
+    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `[Device] serial_number ${config.device.serialNumber} contradicts the IDevID subject serialNumber ${fromIdevid}`);
+  }
+  const serial = config.device.serialNumber ?? fromIdevid ?? adapterIdentity.serialNumber;
   if (serial === undefined || serial === '') {
     throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'no serial number: set [Device] serial_number, give an IDevID with a subject serialNumber, or use an adapter that reports one');
   }

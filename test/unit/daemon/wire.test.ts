@@ -49,12 +49,15 @@ test('buildRuntime: IDevID serial, credentials, anchors in the trust context, fe
   assert.equal(rt.adapter.name, 'simulated');
 });
 
-test('[Device] serial_number wins; without IDevID the adapter is asked; nothing → SZTP_ERR_DEVICE_IDENTITY', async () => {
+test('[Device] serial_number wins over the adapter but never contradicts the IDevID; nothing → SZTP_ERR_DEVICE_IDENTITY', async () => {
   const creds = await loadDeviceCredentials(pki.device.cert);
   const base = parseConfigText(ini(''), join(dir, 'ztp.ini'));
   const withSerial = parseConfigText(ini('serial_number: CONFIGURED'), join(dir, 'ztp.ini'));
+  const sameAsIdevid = parseConfigText(ini('serial_number: SN-WIRE-7'), join(dir, 'ztp.ini'));
   const id = { hwModel: 'h', osName: 'o', osVersion: 'v' };
-  assert.equal(resolveSerial(withSerial, creds, { ...id, serialNumber: 'ADAPTER' }), 'CONFIGURED');
+  assert.equal(resolveSerial(withSerial, undefined, { ...id, serialNumber: 'ADAPTER' }), 'CONFIGURED');
+  assert.equal(resolveSerial(sameAsIdevid, creds, { ...id, serialNumber: 'ADAPTER' }), 'SN-WIRE-7');
+  assert.throws(() => resolveSerial(withSerial, creds, { ...id, serialNumber: 'ADAPTER' }), { code: 'SZTP_ERR_DEVICE_IDENTITY' }, 'T-29: a configured serial that contradicts the IDevID');
   assert.equal(resolveSerial(base, creds, { ...id, serialNumber: 'ADAPTER' }), 'SN-WIRE-7');
   assert.equal(resolveSerial(base, undefined, { ...id, serialNumber: 'ADAPTER' }), 'ADAPTER');
   assert.throws(() => resolveSerial(base, undefined, id), { code: 'SZTP_ERR_DEVICE_IDENTITY' });
