@@ -56,6 +56,12 @@ export function originOf(address: string, port: number): string {
   return `https://${isIP(address) === 6 ? `[${address}]` : address}:${port}`;
 }
 
+/** True when the certificate has no extendedKeyUsage, or one that allows serverAuth or anyExtendedKeyUsage. */
+function allowsServerAuth(c: X509Certificate): boolean {
+  const eku: unknown = c.keyUsage; // the extendedKeyUsage OIDs; undefined at run time when absent (typed string[])
+  return !Array.isArray(eku) || eku.includes('1.3.6.1.5.5.7.3.1') || eku.includes('2.5.29.37.0');
+}
+
 /**
  * Checks a presented server chain against `anchors` without OpenSSL's verifier (used for the
  * untrusted-clock mode and for promoting a provisional connection): identity (RFC 6125: DNS or IP
@@ -74,12 +80,15 @@ export async function verifyChain(presented: readonly Uint8Array[], anchors: rea
     if (!idOk) return `certificate does not name ${reference}`;
     // What OpenSSL's native verification (purpose sslserver) enforces too: an extendedKeyUsage, when
     // present, must allow TLS server authentication (so a device's clientAuth certificate is no server).
-    const eku: unknown = leaf.keyUsage; // the extendedKeyUsage OIDs; undefined at run time when absent (typed string[])
-    if (Array.isArray(eku) && !eku.includes('1.3.6.1.5.5.7.3.1') && !eku.includes('2.5.29.37.0')) return `certificate ${leaf.subject} is not a TLS server certificate (extendedKeyUsage)`;
+    if (!allowsServerAuth(leaf)) return `certificate ${leaf.subject} is not a TLS server certificate (extendedKeyUsage)`;
     const parse = (d: Uint8Array, what: string): ParsedCert => parseCertificate(d, 'owner-certificate', what);
     const result = await validatePath(parse(leafDer, 'server certificate'), rest.map((d) => parse(d, 'server chain certificate')),
       anchors.map((d) => parse(d, 'bootstrap trust anchor')), { now: at ?? new Date(), checkValidity: at !== undefined, maxDepth: 10 });
-    if (result.ok) return undefined;
+    if (result.ok) {
+      // OpenSSL (purpose sslserver) applies the extendedKeyUsage restriction to the issuing CAs too.
+      const narrowed = result.path.slice(1).map((c) => new X509Certificate(Buffer.from(c.der))).find((c) => !allowsServerAuth(c));
+      return narrowed === undefined ? undefined : `issuing CA ${narrowed.subject} is restricted to other purposes (extendedKeyUsage)`;
+    }
     const { failure } = result;
     if (failure.kind === 'validity') return `certificate is outside its validity period: ${failure.message}`;
     if (failure.kind === 'no-path') return `certificate ${leaf.subject} does not chain to a trust anchor: ${failure.message}`;

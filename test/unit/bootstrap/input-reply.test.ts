@@ -134,6 +134,13 @@ describe('certificates', () => {
     assert.ok((await verifyChain([D!, S!, C!], [R!], 'srv.example')) !== undefined, 'a path through a pathlen:0 CA with a sub-CA below it must be refused');
     assert.equal(await verifyChain([D!, S!], [S!], 'srv.example'), undefined, 'the same leaf pinned to its direct issuer is fine');
   });
+  test('verifyChain: an issuing CA whose extendedKeyUsage excludes serverAuth cannot issue a trusted server certificate', async () => {
+    const clientOnly = issueCert(dir, 'client-only-ca', 'p256', root, '/CN=client-only-ca', ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign', 'extendedKeyUsage=clientAuth']);
+    const srv = issueCert(dir, 'srv-under-client-ca', 'p256', clientOnly, '/CN=srv', ['basicConstraints=critical,CA:FALSE', 'subjectAltName=DNS:srv.example']);
+    const [C, S] = [clientOnly, srv].map((c) => certDer(c.cert));
+    assert.match((await verifyChain([S!, C!], [R!], 'srv.example')) ?? '', /restricted to other purposes/);
+    assert.equal(await verifyChain([L!, I!], [R!], 'srv.example'), undefined);
+  });
   test('verifyChain: dates checked only with a trusted clock (T-08)', async () => {
     assert.equal(await verifyChain([E!, I!], [R!], 'srv.example'), undefined);
     assert.match((await verifyChain([E!, I!], [R!], 'srv.example', new Date())) ?? '', /validity/);
