@@ -18,6 +18,7 @@ import type { ApplyDeps, DownloadFn, DownloadRequest } from '../../src/onboardin
 import { NULL_REPORTER, type ProgressReporter } from '../../src/progress/reporter.ts';
 import type { OnboardingInformation } from '../../src/types.ts';
 import { MemoryStore } from './memory-store.ts';
+import { logScript } from './usb-cli.ts';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -102,14 +103,7 @@ export function makeEnv(overrides: Partial<AgentConfig['onboarding']> = {}, sett
 
 export const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
 
-/** A shell script that appends `<tag> <seq> <running-config state>` to `log`. */
+/** {@link logScript} as bytes, argument order (exit before extra) kept for the unit tests. */
 export function loggingScript(log: string, tag: string, exit = 0, extra = ''): Uint8Array {
-  return bytes(`#!/bin/sh
-cfg=absent; [ -f "$SZTP_ROUTER_ROOT/running-config" ] && cfg="$(tr '\\n' '|' < "$SZTP_ROUTER_ROOT/running-config")"
-n=$(( $(cat "${log}" 2>/dev/null | wc -l) + 1 ))
-echo "${tag} $n $cfg" >> "${log}"
-echo "${tag} output"
-${extra}
-exit ${exit}
-`);
+  return bytes(logScript(log, tag, extra, exit));
 }

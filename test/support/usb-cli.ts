@@ -94,7 +94,7 @@ export function logScript(log: string, tag: string, extra = '', exit = 0): strin
 cfg=absent; [ -f "$SZTP_ROUTER_ROOT/running-config" ] && cfg="$(tr '\\n' '|' < "$SZTP_ROUTER_ROOT/running-config")"
 n=$(( $(cat "${log}" 2>/dev/null | wc -l) + 1 ))
 echo "${tag} $n $cfg" >> "${log}"
-echo "${tag} ran"
+echo "${tag} output"
 ${extra}
 exit ${exit}
 `;
