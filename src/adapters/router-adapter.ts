@@ -8,10 +8,11 @@
  * @module
  */
 import type { Logger } from 'pino';
+import type { ConfigSnapshot } from '../contracts/config-snapshot.ts';
 import type { SshHostKey } from '../progress/reporter.ts';
 import type { ConfigurationHandling, DeviceIdentity } from '../types.ts';
 
-export type { DeviceIdentity, ConfigurationHandling, SshHostKey };
+export type { ConfigSnapshot, DeviceIdentity, ConfigurationHandling, SshHostKey };
 
 /** Bumped on any incompatible change of this interface. */
 export const ROUTER_ADAPTER_API_VERSION = 1;
@@ -32,18 +33,6 @@ export interface RunScriptOptions {
   readonly signal?: AbortSignal;
   /** Extra environment for the script (never secrets). */
   readonly env?: Readonly<Record<string, string>>;
-}
-
-/**
- * An opaque, JSON-serialisable handle to a saved configuration. The applier persists it in the
- * state journal so a restore can happen after a crash or in the next process.
- */
-export interface ConfigSnapshot {
-  readonly adapter: string;
-  /** Adapter-specific reference (e.g. a file name inside the adapter's work directory). */
-  readonly ref: string;
-  /** True when the device had no configuration at all (restore = remove). */
-  readonly empty: boolean;
 }
 
 export interface BootImageInstall {

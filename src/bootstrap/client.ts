@@ -10,7 +10,7 @@ import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { SztpError } from '../errors.ts';
-import type { BootstrapClient, FetchContext } from '../fetchers/fetcher.ts';
+import type { BootstrapClient, FetchContext } from '../contracts/fetch.ts';
 import type { CsrKeyStore } from './csr.ts';
 import { pemCertificatesToDer } from './pem.ts';
 import { openConnection, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SztpError, isSztpError, toSztpError } from '../errors.ts';
-import type { FetchContext, FetcherName, OnboardingSource } from '../fetchers/fetcher.ts';
+import type { FetchContext, FetcherName, OnboardingSource } from '../contracts/fetch.ts';
 import { NULL_REPORTER, type ProgressReporter } from '../progress/reporter.ts';
 import type { BootstrapServerEntry, RedirectInformation } from '../types.ts';
 import { buildCsr, csrSupportInput, findCsrRequest, type CsrKeyStore } from './csr.ts';

@@ -24,7 +24,7 @@ export interface CliContext {
 }
 
 /** Exit codes of the CLI (README "CLI"). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, reboot: 10 } as const;
+export { EXIT } from '../contracts/exit-codes.ts';
 
 /** stdout/stderr of a subcommand, through commander's configured output (so in-process tests capture it). */
 export function commandOutput(command: Command): Pick<CliIo, 'stdout' | 'stderr'> {

@@ -1,116 +1,12 @@
 /**
- * `sztp-agent run [--once]`: the daemon. Startup `start` false → exit 0 at once; SZTP flag off
- * (RFC 8572 §5.1) → "secure ZTP disabled", exit 0; bootstrap already complete → exit 0 touching
- * nothing. Otherwise: lock state_dir, build the runtime (src/daemon/wire.ts) and loop over the
- * fetchers. Exit 0 complete (or stopped by SIGTERM/SIGINT), 1 nothing succeeded (a configuration
- * an interrupted attempt left committed is rolled back first), 10 reboot.
- * SIGHUP reloads ztp.ini for the next pass (a broken file is logged and the old one kept).
+ * `sztp-agent run [--once]`: maps the command-line options onto the daemon (src/daemon/run-agent.ts)
+ * and its exit code onto the process; exit 1 also prints `error SZTP_ERR_NO_SOURCE` on stderr.
  * @module
  */
-import { mkdir } from 'node:fs/promises';
 import { Command } from 'commander';
-import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.ts';
-import type { AgentConfig } from '../config/types.ts';
-import { runPass } from '../daemon/agent.ts';
-import { runLoop, type LoopOutcome } from '../daemon/loop.ts';
-import { installSignalHandlers, type SignalHandling } from '../daemon/signals.ts';
-import { buildRuntime, openStore, type Runtime } from '../daemon/wire.ts';
-import { toSztpError } from '../errors.ts';
-import { room } from '../log/logger.ts';
-import { rollbackInterrupted } from '../onboarding/rollback.ts';
-import { acquireLock } from '../platform/lock.ts';
-import type { FileStateStore } from '../state/store.ts';
+import { runAgent } from '../daemon/run-agent.ts';
 import { cliLogger, EXIT, globals, loadGlobalConfig, type CliContext } from './context.ts';
-
-export interface RunAgentDeps {
-  readonly config: AgentConfig;
-  readonly log: Logger;
-  readonly once: boolean;
-  /** Re-reads ztp.ini on SIGHUP. */
-  readonly reloadConfig: () => Promise<AgentConfig>;
-  readonly signals?: SignalHandling;
-  readonly build?: (config: AgentConfig, log: Logger, store: FileStateStore) => Promise<Runtime>;
-  readonly now?: () => Date;
-}
-
-const EXIT_FOR: Record<LoopOutcome, number> = { complete: EXIT.ok, reboot: EXIT.reboot, exhausted: EXIT.failed, aborted: EXIT.ok, disabled: EXIT.ok };
-
-/** The body of `run`; resolves to the exit code (throws SztpError for startup failures). */
-export async function runAgent(deps: RunAgentDeps): Promise<number> {
-  const log = room(deps.log, 'daemon');
-  const now = deps.now ?? (() => new Date());
-  let config = deps.config;
-  if (!config.startup.start) {
-    log.info('ZTP is not started: [Startup] start is False');
-    return EXIT.ok;
-  }
-  const store = openStore(config, deps.log, now);
-  const state = await store.read();
-  if (!state.secureMode) {
-    log.info('secure ZTP disabled (secure-mode is off); nothing to do');
-    return EXIT.ok;
-  }
-  if (state.phase === 'bootstrap-complete') {
-    log.info('bootstrap already complete; nothing to do');
-    return EXIT.ok;
-  }
-  await mkdir(config.agent.stateDir, { recursive: true, mode: 0o700 });
-  const lock = await acquireLock(config.agent.stateDir);
-  const signals = deps.signals ?? installSignalHandlers((name) => { log.info({ signal: name }, `received ${name}`); });
-  try {
-    const build = deps.build ?? buildRuntime;
-    let runtime = await build(config, deps.log, store);
-    log.info({ serialNumber: runtime.identity.serialNumber, fetchers: config.fetchers, adapter: config.router.adapter }, 'secure ZTP started');
-    const result = await runLoop({
-      once: deps.once,
-      signal: signals.signal,
-      log,
-      config: () => config,
-      takeReload: () => signals.takeReload(),
-      reload: async () => {
-        try {
-          const next = await deps.reloadConfig();
-          if (next.agent.stateDir !== config.agent.stateDir) log.warn('state_dir cannot change on reload; restart the agent to use the new one');
-          const fresh = await build({ ...next, agent: { ...next.agent, stateDir: config.agent.stateDir } }, deps.log, store);
-          config = fresh.config;
-          runtime = fresh;
-          log.info({ fetchers: config.fetchers }, 'configuration reloaded');
-        } catch (err) {
-          const e = toSztpError(err, 'SZTP_ERR_INTERNAL');
-          log.error({ code: e.code, err: e }, 'reload failed; keeping the previous configuration');
-        }
-      },
-      enabled: async () => {
-        const s = await store.read();
-        if (!s.secureMode) log.info('secure ZTP disabled (secure-mode turned off); stopping');
-        return s.secureMode;
-      },
-      pass: () => runPass({
-        fetchers: runtime.fetchers,
-        context: runtime.fetchContext(signals.signal),
-        apply: (source) => runtime.apply(source, signals.signal),
-        store,
-        log,
-        signal: signals.signal,
-        now,
-      }),
-    });
-    const messages: Record<LoopOutcome, string> = {
-      complete: 'bootstrap complete',
-      reboot: 'a boot image was installed; rebooting (exit 10, the next run resumes)',
-      exhausted: `no fetcher succeeded after ${result.passes} pass(es)`,
-      aborted: 'stopped by signal; state is saved',
-      disabled: 'secure ZTP disabled',
-    };
-    log.info({ outcome: result.outcome, passes: result.passes }, messages[result.outcome]);
-    if (result.outcome === 'exhausted') await rollbackInterrupted({ adapter: runtime.adapter, store, log: room(deps.log, 'onboarding'), now });
-    return EXIT_FOR[result.outcome];
-  } finally {
-    if (deps.signals === undefined) signals.dispose();
-    await lock.release();
-  }
-}
 
 export function runCommand(ctx: CliContext): Command {
   return new Command('run')

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { SztpError, toSztpError, type SztpErrorCode } from '../errors.ts';
-import type { Fetcher, FetchContext, OnboardingSource } from '../fetchers/fetcher.ts';
+import type { Fetcher, FetchContext, OnboardingSource } from '../contracts/fetch.ts';
 import type { ApplyOutcome } from '../onboarding/types.ts';
 import { withError, withPhase } from '../state/machine.ts';
 import type { StateStore } from '../state/types.ts';

@@ -14,7 +14,7 @@ import { createCsrKeyFileStore } from '../bootstrap/csr-key-file.ts';
 import type { AgentConfig } from '../config/types.ts';
 import { downloadImage } from '../download/image-download.ts';
 import { SztpError } from '../errors.ts';
-import type { Fetcher, FetchContext, OnboardingSource } from '../fetchers/fetcher.ts';
+import type { Fetcher, FetchContext, OnboardingSource } from '../contracts/fetch.ts';
 import { createFetchers } from '../fetchers/registry.ts';
 import { room } from '../log/logger.ts';
 import { applyOnboarding } from '../onboarding/apply.ts';

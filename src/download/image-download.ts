@@ -12,7 +12,7 @@ import { mkdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SztpError, toSztpError } from '../errors.ts';
-import type { DownloadFn, DownloadRequest, DownloadResult } from '../onboarding/types.ts';
+import type { DownloadFn, DownloadRequest, DownloadResult } from '../contracts/download.ts';
 import { fetchHttp } from './http-fetch.ts';
 import { HashingSink } from './sink.ts';
 

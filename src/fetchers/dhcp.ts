@@ -22,7 +22,7 @@ import { readRedirectFromHook } from '../dhcp/hook-env.ts';
 import { globalIpv6, linkLocalIpv6, readInterface, usableIpv4, type InterfaceState } from '../dhcp/interfaces.ts';
 import { readRedirectFromLeaseFiles } from '../dhcp/lease-file.ts';
 import { parseUriList, type RedirectUri } from '../dhcp/uri-list.ts';
-import type { Fetcher, FetchContext, OnboardingSource } from './fetcher.ts';
+import type { Fetcher, FetchContext, OnboardingSource } from '../contracts/fetch.ts';
 
 export type DhcpFetcherName = 'Mgmt4' | 'Mgmt6' | 'DPort4' | 'DPort6';
 

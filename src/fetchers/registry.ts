@@ -5,7 +5,7 @@
  */
 import type { FetcherName } from '../config/types.ts';
 import { createDhcpFetcher } from './dhcp.ts';
-import type { Fetcher } from './fetcher.ts';
+import type { Fetcher } from '../contracts/fetch.ts';
 import { createServerFetcher } from './server.ts';
 import { createUsbFetcher } from './usb.ts';
 

@@ -12,7 +12,7 @@ import { loadConfiguredAnchors } from '../bootstrap/client.ts';
 import { degenerateCmsFromCerts } from '../bootstrap/pem.ts';
 import { SztpError } from '../errors.ts';
 import type { BootstrapServerEntry } from '../types.ts';
-import type { Fetcher } from './fetcher.ts';
+import type { Fetcher } from '../contracts/fetch.ts';
 
 /** Parses `https://host[:port]` (no path, query, fragment or user info) into address and port. */
 export function parseServerUri(uri: string): { readonly address: string; readonly port: number } {

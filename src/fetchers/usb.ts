@@ -15,7 +15,7 @@
 import type { Logger } from 'pino';
 import { SztpError, toSztpError } from '../errors.ts';
 import { NULL_REPORTER } from '../progress/reporter.ts';
-import type { FetchContext, Fetcher, OnboardingSource } from './fetcher.ts';
+import type { FetchContext, Fetcher, OnboardingSource } from '../contracts/fetch.ts';
 import { locateBundle, readBundle, resolveOnStick, type UsbBundleLocation } from './usb-layout.ts';
 import { discoverRemovable, execRunner, mountRemovable, type CommandRunner, type MountedSticks } from './usb-mount.ts';
 

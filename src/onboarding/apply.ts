@@ -10,7 +10,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { SztpError, isSztpError, toSztpError, type SztpErrorCode } from '../errors.ts';
-import type { OnboardingSource } from '../fetchers/fetcher.ts';
+import type { OnboardingSource } from '../contracts/fetch.ts';
 import type { ProgressType } from '../progress/progress-type.ts';
 import type { OnboardingJournal, OnboardingStepKind } from '../state/types.ts';
 import { executeBootImage } from './boot-image.ts';

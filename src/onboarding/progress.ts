@@ -7,7 +7,7 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { OnboardingSource } from '../fetchers/fetcher.ts';
+import type { OnboardingSource } from '../contracts/fetch.ts';
 import type { ProgressType } from '../progress/progress-type.ts';
 import type { ProgressEvent } from '../progress/reporter.ts';
 import type { RecordedEvent, StateStore } from '../state/types.ts';

@@ -3,7 +3,7 @@
  * executor type: one executor per step kind of the plan, checked by the compiler.
  * @module
  */
-import type { OnboardingSource } from '../fetchers/fetcher.ts';
+import type { OnboardingSource } from '../contracts/fetch.ts';
 import type { OnboardingJournal } from '../state/types.ts';
 import type { OnboardingStep } from './plan.ts';
 import type { Progress } from './progress.ts';

@@ -4,7 +4,7 @@
  * idempotent across kills and reboots: it is keyed by the digest of the conveyed information.
  * @module
  */
-import type { ConfigSnapshot } from '../adapters/router-adapter.ts';
+import type { ConfigSnapshot } from '../contracts/config-snapshot.ts';
 import type { SztpErrorCode } from '../errors.ts';
 import type { ProgressType } from '../progress/progress-type.ts';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { createImageDownloader, downloadImage } from '../../src/download/image-download.ts';
-import type { DownloadRequest } from '../../src/onboarding/types.ts';
+import type { DownloadRequest } from '../../src/contracts/download.ts';
 import { makeHarness, type Harness } from '../support/bootstrap-harness.ts';
 import { startBootstrapServer, type TestBootstrapServer } from '../support/bootstrap-server.ts';
 

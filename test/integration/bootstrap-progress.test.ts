@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { createSimulatedAdapter } from '../../src/adapters/simulated.ts';
 import { downloadImage } from '../../src/download/image-download.ts';
 import { createServerFetcher } from '../../src/fetchers/server.ts';
-import type { OnboardingSource } from '../../src/fetchers/fetcher.ts';
+import type { OnboardingSource } from '../../src/contracts/fetch.ts';
 import { applyOnboarding } from '../../src/onboarding/apply.ts';
 import { createStateStore } from '../../src/state/store.ts';
 import { fetchContext, makeHarness, type Harness } from '../support/bootstrap-harness.ts';

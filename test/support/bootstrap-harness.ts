@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { createBootstrapClient, type BootstrapClientOptions } from '../../src/bootstrap/client.ts';
 import { defaultConfig } from '../../src/config/load.ts';
 import type { AgentConfig } from '../../src/config/types.ts';
-import type { FetchContext } from '../../src/fetchers/fetcher.ts';
+import type { FetchContext } from '../../src/contracts/fetch.ts';
 import type { DeviceCredentials, TrustContext, ValidateFn } from '../../src/types.ts';
 import { validateBootstrappingData } from '../../src/validation/pipeline.ts';
 import { certDer, makeTestPki, type KeyKind, type TestPki } from './pki.ts';

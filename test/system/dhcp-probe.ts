@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import pino from 'pino';
 import { createDhcpFetcher, type DhcpFetcherName } from '../../src/fetchers/dhcp.ts';
 import type { AgentConfig } from '../../src/config/types.ts';
-import type { FetchContext, OnboardingSource } from '../../src/fetchers/fetcher.ts';
+import type { FetchContext, OnboardingSource } from '../../src/contracts/fetch.ts';
 import type { RedirectInformation } from '../../src/types.ts';
 
 interface ProbeInput {

@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import { defaultConfig } from '../../../src/config/load.ts';
 import type { AgentConfig } from '../../../src/config/types.ts';
 import { SztpError, type SztpErrorCode } from '../../../src/errors.ts';
-import type { Fetcher, FetchContext, FetcherName, OnboardingSource } from '../../../src/fetchers/fetcher.ts';
+import type { Fetcher, FetchContext, FetcherName, OnboardingSource } from '../../../src/contracts/fetch.ts';
 import { NULL_REPORTER } from '../../../src/progress/reporter.ts';
 
 export function captureLog(): { log: Logger; lines: Record<string, unknown>[] } {

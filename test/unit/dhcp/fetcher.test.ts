@@ -15,7 +15,7 @@ import type { IpRunner } from '../../../src/dhcp/address.ts';
 import type { InterfaceState } from '../../../src/dhcp/interfaces.ts';
 import { encodeUriList } from '../../../src/dhcp/uri-list.ts';
 import { createDhcpFetcher, type DhcpFetcherDeps } from '../../../src/fetchers/dhcp.ts';
-import type { BootstrapClient, FetchContext, OnboardingSource } from '../../../src/fetchers/fetcher.ts';
+import type { BootstrapClient, FetchContext, OnboardingSource } from '../../../src/contracts/fetch.ts';
 import type { RedirectInformation } from '../../../src/types.ts';
 
 const URIS = ['https://192.0.2.1:8443', 'http://192.0.2.9', 'https://[2001:db8::1]', 'https://sztp.example.test'];

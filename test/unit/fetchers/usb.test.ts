@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentConfig } from '../../../src/config/types.ts';
-import type { BootstrapClient, FetchContext, OnboardingSource } from '../../../src/fetchers/fetcher.ts';
+import type { BootstrapClient, FetchContext, OnboardingSource } from '../../../src/contracts/fetch.ts';
 import { createUsbFetcher } from '../../../src/fetchers/usb.ts';
 import { readArtifact, resolveOnStick } from '../../../src/fetchers/usb-layout.ts';
 import { MOUNT_OPTIONS, discoverRemovable } from '../../../src/fetchers/usb-mount.ts';

@@ -1,6 +1,7 @@
 /**
- * Fetcher: one source of bootstrapping data (USB, DHCPv4/v6 on the management or data ports, the
- * well-known bootstrap servers). A fetcher either returns a validated onboarding source the
+ * The contracts between the fetchers, the bootstrap-server client, the onboarding applier and the
+ * daemon: a Fetcher is one source of bootstrapping data (USB, DHCPv4/v6 on the management or data
+ * ports, the well-known bootstrap servers). It either returns a validated onboarding source the
  * applier can run, or throws an SztpError whose code says why, and the loop moves on.
  *
  * Redirect information is followed inside the fetcher through `ctx.bootstrap` (the RESTCONF
@@ -69,6 +70,7 @@ export interface FetchContext {
   readonly now: () => Date;
 }
 
+/** One source of bootstrapping data (implemented in src/fetchers/, listed in src/fetchers/registry.ts). */
 export interface Fetcher {
   readonly name: FetcherName;
   /** Returns onboarding information to apply, or throws an SztpError (never returns partial data). */
