@@ -43,7 +43,7 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
   { section: 'Startup', key: 'start', type: bool, default: 'True', description: 'Run secure ZTP at all; False: `run` logs that ZTP is not started and exits 0.' },
   { section: 'Startup', key: 'retry_forever', type: bool, default: 'True', description: 'Repeat passes with backoff until success; False: one pass, exit 1 if nothing succeeded.' },
 
-  { section: 'Device', key: 'serial_number', type: str, default: undefined, description: 'Device serial number; default: IDevID subject serialNumber, else the router adapter. Must equal the IDevID subject serialNumber when both exist.' },
+  { section: 'Device', key: 'serial_number', type: str, default: undefined, description: 'Device serial number; default: from the IDevID subject serialNumber (the SN: token of a Cisco SUDI `PID:… SN:…`), else the router adapter. When an IDevID exists it must name the same serial (derived or as written).' },
   { section: 'Device', key: 'idevid_cert', type: path, default: undefined, description: 'PEM IDevID certificate, followed by its intermediates.' },
   { section: 'Device', key: 'idevid_key', type: path, default: undefined, description: 'PEM private key of the IDevID (PKCS#8, SEC1 or PKCS#1).' },
   { section: 'Device', key: 'voucher_trust_anchors', type: path, default: undefined, description: 'PEM bundle of manufacturer (MASA) trust anchors for ownership vouchers.' },

@@ -20,6 +20,7 @@ import { room } from '../log/logger.ts';
 import { applyOnboarding } from '../onboarding/apply.ts';
 import type { ApplyOutcome } from '../onboarding/types.ts';
 import { loadDeviceCredentials, loadTrustAnchors, subjectSerialNumber } from '../platform/credentials.ts';
+import { deviceSerialFromSubject } from '../platform/device-serial.ts';
 import { createStateStore, type FileStateStore } from '../state/store.ts';
 import type { DeviceCredentials, DeviceIdentity, TrustContext } from '../types.ts';
 import { validateBootstrappingData } from '../validation/pipeline.ts';
@@ -52,15 +53,23 @@ export function openAdapter(config: AgentConfig, log: Logger): Promise<RouterAda
   });
 }
 
-/** Serial: `[Device] serial_number`, else the IDevID subject serialNumber, else the adapter. */
+/**
+ * Serial: derived from the IDevID subject serialNumber (the SN token of a Cisco SUDI
+ * `PID:… SN:…`, else verbatim), else `[Device] serial_number`, else the adapter.
+ */
 export function resolveSerial(config: AgentConfig, credentials: DeviceCredentials | undefined, adapterIdentity: DeviceIdentity): string {
-  const fromIdevid = credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate);
+  const raw = credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate);
+  const fromIdevid = raw === undefined ? undefined : deviceSerialFromSubject(raw).serial;
+  const configured = config.device.serialNumber;
   // RFC 8572 T-29 / C-067: the voucher serial, the TLS client certificate and any other identity must
-  // name the same device, so a configured serial may stand in for a missing one but never contradict it.
-  if (config.device.serialNumber !== undefined && fromIdevid !== undefined && config.device.serialNumber !== fromIdevid) {
-    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `[Device] serial_number ${config.device.serialNumber} contradicts the IDevID subject serialNumber ${fromIdevid}`);
+  // name the same device, so a configured serial may stand in for a missing one but never contradict
+  // it; naming the IDevID's serial as written or as derived (the SN token) is no contradiction.
+  if (configured !== undefined && fromIdevid !== undefined && configured !== fromIdevid && configured !== raw) {
+    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `[Device] serial_number ${configured} contradicts the IDevID subject serialNumber ${raw ?? ''}`, {
+      evidence: { configured, idevid: raw, derived: fromIdevid },
+    });
   }
-  const serial = config.device.serialNumber ?? fromIdevid ?? adapterIdentity.serialNumber;
+  const serial = fromIdevid ?? configured ?? adapterIdentity.serialNumber;
   if (serial === undefined || serial === '') {
     throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'no serial number: set [Device] serial_number, give an IDevID with a subject serialNumber, or use an adapter that reports one');
   }
@@ -79,6 +88,10 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
   const adapter = await openAdapter(config, log);
   const adapterIdentity = await adapter.identity();
   const identity = { ...adapterIdentity, serialNumber: resolveSerial(config, credentials, adapterIdentity) };
+  const subjectSerial = credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate);
+  if (subjectSerial !== undefined && subjectSerial !== identity.serialNumber) {
+    log.info({ subjectSerialNumber: subjectSerial, serialNumber: identity.serialNumber }, 'device serial derived from the IDevID subject serialNumber (SN token)');
+  }
   const fetchers = createFetchers(config.fetchers);
   const bootstrap = createBootstrapClient({ csrKeyStore: createCsrKeyFileStore(join(config.agent.stateDir, 'csr')) });
   const fetchLog = room(log, 'fetch');

@@ -75,12 +75,16 @@ export function issueCert(dir: string, name: string, kind: KeyKind, issuer: Cert
   return { cert, key };
 }
 
-/** Builds a complete test PKI in `dir` (created if needed). Takes well under a second for EC, ~1 s for RSA. */
-export function makeTestPki(dir: string, kind: KeyKind = 'p256', serial = 'SN-TEST-0001'): TestPki {
+/**
+ * Builds a complete test PKI in `dir` (created if needed). Takes well under a second for EC, ~1 s for RSA.
+ * `subjectSerial` is the IDevID subject serialNumber when it is not the bare `serial` (e.g. a Cisco
+ * SUDI `PID:C9300-24T SN:<serial>`).
+ */
+export function makeTestPki(dir: string, kind: KeyKind = 'p256', serial = 'SN-TEST-0001', subjectSerial = serial): TestPki {
   mkdirSync(dir, { recursive: true });
   const manufacturer = makeCa(dir, 'manufacturer-ca', kind);
   const masa = issueCert(dir, 'masa', kind, manufacturer, '/CN=masa', ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature']);
-  const device = issueCert(dir, 'idevid', kind, manufacturer, `/CN=device/serialNumber=${serial}`,
+  const device = issueCert(dir, 'idevid', kind, manufacturer, `/CN=device/serialNumber=${subjectSerial}`,
     ['basicConstraints=critical,CA:FALSE', `keyUsage=critical,digitalSignature${kind === 'rsa' ? ',keyEncipherment' : ',keyAgreement'}`, 'extendedKeyUsage=clientAuth']);
   const ownerCa = makeCa(dir, 'owner-ca', kind);
   const owner = issueCert(dir, 'owner', kind, ownerCa, '/CN=owner', ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature']);

@@ -64,6 +64,26 @@ test('[Device] serial_number wins over the adapter but never contradicts the IDe
   await assert.rejects(buildRuntime(base, silent, openStore(base, silent)), { code: 'SZTP_ERR_DEVICE_IDENTITY' });
 });
 
+test('Cisco SUDI IDevID (openssl-made, subject serialNumber "PID:C9300-24T SN:FCW2126G05V"): the SN token is the serial everywhere', async () => {
+  const sudi = makeTestPki(join(dir, 'sudi'), 'p256', 'FCW2126G05V', 'PID:C9300-24T SN:FCW2126G05V');
+  const creds = await loadDeviceCredentials(sudi.device.cert);
+  const id = { hwModel: 'C9300-24T', osName: 'IOS-XE', osVersion: '17.18.1', serialNumber: 'ADAPTER' };
+  const at = (device: string) => parseConfigText(ini(device), join(dir, 'ztp.ini'));
+  assert.equal(resolveSerial(at(''), creds, id), 'FCW2126G05V');
+  assert.equal(resolveSerial(at('serial_number: FCW2126G05V'), creds, id), 'FCW2126G05V', 'the SN token configured is no contradiction');
+  assert.equal(resolveSerial(at('serial_number: PID:C9300-24T SN:FCW2126G05V'), creds, id), 'FCW2126G05V', 'the value as written is no contradiction either');
+  for (const other of ['FCW2126G05W', 'PID:C9300-24T', 'PID:C9300-48P SN:FCW2126G05V']) {
+    assert.throws(() => resolveSerial(at(`serial_number: ${other}`), creds, id), { code: 'SZTP_ERR_DEVICE_IDENTITY' }, other);
+  }
+  const config = parseConfigText(ini(`serial_number: FCW2126G05V\nidevid_cert: ${sudi.device.cert}\nidevid_key: ${sudi.device.key}\nvoucher_trust_anchors: ${sudi.manufacturer.cert}`), join(dir, 'ztp.ini'));
+  const rt = await buildRuntime(config, silent, openStore(config, silent));
+  const ctx = rt.fetchContext(new AbortController().signal);
+  // One serial for the voucher check, the USB directory / DHCP client identifier and the RESTCONF side.
+  assert.equal(rt.identity.serialNumber, 'FCW2126G05V');
+  assert.equal(ctx.identity.serialNumber, 'FCW2126G05V');
+  assert.equal(ctx.trustContext().serialNumber, 'FCW2126G05V');
+});
+
 test('missing credential files are configuration errors (SZTP_ERR_CONFIG_FILE)', async () => {
   for (const device of [`idevid_cert: ${join(dir, 'absent.pem')}`, `serial_number: X\nvoucher_trust_anchors: ${join(dir, 'absent.pem')}`, `serial_number: X\nidevid_key: ${pki.device.key}`]) {
     const config = parseConfigText(ini(device), join(dir, 'ztp.ini'));
