@@ -1,5 +1,5 @@
 // Typed lint for the whole repository: strict-type-checked on src/, recommended-type-checked elsewhere.
-// Pure-core folders may not import Node I/O modules (STYLE.md practice 5).
+// Pure-core folders may not import Node I/O modules, so they stay testable without disks or sockets.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

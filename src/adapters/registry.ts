@@ -1,7 +1,8 @@
 /**
  * Router adapter registry: the built-in adapters (`simulated` plus the command adapter family from
  * ./command-builtins.ts) and loading of external adapters from a module path, with the
- * `apiVersion` and shape check (STYLE practice 7; documented in docs/adapters.md).
+ * `apiVersion` and shape check, so an incompatible adapter fails at start-up with a coded error
+ * rather than mid-onboarding (documented in docs/adapters.md).
  * @module
  */
 import { isAbsolute, resolve } from 'node:path';

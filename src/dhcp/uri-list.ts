@@ -3,7 +3,7 @@
  * A repetition of `uri-length` (2 octets, network order) + URI. Each URI must be
  * `https://<ip-address-or-hostname>[:<port>]`.
  *
- * Parsing rules (checklist §2.6, C-162, C-167, T-27):
+ * Parsing rules (C-162, C-167, T-27; byte example in docs/requirements.md, "DHCP worked example"):
  * - an entry whose length runs past the end is truncated: it is ignored and parsing stops;
  * - entries that are not https, are malformed, non-ASCII, carry userinfo, a query or a fragment
  *   are dropped (reported in `dropped`);

@@ -3,7 +3,7 @@
  * the journal of an earlier attempt on the same conveyed information, and the running identity
  * to the ordered list of steps still to run. Each step is a member of a discriminated union;
  * apply.ts holds one executor per kind in a mapped type, so a new kind without an executor does
- * not compile. No I/O here (STYLE practice 5, enforced by lint).
+ * not compile. No I/O here, so the plan is testable without a router (enforced by lint).
  * @module
  */
 import { SztpError } from '../errors.ts';

@@ -10,7 +10,7 @@ import { parseConfigText, defaultConfig } from '../../../src/config/load.ts';
 import { parseIniText } from '../../../src/config/load-ini.ts';
 import { ConfigError, type ConfigProblem } from '../../../src/errors.ts';
 
-/** Verbatim from the seed document (seed-ios-xr-secure-ztp.md), including the blank line. */
+/** Verbatim from the ztp.ini example of Cisco's IOS XR secure-ZTP guide, including the blank line. */
 export const SEED_ZTP_INI = `[Startup]
 start: True
 retry_forever: True

@@ -1,5 +1,5 @@
 /**
- * RFC 8572 §8.3 bootstrap-server-list parsing: worked example (checklist §2.6), AT-28, T-27
+ * RFC 8572 §8.3 bootstrap-server-list parsing: worked example (docs/requirements.md), AT-28, T-27
  * (paths, plain text), truncation, and fast-check properties (round trip, hostile bytes).
  * @module
  */
@@ -11,7 +11,7 @@ import { encodeUriList, parseRedirectUri, parseUriList } from '../../../src/dhcp
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/[\s|]/g, ''), 'hex'));
 
-/** The 54-octet list from the checklist §2.6 worked example. */
+/** The 54-octet list of the DHCP worked example in docs/requirements.md. */
 const WORKED_LIST = hex(
   '00 1d 68 74 74 70 73 3a 2f 2f 73 7a 74 70 2e 65 78 61 6d 70 6c 65 2e 63 6f 6d 3a 38 34 34 33 | 00 15 68 74 74 70 73 3a 2f 2f 5b 32 30 30 31 3a 64 62 38 3a 3a 31 5d',
 );

@@ -1,14 +1,14 @@
 /**
  * Table-driven: every fixture variant made by the openssl CLI (fixtures/generate.sh) for RSA-2048,
  * P-256 and P-384, run through the pipeline; the manifest names the expected result, step and code.
- * Titles carry the acceptance-scenario ids (AT-xx) of the reference checklist.
+ * Titles carry the acceptance-scenario IDs (AT-xx) of docs/requirements.md.
  * @module
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FIXTURES_DIR, checkEntry, loadManifest } from '../../support/fixtures.ts';
 
-/** Acceptance scenarios per variant (rfc8572-device-requirements.md §7). */
+/** Acceptance scenario of each variant (docs/requirements.md, "Acceptance scenarios"). */
 const SCENARIOS: Readonly<Record<string, string>> = {
   'voucher-flipped-signature': 'AT-09', 'voucher-tampered-content': 'AT-09', 'untrusted-voucher-signer': 'AT-10', 'wrong-serial': 'AT-11',
   expired: 'AT-12', 'not-yet-valid': 'AT-13', 'clock-untrusted': 'AT-14', 'wrong-nonce': 'AT-15', 'valid-nonce': 'AT-15',
