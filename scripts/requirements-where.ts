@@ -120,11 +120,11 @@ export function readText(file: string, root: string = REPO_ROOT): string | undef
   return buf.includes(0) ? undefined : buf.toString('utf8');
 }
 
-/** Maps each ID to the sorted `src/` and `test/` files that cite it. */
+/** Maps each ID to the sorted `src/` and `test/` code files (not their READMEs) that cite it. */
 export function citingFiles(files: readonly string[], root: string = REPO_ROOT): Map<string, string[]> {
   const where = new Map<string, string[]>();
   for (const f of files) {
-    if ((!f.startsWith('src/') && !f.startsWith('test/')) || f === TRAIL_TEST) continue;
+    if ((!f.startsWith('src/') && !f.startsWith('test/')) || f.endsWith('.md') || f === TRAIL_TEST) continue;
     const text = readText(f, root);
     if (text === undefined) continue;
     for (const id of citedIds(text)) where.set(id, [...(where.get(id) ?? []), f]);
