@@ -6,17 +6,12 @@
  * @module
  */
 import { posix } from 'node:path';
-import { compileCommandSettings, type CommandPreset } from '../adapters/command-settings.ts';
-import { COMMAND_BASE } from '../adapters/presets/base.ts';
-import { FRR_PRESET } from '../adapters/presets/frr.ts';
-import { IOSXR_PRESET } from '../adapters/presets/iosxr.ts';
-import { SONIC_PRESET } from '../adapters/presets/sonic.ts';
+import { adapterSections, builtinAdapter } from '../adapters/registry.ts';
 import { ConfigError, isSztpError, type ConfigProblem, type SztpErrorCode } from '../errors.ts';
 import type { RawEntry, RawIni, RawSection } from './load-ini.ts';
+import { defaultFetchers } from './fetchers.ts';
 import {
   CONFIG_SCHEMA,
-  DEFAULT_FETCHER_PRIORITY,
-  DEFAULT_SERVER_PRIORITY,
   FETCHER_PRIORITY_SECTION,
   LOG_LEVELS,
   OPEN_SECTIONS,
@@ -25,11 +20,6 @@ import {
   type SchemaEntry,
 } from './schema.ts';
 import { FETCHER_NAMES, type AgentConfig, type FetcherName } from './types.ts';
-
-/** Adapters whose settings section is `[Command Adapter]` (they are all the command adapter). */
-const COMMAND_FAMILY = ['command', 'frr', 'iosxr', 'sonic'];
-/** The command adapter's presets, so their templates are checked with the file (file:line), not first at `run`. */
-const COMMAND_PRESETS: Readonly<Record<string, CommandPreset>> = { command: COMMAND_BASE, frr: FRR_PRESET, iosxr: IOSXR_PRESET, sonic: SONIC_PRESET };
 
 type Value = string | number | boolean | readonly string[] | undefined;
 
@@ -82,11 +72,11 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
     problem('SZTP_ERR_CONFIG_VALUE', { ...lineOf(e), section: 'Agent', key: 'backoff_max_seconds' }, 'must not be smaller than backoff_initial_seconds');
   }
 
-  const fetchers = priority === undefined
-    ? defaultFetchers(servers.length > 0)
+  const listed = priority === undefined
+    ? undefined
     : parsePriorities(priority, (line, key, code, message) => { problem(code, { line, section: FETCHER_PRIORITY_SECTION, key }, message); });
 
-  problems.push(...commandAdapterProblems(raw, others, str('Router.adapter') ?? 'simulated'));
+  problems.push(...adapterSettingsProblems(raw, others, str('Router.adapter') ?? 'simulated'));
 
   if (problems.length > 0) throw new ConfigError([...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)));
 
@@ -95,11 +85,10 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
   const source = str('DHCP.source');
   const optional = <K extends string>(key: K, value: string | undefined): { [P in K]?: string } =>
     (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-  return {
+  const config: Omit<AgentConfig, 'fetchers'> = {
     file,
     baseDir,
     startup: { start: bool('Startup.start'), retryForever: bool('Startup.retry_forever') },
-    fetchers,
     device: {
       ...optional('serialNumber', str('Device.serial_number')),
       ...optional('idevidCert', str('Device.idevid_cert')),
@@ -135,6 +124,9 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
       backoffMaxSeconds: numb('Agent.backoff_max_seconds'),
     },
   };
+  // `fetchers` after `startup`, as `config --json` has always printed it.
+  const { file: _file, baseDir: _baseDir, startup, ...rest } = config;
+  return { file, baseDir, startup, fetchers: listed ?? defaultFetchers(config), ...rest };
 }
 
 /** Converts one value; `ok: false` carries the reason. Empty optional values mean "unset". */
@@ -204,36 +196,29 @@ function parsePriorities(section: RawSection, report: (line: number, key: string
   return listed.sort((a, b) => a.priority - b.priority || a.order - b.order).map((x) => x.name);
 }
 
-function defaultFetchers(withServer: boolean): FetcherName[] {
-  const names = DEFAULT_FETCHER_PRIORITY.map(([name]) => name);
-  // Server's default priority (5) is after every default fetcher (0..4).
-  return withServer && DEFAULT_SERVER_PRIORITY > Math.max(...DEFAULT_FETCHER_PRIORITY.map(([, p]) => p)) ? [...names, 'Server'] : names;
-}
-
-/** Compiles the command-adapter templates of a command-family adapter; a problem names the line of its key. */
-function commandAdapterProblems(raw: RawIni, others: readonly RawSection[], adapter: string): ConfigProblem[] {
-  const preset = COMMAND_PRESETS[adapter.toLowerCase()];
-  if (preset === undefined) return [];
+/** Runs the built-in adapter's settings check with the file; a problem names the line of its key. */
+function adapterSettingsProblems(raw: RawIni, others: readonly RawSection[], adapter: string): ConfigProblem[] {
+  const builtin = builtinAdapter(adapter.toLowerCase());
+  if (builtin === undefined) return [];
   try {
-    compileCommandSettings(preset, adapterSettings(raw.sections, others, adapter));
+    builtin.checkSettings(adapterSettings(raw.sections, others, adapter));
     return [];
   } catch (err) {
     if (!isSztpError(err)) throw err;
     const key = err.evidence?.key;
-    const sections = [raw.sections.find((s) => s.name.toLowerCase() === 'router'),
-      ...others.filter((s) => s.name.toLowerCase() === 'command adapter' || s.name.toLowerCase() === `${adapter.toLowerCase()} adapter`)];
+    const wanted = new Set(builtin.sections.map((s) => s.toLowerCase()));
+    const sections = [raw.sections.find((s) => s.name.toLowerCase() === 'router'), ...others.filter((s) => wanted.has(s.name.toLowerCase()))];
     const entry = sections.flatMap((s) => s?.entries ?? []).filter((e) => e.key === key).pop();
     return [{ code: err.code, file: raw.file, ...lineOf(entry), message: err.message }];
   }
 }
 
-/** `[Router]` keys, overridden by the adapter's own section (`[<Adapter> Adapter]`, `[Command Adapter]` for the command family). */
+/** `[Router]` keys, overridden by the adapter's other sections (src/adapters/registry.ts: `[<Adapter> Adapter]`, `[Command Adapter]` for the command family). */
 function adapterSettings(all: readonly RawSection[], others: readonly RawSection[], adapter: string): Record<string, string> {
   const settings: Record<string, string> = {};
   const router = all.find((s) => s.name.toLowerCase() === 'router');
   for (const e of router?.entries ?? []) settings[e.key] = e.value;
-  const wanted = new Set([`${adapter.toLowerCase()} adapter`]);
-  if (COMMAND_FAMILY.includes(adapter.toLowerCase())) wanted.add('command adapter');
+  const wanted = new Set(adapterSections(adapter).map((s) => s.toLowerCase()));
   for (const section of others) {
     if (!wanted.has(section.name.toLowerCase())) continue;
     for (const e of section.entries) settings[e.key] = e.value;

@@ -4,7 +4,8 @@
  * `sztp-agent config` (ztp.ini syntax, so it can be saved and reused).
  * @module
  */
-import { CONFIG_SCHEMA, DEFAULT_FETCHER_PRIORITY, DEFAULT_SERVER_PRIORITY, FETCHER_PRIORITY_SECTION } from './schema.ts';
+import { FETCHER_DEFAULTS } from './fetchers.ts';
+import { CONFIG_SCHEMA, FETCHER_PRIORITY_SECTION } from './schema.ts';
 import type { AgentConfig } from './types.ts';
 
 /** The text of ztp.ini.example. */
@@ -34,9 +35,9 @@ function priorityBlock(): string[] {
     '',
     `[${FETCHER_PRIORITY_SECTION}]`,
     '# 0 is tried first, 9 last; ties keep file order; a fetcher not listed is disabled.',
-    '# Without this section: the values below, plus Server when [Bootstrap] servers is set.',
-    ...DEFAULT_FETCHER_PRIORITY.map(([name, p]) => `${name}: ${p}`),
-    `# Server: ${DEFAULT_SERVER_PRIORITY}`,
+    `# Without this section: the values below${FETCHER_DEFAULTS.conditional.map((f) => `, plus ${f.name} ${f.enabledWhen?.description ?? ''}`).join('')}.`,
+    ...FETCHER_DEFAULTS.always.map((f) => `${f.name}: ${f.defaultPriority}`),
+    ...FETCHER_DEFAULTS.conditional.map((f) => `# ${f.name}: ${f.defaultPriority}`),
   ];
 }
 

@@ -5,8 +5,6 @@
  * are fetcher names (seed behaviour; the RFC 8572 §4 source order is a local convention).
  * @module
  */
-import type { FetcherName } from './types.ts';
-
 /** How a raw string value is converted. */
 export type ValueType =
   | { readonly kind: 'bool' }
@@ -87,16 +85,6 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
 
 /** The section whose keys are fetcher names with priorities 0..9. */
 export const FETCHER_PRIORITY_SECTION = 'Fetcher Priority';
-
-/** Used when `[Fetcher Priority]` is absent (the seed's defaults); Server is added when servers are set. */
-export const DEFAULT_FETCHER_PRIORITY: readonly (readonly [FetcherName, number])[] = [
-  ['USB', 0],
-  ['Mgmt4', 1],
-  ['Mgmt6', 2],
-  ['DPort4', 3],
-  ['DPort6', 4],
-];
-export const DEFAULT_SERVER_PRIORITY = 5;
 
 /** Sections whose unknown keys are passed to the adapter instead of being errors. */
 export const OPEN_SECTIONS: readonly string[] = ['Router'];

@@ -5,9 +5,9 @@
  * @module
  */
 
-/** Fetcher names as written in `[Fetcher Priority]`. */
-export const FETCHER_NAMES = ['USB', 'Mgmt4', 'Mgmt6', 'DPort4', 'DPort6', 'Server'] as const;
-export type FetcherName = (typeof FETCHER_NAMES)[number];
+import type { FetcherName } from './fetchers.ts';
+
+export { FETCHER_NAMES, type FetcherName } from './fetchers.ts';
 
 export interface AgentConfig {
   /** Absolute path of the ztp.ini this came from (or '<defaults>'). */

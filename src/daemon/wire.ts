@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { loadAdapter } from '../adapters/registry.ts';
+import { builtinAdapter, loadAdapter } from '../adapters/registry.ts';
 import type { RouterAdapter } from '../adapters/router-adapter.ts';
 import { createBootstrapClient } from '../bootstrap/client.ts';
 import { createCsrKeyFileStore } from '../bootstrap/csr-key-file.ts';
@@ -86,6 +86,7 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
   const voucherTrustAnchors = device.voucherTrustAnchors === undefined ? [] : await loadTrustAnchors(device.voucherTrustAnchors, 'voucher trust anchors');
   if (device.bootstrapTrustAnchors !== undefined) await loadTrustAnchors(device.bootstrapTrustAnchors, 'bootstrap trust anchors');
   const adapter = await openAdapter(config, log);
+  const capabilities = builtinAdapter(config.router.adapter)?.capabilities(config.router.settings);
   const adapterIdentity = await adapter.identity();
   const identity = { ...adapterIdentity, serialNumber: resolveSerial(config, credentials, adapterIdentity) };
   const subjectSerial = credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate);
@@ -125,6 +126,6 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
       bootstrap,
       now,
     }),
-    apply: (source, signal) => applyOnboarding(source, { config, adapter, store, log: applyLog, signal, now, download: downloadImage }),
+    apply: (source, signal) => applyOnboarding(source, { config, adapter, store, log: applyLog, signal, now, download: downloadImage, ...(capabilities === undefined ? {} : { capabilities }) }),
   };
 }

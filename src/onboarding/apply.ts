@@ -16,7 +16,7 @@ import type { OnboardingJournal, OnboardingStepKind } from '../state/types.ts';
 import { executeBootImage } from './boot-image.ts';
 import { executeConfiguration } from './configuration.ts';
 import { completeStep, startStep, updateJournal, without } from './journal.ts';
-import { carriedBootImage, planOnboarding, type OnboardingStep } from './plan.ts';
+import { carriedBootImage, planOnboarding, requiredCapabilities, type OnboardingStep } from './plan.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { rollbackAttempt, rollbackStaleJournal } from './rollback.ts';
 import { executeScript, removeLeftoverScripts } from './scripts.ts';
@@ -103,6 +103,14 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
   } catch (err) {
     const type: ProgressType = isSztpError(err) && err.stage === 'conveyed-information' ? 'parsing-error' : 'bootstrap-error';
     return fail({ type, fallback: 'SZTP_ERR_ADAPTER_COMMAND' }, err, source, deps, progress);
+  }
+  // Before the first step: a plan the adapter cannot carry out fails now, not after a boot image or script ran.
+  const missing = deps.capabilities === undefined ? [] : requiredCapabilities(steps).filter((c) => deps.capabilities?.has(c) !== true);
+  if (missing.length > 0) {
+    const error = new SztpError('SZTP_ERR_ADAPTER_UNSUPPORTED', `adapter '${deps.adapter.name}' cannot ${missing.join(', ')}, which the onboarding information needs`, {
+      evidence: { adapter: deps.adapter.name, missing },
+    });
+    return fail({ type: 'parsing-error', fallback: 'SZTP_ERR_ADAPTER_UNSUPPORTED' }, error, source, deps, progress);
   }
 
   // A function, not a property read: the signal changes while steps run.

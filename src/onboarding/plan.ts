@@ -6,6 +6,7 @@
  * not compile. No I/O here, so the plan is testable without a router (enforced by lint).
  * @module
  */
+import type { AdapterCapability } from '../adapters/router-adapter.ts';
 import { SztpError } from '../errors.ts';
 import type { OnboardingJournal, OnboardingStepKind } from '../state/types.ts';
 import type { BootImage, ConfigurationHandling, DeviceIdentity, HashAlgorithm, OnboardingInformation } from '../types.ts';
@@ -108,4 +109,15 @@ export function planOnboarding(info: OnboardingInformation, journal: OnboardingJ
     steps.push({ kind: 'post-script', script: info.postConfigurationScript });
   }
   return steps;
+}
+
+/** What the router adapter must be able to do for `steps` (a boot image that is skipped needs nothing). */
+export function requiredCapabilities(steps: readonly OnboardingStep[]): AdapterCapability[] {
+  const needs: AdapterCapability[] = [];
+  for (const step of steps) {
+    if (step.kind === 'boot-image' && step.decision === 'install') needs.push('install-image', 'reboot');
+    if (step.kind === 'pre-script' || step.kind === 'post-script') needs.push('run-script');
+    if (step.kind === 'config') needs.push(step.mode === 'merge' ? 'commit-merge' : 'commit-replace');
+  }
+  return [...new Set(needs)];
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { RouterAdapter } from '../adapters/router-adapter.ts';
+import type { AdapterCapability, RouterAdapter } from '../adapters/router-adapter.ts';
 import type { AgentConfig } from '../config/types.ts';
 import type { StateStore } from '../state/types.ts';
 import type { DownloadFn } from '../contracts/download.ts';
@@ -20,4 +20,6 @@ export interface ApplyDeps {
   readonly signal: AbortSignal;
   readonly now: () => Date;
   readonly download: DownloadFn;
+  /** What the adapter can do (built-in adapters, src/adapters/registry.ts); absent: not checked (module adapters). */
+  readonly capabilities?: ReadonlySet<AdapterCapability>;
 }

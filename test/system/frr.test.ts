@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { COMMAND_ADAPTERS } from '../../src/adapters/command-builtins.ts';
+import { builtinAdapter } from '../../src/adapters/registry.ts';
 import type { RouterAdapter } from '../../src/adapters/router-adapter.ts';
 import { isSztpError } from '../../src/errors.ts';
 import { frrUnavailable, startFrr, type FrrLab } from '../support/frr-netns.ts';
@@ -36,7 +36,7 @@ async function withFrr(fn: (lab: FrrLab, adapter: RouterAdapter, work: string) =
   const lab = startFrr();
   const work = mkdtempSync(join(tmpdir(), 'sztp-frr-work-'));
   try {
-    const adapter = await COMMAND_ADAPTERS.frr!({ settings: { adapter: 'frr', ...lab.settings }, workDir: work, baseDir: work, log: pino({ level: 'silent' }) });
+    const adapter = await builtinAdapter('frr')!.create({ settings: { adapter: 'frr', ...lab.settings }, workDir: work, baseDir: work, log: pino({ level: 'silent' }) });
     await fn(lab, adapter, work);
   } finally {
     lab.stop();
@@ -95,7 +95,7 @@ test('frr preset: a merge that fails halfway is undone (atomic commit via the gu
   const work = mkdtempSync(join(tmpdir(), 'sztp-frr-work-'));
   try {
     // Without the dry run vtysh applies the good first line, then fails on the second.
-    const adapter = await COMMAND_ADAPTERS.frr!({ settings: { ...lab.settings, commit_check: '' }, workDir: work, baseDir: work, log: pino({ level: 'silent' }) });
+    const adapter = await builtinAdapter('frr')!.create({ settings: { ...lab.settings, commit_check: '' }, workDir: work, baseDir: work, log: pino({ level: 'silent' }) });
     await assert.rejects(adapter.commitConfiguration('merge', enc('ip route 192.0.2.0/24 198.51.100.2\nip route 203.0.113.0/24 bogus bogus\n')),
       (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_COMMIT' && e.evidence?.restored === true);
     assert.doesNotMatch(lab.show(), /192\.0\.2\.0/);

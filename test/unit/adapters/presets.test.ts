@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { pino } from 'pino';
-import { COMMAND_ADAPTERS } from '../../../src/adapters/command-builtins.ts';
+import { builtinAdapter } from '../../../src/adapters/registry.ts';
 import { compileCommandSettings, OPERATION_NAMES } from '../../../src/adapters/command-settings.ts';
 import type { CommandPreset } from '../../../src/adapters/command-settings.ts';
 import { renderTemplate } from '../../../src/adapters/command-template.ts';
@@ -104,7 +104,7 @@ beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sztp-preset-')); });
 afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
 
 function adapter(name: string, settings: Record<string, string>): RouterAdapter {
-  const factory = COMMAND_ADAPTERS[name];
+  const factory = builtinAdapter(name)?.create;
   assert.ok(factory);
   return factory({ settings: { adapter: name, path: `${dir}:/usr/bin:/bin`, ...settings }, workDir: join(dir, 'work'), baseDir: dir, log: pino({ level: 'silent' }) }) as RouterAdapter;
 }

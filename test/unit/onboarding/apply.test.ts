@@ -393,6 +393,46 @@ test('a signal during a step stops without rollback; the step stays current for 
   assert.ok(!(await events(e)).includes('boot-image-error'));
 });
 
+describe('applyOnboarding: adapter capabilities', () => {
+  test('a plan the adapter cannot carry out fails before the boot image and the pre-script: parsing-error, SZTP_ERR_ADAPTER_UNSUPPORTED', async () => {
+    const e = setup();
+    const log = join(e.dir, 'scripts.log');
+    const f = imageFile(e, 'sim-2.0.bin', 'image 2.0');
+    const info: OnboardingInformation = {
+      bootImage: { osName: 'SimOS', osVersion: '2.0', downloadUris: ['file:///disk2:/images/sim-2.0.bin'], imageVerification: [{ hashAlgorithm: 'ietf-sztp-conveyed-info:sha-256', hashValue: f.sha }] },
+      preConfigurationScript: loggingScript(log, 'pre'),
+      configurationHandling: 'replace',
+      configuration: bytes('hostname r1\n'),
+    };
+    const capabilities = new Set(['commit-merge', 'install-image', 'reboot', 'run-script'] as const);
+    const err = await rejectsWith(applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e) }), e.deps({ capabilities })), 'SZTP_ERR_ADAPTER_UNSUPPORTED');
+    assert.deepEqual(err.evidence?.missing, ['commit-replace']);
+    assert.deepEqual(await events(e), ['bootstrap-initiated', 'parsing-error']);
+    assert.equal(e.downloads.length, 0, 'no image downloaded');
+    assert.deepEqual(lines(log), [], 'no script ran');
+    assert.equal(e.runningConfig(), undefined);
+    assert.ok(!existsSync(join(e.routerRoot, 'pending-reboot')));
+    assert.equal((await e.store.read()).phase, 'factory-default');
+  });
+
+  test('an image install needs install-image and reboot; a boot image already running needs neither', async () => {
+    const e = setup();
+    const needsImage: OnboardingInformation = { bootImage: { osName: 'SimOS', osVersion: '2.0', downloadUris: ['https://192.0.2.1/x'], imageVerification: [] } };
+    const err = await rejectsWith(applyOnboarding(e.source(needsImage), e.deps({ capabilities: new Set(['install-image'] as const) })), 'SZTP_ERR_ADAPTER_UNSUPPORTED');
+    assert.deepEqual(err.evidence?.missing, ['reboot']);
+    assert.equal(e.downloads.length, 0);
+    const running: OnboardingInformation = { bootImage: { osName: 'SimOS', osVersion: '1.0', downloadUris: ['https://192.0.2.1/x'], imageVerification: [] } };
+    assert.deepEqual(await applyOnboarding(e.source(running, { digest: 'e'.repeat(64) }), e.deps({ capabilities: new Set() })), { kind: 'complete' });
+  });
+
+  test('with every capability the same plan runs', async () => {
+    const e = setup();
+    const info: OnboardingInformation = { configurationHandling: 'replace', configuration: bytes('hostname r1\n') };
+    assert.deepEqual(await applyOnboarding(e.source(info), e.deps({ capabilities: new Set(['commit-replace'] as const) })), { kind: 'complete' });
+    assert.equal(e.runningConfig(), 'hostname r1\n');
+  });
+});
+
 function readdirSafe(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
