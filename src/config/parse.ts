@@ -110,9 +110,12 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
     },
     interfaces: { ...optional('mgmt', str('Interfaces.Mgmt')), dport: strs('Interfaces.DPort') },
     dhcp: {
-      source: source === 'lease-file' || source === 'hook' ? source : 'client',
+      source: source === 'lease-file' || source === 'hook' || source === 'networkd' ? source : 'client',
       timeoutSeconds: numb('DHCP.timeout_seconds'),
       leaseFiles: strs('DHCP.lease_files'),
+      dhclientConf: strs('DHCP.dhclient_conf'),
+      networkdLeases: strs('DHCP.networkd_leases'),
+      ...(typeof v('DHCP.networkd_option') === 'number' ? { networkdOption: numb('DHCP.networkd_option') } : {}),
       hookDir: str('DHCP.hook_dir') ?? '',
     },
     router: { adapter, settings: adapterSettings(raw.sections, others, adapter) },

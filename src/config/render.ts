@@ -68,7 +68,9 @@ export function renderEffective(config: AgentConfig): string {
       ['csr_support', b(config.bootstrap.csrSupport)],
     ]],
     ['Interfaces', [['Mgmt', o(config.interfaces.mgmt)], ['DPort', l(config.interfaces.dport)]]],
-    ['DHCP', [['source', config.dhcp.source], ['timeout_seconds', String(config.dhcp.timeoutSeconds)], ['lease_files', l(config.dhcp.leaseFiles)], ['hook_dir', config.dhcp.hookDir]]],
+    ['DHCP', [['source', config.dhcp.source], ['timeout_seconds', String(config.dhcp.timeoutSeconds)], ['lease_files', l(config.dhcp.leaseFiles)],
+      ['dhclient_conf', l(config.dhcp.dhclientConf)], ['networkd_leases', l(config.dhcp.networkdLeases)],
+      ['networkd_option', config.dhcp.networkdOption === undefined ? '' : String(config.dhcp.networkdOption)], ['hook_dir', config.dhcp.hookDir]]],
     ['Router', [['adapter', config.router.adapter], ...Object.entries(config.router.settings).filter(([k]) => k.toLowerCase() !== 'adapter')]],
     ['Onboarding', [['script_timeout_seconds', String(config.onboarding.scriptTimeoutSeconds)], ['max_image_bytes', String(config.onboarding.maxImageBytes)]]],
     ['Agent', [

@@ -63,9 +63,12 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
   { section: 'Interfaces', key: 'Mgmt', type: str, default: undefined, description: 'The management interface (fetchers Mgmt4, Mgmt6).' },
   { section: 'Interfaces', key: 'DPort', type: list, default: '', description: 'Comma-separated data-port interfaces (fetchers DPort4, DPort6).' },
 
-  { section: 'DHCP', key: 'source', type: oneOf('client', 'lease-file', 'hook'), default: 'client', description: 'client: our own DHCP client; lease-file: dhclient leases; hook: env files written by a hook script.' },
+  { section: 'DHCP', key: 'source', type: oneOf('client', 'lease-file', 'hook', 'networkd'), default: 'client', description: 'client: our own DHCP client; lease-file: dhclient leases; hook: env files written by a hook script; networkd: systemd-networkd (or NetworkManager internal) lease files.' },
   { section: 'DHCP', key: 'timeout_seconds', type: int(1, 3600), default: '10', description: 'Deadline for a DHCP reply.' },
   { section: 'DHCP', key: 'lease_files', type: pathList, default: '/var/lib/dhcp/dhclient.leases', description: 'dhclient lease files (source = lease-file).' },
+  { section: 'DHCP', key: 'dhclient_conf', type: pathList, default: '/etc/dhcp/dhclient.conf', description: 'dhclient.conf files whose `option NAME code 143|136 = …;` declarations name the option in lease files (source = lease-file; missing files are skipped).' },
+  { section: 'DHCP', key: 'networkd_leases', type: pathList, default: '/run/systemd/netif/leases', description: 'systemd-networkd lease directories (file <ifindex>) or lease files (source = networkd).' },
+  { section: 'DHCP', key: 'networkd_option', type: int(224, 254), default: undefined, description: 'Site-private option (224-254) the server also fills with the option-143 value; networkd 252 stores only those (source = networkd).' },
   { section: 'DHCP', key: 'hook_dir', type: path, default: '/run/sztp-agent/dhcp', description: 'Directory of <interface>.env files (source = hook).' },
 
   { section: 'Router', key: 'adapter', type: str, default: 'simulated', description: 'simulated, command, frr, iosxr, sonic, or a path to a module exporting createAdapter.' },

@@ -52,11 +52,17 @@ export interface AgentConfig {
     readonly dport: readonly string[];
   };
   readonly dhcp: {
-    /** `client` (our own DHCP client), `lease-file` (dhclient leases), `hook` (hook-script env file). */
-    readonly source: 'client' | 'lease-file' | 'hook';
+    /** `client` (our own DHCP client), `lease-file` (dhclient leases), `hook` (hook-script env file), `networkd` (sd-dhcp lease files). */
+    readonly source: 'client' | 'lease-file' | 'hook' | 'networkd';
     readonly timeoutSeconds: number;
     /** dhclient lease files (source = lease-file). */
     readonly leaseFiles: readonly string[];
+    /** dhclient.conf files whose declarations name option 143/136 (source = lease-file). */
+    readonly dhclientConf: readonly string[];
+    /** systemd-networkd lease directories or files (source = networkd). */
+    readonly networkdLeases: readonly string[];
+    /** Site-private option (224..254) carrying a copy of option 143 (source = networkd). */
+    readonly networkdOption?: number;
     /** Directory where the hook script writes `<interface>.env` files (source = hook). */
     readonly hookDir: string;
   };

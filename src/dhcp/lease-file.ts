@@ -3,8 +3,11 @@
  * (`[DHCP] source = lease-file`). With `option sztp-redirect code 143 = string;` (v4) or
  * `option dhcp6.sztp-redirect code 136 = string;` (v6) in dhclient.conf, dhclient writes
  * `option sztp-redirect 0:16:68:...;` (colon hex, used when a byte is not printable) or a
- * quoted string with C escapes into `lease { ... }` / `lease6 { ... }` blocks. The last block for
- * the interface that carries the option wins (dhclient appends newer leases).
+ * quoted string with C escapes into `lease { ... }` / `lease6 { ... }` blocks. The option's name
+ * is whatever dhclient.conf declared for the code (field configurations say
+ * `sztp-redirect-urls`), so the `option NAME code 143|136 = …;` declarations of the configured
+ * dhclient.conf files name it too. The last block for the interface that carries the option wins
+ * (dhclient appends newer leases).
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -88,13 +91,53 @@ export function parseLeaseBlocks(text: string): LeaseBlock[] {
 /** Option names dhclient uses for 143 / 136 when configured as documented in docs/dhcp.md. */
 export const LEASE_OPTION_NAMES = { 4: ['sztp-redirect'], 6: ['dhcp6.sztp-redirect', 'sztp-redirect'] } as const;
 
-/** Finds the raw redirect option for `ifname` in lease-file text, or undefined. */
-export function findRedirectInLeases(text: string, ifname: string, family: 4 | 6): Uint8Array | undefined {
+/** The redirect option's code per family (RFC 8572 §8.1, §8.2). */
+const REDIRECT_CODE = { 4: 143, 6: 136 } as const;
+
+/** Option names declared in dhclient.conf for the redirect code, and names declared for other codes. */
+export interface DeclaredNames {
+  readonly redirect: readonly string[];
+  /** Declared with another code: such a name never means the redirect option, even a default one. */
+  readonly other: readonly string[];
+}
+
+/**
+ * The names dhclient.conf text declares for option 143 (v4: `option NAME code 143 = …;`, NAME
+ * without an option space or in `dhcp.`) or 136 (v6: `option dhcp6.NAME code 136 = …;`), as they
+ * appear in lease files. Comments (`#` to end of line) are ignored.
+ */
+export function declaredRedirectNames(conf: string, family: 4 | 6): DeclaredNames {
+  const text = conf.replace(/#[^\n]*/g, '');
+  const redirect: string[] = [];
+  const other: string[] = [];
+  const re = /(?:^|[;{}\s])option\s+([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?)\s+code\s+(\d+)\s*=/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const declared = m[1] ?? '';
+    const dot = declared.indexOf('.');
+    const space = dot < 0 ? undefined : declared.slice(0, dot);
+    const inFamily = family === 4 ? space === undefined || space === 'dhcp' : space === 'dhcp6';
+    if (!inFamily) continue;
+    // dhclient writes dhcp-universe options without the space, dhcp6 ones with it.
+    const name = family === 4 && space !== undefined ? declared.slice(dot + 1) : declared;
+    (Number(m[2]) === REDIRECT_CODE[family] ? redirect : other).push(name);
+  }
+  return { redirect, other };
+}
+
+/** The lease-file names of the redirect option: the documented defaults unless redeclared, plus the declared ones. */
+export function redirectNames(family: 4 | 6, declared: DeclaredNames = { redirect: [], other: [] }): string[] {
+  const defaults = LEASE_OPTION_NAMES[family].filter((n) => !declared.other.includes(n));
+  return [...new Set([...defaults, ...declared.redirect])];
+}
+
+/** Finds the raw redirect option for `ifname` in lease-file text, or undefined; `names` default to {@link redirectNames}. */
+export function findRedirectInLeases(text: string, ifname: string, family: 4 | 6, names: readonly string[] = redirectNames(family)): Uint8Array | undefined {
   const kind = family === 4 ? 'lease' : 'lease6';
   let found: string | undefined;
   for (const b of parseLeaseBlocks(text)) {
     if (b.kind !== kind || (b.iface !== undefined && b.iface !== ifname)) continue;
-    for (const name of LEASE_OPTION_NAMES[family]) {
+    for (const name of names) {
       const v = b.options.get(name);
       if (v !== undefined) found = v;
     }
@@ -102,12 +145,31 @@ export function findRedirectInLeases(text: string, ifname: string, family: 4 | 6
   return found === undefined ? undefined : decodeDhclientValue(found);
 }
 
+/** The redirect option's lease-file names under the readable files of `confFiles` (missing files declare nothing). */
+export async function readDeclaredNames(confFiles: readonly string[], family: 4 | 6): Promise<string[]> {
+  const redirect: string[] = [];
+  const other: string[] = [];
+  for (const file of confFiles) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const d = declaredRedirectNames(text, family);
+    redirect.push(...d.redirect);
+    other.push(...d.other);
+  }
+  return redirectNames(family, { redirect, other });
+}
+
 /**
  * Reads the configured lease files in order and returns the first redirect option found for the
  * interface. Unreadable files are skipped; none readable → SZTP_ERR_DHCP_LEASE_SOURCE; none
  * holding the option → SZTP_ERR_DHCP_NO_OPTION.
  */
-export async function readRedirectFromLeaseFiles(files: readonly string[], ifname: string, family: 4 | 6): Promise<{ value: Uint8Array; file: string }> {
+export async function readRedirectFromLeaseFiles(files: readonly string[], ifname: string, family: 4 | 6, dhclientConf: readonly string[] = []): Promise<{ value: Uint8Array; file: string }> {
+  const names = await readDeclaredNames(dhclientConf, family);
   let readable = 0;
   const problems: string[] = [];
   for (const file of files) {
@@ -119,11 +181,13 @@ export async function readRedirectFromLeaseFiles(files: readonly string[], ifnam
       problems.push(`${file}: ${(err as { code?: string }).code ?? String(err)}`);
       continue;
     }
-    const value = findRedirectInLeases(text, ifname, family);
+    const value = findRedirectInLeases(text, ifname, family, names);
     if (value !== undefined) return { value, file };
   }
   if (readable === 0) {
     throw new SztpError('SZTP_ERR_DHCP_LEASE_SOURCE', `no readable dhclient lease file (${problems.join('; ') || 'none configured'})`, { evidence: { files } });
   }
-  throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `no lease for ${ifname} carries option ${family === 4 ? 143 : 136}`, { evidence: { files, interface: ifname } });
+  throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `no lease for ${ifname} carries option ${REDIRECT_CODE[family]} (names tried: ${names.join(', ')})`, {
+    evidence: { files, interface: ifname, names },
+  });
 }

@@ -21,6 +21,7 @@ import { runDhcp6 } from '../dhcp/client-v6.ts';
 import { readRedirectFromHook } from '../dhcp/hook-env.ts';
 import { globalIpv6, linkLocalIpv6, readInterface, usableIpv4, type InterfaceState } from '../dhcp/interfaces.ts';
 import { readRedirectFromLeaseFiles } from '../dhcp/lease-file.ts';
+import { readRedirectFromNetworkd } from '../dhcp/networkd-lease.ts';
 import { parseUriList, type RedirectUri } from '../dhcp/uri-list.ts';
 import type { Fetcher, FetchContext, OnboardingSource } from '../contracts/fetch.ts';
 
@@ -38,6 +39,7 @@ export interface DhcpFetcherDeps {
   readonly ip: IpRunner;
   readonly readLeaseFiles: typeof readRedirectFromLeaseFiles;
   readonly readHook: typeof readRedirectFromHook;
+  readonly readNetworkd: typeof readRedirectFromNetworkd;
   /** How long to wait for an IPv6 link-local address to finish DAD (ms, capped by the DHCP timeout). */
   readonly linkLocalWaitMs: number;
 }
@@ -51,6 +53,7 @@ const DEFAULT_DEPS: DhcpFetcherDeps = {
   ip: execIp,
   readLeaseFiles: readRedirectFromLeaseFiles,
   readHook: readRedirectFromHook,
+  readNetworkd: readRedirectFromNetworkd,
   linkLocalWaitMs: 5000,
 };
 
@@ -139,9 +142,12 @@ export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<Dhcp
         const changes = createNetworkChanges(deps.ip, ctx.log);
         const source = ctx.config.dhcp.source;
         if (source !== 'client') {
+          const { dhcp } = ctx.config;
           const got = source === 'lease-file'
-            ? await deps.readLeaseFiles(ctx.config.dhcp.leaseFiles, ifname, family)
-            : await deps.readHook(ctx.config.dhcp.hookDir, ifname, family);
+            ? await deps.readLeaseFiles(dhcp.leaseFiles, ifname, family, dhcp.dhclientConf)
+            : source === 'networkd'
+              ? await deps.readNetworkd(dhcp.networkdLeases, ifname, family, dhcp.networkdOption)
+              : await deps.readHook(dhcp.hookDir, ifname, family);
           ctx.log.info({ interface: ifname, file: got.file }, `dhcp: option ${family === 4 ? 143 : 136} read from ${source}`);
           return { uris: parse(got.value, ifname), changes };
         }

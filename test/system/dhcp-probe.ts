@@ -18,8 +18,11 @@ interface ProbeInput {
   readonly mgmt?: string;
   readonly dport?: readonly string[];
   readonly timeoutSeconds: number;
-  readonly source?: 'client' | 'lease-file' | 'hook';
+  readonly source?: 'client' | 'lease-file' | 'hook' | 'networkd';
   readonly leaseFiles?: readonly string[];
+  readonly dhclientConf?: readonly string[];
+  readonly networkdLeases?: readonly string[];
+  readonly networkdOption?: number;
   readonly hookDir?: string;
   /** Interface whose addresses and routes are recorded (default: mgmt or first dport). */
   readonly watch?: string;
@@ -37,7 +40,8 @@ const routes = (): string[] =>
 
 const config = {
   interfaces: { mgmt: input.mgmt, dport: input.dport ?? [] },
-  dhcp: { source: input.source ?? 'client', timeoutSeconds: input.timeoutSeconds, leaseFiles: input.leaseFiles ?? [], hookDir: input.hookDir ?? '/nonexistent' },
+  dhcp: { source: input.source ?? 'client', timeoutSeconds: input.timeoutSeconds, leaseFiles: input.leaseFiles ?? [], hookDir: input.hookDir ?? '/nonexistent',
+    dhclientConf: input.dhclientConf ?? [], networkdLeases: input.networkdLeases ?? [], networkdOption: input.networkdOption },
 } as unknown as AgentConfig;
 
 const seen: { redirect?: RedirectInformation; trusted?: boolean; addrsDuring?: string[]; routesDuring?: string[]; origin?: unknown } = {};

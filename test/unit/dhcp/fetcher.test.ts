@@ -35,12 +35,12 @@ interface Harness {
   released: number;
 }
 
-function harness(config: Partial<{ mgmt: string; dport: string[]; source: 'client' | 'lease-file' | 'hook' }>, follow?: () => Promise<void>): Harness {
+function harness(config: Partial<{ mgmt: string; dport: string[]; source: 'client' | 'lease-file' | 'hook' | 'networkd' }>, follow?: () => Promise<void>): Harness {
   const h: Harness = { ipCalls: [], calls: [], released: 0, ctx: undefined as unknown as FetchContext };
   h.ctx = {
     config: {
       interfaces: { mgmt: config.mgmt, dport: config.dport ?? [] },
-      dhcp: { source: config.source ?? 'client', timeoutSeconds: 2, leaseFiles: ['/x'], hookDir: '/h' },
+      dhcp: { source: config.source ?? 'client', timeoutSeconds: 2, leaseFiles: ['/x'], dhclientConf: [], networkdLeases: [], hookDir: '/h' },
     } as unknown as AgentConfig,
     log: pino({ level: 'silent' }),
     signal: new AbortController().signal,
@@ -158,10 +158,10 @@ describe('DHCP fetchers', () => {
   });
 
   it('lease-file and hook sources read the option without running a client', async () => {
-    for (const source of ['lease-file', 'hook'] as const) {
+    for (const source of ['lease-file', 'hook', 'networkd'] as const) {
       const h = harness({ mgmt: 'eth0', source });
       const got = (): Promise<{ value: Uint8Array; file: string }> => Promise.resolve({ value: encodeUriList(['https://192.0.2.7:1234']), file: 'f' });
-      await createDhcpFetcher('Mgmt4', deps(h, { runDhcp4: () => Promise.reject(new Error('must not run')), readLeaseFiles: got, readHook: got })).fetch(h.ctx);
+      await createDhcpFetcher('Mgmt4', deps(h, { runDhcp4: () => Promise.reject(new Error('must not run')), readLeaseFiles: got, readHook: got, readNetworkd: got })).fetch(h.ctx);
       assert.deepEqual(h.calls[0]?.redirect.bootstrapServers, [{ address: '192.0.2.7', port: 1234 }]);
     }
   });
