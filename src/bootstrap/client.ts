@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { SztpError } from '../errors.ts';
 import type { BootstrapClient, FetchContext } from '../contracts/fetch.ts';
+import { basicAuthorization, loadActivationCode } from './activation.ts';
 import type { CsrKeyStore } from './csr.ts';
 import { pemCertificatesToDer } from './pem.ts';
 import { openConnection, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
@@ -82,6 +83,7 @@ export function createBootstrapClient(options: BootstrapClientOptions = {}): Boo
         responseTimeoutMs: b.responseTimeoutSeconds * 1000,
         maxResponseBytes: b.maxResponseBytes,
       };
+      const code = await loadActivationCode(b, read);
       const walker = new RedirectWalker({
         ctx,
         origin,
@@ -91,6 +93,7 @@ export function createBootstrapClient(options: BootstrapClientOptions = {}): Boo
         randomBytes: options.randomBytes ?? ((n) => new Uint8Array(nodeRandomBytes(n))),
         open: options.open ?? openConnection,
         csrKeys,
+        ...(code === undefined ? {} : { activation: { authorization: basicAuthorization(ctx.identity.serialNumber, code), provisional: b.activationCodeProvisional } }),
       });
       return walker.walk(redirect, trusted, 0, []);
     },

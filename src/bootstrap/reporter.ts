@@ -42,6 +42,8 @@ export function progressBody(event: ProgressEvent): string {
 export interface ServerReporterDeps {
   /** Opens a fresh connection to the same server with the same TLS trust as the bootstrapping exchange. */
   readonly open: () => ServerConnection;
+  /** Activation-code `Authorization` header (reports go only to authenticated servers). */
+  readonly authorization?: string;
   readonly root: string;
   readonly level: ReportingLevel;
   readonly log: Logger;
@@ -60,7 +62,7 @@ export function createServerReporter(deps: ServerReporterDeps): ProgressReporter
     const conn = deps.open();
     let error: SztpError | undefined;
     try {
-      const reply = await postRpc(conn, deps.root, 'report-progress', progressBody(event), deps.signal);
+      const reply = await postRpc(conn, deps.root, 'report-progress', progressBody(event), deps.signal, deps.authorization);
       if (reply.status !== 204) {
         error = new SztpError('SZTP_ERR_PROGRESS_REPORT', `report-progress ${type} to ${deps.description}: HTTP ${reply.status}, expected 204`, {
           evidence: { progressType: type, status: reply.status },

@@ -43,14 +43,15 @@ export function mapTransportError(err: unknown, where: string): SztpError {
   return new SztpError('SZTP_ERR_SERVER_CONNECT', `${where}: ${code || message}`, { cause: err, evidence });
 }
 
-async function send(conn: ServerConnection, method: 'GET' | 'POST', path: string, body: string | undefined, signal: AbortSignal): Promise<HttpReply> {
+async function send(conn: ServerConnection, method: 'GET' | 'POST', path: string, body: string | undefined, signal: AbortSignal, authorization?: string): Promise<HttpReply> {
   const where = `${method} ${conn.origin}${path}`;
+  const auth = authorization === undefined ? {} : { authorization };
   try {
     const res = await request(`${conn.origin}${path}`, {
       dispatcher: conn.dispatcher,
       method,
       signal,
-      headers: body === undefined ? { accept: path.startsWith('/.well-known') ? 'application/xrd+xml' : ACCEPT } : { accept: ACCEPT, 'content-type': JSON_TYPE },
+      headers: body === undefined ? { accept: path.startsWith('/.well-known') ? 'application/xrd+xml' : ACCEPT, ...auth } : { accept: ACCEPT, 'content-type': JSON_TYPE, ...auth },
       ...(body === undefined ? {} : { body }),
     });
     const text = await res.body.text();
@@ -74,29 +75,30 @@ export async function discoverRoot(conn: ServerConnection, signal: AbortSignal):
   return parseHostMeta(reply.body, conn.origin) ?? DEFAULT_ROOT;
 }
 
-/** POSTs one RPC of ietf-sztp-bootstrap-server. */
-export function postRpc(conn: ServerConnection, root: string, rpc: string, body: string, signal: AbortSignal): Promise<HttpReply> {
-  return send(conn, 'POST', `${root}/operations/${MODULE}:${rpc}`, body, signal);
+/** POSTs one RPC of ietf-sztp-bootstrap-server; `authorization` only towards authenticated servers. */
+export function postRpc(conn: ServerConnection, root: string, rpc: string, body: string, signal: AbortSignal, authorization?: string): Promise<HttpReply> {
+  return send(conn, 'POST', `${root}/operations/${MODULE}:${rpc}`, body, signal, authorization);
 }
 
 /** The error for a non-2xx reply: RESTCONF errors decoded when present, 3xx never followed. */
 export function statusError(reply: HttpReply, what: string): SztpError {
+  const redirect = reply.status >= 300 && reply.status < 400;
+  const hint = redirect ? ' (HTTP redirects are never followed)' : reply.status === 401 ? ' (the server demands HTTP authentication: [Bootstrap] activation_code)' : '';
   const errors = reply.status >= 400 ? parseRestconfErrors(reply.body, reply.contentType) : undefined;
   if (errors !== undefined && errors.length > 0) {
     const tags = errors.map((e) => e.errorTag ?? '?');
-    return new SztpError('SZTP_ERR_SERVER_RESTCONF_ERROR', `${what}: HTTP ${reply.status} ${tags.join(', ')}${errors[0]?.errorMessage === undefined ? '' : `: ${errors[0].errorMessage}`}`, {
+    return new SztpError('SZTP_ERR_SERVER_RESTCONF_ERROR', `${what}: HTTP ${reply.status} ${tags.join(', ')}${errors[0]?.errorMessage === undefined ? '' : `: ${errors[0].errorMessage}`}${hint}`, {
       evidence: { status: reply.status, errorTags: tags, errors },
     });
   }
-  const redirect = reply.status >= 300 && reply.status < 400;
-  return new SztpError('SZTP_ERR_SERVER_HTTP_STATUS', `${what}: HTTP ${reply.status}${redirect ? ' (HTTP redirects are never followed)' : ''}`, {
+  return new SztpError('SZTP_ERR_SERVER_HTTP_STATUS', `${what}: HTTP ${reply.status}${hint}`, {
     evidence: { status: reply.status, ...(reply.location === undefined ? {} : { location: reply.location }) },
   });
 }
 
 /** Calls get-bootstrapping-data and decodes the 200 reply. */
-export async function getBootstrappingData(conn: ServerConnection, root: string, body: string, signal: AbortSignal): Promise<BootstrappingReply> {
-  const reply = await postRpc(conn, root, 'get-bootstrapping-data', body, signal);
+export async function getBootstrappingData(conn: ServerConnection, root: string, body: string, signal: AbortSignal, authorization?: string): Promise<BootstrappingReply> {
+  const reply = await postRpc(conn, root, 'get-bootstrapping-data', body, signal, authorization);
   if (reply.status !== 200) throw statusError(reply, `get-bootstrapping-data at ${conn.origin}`);
   return parseBootstrappingReply(reply.body, reply.contentType);
 }

@@ -48,6 +48,11 @@ export interface ServerConnection {
   readonly dispatcher: Dispatcher;
   /** True when every socket of this connection authenticated the server (pinned, or upgraded). */
   trusted(): boolean;
+  /**
+   * From now on every new socket must authenticate the server, as in `pinned` mode (a provisional
+   * connection that turned out trusted, before a secret is sent over it).
+   */
+  requireTrust(): void;
   close(): Promise<void>;
 }
 
@@ -145,6 +150,7 @@ export function openConnection(target: ConnectionTarget, mode: TlsMode, settings
       : { rejectUnauthorized: false }),
   } as buildConnector.BuildOptions);
   let authenticated: boolean | undefined;
+  let strict = mode.kind === 'pinned';
   const connector: buildConnector.connector = (opts, callback) => {
     base(opts, (err, socket) => {
       if (err !== null) {
@@ -152,6 +158,11 @@ export function openConnection(target: ConnectionTarget, mode: TlsMode, settings
         return;
       }
       if (native || manualAnchors.length === 0) {
+        if (strict && !native) {
+          socket.destroy();
+          callback(new SztpError('SZTP_ERR_SERVER_TLS', 'server certificate cannot be authenticated: no trust anchors', { evidence: { address: target.address, ip: target.ip } }), null);
+          return;
+        }
         authenticated = (authenticated ?? true) && native;
         callback(null, socket);
         return;
@@ -159,7 +170,7 @@ export function openConnection(target: ConnectionTarget, mode: TlsMode, settings
       const at = settings.clockTrusted ? settings.now() : undefined;
       void verifyChain(presentedChain(socket as TLSSocket), manualAnchors, target.address, at).then((reason) => {
         const ok = reason === undefined;
-        if (!ok && mode.kind === 'pinned') {
+        if (!ok && strict) {
           socket.destroy();
           callback(new SztpError('SZTP_ERR_SERVER_TLS', `server certificate rejected: ${reason}`, { evidence: { address: target.address, ip: target.ip } }), null);
           return;
@@ -180,6 +191,9 @@ export function openConnection(target: ConnectionTarget, mode: TlsMode, settings
     origin: originOf(target.address, target.port),
     dispatcher: agent,
     trusted: () => authenticated === true,
+    requireTrust: () => {
+      strict = true;
+    },
     close: () => agent.close(),
   };
 }

@@ -5,7 +5,9 @@
  * every time with the nonce sent (C-070, C-080, T-05), unsigned onboarding refused from provisional
  * servers (C-073), recursion capped and loops on (address, port, anchor, mode) refused (C-072,
  * T-19; one self-redirect that raises trust is allowed, App. B). An error moves to the next entry
- * of the same list (C-114).
+ * of the same list (C-114). The activation code (HTTP Basic) goes only over connections that
+ * authenticated the server (RFC 8572 §9.6, C-178; a provisional one that turned out trusted is held to
+ * that for its later sockets), or over provisional ones when the operator allows it, with a warning.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -32,6 +34,8 @@ export interface WalkDeps {
   readonly open: (target: ConnectionTarget, mode: TlsMode, settings: ConnectionSettings) => ServerConnection;
   /** Keys generated for RFC 9646 CSRs. */
   readonly csrKeys: CsrKeyStore;
+  /** `Authorization` header value carrying the activation code, when one is configured. */
+  readonly activation?: { readonly authorization: string; readonly provisional: boolean };
 }
 
 interface Exchange {
@@ -42,6 +46,22 @@ interface Exchange {
   readonly target: ConnectionTarget;
   /** TLS mode that re-authenticates this server for progress reports. */
   readonly reportMode: TlsMode;
+}
+
+/** The activation-code header for one request, or undefined; never to a provisional server unless allowed. */
+export function activationHeader(deps: Pick<WalkDeps, 'ctx' | 'activation'>, conn: ServerConnection, trusted: boolean): string | undefined {
+  const { activation, ctx } = deps;
+  if (activation === undefined) return undefined;
+  if (trusted) {
+    conn.requireTrust();
+    return activation.authorization;
+  }
+  if (activation.provisional) {
+    ctx.log.warn({ server: conn.origin }, 'sending the activation code to a provisional (unauthenticated) server: activation_code_provisional is set (RFC 8572 §9.6 says never, C-178)');
+    return activation.authorization;
+  }
+  ctx.log.info({ server: conn.origin }, 'activation code withheld from a provisional (unauthenticated) server (RFC 8572 §9.6, C-178)');
+  return undefined;
 }
 
 /** RFC 8572 §5.3: the redirect cap SHOULD be no more than 10, whatever ztp.ini says. */
@@ -116,7 +136,7 @@ export class RedirectWalker {
       try {
         const root = await discoverRoot(conn, ctx.signal);
         const trustedBefore = conn.trusted();
-        const { reply, nonce } = await this.request(conn, root, trustedBefore);
+        const { reply, nonce } = await this.request(conn, root, trustedBefore, activationHeader(this.deps, conn, trustedBefore));
         const trusted = trustedBefore && conn.trusted();
         const reportMode: TlsMode = mode.kind === 'pinned' ? mode : { kind: 'pinned', anchors: this.deps.configuredAnchors };
         ctx.log.info({ server: conn.origin, ip, trusted, level: reply.reportingLevel }, 'bootstrapping data received');
@@ -135,7 +155,7 @@ export class RedirectWalker {
   }
 
   /** get-bootstrapping-data, with the RFC 9646 CSR round trip towards trusted servers (X-01..X-05). */
-  private async request(conn: ServerConnection, root: string, trusted: boolean): Promise<{ reply: BootstrappingReply; nonce: Uint8Array | undefined }> {
+  private async request(conn: ServerConnection, root: string, trusted: boolean, authorization: string | undefined): Promise<{ reply: BootstrappingReply; nonce: Uint8Array | undefined }> {
     const { ctx } = this.deps;
     const csr = trusted && ctx.config.bootstrap.csrSupport;
     let extras: Record<string, unknown> = csr ? { 'ietf-sztp-csr:csr-support': csrSupportInput() } : {};
@@ -144,7 +164,7 @@ export class RedirectWalker {
       const nonce = ctx.config.bootstrap.nonce ? this.deps.randomBytes(NONCE_BYTES) : undefined;
       const input = buildBootstrapInput(trusted, ctx.identity, nonce, extras);
       try {
-        return { reply: await getBootstrappingData(conn, root, input.body, ctx.signal), nonce };
+        return { reply: await getBootstrappingData(conn, root, input.body, ctx.signal, authorization), nonce };
       } catch (err) {
         const evidence = isSztpError(err) ? err.evidence : undefined;
         const request = csr && isSztpError(err) && err.code === 'SZTP_ERR_SERVER_RESTCONF_ERROR' && evidence?.status === 400
@@ -172,6 +192,7 @@ export class RedirectWalker {
           log: ctx.log,
           signal: ctx.signal,
           description,
+          ...(this.deps.activation === undefined ? {} : { authorization: this.deps.activation.authorization }),
         })
       : NULL_REPORTER;
     let info;

@@ -107,6 +107,9 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
       maxResponseBytes: numb('Bootstrap.max_response_bytes'),
       maxRedirectDepth: numb('Bootstrap.max_redirect_depth'),
       csrSupport: bool('Bootstrap.csr_support'),
+      ...optional('activationCode', str('Bootstrap.activation_code')),
+      ...optional('activationCodeFile', str('Bootstrap.activation_code_file')),
+      activationCodeProvisional: bool('Bootstrap.activation_code_provisional'),
     },
     interfaces: { ...optional('mgmt', str('Interfaces.Mgmt')), dport: strs('Interfaces.DPort') },
     dhcp: {

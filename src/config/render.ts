@@ -8,6 +8,9 @@ import { FETCHER_DEFAULTS } from './fetchers.ts';
 import { CONFIG_SCHEMA, FETCHER_PRIORITY_SECTION } from './schema.ts';
 import type { AgentConfig } from './types.ts';
 
+/** What the effective configuration prints instead of a secret value. */
+export const HIDDEN = '(hidden)';
+
 /** The text of ztp.ini.example. */
 export function renderExample(): string {
   const out: string[] = [
@@ -66,11 +69,14 @@ export function renderEffective(config: AgentConfig): string {
       ['connect_timeout_seconds', String(config.bootstrap.connectTimeoutSeconds)], ['response_timeout_seconds', String(config.bootstrap.responseTimeoutSeconds)],
       ['max_response_bytes', String(config.bootstrap.maxResponseBytes)], ['max_redirect_depth', String(config.bootstrap.maxRedirectDepth)],
       ['csr_support', b(config.bootstrap.csrSupport)],
+      // The activation code is a secret: the effective configuration only says that one is set.
+      ['activation_code', config.bootstrap.activationCode === undefined ? '' : HIDDEN], ['activation_code_file', o(config.bootstrap.activationCodeFile)],
+      ['activation_code_provisional', b(config.bootstrap.activationCodeProvisional)],
     ]],
     ['Interfaces', [['Mgmt', o(config.interfaces.mgmt)], ['DPort', l(config.interfaces.dport)]]],
     ['DHCP', [['source', config.dhcp.source], ['timeout_seconds', String(config.dhcp.timeoutSeconds)], ['lease_files', l(config.dhcp.leaseFiles)],
       ['dhclient_conf', l(config.dhcp.dhclientConf)], ['networkd_leases', l(config.dhcp.networkdLeases)],
-      ['networkd_option', config.dhcp.networkdOption === undefined ? '' : String(config.dhcp.networkdOption)], ['hook_dir', config.dhcp.hookDir]]],
+      ...(config.dhcp.networkdOption === undefined ? [] : [['networkd_option', String(config.dhcp.networkdOption)] as [string, string]]), ['hook_dir', config.dhcp.hookDir]]],
     ['Router', [['adapter', config.router.adapter], ...Object.entries(config.router.settings).filter(([k]) => k.toLowerCase() !== 'adapter')]],
     ['Onboarding', [['script_timeout_seconds', String(config.onboarding.scriptTimeoutSeconds)], ['max_image_bytes', String(config.onboarding.maxImageBytes)]]],
     ['Agent', [

@@ -58,6 +58,9 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
   { section: 'Bootstrap', key: 'response_timeout_seconds', type: int(1, 3600), default: '30', description: 'Deadline for a complete RESTCONF reply.' },
   { section: 'Bootstrap', key: 'max_response_bytes', type: int(1024, 1073741824), default: '4194304', description: 'Largest RESTCONF reply accepted, in bytes.' },
   { section: 'Bootstrap', key: 'max_redirect_depth', type: int(0, 32), default: '4', description: 'Most redirect-information hops followed.' },
+  { section: 'Bootstrap', key: 'activation_code', type: str, default: undefined, description: 'Activation code sent as HTTP Basic credentials (serial:code) to bootstrap servers that demand one (SZTPD); only on TLS-authenticated connections (RFC 8572 §9.6). Never printed.' },
+  { section: 'Bootstrap', key: 'activation_code_file', type: path, default: undefined, description: 'File holding the activation code (its first line); activation_code wins when both are set.' },
+  { section: 'Bootstrap', key: 'activation_code_provisional', type: bool, default: 'False', description: 'Also send the activation code over provisional (unauthenticated) connections, each time with a warning. Against RFC 8572 §9.6: labs only.' },
   { section: 'Bootstrap', key: 'csr_support', type: bool, default: 'False', description: 'Offer RFC 9646 CSR support to trusted servers.' },
 
   { section: 'Interfaces', key: 'Mgmt', type: str, default: undefined, description: 'The management interface (fetchers Mgmt4, Mgmt6).' },

@@ -46,6 +46,12 @@ export interface AgentConfig {
     readonly maxRedirectDepth: number;
     /** RFC 9646 CSR support towards trusted servers. Default false. */
     readonly csrSupport: boolean;
+    /** HTTP Basic password for servers that demand one (SZTPD activation code); a secret. */
+    readonly activationCode?: string;
+    /** File holding the activation code. */
+    readonly activationCodeFile?: string;
+    /** Send the activation code over provisional connections too (warned; RFC 8572 §5.3 says never). */
+    readonly activationCodeProvisional: boolean;
   };
   readonly interfaces: {
     readonly mgmt?: string;

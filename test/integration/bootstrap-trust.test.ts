@@ -11,35 +11,23 @@ import { after, before, describe, test } from 'node:test';
 import { createServerFetcher } from '../../src/fetchers/server.ts';
 import { NULL_REPORTER } from '../../src/progress/reporter.ts';
 import type { RedirectInformation } from '../../src/types.ts';
-import { fetchContext, makeHarness, type ContextOptions, type Harness } from '../support/bootstrap-harness.ts';
-import { SIMPLE_ONBOARDING, redirectJson, rogueServerCert, signedReply, trustAnchorCms, unsignedReply } from '../support/bootstrap-fixtures.ts';
-import { restconfError, startBootstrapServer, type BootstrapServerOptions, type TestBootstrapServer } from '../support/bootstrap-server.ts';
+import { fetchContext, makeServerLab, type ContextOptions, type Harness, type ServerLab } from '../support/bootstrap-harness.ts';
+import { SIMPLE_ONBOARDING, redirectJson, signedReply, trustAnchorCms, unsignedReply } from '../support/bootstrap-fixtures.ts';
+import { restconfError, type BootstrapServerOptions, type TestBootstrapServer } from '../support/bootstrap-server.ts';
 import { randomBytes } from 'node:crypto';
 import { issueCert } from '../support/pki.ts';
 
+let lab: ServerLab;
 let h: Harness;
-let rogue: ReturnType<typeof rogueServerCert>;
-const servers: TestBootstrapServer[] = [];
 
 before(() => {
-  h = makeHarness();
-  rogue = rogueServerCert(h.dir);
+  lab = makeServerLab();
+  h = lab.h;
 });
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  h.cleanup();
-});
+after(() => lab.close());
 
-async function server(o: Partial<BootstrapServerOptions> = {}): Promise<TestBootstrapServer> {
-  const s = await startBootstrapServer({
-    cert: readFileSync(h.pki.server.cert), key: readFileSync(h.pki.server.key), clientCa: readFileSync(h.pki.manufacturer.cert), ...o,
-  });
-  servers.push(s);
-  return s;
-}
-async function rogueServer(): Promise<TestBootstrapServer> {
-  return server({ cert: readFileSync(rogue.server.cert), key: readFileSync(rogue.server.key) });
-}
+const server = (o: Partial<BootstrapServerOptions> = {}): Promise<TestBootstrapServer> => lab.server(o);
+const rogueServer = (): Promise<TestBootstrapServer> => lab.rogueServer();
 
 const entry = (s: TestBootstrapServer, address = '127.0.0.1', trustAnchor?: Uint8Array): RedirectInformation => ({
   bootstrapServers: [{ address, port: s.port, ...(trustAnchor === undefined ? {} : { trustAnchor }) }],

@@ -14,6 +14,8 @@ import type { AgentConfig } from '../../src/config/types.ts';
 import type { FetchContext } from '../../src/contracts/fetch.ts';
 import type { DeviceCredentials, TrustContext, ValidateFn } from '../../src/types.ts';
 import { validateBootstrappingData } from '../../src/validation/pipeline.ts';
+import { rogueServerCert } from './bootstrap-fixtures.ts';
+import { startBootstrapServer, type BootstrapServerOptions, type TestBootstrapServer } from './bootstrap-server.ts';
 import { certDer, makeTestPki, type KeyKind, type TestPki } from './pki.ts';
 
 export interface Harness {
@@ -72,5 +74,36 @@ export function fetchContext(h: Harness, o: ContextOptions = {}): FetchContext {
     validate: o.validate ?? validateBootstrappingData,
     bootstrap: createBootstrapClient(o.client),
     now: () => new Date(),
+  };
+}
+
+export interface ServerLab {
+  readonly h: Harness;
+  /** A server certificate for localhost from a CA the device does not trust. */
+  readonly rogue: ReturnType<typeof rogueServerCert>;
+  /** Starts a test server with the harness's server certificate (options override), stopped by close(). */
+  server(o?: Partial<BootstrapServerOptions>): Promise<TestBootstrapServer>;
+  /** Starts a test server with the rogue certificate: every connection to it stays provisional. */
+  rogueServer(o?: Partial<BootstrapServerOptions>): Promise<TestBootstrapServer>;
+  close(): Promise<void>;
+}
+
+/** A harness, a rogue server certificate and a server factory for bootstrap-server tests. */
+export function makeServerLab(): ServerLab {
+  const h = makeHarness();
+  const rogue = rogueServerCert(h.dir);
+  const servers: TestBootstrapServer[] = [];
+  const server = async (o: Partial<BootstrapServerOptions> = {}): Promise<TestBootstrapServer> => {
+    const s = await startBootstrapServer({ cert: readFileSync(h.pki.server.cert), key: readFileSync(h.pki.server.key), clientCa: readFileSync(h.pki.manufacturer.cert), ...o });
+    servers.push(s);
+    return s;
+  };
+  return {
+    h, rogue, server,
+    rogueServer: (o = {}) => server({ cert: readFileSync(rogue.server.cert), key: readFileSync(rogue.server.key), ...o }),
+    close: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+      h.cleanup();
+    },
   };
 }

@@ -3,7 +3,8 @@
  * (`requestCert`), RFC 8040 host-meta, `get-bootstrapping-data` answered per device serial (from a
  * programmable responder or from `<dir>/<serial>/`), `report-progress` recorded, images served with
  * HTTP Range, and fault injection (5xx, 3xx, stalls, resets mid-body, oversized replies, non-204
- * progress replies, dropped image transfers, 404 mirrors). Every request is recorded.
+ * progress replies, dropped image transfers, 404 mirrors), and, like SZTPD, HTTP Basic credentials
+ * (the activation code) demanded on the RPCs. Every request is recorded.
  * @module
  */
 import { existsSync, readFileSync, statSync, createReadStream } from 'node:fs';
@@ -95,6 +96,8 @@ export class TestBootstrapServer {
   readonly requests: RecordedRequest[] = [];
   /** Programmable get-bootstrapping-data replies (falls back to `dir`). */
   onGetBootstrappingData: Responder | undefined;
+  /** `{ user, password }` demanded as HTTP Basic credentials on both RPCs (401 otherwise), as SZTPD's activation code. */
+  requireBasic: { readonly user: string; readonly password: string } | undefined;
   /** Status for report-progress per progress type (default 204). */
   progressStatus: (progressType: string) => number = () => 204;
   /** Faults for images by name. */
@@ -147,6 +150,11 @@ export class TestBootstrapServer {
     return this.requests.filter((r) => r.path.endsWith(GBD));
   }
 
+  /** Drops every open connection (the next request needs a new TLS handshake). */
+  closeConnections(): void {
+    this.server.closeAllConnections();
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -180,6 +188,10 @@ export class TestBootstrapServer {
       return this.send(res, { status: 200, headers: { 'content-type': 'application/xrd+xml' }, body: xrd });
     }
     if (req.method === 'GET' && path.startsWith('/images/')) return this.image(req, res, decodeURIComponent(path.slice('/images/'.length)));
+    if (req.method === 'POST' && (path === `${this.root}/operations/${GBD}` || path === `${this.root}/operations/${PROGRESS}`) && !this.basicOk(req)) {
+      const denied = restconfError(401, 'access-denied', 'activation code required');
+      return this.send(res, 'status' in denied ? { ...denied, headers: { ...denied.headers, 'www-authenticate': 'Basic realm="sztp"' } } : denied);
+    }
     if (req.method === 'POST' && path === `${this.root}/operations/${GBD}`) {
       const reply = (await this.onGetBootstrappingData?.(rec)) ?? this.fromDir(rec.clientSerial);
       return this.send(res, reply);
@@ -188,6 +200,12 @@ export class TestBootstrapServer {
       return this.send(res, { status: this.progressStatus(String(input?.['progress-type'])) });
     }
     this.send(res, restconfError(404, 'invalid-value', `no resource ${path}`));
+  }
+
+  private basicOk(req: IncomingMessage): boolean {
+    if (this.requireBasic === undefined) return true;
+    const want = `Basic ${Buffer.from(`${this.requireBasic.user}:${this.requireBasic.password}`).toString('base64')}`;
+    return req.headers.authorization === want;
   }
 
   private fromDir(serial: string | undefined): Reply {

@@ -31,7 +31,7 @@ export function testConfig(dir: string, overrides: Partial<AgentConfig['onboardi
     fetchers: ['USB'],
     device: { clockTrusted: true, acceptedAssertions: ['verified'] },
     usb: { mountPoints: [join(dir, 'usb')], autoMount: false },
-    bootstrap: { servers: [], nonce: true, connectTimeoutSeconds: 5, responseTimeoutSeconds: 5, maxResponseBytes: 1 << 20, maxRedirectDepth: 4, csrSupport: false },
+    bootstrap: { servers: [], nonce: true, connectTimeoutSeconds: 5, responseTimeoutSeconds: 5, maxResponseBytes: 1 << 20, maxRedirectDepth: 4, csrSupport: false, activationCodeProvisional: false },
     interfaces: { dport: [] },
     dhcp: { source: 'lease-file', timeoutSeconds: 5, leaseFiles: [], dhclientConf: [], networkdLeases: [], hookDir: dir },
     router: { adapter: 'simulated', settings: { root: join(dir, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' } },
