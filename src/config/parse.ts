@@ -98,7 +98,7 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
       clockTrusted: bool('Device.clock_trusted'),
       acceptedAssertions: strs('Device.accepted_assertions'),
     },
-    usb: { mountPoints: strs('USB.mount_points'), autoMount: bool('USB.auto_mount') },
+    usb: { mountPoints: strs('USB.mount_points'), autoMount: bool('USB.auto_mount'), settleSeconds: numb('USB.settle_seconds') },
     bootstrap: {
       servers,
       nonce: bool('Bootstrap.nonce'),

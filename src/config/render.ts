@@ -63,7 +63,7 @@ export function renderEffective(config: AgentConfig): string {
       ['voucher_trust_anchors', o(config.device.voucherTrustAnchors)], ['bootstrap_trust_anchors', o(config.device.bootstrapTrustAnchors)],
       ['clock_trusted', b(config.device.clockTrusted)], ['accepted_assertions', l(config.device.acceptedAssertions)],
     ]],
-    ['USB', [['mount_points', l(config.usb.mountPoints)], ['auto_mount', b(config.usb.autoMount)]]],
+    ['USB', [['mount_points', l(config.usb.mountPoints)], ['auto_mount', b(config.usb.autoMount)], ['settle_seconds', String(config.usb.settleSeconds)]]],
     ['Bootstrap', [
       ['servers', l(config.bootstrap.servers)], ['nonce', b(config.bootstrap.nonce)],
       ['connect_timeout_seconds', String(config.bootstrap.connectTimeoutSeconds)], ['response_timeout_seconds', String(config.bootstrap.responseTimeoutSeconds)],

@@ -51,6 +51,7 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
 
   { section: 'USB', key: 'mount_points', type: pathList, default: '/media/usb0, /media/usb1', description: 'Comma-separated directories searched for an EN9 directory.' },
   { section: 'USB', key: 'auto_mount', type: bool, default: 'False', description: 'Mount removable block devices read-only before searching.' },
+  { section: 'USB', key: 'settle_seconds', type: int(0, 600), default: '30', description: 'auto_mount: until the system has been up this long, wait for a removable disk to appear and settle (docs/usb.md); 0: no wait.' },
 
   { section: 'Bootstrap', key: 'servers', type: list, default: '', description: 'Comma-separated well-known bootstrap servers, https://host[:port] (enables the Server fetcher by default).' },
   { section: 'Bootstrap', key: 'nonce', type: bool, default: 'True', description: 'Send a fresh nonce in get-bootstrapping-data (nonce vouchers).' },

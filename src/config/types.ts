@@ -34,6 +34,7 @@ export interface AgentConfig {
   readonly usb: {
     readonly mountPoints: readonly string[];
     readonly autoMount: boolean;
+    readonly settleSeconds: number;
   };
   readonly bootstrap: {
     /** `https://host[:port]` URIs of well-known bootstrap servers. */

@@ -18,6 +18,7 @@ import { NULL_REPORTER } from '../progress/reporter.ts';
 import type { FetchContext, Fetcher, OnboardingSource } from '../contracts/fetch.ts';
 import { locateBundle, readBundle, resolveOnStick, type UsbBundleLocation } from './usb-layout.ts';
 import { discoverRemovable, execRunner, mountRemovable, type CommandRunner, type MountedSticks } from './usb-mount.ts';
+import { procUptime, realSleep, settleRemovable } from './usb-settle.ts';
 
 export interface UsbFetcherOptions {
   /** Root of sysfs for auto-mount discovery (tests pass a fake tree). Default `/sys`. */
@@ -28,6 +29,8 @@ export interface UsbFetcherOptions {
   readonly run?: CommandRunner;
   /** Parent of the private mount directory. Default: the OS temp directory. */
   readonly mountBase?: string;
+  /** Seconds since boot, for `[USB] settle_seconds`. Default: /proc/uptime. */
+  readonly uptimeSeconds?: () => Promise<number | undefined>;
 }
 
 async function processBundle(loc: UsbBundleLocation, ctx: FetchContext, release: () => Promise<void>): Promise<OnboardingSource> {
@@ -59,7 +62,12 @@ async function processBundle(loc: UsbBundleLocation, ctx: FetchContext, release:
 
 async function autoMount(ctx: FetchContext, options: UsbFetcherOptions, log: Logger): Promise<MountedSticks | undefined> {
   if (!ctx.config.usb.autoMount) return undefined;
-  const devices = await discoverRemovable(options.sysRoot, options.devRoot);
+  const devices = await settleRemovable(ctx.config.usb.settleSeconds, {
+    uptimeSeconds: options.uptimeSeconds ?? (() => procUptime()),
+    discover: () => discoverRemovable(options.sysRoot, options.devRoot),
+    sleep: realSleep,
+    now: Date.now,
+  }, ctx.signal, log);
   log.debug({ devices }, 'removable block devices');
   return mountRemovable(devices, options.run ?? execRunner, log, options.mountBase);
 }

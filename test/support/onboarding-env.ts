@@ -30,7 +30,7 @@ export function testConfig(dir: string, overrides: Partial<AgentConfig['onboardi
     startup: { start: true, retryForever: false },
     fetchers: ['USB'],
     device: { clockTrusted: true, acceptedAssertions: ['verified'] },
-    usb: { mountPoints: [join(dir, 'usb')], autoMount: false },
+    usb: { mountPoints: [join(dir, 'usb')], autoMount: false, settleSeconds: 0 },
     bootstrap: { servers: [], nonce: true, connectTimeoutSeconds: 5, responseTimeoutSeconds: 5, maxResponseBytes: 1 << 20, maxRedirectDepth: 4, csrSupport: false, activationCodeProvisional: false },
     interfaces: { dport: [] },
     dhcp: { source: 'lease-file', timeoutSeconds: 5, leaseFiles: [], dhclientConf: [], networkdLeases: [], hookDir: dir },
