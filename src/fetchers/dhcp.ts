@@ -8,7 +8,8 @@
  *
  * When our client obtained a lease, the address (and default route) are configured so the
  * bootstrap server is reachable; the returned source's `release` removes them after onboarding
- * and on failure they are removed before the error is rethrown.
+ * and on failure they are removed before the error is rethrown. An interface that is
+ * administratively down is brought up first and set down again with them (../dhcp/link-state.ts).
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +22,7 @@ import { runDhcp6 } from '../dhcp/client-v6.ts';
 import { readRedirectFromHook } from '../dhcp/hook-env.ts';
 import { globalIpv6, linkLocalIpv6, readInterface, usableIpv4, type InterfaceState } from '../dhcp/interfaces.ts';
 import { readRedirectFromLeaseFiles } from '../dhcp/lease-file.ts';
+import { bringLinkUp, readAdminUp, waitUsable } from '../dhcp/link-state.ts';
 import { readRedirectFromNetworkd } from '../dhcp/networkd-lease.ts';
 import { parseUriList, type RedirectUri } from '../dhcp/uri-list.ts';
 import type { Fetcher, FetchContext, OnboardingSource } from '../contracts/fetch.ts';
@@ -30,6 +32,10 @@ export type DhcpFetcherName = 'Mgmt4' | 'Mgmt6' | 'DPort4' | 'DPort6';
 /** Everything with side effects, replaceable in tests. */
 export interface DhcpFetcherDeps {
   readonly readInterface: (name: string) => Promise<InterfaceState>;
+  /** Administrative state (true up, false down, undefined missing); a down interface is brought up. */
+  readonly readAdminUp: (name: string) => Promise<boolean | undefined>;
+  /** How long a link just brought up may take to become usable (ms, capped by the DHCP timeout). */
+  readonly linkUpWaitMs: number;
   readonly runDhcp4: typeof runDhcp4;
   /** Best-effort DHCPRELEASE of a lease our client obtained (never throws). */
   readonly releaseDhcp4: typeof releaseDhcp4;
@@ -46,6 +52,8 @@ export interface DhcpFetcherDeps {
 
 const DEFAULT_DEPS: DhcpFetcherDeps = {
   readInterface: (name) => readInterface(name),
+  readAdminUp: (name) => readAdminUp(name),
+  linkUpWaitMs: 5000,
   runDhcp4,
   releaseDhcp4,
   runDhcp6,
@@ -138,10 +146,11 @@ export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<Dhcp
       }
 
       async function obtain(ifname: string): Promise<Obtained> {
-        const state = await deps.readInterface(ifname);
         const changes = createNetworkChanges(deps.ip, ctx.log);
         const source = ctx.config.dhcp.source;
         if (source !== 'client') {
+          // Another DHCP client owns the interface: it is only checked, never changed.
+          await deps.readInterface(ifname);
           const { dhcp } = ctx.config;
           const got = source === 'lease-file'
             ? await deps.readLeaseFiles(dhcp.leaseFiles, ifname, family, dhcp.dhclientConf)
@@ -152,11 +161,21 @@ export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<Dhcp
           return { uris: parse(got.value, ifname), changes };
         }
         try {
+          const state = await usableInterface(ifname, changes);
           return family === 4 ? await client4(state, changes) : await client6(state, changes);
         } catch (err) {
           await removeQuietly(changes);
           throw err;
         }
+      }
+
+      /** Brings an administratively down interface up (undone with `changes`) and waits for its carrier. */
+      async function usableInterface(ifname: string, changes: NetworkChanges): Promise<InterfaceState> {
+        if ((await deps.readAdminUp(ifname)) !== false) return deps.readInterface(ifname);
+        ctx.log.info({ interface: ifname }, 'dhcp: interface is down; bringing it up for the DHCP client (set down again afterwards)');
+        await bringLinkUp(changes, ifname);
+        const waitMs = Math.min(deps.linkUpWaitMs, ctx.config.dhcp.timeoutSeconds * 1000);
+        return waitUsable(() => deps.readInterface(ifname), waitMs, ctx.signal);
       }
 
       async function client4(state: InterfaceState, changes: NetworkChanges): Promise<Obtained> {

@@ -5,7 +5,8 @@
  * `sztp-agent run --config ztp.ini --once` (from src via tsx) gets the URI, connects
  * provisionally, validates and applies to the simulated router, ending in bootstrap-complete.
  * Negative: unsigned onboarding information over the provisional connection is refused (exit 1,
- * nothing applied); signed data over the same provisional connection is applied. Every process and both namespaces are removed in `finally`.
+ * nothing applied); signed data over the same provisional connection is applied; an interface
+ * that is down is brought up for the exchange and set down again afterwards. Every process and both namespaces are removed in `finally`.
  * @module
  */
 import assert from 'node:assert/strict';
@@ -29,6 +30,8 @@ interface Scenario {
   readonly signed: boolean;
   /** Serve a certificate from a CA the device does not trust, so the connection stays provisional. */
   readonly rogueServer?: boolean;
+  /** Set the client interface administratively down before the agent runs. */
+  readonly linkDown?: boolean;
 }
 
 async function scenario(lab: Lab, s: Scenario): Promise<{ code: number | null; stdout: string; stderr: string; routerRoot: string; ini: string }> {
@@ -67,6 +70,7 @@ async function scenario(lab: Lab, s: Scenario): Promise<{ code: number | null; s
     Bootstrap: { nonce: 'False', connect_timeout_seconds: '5', response_timeout_seconds: '10' },
     Router: { adapter: 'simulated', root: routerRoot, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
   }));
+  if (s.linkDown === true) lab.ip(lab.cli, 'link', 'set', lab.cliIf, 'down');
   const r = await lab.run(lab.cli, [...CLI, 'run', '--config', ini, '--once'], 120_000);
   return { ...r, routerRoot, ini };
 }
@@ -98,6 +102,20 @@ describe('end to end over DHCP: dnsmasq → bootstrap server → simulated route
       const r = await scenario(lab, { fetcher: 'Mgmt4', signed: true, rogueServer: true });
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       assert.equal(readFileSync(join(r.routerRoot, 'running-config'), 'utf8'), CONFIG);
+    } finally {
+      await lab.close();
+    }
+  });
+
+  it('Mgmt4 on an interface that is down: brought up for DHCP, bootstrap-complete, down again afterwards', async () => {
+    const lab = createLab();
+    try {
+      const r = await scenario(lab, { fetcher: 'Mgmt4', signed: true, linkDown: true });
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, /interface is down; bringing it up/);
+      assert.equal(readFileSync(join(r.routerRoot, 'running-config'), 'utf8'), CONFIG);
+      const link = lab.ip(lab.cli, '-o', 'link', 'show', 'dev', lab.cliIf);
+      assert.doesNotMatch(link.replace(/@\S+/, ''), /<[^>]*\bUP\b[^>]*>/, `set down again: ${link}`);
     } finally {
       await lab.close();
     }

@@ -3,16 +3,21 @@
  * BootstrapClient: the redirect passed is untrusted, holds every valid URI in option order (port
  * default 443, no IPv6 brackets); leased addresses are configured, removed by `release` and on
  * failure; the broadcast route is gone before the redirect is followed; DPort tries interfaces
- * in order; coded errors for no option, only-http, missing interface; lease-file/hook sources.
+ * in order; coded errors for no option, only-http, missing interface; lease-file/hook sources;
+ * an administratively down interface is brought up and set down again when the fetcher moves on.
  * @module
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { SztpError } from '../../../src/errors.ts';
 import type { AgentConfig } from '../../../src/config/types.ts';
 import type { IpRunner } from '../../../src/dhcp/address.ts';
 import type { InterfaceState } from '../../../src/dhcp/interfaces.ts';
+import { readAdminUp } from '../../../src/dhcp/link-state.ts';
 import { encodeUriList } from '../../../src/dhcp/uri-list.ts';
 import { createDhcpFetcher, type DhcpFetcherDeps } from '../../../src/fetchers/dhcp.ts';
 import type { BootstrapClient, FetchContext, OnboardingSource } from '../../../src/contracts/fetch.ts';
@@ -64,6 +69,7 @@ function deps(h: Harness, over: Partial<DhcpFetcherDeps> = {}): Partial<DhcpFetc
   };
   return {
     ip,
+    readAdminUp: (name) => Promise.resolve(name === 'eth0' || name === 'eth2' ? true : undefined),
     readInterface: (name) => (name === 'eth0' || name === 'eth2' ? Promise.resolve(iface(name)) : Promise.reject(new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name} missing`))),
     runDhcp4: () => Promise.resolve({ redirect: encodeUriList(URIS), dnsServers: [], domainName: undefined, reply: {} as never,
       lease: { address: '192.0.2.120', prefixLength: 24, routers: ['192.0.2.1'], serverId: '192.0.2.1', leaseSeconds: 60 } }),
@@ -163,6 +169,91 @@ describe('DHCP fetchers', () => {
       const got = (): Promise<{ value: Uint8Array; file: string }> => Promise.resolve({ value: encodeUriList(['https://192.0.2.7:1234']), file: 'f' });
       await createDhcpFetcher('Mgmt4', deps(h, { runDhcp4: () => Promise.reject(new Error('must not run')), readLeaseFiles: got, readHook: got, readNetworkd: got })).fetch(h.ctx);
       assert.deepEqual(h.calls[0]?.redirect.bootstrapServers, [{ address: '192.0.2.7', port: 1234 }]);
+    }
+  });
+});
+
+describe('DHCP fetchers: interface administrative state', () => {
+  /** eth0 is down until `ip link set dev eth0 up`, and reports no carrier on the first read after it. */
+  function downDeps(h: Harness, carrierAfterReads = 1, over: Partial<DhcpFetcherDeps> = {}): Partial<DhcpFetcherDeps> {
+    let up = false;
+    let reads = 0;
+    const base = deps(h);
+    return {
+      ...base,
+      ip: (argv) => {
+        if (argv.join(' ') === 'link set dev eth0 up') up = true;
+        if (argv.join(' ') === 'link set dev eth0 down') up = false;
+        return base.ip!(argv);
+      },
+      readAdminUp: () => Promise.resolve(up),
+      readInterface: (name) => {
+        const operstate = !up ? 'down' : reads++ < carrierAfterReads ? 'lowerlayerdown' : 'up';
+        return operstate === 'up'
+          ? Promise.resolve(iface(name))
+          : Promise.reject(new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is ${operstate}, not up`, { evidence: { interface: name, operstate } }));
+      },
+      linkUpWaitMs: 2000,
+      ...over,
+    };
+  }
+
+  it('a down interface is brought up before DHCP and set down again, last, on release', async () => {
+    const h = harness({ mgmt: 'eth0' });
+    const src = await createDhcpFetcher('Mgmt4', downDeps(h)).fetch(h.ctx);
+    assert.equal(h.ipCalls[0], 'link set dev eth0 up');
+    assert.equal(h.calls[0]?.ipAtCall.includes('link set dev eth0 down'), false, 'still up while the redirect is followed');
+    await src.release?.();
+    assert.equal(h.ipCalls.at(-1), 'link set dev eth0 down');
+    assert.equal(h.ipCalls.filter((c) => c.startsWith('link')).length, 2);
+  });
+
+  it('moving on (no option in the reply) sets the interface down again', async () => {
+    const h = harness({ mgmt: 'eth0' });
+    const d = downDeps(h, 0, { runDhcp4: () => Promise.resolve({ redirect: undefined, dnsServers: [], domainName: undefined, reply: {} as never, lease: undefined }) });
+    await assert.rejects(createDhcpFetcher('Mgmt4', d).fetch(h.ctx), { code: 'SZTP_ERR_DHCP_NO_OPTION' });
+    assert.deepEqual(h.ipCalls.filter((c) => c.startsWith('link')), ['link set dev eth0 up', 'link set dev eth0 down']);
+    assert.equal(h.ipCalls.at(-1), 'link set dev eth0 down');
+  });
+
+  it('a failed bootstrap server after a lease: address removed, then the interface set down', async () => {
+    const h = harness({ mgmt: 'eth0' }, () => Promise.reject(new SztpError('SZTP_ERR_SERVER_EXHAUSTED', 'all failed')));
+    await assert.rejects(createDhcpFetcher('Mgmt4', downDeps(h)).fetch(h.ctx), { code: 'SZTP_ERR_SERVER_EXHAUSTED' });
+    assert.deepEqual(h.ipCalls.slice(-2), ['-4 addr del 192.0.2.120/24 dev eth0', 'link set dev eth0 down']);
+  });
+
+  it('no carrier within the wait: SZTP_ERR_DHCP_INTERFACE and the interface set down again', async () => {
+    const h = harness({ mgmt: 'eth0' });
+    const started = Date.now();
+    await assert.rejects(createDhcpFetcher('Mgmt4', downDeps(h, Number.MAX_SAFE_INTEGER, { linkUpWaitMs: 300 })).fetch(h.ctx), { code: 'SZTP_ERR_DHCP_INTERFACE' });
+    assert.ok(Date.now() - started < 2000);
+    assert.deepEqual(h.ipCalls, ['link set dev eth0 up', 'link set dev eth0 down']);
+  });
+
+  it('an interface that is already up is not touched; lease-file and hook sources never change the link', async () => {
+    const h = harness({ mgmt: 'eth0' });
+    const src = await createDhcpFetcher('Mgmt4', deps(h)).fetch(h.ctx);
+    await src.release?.();
+    assert.equal(h.ipCalls.some((c) => c.startsWith('link')), false);
+    const h2 = harness({ mgmt: 'eth0', source: 'lease-file' });
+    const got = (): Promise<{ value: Uint8Array; file: string }> => Promise.resolve({ value: encodeUriList(['https://192.0.2.7']), file: 'f' });
+    await createDhcpFetcher('Mgmt4', deps(h2, { readAdminUp: () => Promise.resolve(false), readLeaseFiles: got })).fetch(h2.ctx);
+    assert.deepEqual(h2.ipCalls, []);
+  });
+
+  it('readAdminUp reads IFF_UP from sysfs flags', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sztp-flags-'));
+    try {
+      for (const [name, flags] of [['up0', '0x1003'], ['down0', '0x1002']] as const) {
+        mkdirSync(join(dir, name));
+        writeFileSync(join(dir, name, 'flags'), `${flags}\n`);
+      }
+      assert.equal(await readAdminUp('up0', dir), true);
+      assert.equal(await readAdminUp('down0', dir), false);
+      assert.equal(await readAdminUp('none0', dir), undefined);
+      assert.equal(await readAdminUp('../up0', dir), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
