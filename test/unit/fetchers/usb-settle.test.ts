@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FetchContext } from '../../../src/fetchers/fetcher.ts';
+import type { FetchContext } from '../../../src/contracts/fetch.ts';
 import { createUsbFetcher } from '../../../src/fetchers/usb.ts';
 import type { RemovableDevice } from '../../../src/fetchers/usb-mount.ts';
 import { POLL_MS, QUIET_MS, procUptime, settleRemovable, type SettleDeps } from '../../../src/fetchers/usb-settle.ts';
