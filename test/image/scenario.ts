@@ -54,11 +54,17 @@ export interface GuestOutcome {
 
 export function outcome(serial: string, read: (path: string) => string | undefined): GuestOutcome {
   const stateText = read('/var/lib/sztp-agent/state.json');
+  let state: GuestOutcome['state'];
+  try {
+    state = stateText === undefined ? undefined : (JSON.parse(stateText) as GuestOutcome['state']);
+  } catch {
+    state = undefined; // cut short by a kill: the checks report it
+  }
   return {
     serial,
     kernelBoots: (serial.match(/Linux version \d/g) ?? []).length,
     simosBoots: [...serial.matchAll(/SIMOS-BOOT os-version=(\S+)/g)].map((m) => m[1] ?? ''),
-    state: stateText === undefined ? undefined : (JSON.parse(stateText) as GuestOutcome['state']),
+    state,
     osVersion: read('/etc/simos/os-version')?.trim(),
     runningConfig: read('/etc/simos/running-config'),
     scriptsLog: read('/var/lib/simos/scripts.log'),
