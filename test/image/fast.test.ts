@@ -44,7 +44,10 @@ interface Boot { readonly code: number | null; readonly output: string; readonly
 /** Runs argv with a deadline; the process group is killed on timeout. */
 function runBoot(argv: readonly string[]): Promise<Boot> {
   const t0 = Date.now();
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // The environment an init system starts with, not the test's: npm run sets NODE, which the SysV
+  // script would take as the node binary to use.
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
