@@ -8,10 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { isSztpError } from '../errors.ts';
-import { buildBundle, certificatesFromFile, privateKeyFromFile, type BuildInput } from '../bundle/build.ts';
+import type { BuildInput } from '../bundle/build.ts';
 import type { BundleLayout } from '../bundle/layout.ts';
-import { sha256File, type OnboardingInput } from '../bundle/onboarding.ts';
-import { decodeConveyedInformation } from '../validation/decode-conveyed-info.ts';
+import type { OnboardingInput } from '../bundle/onboarding.ts';
 import { commandOutput } from './context.ts';
 
 export interface BundleOptions {
@@ -60,11 +59,13 @@ async function content(o: BundleOptions): Promise<BuildInput['content']> {
       if (err instanceof UsageError) throw err;
       throw new UsageError('--document: not valid JSON');
     }
+    const { decodeConveyedInformation } = await import('../validation/decode-conveyed-info.ts');
     decodeConveyedInformation(doc); // refuse to sign something a device would reject
     return { document: doc };
   }
   let sha256: Uint8Array | undefined;
   if (o.bootImage !== undefined) {
+    const { sha256File } = await import('../bundle/onboarding.ts');
     try {
       sha256 = await sha256File(o.bootImage);
     } catch {
@@ -95,6 +96,8 @@ export async function runBundle(o: BundleOptions, io: BundleIo): Promise<number>
     }
     const layout = o.layout ?? 'single';
     if (layout === 'multi' && o.serial === undefined) throw new UsageError('--layout multi needs --serial');
+    // Signing code (pkijs) loads only when `bundle` runs.
+    const { buildBundle, certificatesFromFile, privateKeyFromFile } = await import('../bundle/build.ts');
     const ownerKey = privateKeyFromFile(await read(o.ownerKey, '--owner-key'));
     const chain = [...certificatesFromFile(await read(o.ownerCert, '--owner-cert')), ...(o.ownerChain === undefined ? [] : certificatesFromFile(await read(o.ownerChain, '--owner-chain')))];
     const encryptTo = o.encryptTo === undefined ? undefined : certificatesFromFile(await read(o.encryptTo, '--encrypt-to'))[0];

@@ -8,7 +8,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { openAdapter, openStore } from '../daemon/wire.ts';
+import { openAdapter, openStore } from '../daemon/open.ts';
 import { room } from '../log/logger.ts';
 import { acquireLock } from '../platform/lock.ts';
 import { EXIT, cliLogger, loadGlobalConfig, type CliContext } from './context.ts';

@@ -5,7 +5,6 @@
  */
 import { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
-import { runAgent } from '../daemon/run-agent.ts';
 import { cliLogger, EXIT, globals, loadGlobalConfig, type CliContext } from './context.ts';
 
 export function runCommand(ctx: CliContext): Command {
@@ -16,6 +15,8 @@ export function runCommand(ctx: CliContext): Command {
       const config = await loadGlobalConfig(cmd);
       const log = cliLogger(ctx, cmd, config);
       const g = globals(cmd);
+      // The daemon (and through it the fetchers, adapters and trust pipeline) loads only for `run`.
+      const { runAgent } = await import('../daemon/run-agent.ts');
       const code = await runAgent({
         config,
         log,

@@ -5,7 +5,7 @@
  * @module
  */
 import { Argument, Command } from 'commander';
-import { openStore } from '../daemon/wire.ts';
+import { openStore } from '../daemon/open.ts';
 import { withSecureMode } from '../state/machine.ts';
 import { EXIT, cliLogger, loadGlobalConfig, type CliContext } from './context.ts';
 

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { createLogger } from '../log/logger.ts';
 import { displayPhase } from '../state/machine.ts';
 import type { AgentState } from '../state/types.ts';
-import { openStore } from '../daemon/wire.ts';
+import { openStore } from '../daemon/open.ts';
 import { EXIT, cliLogger, loadGlobalConfig, type CliContext } from './context.ts';
 
 /** The `status --json` document. */

@@ -10,10 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ValidationError, isSztpError } from '../errors.ts';
 import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
-import { explainChecks, explainVerdict } from '../validation/explain.ts';
 import { decodeBase64 } from '../validation/json.ts';
-import { validateWithOptions } from '../validation/pipeline.ts';
-import { CheckLog } from '../validation/trace.ts';
 import { commandOutput } from './context.ts';
 
 /** Options of `verify` as commander delivers them. */
@@ -127,6 +124,10 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
     io.stderr(`error SZTP_ERR_USAGE: ${err.message}\n`);
     return VERIFY_EXIT.usage;
   }
+  // The trust pipeline (pkijs, asn1js) loads only when there is something to validate.
+  const [{ CheckLog }, { validateWithOptions }, { explainChecks, explainVerdict }] = await Promise.all([
+    import('../validation/trace.ts'), import('../validation/pipeline.ts'), import('../validation/explain.ts'),
+  ]);
   const log = new CheckLog();
   let result: ValidatedConveyedInformation;
   try {

@@ -7,23 +7,21 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { builtinAdapter, loadAdapter } from '../adapters/registry.ts';
+import { builtinAdapter } from '../adapters/registry.ts';
 import type { RouterAdapter } from '../adapters/router-adapter.ts';
-import { createBootstrapClient } from '../bootstrap/client.ts';
 import { createCsrKeyFileStore } from '../bootstrap/csr-key-file.ts';
 import type { AgentConfig } from '../config/types.ts';
-import { downloadImage } from '../download/image-download.ts';
 import { SztpError } from '../errors.ts';
-import type { Fetcher, FetchContext, OnboardingSource } from '../contracts/fetch.ts';
+import type { BootstrapClient, Fetcher, FetchContext, OnboardingSource } from '../contracts/fetch.ts';
 import { createFetchers } from '../fetchers/registry.ts';
 import { room } from '../log/logger.ts';
-import { applyOnboarding } from '../onboarding/apply.ts';
+import type { DownloadFn } from '../contracts/download.ts';
 import type { ApplyOutcome } from '../onboarding/types.ts';
 import { loadDeviceCredentials, loadTrustAnchors, subjectSerialNumber } from '../platform/credentials.ts';
 import { deviceSerialFromSubject } from '../platform/device-serial.ts';
-import { createStateStore, type FileStateStore } from '../state/store.ts';
-import type { DeviceCredentials, DeviceIdentity, TrustContext } from '../types.ts';
-import { validateBootstrappingData } from '../validation/pipeline.ts';
+import type { FileStateStore } from '../state/store.ts';
+import type { DeviceCredentials, DeviceIdentity, TrustContext, ValidateFn } from '../types.ts';
+import { openAdapter, openStore } from './open.ts';
 
 export interface Runtime {
   readonly config: AgentConfig;
@@ -38,20 +36,7 @@ export interface Runtime {
   apply(source: OnboardingSource, signal: AbortSignal): Promise<ApplyOutcome>;
 }
 
-/** The state store of `config.agent.stateDir`. */
-export function openStore(config: AgentConfig, log: Logger, now: () => Date = () => new Date()): FileStateStore {
-  return createStateStore({ dir: config.agent.stateDir, log: room(log, 'state'), now });
-}
-
-/** The router adapter named by `[Router] adapter`, with its work directory under state_dir. */
-export function openAdapter(config: AgentConfig, log: Logger): Promise<RouterAdapter> {
-  return loadAdapter(config.router.adapter, {
-    settings: config.router.settings,
-    workDir: join(config.agent.stateDir, 'adapter'),
-    baseDir: config.baseDir,
-    log: room(log, 'adapter'),
-  });
-}
+export { openAdapter, openStore };
 
 /**
  * Serial: derived from the IDevID subject serialNumber (the SN token of a Cisco SUDI
@@ -76,6 +61,21 @@ export function resolveSerial(config: AgentConfig, credentials: DeviceCredential
   return serial;
 }
 
+// Loaded on first use (issue 15, lazy loading): a daemon that finds nothing never loads the trust
+// pipeline, the RESTCONF client (undici) or the onboarding steps.
+const validate: ValidateFn = async (artifacts, ctx) => (await import('../validation/pipeline.ts')).validateBootstrappingData(artifacts, ctx);
+const download: DownloadFn = async (request) => (await import('../download/image-download.ts')).downloadImage(request);
+
+function lazyBootstrapClient(csrDir: string): BootstrapClient {
+  let client: Promise<BootstrapClient> | undefined;
+  return {
+    followRedirect: async (...args) => {
+      client ??= import('../bootstrap/client.ts').then((m) => m.createBootstrapClient({ csrKeyStore: createCsrKeyFileStore(csrDir) }));
+      return (await client).followRedirect(...args);
+    },
+  };
+}
+
 /** Builds every real dependency of `run` from the configuration. */
 export async function buildRuntime(config: AgentConfig, log: Logger, store: FileStateStore, now: () => Date = () => new Date()): Promise<Runtime> {
   const { device } = config;
@@ -94,7 +94,7 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
     log.info({ subjectSerialNumber: subjectSerial, serialNumber: identity.serialNumber }, 'device serial derived from the IDevID subject serialNumber (SN token)');
   }
   const fetchers = createFetchers(config.fetchers);
-  const bootstrap = createBootstrapClient({ csrKeyStore: createCsrKeyFileStore(join(config.agent.stateDir, 'csr')) });
+  const bootstrap = lazyBootstrapClient(join(config.agent.stateDir, 'csr'));
   const fetchLog = room(log, 'fetch');
   const applyLog = room(log, 'onboarding');
   const policy = { acceptedAssertions: device.acceptedAssertions, clockTrusted: device.clockTrusted };
@@ -122,10 +122,12 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
       identity,
       ...(credentials === undefined ? {} : { credentials }),
       trustContext,
-      validate: validateBootstrappingData,
+      validate,
       bootstrap,
       now,
     }),
-    apply: (source, signal) => applyOnboarding(source, { config, adapter, store, log: applyLog, signal, now, download: downloadImage, ...(capabilities === undefined ? {} : { capabilities }) }),
+    apply: async (source, signal) => (await import('../onboarding/apply.ts')).applyOnboarding(source, {
+      config, adapter, store, log: applyLog, signal, now, download, ...(capabilities === undefined ? {} : { capabilities }),
+    }),
   };
 }
