@@ -28,9 +28,9 @@ function newest(dir: string): number {
   return max;
 }
 
-/** The CLI: the built one (`npm ci` builds dist/) unless the sources are newer, else the sources through tsx. */
+/** The CLI: the bundle (`npm ci` builds dist/) unless the sources are newer, else the sources through tsx. */
 function cliCommand(): string[] {
-  const built = join(repo, 'dist', 'cli.js');
+  const built = join(repo, 'dist', 'sztp-agent.mjs');
   if (existsSync(built) && statSync(built).mtimeMs >= newest(join(repo, 'src'))) return [built];
   return ['--import', 'tsx', join(repo, 'src', 'cli.ts')];
 }

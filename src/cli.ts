@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `sztp-agent` binary (package.json `bin` → dist/cli.js): runs the CLI of src/cli/program.ts
- * with the process arguments and exits with its code once stdout is flushed.
+ * The `sztp-agent` binary: runs the CLI of src/cli/program.ts with the process arguments and exits
+ * with its code once stdout is flushed. `npm run build` bundles it with its dependencies into
+ * dist/sztp-agent.mjs (scripts/build-bundle.ts), the package.json `bin`.
  * @module
  */
 import { processIo, runCli } from './cli/program.ts';

@@ -20,8 +20,13 @@ import { verifyCommand } from './verify.ts';
 
 export const DEFAULT_CONFIG_FILE = '/etc/sztp-agent/ztp.ini';
 
-/** The package version (package.json is two levels up from both src/cli/ and dist/cli/). */
+/**
+ * The package version: set at build time in the bundle (scripts/build-bundle.ts), else read from
+ * package.json, two levels up from both src/cli/ and dist/cli/.
+ */
 function packageVersion(): string {
+  const built = process.env.SZTP_AGENT_BUILD_VERSION;
+  if (built !== undefined && built !== '') return built;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0';

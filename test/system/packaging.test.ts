@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,8 @@ before(() => {
   }
   bin = join(root, 'usr', 'local', 'bin', 'sztp-agent');
   assert.ok(existsSync(bin));
+  // The npm bin is the single-file bundle (issue 15), which the unit and the init script run.
+  assert.equal(realpathSync(bin), realpathSync(join(root, 'usr', 'local', 'lib', 'node_modules', 'sztp-agent', 'dist', 'sztp-agent.mjs')));
   const pkg = join(root, 'usr', 'local', 'lib', 'node_modules', 'sztp-agent', 'packaging');
   UNIT = join(pkg, 'systemd', 'sztp-agent.service');
   INIT = join(pkg, 'init.d', 'sztp-agent');

@@ -1,0 +1,117 @@
+/**
+ * Whole-process footprint of the CLI against `node -e 0` in the same run: CPU (user + system) and
+ * peak RSS of `config`, `status`, a complete USB onboarding without a boot image (the demo stick
+ * of fixtures/demo, simulated router already running the stick's image), and the RSS of the idle
+ * daemon after 8 s of retries (USB only, no stick). Every process gets the same preload
+ * (bench/support/rusage.mjs) that writes process.resourceUsage() at exit, so the baseline pays it too.
+ * Medians of BENCH_RUNS (default 7) runs. Targets (issue 15): onboarding CPU ≤ 3× node -e 0 and
+ * RSS ≤ 64 MiB; status/config CPU ≤ 1.5×; idle daemon RSS ≤ 60 MiB.
+ * `npm run bench -- footprint`; `BENCH_CLI=dist/cli.js` measures the unbundled tsc output instead
+ * of the bundle (dist/sztp-agent.mjs, built by `npm run build`).
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const CLI = resolve(repo, process.env.BENCH_CLI ?? 'dist/sztp-agent.mjs');
+const PRELOAD = join(repo, 'bench', 'support', 'rusage.mjs');
+const demo = join(repo, 'fixtures', 'demo');
+
+interface Usage { cpuMs: number; rssMiB: number; code: number | null }
+
+/** Runs `node <args>` with the rusage preload; resolves to its CPU time and peak RSS. */
+function measure(args: readonly string[], cwd: string): Promise<Usage> {
+  const out = join(cwd, `rusage-${process.pid}.json`);
+  rmSync(out, { force: true });
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, ['--import', PRELOAD, ...args], { cwd, env: { ...process.env, RUSAGE_OUT: out }, stdio: 'ignore' });
+    p.on('error', rej);
+    p.on('close', (code) => {
+      try {
+        const u = JSON.parse(readFileSync(out, 'utf8')) as { userCPUTime: number; systemCPUTime: number; maxRSS: number };
+        res({ cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMiB: u.maxRSS / 1024, code });
+      } catch (err) {
+        rej(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  });
+}
+
+/** RSS of a running process from /proc (MiB). */
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+
+function ini(dir: string, stick: string, osVersion: string, retry: boolean): string {
+  const file = join(dir, `ztp-${osVersion}-${String(retry)}.ini`);
+  writeFileSync(file, [
+    '[Startup]', `retry_forever: ${retry ? 'True' : 'False'}`, '',
+    '[Fetcher Priority]', 'USB: 0', '',
+    '[Device]',
+    `idevid_cert: ${join(demo, 'pki', 'idevid.crt')}`,
+    `idevid_key: ${join(demo, 'pki', 'idevid.key')}`,
+    `voucher_trust_anchors: ${join(demo, 'pki', 'manufacturer-ca.crt')}`, '',
+    '[USB]', `mount_points: ${stick}`, '',
+    '[Router]', 'adapter: simulated', 'root: router', 'os_name: SimOS', `os_version: ${osVersion}`, 'hw_model: demo-router', '',
+    '[Agent]', 'state_dir: state', 'log_level: warn', 'backoff_initial_seconds: 1', 'backoff_max_seconds: 1', '',
+  ].join('\n'));
+  return file;
+}
+
+async function series(name: string, n: number, one: () => Promise<Usage>): Promise<{ name: string; cpu: number; rss: number }> {
+  const runs: Usage[] = [];
+  for (let i = 0; i < n; i++) runs.push(await one());
+  const bad = runs.find((r) => r.code !== 0);
+  if (bad !== undefined) throw new Error(`${name}: exit ${String(bad.code)}`);
+  return { name, cpu: median(runs.map((r) => r.cpuMs)), rss: median(runs.map((r) => r.rssMiB)) };
+}
+
+async function idleRss(dir: string, iniFile: string): Promise<number> {
+  const p = spawn(process.execPath, [CLI, 'run', '--config', iniFile], { cwd: dir, stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 8000));
+  const rss = p.pid === undefined ? 0 : rssOf(p.pid);
+  p.kill('SIGTERM');
+  await new Promise((r) => p.on('close', r));
+  return rss;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sztp-bench-fp-'));
+try {
+  const stick = join(dir, 'usb');
+  cpSync(join(demo, 'usb'), stick, { recursive: true });
+  const onboardIni = ini(dir, stick, '2.0', false);
+  const idleIni = ini(dir, join(dir, 'no-stick'), '1.0', true);
+  const rows = [];
+  rows.push(await series('node -e 0', RUNS, () => measure(['-e', '0'], dir)));
+  rows.push(await series('config', RUNS, () => measure([CLI, 'config', '--config', onboardIni], dir)));
+  rows.push(await series('status', RUNS, () => measure([CLI, 'status', '--config', onboardIni], dir)));
+  rows.push(await series('USB onboarding', RUNS, async () => {
+    rmSync(join(dir, 'state'), { recursive: true, force: true });
+    rmSync(join(dir, 'router'), { recursive: true, force: true });
+    return measure([CLI, 'run', '--once', '--config', onboardIni], dir);
+  }));
+  const idle: number[] = [];
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    rmSync(join(dir, 'state'), { recursive: true, force: true });
+    idle.push(await idleRss(dir, idleIni));
+  }
+  const base = rows[0]!;
+  console.log(`footprint of ${CLI.slice(repo.length + 1)} (medians of ${RUNS} runs; node ${process.version})`);
+  console.log('what              CPU ms   ×node   peak RSS MiB');
+  for (const r of rows) console.log(`${r.name.padEnd(16)} ${r.cpu.toFixed(0).padStart(7)}  ${(r.cpu / base.cpu).toFixed(2).padStart(6)}   ${r.rss.toFixed(1).padStart(6)}`);
+  console.log(`idle daemon RSS after 8 s: ${median(idle).toFixed(1)} MiB (runs: ${idle.map((x) => x.toFixed(1)).join(', ')})`);
+  console.log('targets: onboarding ≤ 3× and ≤ 64 MiB; config/status ≤ 1.5×; idle ≤ 60 MiB');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
