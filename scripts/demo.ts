@@ -28,8 +28,18 @@ function newest(dir: string): number {
   return max;
 }
 
-/** The CLI: the bundle (`npm ci` builds dist/) unless the sources are newer, else the sources through tsx. */
+/**
+ * The CLI as [executable, ...arguments]: `SZTP_AGENT_BIN` when set (e.g. the single executable of
+ * `npm run package:sea`), else node with the bundle (`npm ci` builds dist/) unless the sources are
+ * newer, else node with the sources through tsx.
+ */
 function cliCommand(): string[] {
+  const bin = process.env.SZTP_AGENT_BIN;
+  if (bin !== undefined && bin !== '') return [resolve(bin)];
+  return [process.execPath, ...nodeCli()];
+}
+
+function nodeCli(): string[] {
   const built = join(repo, 'dist', 'sztp-agent.mjs');
   if (existsSync(built) && statSync(built).mtimeMs >= newest(join(repo, 'src'))) return [built];
   return ['--import', 'tsx', join(repo, 'src', 'cli.ts')];
@@ -62,7 +72,8 @@ function show(line: string): void {
 
 function runCli(args: readonly string[], onStderrLine?: (l: string) => void): Promise<{ code: number; stdout: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [...cliCommand(), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [exe = process.execPath, ...cli] = cliCommand();
+    const child = spawn(exe, [...cli, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     createInterface({ input: child.stderr }).on('line', (l) => onStderrLine?.(l));
@@ -93,7 +104,7 @@ async function main(): Promise<number> {
     console.log(`sztp-agent demo in ${dir}`);
     console.log(`  USB stick: ${stick}/EN9 (signed with the test-only keys of fixtures/demo)`);
     console.log('  router:    simulated, running SimOS 1.0 with no configuration');
-    console.log(`  agent:     node ${cliCommand().join(' ')}\n`);
+    console.log(`  agent:     ${cliCommand().map((a) => (a === process.execPath ? 'node' : a)).join(' ')}\n`);
 
     let code = 10;
     for (let boot = 1; code === 10 && boot <= 3; boot += 1) {
