@@ -125,13 +125,14 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
     return VERIFY_EXIT.usage;
   }
   // The trust pipeline (pkijs, asn1js) loads only when there is something to validate.
-  const [{ CheckLog }, { validateWithOptions }, { explainChecks, explainVerdict }] = await Promise.all([
-    import('../validation/trace.ts'), import('../validation/pipeline.ts'), import('../validation/explain.ts'),
+  const [{ CheckLog, validateBootstrappingData }, { explainChecks, explainVerdict }] = await Promise.all([
+    import('../validation/index.ts'), import('../validation/explain.ts'),
   ]);
   const log = new CheckLog();
   let result: ValidatedConveyedInformation;
   try {
-    result = await validateWithOptions(inputs.artifacts, inputs.ctx, { log });
+    // The library entry point (`sztp-agent/validation`), the same function the daemon uses.
+    result = await validateBootstrappingData(inputs.artifacts, inputs.ctx, { log });
     if (!result.signed && o.trustedSource !== true) {
       const msg = 'unsigned conveyed information is accepted only from a trusted source (use --trusted-source if it came from one)';
       log.fail('conveyed-information', 'trust', msg);

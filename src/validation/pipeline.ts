@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ValidationError, isSztpError } from '../errors.ts';
-import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation, ValidateFn } from '../types.ts';
+import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
 import { openArtifact } from './cms/open-artifact.ts';
 import { parseConveyedDocument, verifyConveyedSignature } from './conveyed-information.ts';
 import { deviceIdentity } from './device.ts';
@@ -81,5 +81,11 @@ export async function validateWithOptions(artifacts: BootstrappingArtifacts, ctx
   }
 }
 
-/** RFC 8572 §5.4 validation of one set of bootstrapping artifacts (the contract in src/types.ts). */
-export const validateBootstrappingData: ValidateFn = (artifacts, ctx) => validateWithOptions(artifacts, ctx);
+/**
+ * RFC 8572 §5.4 validation of one set of bootstrapping artifacts (the ValidateFn contract of
+ * src/types.ts; `options` adds limits and a check log). The library entry point
+ * `sztp-agent/validation` (./index.ts) exports it; `verify` and the daemon use it.
+ */
+export function validateBootstrappingData(artifacts: BootstrappingArtifacts, ctx: TrustContext, options: ValidateOptions = {}): Promise<ValidatedConveyedInformation> {
+  return validateWithOptions(artifacts, ctx, options);
+}

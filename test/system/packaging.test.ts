@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,4 +143,41 @@ test('init script refuses to start without a readable configuration (LSB exit 6)
   assert.equal(run(`SZTP_AGENT_BIN=${bin}\nCONFIG=${join(dir, 'none.ini')}\nPIDFILE=${join(dir, 'p')}\nLOGFILE=${join(dir, 'l')}\n`).status, 6);
   assert.equal(run(`SZTP_AGENT_BIN=${join(dir, 'nobin')}\nCONFIG=${defaults}\nPIDFILE=${join(dir, 'p')}\nLOGFILE=${join(dir, 'l')}\n`).status, 5);
   assert.equal(existsSync(join(dir, 'p')), false);
+});
+
+test('library entry point: `sztp-agent/validation` from the installed tarball, in plain Node and with its types', () => {
+  const app = mkdtempSync(join(work, 'consumer-'));
+  mkdirSync(join(app, 'node_modules'));
+  symlinkSync(join(root, 'usr', 'local', 'lib', 'node_modules', 'sztp-agent'), join(app, 'node_modules', 'sztp-agent'));
+  const demo = join(ROOT, 'fixtures', 'demo');
+  const serial = readFileSync(join(demo, 'serial-number'), 'utf8').trim();
+  writeFileSync(join(app, 'check.mjs'), `
+import { readFileSync } from 'node:fs';
+import { validateBootstrappingData, ValidationError } from 'sztp-agent/validation';
+const [dir, anchorsFile, serial] = process.argv.slice(2);
+const pem = readFileSync(anchorsFile, 'latin1');
+const anchors = [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\\s\\S]*?)-----END/g)].map((m) => new Uint8Array(Buffer.from(m[1], 'base64')));
+const artifacts = { conveyedInformation: readFileSync(dir + '/conveyed-information.cms'), ownerCertificate: readFileSync(dir + '/owner-certificate.cms'), ownershipVoucher: readFileSync(dir + '/ownership-voucher.vcj') };
+const ctx = (s) => ({ voucherTrustAnchors: anchors, serialNumber: s, now: new Date(), policy: { acceptedAssertions: ['verified'], clockTrusted: true } });
+const ok = await validateBootstrappingData(artifacts, ctx(serial));
+console.log('valid', ok.signed, ok.kind, ok.onboarding.configuration !== undefined);
+try { await validateBootstrappingData(artifacts, ctx(serial + '-other')); console.log('accepted a wrong serial'); }
+catch (e) { console.log('refused', e instanceof ValidationError, e.step, e.code); }
+`);
+  const r = spawnSync(process.execPath, [join(app, 'check.mjs'), join(demo, 'usb', 'EN9'), join(demo, 'pki', 'manufacturer-ca.crt'), serial], { cwd: app, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'valid true onboarding-information true\nrefused true voucher SZTP_ERR_VOUCHER_SERIAL_MISMATCH\n');
+  // The types: a consumer type-checks against dist/validation/index.d.ts; a wrong type is an error.
+  writeFileSync(join(app, 'check.ts'), [
+    "import { validateBootstrappingData, type TrustContext, type ValidatedConveyedInformation } from 'sztp-agent/validation';",
+    "const policy = { acceptedAssertions: ['verified'] as const, clockTrusted: true };",
+    "export const ctx: TrustContext = { voucherTrustAnchors: [], serialNumber: 'SN1', now: new Date(), policy };",
+    'export const check = (ci: Uint8Array): Promise<ValidatedConveyedInformation> => validateBootstrappingData({ conveyedInformation: ci }, ctx);',
+    '// @ts-expect-error the serial number is a string',
+    "export const bad: TrustContext = { voucherTrustAnchors: [], serialNumber: 1, now: new Date(), policy };",
+    '',
+  ].join('\n'));
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['check.ts'] }));
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app, encoding: 'utf8' });
+  assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
 });
