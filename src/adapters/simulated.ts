@@ -21,7 +21,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SztpError } from '../errors.ts';
 import type { SshHostKey } from '../progress/reporter.ts';
@@ -80,6 +81,34 @@ export async function writeAtomic(path: string, data: Uint8Array | string, mode 
     await fh.close();
   }
   try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Puts `src` at `path` atomically without reading it into memory (a 1 GiB image must not cost
+ * 1 GiB of RSS): a hard link when both are on one filesystem (no data copied; the agent's file
+ * is never rewritten in place, a new download is a new file), else a kernel-side copy; then fsync
+ * and rename, so `path` is either absent or complete.
+ */
+export async function placeFileAtomic(src: string, path: string): Promise<void> {
+  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  try {
+    try {
+      await link(src, tmp);
+    } catch (err) {
+      if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await copyFile(src, tmp, constants.COPYFILE_EXCL);
+    }
+    const fh = await open(tmp, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -169,8 +198,7 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
           await fh.close();
         }
         const m = IMAGE_HEADER.exec(head.subarray(0, bytes).toString('latin1'));
-        const data = await readFile(image.path);
-        await writeAtomic(file, data, 0o644);
+        await placeFileAtomic(image.path, file);
         const record: ImageRecord = {
           sha256: image.sha256,
           file,
