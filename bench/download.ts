@@ -7,7 +7,8 @@
  * Baselines in the same run, same server, same file: `curl -sk -o FILE URL` (the transport) and
  * `curl -sk URL | tee FILE | sha256sum`. Prints wall-clock ratios and the agent's peak RSS
  * (targets, issue 15: ≤ 1.0× curl -o; ≤ 80 MB for 1 GiB). BENCH_RUNS runs each (default 3),
- * median shown. `npm run build && npm run bench -- download`.
+ * median shown; BENCH_NODE_FLAGS adds node flags to the agent (e.g. --cpu-prof). `npm run build &&
+ * npm run bench -- download`.
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -77,7 +78,7 @@ try {
       Onboarding: { max_image_bytes: String(2 * MIB * 1048576) }, Agent: { state_dir: join(dev, 'state'), log_level: 'warn' },
     }));
     const rusage = join(dev, 'rusage.json');
-    const a = await run(process.execPath, ['--import', PRELOAD, CLI, 'run', '--once', '--config', ini], { RUSAGE_OUT: rusage });
+    const a = await run(process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''), '--import', PRELOAD, CLI, 'run', '--once', '--config', ini], { RUSAGE_OUT: rusage });
     if (a.code !== 10) throw new Error(`agent exited ${String(a.code)}, expected 10 (image installed, reboot)`);
     agent.push({ ms: a.ms, rss: (JSON.parse(readFileSync(rusage, 'utf8')) as { maxRSS: number }).maxRSS / 1024 });
     rmSync(dev, { recursive: true, force: true });

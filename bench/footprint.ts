@@ -7,10 +7,12 @@
  * Medians of BENCH_RUNS (default 7) runs. Targets (issue 15): onboarding CPU ≤ 3× node -e 0 and
  * RSS ≤ 64 MiB; status/config CPU ≤ 1.5×; idle daemon RSS ≤ 60 MiB.
  * `npm run bench -- footprint`; `BENCH_CLI=dist/cli.js` measures the unbundled tsc output instead
- * of the bundle (dist/sztp-agent.mjs, built by `npm run build`).
+ * of the bundle (dist/sztp-agent.mjs, built by `npm run build`). `BENCH_SEA=dist/sea/sztp-agent`
+ * (from `npm run package:sea`) adds the single executable, measured with GNU time (10 ms steps)
+ * against `node -e 0` measured the same way, since a SEA takes no --import preload.
  * @module
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -77,6 +79,13 @@ async function series(name: string, n: number, one: () => Promise<Usage>): Promi
   return { name, cpu: median(runs.map((r) => r.cpuMs)), rss: median(runs.map((r) => r.rssMiB)) };
 }
 
+/** CPU ms and peak RSS MiB of a process measured by GNU time (for the SEA, which takes no preload). */
+function timed(cmd: string, args: readonly string[], cwd: string): Usage {
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', cmd, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const [u = '0', sys = '0', rss = '0'] = (r.stderr.trim().split('\n').pop() ?? '').split(' ');
+  return { cpuMs: (Number(u) + Number(sys)) * 1000, rssMiB: Number(rss) / 1024, code: r.status };
+}
+
 async function idleRss(dir: string, iniFile: string): Promise<number> {
   const p = spawn(process.execPath, [CLI, 'run', '--config', iniFile], { cwd: dir, stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 8000));
@@ -107,11 +116,27 @@ try {
     idle.push(await idleRss(dir, idleIni));
   }
   const base = rows[0]!;
-  console.log(`footprint of ${CLI.slice(repo.length + 1)} (medians of ${RUNS} runs; node ${process.version})`);
+  console.log(`footprint of ${CLI.startsWith(repo) ? CLI.slice(repo.length + 1) : CLI} (medians of ${RUNS} runs; node ${process.version})`);
   console.log('what              CPU ms   ×node   peak RSS MiB');
   for (const r of rows) console.log(`${r.name.padEnd(16)} ${r.cpu.toFixed(0).padStart(7)}  ${(r.cpu / base.cpu).toFixed(2).padStart(6)}   ${r.rss.toFixed(1).padStart(6)}`);
   console.log(`idle daemon RSS after 8 s: ${median(idle).toFixed(1)} MiB (runs: ${idle.map((x) => x.toFixed(1)).join(', ')})`);
   console.log('targets: onboarding ≤ 3× and ≤ 64 MiB; config/status ≤ 1.5×; idle ≤ 60 MiB');
+  const sea = process.env.BENCH_SEA;
+  if (sea !== undefined && sea !== '') {
+    const exe = resolve(repo, sea);
+    const seaRows = [
+      await series('node -e 0 (time)', RUNS, () => Promise.resolve(timed(process.execPath, ['-e', '0'], dir))),
+      await series('SEA config', RUNS, () => Promise.resolve(timed(exe, ['config', '--config', onboardIni], dir))),
+      await series('SEA status', RUNS, () => Promise.resolve(timed(exe, ['status', '--config', onboardIni], dir))),
+      await series('SEA onboarding', RUNS, () => {
+        rmSync(join(dir, 'state'), { recursive: true, force: true });
+        rmSync(join(dir, 'router'), { recursive: true, force: true });
+        return Promise.resolve(timed(exe, ['run', '--once', '--config', onboardIni], dir));
+      }),
+    ];
+    console.log(`single executable ${sea}, GNU time:`);
+    for (const r of seaRows) console.log(`${r.name.padEnd(16)} ${r.cpu.toFixed(0).padStart(7)}  ${(r.cpu / seaRows[0]!.cpu).toFixed(2).padStart(6)}   ${r.rss.toFixed(1).padStart(6)}`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
