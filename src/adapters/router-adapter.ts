@@ -10,9 +10,9 @@
 import type { Logger } from 'pino';
 import type { ConfigSnapshot } from '../contracts/config-snapshot.ts';
 import type { SshHostKey } from '../progress/reporter.ts';
-import type { ConfigurationHandling, DeviceIdentity } from '../types.ts';
+import type { ConfigurationHandling, DeviceIdentity, HashAlgorithm } from '../types.ts';
 
-export type { ConfigSnapshot, DeviceIdentity, ConfigurationHandling, SshHostKey };
+export type { ConfigSnapshot, DeviceIdentity, ConfigurationHandling, HashAlgorithm, SshHostKey };
 
 /** Bumped on any incompatible change of this interface. */
 export const ROUTER_ADAPTER_API_VERSION = 1;
@@ -67,6 +67,12 @@ export interface RouterAdapter {
   readonly apiVersion: number;
   /** Running identity: os-name/os-version decide whether the boot image step is needed. */
   identity(): Promise<DeviceIdentity>;
+  /**
+   * Optional. Lowercase hex digest of the running boot image in `algorithm`, or undefined when the
+   * adapter cannot tell. Used only for boot images without os-name/os-version (SZTPD sends only
+   * URIs and a hash): equal → nothing to install, different → install (docs/onboarding.md).
+   */
+  runningImageDigest?(algorithm: HashAlgorithm): Promise<string | undefined>;
   /** Install a verified image so that it runs after the next reboot. Throws SZTP_ERR_BOOT_IMAGE_INSTALL. */
   installBootImage(image: BootImageInstall): Promise<void>;
   /**

@@ -9,6 +9,9 @@
  * - `installed-image.json`: the image installed by `installBootImage` (waits for the reboot).
  * - `pending-reboot`: written by `reboot()`. The next `identity()` "boots": the installed image
  *   becomes `running-image.json`, whose os-name/os-version are then reported.
+ * - the running image's digest (`runningImageDigest`): the installed image's file once booted;
+ *   before any install, the file named by the optional `running_image_file` setting (the factory
+ *   image), else unknown.
  * - `ssh/*.pub` (OpenSSH public keys) and `trust-anchors/*.cms` (DER) if present: returned for
  *   `bootstrap-complete`.
  * Snapshots live in the adapter work directory (`<state_dir>/adapter/snapshots`).
@@ -20,13 +23,13 @@
  * (`snapshot`, `commit`, `install`, `reboot`, `script-pre`, `script-post`) to test crash safety.
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SztpError } from '../errors.ts';
 import type { SshHostKey } from '../progress/reporter.ts';
-import type { DeviceIdentity } from '../types.ts';
+import type { DeviceIdentity, HashAlgorithm } from '../types.ts';
 import { runProcess } from './simulated-run.ts';
 import {
   ROUTER_ADAPTER_API_VERSION,
@@ -145,6 +148,7 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
     hwModel: ctx.settings.hw_model ?? 'simulated-router',
   };
   const serial = ctx.settings.serial_number;
+  const factoryImage = ctx.settings.running_image_file === undefined ? undefined : resolve(ctx.baseDir, ctx.settings.running_image_file);
   const runningConfig = join(root, 'running-config');
   const installedImage = join(root, 'installed-image.json');
   const runningImage = join(root, 'running-image.json');
@@ -183,6 +187,15 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
         osVersion: running?.osVersion ?? base.osVersion,
       };
       return serial === undefined ? id : { ...id, serialNumber: serial };
+    },
+
+    async runningImageDigest(algorithm: HashAlgorithm): Promise<string | undefined> {
+      await bootIfPending();
+      const file = (await readImage(runningImage))?.file ?? factoryImage;
+      if (file === undefined) return undefined;
+      const hash = createHash(algorithm === 'sha-256' ? 'sha256' : 'sha512');
+      for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+      return hash.digest('hex');
     },
 
     async installBootImage(image: BootImageInstall): Promise<void> {

@@ -122,7 +122,11 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
       hookDir: str('DHCP.hook_dir') ?? '',
     },
     router: { adapter, settings: adapterSettings(raw.sections, others, adapter) },
-    onboarding: { scriptTimeoutSeconds: numb('Onboarding.script_timeout_seconds'), maxImageBytes: numb('Onboarding.max_image_bytes') },
+    onboarding: {
+      scriptTimeoutSeconds: numb('Onboarding.script_timeout_seconds'),
+      maxImageBytes: numb('Onboarding.max_image_bytes'),
+      imageWithoutCriteria: str('Onboarding.image_without_criteria') === 'skip' ? 'skip' : 'install',
+    },
     agent: {
       stateDir: str('Agent.state_dir') ?? '',
       logLevel,

@@ -78,7 +78,8 @@ export function renderEffective(config: AgentConfig): string {
       ['dhclient_conf', l(config.dhcp.dhclientConf)], ['networkd_leases', l(config.dhcp.networkdLeases)],
       ...(config.dhcp.networkdOption === undefined ? [] : [['networkd_option', String(config.dhcp.networkdOption)] as [string, string]]), ['hook_dir', config.dhcp.hookDir]]],
     ['Router', [['adapter', config.router.adapter], ...Object.entries(config.router.settings).filter(([k]) => k.toLowerCase() !== 'adapter')]],
-    ['Onboarding', [['script_timeout_seconds', String(config.onboarding.scriptTimeoutSeconds)], ['max_image_bytes', String(config.onboarding.maxImageBytes)]]],
+    ['Onboarding', [['script_timeout_seconds', String(config.onboarding.scriptTimeoutSeconds)], ['max_image_bytes', String(config.onboarding.maxImageBytes)],
+      ['image_without_criteria', config.onboarding.imageWithoutCriteria]]],
     ['Agent', [
       ['state_dir', config.agent.stateDir], ['log_level', config.agent.logLevel],
       ['backoff_initial_seconds', String(config.agent.backoffInitialSeconds)], ['backoff_max_seconds', String(config.agent.backoffMaxSeconds)],

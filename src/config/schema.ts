@@ -82,6 +82,7 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
   { section: 'Router', key: 'hw_model', type: str, default: undefined, description: 'simulated: the hardware model.' },
 
   { section: 'Onboarding', key: 'script_timeout_seconds', type: int(1, 86400), default: '300', description: 'Deadline for a pre- or post-configuration script.' },
+  { section: 'Onboarding', key: 'image_without_criteria', type: oneOf('install', 'skip'), default: 'install', description: 'Boot image without os-name/os-version when the adapter cannot report the running image hash: install (download, verify, install once) or skip; logged either way.' },
   { section: 'Onboarding', key: 'max_image_bytes', type: int(1, 68719476736), default: '4294967296', description: 'Largest boot image accepted, in bytes.' },
 
   { section: 'Agent', key: 'state_dir', type: path, default: '/var/lib/sztp-agent', description: 'Directory of the state file, lock and adapter work files.' },

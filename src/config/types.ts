@@ -83,6 +83,8 @@ export interface AgentConfig {
     readonly scriptTimeoutSeconds: number;
     /** Largest boot image accepted, in bytes. */
     readonly maxImageBytes: number;
+    /** Boot image without criteria and no running-image digest: install it once, or skip it (logged). */
+    readonly imageWithoutCriteria: 'install' | 'skip';
   };
   readonly agent: {
     readonly stateDir: string;

@@ -13,10 +13,11 @@ import { SztpError, isSztpError, toSztpError, type SztpErrorCode } from '../erro
 import type { OnboardingSource } from '../contracts/fetch.ts';
 import type { ProgressType } from '../progress/progress-type.ts';
 import type { OnboardingJournal, OnboardingStepKind } from '../state/types.ts';
+import type { BootImage } from '../types.ts';
 import { executeBootImage } from './boot-image.ts';
 import { executeConfiguration } from './configuration.ts';
 import { completeStep, startStep, updateJournal, without } from './journal.ts';
-import { carriedBootImage, planOnboarding, requiredCapabilities, type OnboardingStep } from './plan.ts';
+import { carriedBootImage, digestAlgorithm, hasNoCriteria, planOnboarding, requiredCapabilities, type OnboardingStep, type RunningImageDigest } from './plan.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { rollbackAttempt, rollbackStaleJournal } from './rollback.ts';
 import { executeScript, removeLeftoverScripts } from './scripts.ts';
@@ -66,6 +67,15 @@ async function fail(point: FailurePoint, err: unknown, source: OnboardingSource,
   throw await rollbackAttempt(source.info.digest, error, deps);
 }
 
+/** The adapter's digest of the running image, asked only for a boot image without os-name/os-version. */
+async function runningImageDigest(image: BootImage | undefined, deps: ApplyDeps): Promise<RunningImageDigest | undefined> {
+  if (image === undefined || !hasNoCriteria(image)) return undefined;
+  const algorithm = digestAlgorithm(image);
+  if (algorithm === undefined) return undefined;
+  const hex = await deps.adapter.runningImageDigest?.(algorithm);
+  return { algorithm, hex };
+}
+
 function newJournal(source: OnboardingSource, now: Date, bootImage: OnboardingJournal['bootImage']): OnboardingJournal {
   return { digest: source.info.digest, source: source.description, startedAt: now.toISOString(), completedSteps: [], ...(bootImage === undefined ? {} : { bootImage }) };
 }
@@ -99,7 +109,8 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
 
   let steps: OnboardingStep[];
   try {
-    steps = planOnboarding(source.info.onboarding, started.journal, await deps.adapter.identity());
+    steps = planOnboarding(source.info.onboarding, started.journal, await deps.adapter.identity(),
+      await runningImageDigest(source.info.onboarding.bootImage, deps), deps.config.onboarding.imageWithoutCriteria);
   } catch (err) {
     const type: ProgressType = isSztpError(err) && err.stage === 'conveyed-information' ? 'parsing-error' : 'bootstrap-error';
     return fail({ type, fallback: 'SZTP_ERR_ADAPTER_COMMAND' }, err, source, deps, progress);

@@ -6,6 +6,9 @@
  * `boot-image-installed-rebooting` and reboot. A verified image kept in the journal is reused
  * (re-hashed first), never downloaded twice. After the reboot the same conveyed information
  * resumes here: a match completes the step; a mismatch after an install is SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP.
+ * A boot image without os-name/os-version (SZTPD) is decided by the running image's digest, or by
+ * `[Onboarding] image_without_criteria` when the adapter cannot report one; the basis is always in
+ * the progress message and the log, never a silent skip.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -44,23 +47,52 @@ async function keptImage(journal: OnboardingJournal): Promise<{ path: string; sh
   return undefined;
 }
 
+/** What the running image is, in the terms the decision used. */
+function runningText(step: BootImageStep, running: { osName: string; osVersion: string }): string {
+  const d = step.runningDigest;
+  return step.basis === 'hash' && d?.hex !== undefined ? `an image with ${d.algorithm} ${d.hex}` : describe(running.osName, running.osVersion);
+}
+
+/** The skip message per basis (progress `boot-image-complete`). */
+function skipText(step: BootImageStep, wanted: string, after: string): string {
+  switch (step.basis) {
+    case 'criteria':
+      return `running image satisfies ${wanted}${after}; nothing to install`;
+    case 'hash':
+      return `boot image has no os-name/os-version; the running image's ${step.runningDigest?.algorithm ?? ''} equals the offered image-verification${after}; nothing to install`;
+    case 'installed':
+      return 'boot image has no os-name/os-version and the adapter cannot report the running image hash; it was installed and rebooted into, so it is taken as running';
+    case 'policy':
+      return 'boot image has no os-name/os-version and the adapter cannot report the running image hash: not installed ([Onboarding] image_without_criteria = skip)';
+  }
+}
+
 export async function executeBootImage(step: BootImageStep, ctx: StepContext): Promise<StepResult> {
   const { deps, progress, journal, source } = ctx;
   const { image } = step;
-  const wanted = describe(image.osName, image.osVersion);
+  const noCriteria = step.basis !== 'criteria';
+  const wanted = noCriteria ? `the image of the offered hash (no os-name/os-version; decided by ${step.basis})` : describe(image.osName, image.osVersion);
   await progress.emit('boot-image-initiated', `boot image criteria: ${wanted}`);
   if (step.decision === 'skip') {
     const after = journal.bootImage?.rebootRequestedAt !== undefined ? ' after the reboot' : '';
-    await progress.emit('boot-image-complete', `running image satisfies ${wanted}${after}; nothing to install`);
+    const message = skipText(step, wanted, after);
+    if (step.basis === 'policy' || step.basis === 'installed') deps.log.warn({ basis: step.basis }, message);
+    else deps.log.info({ basis: step.basis }, message);
+    await progress.emit('boot-image-complete', message);
     return 'done';
   }
   const running = await deps.adapter.identity();
   if (step.decision === 'reboot-loop') {
     throw new SztpError('SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP',
-      `installed the boot image and rebooted, but the device runs ${describe(running.osName, running.osVersion)}, not ${wanted}; not installing again`,
-      { evidence: { running, installAttempts: journal.bootImage?.installAttempts } });
+      `installed the boot image and rebooted, but the device runs ${runningText(step, running)}, not ${wanted}; not installing again`,
+      { evidence: { running, installAttempts: journal.bootImage?.installAttempts, ...(step.runningDigest === undefined ? {} : { runningDigest: step.runningDigest }) } });
   }
-  await progress.emit('boot-image-mismatch', `running ${describe(running.osName, running.osVersion)}, wanted ${wanted}`);
+  if (step.basis === 'policy') {
+    deps.log.warn('boot image has no os-name/os-version and the adapter cannot report the running image hash: installing it ([Onboarding] image_without_criteria = install)');
+  }
+  await progress.emit('boot-image-mismatch', step.basis === 'policy'
+    ? 'boot image has no os-name/os-version and the running image hash is unknown: installing it once ([Onboarding] image_without_criteria = install)'
+    : `running ${runningText(step, running)}, wanted ${wanted}`);
   const expected = supportedVerifiers(image);
   if (expected.length === 0) {
     const offered = image.imageVerification.map((v) => v.hashAlgorithm).join(', ') || 'none';

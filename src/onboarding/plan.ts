@@ -13,18 +13,35 @@ import type { BootImage, ConfigurationHandling, DeviceIdentity, HashAlgorithm, O
 
 /** What the boot-image step will do, decided from the running identity and the journal. */
 export type BootImageDecision =
-  /** The running os-name/os-version satisfy the criteria: no download (`boot-image-complete`). */
+  /** The running image satisfies the image (criteria or hash): no download (`boot-image-complete`). */
   | 'skip'
   /** Download (or reuse the verified kept image), verify, install, reboot. */
   | 'install'
   /** An install already happened for this conveyed information and the device still mismatches (T-22). */
   | 'reboot-loop';
 
+/**
+ * What the decision rests on: `criteria` (os-name/os-version), `hash` (no criteria; the adapter's
+ * digest of the running image compared with image-verification), `installed` (no criteria, no
+ * digest, and this image was installed and rebooted into), `policy` (no criteria, no digest:
+ * `[Onboarding] image_without_criteria`).
+ */
+export type BootImageBasis = 'criteria' | 'hash' | 'installed' | 'policy';
+
+/** The running image's digest as the adapter reported it (no criteria only). */
+export interface RunningImageDigest {
+  readonly algorithm: HashAlgorithm;
+  /** Lowercase hex; undefined when the adapter cannot tell. */
+  readonly hex: string | undefined;
+}
+
 export type OnboardingStep =
-  | { readonly kind: 'boot-image'; readonly image: BootImage; readonly decision: BootImageDecision }
+  | { readonly kind: 'boot-image'; readonly image: BootImage; readonly decision: BootImageDecision; readonly basis: BootImageBasis; readonly runningDigest?: RunningImageDigest }
   | { readonly kind: 'pre-script'; readonly script: Uint8Array }
   | { readonly kind: 'config'; readonly mode: ConfigurationHandling; readonly configuration: Uint8Array }
   | { readonly kind: 'post-script'; readonly script: Uint8Array };
+
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** The RFC order of the steps (C-110). */
 export const STEP_ORDER: readonly OnboardingStepKind[] = ['boot-image', 'pre-script', 'config', 'post-script'];
@@ -56,15 +73,43 @@ export function imageSatisfied(image: BootImage, running: DeviceIdentity): boole
   return true;
 }
 
-/** Decides the boot-image step: match → skip; mismatch after an install for this data → reboot-loop. */
-export function decideBootImage(image: BootImage, running: DeviceIdentity, journal: OnboardingJournal | undefined): BootImageDecision {
-  if (imageSatisfied(image, running)) return 'skip';
-  const record = journal?.bootImage;
-  if (record !== undefined && record.installAttempts > 0 && record.rebootRequestedAt !== undefined) return 'reboot-loop';
-  return 'install';
+/** True when the image names neither os-name nor os-version (every SZTPD boot image). */
+export function hasNoCriteria(image: BootImage): boolean {
+  return image.osName === undefined && image.osVersion === undefined;
 }
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+/** The supported verifier to compare a running image against: sha-256 first, else sha-512. */
+export function digestAlgorithm(image: BootImage): HashAlgorithm | undefined {
+  const algorithms = supportedVerifiers(image).map((v) => v.algorithm);
+  return algorithms.includes('sha-256') ? 'sha-256' : algorithms[0];
+}
+
+/** What to do with an image without criteria when the running image's digest is unknown. */
+export type ImageWithoutCriteria = 'install' | 'skip';
+
+/**
+ * Decides the boot-image step. With os-name/os-version: match → skip; mismatch after an install
+ * for this data → reboot-loop, else install. Without them (docs/onboarding.md): the running
+ * image's digest decides when the adapter reports it (equal → skip; different → install, or
+ * reboot-loop after an install); otherwise an image installed and rebooted into counts as running,
+ * and before that `policy` says install or skip.
+ */
+export function decideBootImage(image: BootImage, running: DeviceIdentity, journal: OnboardingJournal | undefined,
+  runningDigest?: RunningImageDigest, policy: ImageWithoutCriteria = 'install'): { decision: BootImageDecision; basis: BootImageBasis } {
+  const record = journal?.bootImage;
+  const installed = record !== undefined && record.installAttempts > 0 && record.rebootRequestedAt !== undefined;
+  if (!hasNoCriteria(image)) {
+    if (imageSatisfied(image, running)) return { decision: 'skip', basis: 'criteria' };
+    return { decision: installed ? 'reboot-loop' : 'install', basis: 'criteria' };
+  }
+  if (runningDigest?.hex !== undefined) {
+    const offered = supportedVerifiers(image).find((v) => v.algorithm === runningDigest.algorithm);
+    if (offered !== undefined && hex(offered.value) === runningDigest.hex.toLowerCase()) return { decision: 'skip', basis: 'hash' };
+    return { decision: installed ? 'reboot-loop' : 'install', basis: 'hash' };
+  }
+  if (installed) return { decision: 'skip', basis: 'installed' };
+  return { decision: policy, basis: 'policy' };
+}
 
 /**
  * The reboot-loop guard (T-22) outlives the journal it was recorded in: a journal for other
@@ -90,14 +135,16 @@ export function carriedBootImage(stale: OnboardingJournal | undefined, image: Bo
  * Throws SZTP_ERR_CONVEYED_SCHEMA when configuration and configuration-handling do not come as a
  * pair (YANG `must`, AT-49), so the applier reports `parsing-error`.
  */
-export function planOnboarding(info: OnboardingInformation, journal: OnboardingJournal | undefined, running: DeviceIdentity): OnboardingStep[] {
+export function planOnboarding(info: OnboardingInformation, journal: OnboardingJournal | undefined, running: DeviceIdentity,
+  runningDigest?: RunningImageDigest, policy: ImageWithoutCriteria = 'install'): OnboardingStep[] {
   if ((info.configuration === undefined) !== (info.configurationHandling === undefined)) {
     throw new SztpError('SZTP_ERR_CONVEYED_SCHEMA', 'configuration and configuration-handling must be present together');
   }
   const done = new Set<OnboardingStepKind>(journal?.completedSteps ?? []);
   const steps: OnboardingStep[] = [];
   if (info.bootImage !== undefined && !done.has('boot-image')) {
-    steps.push({ kind: 'boot-image', image: info.bootImage, decision: decideBootImage(info.bootImage, running, journal) });
+    const { decision, basis } = decideBootImage(info.bootImage, running, journal, runningDigest, policy);
+    steps.push({ kind: 'boot-image', image: info.bootImage, decision, basis, ...(runningDigest === undefined ? {} : { runningDigest }) });
   }
   if (info.preConfigurationScript !== undefined && !done.has('pre-script')) {
     steps.push({ kind: 'pre-script', script: info.preConfigurationScript });

@@ -35,7 +35,7 @@ export function testConfig(dir: string, overrides: Partial<AgentConfig['onboardi
     interfaces: { dport: [] },
     dhcp: { source: 'lease-file', timeoutSeconds: 5, leaseFiles: [], dhclientConf: [], networkdLeases: [], hookDir: dir },
     router: { adapter: 'simulated', settings: { root: join(dir, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' } },
-    onboarding: { scriptTimeoutSeconds: 10, maxImageBytes: 1 << 24, ...overrides },
+    onboarding: { scriptTimeoutSeconds: 10, maxImageBytes: 1 << 24, imageWithoutCriteria: 'install', ...overrides },
     agent: { stateDir: join(dir, 'state'), logLevel: 'silent', backoffInitialSeconds: 1, backoffMaxSeconds: 2 },
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { carriedBootImage, decideBootImage, imageSatisfied, planOnboarding, supportedVerifiers } from '../../../src/onboarding/plan.ts';
+import { carriedBootImage, decideBootImage, digestAlgorithm, imageSatisfied, planOnboarding, supportedVerifiers } from '../../../src/onboarding/plan.ts';
 import type { StepExecutors, StepResult } from '../../../src/onboarding/step-context.ts';
 import type { OnboardingJournal } from '../../../src/state/types.ts';
 import type { BootImage, DeviceIdentity, OnboardingInformation } from '../../../src/types.ts';
@@ -60,10 +60,28 @@ describe('boot-image decision', () => {
 
   test('mismatch after an install for this data is a reboot loop', () => {
     const img = image({ osVersion: '2' });
-    assert.equal(decideBootImage(img, running, undefined), 'install');
-    assert.equal(decideBootImage(img, running, journal({ bootImage: { sha256: 'x', installAttempts: 0 } })), 'install');
-    assert.equal(decideBootImage(img, running, journal({ bootImage: { sha256: 'x', installAttempts: 1, rebootRequestedAt: 't' } })), 'reboot-loop');
-    assert.equal(decideBootImage(img, { ...running, osVersion: '2' }, journal({ bootImage: { sha256: 'x', installAttempts: 1, rebootRequestedAt: 't' } })), 'skip');
+    assert.deepEqual(decideBootImage(img, running, undefined), { decision: 'install', basis: 'criteria' });
+    assert.equal(decideBootImage(img, running, journal({ bootImage: { sha256: 'x', installAttempts: 0 } })).decision, 'install');
+    assert.equal(decideBootImage(img, running, journal({ bootImage: { sha256: 'x', installAttempts: 1, rebootRequestedAt: 't' } })).decision, 'reboot-loop');
+    assert.deepEqual(decideBootImage(img, { ...running, osVersion: '2' }, journal({ bootImage: { sha256: 'x', installAttempts: 1, rebootRequestedAt: 't' } })), { decision: 'skip', basis: 'criteria' });
+  });
+
+  test('no os-name/os-version (SZTPD): the running image digest decides; without one, installed-and-rebooted, else the policy', () => {
+    const offered = new Uint8Array(32).fill(0xab);
+    const img = image({ imageVerification: [{ hashAlgorithm: 'ietf-sztp-conveyed-info:sha-256', hashValue: offered }] });
+    const same = { algorithm: 'sha-256', hex: 'AB'.repeat(32) } as const;
+    const other = { algorithm: 'sha-256', hex: 'cd'.repeat(32) } as const;
+    const rebooted = journal({ bootImage: { sha256: 'ab'.repeat(32), installAttempts: 1, rebootRequestedAt: 't' } });
+    assert.deepEqual(decideBootImage(img, running, undefined, same), { decision: 'skip', basis: 'hash' });
+    assert.deepEqual(decideBootImage(img, running, undefined, other), { decision: 'install', basis: 'hash' });
+    assert.deepEqual(decideBootImage(img, running, rebooted, other), { decision: 'reboot-loop', basis: 'hash' });
+    assert.deepEqual(decideBootImage(img, running, rebooted, same), { decision: 'skip', basis: 'hash' });
+    assert.deepEqual(decideBootImage(img, running, undefined, { algorithm: 'sha-512', hex: 'ab'.repeat(64) }), { decision: 'install', basis: 'hash' }, 'a digest in an algorithm not offered matches nothing');
+    assert.deepEqual(decideBootImage(img, running, undefined, { algorithm: 'sha-256', hex: undefined }), { decision: 'install', basis: 'policy' });
+    assert.deepEqual(decideBootImage(img, running, undefined, undefined, 'skip'), { decision: 'skip', basis: 'policy' });
+    assert.deepEqual(decideBootImage(img, running, rebooted, undefined, 'install'), { decision: 'skip', basis: 'installed' });
+    assert.equal(digestAlgorithm(img), 'sha-256');
+    assert.equal(digestAlgorithm(image({ imageVerification: [{ hashAlgorithm: 'sha-512', hashValue: new Uint8Array(64) }] })), 'sha-512');
   });
 });
 
