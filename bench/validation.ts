@@ -63,7 +63,7 @@ try {
     const hash = kind === 'p384' ? 'sha384' : 'sha256';
     const sigs = [
       cmsSig(join(dir, 'ownership-voucher.vcj'), join(pki, 'masa.crt'), hash),
-      certSig(join(pki, 'masa.crt'), join(pki, 'manufacturer-ca.crt'), hash),
+      certSig(join(pki, 'masa.crt'), join(pki, 'masa-ca.crt'), hash),
       certSig(join(pki, 'owner-int.crt'), join(pki, 'owner-root.crt'), hash),
       certSig(join(pki, 'owner.crt'), join(pki, 'owner-int.crt'), hash),
       cmsSig(join(dir, 'conveyed-information.cms'), join(pki, 'owner.crt'), hash),
@@ -75,7 +75,7 @@ try {
     const ca = join(tmp, `${kind}-owner-ca.pem`);
     writeFileSync(ca, Buffer.concat([readFileSync(join(pki, 'owner-root.crt')), readFileSync(join(pki, 'owner-int.crt'))]));
     const openssl = mean(() => {
-      execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(dir, 'ownership-voucher.vcj'), '-CAfile', join(pki, 'manufacturer-ca.crt'), '-binary', '-purpose', 'any', '-out', '/dev/null'], { stdio: 'ignore' });
+      execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(dir, 'ownership-voucher.vcj'), '-CAfile', join(pki, 'masa-ca.crt'), '-binary', '-purpose', 'any', '-out', '/dev/null'], { stdio: 'ignore' });
       execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(dir, 'conveyed-information.cms'), '-CAfile', ca, '-certfile', join(pki, 'owner.crt'), '-binary', '-purpose', 'any', '-out', '/dev/null'], { stdio: 'ignore' });
     }, OPENSSL_N);
     console.log(`${kind.padEnd(6)} ${pipeline.toFixed(2).padStart(8)}  ${raw.toFixed(2).padStart(10)}  ${openssl.toFixed(2).padStart(11)}  ${(pipeline / raw).toFixed(2).padStart(12)}  ${(openssl / pipeline).toFixed(2).padStart(16)}`);

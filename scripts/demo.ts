@@ -96,7 +96,7 @@ async function main(): Promise<number> {
       '[Device]',
       `idevid_cert: ${join(fixtures, 'pki', 'idevid.crt')}`,
       `idevid_key: ${join(fixtures, 'pki', 'idevid.key')}`,
-      `voucher_trust_anchors: ${join(fixtures, 'pki', 'manufacturer-ca.crt')}`, '',
+      `voucher_trust_anchors: ${join(fixtures, 'pki', 'masa-ca.crt')}`, '',
       '[USB]', `mount_points: ${stick}`, '',
       '[Router]', 'adapter: simulated', 'root: router', 'os_name: SimOS', 'os_version: 1.0', 'hw_model: demo-router', '',
       '[Agent]', 'state_dir: state', 'log_level: info', '',

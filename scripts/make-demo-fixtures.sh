@@ -26,9 +26,11 @@ leaf() { # name issuer subject ext...
 }
 b64() { base64 -w0 "$1"; }
 
-# Manufacturer PKI (voucher trust anchor, MASA signer, device IDevID) and owner PKI (pinned-domain CA, owner EE).
+# Manufacturer PKI: a MASA CA (the voucher trust anchor) with the MASA signer, and a separate device CA
+# with the IDevID (the voucher trust anchor must not issue device identities); owner PKI (pinned-domain CA, owner EE).
+ca masa-ca /CN=Demo-MASA-CA
+leaf masa masa-ca /CN=Demo-MASA basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignature
 ca manufacturer-ca /CN=Demo-Manufacturer-CA
-leaf masa manufacturer-ca /CN=Demo-MASA basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignature
 leaf idevid manufacturer-ca "/CN=demo-router/serialNumber=$SERIAL" basicConstraints=critical,CA:FALSE \
   keyUsage=critical,digitalSignature,keyAgreement extendedKeyUsage=clientAuth
 ca owner-ca /CN=Demo-Owner-CA
@@ -75,13 +77,13 @@ JSON
 
 # The three artifacts (RFC 8572 §3), seed layout EN9/.
 openssl cms -sign -binary -nodetach -in "$WORK/ov.json" -signer "$WORK/masa.crt" -inkey "$WORK/masa.key" \
-  -certfile "$WORK/manufacturer-ca.crt" -econtent_type 1.2.840.113549.1.9.16.1.40 -outform DER -out "$OUT/usb/EN9/ownership-voucher.vcj"
+  -certfile "$WORK/masa-ca.crt" -econtent_type 1.2.840.113549.1.9.16.1.40 -outform DER -out "$OUT/usb/EN9/ownership-voucher.vcj"
 openssl crl2pkcs7 -nocrl -certfile "$WORK/owner.crt" -certfile "$WORK/owner-ca.crt" -outform DER -out "$OUT/usb/EN9/owner-certificate.cms"
 openssl cms -sign -binary -nodetach -nocerts -in "$WORK/ci.json" -signer "$WORK/owner.crt" -inkey "$WORK/owner.key" \
   -econtent_type 1.2.840.113549.1.9.16.1.43 -outform DER -out "$OUT/usb/EN9/conveyed-information.cms"
 
 # What the device needs: the voucher trust anchor and its IDevID (test-only key).
-cp "$WORK/manufacturer-ca.crt" "$OUT/pki/manufacturer-ca.crt"
+cp "$WORK/masa-ca.crt" "$OUT/pki/masa-ca.crt"
 cp "$WORK/idevid.crt" "$OUT/pki/idevid.crt"
 cp "$WORK/idevid.key" "$OUT/pki/idevid.key"
 mkdir -p "$OUT/onboarding"

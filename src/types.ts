@@ -30,10 +30,21 @@ export interface TrustPolicy {
   readonly clockTrusted: boolean;
 }
 
+/** The exact MASA voucher signers allowed (RFC 8366 §5.3: the MASA signs vouchers, not devices). */
+export interface VoucherSigners {
+  readonly certificates: readonly Uint8Array[];
+  readonly keyIds: readonly Uint8Array[];
+}
+
 /** Everything one validation needs; pure data, no I/O. */
 export interface TrustContext {
   /** DER certificates of the manufacturer (MASA) voucher trust anchors. */
   readonly voucherTrustAnchors: readonly Uint8Array[];
+  /**
+   * `[Device] voucher_signers`: when present (and not empty), only these may sign vouchers: a
+   * signer DER-equal to one of `certificates`, or whose subjectKeyIdentifier is one of `keyIds`.
+   */
+  readonly voucherSigners?: VoucherSigners;
   /** This device's serial number (exact string compare). */
   readonly serialNumber: string;
   /** IDevID: for idevid-issuer checks and for decrypting EnvelopedData. */

@@ -3,12 +3,17 @@
  * chain, a voucher file and onboarding content it produces signed conveyed information
  * (eContentType id-ct-sztpConveyedInfoJSON), the certs-only owner-certificate CMS and a byte-copy
  * of the voucher, optionally encrypting the conveyed information to a device certificate, and
- * writes them in the EN9 layout. RFC 8572 §3, §4.1.
+ * writes them in the EN9 layout. RFC 8572 §3, §4.1. A voucher signed by a device identity (not a
+ * MASA) is refused, as every device would refuse it.
  * @module
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { SztpError } from '../errors.ts';
+import { decodeContentInfo } from '../validation/cms/content-info.ts';
+import { openSignedData, sidMatches } from '../validation/cms/signed-data.ts';
+import { DEFAULT_LIMITS } from '../validation/limits.ts';
 import { OID } from '../validation/oids.ts';
+import { deviceIdentityReason } from '../validation/voucher.ts';
 import { encryptToDevice } from './encrypt.ts';
 import { writeBundle, type BundleArtifacts, type BundleLayout } from './layout.ts';
 import { onboardingDocument, type OnboardingInput } from './onboarding.ts';
@@ -25,8 +30,29 @@ export interface BuildInput {
   readonly encryptTo?: Uint8Array;
 }
 
+/**
+ * Refuses a voucher whose signer (found in the voucher's own certificates) is a device identity:
+ * every device refuses such a voucher (SZTP_ERR_VOUCHER_SIGNER_DEVICE, docs/trust.md). A voucher
+ * that cannot be read here is left to the device's checks.
+ */
+export function checkVoucherSigner(voucher: Uint8Array): void {
+  let reason: string | undefined;
+  try {
+    const decoded = decodeContentInfo(voucher, 'voucher', 'ownership voucher', DEFAULT_LIMITS);
+    if (decoded.type !== 'signed') return;
+    const sd = openSignedData(decoded.signedData, 'voucher', 'ownership voucher');
+    const si = sd.signerInfos[0];
+    const signer = si === undefined ? undefined : sd.certificates.find((c) => sidMatches(si.sid, c));
+    reason = signer === undefined ? undefined : deviceIdentityReason(signer);
+  } catch {
+    return;
+  }
+  if (reason !== undefined) throw new SztpError('SZTP_ERR_VOUCHER_SIGNER_DEVICE', `bundle: the voucher signer ${reason}; devices refuse it. Ask the manufacturer for a voucher signed by its MASA`);
+}
+
 /** Builds the three artifacts in memory. */
 export async function buildArtifacts(input: BuildInput): Promise<BundleArtifacts> {
+  checkVoucherSigner(input.voucher);
   const [ee, ...chain] = input.ownerChain;
   if (ee === undefined) throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner certificate chain is empty');
   let ownerCert: X509Certificate;

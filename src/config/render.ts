@@ -61,6 +61,7 @@ export function renderEffective(config: AgentConfig): string {
     ['Device', [
       ['serial_number', o(config.device.serialNumber)], ['idevid_cert', o(config.device.idevidCert)], ['idevid_key', o(config.device.idevidKey)],
       ['voucher_trust_anchors', o(config.device.voucherTrustAnchors)], ['bootstrap_trust_anchors', o(config.device.bootstrapTrustAnchors)],
+      ['voucher_signers', l(config.device.voucherSigners)], ['strict_voucher_signer', b(config.device.strictVoucherSigner)],
       ['clock_trusted', b(config.device.clockTrusted)], ['accepted_assertions', l(config.device.acceptedAssertions)],
     ]],
     ['USB', [['mount_points', l(config.usb.mountPoints)], ['auto_mount', b(config.usb.autoMount)], ['settle_seconds', String(config.usb.settleSeconds)]]],
@@ -68,6 +69,7 @@ export function renderEffective(config: AgentConfig): string {
       ['servers', l(config.bootstrap.servers)], ['nonce', b(config.bootstrap.nonce)],
       ['connect_timeout_seconds', String(config.bootstrap.connectTimeoutSeconds)], ['response_timeout_seconds', String(config.bootstrap.responseTimeoutSeconds)],
       ['max_response_bytes', String(config.bootstrap.maxResponseBytes)], ['max_redirect_depth', String(config.bootstrap.maxRedirectDepth)],
+      ['max_exchanges_per_walk', String(config.bootstrap.maxExchangesPerWalk)], ['max_untrusted_redirect_entries', String(config.bootstrap.maxUntrustedRedirectEntries)],
       ['csr_support', b(config.bootstrap.csrSupport)],
       // The activation code is a secret: the effective configuration only says that one is set.
       ['activation_code', config.bootstrap.activationCode === undefined ? '' : HIDDEN], ['activation_code_file', o(config.bootstrap.activationCodeFile)],
@@ -76,7 +78,8 @@ export function renderEffective(config: AgentConfig): string {
     ['Interfaces', [['Mgmt', o(config.interfaces.mgmt)], ['DPort', l(config.interfaces.dport)]]],
     ['DHCP', [['source', config.dhcp.source], ['timeout_seconds', String(config.dhcp.timeoutSeconds)], ['lease_files', l(config.dhcp.leaseFiles)],
       ['dhclient_conf', l(config.dhcp.dhclientConf)], ['networkd_leases', l(config.dhcp.networkdLeases)],
-      ...(config.dhcp.networkdOption === undefined ? [] : [['networkd_option', String(config.dhcp.networkdOption)] as [string, string]]), ['hook_dir', config.dhcp.hookDir]]],
+      ...(config.dhcp.networkdOption === undefined ? [] : [['networkd_option', String(config.dhcp.networkdOption)] as [string, string]]), ['hook_dir', config.dhcp.hookDir],
+      ['accept_nonconforming_uris', b(config.dhcp.acceptNonconformingUris)]]],
     ['Router', [['adapter', config.router.adapter], ...Object.entries(config.router.settings).filter(([k]) => k.toLowerCase() !== 'adapter')]],
     ['Onboarding', [['script_timeout_seconds', String(config.onboarding.scriptTimeoutSeconds)], ['max_image_bytes', String(config.onboarding.maxImageBytes)],
       ['image_without_criteria', config.onboarding.imageWithoutCriteria]]],

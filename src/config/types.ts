@@ -25,6 +25,10 @@ export interface AgentConfig {
     readonly idevidCert?: string;
     readonly idevidKey?: string;
     readonly voucherTrustAnchors?: string;
+    /** `voucher_signers` as written: PEM files (relative to baseDir) and/or hex subject key identifiers (empty: not set). */
+    readonly voucherSigners: readonly string[];
+    /** `strict_voucher_signer` (default false): refuse to start on the IDevID-under-voucher-anchor risk. */
+    readonly strictVoucherSigner: boolean;
     readonly bootstrapTrustAnchors?: string;
     /** `clock_trusted` (default true). False: skip every validity-period check (RFC 8572 §9.1). */
     readonly clockTrusted: boolean;
@@ -45,6 +49,10 @@ export interface AgentConfig {
     readonly responseTimeoutSeconds: number;
     readonly maxResponseBytes: number;
     readonly maxRedirectDepth: number;
+    /** Most exchanges in one redirect walk (default 32). */
+    readonly maxExchangesPerWalk: number;
+    /** Most entries used from untrusted redirect information (default 8). */
+    readonly maxUntrustedRedirectEntries: number;
     /** RFC 9646 CSR support towards trusted servers. Default false. */
     readonly csrSupport: boolean;
     /** HTTP Basic password for servers that demand one (SZTPD activation code); a secret. */
@@ -72,6 +80,8 @@ export interface AgentConfig {
     readonly networkdOption?: number;
     /** Directory where the hook script writes `<interface>.env` files (source = hook). */
     readonly hookDir: string;
+    /** Accept plain-text lists and URIs with a path (RFC 8572 §8 violations). Default false. */
+    readonly acceptNonconformingUris: boolean;
   };
   readonly router: {
     /** `simulated`, another built-in name (`command`, `frr`, `iosxr`, `sonic`) or a path to a module. */

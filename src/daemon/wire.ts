@@ -22,6 +22,7 @@ import { deviceSerialFromSubject } from '../platform/device-serial.ts';
 import type { FileStateStore } from '../state/store.ts';
 import type { DeviceCredentials, DeviceIdentity, TrustContext, ValidateFn } from '../types.ts';
 import { openAdapter, openStore } from './open.ts';
+import { assessLoaded, loadVoucherSigners } from './voucher-signer-check.ts';
 
 export interface Runtime {
   readonly config: AgentConfig;
@@ -85,6 +86,10 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
   const credentials = device.idevidCert === undefined ? undefined : await loadDeviceCredentials(device.idevidCert, device.idevidKey);
   const voucherTrustAnchors = device.voucherTrustAnchors === undefined ? [] : await loadTrustAnchors(device.voucherTrustAnchors, 'voucher trust anchors');
   if (device.bootstrapTrustAnchors !== undefined) await loadTrustAnchors(device.bootstrapTrustAnchors, 'bootstrap trust anchors');
+  const voucherSigners = await loadVoucherSigners(device.voucherSigners, config.baseDir);
+  const signerCheck = await assessLoaded(config, credentials, voucherTrustAnchors, voucherSigners);
+  if (signerCheck.refusal !== undefined) throw signerCheck.refusal;
+  if (signerCheck.warning !== undefined) log.warn({ code: 'SZTP_ERR_VOUCHER_SIGNER_UNPINNED' }, `WARNING: ${signerCheck.warning}`);
   const adapter = await openAdapter(config, log);
   const capabilities = builtinAdapter(config.router.adapter)?.capabilities(config.router.settings);
   const adapterIdentity = await adapter.identity();
@@ -101,6 +106,7 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
 
   const trustContext = (nonce?: Uint8Array): TrustContext => ({
     voucherTrustAnchors,
+    ...(voucherSigners === undefined ? {} : { voucherSigners }),
     serialNumber: identity.serialNumber,
     ...(credentials === undefined ? {} : { device: credentials }),
     ...(nonce === undefined ? {} : { nonce }),

@@ -43,7 +43,28 @@ export const OID = {
   extBasicConstraints: '2.5.29.19',
   extSubjectKeyId: '2.5.29.14',
   extAuthorityKeyId: '2.5.29.35',
+  extExtKeyUsage: '2.5.29.37',
+  ekuServerAuth: '1.3.6.1.5.5.7.3.1',
+  ekuClientAuth: '1.3.6.1.5.5.7.3.2',
+  attrSerialNumber: '2.5.4.5',
 } as const;
+
+/**
+ * Extensions whose semantics a path check here (pkijs's engine plus x509/path.ts) applies, so they
+ * may be critical (RFC 5280 §4.2: a certificate with any other critical extension is invalid; this
+ * is OpenSSL's list without the Netscape, proxy and RFC 3779 extensions).
+ */
+export const SUPPORTED_CRITICAL_EXTENSIONS: ReadonlySet<string> = new Set([
+  '2.5.29.15', // keyUsage
+  '2.5.29.19', // basicConstraints
+  '2.5.29.37', // extKeyUsage
+  '2.5.29.17', // subjectAltName
+  '2.5.29.30', // nameConstraints
+  '2.5.29.32', // certificatePolicies
+  '2.5.29.33', // policyMappings
+  '2.5.29.36', // policyConstraints
+  '2.5.29.54', // inhibitAnyPolicy
+]);
 
 /** Node hash names for the digest algorithms we accept (MD5 and SHA-1 are refused for signatures). */
 export const DIGESTS: Readonly<Record<string, 'sha256' | 'sha384' | 'sha512'>> = {

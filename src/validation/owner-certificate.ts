@@ -1,7 +1,8 @@
 /**
  * Step 2 of RFC 8572 §5.4: the owner certificate. Opens the certs-only SignedData (as `openssl
  * crl2pkcs7 -nocrl` makes it; one carrying a signer is accepted too, the signer is ignored),
- * picks the owner end-entity certificate (the leaf of the bag), validates its path with pkijs's
+ * picks the owner end-entity certificate (the leaf of the bag; when several leaves validate, the
+ * one that signed the conveyed information, RFC 8572 §3.2 allows extra certificates), validates its path with pkijs's
  * CertificateChainValidationEngine (x509/path.ts, leaf last) and the voucher's pinned-domain-cert
  * as the SOLE trust anchor (root, intermediate, or the owner certificate itself — special-cased),
  * then the RFC 8572 extras: KeyUsage (absent or digitalSignature, §3.2) and revocation per
@@ -33,10 +34,10 @@ function leaves(bag: readonly ParsedCert[]): ParsedCert[] {
   return bag.filter((c) => !bag.some((o) => o !== c && !bytesEqual(o.der, c.der) && namesChain(o, c)));
 }
 
-const PATH_CODES = { 'no-path': 'SZTP_ERR_OWNER_CERT_CHAIN', validity: 'SZTP_ERR_OWNER_CERT_VALIDITY', constraints: 'SZTP_ERR_OWNER_CERT_KEY_USAGE' } as const;
+const PATH_CODES = { 'no-path': 'SZTP_ERR_OWNER_CERT_CHAIN', validity: 'SZTP_ERR_OWNER_CERT_VALIDITY', constraints: 'SZTP_ERR_OWNER_CERT_KEY_USAGE', 'critical-extension': 'SZTP_ERR_OWNER_CERT_CHAIN' } as const;
 
 /** Validates the owner-certificate artifact against the voucher. */
-export async function validateOwnerCertificate(bytes: Uint8Array, voucher: ValidatedVoucher, ctx: TrustContext, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedOwner> {
+export async function validateOwnerCertificate(bytes: Uint8Array, voucher: ValidatedVoucher, ctx: TrustContext, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog, signsConveyedInfo?: (c: ParsedCert) => boolean): Promise<ValidatedOwner> {
   const opened = await openArtifact(bytes, S, 'owner certificate', device, limits, log);
   if (opened.type !== 'signed') throw new ValidationError(S, 'SZTP_ERR_CMS_CONTENT_TYPE', 'the owner-certificate artifact is not a CMS SignedData (certs-only)');
   const sd = openSignedData(opened.signedData, S, 'owner certificate', [voucher.pinnedDomainCert]);
@@ -45,10 +46,14 @@ export async function validateOwnerCertificate(bytes: Uint8Array, voucher: Valid
   const opts = { now: ctx.now, checkValidity: ctx.policy.clockTrusted, maxDepth: limits.maxCertificates };
   const results: { leaf: ParsedCert; result: PathResult }[] = [];
   for (const leaf of leaves(sd.certificates)) results.push({ leaf, result: await validatePath(leaf, sd.certificates, [pinned], opts) });
-  const ok = results.filter((r) => r.result.ok);
+  const valid = results.filter((r) => r.result.ok);
+  // RFC 8572 §3.2 does not forbid extra certificates: with several valid end-entity certificates the
+  // one that signed the conveyed information is the owner certificate.
+  const signer = valid.length > 1 && signsConveyedInfo !== undefined ? valid.filter((r) => signsConveyedInfo(r.leaf)) : [];
+  const ok = signer.length === 1 ? signer : valid;
   if (ok.length !== 1) {
     const first = results.find((r) => !r.result.ok);
-    if (ok.length > 1) throw new ValidationError(S, 'SZTP_ERR_OWNER_CERT_CHAIN', `the owner-certificate artifact holds ${ok.length} end-entity certificates; exactly one is expected`);
+    if (ok.length > 1) throw new ValidationError(S, 'SZTP_ERR_OWNER_CERT_CHAIN', `the owner-certificate artifact holds ${ok.length} valid end-entity certificates and none of them alone signed the conveyed information`);
     const failure = first && !first.result.ok ? first.result.failure : { kind: 'no-path' as const, message: 'no end-entity certificate in the bag' };
     throw new ValidationError(S, PATH_CODES[failure.kind], `owner certificate path to the pinned-domain-cert failed: ${failure.message}`, {
       evidence: { check: 'path', reason: failure.kind, pinned: certEvidence(pinned), ...(first ? { owner: certEvidence(first.leaf) } : {}), ...('cert' in failure ? { certificate: certEvidence(failure.cert) } : {}) },

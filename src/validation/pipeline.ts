@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { ValidationError, isSztpError } from '../errors.ts';
 import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
 import { openArtifact } from './cms/open-artifact.ts';
+import { sidMatches } from './cms/signed-data.ts';
 import { parseConveyedDocument, verifyConveyedSignature } from './conveyed-information.ts';
 import { deviceIdentity } from './device.ts';
 import { decodeConveyedInformation } from './decode-conveyed-info.ts';
@@ -51,7 +52,8 @@ async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits:
     if (artifacts.ownershipVoucher === undefined) throw new ValidationError('voucher', 'SZTP_ERR_VOUCHER_MISSING', 'signed conveyed information came without an ownership voucher (RFC 8572 §5.4)');
     if (artifacts.ownerCertificate === undefined) throw new ValidationError('owner-certificate', 'SZTP_ERR_OWNER_CERT_MISSING', 'signed conveyed information came without an owner certificate (RFC 8572 §5.4)');
     const voucher = await validateVoucher(artifacts.ownershipVoucher, ctx, device, limits, log);
-    const owner = await validateOwnerCertificate(artifacts.ownerCertificate, voucher, ctx, device, limits, log);
+    const ciSigners = ci.signedData.signerInfos;
+    const owner = await validateOwnerCertificate(artifacts.ownerCertificate, voucher, ctx, device, limits, log, (c) => ciSigners.some((si) => sidMatches(si.sid, c)));
     ({ contentType, content } = verifyConveyedSignature(ci.signedData, owner.certificate, log));
     ownerCertificate = new Uint8Array(owner.certificate.der);
   }

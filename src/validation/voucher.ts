@@ -2,7 +2,8 @@
  * Step 1 of RFC 8572 §5.4: the ownership voucher (RFC 8366; optional fields of 8366bis). Verifies
  * the CMS signature, chains the signer to a configured manufacturer trust anchor with pkijs's
  * CertificateChainValidationEngine (x509/path.ts; intermediates from the CMS allowed), then
- * checks serial-number, idevid-issuer (raw keyIdentifier or full AKI extnValue, T-18), nonce (a
+ * checks that the signer is a voucher signer and not a device identity (no subject serialNumber,
+ * not TLS-only; the exact `voucher_signers` when configured), then serial-number, idevid-issuer (raw keyIdentifier or full AKI extnValue, T-18), nonce (a
  * nonce where none was sent is rejected, T-07), assertion policy, created-on / expires-on
  * (skipped when the clock is untrusted, §9.1), and extracts pinned-domain-cert and
  * domain-cert-revocation-checks. Unknown voucher members are tolerated.
@@ -70,8 +71,46 @@ async function checkSignature(bytes: Uint8Array, ctx: TrustContext, device: Devi
   if (signer.keyUsage !== undefined && !signer.keyUsage.has(KU.digitalSignature) && !signer.keyUsage.has(KU.nonRepudiation)) {
     throw fail('SZTP_ERR_VOUCHER_UNTRUSTED', 'the voucher signer certificate KeyUsage allows no signatures', { check: 'key-usage', signer: certEvidence(signer) });
   }
+  checkSignerRole(signer, ctx, log);
   log?.pass(S, 'trust-anchor', `signer chains to trust anchor "${path.anchor.subject}"${ctx.policy.clockTrusted ? '' : ' (validity dates not checked: clock untrusted)'}`);
   return { content: sd.content, signer };
+}
+
+const TLS_PURPOSES: ReadonlySet<string> = new Set([OID.ekuServerAuth, OID.ekuClientAuth]);
+
+/**
+ * Why `signer` looks like a device identity rather than a voucher signer (a MASA), or undefined: a
+ * subject serialNumber (the IEEE 802.1AR IDevID profile) or an extendedKeyUsage limited to TLS.
+ * Also used by `bundle`, which refuses to package a voucher devices would refuse.
+ */
+export function deviceIdentityReason(signer: ParsedCert): string | undefined {
+  if (signer.subjectHasSerialNumber) return `"${signer.subject}" has a subject serialNumber: it is a device identity (IEEE 802.1AR), not a voucher signer`;
+  const eku = signer.extKeyUsage;
+  if (eku !== undefined && eku.length > 0 && eku.every((p) => TLS_PURPOSES.has(p))) return `"${signer.subject}" is limited to TLS (extendedKeyUsage ${eku.join(', ')}): it is not a voucher signer`;
+  return undefined;
+}
+
+/**
+ * The signer must be a voucher signer (a MASA), not a device: a manufacturer root often issues the
+ * IDevIDs too, and another device's IDevID key must not sign a voucher for this device. With
+ * `[Device] voucher_signers` set, only the listed certificates / key identifiers may sign.
+ */
+function checkSignerRole(signer: ParsedCert, ctx: TrustContext, log?: CheckLog): void {
+  const device = deviceIdentityReason(signer);
+  if (device !== undefined) throw fail('SZTP_ERR_VOUCHER_SIGNER_DEVICE', `the voucher signer ${device}`, { check: 'signer-role', signer: certEvidence(signer) });
+  const allowed = ctx.voucherSigners;
+  if (allowed !== undefined && (allowed.certificates.length > 0 || allowed.keyIds.length > 0)) {
+    const ski = signer.subjectKeyId;
+    const listed = allowed.certificates.some((c) => bytesEqual(c, signer.der)) || (ski !== undefined && allowed.keyIds.some((k) => bytesEqual(k, ski)));
+    if (!listed) {
+      throw fail('SZTP_ERR_VOUCHER_SIGNER_NOT_LISTED', `the voucher signer "${signer.subject}" is not one of the configured voucher_signers`, {
+        check: 'signer-role', signer: certEvidence(signer),
+      });
+    }
+    log?.pass(S, 'signer-role', `"${signer.subject}" is a configured voucher signer`);
+    return;
+  }
+  log?.pass(S, 'signer-role', 'signer is not a device identity (no subject serialNumber, not TLS-only)');
 }
 
 function checkIdevidIssuer(v: JsonObject, device: DeviceIdentity, log?: CheckLog): void {

@@ -166,7 +166,7 @@ export function installCredentials(rootfs: string, pki: TestPki, ini: string): v
   put('ztp.ini', ini, 0o644);
   put('idevid.pem', Buffer.concat([readFileSync(pki.device.cert), readFileSync(pki.manufacturer.cert)]), 0o644);
   put('idevid.key', readFileSync(pki.device.key), 0o600);
-  put(join('trust', 'voucher-anchors.pem'), readFileSync(pki.manufacturer.cert), 0o644);
+  put(join('trust', 'voucher-anchors.pem'), readFileSync(pki.masaCa.cert), 0o644);
   put(join('trust', 'bootstrap-anchors.pem'), readFileSync(pki.serverCa.cert), 0o644);
 }
 
@@ -211,5 +211,5 @@ export function prepare(): Prepared {
 /** The TestPki of an already built image (the same file names makeTestPki writes). */
 function makeTestPkiRef(dir: string): TestPki {
   const f = (name: string): { cert: string; key: string } => ({ cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) });
-  return { dir, kind: 'p256', serial: SERIAL, manufacturer: f('manufacturer-ca'), masa: f('masa'), device: f('idevid'), ownerCa: f('owner-ca'), owner: f('owner'), serverCa: f('server-ca'), server: f('server') };
+  return { dir, kind: 'p256', serial: SERIAL, manufacturer: f('manufacturer-ca'), masaCa: f('masa-ca'), masa: f('masa'), device: f('idevid'), ownerCa: f('owner-ca'), owner: f('owner'), serverCa: f('server-ca'), server: f('server') };
 }

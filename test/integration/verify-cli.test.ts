@@ -21,7 +21,7 @@ function opts(kind: string, variant: string, extra: Partial<VerifyOptions> = {},
   return {
     conveyedInfo: join(d, 'conveyed-information.cms'),
     ...(signed ? { ownerCert: join(d, 'owner-certificate.cms'), voucher: join(d, 'ownership-voucher.vcj') } : {}),
-    trustAnchors: join(pki, 'manufacturer-ca.crt'),
+    trustAnchors: join(pki, 'masa-ca.crt'),
     serial: SERIAL,
     now: NOW,
     ...extra,

@@ -56,7 +56,7 @@ export function fetchContext(h: Harness, o: ContextOptions = {}): FetchContext {
   const trustContext = (nonce?: Uint8Array): TrustContext => {
     h.nonces.push(nonce);
     return {
-      voucherTrustAnchors: [certDer(h.pki.manufacturer.cert)],
+      voucherTrustAnchors: [certDer(h.pki.masaCa.cert)],
       serialNumber: h.pki.serial,
       device: h.credentials,
       ...(nonce === undefined ? {} : { nonce }),

@@ -26,6 +26,10 @@ export interface ManifestEntry {
   readonly clockUntrusted?: boolean;
   readonly acceptedAssertions?: readonly string[];
   readonly needsDeviceKey?: boolean;
+  /** PKI certificate names used as voucher trust anchors (default: masa-ca). */
+  readonly voucherTrustAnchors?: readonly string[];
+  /** PKI certificate names configured as `[Device] voucher_signers` (default: not set). */
+  readonly voucherSigners?: readonly string[];
 }
 
 export interface Manifest {
@@ -59,7 +63,8 @@ export function artifactsFor(root: string, e: ManifestEntry): BootstrappingArtif
 export function contextFor(root: string, m: Manifest, e: ManifestEntry): TrustContext {
   const pki = join(root, e.kind, 'pki');
   return {
-    voucherTrustAnchors: [pemCertDer(join(pki, 'manufacturer-ca.crt'))],
+    voucherTrustAnchors: (e.voucherTrustAnchors ?? ['masa-ca']).map((n) => pemCertDer(join(pki, `${n}.crt`))),
+    ...(e.voucherSigners === undefined ? {} : { voucherSigners: { certificates: e.voucherSigners.map((n) => pemCertDer(join(pki, `${n}.crt`))), keyIds: [] } }),
     serialNumber: m.serialNumber,
     device: { certificate: pemCertDer(join(pki, 'idevid.crt')), chain: [], privateKeyPkcs8: pemKeyPkcs8(join(pki, 'idevid.key')) },
     ...(e.nonce === undefined ? {} : { nonce: new Uint8Array(Buffer.from(e.nonce, 'base64')) }),

@@ -1,6 +1,6 @@
 /**
- * Test PKI made by the openssl CLI, an independent producer: manufacturer (MASA) CA, device IDevID
- * with subject serialNumber, owner (pinned-domain) CA and owner EE certificate, bootstrap-server TLS
+ * Test PKI made by the openssl CLI, an independent producer: MASA CA (voucher trust anchor) and MASA
+ * signer, a separate manufacturer device CA with the IDevID (subject serialNumber), owner (pinned-domain) CA and owner EE certificate, bootstrap-server TLS
  * CA and server certificate. Helpers sign vouchers and conveyed information with `openssl cms` and
  * write USB (EN9) layouts. For tests and scripts only; src/ never imports this.
  * @module
@@ -20,9 +20,11 @@ export interface TestPki {
   readonly dir: string;
   readonly kind: KeyKind;
   readonly serial: string;
-  /** Manufacturer CA: voucher trust anchor and IDevID issuer. */
+  /** Manufacturer device CA: issues the IDevID (never a voucher trust anchor in the documented set-up). */
   readonly manufacturer: CertFiles;
-  /** Voucher signer (MASA EE) issued by the manufacturer CA. */
+  /** MASA CA: the voucher trust anchor; issues only the MASA voucher signer. */
+  readonly masaCa: CertFiles;
+  /** Voucher signer (MASA EE) issued by the MASA CA. */
   readonly masa: CertFiles;
   /** Device IDevID, subject serialNumber = serial, issued by the manufacturer CA. */
   readonly device: CertFiles;
@@ -83,7 +85,8 @@ export function issueCert(dir: string, name: string, kind: KeyKind, issuer: Cert
 export function makeTestPki(dir: string, kind: KeyKind = 'p256', serial = 'SN-TEST-0001', subjectSerial = serial): TestPki {
   mkdirSync(dir, { recursive: true });
   const manufacturer = makeCa(dir, 'manufacturer-ca', kind);
-  const masa = issueCert(dir, 'masa', kind, manufacturer, '/CN=masa', ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature']);
+  const masaCa = makeCa(dir, 'masa-ca', kind);
+  const masa = issueCert(dir, 'masa', kind, masaCa, '/CN=masa', ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature']);
   const device = issueCert(dir, 'idevid', kind, manufacturer, `/CN=device/serialNumber=${subjectSerial}`,
     ['basicConstraints=critical,CA:FALSE', `keyUsage=critical,digitalSignature${kind === 'rsa' ? ',keyEncipherment' : ',keyAgreement'}`, 'extendedKeyUsage=clientAuth']);
   const ownerCa = makeCa(dir, 'owner-ca', kind);
@@ -92,7 +95,7 @@ export function makeTestPki(dir: string, kind: KeyKind = 'p256', serial = 'SN-TE
   const server = issueCert(dir, 'server', kind, serverCa, '/CN=localhost',
     ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth',
       'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,IP:192.0.2.1,IP:2001:db8:1::1']);
-  return { dir, kind, serial, manufacturer, masa, device, ownerCa, owner, serverCa, server };
+  return { dir, kind, serial, manufacturer, masaCa, masa, device, ownerCa, owner, serverCa, server };
 }
 
 /** DER bytes of a PEM certificate file. */
@@ -140,7 +143,7 @@ export function voucherJson(pki: TestPki, o: VoucherOptions = {}): Record<string
 
 /** Signed ownership voucher (MASA signer + its chain), eContentType id-ct-animaJSONVoucher. */
 export function makeVoucher(pki: TestPki, o: VoucherOptions = {}): Buffer {
-  return cmsSign(JSON.stringify(voucherJson(pki, o)), pki.masa, OID_VOUCHER, ['-certfile', pki.manufacturer.cert]);
+  return cmsSign(JSON.stringify(voucherJson(pki, o)), pki.masa, OID_VOUCHER, ['-certfile', pki.masaCa.cert]);
 }
 
 /** Degenerate certs-only SignedData with the owner EE certificate and the owner CA. */
@@ -203,7 +206,7 @@ export function ztpIni(pki: TestPki, stateDir: string, sections: Record<string, 
       serial_number: pki.serial,
       idevid_cert: pki.device.cert,
       idevid_key: pki.device.key,
-      voucher_trust_anchors: pki.manufacturer.cert,
+      voucher_trust_anchors: pki.masaCa.cert,
       bootstrap_trust_anchors: pki.serverCa.cert,
     },
     Agent: { state_dir: stateDir, log_level: 'info', backoff_initial_seconds: '1', backoff_max_seconds: '2' },

@@ -3,8 +3,9 @@
  * segments concatenated, T-14), certificates (DER + pkijs Certificate) and CRLs, SignerInfos with
  * their signed attributes. Certificate, CRL and signer counts are checked on the asn1js tree
  * BEFORE pkijs parses them. Matching a SignerInfo to a certificate by issuerAndSerialNumber or
- * subjectKeyIdentifier, and verification of one signer: signed attributes (content-type =
- * eContentType, message-digest = hash(content), RFC 5652 §5.4/§11) and the signature over the DER
+ * subjectKeyIdentifier, and verification of one signer: signed attributes (required unless the
+ * eContentType is id-data, RFC 5652 §5.3; content-type = eContentType, message-digest =
+ * hash(content), RFC 5652 §5.4/§11) and the signature over the DER
  * SET OF attributes (tag 0x31 as pkijs re-tags them, T-15) or over the content, with node:crypto.
  * @module
  */
@@ -140,6 +141,13 @@ export function verifySigner(si: SignerInfoView, sd: { readonly eContentType: st
   const hash = digestName(si.digestAlgorithm.oid, step);
   const scheme = signatureScheme(si.signatureAlgorithm, si.digestAlgorithm.oid, step);
   let signedBytes: Uint8Array = content;
+  // RFC 5652 §5.3: signedAttrs MUST be present when eContentType is not id-data; without them the
+  // content type would not be covered by the signature (a voucher could pass as conveyed information).
+  if (si.signedAttrs === undefined && sd.eContentType !== OID.data) {
+    throw new ValidationError(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', `the SignerInfo has no signed attributes, which RFC 5652 §5.3 requires for eContentType ${oidName(sd.eContentType)}`, {
+      evidence: { check: 'signed-attributes', eContentType: sd.eContentType },
+    });
+  }
   if (si.signedAttrs !== undefined) {
     const ct = singleValue(si, OID.attrContentType);
     const ctOid = ct instanceof asn1js.ObjectIdentifier ? ct.valueBlock.toString() : undefined;

@@ -12,7 +12,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { SztpErrorCode, ValidationStep } from '../../errors.ts';
 import { decodeBer, decodeProblem, guard, octetsOf, toHex } from '../asn1.ts';
-import { OID } from '../oids.ts';
+import { OID, SUPPORTED_CRITICAL_EXTENSIONS } from '../oids.ts';
 
 /** KeyUsage bit numbers (RFC 5280 §4.2.1.3). */
 export const KU = { digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 } as const;
@@ -38,6 +38,12 @@ export interface ParsedCert {
   readonly subjectKeyId: Uint8Array | undefined;
   /** The whole AuthorityKeyIdentifier extnValue (DER SEQUENCE) and its raw keyIdentifier. */
   readonly authorityKeyId: { readonly extnValue: Uint8Array; readonly keyIdentifier: Uint8Array | undefined } | undefined;
+  /** extendedKeyUsage purposes (OIDs), or undefined when the extension is absent. */
+  readonly extKeyUsage: readonly string[] | undefined;
+  /** True when the subject carries a serialNumber attribute (2.5.4.5; the IEEE 802.1AR IDevID profile). */
+  readonly subjectHasSerialNumber: boolean;
+  /** OIDs of critical extensions this agent does not process: the certificate is invalid (RFC 5280 §4.2). */
+  readonly unknownCriticalExtensions: readonly string[];
 }
 
 const ATTR_NAMES: Readonly<Record<string, string>> = {
@@ -69,7 +75,10 @@ export function fromPkijs(cert: pkijs.Certificate, der: Uint8Array, step: Valida
   let basicConstraints: ParsedCert['basicConstraints'];
   let subjectKeyId: Uint8Array | undefined;
   let authorityKeyId: ParsedCert['authorityKeyId'];
+  let extKeyUsage: string[] | undefined;
+  const unknownCriticalExtensions: string[] = [];
   for (const ext of cert.extensions ?? []) {
+    if (ext.critical && !SUPPORTED_CRITICAL_EXTENSIONS.has(ext.extnID)) unknownCriticalExtensions.push(ext.extnID);
     const pv: unknown = ext.parsedValue;
     if (pv === undefined || (typeof pv === 'object' && pv !== null && 'parsingError' in pv)) {
       // pkijs could not decode the value: fatal for a critical extension (RFC 5280 §4.2), else ignored.
@@ -86,6 +95,8 @@ export function fromPkijs(cert: pkijs.Certificate, der: Uint8Array, step: Valida
       subjectKeyId = octetsOf(pv);
     } else if (ext.extnID === OID.extAuthorityKeyId && pv instanceof pkijs.AuthorityKeyIdentifier) {
       authorityKeyId = { extnValue: octetsOf(ext.extnValue), keyIdentifier: pv.keyIdentifier === undefined ? undefined : octetsOf(pv.keyIdentifier) };
+    } else if (ext.extnID === OID.extExtKeyUsage && pv instanceof pkijs.ExtKeyUsage) {
+      extKeyUsage = [...pv.keyPurposes];
     }
   }
   let publicKey: KeyObject | undefined;
@@ -110,6 +121,9 @@ export function fromPkijs(cert: pkijs.Certificate, der: Uint8Array, step: Valida
     basicConstraints,
     subjectKeyId,
     authorityKeyId,
+    extKeyUsage,
+    subjectHasSerialNumber: cert.subject.typesAndValues.some((tv) => tv.type === OID.attrSerialNumber),
+    unknownCriticalExtensions,
   };
 }
 

@@ -25,7 +25,8 @@ import type { ParsedCert } from './certificate.ts';
 export type PathFailure =
   | { readonly kind: 'no-path'; readonly message: string; readonly cert?: ParsedCert }
   | { readonly kind: 'validity'; readonly message: string; readonly cert?: ParsedCert }
-  | { readonly kind: 'constraints'; readonly message: string; readonly cert?: ParsedCert };
+  | { readonly kind: 'constraints'; readonly message: string; readonly cert?: ParsedCert }
+  | { readonly kind: 'critical-extension'; readonly message: string; readonly cert?: ParsedCert };
 
 export type PathResult =
   | { readonly ok: true; readonly path: readonly ParsedCert[]; readonly anchor: ParsedCert; readonly anchorIsLeaf: boolean }
@@ -91,11 +92,21 @@ function weakSignatureFailure(path: readonly ParsedCert[]): PathFailure | undefi
   return undefined;
 }
 
+/**
+ * RFC 5280 §4.2: a certificate with a critical extension the validator does not process is
+ * invalid. Applies to every certificate of the path, the trust anchor included (as OpenSSL does).
+ */
+function criticalExtensionFailure(path: readonly ParsedCert[]): PathFailure | undefined {
+  const c = path.find((p) => p.unknownCriticalExtensions.length > 0);
+  if (c === undefined) return undefined;
+  return { kind: 'critical-extension', message: `certificate "${c.subject}" has an unsupported critical extension ${c.unknownCriticalExtensions.join(', ')} (RFC 5280 §4.2)`, cert: c };
+}
+
 /** Validates `leaf` against `anchors`, using `pool` for intermediates. Never throws. */
 export async function validatePath(leaf: ParsedCert, pool: readonly ParsedCert[], anchors: readonly ParsedCert[], opts: PathOptions): Promise<PathResult> {
   const pinned = anchors.find((a) => bytesEqual(a.der, leaf.der));
   if (pinned !== undefined) {
-    const f = opts.checkValidity ? validityFailure(leaf, opts.now) : undefined;
+    const f = criticalExtensionFailure([leaf]) ?? (opts.checkValidity ? validityFailure(leaf, opts.now) : undefined);
     return f === undefined ? { ok: true, path: [leaf], anchor: pinned, anchorIsLeaf: true } : { ok: false, failure: f };
   }
   const widen = !opts.checkValidity;
@@ -139,6 +150,8 @@ export async function validatePath(leaf: ParsedCert, pool: readonly ParsedCert[]
     return { ok: false, failure: { kind: 'no-path', message: 'the chain engine returned a path that does not run from the leaf to a trust anchor' } };
   }
   const full = path as ParsedCert[];
+  const critical = criticalExtensionFailure(full);
+  if (critical !== undefined) return { ok: false, failure: critical };
   const weak = weakSignatureFailure(full);
   if (weak !== undefined) return { ok: false, failure: weak };
   const pl = pathLenFailure(full);

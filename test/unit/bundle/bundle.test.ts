@@ -45,7 +45,7 @@ function inputs(kind: string, dir: string): BundleOptions {
 function ctx(kind: string): Parameters<typeof validateBootstrappingData>[1] {
   const pki = join(FIXTURES_DIR, kind, 'pki');
   return {
-    voucherTrustAnchors: [pemCertDer(join(pki, 'manufacturer-ca.crt'))], serialNumber: SERIAL,
+    voucherTrustAnchors: [pemCertDer(join(pki, 'masa-ca.crt'))], serialNumber: SERIAL,
     device: { certificate: pemCertDer(join(pki, 'idevid.crt')), chain: [], privateKeyPkcs8: pemKeyPkcs8(join(pki, 'idevid.key')) },
     now: new Date('2030-01-01T00:00:00Z'), policy: { acceptedAssertions: ['verified'], clockTrusted: true },
   };
@@ -129,6 +129,18 @@ describe('bundle usage', () => {
     assert.ok(v.kind === 'redirect-information' && v.redirect.bootstrapServers[0]?.port === 8443);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ 'ietf-sztp-conveyed-info:redirect-information': { 'bootstrap-server': [] } }));
     assert.equal((await bundle({ ...inputs('p256', dir), document: join(dir, 'bad.json'), out: dir })).code, 1);
+  });
+});
+
+describe('bundle refuses a voucher signed by a device identity (issue 11 item 1)', () => {
+  test('openssl-made voucher signed by another device\'s IDevID / by a TLS-only certificate: exit 1, nothing written', async () => {
+    for (const variant of ['voucher-signed-by-other-device', 'voucher-signer-tls-only']) {
+      const dir = mkdtempSync(join(tmp, `${variant}-`));
+      const r = await bundle({ ...inputs('p256', dir), voucher: join(FIXTURES_DIR, 'p256', variant, 'ownership-voucher.vcj'), out: join(dir, 'usb') });
+      assert.equal(r.code, 1, variant);
+      assert.match(r.err, /error SZTP_ERR_VOUCHER_SIGNER_DEVICE: bundle: the voucher signer .*(serialNumber|limited to TLS)/);
+      assert.equal(existsSync(join(dir, 'usb')), false);
+    }
   });
 });
 

@@ -30,7 +30,7 @@ function ini(device: string, fetchers = 'USB: 0\nServer: 1'): string {
 }
 
 test('buildRuntime: IDevID serial, credentials, anchors in the trust context, fetchers in order', async () => {
-  const config = parseConfigText(ini(`idevid_cert: ${pki.device.cert}\nidevid_key: ${pki.device.key}\nvoucher_trust_anchors: ${pki.manufacturer.cert}\nbootstrap_trust_anchors: ${pki.serverCa.cert}\naccepted_assertions: verified, logged\nclock_trusted: no`), join(dir, 'ztp.ini'));
+  const config = parseConfigText(ini(`idevid_cert: ${pki.device.cert}\nidevid_key: ${pki.device.key}\nvoucher_trust_anchors: ${pki.masaCa.cert}\nbootstrap_trust_anchors: ${pki.serverCa.cert}\naccepted_assertions: verified, logged\nclock_trusted: no`), join(dir, 'ztp.ini'));
   const rt = await buildRuntime(config, silent, openStore(config, silent), () => new Date('2026-03-04T05:06:07Z'));
   assert.equal(rt.identity.serialNumber, 'SN-WIRE-7');
   assert.equal(rt.identity.osName, 'SimOS');
@@ -40,7 +40,7 @@ test('buildRuntime: IDevID serial, credentials, anchors in the trust context, fe
   const nonce = new Uint8Array([1, 2, 3]);
   const tc = ctx.trustContext(nonce);
   assert.equal(tc.serialNumber, 'SN-WIRE-7');
-  assert.deepEqual(tc.voucherTrustAnchors.map((d) => Buffer.from(d)), [certDer(pki.manufacturer.cert)]);
+  assert.deepEqual(tc.voucherTrustAnchors.map((d) => Buffer.from(d)), [certDer(pki.masaCa.cert)]);
   assert.deepEqual(tc.nonce, nonce);
   assert.deepEqual(tc.policy, { acceptedAssertions: ['verified', 'logged'], clockTrusted: false });
   assert.equal(tc.now.toISOString(), '2026-03-04T05:06:07.000Z');

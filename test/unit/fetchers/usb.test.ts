@@ -60,7 +60,7 @@ function harness(mountPoints: string[], usb: Partial<AgentConfig['usb']> = {}): 
     signal: new AbortController().signal,
     identity: { serialNumber: pki.serial, hwModel: 'm', osName: 'o', osVersion: 'v' },
     trustContext: (nonce) => ({
-      voucherTrustAnchors: [certDer(pki.manufacturer.cert)],
+      voucherTrustAnchors: [certDer(pki.masaCa.cert)],
       serialNumber: pki.serial,
       now: new Date(),
       policy: { acceptedAssertions: ['verified'], clockTrusted: true },

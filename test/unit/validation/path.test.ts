@@ -92,7 +92,7 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
   });
   test('a certificate issued by a CA:FALSE certificate is rejected (pkijs alone, leaf first, would validate the issuer)', async () => {
     for (const pool of [[badLeaf, fx('masa')], [fx('masa'), badLeaf]]) {
-      const r = await validatePath(badLeaf, pool, [fx('manufacturer-ca')], trusted);
+      const r = await validatePath(badLeaf, pool, [fx('masa-ca')], trusted);
       assert.equal(r.ok, false);
       assert.equal(!r.ok && r.failure.kind, 'constraints');
     }
@@ -145,7 +145,7 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
     const un = await validatePath(expired, [fx('owner-int')], [fx('owner-root')], untrusted);
     assert.ok(un.ok);
     assert.equal(un.path[0], expired);
-    assert.equal(!(await validatePath(badLeaf, [fx('masa')], [fx('manufacturer-ca')], untrusted)).ok && 'rejected', 'rejected');
+    assert.equal(!(await validatePath(badLeaf, [fx('masa')], [fx('masa-ca')], untrusted)).ok && 'rejected', 'rejected');
     assert.equal((await validatePath(expired, [fx('owner-int')], [fx('foreign-ca')], untrusted)).ok, false);
     assert.equal((await validatePath(plLeaf, [plInt], [plRoot], untrusted)).ok, false);
   });

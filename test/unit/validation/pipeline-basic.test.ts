@@ -18,7 +18,7 @@ after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true });
 function ctxFor(pki: ReturnType<typeof makeTestPki>): TrustContext {
   const key = openssl(['pkey', '-in', pki.device.key, '-outform', 'DER']);
   return {
-    voucherTrustAnchors: [certDer(pki.manufacturer.cert)],
+    voucherTrustAnchors: [certDer(pki.masaCa.cert)],
     serialNumber: pki.serial,
     device: { certificate: certDer(pki.device.cert), chain: [], privateKeyPkcs8: key },
     now: new Date('2030-01-01T00:00:00Z'),
