@@ -75,7 +75,7 @@ test('Cisco SUDI IDevID (openssl-made, subject serialNumber "PID:C9300-24T SN:FC
   for (const other of ['FCW2126G05W', 'PID:C9300-24T', 'PID:C9300-48P SN:FCW2126G05V']) {
     assert.throws(() => resolveSerial(at(`serial_number: ${other}`), creds, id), { code: 'SZTP_ERR_DEVICE_IDENTITY' }, other);
   }
-  const config = parseConfigText(ini(`serial_number: FCW2126G05V\nidevid_cert: ${sudi.device.cert}\nidevid_key: ${sudi.device.key}\nvoucher_trust_anchors: ${sudi.manufacturer.cert}`), join(dir, 'ztp.ini'));
+  const config = parseConfigText(ini(`serial_number: FCW2126G05V\nidevid_cert: ${sudi.device.cert}\nidevid_key: ${sudi.device.key}\nvoucher_trust_anchors: ${sudi.masaCa.cert}`), join(dir, 'ztp.ini'));
   const rt = await buildRuntime(config, silent, openStore(config, silent));
   const ctx = rt.fetchContext(new AbortController().signal);
   // One serial for the voucher check, the USB directory / DHCP client identifier and the RESTCONF side.
