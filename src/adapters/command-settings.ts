@@ -6,7 +6,7 @@
  * @module
  */
 import { SztpError } from '../errors.ts';
-import { compileTemplate, shellTextPlaceholders } from './command-template.ts';
+import { compileTemplate, receivedAsCode } from './command-template.ts';
 import type { CommandTemplate, TemplateToken } from './command-template.ts';
 
 /** Every command operation, its placeholders (besides `{work_dir}`) and default timeout in seconds. */
@@ -61,6 +61,8 @@ export interface CommandSettings {
 
 /** Placeholders whose values come from received (validated) onboarding information, not from the agent. */
 const RECEIVED_PLACEHOLDERS: ReadonlySet<string> = new Set(['os_name', 'os_version']);
+/** The environment variables that carry the same received values to every install_image command. */
+export const RECEIVED_ENV: Readonly<Record<string, string>> = { os_name: 'SZTP_OS_NAME', os_version: 'SZTP_OS_VERSION' };
 
 function valueError(key: string, value: string, message: string): SztpError {
   return new SztpError('SZTP_ERR_CONFIG_VALUE', `[Command Adapter] ${key} = ${value}: ${message}`, {
@@ -110,9 +112,11 @@ export function compileCommandSettings(preset: CommandPreset, user: Readonly<Rec
     if (source === undefined || source.trim() === '') continue;
     const allowed = new Set<string>(['work_dir', ...OPERATIONS[op].placeholders]);
     const template = compileTemplate(op, source, macros, allowed);
-    const spliced = [...shellTextPlaceholders(template.tokens)].filter((n) => RECEIVED_PLACEHOLDERS.has(n));
-    if (spliced.length > 0) {
-      throw valueError(op, source, `{${spliced.join('}, {')}} carries received data and must not be part of a shell's command text; pass it as an argument instead: sh -c '... "$1"' sh {${spliced[0] ?? ''}}`);
+    const code = receivedAsCode(template.tokens, RECEIVED_PLACEHOLDERS);
+    if (code !== undefined) {
+      const env = RECEIVED_ENV[code.name] ?? 'SZTP_OS_VERSION';
+      throw valueError(op, source, `{${code.name}} carries received data and may only be a whole argument of a command that is not an interpreter, but ${code.why}; `
+        + `pass it as a whole argument (installer --version {${code.name}}) or read it from the environment ("$${env}")`);
     }
     const timeoutMs = ownMs ?? (OPERATIONS[op].timeout === 0 ? 0 : defaultMs ?? OPERATIONS[op].timeout * 1000);
     operations[op] = { template, timeoutMs };

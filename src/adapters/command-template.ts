@@ -105,28 +105,42 @@ export function placeholdersOf(tokens: readonly TemplateToken[]): Set<string> {
   return names;
 }
 
-const SHELL = /(^|\/)(sh|bash|dash|ash|ksh|mksh|zsh)$/;
 const tokenText = (token: TemplateToken): string => token.map((seg) => seg.text).join('');
 
 /**
- * Placeholders a shell would parse: those inside the command text of `sh -c TEXT` (any shell
- * named like sh/bash/..., any option cluster holding `c`). A value there is shell code, not data.
+ * Programs that treat some argument as program text (shells and their `-c`, script interpreters and
+ * their `-c`/`-e`/script operand, awk/sed programs, `su -c`, `ssh`'s remote command line, `watch`,
+ * `env -S`, router CLIs such as `vtysh -c`). Names may carry a path and a version suffix
+ * (`/usr/bin/python3.11`).
  */
-export function shellTextPlaceholders(tokens: readonly TemplateToken[]): Set<string> {
-  const names = new Set<string>();
-  tokens.forEach((token, i) => {
-    if (!SHELL.test(tokenText(token))) return;
-    for (let j = i + 1; j < tokens.length; j++) {
-      const option = tokenText(tokens[j] ?? []);
-      if (!option.startsWith('-')) return;
-      if (/^-[a-z]*c[a-z]*$/.test(option)) {
-        const text = tokens[j + 1];
-        if (text !== undefined) for (const n of placeholdersOf([text])) names.add(n);
-        return;
-      }
+const INTERPRETER = /(^|\/)(sh|bash|dash|ash|ksh|mksh|zsh|fish|csh|tcsh|busybox|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|lua[0-9.]*|luajit|tclsh[0-9.]*|wish[0-9.]*|expect|awk|gawk|mawk|nawk|sed|gsed|su|runuser|sudo|doas|ssh|watch|script|env|xargs|eval|exec|pwsh|powershell|osascript|vtysh|clish|klish|cli|sonic-cli|xr-cli)$/;
+
+/** The interpreter named by some token of the template, if any. */
+export function interpreterOf(tokens: readonly TemplateToken[]): string | undefined {
+  for (const token of tokens) {
+    const text = tokenText(token);
+    if (INTERPRETER.test(text)) return text;
+  }
+  return undefined;
+}
+
+/**
+ * Where received placeholders (`names`) could become code rather than data: spliced into a larger
+ * argv element (`"... {os_name}"`, `--v={os_version}`), or anywhere in a command that involves an
+ * interpreter (its program text, its script operand, or its positional arguments, which programs
+ * such as `sh -c 'eval "$1"'` may still run). Received data may only be a whole argv element of a
+ * non-interpreter; interpreters get it from the environment instead.
+ */
+export function receivedAsCode(tokens: readonly TemplateToken[], names: ReadonlySet<string>): { readonly name: string; readonly why: string } | undefined {
+  const interpreter = interpreterOf(tokens);
+  for (const token of tokens) {
+    for (const name of placeholdersOf([token])) {
+      if (!names.has(name)) continue;
+      if (interpreter !== undefined) return { name, why: `the command runs the interpreter ${interpreter}, which could execute it` };
+      if (wholePlaceholder(token) !== name) return { name, why: 'it is spliced into a larger argument' };
     }
-  });
-  return names;
+  }
+  return undefined;
 }
 
 function wholePlaceholder(token: TemplateToken): string | undefined {

@@ -14,7 +14,7 @@ import type { SztpErrorCode } from '../errors.ts';
 import { SztpError, toSztpError } from '../errors.ts';
 import type { ConfigurationHandling } from '../types.ts';
 import { parsePemSignedData, parseSshPublicKeys } from './command-output.ts';
-import { compileCommandSettings } from './command-settings.ts';
+import { RECEIVED_ENV, compileCommandSettings } from './command-settings.ts';
 import type { CommandPreset, CommandSettings, Operation } from './command-settings.ts';
 import { COMMAND_BASE } from './presets/base.ts';
 import { placeholdersOf, renderTemplate } from './command-template.ts';
@@ -87,7 +87,7 @@ class CommandAdapter implements RouterAdapter {
   }
 
   /** Runs an operation that must exist and succeed. */
-  private async must(op: Operation, values: Record<string, string> = {}, extra: { stdoutFile?: string; maxOutputBytes?: number } = {}): Promise<ExecResult> {
+  private async must(op: Operation, values: Record<string, string> = {}, extra: { stdoutFile?: string; maxOutputBytes?: number; env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {
     const r = await this.exec(op, values, extra);
     if (r === undefined) {
       throw new SztpError('SZTP_ERR_ADAPTER_UNSUPPORTED', `adapter '${this.name}': no '${op}' command configured`, { evidence: { operation: op } });
@@ -128,7 +128,9 @@ class CommandAdapter implements RouterAdapter {
   }
 
   async installBootImage(image: BootImageInstall): Promise<void> {
-    await this.must('install_image', { image: image.path, os_name: image.osName ?? '', os_version: image.osVersion ?? '', sha256: image.sha256 });
+    // Received values reach interpreters only through the environment (docs/command-adapter.md).
+    const env = { [RECEIVED_ENV.os_name ?? 'SZTP_OS_NAME']: image.osName ?? '', [RECEIVED_ENV.os_version ?? 'SZTP_OS_VERSION']: image.osVersion ?? '', SZTP_IMAGE_SHA256: image.sha256 };
+    await this.must('install_image', { image: image.path, os_name: image.osName ?? '', os_version: image.osVersion ?? '', sha256: image.sha256 }, { env });
   }
 
   async reboot(): Promise<void> {

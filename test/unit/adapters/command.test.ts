@@ -149,7 +149,8 @@ test('missing binaries, unsupported operations and failed image installs have th
   await assert.rejects(make({}).factoryReset(), code('SZTP_ERR_ADAPTER_UNSUPPORTED'));
   await assert.rejects(make({}).reboot(), code('SZTP_ERR_ADAPTER_UNSUPPORTED'));
   const out = join(dir, 'args');
-  const a = make({ install_image: `sh -c 'printf "%s\\n" "$@" > "$0"; exit 9' ${out} {image} {os_name} {os_version} {sha256}` });
+  // received values reach the shell through the environment only (issue 11 item 4)
+  const a = make({ install_image: `sh -c 'printf "%s\\n" "$1" "$SZTP_OS_NAME" "$SZTP_OS_VERSION" "$SZTP_IMAGE_SHA256" > "$0"; exit 9' ${out} {image}` });
   await assert.rejects(a.installBootImage({ path: '/img/a b.bin', osName: 'Linux', osVersion: '1; reboot', sha256: 'ab' }), code('SZTP_ERR_BOOT_IMAGE_INSTALL'));
   assert.equal(readFileSync(out, 'utf8'), '/img/a b.bin\nLinux\n1; reboot\nab\n');
 });
