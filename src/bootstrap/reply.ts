@@ -6,6 +6,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { SztpError } from '../errors.ts';
+import { inert } from '../lib/inert-text.ts';
 import type { BootstrappingArtifacts } from '../types.ts';
 
 export type ReportingLevel = 'minimal' | 'verbose';
@@ -105,7 +106,8 @@ export function parseRestconfErrors(body: string, contentType: string): Restconf
     const entry: Record<string, string> = {};
     const put = (k: string, v: unknown): void => {
       const t = text(v);
-      if (t !== undefined) entry[k] = t;
+      // Server text: stored, logged and shown inert (no terminal control, no fake lines).
+      if (t !== undefined) entry[k] = inert(t);
     };
     put('errorType', e['error-type']);
     put('errorTag', e['error-tag']);

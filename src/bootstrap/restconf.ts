@@ -7,6 +7,7 @@
  */
 import { request } from 'undici';
 import { SztpError, isSztpError } from '../errors.ts';
+import { inert } from '../lib/inert-text.ts';
 import { parseBootstrappingReply, parseHostMeta, parseRestconfErrors, type BootstrappingReply } from './reply.ts';
 import type { ServerConnection } from './tls.ts';
 
@@ -61,7 +62,7 @@ async function send(conn: ServerConnection, method: 'GET' | 'POST', path: string
       status: res.statusCode,
       contentType: typeof ct === 'string' ? ct : '',
       body: text,
-      ...(typeof loc === 'string' ? { location: loc } : {}),
+      ...(typeof loc === 'string' ? { location: inert(loc) } : {}),
     };
   } catch (err) {
     throw mapTransportError(err, where);

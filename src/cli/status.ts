@@ -1,11 +1,13 @@
 /**
  * `sztp-agent status [--json]`: the phase (factory-default, in-progress, rebooting,
  * bootstrap-complete, disabled), the source in use, the last error (code and message) and the
- * history of RFC 8572 progress types with their times, read from the state store.
+ * history of RFC 8572 progress types with their times, read from the state store. Every stored
+ * text (messages may quote servers, DHCP options or certificates) is printed inert (src/lib/inert-text.ts).
  * @module
  */
 import { Command } from 'commander';
 import { createLogger } from '../log/logger.ts';
+import { inert } from '../lib/inert-text.ts';
 import { displayPhase } from '../state/machine.ts';
 import type { AgentState } from '../state/types.ts';
 import { openStore } from '../daemon/open.ts';
@@ -16,10 +18,10 @@ export function statusDocument(state: AgentState): Record<string, unknown> {
   return {
     phase: displayPhase(state),
     secureMode: state.secureMode,
-    source: state.source ?? null,
-    lastError: state.lastError ?? null,
-    events: state.events.map((e) => ({ progressType: e.progressType, time: e.time, message: e.message ?? '', ...(e.source === undefined ? {} : { source: e.source }) })),
-    journal: state.journal === undefined ? null : { digest: state.journal.digest, source: state.journal.source, completedSteps: state.journal.completedSteps },
+    source: state.source === undefined ? null : inert(state.source),
+    lastError: state.lastError === undefined ? null : { ...state.lastError, message: inert(state.lastError.message) },
+    events: state.events.map((e) => ({ progressType: e.progressType, time: e.time, message: inert(e.message ?? ''), ...(e.source === undefined ? {} : { source: inert(e.source) }) })),
+    journal: state.journal === undefined ? null : { digest: state.journal.digest, source: inert(state.journal.source), completedSteps: state.journal.completedSteps },
     updatedAt: state.updatedAt ?? null,
   };
 }
@@ -28,10 +30,10 @@ function text(state: AgentState): string {
   const lines = [
     `phase:       ${displayPhase(state)}`,
     `secure-mode: ${state.secureMode ? 'enabled' : 'disabled'}`,
-    `source:      ${state.source ?? '-'}`,
-    `last error:  ${state.lastError === undefined ? '-' : `${state.lastError.code}: ${state.lastError.message} (${state.lastError.time})`}`,
+    `source:      ${state.source === undefined ? '-' : inert(state.source)}`,
+    `last error:  ${state.lastError === undefined ? '-' : `${state.lastError.code}: ${inert(state.lastError.message)} (${state.lastError.time})`}`,
     `events:      ${state.events.length === 0 ? '-' : ''}`,
-    ...state.events.map((e) => `  ${e.time}  ${e.progressType}${e.message === undefined || e.message === '' ? '' : `  ${e.message}`}`),
+    ...state.events.map((e) => `  ${e.time}  ${e.progressType}${e.message === undefined || e.message === '' ? '' : `  ${inert(e.message)}`}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -19,6 +19,7 @@
  * @module
  */
 import { SztpError } from '../errors.ts';
+import { inert } from '../lib/inert-text.ts';
 
 /** One usable redirect URI. `host` carries no IPv6 brackets. */
 export interface RedirectUri {
@@ -135,7 +136,8 @@ export function parseUriList(bytes: Uint8Array, option: 143 | 136 = 143): UriLis
   for (const text of texts) {
     const r = parseRedirectUri(text);
     if ('reason' in r) {
-      dropped.push({ uri: text, reason: r.reason });
+      // DHCP strings are untrusted: the dropped entry and the reason (which quotes it) are made inert.
+      dropped.push({ uri: inert(text, 256), reason: inert(r.reason, 256) });
       continue;
     }
     if (r.pathIgnored) warnings.push(`option ${option}: URI ${text} carries a path, which RFC 8572 §8.3 forbids; only host and port are used`);

@@ -12,6 +12,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { SztpErrorCode, ValidationStep } from '../../errors.ts';
 import { decodeBer, decodeProblem, guard, octetsOf, toHex } from '../asn1.ts';
+import { inert } from '../../lib/inert-text.ts';
 import { OID, SUPPORTED_CRITICAL_EXTENSIONS } from '../oids.ts';
 
 /** KeyUsage bit numbers (RFC 5280 §4.2.1.3). */
@@ -55,7 +56,8 @@ const ATTR_NAMES: Readonly<Record<string, string>> = {
 export function nameToString(name: pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues.map((tv) => {
     const v: unknown = (tv.value.valueBlock as { value?: unknown }).value;
-    return `${ATTR_NAMES[tv.type] ?? tv.type}=${typeof v === 'string' ? v : toHex((tv.value.valueBlock as { valueHexView?: Uint8Array }).valueHexView ?? new Uint8Array())}`;
+    // Certificate names are attacker-chosen text: inert before they reach messages, logs and status.
+    return `${ATTR_NAMES[tv.type] ?? tv.type}=${typeof v === 'string' ? inert(v, 256) : toHex((tv.value.valueBlock as { valueHexView?: Uint8Array }).valueHexView ?? new Uint8Array())}`;
   }).join(', ');
 }
 
