@@ -158,6 +158,7 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
     }
   }
 
+  await warnIfStillEnabled(source, deps, progress);
   try {
     const [sshHostKeys, trustAnchorCerts] = await Promise.all([deps.adapter.sshHostKeys(), deps.adapter.trustAnchorCerts()]);
     await progress.emit('bootstrap-complete', `onboarding from ${source.description} complete`, { sshHostKeys, trustAnchorCerts });
@@ -166,6 +167,21 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
   }
   await finish(digest, deps);
   return { kind: 'complete' };
+}
+
+/**
+ * RFC 8572 §5.6 (C-128): when the onboarding did not disable the SZTP flag (`secure-mode` is
+ * still enabled in the state, e.g. no post-configuration script ran `sztp-agent secure-mode
+ * disable`) and the server is trusted, send `bootstrap-warning` before `bootstrap-complete`: the
+ * next boot would run secure ZTP again. Best effort; never for untrusted sources.
+ */
+async function warnIfStillEnabled(source: OnboardingSource, deps: ApplyDeps, progress: Progress): Promise<void> {
+  if (!source.trustedServer || !(await deps.store.read()).secureMode) return;
+  try {
+    await progress.emit('bootstrap-warning', 'the SZTP flag is still enabled after onboarding: secure ZTP runs again at the next boot (RFC 8572 §5.6)');
+  } catch (err) {
+    deps.log.warn({ err }, 'bootstrap-warning report failed');
+  }
 }
 
 /** After bootstrap-complete: phase complete, snapshot and kept image dropped, nothing in progress. */

@@ -436,3 +436,29 @@ describe('applyOnboarding: adapter capabilities', () => {
 function readdirSafe(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
+
+describe('applyOnboarding: bootstrap-warning (RFC 8572 §5.6, C-128; issue 11 item 10)', () => {
+  const run = async (trustedServer: boolean, disableFlag: boolean): Promise<string[]> => {
+    const e = setup();
+    const seen: string[] = [];
+    const reporter = { report: (ev: ProgressEvent) => { seen.push(ev.progressType); return Promise.resolve(); } };
+    // A post-configuration script stands for the configuration turning secure ZTP off: it flips the flag in the state.
+    const store = e.store;
+    const base = e.source({ configuration: bytes('hostname w\n'), configurationHandling: 'merge' }, { reporter });
+    const source = { ...base, trustedServer };
+    const deps = e.deps();
+    if (disableFlag) await store.update((s) => ({ ...s, secureMode: false }));
+    const outcome = await applyOnboarding(source, deps);
+    assert.equal(outcome.kind, 'complete');
+    return seen;
+  };
+  test('trusted server, flag still enabled: bootstrap-warning just before bootstrap-complete', async () => {
+    const seen = await run(true, false);
+    assert.deepEqual(seen.slice(-2), ['bootstrap-warning', 'bootstrap-complete']);
+    assert.equal(seen.filter((t) => t === 'bootstrap-warning').length, 1);
+  });
+  test('flag disabled (secure-mode off at the end), or an untrusted source: no bootstrap-warning', async () => {
+    assert.equal((await run(true, true)).includes('bootstrap-warning'), false);
+    assert.equal((await run(false, false)).includes('bootstrap-warning'), false);
+  });
+});
