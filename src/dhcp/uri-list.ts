@@ -3,17 +3,19 @@
  * A repetition of `uri-length` (2 octets, network order) + URI. Each URI must be
  * `https://<ip-address-or-hostname>[:<port>]`.
  *
- * Parsing rules (C-162, C-167, T-27; byte example in docs/requirements.md, "DHCP worked example"):
+ * Parsing rules (C-162, C-167, T-27; byte example in docs/requirements.md, "DHCP worked example"),
+ * strictly per RFC 8572 §8 by default:
  * - an entry whose length runs past the end is truncated: it is ignored and parsing stops;
- * - entries that are not https, are malformed, non-ASCII, carry userinfo, a query or a fragment
- *   are dropped (reported in `dropped`);
- * - a URI carrying a path (e.g. `https://host:8443/restconf/operations/...`, seen in lab setups)
- *   is accepted with a warning and the path is ignored: only host and port are ever used, the
- *   RESTCONF client builds its own path (T-27 choice "strip the path with a warning");
- * - when no entry is valid, the whole option is discarded: SZTP_ERR_DHCP_NO_OPTION;
- * - some servers send the list as plain text (no length prefixes). When the bytes are not a
- *   valid length-prefixed list but are printable ASCII starting with `http`, they are read as
- *   whitespace/comma separated URIs and a warning is returned for the caller to log.
+ * - entries that are not https, are malformed, non-ASCII, carry userinfo, a path, a query or a
+ *   fragment are invalid and ignored (reported in `dropped`); an empty path or `/` is no path;
+ * - when no entry is valid, the whole option is discarded: SZTP_ERR_DHCP_NO_OPTION. A list
+ *   without the 16-bit length framing (plain text) has no valid entry.
+ *
+ * `[DHCP] accept_nonconforming_uris: True` (off by default) restores the leniency some servers
+ * need, each use returned as a warning: a URI with a path (e.g. `https://host:8443/restconf/...`)
+ * is used for its host and port only (T-27 "strip the path with a warning"), and bytes that are
+ * not a valid length-prefixed list but are printable ASCII starting with `http` are read as
+ * whitespace/comma separated URIs.
  *
  * Pure: no I/O. The caller logs `warnings`.
  * @module
@@ -118,17 +120,18 @@ function looksLikePlainText(bytes: Uint8Array): boolean {
  * (SZTP_ERR_DHCP_NO_OPTION when no valid entry remains).
  * @param option 143 or 136, for messages only.
  */
-export function parseUriList(bytes: Uint8Array, option: 143 | 136 = 143): UriListResult {
+export function parseUriList(bytes: Uint8Array, option: 143 | 136 = 143, opts: { readonly acceptNonconforming?: boolean } = {}): UriListResult {
+  const lenient = opts.acceptNonconforming === true;
   const warnings: string[] = [];
   const dropped: { uri: string; reason: string }[] = [];
   const uris: RedirectUri[] = [];
   let form: UriListResult['form'] = 'length-prefixed';
   let texts: string[];
   const split = splitLengthPrefixed(bytes);
-  if (split.truncated && split.entries.length === 0 && looksLikePlainText(bytes)) {
+  if (lenient && split.truncated && split.entries.length === 0 && looksLikePlainText(bytes)) {
     form = 'plain-text';
     texts = latin1(bytes).split(/[\s,]+/).filter((s) => s !== '');
-    warnings.push(`option ${option} holds plain text instead of the RFC 8572 §8.3 length-prefixed list; reading it as whitespace-separated URIs`);
+    warnings.push(`option ${option} holds plain text instead of the RFC 8572 §8.3 length-prefixed list; reading it as whitespace-separated URIs (accept_nonconforming_uris)`);
   } else {
     texts = split.entries.map((e) => latin1(e));
     if (split.truncated) warnings.push(`option ${option}: the last entry's length runs past the end of the option; it was ignored`);
@@ -140,7 +143,13 @@ export function parseUriList(bytes: Uint8Array, option: 143 | 136 = 143): UriLis
       dropped.push({ uri: inert(text, 256), reason: inert(r.reason, 256) });
       continue;
     }
-    if (r.pathIgnored) warnings.push(`option ${option}: URI ${text} carries a path, which RFC 8572 §8.3 forbids; only host and port are used`);
+    if (r.pathIgnored) {
+      if (!lenient) {
+        dropped.push({ uri: inert(text, 256), reason: 'a path is not allowed (RFC 8572 §8.3; [DHCP] accept_nonconforming_uris accepts it)' });
+        continue;
+      }
+      warnings.push(`option ${option}: URI ${text} carries a path, which RFC 8572 §8.3 forbids; only host and port are used (accept_nonconforming_uris)`);
+    }
     uris.push(r.ok);
   }
   if (uris.length === 0) {

@@ -101,7 +101,8 @@ describe('hook environment files', () => {
   it('udhcpc opt143 plain hex, and dhclient raw text (plain-text servers)', () => {
     assert.deepEqual(findRedirectInEnv(`opt143=${Buffer.from(LIST).toString('hex')}`, 4), LIST);
     const v = findRedirectInEnv('new_sztp_redirect=https://192.0.2.1:8443', 4)!;
-    assert.equal(parseUriList(v).form, 'plain-text');
+    assert.equal(parseUriList(v, 143, { acceptNonconforming: true }).form, 'plain-text');
+    assert.throws(() => parseUriList(v), { code: 'SZTP_ERR_DHCP_NO_OPTION' }, 'plain text only behind accept_nonconforming_uris');
   });
 
   it('reads <hookDir>/<if>.env; missing file or variable → coded errors', async () => {

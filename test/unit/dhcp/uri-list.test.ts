@@ -51,14 +51,26 @@ describe('RFC 8572 §8.3 URI list', () => {
     assert.equal(r.warnings.length, 1);
   });
 
-  it('T-27: accepts a URI with a path, warns, and uses only host and port', () => {
-    const r = parseUriList(encodeUriList(['https://192.0.2.1:8443/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data']));
+  it('RFC 8572 §8 (issue 11 item 11): a URI with a path or a query is an invalid entry and ignored; an option with no valid entry is discarded', () => {
+    const withPath = 'https://192.0.2.1:8443/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data';
+    const r = parseUriList(encodeUriList([withPath, 'https://192.0.2.2?x=1', 'https://192.0.2.3:8443']));
+    assert.deepEqual(r.uris.map((u) => [u.host, u.port]), [['192.0.2.3', 8443]]);
+    assert.deepEqual(r.dropped.map((d) => d.reason.startsWith('a path is not allowed') || /query/.test(d.reason)), [true, true]);
+    assert.throws(() => parseUriList(encodeUriList([withPath])), { code: 'SZTP_ERR_DHCP_NO_OPTION' });
+  });
+
+  it('RFC 8572 §8: a list without the 16-bit length framing (plain text) is discarded', () => {
+    assert.throws(() => parseUriList(new TextEncoder().encode('https://192.0.2.1:8443 https://[2001:db8::2]')), { code: 'SZTP_ERR_DHCP_NO_OPTION' });
+  });
+
+  it('T-27 behind accept_nonconforming_uris: a URI with a path is used for host and port, with a warning', () => {
+    const r = parseUriList(encodeUriList(['https://192.0.2.1:8443/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data']), 143, { acceptNonconforming: true });
     assert.deepEqual(r.uris.map((u) => [u.host, u.port]), [['192.0.2.1', 8443]]);
     assert.match(r.warnings[0]!, /path/);
   });
 
-  it('tolerates the plain-text form behind a warning', () => {
-    const r = parseUriList(new TextEncoder().encode('https://192.0.2.1:8443 https://[2001:db8::2]'));
+  it('the plain-text form only behind accept_nonconforming_uris, with a warning', () => {
+    const r = parseUriList(new TextEncoder().encode('https://192.0.2.1:8443 https://[2001:db8::2]'), 143, { acceptNonconforming: true });
     assert.equal(r.form, 'plain-text');
     assert.deepEqual(r.uris.map((u) => u.host), ['192.0.2.1', '2001:db8::2']);
     assert.match(r.warnings[0]!, /plain text/);
