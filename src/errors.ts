@@ -134,6 +134,7 @@ export const ERROR_CATALOGUE = {
   SZTP_ERR_SERVER_RESPONSE: { stage: 'bootstrap-server', summary: 'The bootstrap server reply is malformed, too large or lacks conveyed-information.' },
   SZTP_ERR_SERVER_REDIRECT_LOOP: { stage: 'bootstrap-server', summary: 'Redirect depth cap reached or a redirect loop detected.' },
   SZTP_ERR_SERVER_EXHAUSTED: { stage: 'bootstrap-server', summary: 'Every bootstrap server in the list failed.' },
+  SZTP_ERR_SERVER_BUDGET: { stage: 'bootstrap-server', summary: 'A walk of redirect information reached max_exchanges_per_walk; it stops.' },
   SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED: { stage: 'bootstrap-server', summary: 'An untrusted (provisional) server returned unsigned onboarding information.' },
   SZTP_ERR_PROGRESS_REPORT: { stage: 'bootstrap-server', summary: 'A mandatory progress report (bootstrap-initiated/-complete) was not answered with 204.' },
   SZTP_ERR_SERVER_URI: { stage: 'bootstrap-server', summary: 'A bootstrap-server URI is not https://host[:port].' },

@@ -16,6 +16,7 @@ import type { CsrKeyStore } from './csr.ts';
 import { pemCertificatesToDer } from './pem.ts';
 import { openConnection, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
 import { RedirectWalker } from './walk.ts';
+import { firstOf } from '../lib/source-sequence.ts';
 
 export interface BootstrapClientOptions {
   /** Resolves a host to every address, v4 and v6 (default: dns.lookup all, verbatim order). */
@@ -95,7 +96,7 @@ export function createBootstrapClient(options: BootstrapClientOptions = {}): Boo
         csrKeys,
         ...(code === undefined ? {} : { activation: { authorization: basicAuthorization(ctx.identity.serialNumber, code), provisional: b.activationCodeProvisional } }),
       });
-      return walker.walk(redirect, trusted, 0, []);
+      return firstOf(walker.walk(redirect, trusted), origin.description);
     },
   };
 }

@@ -3,11 +3,20 @@
  * (C-100), every resolved address of an entry before the next entry (C-101, T-20), trust anchors
  * honoured only for trusted redirect information (C-102..C-104, T-01, T-30), signed data validated
  * every time with the nonce sent (C-070, C-080, T-05), unsigned onboarding refused from provisional
- * servers (C-073), recursion capped and loops on (address, port, anchor, mode) refused (C-072,
- * T-19; one self-redirect that raises trust is allowed, App. B). An error moves to the next entry
- * of the same list (C-114). The activation code (HTTP Basic) goes only over connections that
- * authenticated the server (RFC 8572 §9.6, C-178; a provisional one that turned out trusted is held to
- * that for its later sockets), or over provisional ones when the operator allows it, with a warning.
+ * servers (C-073). The walk is a lazy sequence of onboarding sources: an error, and also a failed
+ * onboarding from a yielded source (the daemon then asks for the next one), moves on to the next
+ * address, then the next entry of the same list, then the enclosing list (C-114, §5.6 "return to
+ * the enclosing loop").
+ *
+ * Bounds (untrusted redirect information must not fan out without limit): at most
+ * `max_redirect_depth` hops (≤ 10, §5.3; C-072), at most `max_exchanges_per_walk` connection
+ * attempts in the whole walk, at most `max_untrusted_redirect_entries` entries used from untrusted
+ * redirect information, and a visited set of (address, port, trust anchor, mode) for the WHOLE walk
+ * (T-19; one self-redirect that raises trust is allowed, App. B). Validation failures from a
+ * trusted server report `bootstrap-initiated` then `parsing-error` (§5.6 order). The activation code
+ * (HTTP Basic) goes only over connections that authenticated the server (RFC 8572 §9.6, C-178; a
+ * provisional one that turned out trusted is held to that for its later sockets), or over
+ * provisional ones when the operator allows it, with a warning.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -64,10 +73,9 @@ export function activationHeader(deps: Pick<WalkDeps, 'ctx' | 'activation'>, con
   return undefined;
 }
 
-/** RFC 8572 §5.3: the redirect cap SHOULD be no more than 10, whatever ztp.ini says. */
+/** RFC 8572 §5.3: the redirect cap SHOULD be no more than 10; the schema enforces the same bound. */
 export const MAX_REDIRECT_DEPTH = 10;
 
-const isAborted = (s: AbortSignal): boolean => s.aborted;
 const fingerprint = (der: Uint8Array | undefined): string => (der === undefined ? '-' : createHash('sha256').update(der).digest('hex').slice(0, 16));
 
 function summarise(failures: readonly SztpError[], what: string): SztpError {
@@ -77,33 +85,64 @@ function summarise(failures: readonly SztpError[], what: string): SztpError {
   });
 }
 
+type Sources = AsyncGenerator<OnboardingSource, void, undefined>;
+
 export class RedirectWalker {
+  /** Why entries, addresses and hops failed, in order (the error of an exhausted walk). */
+  private readonly failures: SztpError[] = [];
+  /** Visit keys of the whole walk, not only the ancestors: a server is asked once per walk and trust mode. */
+  private readonly visited = new Set<string>();
+  private exchanges = 0;
+  private stopped: SztpError | undefined;
+
   constructor(private readonly deps: WalkDeps) {}
 
-  /** Walks one redirect list; `path` holds the visit keys of the enclosing redirects. */
-  async walk(redirect: RedirectInformation, trusted: boolean, depth: number, path: readonly string[]): Promise<OnboardingSource> {
+  /**
+   * The sources of one walk, lazily. Throws (when exhausted) the error that sums up every failure,
+   * SZTP_ERR_SERVER_EXHAUSTED when nothing at all could be tried.
+   */
+  async *walk(redirect: RedirectInformation, trusted: boolean): Sources {
+    let yielded = false;
+    for await (const s of this.list(redirect, trusted, 0)) {
+      yielded = true;
+      yield s;
+    }
+    if (this.stopped !== undefined) throw this.stopped; // aborted, or max_exchanges_per_walk reached
+    if (this.failures.length === 0) throw new SztpError('SZTP_ERR_SERVER_EXHAUSTED', yielded ? 'no further bootstrap server' : 'redirect information lists no bootstrap server');
+    throw summarise(this.failures, 'redirect list');
+  }
+
+  private fail(e: SztpError): void {
+    this.failures.push(e);
+    if (e.code === 'SZTP_ERR_ABORTED' || e.code === 'SZTP_ERR_SERVER_BUDGET') this.stopped ??= e;
+  }
+
+  /** One redirect list: its entries in order; never throws (failures are recorded). */
+  private async *list(redirect: RedirectInformation, trusted: boolean, depth: number): Sources {
     const { ctx } = this.deps;
     const cap = Math.min(ctx.config.bootstrap.maxRedirectDepth, MAX_REDIRECT_DEPTH);
     if (depth > cap) {
-      throw new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect depth cap ${cap} reached`, { evidence: { path } });
+      this.fail(new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect depth cap ${cap} reached`, { evidence: { depth } }));
+      return;
     }
-    const failures: SztpError[] = [];
-    for (const entry of redirect.bootstrapServers) {
-      if (ctx.signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'bootstrap-server walk aborted');
-      try {
-        return await this.entry(entry, trusted, depth, path);
-      } catch (err) {
-        const e = toSztpError(err, 'SZTP_ERR_SERVER_CONNECT');
-        if (e.code === 'SZTP_ERR_ABORTED' || isAborted(ctx.signal)) throw e;
-        ctx.log.warn({ err: e.toJSON(), server: originOf(entry.address, entry.port) }, 'bootstrap server failed; trying the next entry');
-        failures.push(e);
+    let entries = redirect.bootstrapServers;
+    const most = ctx.config.bootstrap.maxUntrustedRedirectEntries;
+    if (!trusted && entries.length > most) {
+      ctx.log.warn({ listed: entries.length, used: most }, `untrusted redirect information lists ${entries.length} bootstrap servers; only the first ${most} are used`);
+      entries = entries.slice(0, most);
+    }
+    for (const entry of entries) {
+      if (this.stopped !== undefined) return;
+      if (ctx.signal.aborted) {
+        this.fail(new SztpError('SZTP_ERR_ABORTED', 'bootstrap-server walk aborted'));
+        return;
       }
+      yield* this.entry(entry, trusted, depth);
     }
-    if (failures.length === 0) throw new SztpError('SZTP_ERR_SERVER_EXHAUSTED', 'redirect information lists no bootstrap server');
-    throw summarise(failures, 'redirect list');
   }
 
-  private async entry(entry: BootstrapServerEntry, trusted: boolean, depth: number, path: readonly string[]): Promise<OnboardingSource> {
+  /** One entry: every resolved address in order (C-101), each processed (and recursed) fully. */
+  private async *entry(entry: BootstrapServerEntry, trusted: boolean, depth: number): Sources {
     const { ctx } = this.deps;
     let mode: TlsMode;
     if (trusted && entry.trustAnchor !== undefined) {
@@ -112,46 +151,63 @@ export class RedirectWalker {
       if (entry.trustAnchor !== undefined) ctx.log.info({ address: entry.address }, 'untrusted redirect: trust-anchor discarded (RFC 8572 §5.5)');
       mode = { kind: 'provisional', upgradeAnchors: this.deps.configuredAnchors };
     }
+    const origin = originOf(entry.address, entry.port);
     const key = `${entry.address}|${entry.port}|${fingerprint(trusted ? entry.trustAnchor : undefined)}|${mode.kind}`;
-    if (path.includes(key)) {
-      throw new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect loop: ${originOf(entry.address, entry.port)} already visited in this chain`, { evidence: { path: [...path, key] } });
+    if (this.visited.has(key)) {
+      this.fail(new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect loop: ${origin} was already visited in this walk`, { evidence: { server: origin } }));
+      return;
     }
-    const exchange = await this.exchange(entry, mode);
-    return this.process(exchange, depth, [...path, key]);
-  }
-
-  /** Tries every resolved address; the first that yields a 200 reply is processed (C-101). */
-  private async exchange(entry: BootstrapServerEntry, mode: TlsMode): Promise<Exchange> {
-    const { ctx } = this.deps;
+    this.visited.add(key);
     let ips: readonly string[];
     try {
       ips = await this.deps.resolve(entry.address);
     } catch (err) {
-      throw new SztpError('SZTP_ERR_SERVER_CONNECT', `cannot resolve ${entry.address}`, { cause: err, evidence: { address: entry.address } });
+      this.fail(new SztpError('SZTP_ERR_SERVER_CONNECT', `cannot resolve ${entry.address}`, { cause: err, evidence: { address: entry.address } }));
+      return;
     }
-    const failures: SztpError[] = [];
+    if (ips.length === 0) this.fail(new SztpError('SZTP_ERR_SERVER_CONNECT', `${entry.address} resolved to no address`));
     for (const ip of ips) {
-      const target: ConnectionTarget = { address: entry.address, port: entry.port, ip };
-      const conn = this.deps.open(target, mode, this.deps.settings);
+      if (this.stopped !== undefined) return;
+      if (this.exchanges >= ctx.config.bootstrap.maxExchangesPerWalk) {
+        this.fail(new SztpError('SZTP_ERR_SERVER_BUDGET', `${this.exchanges} exchanges in this walk: max_exchanges_per_walk reached, the walk stops`, {
+          evidence: { exchanges: this.exchanges, server: origin, ip },
+        }));
+        return;
+      }
+      this.exchanges += 1;
+      let ex: Exchange;
       try {
-        const root = await discoverRoot(conn, ctx.signal);
-        const trustedBefore = conn.trusted();
-        const { reply, nonce } = await this.request(conn, root, trustedBefore, activationHeader(this.deps, conn, trustedBefore));
-        const trusted = trustedBefore && conn.trusted();
-        const reportMode: TlsMode = mode.kind === 'pinned' ? mode : { kind: 'pinned', anchors: this.deps.configuredAnchors };
-        ctx.log.info({ server: conn.origin, ip, trusted, level: reply.reportingLevel }, 'bootstrapping data received');
-        return { reply, nonce, trusted, root, target, reportMode };
+        ex = await this.exchange(entry, ip, mode);
       } catch (err) {
         const e = toSztpError(err, 'SZTP_ERR_SERVER_CONNECT');
-        if (ctx.signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'bootstrap-server exchange aborted', { cause: e });
-        ctx.log.warn({ err: e.toJSON(), ip }, 'bootstrap server address failed');
-        failures.push(e);
-      } finally {
-        await conn.close().catch(() => undefined);
+        if (ctx.signal.aborted) {
+          this.fail(new SztpError('SZTP_ERR_ABORTED', 'bootstrap-server exchange aborted', { cause: e }));
+          return;
+        }
+        ctx.log.warn({ err: e.toJSON(), server: origin, ip }, 'bootstrap server address failed; trying the next address or entry');
+        this.fail(e);
+        continue;
       }
+      yield* this.process(ex, depth);
     }
-    if (failures.length === 0) throw new SztpError('SZTP_ERR_SERVER_CONNECT', `${entry.address} resolved to no address`);
-    throw summarise(failures, originOf(entry.address, entry.port));
+  }
+
+  /** One connection attempt to one resolved address: host-meta, then get-bootstrapping-data. */
+  private async exchange(entry: BootstrapServerEntry, ip: string, mode: TlsMode): Promise<Exchange> {
+    const { ctx } = this.deps;
+    const target: ConnectionTarget = { address: entry.address, port: entry.port, ip };
+    const conn = this.deps.open(target, mode, this.deps.settings);
+    try {
+      const root = await discoverRoot(conn, ctx.signal);
+      const trustedBefore = conn.trusted();
+      const { reply, nonce } = await this.request(conn, root, trustedBefore, activationHeader(this.deps, conn, trustedBefore));
+      const trusted = trustedBefore && conn.trusted();
+      const reportMode: TlsMode = mode.kind === 'pinned' ? mode : { kind: 'pinned', anchors: this.deps.configuredAnchors };
+      ctx.log.info({ server: conn.origin, ip, trusted, level: reply.reportingLevel }, 'bootstrapping data received');
+      return { reply, nonce, trusted, root, target, reportMode };
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
   }
 
   /** get-bootstrapping-data, with the RFC 9646 CSR round trip towards trusted servers (X-01..X-05). */
@@ -181,7 +237,8 @@ export class RedirectWalker {
     }
   }
 
-  private async process(ex: Exchange, depth: number, path: readonly string[]): Promise<OnboardingSource> {
+  /** Validates one reply: onboarding information is yielded, redirect information walked (depth + 1). */
+  private async *process(ex: Exchange, depth: number): Sources {
     const { ctx, origin } = this.deps;
     const description = originOf(ex.target.address, ex.target.port);
     const reporter: ProgressReporter = ex.trusted
@@ -200,18 +257,25 @@ export class RedirectWalker {
       info = await ctx.validate(ex.reply.artifacts, ctx.trustContext(ex.nonce));
     } catch (err) {
       const e = toSztpError(err, 'SZTP_ERR_CONVEYED_DECODE');
+      // RFC 8572 §5.6: bootstrap-initiated first, then the terminating parsing-error (trusted servers only).
+      await reporter.report({ progressType: 'bootstrap-initiated', message: `bootstrapping data from ${description}` }).catch(() => undefined);
       await reporter.report({ progressType: 'parsing-error', message: `${e.code}: ${e.message}` }).catch(() => undefined);
-      throw e;
+      ctx.log.warn({ err: e.toJSON(), server: description }, 'bootstrapping data refused; trying the next address or entry');
+      this.fail(e);
+      return;
     }
     if (info.kind === 'onboarding-information') {
       if (!info.signed && !ex.trusted) {
-        throw new SztpError('SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED', `unsigned onboarding information from provisional server ${description} refused`, {
+        this.fail(new SztpError('SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED', `unsigned onboarding information from provisional server ${description} refused`, {
           evidence: { server: description },
-        });
+        }));
+        return;
       }
-      return { fetcher: origin.fetcher, description, info, reporter, trustedServer: ex.trusted };
+      yield { fetcher: origin.fetcher, description, info, reporter, trustedServer: ex.trusted };
+      ctx.log.info({ server: description }, 'onboarding from this server did not complete; returning to the enclosing loop (RFC 8572 §5.6)');
+      return;
     }
     ctx.log.info({ server: description, signed: info.signed, trusted: ex.trusted, servers: info.redirect.bootstrapServers.length }, 'redirect information received');
-    return this.walk(info.redirect, info.signed || ex.trusted, depth + 1, path);
+    yield* this.list(info.redirect, info.signed || ex.trusted, depth + 1);
   }
 }

@@ -36,8 +36,19 @@ export interface OnboardingSource {
   readonly trustedServer: boolean;
   /** Resolves `file://` download URIs (e.g. `file:///disk2:/images/x.bin`) to a local path; USB only. */
   readonly resolveLocalUri?: (uri: string) => string | undefined;
-  /** Releases what the fetcher holds (unmount, remove DHCP addresses). Called after onboarding ends. */
+  /**
+   * Releases what the fetcher holds (unmount, remove DHCP addresses). Called once, on the source
+   * the daemon stops at (applied, or given up), never on a source it left through `next`.
+   */
   readonly release?: () => Promise<void>;
+  /**
+   * RFC 8572 §5.6 (C-114): after this source failed to onboard, return to the enclosing loop:
+   * the next address of the same name, the next entry of the same redirect list (also of the
+   * enclosing lists), the next mount point or interface of the same fetcher. Resolves to the next
+   * source (which then carries the release of what is still held) or rejects like `fetch` when
+   * nothing is left (the fetcher has then released everything itself). Absent: nothing more.
+   */
+  readonly next?: () => Promise<OnboardingSource>;
 }
 
 /** Follows redirect information to bootstrap servers (implemented by src/bootstrap/). */

@@ -1,8 +1,10 @@
 /**
  * One pass of the agent (RFC 8572 §5.1, seed "moves to the next fetcher"): try each enabled
  * fetcher in priority order; a failure is logged with its code and the next fetcher is tried; a
- * source that fetches and validates is handed to the onboarding applier; a failed apply also
- * moves on. The source is always released. Every thrown value counts as "move on".
+ * source that fetches and validates is handed to the onboarding applier; a failed apply returns
+ * to the enclosing loop (RFC 8572 §5.6, C-114): the fetcher's next source (`source.next`: next
+ * address, redirect entry, mount point, interface), and only then the next fetcher. The source
+ * the pass stops at is released. Every thrown value counts as "move on".
  * @module
  */
 import type { Logger } from 'pino';
@@ -58,20 +60,37 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
       await fail(fetcher.name, err, `fetcher ${fetcher.name}`);
       continue;
     }
-    try {
-      deps.log.info({ fetcher: fetcher.name, source: source.description, signed: source.info.signed }, 'onboarding information found; applying');
-      const outcome = await deps.apply(source);
-      if (outcome.kind === 'complete') {
-        await settle(deps.store, 'bootstrap-complete', source.description);
-        return { kind: 'complete', source: source.description };
+    // RFC 8572 §5.6 (C-114): a failed onboarding returns to the enclosing loop: the next address,
+    // redirect entry, mount point or interface of the same fetcher (source.next), then the next fetcher.
+    for (;;) {
+      let keep = false;
+      try {
+        deps.log.info({ fetcher: fetcher.name, source: source.description, signed: source.info.signed }, 'onboarding information found; applying');
+        const outcome = await deps.apply(source);
+        if (outcome.kind === 'complete') {
+          await settle(deps.store, 'bootstrap-complete', source.description);
+          return { kind: 'complete', source: source.description };
+        }
+        await settle(deps.store, 'rebooting', source.description);
+        return { kind: 'reboot', source: source.description };
+      } catch (err) {
+        if (aborted()) return { kind: 'aborted' };
+        await fail(fetcher.name, err, `onboarding from ${source.description}`);
+        keep = source.next !== undefined;
+      } finally {
+        // A source left through `next` hands what the fetcher holds to its successor.
+        if (!keep) await release(source, deps.log);
       }
-      await settle(deps.store, 'rebooting', source.description);
-      return { kind: 'reboot', source: source.description };
-    } catch (err) {
-      if (aborted()) return { kind: 'aborted' };
-      await fail(fetcher.name, err, `onboarding from ${source.description}`);
-    } finally {
-      await release(source, deps.log);
+      const next = source.next;
+      if (next === undefined) break;
+      deps.log.info({ fetcher: fetcher.name, after: source.description }, 'returning to the enclosing loop: next address, entry or medium of this fetcher');
+      try {
+        source = await untilAborted(next(), deps.signal, deps.log);
+      } catch (err) {
+        if (aborted()) return { kind: 'aborted' };
+        await fail(fetcher.name, err, `fetcher ${fetcher.name} (after a failed onboarding)`);
+        break;
+      }
     }
   }
   if (aborted()) return { kind: 'aborted' };

@@ -4,7 +4,9 @@
  * (`[DHCP] source = client`), dhclient lease files (`lease-file`) or a hook script's environment
  * (`hook`). Its URIs become ONE untrusted RedirectInformation, in option order (port default 443,
  * no IPv6 brackets), followed through `ctx.bootstrap` with trusted = false: provisional TLS, only
- * signed onboarding information is accepted (RFC 8572 §5.5, §9.6).
+ * signed onboarding information is accepted (RFC 8572 §5.5, §9.6). The URI list is parsed strictly
+ * per §8 unless `[DHCP] accept_nonconforming_uris` is on. After a failed onboarding the walk
+ * continues, then the next interface (C-114; the source's `next`).
  *
  * When our client obtained a lease, the address (and default route) are configured so the
  * bootstrap server is reachable; the returned source's `release` removes them after onboarding
@@ -26,6 +28,7 @@ import { bringLinkUp, readAdminUp, waitUsable } from '../dhcp/link-state.ts';
 import { readRedirectFromNetworkd } from '../dhcp/networkd-lease.ts';
 import { parseUriList, type RedirectUri } from '../dhcp/uri-list.ts';
 import type { Fetcher, FetchContext, OnboardingSource } from '../contracts/fetch.ts';
+import { firstOf, sourcesFrom } from '../lib/source-sequence.ts';
 
 export type DhcpFetcherName = 'Mgmt4' | 'Mgmt6' | 'DPort4' | 'DPort6';
 
@@ -91,57 +94,69 @@ export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<Dhcp
       if (ifaces.length === 0) {
         throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name}: no interface configured in [Interfaces] ${name.startsWith('Mgmt') ? 'Mgmt' : 'DPort'}`);
       }
-      // With several data ports, report the error that got furthest (e.g. a refused bootstrap
-      // server on the first port rather than a missing second port).
-      let best: SztpError | undefined;
-      for (const ifname of ifaces) {
-        try {
-          return await fetchOn(ifname);
-        } catch (err) {
-          const e = toSztpError(err, 'SZTP_ERR_DHCP_SOCKET');
-          ctx.log.warn({ fetcher: name, interface: ifname, err: e.toJSON() }, 'dhcp: interface gave no onboarding information');
-          if (e.code === 'SZTP_ERR_ABORTED') throw e;
-          if (best === undefined || progress(e) > progress(best)) best = e;
-        }
-      }
-      throw best ?? new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name}: no interface`);
+      return firstOf(acrossInterfaces(), name);
 
-      async function fetchOn(ifname: string): Promise<OnboardingSource> {
-        const { uris, changes, beforeUndo } = await obtain(ifname);
-        const undo = async (): Promise<void> => {
+      /**
+       * Every interface in order; on each, the sources of its redirect walk (RFC 8572 §5.6, C-114:
+       * after a failed onboarding the next server, then the next interface). With several data
+       * ports, the error that got furthest is reported (e.g. a refused bootstrap server on the first
+       * port rather than a missing second port).
+       */
+      async function* acrossInterfaces(): AsyncGenerator<OnboardingSource, void, undefined> {
+        let best: SztpError | undefined;
+        for (const ifname of ifaces) {
           try {
-            await beforeUndo?.();
-          } finally {
-            await changes.removeAll();
+            yield* sourcesOn(ifname);
+          } catch (err) {
+            const e = toSztpError(err, 'SZTP_ERR_DHCP_SOCKET');
+            ctx.log.warn({ fetcher: name, interface: ifname, err: e.toJSON() }, 'dhcp: interface gave no (further) onboarding information');
+            if (e.code === 'SZTP_ERR_ABORTED') throw e;
+            if (best === undefined || progress(e) > progress(best)) best = e;
           }
-        };
-        const description = `dhcp${family === 4 ? 'v4' : 'v6'}:${ifname}`;
-        ctx.log.info({ fetcher: name, interface: ifname, uris: uris.map((u) => u.uri) }, 'dhcp: following untrusted redirect');
-        try {
-          const source = await ctx.bootstrap.followRedirect(
-            { bootstrapServers: uris.map((u) => ({ address: u.host, port: u.port })) },
-            false,
-            ctx,
-            { fetcher: name, description },
-          );
-          const inner = source.release;
-          return {
-            ...source,
-            release: async () => {
-              try {
-                await inner?.();
-              } finally {
-                await undo();
-              }
-            },
-          };
-        } catch (err) {
+        }
+        throw best ?? new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name}: no interface`);
+      }
+
+      /** The sources of one interface; its network changes are undone when they run out (or by the daemon's release). */
+      async function* sourcesOn(ifname: string): AsyncGenerator<OnboardingSource, void, undefined> {
+        const { uris, changes, beforeUndo } = await obtain(ifname);
+        let undone = false;
+        const undo = async (): Promise<void> => {
+          if (undone) return;
+          undone = true;
           try {
             await beforeUndo?.();
           } finally {
             await removeQuietly(changes);
           }
-          throw err;
+        };
+        const description = `dhcp${family === 4 ? 'v4' : 'v6'}:${ifname}`;
+        ctx.log.info({ fetcher: name, interface: ifname, uris: uris.map((u) => u.uri) }, 'dhcp: following untrusted redirect');
+        let handedOut = false;
+        try {
+          const first = await ctx.bootstrap.followRedirect(
+            { bootstrapServers: uris.map((u) => ({ address: u.host, port: u.port })) },
+            false,
+            ctx,
+            { fetcher: name, description },
+          );
+          for await (const source of sourcesFrom(first)) {
+            const inner = source.release;
+            handedOut = true;
+            yield {
+              ...source,
+              release: async () => {
+                try {
+                  await inner?.();
+                } finally {
+                  await undo();
+                }
+              },
+            };
+            handedOut = false;
+          }
+        } finally {
+          if (!handedOut) await undo();
         }
       }
 
@@ -229,7 +244,7 @@ export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<Dhcp
         if (value === undefined) {
           throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `the DHCP reply on ${ifname} carried no option ${option}`, { evidence: { interface: ifname, option } });
         }
-        const result = parseUriList(value, option);
+        const result = parseUriList(value, option, { acceptNonconforming: ctx.config.dhcp.acceptNonconformingUris });
         for (const w of result.warnings) ctx.log.warn({ interface: ifname }, `dhcp: ${w}`);
         for (const d of result.dropped) ctx.log.warn({ interface: ifname, uri: d.uri, reason: d.reason }, 'dhcp: redirect URI ignored');
         return result.uris;

@@ -9,13 +9,16 @@
  *   §4.1/§5.5 allow;
  * - unsigned redirect information is refused (SZTP_ERR_CONVEYED_REDIRECT_NOT_ALLOWED): anyone can
  *   plug in a stick, and the seed requires the stick's data to be signed.
- * `file://` download URIs resolve only inside the stick that supplied the data.
+ * `file://` download URIs resolve only inside the stick that supplied the data. When onboarding
+ * from one stick fails, the next mount point is tried before the next fetcher (RFC 8572 §5.6,
+ * C-114; the returned source's `next`).
  * @module
  */
 import type { Logger } from 'pino';
 import { SztpError, toSztpError } from '../errors.ts';
 import { NULL_REPORTER } from '../progress/reporter.ts';
 import type { FetchContext, Fetcher, OnboardingSource } from '../contracts/fetch.ts';
+import { firstOf, sourcesFrom } from '../lib/source-sequence.ts';
 import { locateBundle, readBundle, resolveOnStick, type UsbBundleLocation } from './usb-layout.ts';
 import { discoverRemovable, execRunner, mountRemovable, type CommandRunner, type MountedSticks } from './usb-mount.ts';
 import { procUptime, realSleep, settleRemovable } from './usb-settle.ts';
@@ -33,7 +36,8 @@ export interface UsbFetcherOptions {
   readonly uptimeSeconds?: () => Promise<number | undefined>;
 }
 
-async function processBundle(loc: UsbBundleLocation, ctx: FetchContext, release: () => Promise<void>): Promise<OnboardingSource> {
+/** The sources of one EN9 bundle: its signed onboarding information, or the sources of its signed redirect. */
+async function* bundleSources(loc: UsbBundleLocation, ctx: FetchContext, release: () => Promise<void>): AsyncGenerator<OnboardingSource, void, undefined> {
   const description = `usb:${loc.dir}`;
   const artifacts = await readBundle(loc);
   const info = await ctx.validate(artifacts, ctx.trustContext(undefined));
@@ -43,13 +47,13 @@ async function processBundle(loc: UsbBundleLocation, ctx: FetchContext, release:
         `${description}: unsigned redirect information on removable storage is not accepted (sign it with an owner certificate and voucher)`);
     }
     ctx.log.info({ source: description, servers: info.redirect.bootstrapServers.length }, 'signed redirect information on the stick: following it');
-    await release();
-    return ctx.bootstrap.followRedirect(info.redirect, true, ctx, { fetcher: 'USB', description });
+    for await (const s of sourcesFrom(await ctx.bootstrap.followRedirect(info.redirect, true, ctx, { fetcher: 'USB', description }))) yield { ...s, release };
+    return;
   }
   if (!info.signed) {
     throw new SztpError('SZTP_ERR_CONVEYED_UNSIGNED', `${description}: onboarding information on removable storage must be signed`);
   }
-  return {
+  yield {
     fetcher: 'USB',
     description,
     info,
@@ -74,39 +78,56 @@ async function autoMount(ctx: FetchContext, options: UsbFetcherOptions, log: Log
 
 /** Creates the USB fetcher. */
 export function createUsbFetcher(options: UsbFetcherOptions = {}): Fetcher {
+  /**
+   * Every mount point in order (RFC 8572 §5.6, C-114: after a failed onboarding from one stick the
+   * next one is tried). Each yielded source carries the release of the auto-mounted sticks; when
+   * the sequence ends the sticks are released here.
+   */
+  async function* candidates(ctx: FetchContext): AsyncGenerator<OnboardingSource, void, undefined> {
+    const log = ctx.log.child({ fetcher: 'USB' });
+    const mounted = await autoMount(ctx, options, log);
+    const release = mounted === undefined ? () => Promise.resolve() : () => mounted.release();
+    const mountPoints = [...ctx.config.usb.mountPoints, ...(mounted?.mountPoints ?? [])];
+    let firstError: SztpError | undefined;
+    let found = false;
+    let handedOut = false;
+    try {
+      for (const mountPoint of mountPoints) {
+        if (ctx.signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'stopped while reading removable storage');
+        try {
+          const loc = await locateBundle(mountPoint, ctx.identity.serialNumber);
+          if (loc === undefined) {
+            log.debug({ mountPoint }, 'no EN9 directory');
+            continue;
+          }
+          log.info({ dir: loc.dir, layout: loc.layout }, 'EN9 bootstrapping data found');
+          found = true;
+          for await (const s of bundleSources(loc, ctx, release)) {
+            handedOut = true;
+            yield s;
+            handedOut = false;
+            log.info({ dir: loc.dir }, 'onboarding from this stick did not complete; trying the next mount point');
+          }
+        } catch (err) {
+          const coded = toSztpError(err, 'SZTP_ERR_USB_UNSAFE_PATH');
+          if (coded.code === 'SZTP_ERR_ABORTED') throw coded;
+          log.warn({ mountPoint, code: coded.code, err: coded }, 'removable storage refused');
+          firstError ??= coded;
+        }
+      }
+    } finally {
+      // Not while a yielded source is in use: the daemon releases the source it stops at.
+      if (!handedOut) await release();
+    }
+    if (firstError !== undefined) throw firstError;
+    if (found) throw new SztpError('SZTP_ERR_USB_NOT_FOUND', `no further EN9 directory on ${mountPoints.join(', ')}`);
+    throw new SztpError('SZTP_ERR_USB_NOT_FOUND', `no EN9 directory on ${mountPoints.length === 0 ? 'any mount point (none configured)' : mountPoints.join(', ')}`);
+  }
+
   return {
     name: 'USB',
     async fetch(ctx: FetchContext): Promise<OnboardingSource> {
-      const log = ctx.log.child({ fetcher: 'USB' });
-      const mounted = await autoMount(ctx, options, log);
-      const release = mounted === undefined ? () => Promise.resolve() : () => mounted.release();
-      const candidates = [...ctx.config.usb.mountPoints, ...(mounted?.mountPoints ?? [])];
-      let firstError: SztpError | undefined;
-      try {
-        for (const mountPoint of candidates) {
-          if (ctx.signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'stopped while reading removable storage');
-          try {
-            const loc = await locateBundle(mountPoint, ctx.identity.serialNumber);
-            if (loc === undefined) {
-              log.debug({ mountPoint }, 'no EN9 directory');
-              continue;
-            }
-            log.info({ dir: loc.dir, layout: loc.layout }, 'EN9 bootstrapping data found');
-            return await processBundle(loc, ctx, release);
-          } catch (err) {
-            const coded = toSztpError(err, 'SZTP_ERR_USB_UNSAFE_PATH');
-            if (coded.code === 'SZTP_ERR_ABORTED') throw coded;
-            log.warn({ mountPoint, code: coded.code, err: coded }, 'removable storage refused');
-            firstError ??= coded;
-          }
-        }
-      } catch (err) {
-        await release();
-        throw err;
-      }
-      await release();
-      if (firstError !== undefined) throw firstError;
-      throw new SztpError('SZTP_ERR_USB_NOT_FOUND', `no EN9 directory on ${candidates.length === 0 ? 'any mount point (none configured)' : candidates.join(', ')}`);
+      return firstOf(candidates(ctx), 'USB');
     },
   };
 }

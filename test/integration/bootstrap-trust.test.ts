@@ -152,7 +152,7 @@ describe('trusted servers', () => {
     }
   });
 
-  test('AT-26: signed data from a trusted server failing validation: parsing-error reported, next server tried', async () => {
+  test('AT-26: signed data from a trusted server failing validation: bootstrap-initiated then parsing-error reported (§5.6 order), next server tried', async () => {
     const bad = await server();
     bad.onGetBootstrappingData = (req) => signedReply(h.pki, SIMPLE_ONBOARDING, { serial: 'SN-OTHER', nonce: String(req.input?.nonce) });
     const good = await server();
@@ -160,7 +160,7 @@ describe('trusted servers', () => {
     const ctx = fetchContext(h, { bootstrap: { servers: [bad.url, good.url] } });
     const source = await createServerFetcher().fetch(ctx);
     assert.equal(source.description, good.url);
-    assert.deepEqual(bad.progressReports(), ['parsing-error']);
+    assert.deepEqual(bad.progressReports(), ['bootstrap-initiated', 'parsing-error']);
     assert.deepEqual(good.progressReports(), []);
   });
 

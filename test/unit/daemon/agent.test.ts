@@ -58,6 +58,40 @@ test('the first source that fetches is applied and released; later fetchers are 
   assert.equal(s.source, 'fake:Mgmt4');
 });
 
+test('RFC 8572 §5.6 (C-114): a failed apply returns to the enclosing loop: the same fetcher\'s next source before the next fetcher', async () => {
+  const calls: string[] = [];
+  const applied: string[] = [];
+  let released = 0;
+  let nexts = 0;
+  // USB offers two sources (two sticks, or entries A and B of one redirect list); the first fails to onboard.
+  const second = { ...fakeSource('USB', () => { released++; }), description: 'fake:USB-second' };
+  const first = { ...fakeSource('USB', () => { released++; }), next: () => { nexts++; return Promise.resolve(second); } };
+  const usb = { name: 'USB' as const, fetch: () => { calls.push('USB'); return Promise.resolve(first); } };
+  const { d } = deps([usb, fakeFetcher('Mgmt4', calls)], () => {
+    applied.push('x');
+    return applied.length === 1 ? Promise.reject(new SztpError('SZTP_ERR_SCRIPT_FAILED', 'pre-script failed')) : Promise.resolve({ kind: 'complete' });
+  });
+  const r = await runPass(d);
+  assert.deepEqual(r, { kind: 'complete', source: 'fake:USB-second' });
+  assert.deepEqual(calls, ['USB'], 'the next fetcher is not tried while the same fetcher has sources left');
+  assert.equal(nexts, 1);
+  assert.equal(released, 1, 'only the source the pass stops at is released; the first handed its hold to the second');
+});
+
+test('when the fetcher has no further source after a failed apply, the pass moves to the next fetcher', async () => {
+  const calls: string[] = [];
+  let released = 0;
+  let n = 0;
+  const exhausted = { ...fakeSource('USB', () => { released++; }), next: () => Promise.reject(new SztpError('SZTP_ERR_USB_NOT_FOUND', 'no further EN9')) };
+  const usb = { name: 'USB' as const, fetch: () => { calls.push('USB'); return Promise.resolve(exhausted); } };
+  const { d } = deps([usb, fakeFetcher('Mgmt4', calls, undefined, () => { released++; })],
+    () => (n++ === 0 ? Promise.reject(new SztpError('SZTP_ERR_CONFIG_COMMIT', 'rejected')) : Promise.resolve({ kind: 'reboot' })));
+  const r = await runPass(d);
+  assert.deepEqual(r, { kind: 'reboot', source: 'fake:Mgmt4' });
+  assert.deepEqual(calls, ['USB', 'Mgmt4']);
+  assert.equal(released, 1, 'a fetcher whose next() rejects has released what it held itself (contract)');
+});
+
 test('a failed apply is logged with its code, the source released, and the next fetcher tried', async () => {
   const calls: string[] = [];
   let released = 0;
