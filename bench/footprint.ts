@@ -63,7 +63,7 @@ function ini(dir: string, stick: string, osVersion: string, retry: boolean): str
     '[Device]',
     `idevid_cert: ${join(demo, 'pki', 'idevid.crt')}`,
     `idevid_key: ${join(demo, 'pki', 'idevid.key')}`,
-    `voucher_trust_anchors: ${join(demo, 'pki', 'manufacturer-ca.crt')}`, '',
+    `voucher_trust_anchors: ${join(demo, 'pki', 'masa-ca.crt')}`, '',
     '[USB]', `mount_points: ${stick}`, '',
     '[Router]', 'adapter: simulated', 'root: router', 'os_name: SimOS', `os_version: ${osVersion}`, 'hw_model: demo-router', '',
     '[Agent]', 'state_dir: state', 'log_level: warn', 'backoff_initial_seconds: 1', 'backoff_max_seconds: 1', '',

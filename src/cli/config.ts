@@ -7,7 +7,6 @@
  */
 import { Command } from 'commander';
 import { renderEffective } from '../config/render.ts';
-import { assessVoucherSigners } from '../daemon/voucher-signer-check.ts';
 import { EXIT, loadGlobalConfig, type CliContext } from './context.ts';
 
 export function configCommand(ctx: CliContext): Command {
@@ -16,7 +15,12 @@ export function configCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON (includes `fetchers`, the enabled fetchers in order)')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const config = await loadGlobalConfig(cmd);
-      const signers = await assessVoucherSigners(config);
+      // The voucher-signer check parses certificates (pkijs): load it only when there is an
+      // IDevID and a voucher trust anchor to judge, so that a plain `config` stays light.
+      const signers =
+        config.device.idevidCert === undefined || config.device.voucherTrustAnchors === undefined
+          ? { warning: undefined, refusal: undefined }
+          : await (await import('../daemon/voucher-signer-check.ts')).assessVoucherSigners(config);
       if (signers.refusal !== undefined) {
         ctx.io.stderr(`error ${signers.refusal.code}: ${signers.refusal.message}\n`);
         ctx.exit(EXIT.usage);

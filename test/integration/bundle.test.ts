@@ -55,7 +55,7 @@ test('onboards the simulated router from the demo stick (validation, scripts, co
   writeFileSync(ini, [
     '[Startup]', 'retry_forever: False', '[Fetcher Priority]', 'USB: 0',
     '[Device]', `idevid_cert: ${join(DEMO, 'pki', 'idevid.crt')}`, `idevid_key: ${join(DEMO, 'pki', 'idevid.key')}`,
-    `voucher_trust_anchors: ${join(DEMO, 'pki', 'manufacturer-ca.crt')}`,
+    `voucher_trust_anchors: ${join(DEMO, 'pki', 'masa-ca.crt')}`,
     '[USB]', `mount_points: ${stick}`,
     // Already running the stick's image: no boot-image step, one run completes onboarding.
     '[Router]', 'adapter: simulated', 'root: router', 'os_name: SimOS', 'os_version: 2.0', 'hw_model: demo-router',

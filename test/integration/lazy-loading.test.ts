@@ -67,7 +67,7 @@ test('the hook does see the heavy modules when a command uses them (`verify` loa
   assert.deepEqual(heavyIn(r.urls), [], 'a usage error needs no trust pipeline');
   const fixtures = join(ROOT, 'fixtures', 'demo');
   const v = await loaded(['verify', '--conveyed-info', join(fixtures, 'usb', 'EN9', 'conveyed-information.cms'), '--owner-cert', join(fixtures, 'usb', 'EN9', 'owner-certificate.cms'),
-    '--voucher', join(fixtures, 'usb', 'EN9', 'ownership-voucher.vcj'), '--trust-anchors', join(fixtures, 'pki', 'manufacturer-ca.crt'), '--serial', readFileSync(join(fixtures, 'serial-number'), 'utf8').trim()]);
+    '--voucher', join(fixtures, 'usb', 'EN9', 'ownership-voucher.vcj'), '--trust-anchors', join(fixtures, 'pki', 'masa-ca.crt'), '--serial', readFileSync(join(fixtures, 'serial-number'), 'utf8').trim()]);
   assert.equal(v.code, 0, v.stderr);
   assert.ok(heavyIn(v.urls).includes('pkijs') && heavyIn(v.urls).includes('the trust pipeline'));
 });

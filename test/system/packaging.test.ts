@@ -164,7 +164,7 @@ console.log('valid', ok.signed, ok.kind, ok.onboarding.configuration !== undefin
 try { await validateBootstrappingData(artifacts, ctx(serial + '-other')); console.log('accepted a wrong serial'); }
 catch (e) { console.log('refused', e instanceof ValidationError, e.step, e.code); }
 `);
-  const r = spawnSync(process.execPath, [join(app, 'check.mjs'), join(demo, 'usb', 'EN9'), join(demo, 'pki', 'manufacturer-ca.crt'), serial], { cwd: app, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(app, 'check.mjs'), join(demo, 'usb', 'EN9'), join(demo, 'pki', 'masa-ca.crt'), serial], { cwd: app, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'valid true onboarding-information true\nrefused true voucher SZTP_ERR_VOUCHER_SERIAL_MISMATCH\n');
   // The types: a consumer type-checks against dist/validation/index.d.ts; a wrong type is an error.
