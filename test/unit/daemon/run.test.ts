@@ -106,8 +106,10 @@ test('retry_forever: backs off until SIGTERM, then exit 0 with the state intact'
   const { log } = captureLog();
   const emitter = new EventEmitter();
   const signals = installSignalHandlers(() => undefined, emitter);
-  setTimeout(() => emitter.emit('SIGTERM'), 150);
-  const code = await runAgent({ config: config(true), log, once: false, reloadConfig: () => assert.fail(), build: fakeBuild([fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND')]), signals });
+  // SIGTERM arrives during the third pass (not after a fixed time: under load a timer raced the passes).
+  const usb = fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND');
+  const fetchers = [{ ...usb, fetch: (ctx: Parameters<Fetcher['fetch']>[0]) => { const r = usb.fetch(ctx); if (calls.length === 3) emitter.emit('SIGTERM'); return r; } }];
+  const code = await runAgent({ config: config(true), log, once: false, reloadConfig: () => assert.fail(), build: fakeBuild(fetchers), signals });
   signals.dispose();
   assert.equal(code, 0);
   assert.ok(calls.length >= 3, `several passes (${calls.length})`);
