@@ -1,7 +1,8 @@
 /**
  * The redirect walker (RFC 8572 §5.3 recursion, §5.5 redirect processing): entries in order
  * (C-100), every resolved address of an entry before the next entry (C-101, T-20), trust anchors
- * honoured only for trusted redirect information (C-102..C-104, T-01, T-30), signed data validated
+ * honoured only for trusted redirect information (C-102..C-104, T-01, T-30; what a server of each
+ * trust may send is decided by `admit`, src/validation/admit.ts), signed data validated
  * every time with the nonce sent (C-070, C-080, T-05), unsigned onboarding refused from provisional
  * servers (C-073). The walk is a lazy sequence of onboarding sources: an error, and also a failed
  * onboarding from a yielded source (the daemon then asks for the next one), moves on to the next
@@ -24,6 +25,7 @@ import { SztpError, isSztpError, toSztpError } from '../errors.ts';
 import type { FetchContext, FetcherName, OnboardingSource } from '../contracts/fetch.ts';
 import { NULL_REPORTER, type ProgressReporter } from '../progress/reporter.ts';
 import type { BootstrapServerEntry, RedirectInformation } from '../types.ts';
+import { admit } from '../validation/admit.ts';
 import { buildCsr, csrSupportInput, findCsrRequest, type CsrKeyStore } from './csr.ts';
 import { buildBootstrapInput, NONCE_BYTES } from './input.ts';
 import { certsFromDegenerateCms } from './pem.ts';
@@ -264,18 +266,17 @@ export class RedirectWalker {
       this.fail(e);
       return;
     }
+    const admission = admit(info, ex.trusted ? 'trusted-server' : 'provisional-server');
+    if (admission.kind === 'refuse') {
+      this.fail(new SztpError(admission.code, `${description}: ${admission.reason}`, { evidence: { server: description } }));
+      return;
+    }
     if (info.kind === 'onboarding-information') {
-      if (!info.signed && !ex.trusted) {
-        this.fail(new SztpError('SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED', `unsigned onboarding information from provisional server ${description} refused`, {
-          evidence: { server: description },
-        }));
-        return;
-      }
       yield { fetcher: origin.fetcher, description, info, reporter, trustedServer: ex.trusted };
       ctx.log.info({ server: description }, 'onboarding from this server did not complete; returning to the enclosing loop (RFC 8572 §5.6)');
       return;
     }
     ctx.log.info({ server: description, signed: info.signed, trusted: ex.trusted, servers: info.redirect.bootstrapServers.length }, 'redirect information received');
-    yield* this.list(info.redirect, info.signed || ex.trusted, depth + 1);
+    yield* this.list(info.redirect, admission.kind === 'follow' && admission.keepTrustAnchors, depth + 1);
   }
 }

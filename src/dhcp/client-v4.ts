@@ -20,6 +20,7 @@ import {
 } from './codec-v4.ts';
 import { transact } from './transact.ts';
 import { openUdp4Socket } from './udp.ts';
+import { DHCP4_CLIENT_PORT, DHCP4_SERVER_PORT } from './constants.ts';
 
 export const PARAMETER_REQUEST_LIST = [DHCP4.SUBNET_MASK, DHCP4.ROUTER, DHCP4.DNS, DHCP4.DOMAIN_NAME, DHCP4.SZTP_REDIRECT] as const;
 
@@ -74,8 +75,8 @@ export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
   const random = opts.random ?? Math.random;
   const start = now();
   const deadline = start + opts.timeoutMs;
-  const clientPort = opts.transport?.clientPort ?? 68;
-  const serverPort = opts.transport?.serverPort ?? 67;
+  const clientPort = opts.transport?.clientPort ?? DHCP4_CLIENT_PORT;
+  const serverPort = opts.transport?.serverPort ?? DHCP4_SERVER_PORT;
   const destination = opts.transport?.destination ??
     (opts.inform === undefined ? '255.255.255.255' : broadcastOf(opts.inform.address, opts.inform.prefixLength));
   const xid = Math.floor(random() * 0x100000000) >>> 0;

@@ -18,6 +18,7 @@ import {
 } from './codec-v6.ts';
 import { transact } from './transact.ts';
 import { openUdp6Socket } from './udp.ts';
+import { DHCP6_CLIENT_PORT, DHCP6_SERVER_PORT } from './constants.ts';
 
 export const OPTION_REQUEST_LIST = [DHCP6.SZTP_REDIRECT, DHCP6.DNS_SERVERS, DHCP6.DOMAIN_LIST] as const;
 
@@ -79,9 +80,9 @@ export async function runDhcp6(opts: Dhcp6ClientOptions): Promise<Dhcp6Result> {
   const duid = duidLl(opts.mac);
   const iaid = iaidOf(opts.mac);
   const destination = opts.transport?.destination ?? `ff02::1:2%${opts.ifname}`;
-  const serverPort = opts.transport?.serverPort ?? 547;
+  const serverPort = opts.transport?.serverPort ?? DHCP6_SERVER_PORT;
   const log = opts.log.child({ interface: opts.ifname });
-  const socket = await openUdp6Socket(opts.transport?.bindAddress ?? '::', opts.transport?.clientPort ?? 546, opts.ifname, opts.transport?.destination === undefined);
+  const socket = await openUdp6Socket(opts.transport?.bindAddress ?? '::', opts.transport?.clientPort ?? DHCP6_CLIENT_PORT, opts.ifname, opts.transport?.destination === undefined);
 
   const exchange = async (type: number, extra: readonly Dhcp6Option[], accept: readonly number[], what: string): Promise<Dhcp6Message> => {
     const transactionId = Math.floor(random() * 0x1000000);

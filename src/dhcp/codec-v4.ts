@@ -8,11 +8,12 @@
  * @module
  */
 import { SztpError } from '../errors.ts';
+import { SZTP_REDIRECT_OPTION } from './constants.ts';
 
 export const DHCP4 = {
   PAD: 0, SUBNET_MASK: 1, ROUTER: 3, DNS: 6, DOMAIN_NAME: 15, REQUESTED_IP: 50, LEASE_TIME: 51,
   OVERLOAD: 52, MESSAGE_TYPE: 53, SERVER_ID: 54, PRL: 55, MAX_SIZE: 57, CLIENT_ID: 61, BOOTFILE: 67,
-  SZTP_REDIRECT: 143, END: 255,
+  SZTP_REDIRECT: SZTP_REDIRECT_OPTION[4], END: 255,
 } as const;
 
 export const DHCP4_TYPE = { DISCOVER: 1, OFFER: 2, REQUEST: 3, DECLINE: 4, ACK: 5, NAK: 6, RELEASE: 7, INFORM: 8 } as const;

@@ -8,10 +8,11 @@
  * @module
  */
 import { SztpError } from '../errors.ts';
+import { SZTP_REDIRECT_OPTION } from './constants.ts';
 
 export const DHCP6 = {
   CLIENTID: 1, SERVERID: 2, IA_NA: 3, IAADDR: 5, ORO: 6, ELAPSED_TIME: 8, STATUS_CODE: 13,
-  RAPID_COMMIT: 14, DNS_SERVERS: 23, DOMAIN_LIST: 24, SZTP_REDIRECT: 136,
+  RAPID_COMMIT: 14, DNS_SERVERS: 23, DOMAIN_LIST: 24, SZTP_REDIRECT: SZTP_REDIRECT_OPTION[6],
 } as const;
 
 export const DHCP6_TYPE = {

@@ -12,6 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { SztpError } from '../errors.ts';
+import { SZTP_REDIRECT_OPTION } from './constants.ts';
 
 /** Decodes a dhclient option value: colon hex (`0:16:68`) or a quoted string with escapes. */
 export function decodeDhclientValue(text: string, allowRaw = false): Uint8Array {
@@ -91,9 +92,6 @@ export function parseLeaseBlocks(text: string): LeaseBlock[] {
 /** Option names dhclient uses for 143 / 136 when configured as documented in docs/dhcp.md. */
 export const LEASE_OPTION_NAMES = { 4: ['sztp-redirect'], 6: ['dhcp6.sztp-redirect', 'sztp-redirect'] } as const;
 
-/** The redirect option's code per family (RFC 8572 §8.1, §8.2). */
-const REDIRECT_CODE = { 4: 143, 6: 136 } as const;
-
 /** Option names declared in dhclient.conf for the redirect code, and names declared for other codes. */
 export interface DeclaredNames {
   readonly redirect: readonly string[];
@@ -120,7 +118,7 @@ export function declaredRedirectNames(conf: string, family: 4 | 6): DeclaredName
     if (!inFamily) continue;
     // dhclient writes dhcp-universe options without the space, dhcp6 ones with it.
     const name = family === 4 && space !== undefined ? declared.slice(dot + 1) : declared;
-    (Number(m[2]) === REDIRECT_CODE[family] ? redirect : other).push(name);
+    (Number(m[2]) === SZTP_REDIRECT_OPTION[family] ? redirect : other).push(name);
   }
   return { redirect, other };
 }
@@ -187,7 +185,7 @@ export async function readRedirectFromLeaseFiles(files: readonly string[], ifnam
   if (readable === 0) {
     throw new SztpError('SZTP_ERR_DHCP_LEASE_SOURCE', `no readable dhclient lease file (${problems.join('; ') || 'none configured'})`, { evidence: { files } });
   }
-  throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `no lease for ${ifname} carries option ${REDIRECT_CODE[family]} (names tried: ${names.join(', ')})`, {
+  throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `no lease for ${ifname} carries option ${SZTP_REDIRECT_OPTION[family]} (names tried: ${names.join(', ')})`, {
     evidence: { files, interface: ifname, names },
   });
 }

@@ -9,6 +9,7 @@ import type { Dhcp4Lease } from './client-v4.ts';
 import { DHCP4, DHCP4_TYPE, encodeDhcp4, ipv4ToBytes } from './codec-v4.ts';
 import { openUdp4Socket } from './udp.ts';
 import type { Socket } from 'node:dgram';
+import { DHCP4_CLIENT_PORT, DHCP4_SERVER_PORT } from './constants.ts';
 
 /**
  * Sends a DHCPRELEASE for a lease our client obtained (RFC 2131 §4.4.6): unicast from the
@@ -27,7 +28,7 @@ export async function releaseDhcp4(opts: {
   if (serverId === undefined) return;
   let socket: Socket | undefined;
   try {
-    socket = await openUdp4Socket('0.0.0.0', opts.clientPort ?? 68);
+    socket = await openUdp4Socket('0.0.0.0', opts.clientPort ?? DHCP4_CLIENT_PORT);
     const packet = encodeDhcp4({
       op: 1, xid: Math.floor(Math.random() * 0x100000000) >>> 0, secs: 0, flags: 0, ciaddr: opts.lease.address,
       yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: opts.mac.subarray(0, 6),
@@ -39,7 +40,7 @@ export async function releaseDhcp4(opts: {
     });
     const s = socket;
     await new Promise<void>((resolve, reject) => {
-      s.send(packet, opts.serverPort ?? 67, serverId, (err) => {
+      s.send(packet, opts.serverPort ?? DHCP4_SERVER_PORT, serverId, (err) => {
         if (err) reject(err);
         else resolve();
       });

@@ -9,6 +9,7 @@ import { isSztpError } from '../errors.ts';
 import { duidLl, type Dhcp6Lease } from './client-v6.ts';
 import { openUdp6Socket } from './udp.ts';
 import { DHCP6, DHCP6_TYPE, encodeDhcp6, encodeIaNa, ipv6ToBytes } from './codec-v6.ts';
+import { DHCP6_CLIENT_PORT, DHCP6_SERVER_PORT } from './constants.ts';
 
 export async function releaseDhcp6(opts: {
   readonly ifname: string;
@@ -21,7 +22,7 @@ export async function releaseDhcp6(opts: {
   let socket: Awaited<ReturnType<typeof openUdp6Socket>> | undefined;
   try {
     const t = opts.transport;
-    socket = await openUdp6Socket(t?.bindAddress ?? '::', t?.clientPort ?? 546, opts.ifname, t?.destination === undefined);
+    socket = await openUdp6Socket(t?.bindAddress ?? '::', t?.clientPort ?? DHCP6_CLIENT_PORT, opts.ifname, t?.destination === undefined);
     const packet = encodeDhcp6({
       msgType: DHCP6_TYPE.RELEASE,
       transactionId: Math.floor(Math.random() * 0x1000000),
@@ -34,7 +35,7 @@ export async function releaseDhcp6(opts: {
     });
     const s = socket;
     await new Promise<void>((resolve, reject) => {
-      s.send(packet, t?.serverPort ?? 547, t?.destination ?? `ff02::1:2%${opts.ifname}`, (err) => {
+      s.send(packet, t?.serverPort ?? DHCP6_SERVER_PORT, t?.destination ?? `ff02::1:2%${opts.ifname}`, (err) => {
         if (err) reject(err);
         else resolve();
       });

@@ -22,6 +22,7 @@
  */
 import { SztpError } from '../errors.ts';
 import { inert } from '../lib/inert-text.ts';
+import { SZTP_REDIRECT_OPTION, type SztpRedirectOption } from './constants.ts';
 
 /** One usable redirect URI. `host` carries no IPv6 brackets. */
 export interface RedirectUri {
@@ -120,7 +121,7 @@ function looksLikePlainText(bytes: Uint8Array): boolean {
  * (SZTP_ERR_DHCP_NO_OPTION when no valid entry remains).
  * @param option 143 or 136, for messages only.
  */
-export function parseUriList(bytes: Uint8Array, option: 143 | 136 = 143, opts: { readonly acceptNonconforming?: boolean } = {}): UriListResult {
+export function parseUriList(bytes: Uint8Array, option: SztpRedirectOption = SZTP_REDIRECT_OPTION[4], opts: { readonly acceptNonconforming?: boolean } = {}): UriListResult {
   const lenient = opts.acceptNonconforming === true;
   const warnings: string[] = [];
   const dropped: { uri: string; reason: string }[] = [];

@@ -12,6 +12,7 @@ import { loadConfiguredAnchors } from '../bootstrap/client.ts';
 import { degenerateCmsFromCerts } from '../bootstrap/pem.ts';
 import { SztpError } from '../errors.ts';
 import type { BootstrapServerEntry } from '../types.ts';
+import { admit } from '../validation/admit.ts';
 import type { Fetcher } from '../contracts/fetch.ts';
 
 /** Parses `https://host[:port]` (no path, query, fragment or user info) into address and port. */
@@ -45,7 +46,9 @@ export function createServerFetcher(): Fetcher {
       const trustAnchor = anchors.length === 0 ? undefined : degenerateCmsFromCerts(anchors);
       if (trustAnchor === undefined) ctx.log.warn('no bootstrap_trust_anchors: well-known servers are contacted provisionally');
       const bootstrapServers: BootstrapServerEntry[] = targets.map((t) => (trustAnchor === undefined ? t : { ...t, trustAnchor }));
-      return ctx.bootstrap.followRedirect({ bootstrapServers }, true, ctx, { fetcher: 'Server', description: `well-known servers ${uris.join(' ')}` });
+      // The configured list is as trusted as ztp.ini: its anchors (the configured ones) are kept.
+      const admission = admit({ kind: 'redirect-information', signed: false }, 'configuration');
+      return ctx.bootstrap.followRedirect({ bootstrapServers }, admission.kind === 'follow' && admission.keepTrustAnchors, ctx, { fetcher: 'Server', description: `well-known servers ${uris.join(' ')}` });
     },
   };
 }

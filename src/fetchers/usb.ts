@@ -2,7 +2,8 @@
  * The USB fetcher (RFC 8572 §4.1 removable storage; the seed's "Provision Secure ZTP Using USB"):
  * searches each `[USB] mount_points` directory (plus auto-mounted sticks when `auto_mount` is on)
  * for `EN9`, reads the artifacts (./usb-layout.ts) and validates them with no nonce. Removable
- * storage is untrusted, so:
+ * storage is untrusted; what is accepted from it is decided by `admit(info, 'removable-storage')`
+ * (src/validation/admit.ts):
  * - signed onboarding information is returned (no progress reports: NULL_REPORTER);
  * - unsigned onboarding information is refused (SZTP_ERR_CONVEYED_UNSIGNED, C-021);
  * - signed redirect information is followed as trusted (its trust anchors are used), as RFC 8572
@@ -19,6 +20,7 @@ import { SztpError, toSztpError } from '../errors.ts';
 import { NULL_REPORTER } from '../progress/reporter.ts';
 import type { FetchContext, Fetcher, OnboardingSource } from '../contracts/fetch.ts';
 import { firstOf, sourcesFrom } from '../lib/source-sequence.ts';
+import { admit } from '../validation/admit.ts';
 import { locateBundle, readBundle, resolveOnStick, type UsbBundleLocation } from './usb-layout.ts';
 import { discoverRemovable, execRunner, mountRemovable, type CommandRunner, type MountedSticks } from './usb-mount.ts';
 import { procUptime, realSleep, settleRemovable } from './usb-settle.ts';
@@ -41,17 +43,13 @@ async function* bundleSources(loc: UsbBundleLocation, ctx: FetchContext, release
   const description = `usb:${loc.dir}`;
   const artifacts = await readBundle(loc);
   const info = await ctx.validate(artifacts, ctx.trustContext(undefined));
+  const admission = admit(info, 'removable-storage');
+  if (admission.kind === 'refuse') throw new SztpError(admission.code, `${description}: ${admission.reason}`);
   if (info.kind === 'redirect-information') {
-    if (!info.signed) {
-      throw new SztpError('SZTP_ERR_CONVEYED_REDIRECT_NOT_ALLOWED',
-        `${description}: unsigned redirect information on removable storage is not accepted (sign it with an owner certificate and voucher)`);
-    }
     ctx.log.info({ source: description, servers: info.redirect.bootstrapServers.length }, 'signed redirect information on the stick: following it');
-    for await (const s of sourcesFrom(await ctx.bootstrap.followRedirect(info.redirect, true, ctx, { fetcher: 'USB', description }))) yield { ...s, release };
+    const keepTrustAnchors = admission.kind === 'follow' && admission.keepTrustAnchors;
+    for await (const s of sourcesFrom(await ctx.bootstrap.followRedirect(info.redirect, keepTrustAnchors, ctx, { fetcher: 'USB', description }))) yield { ...s, release };
     return;
-  }
-  if (!info.signed) {
-    throw new SztpError('SZTP_ERR_CONVEYED_UNSIGNED', `${description}: onboarding information on removable storage must be signed`);
   }
   yield {
     fetcher: 'USB',
