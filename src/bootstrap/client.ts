@@ -1,8 +1,8 @@
 /**
  * The RESTCONF bootstrap-server client (RFC 8572 §5.3, §5.5, §7): implements the fetchers'
  * BootstrapClient by walking redirect information with {@link RedirectWalker}. Dependencies that
- * tests replace (DNS resolution, randomness, TLS connection factory, trust-anchor file reader) are
- * injectable; the defaults are the real ones.
+ * tests replace (DNS resolution, randomness, TLS connection factory, activation-code file reader)
+ * are injectable; the defaults are the real ones. Bootstrap-server anchors come loaded in the fetch context.
  * @module
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
@@ -10,10 +10,9 @@ import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { SztpError } from '../errors.ts';
-import type { BootstrapClient, FetchContext } from '../contracts/fetch.ts';
+import type { BootstrapClient } from '../contracts/fetch.ts';
 import { basicAuthorization, loadActivationCode } from './activation.ts';
 import type { CsrKeyStore } from './csr.ts';
-import { pemCertificatesToDer } from './pem.ts';
 import { openConnection, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
 import { RedirectWalker } from './walk.ts';
 import { firstOf } from '../lib/source-sequence.ts';
@@ -23,6 +22,7 @@ export interface BootstrapClientOptions {
   readonly resolve?: (host: string) => Promise<readonly string[]>;
   readonly randomBytes?: (n: number) => Uint8Array;
   readonly open?: (target: ConnectionTarget, mode: TlsMode, settings: ConnectionSettings) => ServerConnection;
+  /** Reads `activation_code_file` (default: node:fs). */
   readonly readFile?: (path: string) => Promise<string>;
   /** Where RFC 9646 CSR keys go (`[Bootstrap] csr_support`); default: kept in memory only. */
   readonly csrKeyStore?: CsrKeyStore;
@@ -51,21 +51,6 @@ export async function resolveAll(host: string): Promise<readonly string[]> {
   return [...new Set(found.map((a) => a.address))];
 }
 
-/** DER certificates of `bootstrap_trust_anchors` (empty when not configured). */
-export async function loadConfiguredAnchors(ctx: FetchContext, read: (path: string) => Promise<string>): Promise<Uint8Array[]> {
-  const file = ctx.config.device.bootstrapTrustAnchors;
-  if (file === undefined) return [];
-  let pem: string;
-  try {
-    pem = await read(file);
-  } catch (err) {
-    throw new SztpError('SZTP_ERR_CONFIG_FILE', `cannot read bootstrap_trust_anchors ${file}`, { cause: err, evidence: { file } });
-  }
-  const certs = pemCertificatesToDer(pem);
-  if (certs.length === 0) throw new SztpError('SZTP_ERR_CONFIG_FILE', `bootstrap_trust_anchors ${file} holds no PEM certificate`, { evidence: { file } });
-  return certs;
-}
-
 export function createBootstrapClient(options: BootstrapClientOptions = {}): BootstrapClient {
   const read = options.readFile ?? ((p: string) => readFile(p, 'utf8'));
   const csrKeys = options.csrKeyStore ?? memoryCsrKeyStore();
@@ -89,7 +74,7 @@ export function createBootstrapClient(options: BootstrapClientOptions = {}): Boo
         ctx,
         origin,
         settings,
-        configuredAnchors: await loadConfiguredAnchors(ctx, read),
+        configuredAnchors: ctx.bootstrapTrustAnchors,
         resolve: options.resolve ?? resolveAll,
         randomBytes: options.randomBytes ?? ((n) => new Uint8Array(nodeRandomBytes(n))),
         open: options.open ?? openConnection,

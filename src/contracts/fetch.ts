@@ -74,6 +74,11 @@ export interface FetchContext {
   readonly identity: DeviceIdentity & { readonly serialNumber: string };
   /** IDevID certificate, chain and key (absent on a device without one: only USB works then). */
   readonly credentials?: DeviceCredentials;
+  /**
+   * DER certificates of `[Device] bootstrap_trust_anchors` (empty when not configured), loaded once
+   * by the daemon: pin the well-known servers, and promote a provisional server that chains to them.
+   */
+  readonly bootstrapTrustAnchors: readonly Uint8Array[];
   /** Builds the trust context for one validation (nonce: what was sent in this exchange). */
   readonly trustContext: (nonce?: Uint8Array) => TrustContext;
   readonly validate: ValidateFn;

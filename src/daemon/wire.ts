@@ -85,7 +85,8 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
   }
   const credentials = device.idevidCert === undefined ? undefined : await loadDeviceCredentials(device.idevidCert, device.idevidKey);
   const voucherTrustAnchors = device.voucherTrustAnchors === undefined ? [] : await loadTrustAnchors(device.voucherTrustAnchors, 'voucher trust anchors');
-  if (device.bootstrapTrustAnchors !== undefined) await loadTrustAnchors(device.bootstrapTrustAnchors, 'bootstrap trust anchors');
+  // Trust material is read once, here, and passed down (a SIGHUP reload builds a new runtime).
+  const bootstrapTrustAnchors = device.bootstrapTrustAnchors === undefined ? [] : await loadTrustAnchors(device.bootstrapTrustAnchors, 'bootstrap trust anchors');
   const voucherSigners = await loadVoucherSigners(device.voucherSigners, config.baseDir);
   const signerCheck = await assessLoaded(config, credentials, voucherTrustAnchors, voucherSigners);
   if (signerCheck.refusal !== undefined) throw signerCheck.refusal;
@@ -127,6 +128,7 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
       signal,
       identity,
       ...(credentials === undefined ? {} : { credentials }),
+      bootstrapTrustAnchors,
       trustContext,
       validate,
       bootstrap,

@@ -6,9 +6,7 @@
  * provisionally (only signed data accepted, no progress reports).
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { loadConfiguredAnchors } from '../bootstrap/client.ts';
 import { degenerateCmsFromCerts } from '../bootstrap/pem.ts';
 import { SztpError } from '../errors.ts';
 import type { BootstrapServerEntry } from '../types.ts';
@@ -42,7 +40,7 @@ export function createServerFetcher(): Fetcher {
       const uris = ctx.config.bootstrap.servers;
       if (uris.length === 0) throw new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'no well-known bootstrap servers configured');
       const targets = uris.map(parseServerUri);
-      const anchors = await loadConfiguredAnchors(ctx, (p) => readFile(p, 'utf8'));
+      const anchors = ctx.bootstrapTrustAnchors;
       const trustAnchor = anchors.length === 0 ? undefined : degenerateCmsFromCerts(anchors);
       if (trustAnchor === undefined) ctx.log.warn('no bootstrap_trust_anchors: well-known servers are contacted provisionally');
       const bootstrapServers: BootstrapServerEntry[] = targets.map((t) => (trustAnchor === undefined ? t : { ...t, trustAnchor }));

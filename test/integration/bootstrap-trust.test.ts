@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { parseConfigText } from '../../src/config/load.ts';
+import { buildRuntime, openStore } from '../../src/daemon/wire.ts';
 import { createServerFetcher } from '../../src/fetchers/server.ts';
 import { NULL_REPORTER } from '../../src/progress/reporter.ts';
 import type { RedirectInformation } from '../../src/types.ts';
@@ -15,7 +18,7 @@ import { fetchContext, makeServerLab, type ContextOptions, type Harness, type Se
 import { SIMPLE_ONBOARDING, redirectJson, signedReply, trustAnchorCms, unsignedReply } from '../support/bootstrap-fixtures.ts';
 import { restconfError, type BootstrapServerOptions, type TestBootstrapServer } from '../support/bootstrap-server.ts';
 import { randomBytes } from 'node:crypto';
-import { issueCert } from '../support/pki.ts';
+import { certDer, issueCert } from '../support/pki.ts';
 
 let lab: ServerLab;
 let h: Harness;
@@ -135,6 +138,24 @@ describe('trusted servers', () => {
     assert.equal(source.info.signed, false);
     assert.equal(source.fetcher, 'Server');
     assert.notEqual(source.reporter, NULL_REPORTER);
+  });
+
+  test('a DER bootstrap_trust_anchors file, loaded once by the daemon, pins the well-known server (it used to pass start-up and fail every pass)', async () => {
+    const s = await server();
+    s.onGetBootstrappingData = () => unsignedReply(SIMPLE_ONBOARDING, 'verbose');
+    const der = join(h.dir, 'bootstrap-anchors.der');
+    writeFileSync(der, certDer(h.pki.serverCa.cert));
+    const text = ['[Device]', `serial_number: ${h.pki.serial}`, `idevid_cert: ${h.pki.device.cert}`, `idevid_key: ${h.pki.device.key}`,
+      `voucher_trust_anchors: ${h.pki.manufacturer.cert}`, `bootstrap_trust_anchors: ${der}`, '[Bootstrap]', `servers: ${s.url}`,
+      'connect_timeout_seconds: 3', 'response_timeout_seconds: 3', '[Router]', 'adapter: simulated', 'root: router', 'os_name: VendorOS',
+      'os_version: 17.3R2.1', 'hw_model: model-x', '[Agent]', 'state_dir: daemon-state', ''].join('\n');
+    const config = parseConfigText(text, join(h.dir, 'ztp.ini'));
+    const log = pino({ level: 'silent' });
+    const runtime = await buildRuntime(config, log, openStore(config, log));
+    const source = await createServerFetcher().fetch(runtime.fetchContext(new AbortController().signal));
+    assert.equal(source.trustedServer, true);
+    assert.equal(source.info.signed, false);
+    assert.deepEqual(Object.keys(s.bootstrapRequests()[0]?.input ?? {}).sort(), ['hw-model', 'nonce', 'os-name', 'os-version']);
   });
 
   test('a well-known server presenting a certificate from another CA fails TLS (SZTP_ERR_SERVER_TLS), nothing is sent', async () => {

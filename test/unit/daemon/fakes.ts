@@ -51,6 +51,7 @@ export function fakeContext(config: AgentConfig, log: Logger, signal: AbortSigna
     log,
     signal,
     identity: { serialNumber: 'SN1', hwModel: 'hw', osName: 'os', osVersion: '1' },
+    bootstrapTrustAnchors: [],
     trustContext: () => ({ voucherTrustAnchors: [], serialNumber: 'SN1', now: new Date(), policy: { acceptedAssertions: ['verified'], clockTrusted: true } }),
     validate: () => Promise.reject(new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'no')),
     bootstrap: { followRedirect: () => Promise.reject(new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'no')) },

@@ -59,6 +59,7 @@ function harness(mountPoints: string[], usb: Partial<AgentConfig['usb']> = {}): 
     log: silentLog,
     signal: new AbortController().signal,
     identity: { serialNumber: pki.serial, hwModel: 'm', osName: 'o', osVersion: 'v' },
+    bootstrapTrustAnchors: [],
     trustContext: (nonce) => ({
       voucherTrustAnchors: [certDer(pki.masaCa.cert)],
       serialNumber: pki.serial,
