@@ -116,8 +116,12 @@ export type ValidatedConveyedInformation = {
 /** The trust pipeline's entry point (implemented in src/validation/pipeline.ts). */
 export type ValidateFn = (artifacts: BootstrappingArtifacts, ctx: TrustContext) => Promise<ValidatedConveyedInformation>;
 
-/** Running-software identity of the device, from the router adapter. */
-export interface DeviceIdentity {
+/**
+ * The running software of the device as the router adapter reports it (hw-model, os-name,
+ * os-version sent to trusted servers; os-name/os-version decide the boot-image step). Not the
+ * IDevID: that is `DeviceCredentials`, seen by one validation as `IdevidView` (validation/device.ts).
+ */
+export interface RunningIdentity {
   readonly serialNumber?: string;
   readonly hwModel: string;
   readonly osName: string;

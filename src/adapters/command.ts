@@ -22,7 +22,7 @@ import { execArgv } from '../platform/exec.ts';
 import type { ExecResult } from '../platform/exec.ts';
 import { ROUTER_ADAPTER_API_VERSION } from './router-adapter.ts';
 import type {
-  AdapterContext, BootImageInstall, ConfigSnapshot, DeviceIdentity, RouterAdapter, RunScriptOptions, ScriptResult, SshHostKey,
+  AdapterContext, BootImageInstall, ConfigSnapshot, RunningIdentity, RouterAdapter, RunScriptOptions, ScriptResult, SshHostKey,
 } from './router-adapter.ts';
 
 /** Environment variables passed on from the agent to every command. */
@@ -101,7 +101,7 @@ class CommandAdapter implements RouterAdapter {
     return r;
   }
 
-  async identity(): Promise<DeviceIdentity> {
+  async identity(): Promise<RunningIdentity> {
     const value = async (field: 'serialNumber' | 'hwModel' | 'osName' | 'osVersion', op: Operation): Promise<string | undefined> => {
       const literal = this.s.identity[field];
       if (literal !== undefined) return literal;

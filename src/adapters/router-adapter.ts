@@ -10,9 +10,12 @@
 import type { Logger } from 'pino';
 import type { ConfigSnapshot } from '../contracts/config-snapshot.ts';
 import type { SshHostKey } from '../progress/reporter.ts';
-import type { ConfigurationHandling, DeviceIdentity, HashAlgorithm } from '../types.ts';
+import type { ConfigurationHandling, HashAlgorithm, RunningIdentity } from '../types.ts';
 
-export type { ConfigSnapshot, DeviceIdentity, ConfigurationHandling, HashAlgorithm, SshHostKey };
+export type { ConfigSnapshot, RunningIdentity, ConfigurationHandling, HashAlgorithm, SshHostKey };
+
+/** @deprecated The former name of {@link RunningIdentity}, kept for adapters written against apiVersion 1. */
+export type DeviceIdentity = RunningIdentity;
 
 /** Bumped on any incompatible change of this interface. */
 export const ROUTER_ADAPTER_API_VERSION = 1;
@@ -66,7 +69,7 @@ export interface RouterAdapter {
   readonly name: string;
   readonly apiVersion: number;
   /** Running identity: os-name/os-version decide whether the boot image step is needed. */
-  identity(): Promise<DeviceIdentity>;
+  identity(): Promise<RunningIdentity>;
   /**
    * Optional. Lowercase hex digest of the running boot image in `algorithm`, or undefined when the
    * adapter cannot tell. Used only for boot images without os-name/os-version (SZTPD sends only

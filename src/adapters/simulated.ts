@@ -29,7 +29,7 @@ import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, stat } from
 import { join, resolve } from 'node:path';
 import { SztpError } from '../errors.ts';
 import type { SshHostKey } from '../progress/reporter.ts';
-import type { DeviceIdentity, HashAlgorithm } from '../types.ts';
+import type { RunningIdentity, HashAlgorithm } from '../types.ts';
 import { runProcess } from './simulated-run.ts';
 import {
   ROUTER_ADAPTER_API_VERSION,
@@ -177,7 +177,7 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
     name: 'simulated',
     apiVersion: ROUTER_ADAPTER_API_VERSION,
 
-    async identity(): Promise<DeviceIdentity> {
+    async identity(): Promise<RunningIdentity> {
       await mkdir(root, { recursive: true });
       await bootIfPending();
       const running = await readImage(runningImage);

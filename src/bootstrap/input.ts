@@ -5,7 +5,7 @@
  * `os-name`, `os-version` and, when enabled, the RFC 9646 CSR members. Pure: randomness is passed in.
  * @module
  */
-import type { DeviceIdentity } from '../types.ts';
+import type { RunningIdentity } from '../types.ts';
 
 /** Nonce length: RFC 8572 allows 16..32 bytes; we always send 32 (T-07). */
 export const NONCE_BYTES = 32;
@@ -19,7 +19,7 @@ export interface BootstrapInput {
 
 export function buildBootstrapInput(
   trustedServer: boolean,
-  identity: DeviceIdentity,
+  identity: RunningIdentity,
   nonce: Uint8Array | undefined,
   trustedExtras: Readonly<Record<string, unknown>> = {},
 ): BootstrapInput {

@@ -14,7 +14,7 @@ import type { AgentConfig, FetcherName } from '../config/types.ts';
 import type { ProgressReporter } from '../progress/reporter.ts';
 import type {
   DeviceCredentials,
-  DeviceIdentity,
+  RunningIdentity,
   OnboardingInformation,
   RedirectInformation,
   TrustContext,
@@ -71,7 +71,7 @@ export interface FetchContext {
   readonly config: AgentConfig;
   readonly log: Logger;
   readonly signal: AbortSignal;
-  readonly identity: DeviceIdentity & { readonly serialNumber: string };
+  readonly identity: RunningIdentity & { readonly serialNumber: string };
   /** IDevID certificate, chain and key (absent on a device without one: only USB works then). */
   readonly credentials?: DeviceCredentials;
   /**

@@ -20,7 +20,7 @@ import type { ApplyOutcome } from '../onboarding/types.ts';
 import { loadDeviceCredentials, loadTrustAnchors, subjectSerialNumber } from '../platform/credentials.ts';
 import { deviceSerialFromSubject } from '../platform/device-serial.ts';
 import type { FileStateStore } from '../state/store.ts';
-import type { DeviceCredentials, DeviceIdentity, TrustContext, ValidateFn } from '../types.ts';
+import type { DeviceCredentials, RunningIdentity, TrustContext, ValidateFn } from '../types.ts';
 import { openAdapter, openStore } from './open.ts';
 import { assessLoaded, loadVoucherSigners } from './voucher-signer-check.ts';
 
@@ -28,7 +28,7 @@ export interface Runtime {
   readonly config: AgentConfig;
   readonly store: FileStateStore;
   readonly adapter: RouterAdapter;
-  readonly identity: DeviceIdentity & { readonly serialNumber: string };
+  readonly identity: RunningIdentity & { readonly serialNumber: string };
   readonly credentials?: DeviceCredentials;
   readonly fetchers: readonly Fetcher[];
   /** The FetchContext of one pass. */
@@ -43,7 +43,7 @@ export { openAdapter, openStore };
  * Serial: derived from the IDevID subject serialNumber (the SN token of a Cisco SUDI
  * `PID:… SN:…`, else verbatim), else `[Device] serial_number`, else the adapter.
  */
-export function resolveSerial(config: AgentConfig, credentials: DeviceCredentials | undefined, adapterIdentity: DeviceIdentity): string {
+export function resolveSerial(config: AgentConfig, credentials: DeviceCredentials | undefined, adapterIdentity: RunningIdentity): string {
   const raw = credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate);
   const fromIdevid = raw === undefined ? undefined : deviceSerialFromSubject(raw).serial;
   const configured = config.device.serialNumber;

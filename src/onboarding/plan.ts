@@ -9,7 +9,7 @@
 import type { AdapterCapability } from '../adapters/router-adapter.ts';
 import { SztpError } from '../errors.ts';
 import type { OnboardingJournal, OnboardingStepKind } from '../state/types.ts';
-import type { BootImage, ConfigurationHandling, DeviceIdentity, HashAlgorithm, OnboardingInformation } from '../types.ts';
+import type { BootImage, ConfigurationHandling, RunningIdentity, HashAlgorithm, OnboardingInformation } from '../types.ts';
 
 /** What the boot-image step will do, decided from the running identity and the journal. */
 export type BootImageDecision =
@@ -67,7 +67,7 @@ export function supportedVerifiers(image: BootImage): { readonly algorithm: Hash
 }
 
 /** RFC 8572 §5.6 step 3: the running OS satisfies the criteria when every present leaf matches. */
-export function imageSatisfied(image: BootImage, running: DeviceIdentity): boolean {
+export function imageSatisfied(image: BootImage, running: RunningIdentity): boolean {
   if (image.osName !== undefined && image.osName !== running.osName) return false;
   if (image.osVersion !== undefined && image.osVersion !== running.osVersion) return false;
   return true;
@@ -94,7 +94,7 @@ export type ImageWithoutCriteria = 'install' | 'skip';
  * reboot-loop after an install); otherwise an image installed and rebooted into counts as running,
  * and before that `policy` says install or skip.
  */
-export function decideBootImage(image: BootImage, running: DeviceIdentity, journal: OnboardingJournal | undefined,
+export function decideBootImage(image: BootImage, running: RunningIdentity, journal: OnboardingJournal | undefined,
   runningDigest?: RunningImageDigest, policy: ImageWithoutCriteria = 'install'): { decision: BootImageDecision; basis: BootImageBasis } {
   const record = journal?.bootImage;
   const installed = record !== undefined && record.installAttempts > 0 && record.rebootRequestedAt !== undefined;
@@ -135,7 +135,7 @@ export function carriedBootImage(stale: OnboardingJournal | undefined, image: Bo
  * Throws SZTP_ERR_CONVEYED_SCHEMA when configuration and configuration-handling do not come as a
  * pair (YANG `must`, AT-49), so the applier reports `parsing-error`.
  */
-export function planOnboarding(info: OnboardingInformation, journal: OnboardingJournal | undefined, running: DeviceIdentity,
+export function planOnboarding(info: OnboardingInformation, journal: OnboardingJournal | undefined, running: RunningIdentity,
   runningDigest?: RunningImageDigest, policy: ImageWithoutCriteria = 'install'): OnboardingStep[] {
   if ((info.configuration === undefined) !== (info.configurationHandling === undefined)) {
     throw new SztpError('SZTP_ERR_CONVEYED_SCHEMA', 'configuration and configuration-handling must be present together');

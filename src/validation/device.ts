@@ -9,13 +9,14 @@ import type { ValidationStep } from '../errors.ts';
 import type { DeviceCredentials } from '../types.ts';
 import { parseCertificate, type ParsedCert } from './x509/certificate.ts';
 
-export interface DeviceIdentity {
+/** The IDevID view of one validation (not the running software: that is RunningIdentity in src/types.ts). */
+export interface IdevidView {
   readonly credentials: DeviceCredentials | undefined;
   /** The parsed IDevID certificate (undefined without credentials); a bad one fails at `step`. */
   certificate(step: ValidationStep): ParsedCert | undefined;
 }
 
-export function deviceIdentity(credentials: DeviceCredentials | undefined): DeviceIdentity {
+export function idevidView(credentials: DeviceCredentials | undefined): IdevidView {
   let parsed: ParsedCert | undefined;
   return {
     credentials,

@@ -13,7 +13,7 @@ import { ValidationError } from '../errors.ts';
 import type { TrustContext } from '../types.ts';
 import { bytesEqual } from './asn1.ts';
 import { openArtifact } from './cms/open-artifact.ts';
-import type { DeviceIdentity } from './device.ts';
+import type { IdevidView } from './device.ts';
 import { openSignedData } from './cms/signed-data.ts';
 import type { ValidationLimits } from './limits.ts';
 import type { CheckLog } from './trace.ts';
@@ -37,7 +37,7 @@ function leaves(bag: readonly ParsedCert[]): ParsedCert[] {
 const PATH_CODES = { 'no-path': 'SZTP_ERR_OWNER_CERT_CHAIN', validity: 'SZTP_ERR_OWNER_CERT_VALIDITY', constraints: 'SZTP_ERR_OWNER_CERT_KEY_USAGE', 'critical-extension': 'SZTP_ERR_OWNER_CERT_CHAIN' } as const;
 
 /** Validates the owner-certificate artifact against the voucher. */
-export async function validateOwnerCertificate(bytes: Uint8Array, voucher: ValidatedVoucher, ctx: TrustContext, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog, signsConveyedInfo?: (c: ParsedCert) => boolean): Promise<ValidatedOwner> {
+export async function validateOwnerCertificate(bytes: Uint8Array, voucher: ValidatedVoucher, ctx: TrustContext, device: IdevidView, limits: ValidationLimits, log?: CheckLog, signsConveyedInfo?: (c: ParsedCert) => boolean): Promise<ValidatedOwner> {
   const opened = await openArtifact(bytes, S, 'owner certificate', device, limits, log);
   if (opened.type !== 'signed') throw new ValidationError(S, 'SZTP_ERR_CMS_CONTENT_TYPE', 'the owner-certificate artifact is not a CMS SignedData (certs-only)');
   const sd = openSignedData(opened.signedData, S, 'owner certificate', [voucher.pinnedDomainCert]);

@@ -12,7 +12,7 @@ import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation
 import { openArtifact } from './cms/open-artifact.ts';
 import { sidMatches } from './cms/signed-data.ts';
 import { parseConveyedDocument, verifyConveyedSignature } from './conveyed-information.ts';
-import { deviceIdentity } from './device.ts';
+import { idevidView } from './device.ts';
 import { decodeConveyedInformation } from './decode-conveyed-info.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
 import { OID, oidName } from './oids.ts';
@@ -30,7 +30,7 @@ export interface ValidateOptions {
 
 async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedConveyedInformation> {
   const digest = createHash('sha256').update(artifacts.conveyedInformation).digest('hex');
-  const device = deviceIdentity(ctx.device);
+  const device = idevidView(ctx.device);
   const ci = await openArtifact(artifacts.conveyedInformation, CI, 'conveyed information', device, limits, log);
   let contentType: string;
   let content: Uint8Array;

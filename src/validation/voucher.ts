@@ -13,7 +13,7 @@ import { ValidationError } from '../errors.ts';
 import type { TrustContext } from '../types.ts';
 import { bytesEqual, toHex } from './asn1.ts';
 import { openArtifact } from './cms/open-artifact.ts';
-import type { DeviceIdentity } from './device.ts';
+import type { IdevidView } from './device.ts';
 import { describeSid, openSignedData, sidMatches, verifySigner } from './cms/signed-data.ts';
 import { decodeBase64, isObject, localName, parseBoolean, parseDateTime, parseJson, type JsonObject } from './json.ts';
 import type { ValidationLimits } from './limits.ts';
@@ -44,7 +44,7 @@ function stringField(v: JsonObject, name: string, required: boolean): string | u
   return x;
 }
 
-async function checkSignature(bytes: Uint8Array, ctx: TrustContext, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog): Promise<{ content: Uint8Array; signer: ParsedCert }> {
+async function checkSignature(bytes: Uint8Array, ctx: TrustContext, device: IdevidView, limits: ValidationLimits, log?: CheckLog): Promise<{ content: Uint8Array; signer: ParsedCert }> {
   const opened = await openArtifact(bytes, S, 'ownership voucher', device, limits, log);
   if (opened.type !== 'signed') throw fail('SZTP_ERR_CMS_CONTENT_TYPE', 'the ownership voucher is not a CMS SignedData', { check: 'content-type' });
   const anchors = ctx.voucherTrustAnchors.map((der, i) => parseCertificate(der, S, `voucher trust anchor #${i}`));
@@ -113,7 +113,7 @@ function checkSignerRole(signer: ParsedCert, ctx: TrustContext, log?: CheckLog):
   log?.pass(S, 'signer-role', 'signer is not a device identity (no subject serialNumber, not TLS-only)');
 }
 
-function checkIdevidIssuer(v: JsonObject, device: DeviceIdentity, log?: CheckLog): void {
+function checkIdevidIssuer(v: JsonObject, device: IdevidView, log?: CheckLog): void {
   const raw = stringField(v, 'idevid-issuer', false);
   if (raw === undefined) {
     log?.skip(S, 'idevid-issuer', 'voucher has no idevid-issuer');
@@ -164,7 +164,7 @@ function checkTimes(v: JsonObject, ctx: TrustContext, log?: CheckLog): void {
 }
 
 /** Validates the voucher artifact; returns the pinned certificate and revocation policy. */
-export async function validateVoucher(bytes: Uint8Array, ctx: TrustContext, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedVoucher> {
+export async function validateVoucher(bytes: Uint8Array, ctx: TrustContext, device: IdevidView, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedVoucher> {
   const { content, signer } = await checkSignature(bytes, ctx, device, limits, log);
   const doc = parseJson(content, S, 'SZTP_ERR_VOUCHER_JSON', 'voucher JSON', limits);
   const v = isObject(doc) ? (doc['ietf-voucher:voucher'] ?? doc.voucher) : undefined;

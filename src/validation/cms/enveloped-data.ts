@@ -15,7 +15,7 @@ import { createDecipheriv, createHash, createPrivateKey, createPublicKey, diffie
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { ValidationError, type ValidationStep } from '../../errors.ts';
-import type { DeviceIdentity } from '../device.ts';
+import type { IdevidView } from '../device.ts';
 import { bytesEqual, childrenOf, concatBytes, decodeProblem, guard, guardAsync, octetsOf, toArrayBuffer } from '../asn1.ts';
 import { OID, oidName } from '../oids.ts';
 import type { ParsedCert } from '../x509/certificate.ts';
@@ -143,7 +143,7 @@ function decryptContent(eci: pkijs.EncryptedContentInfo, cek: Uint8Array, step: 
 }
 
 /** Decrypts an EnvelopedData (parsed by pkijs) with the device credentials. */
-export async function decryptEnvelopedData(env: pkijs.EnvelopedData, device: DeviceIdentity, step: ValidationStep): Promise<Decrypted> {
+export async function decryptEnvelopedData(env: pkijs.EnvelopedData, device: IdevidView, step: ValidationStep): Promise<Decrypted> {
   const pkcs8 = device.credentials?.privateKeyPkcs8;
   const cert = pkcs8 === undefined ? undefined : device.certificate(step);
   if (pkcs8 === undefined || cert === undefined) {

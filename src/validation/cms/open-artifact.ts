@@ -6,7 +6,7 @@
  * @module
  */
 import { ValidationError, type ValidationStep } from '../../errors.ts';
-import type { DeviceIdentity } from '../device.ts';
+import type { IdevidView } from '../device.ts';
 import { decodeBer } from '../asn1.ts';
 import type { ValidationLimits } from '../limits.ts';
 import { OID } from '../oids.ts';
@@ -33,7 +33,7 @@ function innerFromData(plaintext: Uint8Array, step: ValidationStep, what: string
 }
 
 /** Decodes (and if needed decrypts) one artifact. */
-export async function openArtifact(bytes: Uint8Array, step: ValidationStep, what: string, device: DeviceIdentity, limits: ValidationLimits, log?: CheckLog): Promise<OpenedArtifact> {
+export async function openArtifact(bytes: Uint8Array, step: ValidationStep, what: string, device: IdevidView, limits: ValidationLimits, log?: CheckLog): Promise<OpenedArtifact> {
   const outer = decodeContentInfo(bytes, step, what, limits);
   if (outer.type !== 'enveloped') return { ...outer, encrypted: false };
   const dec = await decryptEnvelopedData(outer.envelopedData, device, step);

@@ -3,9 +3,9 @@ import { describe, test } from 'node:test';
 import { carriedBootImage, decideBootImage, digestAlgorithm, imageSatisfied, planOnboarding, supportedVerifiers } from '../../../src/onboarding/plan.ts';
 import type { StepExecutors, StepResult } from '../../../src/onboarding/step-context.ts';
 import type { OnboardingJournal } from '../../../src/state/types.ts';
-import type { BootImage, DeviceIdentity, OnboardingInformation } from '../../../src/types.ts';
+import type { BootImage, RunningIdentity, OnboardingInformation } from '../../../src/types.ts';
 
-const running: DeviceIdentity = { hwModel: 'm', osName: 'OS', osVersion: '1' };
+const running: RunningIdentity = { hwModel: 'm', osName: 'OS', osVersion: '1' };
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
 const image = (o: Partial<BootImage> = {}): BootImage => ({ downloadUris: ['https://x/i'], imageVerification: [], ...o });
 const full: OnboardingInformation = {
