@@ -171,14 +171,16 @@ describe('DHCP fetchers against dnsmasq and Kea in namespaces', { skip }, () => 
     });
   });
 
-  it('negative: interface missing or down → SZTP_ERR_DHCP_INTERFACE, other links untouched', async () => {
+  it('negative: interface missing → SZTP_ERR_DHCP_INTERFACE; a down one is brought up and set down again; other links untouched', async () => {
     await withLab({}, async (lab) => {
       const missing = await probe(lab, { fetcher: 'Mgmt4', mgmt: 'nosuch0' });
       assert.equal(missing.code, 'SZTP_ERR_DHCP_INTERFACE');
       lab.ip(lab.cli, 'link', 'set', lab.cliIf, 'down');
+      // A down interface is brought up for our own client (docs/dhcp.md); no server runs in this lab,
+      // so the exchange times out, and the interface is left down as it was found.
       const down = await probe(lab, { fetcher: 'Mgmt6' });
-      assert.equal(down.code, 'SZTP_ERR_DHCP_INTERFACE');
-      assert.ok(down.ms < 1000);
+      assert.equal(down.code, 'SZTP_ERR_DHCP_TIMEOUT');
+      assert.doesNotMatch(lab.ip(lab.cli, 'link', 'show', lab.cliIf).replace(/@\S+/, ''), /<[^>]*\bUP\b[^>]*>/, 'set down again');
       assert.match(lab.ip(lab.cli, 'link', 'show', 'lo'), /UP/, 'loopback left up');
     });
   });
