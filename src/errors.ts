@@ -54,7 +54,7 @@ export const ERROR_CATALOGUE = {
   SZTP_ERR_USAGE: { stage: 'cli', summary: 'The command line is wrong (unknown option, missing argument).' },
 
   // --- durable state ---
-  SZTP_ERR_STATE_CORRUPT: { stage: 'state', summary: 'The state file exists but cannot be parsed; it was set aside.' },
+  SZTP_ERR_STATE_CORRUPT: { stage: 'state', summary: 'The state file cannot be parsed: it was set aside and its backup used; with no readable backup the agent refuses to run until `sztp-agent reset`.' },
   SZTP_ERR_STATE_SCHEMA: { stage: 'state', summary: 'The state file has a schema version this agent does not support.' },
   SZTP_ERR_STATE_WRITE: { stage: 'state', summary: 'The state file could not be written atomically.' },
   SZTP_ERR_STATE_LOCKED: { stage: 'state', summary: 'Another agent process holds the state directory lock.' },
@@ -63,6 +63,8 @@ export const ERROR_CATALOGUE = {
   SZTP_ERR_NO_SOURCE: { stage: 'agent', summary: 'No fetcher produced usable bootstrapping data in this pass.' },
   SZTP_ERR_ABORTED: { stage: 'agent', summary: 'The run was stopped by a signal between steps.' },
   SZTP_ERR_FETCHER_UNAVAILABLE: { stage: 'agent', summary: 'The fetcher is not available on this device or build.' },
+  SZTP_ERR_FETCHER_TIMEOUT: { stage: 'agent', summary: 'The fetcher used up its time budget of the pass (fetcher_budget_seconds); the pass moved on.' },
+  SZTP_ERR_SECURE_MODE_OFF: { stage: 'agent', summary: 'Secure ZTP was disabled while onboarding ran; the attempt was stopped and rolled back.' },
   SZTP_ERR_DEVICE_IDENTITY: { stage: 'agent', summary: 'The device serial number or IDevID could not be determined.' },
   SZTP_ERR_INTERNAL: { stage: 'agent', summary: 'An unexpected internal failure (a bug): something threw without an error code.' },
 
@@ -144,6 +146,7 @@ export const ERROR_CATALOGUE = {
   SZTP_ERR_BOOT_IMAGE_HASH: { stage: 'onboarding', summary: 'The downloaded boot image does not match any image-verification hash.' },
   SZTP_ERR_BOOT_IMAGE_NO_VERIFIER: { stage: 'onboarding', summary: 'The boot image has no supported image-verification entry.' },
   SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP: { stage: 'onboarding', summary: 'After installing and rebooting, the device still does not run the required image.' },
+  SZTP_ERR_BOOT_IMAGE_REBOOT: { stage: 'onboarding', summary: 'The reboot after an image install failed; the next attempt installs and reboots again.' },
   SZTP_ERR_BOOT_IMAGE_INSTALL: { stage: 'onboarding', summary: 'The router adapter failed to install the boot image.' },
   SZTP_ERR_BOOT_IMAGE_SPACE: { stage: 'onboarding', summary: 'Not enough free space for the boot image.' },
   SZTP_ERR_SCRIPT_FAILED: { stage: 'onboarding', summary: 'A pre- or post-configuration script signalled an error.' },

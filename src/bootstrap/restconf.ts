@@ -44,9 +44,12 @@ export function mapTransportError(err: unknown, where: string): SztpError {
   return new SztpError('SZTP_ERR_SERVER_CONNECT', `${where}: ${code || message}`, { cause: err, evidence });
 }
 
-async function send(conn: ServerConnection, method: 'GET' | 'POST', path: string, body: string | undefined, signal: AbortSignal, authorization?: string): Promise<HttpReply> {
+async function send(conn: ServerConnection, method: 'GET' | 'POST', path: string, body: string | undefined, stop: AbortSignal, authorization?: string): Promise<HttpReply> {
   const where = `${method} ${conn.origin}${path}`;
   const auth = authorization === undefined ? {} : { authorization };
+  // One deadline for the whole exchange (connect + response_timeout_seconds), not only idle timers.
+  const deadline = conn.exchangeDeadlineMs === undefined ? undefined : AbortSignal.timeout(conn.exchangeDeadlineMs);
+  const signal = deadline === undefined ? stop : AbortSignal.any([stop, deadline]);
   try {
     const res = await request(`${conn.origin}${path}`, {
       dispatcher: conn.dispatcher,
@@ -65,6 +68,11 @@ async function send(conn: ServerConnection, method: 'GET' | 'POST', path: string
       ...(typeof loc === 'string' ? { location: inert(loc) } : {}),
     };
   } catch (err) {
+    if (deadline?.aborted === true && !stop.aborted) {
+      throw new SztpError('SZTP_ERR_SERVER_TIMEOUT', `${where}: no complete reply within ${conn.exchangeDeadlineMs ?? 0} ms`, {
+        cause: err, evidence: { where, deadlineMs: conn.exchangeDeadlineMs },
+      });
+    }
     throw mapTransportError(err, where);
   }
 }

@@ -46,6 +46,11 @@ export interface ServerConnection {
   /** `https://address:port` (IPv6 literals bracketed). */
   readonly origin: string;
   readonly dispatcher: Dispatcher;
+  /**
+   * Deadline for one whole exchange (connect, headers and the complete body), in ms. The
+   * dispatcher's timeouts are idle timers only: a server dripping one byte at a time passes them.
+   */
+  readonly exchangeDeadlineMs?: number;
   /** True when every socket of this connection authenticated the server (pinned, or upgraded). */
   trusted(): boolean;
   /**
@@ -190,6 +195,7 @@ export function openConnection(target: ConnectionTarget, mode: TlsMode, settings
   return {
     origin: originOf(target.address, target.port),
     dispatcher: agent,
+    exchangeDeadlineMs: settings.connectTimeoutMs + settings.responseTimeoutMs,
     trusted: () => authenticated === true,
     requireTrust: () => {
       strict = true;

@@ -249,7 +249,8 @@ export class RedirectWalker {
           root: ex.root,
           level: ex.reply.reportingLevel,
           log: ctx.log,
-          signal: ctx.signal,
+          // Reports outlive the fetch (they go on during onboarding): only a stop aborts them.
+          signal: ctx.runSignal ?? ctx.signal,
           description,
           ...(this.deps.activation === undefined ? {} : { authorization: this.deps.activation.authorization }),
         })

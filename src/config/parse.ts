@@ -137,6 +137,7 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
       logLevel,
       backoffInitialSeconds: numb('Agent.backoff_initial_seconds'),
       backoffMaxSeconds: numb('Agent.backoff_max_seconds'),
+      fetcherBudgetSeconds: numb('Agent.fetcher_budget_seconds'),
     },
   };
   // `fetchers` after `startup`, as `config --json` has always printed it.

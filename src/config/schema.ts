@@ -58,7 +58,7 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
   { section: 'Bootstrap', key: 'servers', type: list, default: '', description: 'Comma-separated well-known bootstrap servers, https://host[:port] (enables the Server fetcher by default).' },
   { section: 'Bootstrap', key: 'nonce', type: bool, default: 'True', description: 'Send a fresh nonce in get-bootstrapping-data (nonce vouchers).' },
   { section: 'Bootstrap', key: 'connect_timeout_seconds', type: int(1, 3600), default: '10', description: 'TCP+TLS connect deadline per server.' },
-  { section: 'Bootstrap', key: 'response_timeout_seconds', type: int(1, 3600), default: '30', description: 'Deadline for a complete RESTCONF reply.' },
+  { section: 'Bootstrap', key: 'response_timeout_seconds', type: int(1, 3600), default: '30', description: 'Deadline for a complete RESTCONF reply, headers and whole body (with the connect deadline it bounds every exchange, report-progress too).' },
   { section: 'Bootstrap', key: 'max_response_bytes', type: int(1024, 1073741824), default: '4194304', description: 'Largest RESTCONF reply accepted, in bytes.' },
   { section: 'Bootstrap', key: 'activation_code', type: str, default: undefined, description: 'Activation code sent as HTTP Basic credentials (serial:code) to bootstrap servers that demand one (SZTPD); only on TLS-authenticated connections (RFC 8572 §9.6). Never printed.' },
   { section: 'Bootstrap', key: 'activation_code_file', type: path, default: undefined, description: 'File holding the activation code (its first line); activation_code wins when both are set.' },
@@ -94,6 +94,7 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
   { section: 'Agent', key: 'log_level', type: oneOf(...LOG_LEVELS), default: 'info', description: 'pino log level (logs go to stderr as JSON lines).' },
   { section: 'Agent', key: 'backoff_initial_seconds', type: num(0, 86400), default: '5', description: 'First sleep after a pass in which nothing succeeded.' },
   { section: 'Agent', key: 'backoff_max_seconds', type: num(0, 86400), default: '300', description: 'Cap of the exponential backoff (jitter never exceeds it).' },
+  { section: 'Agent', key: 'fetcher_budget_seconds', type: num(1, 86400), default: '600', description: 'Time one fetcher may take in a pass (DHCP, redirects, every server exchange); then the pass moves on to the next fetcher.' },
 ];
 
 /** The section whose keys are fetcher names with priorities 0..9. */

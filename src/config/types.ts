@@ -101,5 +101,7 @@ export interface AgentConfig {
     readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
     readonly backoffInitialSeconds: number;
     readonly backoffMaxSeconds: number;
+    /** Time one fetcher may take in one pass. */
+    readonly fetcherBudgetSeconds: number;
   };
 }

@@ -70,7 +70,10 @@ export interface BootstrapClient {
 export interface FetchContext {
   readonly config: AgentConfig;
   readonly log: Logger;
+  /** Aborts the fetch: the agent stops, or the fetcher's budget of the pass ran out. */
   readonly signal: AbortSignal;
+  /** Aborts only when the agent stops: for what outlives the fetch (progress reports during onboarding). */
+  readonly runSignal?: AbortSignal;
   readonly identity: RunningIdentity & { readonly serialNumber: string };
   /** IDevID certificate, chain and key (absent on a device without one: only USB works then). */
   readonly credentials?: DeviceCredentials;

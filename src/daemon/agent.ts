@@ -35,7 +35,14 @@ export interface PassDeps {
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly now: () => Date;
+  /** Time one fetcher may take (ms); then it is aborted and the pass moves on. Default: none. */
+  readonly fetcherBudgetMs?: number;
+  /** How long a stopped fetcher may take to undo its changes (DHCP addresses, mounts). Default CLEANUP_WAIT_MS. */
+  readonly cleanupWaitMs?: number;
 }
+
+/** Bounded wait for a stopped fetcher's cleanup (well inside the 5 s a SIGTERM may take). */
+export const CLEANUP_WAIT_MS = 2500;
 
 /** Runs one pass over the fetchers. */
 export async function runPass(deps: PassDeps): Promise<PassResult> {
@@ -53,11 +60,17 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     if (aborted()) return { kind: 'aborted' };
     deps.log.info({ fetcher: fetcher.name }, `trying fetcher ${fetcher.name}`);
     let source: OnboardingSource;
+    const budget = deps.fetcherBudgetMs === undefined ? undefined : AbortSignal.timeout(deps.fetcherBudgetMs);
+    const signal = budget === undefined ? deps.signal : AbortSignal.any([deps.signal, budget]);
     try {
-      source = await untilAborted(fetcher.fetch(deps.context), deps.signal, deps.log);
+      const context: FetchContext = { ...deps.context, signal, runSignal: deps.signal };
+      source = await untilAborted(fetcher.fetch(context), signal, deps.log, deps.cleanupWaitMs ?? CLEANUP_WAIT_MS);
     } catch (err) {
       if (aborted()) return { kind: 'aborted' };
-      await fail(fetcher.name, err, `fetcher ${fetcher.name}`);
+      const timedOut = budget?.aborted === true
+        ? new SztpError('SZTP_ERR_FETCHER_TIMEOUT', `${fetcher.name}: no result within fetcher_budget_seconds (${(deps.fetcherBudgetMs ?? 0) / 1000} s)`, { cause: err })
+        : err;
+      await fail(fetcher.name, timedOut, `fetcher ${fetcher.name}`);
       continue;
     }
     // RFC 8572 §5.6 (C-114): a failed onboarding returns to the enclosing loop: the next address,
@@ -85,7 +98,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
       if (next === undefined) break;
       deps.log.info({ fetcher: fetcher.name, after: source.description }, 'returning to the enclosing loop: next address, entry or medium of this fetcher');
       try {
-        source = await untilAborted(next(), deps.signal, deps.log);
+        source = await untilAborted(next(), deps.signal, deps.log, deps.cleanupWaitMs ?? CLEANUP_WAIT_MS);
       } catch (err) {
         if (aborted()) return { kind: 'aborted' };
         await fail(fetcher.name, err, `fetcher ${fetcher.name} (after a failed onboarding)`);
@@ -107,25 +120,35 @@ async function settle(store: StateStore, phase: 'bootstrap-complete' | 'rebootin
 }
 
 /**
- * Fetching only reads, so a stop signal need not wait for a slow fetcher (e.g. a DHCP timeout):
- * stop waiting at once; a source that still arrives later is released.
+ * Fetching only reads, so a stop (SIGTERM, or the fetcher's budget) need not wait for a slow
+ * fetcher: the fetcher is aborted through the same signal, and we wait only for its cleanup
+ * (removing a DHCP address, unmounting), at most `cleanupMs`, so the process does not exit in the
+ * middle of it. A source that still arrives later is released.
  */
-function untilAborted(fetching: Promise<OnboardingSource>, signal: AbortSignal, log: Logger): Promise<OnboardingSource> {
-  if (signal.aborted) {
-    void fetching.then((late) => release(late, log), () => undefined);
-    return Promise.reject(new SztpError('SZTP_ERR_ABORTED', 'stopped by signal'));
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      void fetching.then((late) => release(late, log), () => undefined);
-      reject(new SztpError('SZTP_ERR_ABORTED', 'stopped by signal'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    fetching.then(
-      (source) => { signal.removeEventListener('abort', onAbort); resolve(source); },
-      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err instanceof Error ? err : toSztpError(err, 'SZTP_ERR_INTERNAL')); },
-    );
+async function untilAborted(fetching: Promise<OnboardingSource>, signal: AbortSignal, log: Logger, cleanupMs: number): Promise<OnboardingSource> {
+  const settled = fetching.then(
+    (source) => ({ ok: true as const, source }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
+  const stopped = new Promise<'stopped'>((resolve) => {
+    if (signal.aborted) resolve('stopped');
+    else signal.addEventListener('abort', () => { resolve('stopped'); }, { once: true });
   });
+  const first = await Promise.race([settled, stopped]);
+  if (first !== 'stopped') {
+    if (first.ok) return first.source;
+    throw first.err instanceof Error ? first.err : toSztpError(first.err, 'SZTP_ERR_INTERNAL');
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([settled, new Promise<'late'>((resolve) => { timer = setTimeout(() => { resolve('late'); }, cleanupMs); })]);
+  clearTimeout(timer);
+  if (late === 'late') {
+    log.warn({ cleanupMs }, 'a stopped fetcher did not finish its cleanup in time');
+    void settled.then((r) => (r.ok ? release(r.source, log) : undefined));
+  } else if (late.ok) {
+    await release(late.source, log);
+  }
+  throw new SztpError('SZTP_ERR_ABORTED', 'stopped by signal');
 }
 
 async function release(source: OnboardingSource, log: Logger): Promise<void> {

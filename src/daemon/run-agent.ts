@@ -19,6 +19,7 @@ import type { FileStateStore } from '../state/store.ts';
 import { runPass } from './agent.ts';
 import { runLoop, type LoopOutcome } from './loop.ts';
 import { installSignalHandlers, type SignalHandling } from './signals.ts';
+import { armStopDeadline } from './stop-deadline.ts';
 import { buildRuntime, openStore, type Runtime } from './wire.ts';
 
 export interface RunAgentDeps {
@@ -55,7 +56,10 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
   }
   await mkdir(config.agent.stateDir, { recursive: true, mode: 0o700 });
   const lock = await acquireLock(config.agent.stateDir);
-  const signals = deps.signals ?? installSignalHandlers((name) => { log.info({ signal: name }, `received ${name}`); });
+  const signals = deps.signals ?? installSignalHandlers((name) => {
+    log.info({ signal: name }, `received ${name}`);
+    if (name !== 'SIGHUP') armStopDeadline(log);
+  });
   try {
     const build = deps.build ?? buildRuntime;
     let runtime = await build(config, deps.log, store);
@@ -92,6 +96,7 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
         log,
         signal: signals.signal,
         now,
+        fetcherBudgetMs: config.agent.fetcherBudgetSeconds * 1000,
       }),
     });
     const messages: Record<LoopOutcome, string> = {

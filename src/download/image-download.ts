@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SztpError, toSztpError } from '../errors.ts';
 import type { DownloadFn, DownloadRequest, DownloadResult } from '../contracts/download.ts';
+import { openRegularFile, streamRegularFile } from '../platform/regular-file.ts';
 import { fetchHttp } from './http-fetch.ts';
 import { HashingSink } from './sink.ts';
 
@@ -141,12 +142,13 @@ async function fetchOne(uri: string, sink: HashingSink, request: DownloadRequest
   if (scheme === 'file') {
     const path = request.resolveLocalUri?.(uri);
     if (path === undefined) throw new SztpError('SZTP_ERR_DOWNLOAD_URI', `${uri}: file:// is only allowed for local sources`, { evidence: { uri } });
-    const st = await stat(path).catch((err: unknown) => {
-      throw new SztpError('SZTP_ERR_DOWNLOAD_URI', `${uri}: ${path} cannot be read`, { cause: err, evidence: { uri, path } });
-    });
-    await sink.checkCap(st.size, uri);
-    await checkSpace(st.size);
-    await copyInto(path, sink);
+    // A FIFO or device in place of the image would block open() for ever: regular files only,
+    // each read under the idle deadline, and the abort signal (SIGTERM, total deadline) honoured.
+    const { handle, size } = await openRegularFile(path, { code: 'SZTP_ERR_DOWNLOAD_URI' });
+    await handle.close().catch(() => undefined);
+    await sink.checkCap(size, uri);
+    await checkSpace(size);
+    await streamRegularFile(path, { code: 'SZTP_ERR_DOWNLOAD_FAILED', readTimeoutMs: s.idleTimeoutMs, signal: s.signal }, (chunk) => sink.write(chunk));
     return;
   }
   throw new SztpError('SZTP_ERR_DOWNLOAD_URI', `${uri}: unsupported scheme`, { evidence: { uri } });

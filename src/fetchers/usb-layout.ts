@@ -8,9 +8,10 @@
  * @module
  */
 import { realpathSync } from 'node:fs';
-import { lstat, open, realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { join, posix, sep } from 'node:path';
 import { SztpError } from '../errors.ts';
+import { readRegularFile } from '../platform/regular-file.ts';
 import type { BootstrappingArtifacts } from '../types.ts';
 
 /** Largest artifact file read from a stick. */
@@ -79,8 +80,11 @@ export async function locateBundle(mountPoint: string, serial: string): Promise<
   return { root, dir: en9, layout: 'flat' };
 }
 
+/** Deadline for one read from a stick (a dying stick must not hold the agent). */
+export const ARTIFACT_READ_TIMEOUT_MS = 10_000;
+
 /** Reads one artifact file (regular file on the stick, at most MAX_ARTIFACT_BYTES); undefined if absent. */
-export async function readArtifact(loc: UsbBundleLocation, name: string, maxBytes = MAX_ARTIFACT_BYTES): Promise<Uint8Array | undefined> {
+export async function readArtifact(loc: UsbBundleLocation, name: string, maxBytes = MAX_ARTIFACT_BYTES, signal?: AbortSignal): Promise<Uint8Array | undefined> {
   const path = join(loc.dir, name);
   try {
     await lstat(path);
@@ -90,31 +94,20 @@ export async function readArtifact(loc: UsbBundleLocation, name: string, maxByte
   }
   const real = await safeReal(loc.root, path);
   if (real === undefined) return undefined; // dangling symlink
-  const fh = await open(real, 'r');
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new SztpError('SZTP_ERR_USB_UNSAFE_PATH', `${path} is not a regular file`);
-    if (st.size > maxBytes) {
-      throw new SztpError('SZTP_ERR_USB_UNSAFE_PATH', `${path} is ${st.size} bytes (limit ${maxBytes})`, { evidence: { path, size: st.size, limit: maxBytes } });
-    }
-    const buf = Buffer.alloc(st.size);
-    const { bytesRead } = await fh.read(buf, 0, st.size, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+  // A FIFO or device node on the stick would block open() for ever: regular files only, read under a deadline.
+  return readRegularFile(real, maxBytes, { code: 'SZTP_ERR_USB_UNSAFE_PATH', readTimeoutMs: ARTIFACT_READ_TIMEOUT_MS, ...(signal === undefined ? {} : { signal }) });
 }
 
 /** The three artifacts of a location. CI is required; owner certificate and voucher come as a pair. */
-export async function readBundle(loc: UsbBundleLocation): Promise<BootstrappingArtifacts> {
-  const conveyedInformation = await readArtifact(loc, CI_FILE);
+export async function readBundle(loc: UsbBundleLocation, signal?: AbortSignal): Promise<BootstrappingArtifacts> {
+  const conveyedInformation = await readArtifact(loc, CI_FILE, MAX_ARTIFACT_BYTES, signal);
   if (conveyedInformation === undefined) {
     throw new SztpError('SZTP_ERR_USB_ARTIFACT_MISSING', `${join(loc.dir, CI_FILE)} is missing`, { evidence: { dir: loc.dir, missing: CI_FILE } });
   }
-  const ownerCertificate = await readArtifact(loc, OC_FILE);
+  const ownerCertificate = await readArtifact(loc, OC_FILE, MAX_ARTIFACT_BYTES, signal);
   let ownershipVoucher: Uint8Array | undefined;
   for (const name of OV_FILES) {
-    ownershipVoucher = await readArtifact(loc, name);
+    ownershipVoucher = await readArtifact(loc, name, MAX_ARTIFACT_BYTES, signal);
     if (ownershipVoucher !== undefined) break;
   }
   if ((ownerCertificate === undefined) !== (ownershipVoucher === undefined)) {

@@ -41,7 +41,7 @@ export interface UsbFetcherOptions {
 /** The sources of one EN9 bundle: its signed onboarding information, or the sources of its signed redirect. */
 async function* bundleSources(loc: UsbBundleLocation, ctx: FetchContext, release: () => Promise<void>): AsyncGenerator<OnboardingSource, void, undefined> {
   const description = `usb:${loc.dir}`;
-  const artifacts = await readBundle(loc);
+  const artifacts = await readBundle(loc, ctx.signal);
   const info = await ctx.validate(artifacts, ctx.trustContext(undefined));
   const admission = admit(info, 'removable-storage');
   if (admission.kind === 'refuse') throw new SztpError(admission.code, `${description}: ${admission.reason}`);

@@ -68,8 +68,10 @@ export async function executeScript(step: ScriptStep, ctx: StepContext): Promise
     const file = join(dir, `${kind}-configuration-script`);
     await writeFile(file, step.script, { mode: 0o700 });
     result = await deps.adapter.runScript(kind, file, {
-      // No abort signal: SIGTERM stops the agent between steps, a running script finishes (bounded by the timeout).
+      // SIGTERM kills the script (and what it started): the step stays unfinished in the journal and
+      // the next run runs it again; waiting for the script could exceed the 5 s a stop may take.
       timeoutMs: deps.config.onboarding.scriptTimeoutSeconds * 1000,
+      signal: deps.signal,
       env: { SZTP_SCRIPT_KIND: kind, SZTP_SOURCE: ctx.source.description },
     });
   } finally {

@@ -4,11 +4,23 @@
  * whole group (SIGTERM, then SIGKILL after a grace period; a grace of 0 means SIGKILL at once),
  * keeps a bounded tail of stdout/stderr, and can stream stdout to a file (snapshots). Never
  * rejects: spawn failures (missing binary) are reported as `spawnError`.
+ *
+ * Every wait is bounded: once the process exited (or was killed for a timeout or an abort), the
+ * output pipes get `PIPE_GRACE_MS` to reach EOF; a helper that keeps them open (`setsid cmd &`)
+ * no longer holds the caller. With `killGroupOnExit`, the child also runs in its own cgroup v2
+ * where available (./cgroup.ts), and everything left in it is killed on exit. Each child is
+ * recorded while it runs (./children.ts) so a restarted agent can reap what a dead one left.
  * @module
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { access, constants as fsConstants, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
+import { currentBootIdSync } from './boot-id.ts';
+import { argvInCgroup, createChildCgroup, destroyCgroup, killCgroupSync } from './cgroup.ts';
+import { childEnded, childStarted, processStartTime, type ChildRecord } from './children.ts';
+
+/** How long the output pipes may stay open after the process exited or was killed. */
+export const PIPE_GRACE_MS = 500;
 
 export interface ExecOptions {
   readonly timeoutMs: number;
@@ -25,9 +37,12 @@ export interface ExecOptions {
   readonly killGraceMs?: number;
   /**
    * Kill what is left of the process group when the leader exits (scripts that background a
-   * process must not leave it active, RFC 8572 §5.6, nor hold the output pipes open).
+   * process must not leave it active, RFC 8572 §5.6, nor hold the output pipes open). Such a
+   * child runs in its own cgroup v2 when one is available, which also catches `setsid` helpers.
    */
   readonly killGroupOnExit?: boolean;
+  /** Wait for pipe EOF after the exit at most this long (default PIPE_GRACE_MS). */
+  readonly pipeGraceMs?: number;
 }
 
 export interface ExecResult {
@@ -83,52 +98,83 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
   }
 }
 
-/** Runs `argv[0]` with `argv.slice(1)`; resolves when the process has exited and output is flushed. */
-export function execArgv(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+/** True when `file` names a path that is not executable (the wrapper would hide the spawn error). */
+function missingPath(file: string): Promise<boolean> {
+  if (!file.includes('/')) return Promise.resolve(false);
+  return new Promise((resolve) => { access(file, fsConstants.X_OK, (err) => { resolve(err !== null); }); });
+}
+
+/** Runs `argv[0]` with `argv.slice(1)`; resolves when the process has exited and output is flushed (bounded). */
+export async function execArgv(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+  const [file] = argv;
+  if (file === undefined || file === '') {
+    return { argv, exitCode: null, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false,
+      spawnError: 'empty command', durationMs: 0 };
+  }
+  const cgroup = options.killGroupOnExit === true && !(await missingPath(file)) ? await createChildCgroup() : undefined;
+  try {
+    return await run(argv, cgroup === undefined ? argv : argvInCgroup(cgroup, argv), cgroup, options);
+  } finally {
+    if (cgroup !== undefined) await destroyCgroup(cgroup);
+  }
+}
+
+function run(argv: readonly string[], spawnArgv: readonly string[], cgroup: string | undefined, options: ExecOptions): Promise<ExecResult> {
   const started = Date.now();
   const max = options.maxOutputBytes ?? 64 * 1024;
   const out = new TailBuffer(max);
   const err = new TailBuffer(max);
-  const [file, ...args] = argv;
+  const [file = '', ...args] = spawnArgv;
   return new Promise<ExecResult>((resolve) => {
     let timedOut = false;
     let aborted = false;
     let fileStream: WriteStream | undefined;
     let fileError: string | undefined;
     let finished = false;
-    const timers: { main?: NodeJS.Timeout; kill?: NodeJS.Timeout } = {};
+    let record: ChildRecord | undefined;
+    let recorded: Promise<void> = Promise.resolve();
+    const timers: { main?: NodeJS.Timeout; kill?: NodeJS.Timeout; pipes?: NodeJS.Timeout } = {};
     const finish = (exitCode: number | null, signal: string | null, spawnError?: string): void => {
       if (finished) return;
       finished = true;
       clearTimeout(timers.main);
       clearTimeout(timers.kill);
+      clearTimeout(timers.pipes);
       if (options.signal !== undefined) options.signal.removeEventListener('abort', onAbort);
       const done = (): void => {
         const failure = spawnError ?? fileError;
-        resolve({
+        const result: ExecResult = {
           argv, exitCode, signal, timedOut, aborted, stdout: out.text(), stderr: err.text(), stdoutTruncated: out.truncated, stderrTruncated: err.truncated,
           ...(failure === undefined ? {} : { spawnError: failure }), durationMs: Date.now() - started,
-        });
+        };
+        const ended = record;
+        void recorded.then(() => (ended === undefined ? undefined : childEnded(ended))).then(() => { resolve(result); });
       };
       if (fileStream === undefined || fileStream.closed) done();
       else fileStream.end(done);
     };
-    if (file === undefined || file === '') {
-      resolve({ argv, exitCode: null, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false,
-        spawnError: 'empty command', durationMs: 0 });
-      return;
-    }
     const child = spawn(file, args, {
       cwd: options.cwd, env: { ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) {
+      record = {
+        pgid: child.pid, program: argv[0] ?? '', startedAt: new Date().toISOString(),
+        ...optional('startTime', processStartTime(child.pid)), ...optional('cgroup', cgroup), ...optional('bootId', currentBootIdSync()),
+      };
+      recorded = childStarted(record);
+    }
+    const killAll = (sig: NodeJS.Signals): void => {
+      if (cgroup !== undefined && sig === 'SIGKILL') killCgroupSync(cgroup);
+      killGroup(child.pid, sig);
+    };
     const terminate = (): void => {
       const grace = options.killGraceMs ?? 2000;
       if (grace <= 0) {
-        killGroup(child.pid, 'SIGKILL');
+        killAll('SIGKILL');
         return;
       }
       killGroup(child.pid, 'SIGTERM');
-      timers.kill = setTimeout(() => { killGroup(child.pid, 'SIGKILL'); }, grace);
+      timers.kill = setTimeout(() => { killAll('SIGKILL'); }, grace);
     };
     timers.main = setTimeout(() => { timedOut = true; terminate(); }, options.timeoutMs);
     const onAbort = (): void => { aborted = true; terminate(); };
@@ -146,12 +192,25 @@ export function execArgv(argv: readonly string[], options: ExecOptions): Promise
     let status: { code: number | null; sig: string | null } | undefined;
     child.on('exit', (code, sig) => {
       status = { code, sig };
-      if (options.killGroupOnExit === true) killGroup(child.pid, 'SIGKILL');
+      clearTimeout(timers.main);
+      if (options.killGroupOnExit === true) killAll('SIGKILL');
+      // A helper outside the group (setsid) may hold the pipes: stop waiting for EOF after a grace.
+      timers.pipes = setTimeout(() => {
+        if (timedOut || aborted) killAll('SIGKILL');
+        child.stdout.unpipe();
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(code, sig);
+      }, options.pipeGraceMs ?? PIPE_GRACE_MS);
     });
     child.on('close', (code, sig) => {
       // Members of the group that outlived the leader (e.g. backgrounded by a script) are not ours to keep.
-      if (timedOut || aborted) killGroup(child.pid, 'SIGKILL');
+      if (timedOut || aborted) killAll('SIGKILL');
       finish(status?.code ?? code, status?.sig ?? sig);
     });
   });
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

@@ -35,7 +35,9 @@ export type Reply =
   | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string | Buffer }
   | { readonly fault: 'stall' }
   | { readonly fault: 'reset' }
-  | { readonly fault: 'reset-mid-body'; readonly body: string; readonly afterBytes: number };
+  | { readonly fault: 'reset-mid-body'; readonly body: string; readonly afterBytes: number }
+  /** 200 and headers, then one body byte every `intervalMs` (a slow-drip server). */
+  | { readonly fault: 'drip'; readonly body: string; readonly intervalMs: number };
 
 export type Responder = (req: RecordedRequest) => Reply | undefined | Promise<Reply | undefined>;
 
@@ -100,6 +102,8 @@ export class TestBootstrapServer {
   requireBasic: { readonly user: string; readonly password: string } | undefined;
   /** Status for report-progress per progress type (default 204). */
   progressStatus: (progressType: string) => number = () => 204;
+  /** Replaces the report-progress reply (e.g. a fault) when it returns one. */
+  onProgress: Responder | undefined;
   /** Faults for images by name. */
   readonly imageFaults = new Map<string, ImageFault>();
   private readonly server: Server;
@@ -197,7 +201,8 @@ export class TestBootstrapServer {
       return this.send(res, reply);
     }
     if (req.method === 'POST' && path === `${this.root}/operations/${PROGRESS}`) {
-      return this.send(res, { status: this.progressStatus(String(input?.['progress-type'])) });
+      const custom = await this.onProgress?.(rec);
+      return this.send(res, custom ?? { status: this.progressStatus(String(input?.['progress-type'])) });
     }
     this.send(res, restconfError(404, 'invalid-value', `no resource ${path}`));
   }
@@ -229,6 +234,21 @@ export class TestBootstrapServer {
       if (reply.fault === 'stall') return;
       if (reply.fault === 'reset') {
         res.socket?.destroy();
+        return;
+      }
+      if (reply.fault === 'drip') {
+        const drip = Buffer.from(reply.body);
+        res.writeHead(200, { 'content-type': 'application/yang-data+json', 'content-length': String(drip.length) });
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (sent >= drip.length || res.destroyed) {
+            clearInterval(timer);
+            return;
+          }
+          res.write(drip.subarray(sent, sent + 1));
+          sent++;
+        }, reply.intervalMs);
+        res.on('close', () => { clearInterval(timer); });
         return;
       }
       const buf = Buffer.from(reply.body);

@@ -36,7 +36,7 @@ export function testConfig(dir: string, overrides: Partial<AgentConfig['onboardi
     dhcp: { source: 'lease-file', timeoutSeconds: 5, leaseFiles: [], dhclientConf: [], networkdLeases: [], hookDir: dir, acceptNonconformingUris: false },
     router: { adapter: 'simulated', settings: { root: join(dir, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' } },
     onboarding: { scriptTimeoutSeconds: 10, maxImageBytes: 1 << 24, imageWithoutCriteria: 'install', ...overrides },
-    agent: { stateDir: join(dir, 'state'), logLevel: 'silent', backoffInitialSeconds: 1, backoffMaxSeconds: 2 },
+    agent: { stateDir: join(dir, 'state'), logLevel: 'silent', backoffInitialSeconds: 1, backoffMaxSeconds: 2, fetcherBudgetSeconds: 600 },
   };
 }
 
