@@ -125,6 +125,21 @@ test('no enabled fetcher: none, with SZTP_ERR_NO_SOURCE recorded', async () => {
   assert.equal((await store.read()).lastError?.message, 'no fetcher is enabled');
 });
 
+test('a stop signal waits (bounded) for the aborted fetcher to finish its cleanup before the pass returns', async () => {
+  const controller = new AbortController();
+  let cleaned = false;
+  const fetcher = {
+    name: 'Mgmt4' as const,
+    fetch: (ctx: { signal: AbortSignal }) => new Promise<never>((_resolve, reject) => {
+      ctx.signal.addEventListener('abort', () => { setTimeout(() => { cleaned = true; reject(new Error('aborted')); }, 150); });
+    }),
+  };
+  const { d } = deps([fetcher], () => assert.fail('no apply'), controller);
+  setTimeout(() => { controller.abort(); }, 20);
+  assert.deepEqual(await runPass(d), { kind: 'aborted' });
+  assert.equal(cleaned, true, 'the DHCP address removal (or unmount) finished before the exit');
+});
+
 test('a stop signal does not wait for a slow fetcher; a source that arrives late is released', async () => {
   const controller = new AbortController();
   let released = 0;
@@ -136,7 +151,7 @@ test('a stop signal does not wait for a slow fetcher; a source that arrives late
   const { d } = deps([slow], () => assert.fail('no apply'), controller);
   setTimeout(() => { controller.abort(); }, 20);
   const started = Date.now();
-  assert.deepEqual(await runPass(d), { kind: 'aborted' });
+  assert.deepEqual(await runPass({ ...d, cleanupWaitMs: 200 }), { kind: 'aborted' });
   assert.ok(Date.now() - started < 1000);
   deliver!();
   await new Promise((r) => setTimeout(r, 10));
