@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { EventEmitter } from 'node:events';
+import { acquireLock } from '../../../src/platform/lock.ts';
 import { runAgent } from '../../../src/daemon/run-agent.ts';
 import type { AgentConfig } from '../../../src/config/types.ts';
 import { installSignalHandlers } from '../../../src/daemon/signals.ts';
@@ -75,7 +76,7 @@ test('exit codes: 1 nothing succeeded, 0 complete, 10 reboot; the lock is releas
   const failing = [fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND'), fakeFetcher('Mgmt4', calls, 'SZTP_ERR_DHCP_INTERFACE')];
   assert.equal(await runAgent({ config: config(), log, once: true, reloadConfig: () => assert.fail(), build: fakeBuild(failing), signals: noSignals() }), 1);
   assert.deepEqual(calls, ['USB', 'Mgmt4']);
-  assert.equal(existsSync(join(dir, 'state', 'agent.lock')), false);
+  await (await acquireLock(join(dir, 'state'))).release(); // free again
   assert.equal(await runAgent({ config: config(), log, once: true, reloadConfig: () => assert.fail(), build: fakeBuild([fakeFetcher('USB', calls)]), signals: noSignals() }), 0);
   rmSync(join(dir, 'state'), { recursive: true });
   assert.equal(await runAgent({ config: config(), log, once: true, reloadConfig: () => assert.fail(), build: fakeBuild([fakeFetcher('USB', calls)], () => Promise.resolve({ kind: 'reboot' })), signals: noSignals() }), 10);
@@ -115,7 +116,7 @@ test('retry_forever: backs off until SIGTERM, then exit 0 with the state intact'
   assert.ok(calls.length >= 3, `several passes (${calls.length})`);
   const s = await openStore(config(), log).read();
   assert.ok(['SZTP_ERR_NO_SOURCE', 'SZTP_ERR_USB_NOT_FOUND'].includes(s.lastError?.code ?? ''), 'the last durable state records the failures');
-  assert.equal(existsSync(join(dir, 'state', 'agent.lock')), false);
+  await (await acquireLock(join(dir, 'state'))).release(); // the lock was released
 });
 
 test('SIGHUP reloads the configuration; a broken reload keeps the old one', async () => {
