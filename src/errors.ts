@@ -172,7 +172,7 @@ export const ERROR_CATALOGUE = {
 /** Every stable error code. */
 export type SztpErrorCode = keyof typeof ERROR_CATALOGUE;
 
-/** All codes, for documentation checks and `sztp-agent errors`. */
+/** All codes, for the documentation check (docs/errors.md). */
 export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as SztpErrorCode[];
 
 /** Options for {@link SztpError}. */

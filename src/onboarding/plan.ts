@@ -141,21 +141,17 @@ export function planOnboarding(info: OnboardingInformation, journal: OnboardingJ
     throw new SztpError('SZTP_ERR_CONVEYED_SCHEMA', 'configuration and configuration-handling must be present together');
   }
   const done = new Set<OnboardingStepKind>(journal?.completedSteps ?? []);
-  const steps: OnboardingStep[] = [];
-  if (info.bootImage !== undefined && !done.has('boot-image')) {
-    const { decision, basis } = decideBootImage(info.bootImage, running, journal, runningDigest, policy);
-    steps.push({ kind: 'boot-image', image: info.bootImage, decision, basis, ...(runningDigest === undefined ? {} : { runningDigest }) });
-  }
-  if (info.preConfigurationScript !== undefined && !done.has('pre-script')) {
-    steps.push({ kind: 'pre-script', script: info.preConfigurationScript });
-  }
-  if (info.configuration !== undefined && info.configurationHandling !== undefined && !done.has('config')) {
-    steps.push({ kind: 'config', mode: info.configurationHandling, configuration: info.configuration });
-  }
-  if (info.postConfigurationScript !== undefined && !done.has('post-script')) {
-    steps.push({ kind: 'post-script', script: info.postConfigurationScript });
-  }
-  return steps;
+  const present: Readonly<Record<OnboardingStepKind, () => OnboardingStep | undefined>> = {
+    'boot-image': () => {
+      if (info.bootImage === undefined) return undefined;
+      const { decision, basis } = decideBootImage(info.bootImage, running, journal, runningDigest, policy);
+      return { kind: 'boot-image', image: info.bootImage, decision, basis, ...(runningDigest === undefined ? {} : { runningDigest }) };
+    },
+    'pre-script': () => (info.preConfigurationScript === undefined ? undefined : { kind: 'pre-script', script: info.preConfigurationScript }),
+    config: () => (info.configuration === undefined || info.configurationHandling === undefined ? undefined : { kind: 'config', mode: info.configurationHandling, configuration: info.configuration }),
+    'post-script': () => (info.postConfigurationScript === undefined ? undefined : { kind: 'post-script', script: info.postConfigurationScript }),
+  };
+  return STEP_ORDER.filter((kind) => !done.has(kind)).flatMap((kind) => present[kind]() ?? []);
 }
 
 /** What the router adapter must be able to do for `steps` (a boot image that is skipped needs nothing). */

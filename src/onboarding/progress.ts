@@ -10,10 +10,9 @@ import type { Logger } from 'pino';
 import type { OnboardingSource } from '../contracts/fetch.ts';
 import type { ProgressType } from '../progress/progress-type.ts';
 import type { ProgressEvent } from '../progress/reporter.ts';
+import { withEvent } from '../state/machine.ts';
 import type { RecordedEvent, StateStore } from '../state/types.ts';
 
-/** Events kept in the state (oldest dropped first). */
-export const MAX_RECORDED_EVENTS = 500;
 /** Longest message recorded or reported (script output is cut to this). */
 export const MAX_MESSAGE_CHARS = 8192;
 
@@ -44,7 +43,7 @@ export function createProgress(source: Pick<OnboardingSource, 'description' | 'r
         source: source.description,
         ...(text === undefined ? {} : { message: text }),
       };
-      await deps.store.update((s) => ({ ...s, events: [...s.events, recorded].slice(-MAX_RECORDED_EVENTS) }));
+      await deps.store.update((s) => withEvent(s, recorded));
       const level = progressType.endsWith('-error') ? 'error' : progressType.endsWith('-warning') ? 'warn' : 'info';
       deps.log[level]({ progressType, source: source.description }, text ?? progressType);
       const event: ProgressEvent = { progressType, ...(text === undefined ? {} : { message: text }), ...extra };

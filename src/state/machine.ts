@@ -36,9 +36,9 @@ export function withError(state: AgentState, code: SztpErrorCode, message: strin
   return { ...state, lastError: { code, message, time: now.toISOString() } };
 }
 
+/** Appends one event, keeping at most `max` (the newest). */
 export function withEvent(state: AgentState, event: RecordedEvent, max = MAX_EVENTS): AgentState {
-  const events = [...state.events, event];
-  return { ...state, events: events.length > max ? events.slice(events.length - max) : events };
+  return boundEvents({ ...state, events: [...state.events, event] }, max);
 }
 
 /** Keeps at most `max` events (the newest). */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SztpError } from '../../../src/errors.ts';
-import { MAX_MESSAGE_CHARS, MAX_RECORDED_EVENTS, createProgress } from '../../../src/onboarding/progress.ts';
+import { MAX_MESSAGE_CHARS, createProgress } from '../../../src/onboarding/progress.ts';
+import { MAX_EVENTS as MAX_RECORDED_EVENTS } from '../../../src/state/machine.ts';
 import type { ProgressEvent } from '../../../src/progress/reporter.ts';
 import { MemoryStore } from '../../support/memory-store.ts';
 import { silentLog } from '../../support/onboarding-env.ts';
