@@ -204,10 +204,14 @@ async function obtain(a: Attempt, ifname: string): Promise<Obtained> {
 /** Brings an administratively down interface up (undone with `changes`) and waits for its carrier. */
 async function usableInterface(a: Attempt, ifname: string, changes: NetworkChanges): Promise<InterfaceState> {
   const { ctx, deps } = a;
-  if ((await deps.readAdminUp(ifname)) !== false) return deps.readInterface(ifname);
-  ctx.log.info({ interface: ifname }, 'dhcp: interface is down; bringing it up for the DHCP client (set down again afterwards)');
-  await bringLinkUp(changes, ifname);
   const waitMs = Math.min(deps.linkUpWaitMs, ctx.config.dhcp.timeoutSeconds * 1000);
+  const adminUp = await deps.readAdminUp(ifname);
+  if (adminUp === undefined) return deps.readInterface(ifname);
+  if (!adminUp) {
+    ctx.log.info({ interface: ifname }, 'dhcp: interface is down; bringing it up for the DHCP client (set down again afterwards)');
+    await bringLinkUp(changes, ifname);
+  }
+  // Up (by us or by init a moment ago) but perhaps without carrier yet: wait for it, bounded.
   return waitUsable(() => deps.readInterface(ifname), waitMs, ctx.signal);
 }
 

@@ -230,6 +230,32 @@ describe('DHCP fetchers: interface administrative state', () => {
     assert.deepEqual(h.ipCalls, ['link set dev eth0 up', 'link set dev eth0 down']);
   });
 
+  it('an interface set up by init a moment ago, carrier not yet seen: waited for (bounded), never set up or down by us', async () => {
+    const h = harness({ mgmt: 'eth0' });
+    let reads = 0;
+    const d = deps(h, {
+      readAdminUp: () => Promise.resolve(true),
+      readInterface: (name) =>
+        reads++ < 3
+          ? Promise.reject(new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is down, not up`, { evidence: { interface: name, operstate: 'down' } }))
+          : Promise.resolve(iface(name)),
+      linkUpWaitMs: 2000,
+    });
+    const src = await createDhcpFetcher('Mgmt4', d).fetch(h.ctx);
+    await src.release?.();
+    assert.equal(reads, 4);
+    assert.equal(h.ipCalls.some((c) => c.startsWith('link')), false);
+    const h2 = harness({ mgmt: 'eth0' });
+    const never = deps(h2, {
+      readAdminUp: () => Promise.resolve(true),
+      readInterface: (name) => Promise.reject(new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is down, not up`, { evidence: { interface: name, operstate: 'down' } })),
+      linkUpWaitMs: 300,
+    });
+    const started = Date.now();
+    await assert.rejects(createDhcpFetcher('Mgmt4', never).fetch(h2.ctx), { code: 'SZTP_ERR_DHCP_INTERFACE' });
+    assert.ok(Date.now() - started < 2000);
+  });
+
   it('an interface that is already up is not touched; lease-file and hook sources never change the link', async () => {
     const h = harness({ mgmt: 'eth0' });
     const src = await createDhcpFetcher('Mgmt4', deps(h)).fetch(h.ctx);
