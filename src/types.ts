@@ -4,6 +4,7 @@
  * validated conveyed information (RFC 8572 §6) the onboarding applier consumes.
  * @module
  */
+import type { DeviceKey } from './contracts/device-key.ts';
 
 /** The three RFC 8572 §3 artifacts as received (DER/BER bytes, possibly EnvelopedData). */
 export interface BootstrappingArtifacts {
@@ -18,8 +19,14 @@ export interface DeviceCredentials {
   readonly certificate: Uint8Array;
   /** DER of intermediates up to (not necessarily including) the manufacturer root. */
   readonly chain: readonly Uint8Array[];
-  /** PKCS#8 DER private key (RSA or EC). Absent when the key lives in hardware. */
+  /** PKCS#8 DER private key (RSA or EC) read from `[Device] idevid_key`: the material of the `file` key. */
   readonly privateKeyPkcs8?: Uint8Array;
+  /**
+   * The IDevID private key as a port (src/contracts/device-key.ts), e.g. a key in a TPM; when absent,
+   * `privateKeyPkcs8` is used through the `file` key (src/platform/device-key-file.ts). Every use of
+   * the key goes through `deviceKeyOf(credentials)`.
+   */
+  readonly key?: DeviceKey;
 }
 
 /** Local policy for voucher validation (RFC 8572 §5.4, §9.1). */

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { SztpError } from '../errors.ts';
 import type { BootstrapClient } from '../contracts/fetch.ts';
+import { deviceKeyOf } from '../platform/device-key-file.ts';
 import { basicAuthorization, loadActivationCode } from './activation.ts';
 import type { CsrKeyStore } from './csr.ts';
 import { openConnection, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
@@ -60,9 +61,14 @@ export function createBootstrapClient(options: BootstrapClientOptions = {}): Boo
       if (credentials === undefined) {
         throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'no IDevID certificate and key: bootstrap servers cannot be contacted');
       }
+      const key = deviceKeyOf(credentials);
+      if (key === undefined) {
+        throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'the IDevID private key is not available for TLS client authentication');
+      }
       const b = ctx.config.bootstrap;
       const settings: ConnectionSettings = {
         credentials,
+        clientKey: await key.tlsClientOptions(),
         clockTrusted: ctx.config.device.clockTrusted,
         now: ctx.now,
         connectTimeoutMs: b.connectTimeoutSeconds * 1000,

@@ -14,6 +14,7 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { TlsClientKey } from '../contracts/device-key.ts';
 import { SztpError } from '../errors.ts';
 import type { DeviceCredentials } from '../types.ts';
 import { parseCertificate, type ParsedCert } from '../validation/x509/certificate.ts';
@@ -35,6 +36,8 @@ export interface ConnectionTarget {
 
 export interface ConnectionSettings {
   readonly credentials: DeviceCredentials;
+  /** TLS options that authenticate with the IDevID key (from its DeviceKey, resolved once per walk). */
+  readonly clientKey: TlsClientKey;
   readonly clockTrusted: boolean;
   readonly now: () => Date;
   readonly connectTimeoutMs: number;
@@ -125,17 +128,13 @@ function presentedChain(socket: TLSSocket): Uint8Array[] {
 /** Opens (lazily: sockets are made on the first request) a connection to one resolved address. */
 export function openConnection(target: ConnectionTarget, mode: TlsMode, settings: ConnectionSettings): ServerConnection {
   const { credentials } = settings;
-  if (credentials.privateKeyPkcs8 === undefined) {
-    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'the IDevID private key is not available for TLS client authentication');
-  }
   const cert = [credentials.certificate, ...credentials.chain].map((d) => derToPem(d, 'CERTIFICATE')).join('');
-  const key = derToPem(credentials.privateKeyPkcs8, 'PRIVATE KEY');
   const native = mode.kind === 'pinned' && settings.clockTrusted;
   const manualAnchors = mode.kind === 'pinned' ? mode.anchors : mode.upgradeAnchors;
   const family = isIP(target.ip) === 6 ? 6 : 4;
   const base = buildConnector({
     cert,
-    key,
+    ...settings.clientKey,
     minVersion: 'TLSv1.2',
     maxCachedSessions: 0,
     timeout: settings.connectTimeoutMs,

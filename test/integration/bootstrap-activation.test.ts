@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { discoverRoot, postRpc } from '../../src/bootstrap/restconf.ts';
 import { openConnection } from '../../src/bootstrap/tls.ts';
 import { isSztpError } from '../../src/errors.ts';
+import { deviceKeyOf } from '../../src/platform/device-key-file.ts';
 import type { FetchContext } from '../../src/contracts/fetch.ts';
 import { fetchContext, makeServerLab, type ContextOptions, type Harness, type ServerLab } from '../support/bootstrap-harness.ts';
 import { signedReply, SIMPLE_ONBOARDING } from '../support/bootstrap-fixtures.ts';
@@ -107,7 +108,7 @@ test('no activation code configured: the trusted server\'s 401 names the missing
 test('a provisional connection that proved trusted is held to it: a new socket to another certificate fails before any header is sent', async () => {
   const s = await server('trusted');
   const conn = openConnection({ address: '127.0.0.1', port: s.port, ip: '127.0.0.1' }, { kind: 'provisional', upgradeAnchors: [certDer(h.pki.serverCa.cert)] },
-    { credentials: h.credentials, clockTrusted: true, now: () => new Date(), connectTimeoutMs: 3000, responseTimeoutMs: 3000, maxResponseBytes: 1 << 20 });
+    { credentials: h.credentials, clientKey: await deviceKeyOf(h.credentials)!.tlsClientOptions(), clockTrusted: true, now: () => new Date(), connectTimeoutMs: 3000, responseTimeoutMs: 3000, maxResponseBytes: 1 << 20 });
   try {
     assert.equal(await discoverRoot(conn, new AbortController().signal), '/restconf');
     assert.equal(conn.trusted(), true);

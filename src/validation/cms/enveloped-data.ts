@@ -11,10 +11,12 @@
  * Content encryption: AES-128/192/256-CBC.
  * @module
  */
-import { createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import type { DeviceKey, KeyDigest } from '../../contracts/device-key.ts';
 import { ValidationError, type ValidationStep } from '../../errors.ts';
+import { deviceKeyOf } from '../../platform/device-key-file.ts';
 import type { IdevidView } from '../device.ts';
 import { bytesEqual, childrenOf, concatBytes, decodeProblem, guard, guardAsync, octetsOf, toArrayBuffer } from '../asn1.ts';
 import { OID, oidName } from '../oids.ts';
@@ -22,7 +24,7 @@ import type { ParsedCert } from '../x509/certificate.ts';
 import { algIdOf, type AlgId } from './algorithms.ts';
 
 const MAX_RECIPIENTS = 16;
-const HASHES: Readonly<Record<string, string>> = { [OID.sha1]: 'sha1', [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' };
+const HASHES: Readonly<Record<string, KeyDigest>> = { [OID.sha1]: 'sha1', [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' };
 const KDF_HASH: Readonly<Record<string, string>> = {
   [OID.ecdhSha1Kdf]: 'sha1', [OID.ecdhSha224Kdf]: 'sha224', [OID.ecdhSha256Kdf]: 'sha256', [OID.ecdhSha384Kdf]: 'sha384', [OID.ecdhSha512Kdf]: 'sha512',
 };
@@ -58,8 +60,8 @@ function ridMatches(rid: unknown, device: ParsedCert): boolean {
   return ski instanceof asn1js.BaseBlock && device.subjectKeyId !== undefined && bytesEqual(octetsOf(ski), device.subjectKeyId);
 }
 
-/** Our checks on a KeyTransRecipientInfo's algorithm before pkijs decrypts it. */
-function checkOaep(alg: AlgId, step: ValidationStep): void {
+/** Our checks on a KeyTransRecipientInfo's algorithm; returns the OAEP digest. */
+function checkOaep(alg: AlgId, step: ValidationStep): KeyDigest {
   if (alg.oid === OID.rsaEncryption) {
     throw unsupported(step, 'key-transport', alg.oid, ' (RSA PKCS#1 v1.5 key transport is refused: padding-oracle risk; use RSA-OAEP)');
   }
@@ -76,9 +78,11 @@ function checkOaep(alg: AlgId, step: ValidationStep): void {
       labelBytes: alg.params !== undefined && childrenOf(alg.params).some((c) => c.idBlock.tagClass === 3 && c.idBlock.tagNumber === 2) && label instanceof asn1js.OctetString ? octetsOf(label).byteLength : 0,
     };
   });
-  if (HASHES[p.hashOid] === undefined) throw unsupported(step, 'OAEP hash', p.hashOid);
+  const digest = HASHES[p.hashOid];
+  if (digest === undefined) throw unsupported(step, 'OAEP hash', p.hashOid);
   if (p.mgfOid !== OID.mgf1 || p.mgfHash !== p.hashOid) throw unsupported(step, 'OAEP MGF1', p.mgfHash);
   if (p.labelBytes > 0) throw unsupported(step, 'OAEP label', p.hashOid, ' (a non-empty label is not supported)');
+  return digest;
 }
 
 function x963Kdf(hash: string, z: Uint8Array, sharedInfo: Uint8Array, bytes: number): Uint8Array {
@@ -93,7 +97,7 @@ function x963Kdf(hash: string, z: Uint8Array, sharedInfo: Uint8Array, bytes: num
 }
 
 /** ECDH + X9.63 KDF + AES key unwrap for one KeyAgreeRecipientInfo (the PKI.js#335 workaround). */
-function ecdhUnwrap(kari: pkijs.KeyAgreeRecipientInfo, encryptedKey: Uint8Array, key: KeyObject, device: ParsedCert, step: ValidationStep): Uint8Array {
+async function ecdhUnwrap(kari: pkijs.KeyAgreeRecipientInfo, encryptedKey: Uint8Array, key: DeviceKey, device: ParsedCert, step: ValidationStep): Promise<Uint8Array> {
   const kea = algIdOf(kari.keyEncryptionAlgorithm);
   const kdfHash = KDF_HASH[kea.oid];
   if (kdfHash === undefined) throw unsupported(step, 'key-agreement', kea.oid);
@@ -108,8 +112,7 @@ function ecdhUnwrap(kari: pkijs.KeyAgreeRecipientInfo, encryptedKey: Uint8Array,
   try {
     // The ephemeral point on the device key's curve (originator parameters are absent or NULL, RFC 5753 §3.1.1).
     const spki = new pkijs.PublicKeyInfo({ algorithm: device.cert.subjectPublicKeyInfo.algorithm, subjectPublicKey: new asn1js.BitString({ valueHex: toArrayBuffer(originator.publicKey.valueBlock.valueHexView) }) });
-    const publicKey = createPublicKey({ key: Buffer.from(spki.toSchema().toBER(false)), format: 'der', type: 'spki' });
-    const z = diffieHellman({ privateKey: key, publicKey });
+    const z = await key.deriveEcdh(new Uint8Array(spki.toSchema().toBER(false)));
     const bits = wrap.bytes * 8;
     // ECC-CMS-SharedInfo (RFC 5753 §7.2): entityUInfo only when a ukm is present (the pkijs bug passes it always).
     const sharedInfo = new pkijs.ECCCMSSharedInfo({
@@ -142,31 +145,32 @@ function decryptContent(eci: pkijs.EncryptedContentInfo, cek: Uint8Array, step: 
   }
 }
 
-/** Decrypts an EnvelopedData (parsed by pkijs) with the device credentials. */
+/** Decrypts an EnvelopedData (parsed by pkijs) with the device's IDevID key (through its DeviceKey port). */
 export async function decryptEnvelopedData(env: pkijs.EnvelopedData, device: IdevidView, step: ValidationStep): Promise<Decrypted> {
-  const pkcs8 = device.credentials?.privateKeyPkcs8;
-  const cert = pkcs8 === undefined ? undefined : device.certificate(step);
-  if (pkcs8 === undefined || cert === undefined) {
+  const hasKey = device.credentials?.key !== undefined || device.credentials?.privateKeyPkcs8 !== undefined;
+  const cert = hasKey ? device.certificate(step) : undefined;
+  if (!hasKey || cert === undefined) {
     throw new ValidationError(step, 'SZTP_ERR_CMS_NO_DEVICE_KEY', 'the artifact is encrypted (EnvelopedData) but no IDevID certificate and private key are available');
   }
-  const key = guard(step, 'SZTP_ERR_CMS_NO_DEVICE_KEY', 'IDevID private key', () => createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }));
+  const key = guard(step, 'SZTP_ERR_CMS_NO_DEVICE_KEY', 'IDevID private key', () => deviceKeyOf(device.credentials));
+  if (key === undefined) throw new ValidationError(step, 'SZTP_ERR_CMS_NO_DEVICE_KEY', 'no IDevID private key');
   if (env.recipientInfos.length > MAX_RECIPIENTS) throw new ValidationError(step, 'SZTP_ERR_LIMIT_EXCEEDED', 'too many RecipientInfos');
   const eci = env.encryptedContentInfo;
   const contentType = eci.contentType;
-  for (const [index, ri] of env.recipientInfos.entries()) {
+  for (const ri of env.recipientInfos) {
     const value: unknown = ri.value;
     if (value instanceof pkijs.KeyTransRecipientInfo && ridMatches(value.rid, cert)) {
-      checkOaep(algIdOf(value.keyEncryptionAlgorithm), step);
+      const digest = checkOaep(algIdOf(value.keyEncryptionAlgorithm), step);
       const cea = algIdOf(eci.contentEncryptionAlgorithm);
       if (CONTENT[cea.oid] === undefined) throw unsupported(step, 'content-encryption', cea.oid);
-      const plain = await guardAsync(step, 'SZTP_ERR_CMS_DECRYPT', 'RSA-OAEP key transport / content decryption failed (wrong key or corrupt data)', () =>
-        env.decrypt(index, { recipientCertificate: cert.cert, recipientPrivateKey: toArrayBuffer(pkcs8) }));
-      return { contentType, plaintext: new Uint8Array(plain), recipient: 'key-transport (RSA-OAEP)' };
+      const cek = await guardAsync(step, 'SZTP_ERR_CMS_DECRYPT', 'RSA-OAEP key transport / content decryption failed (wrong key or corrupt data)', () =>
+        key.unwrapRsaOaep(octetsOf(value.encryptedKey), digest));
+      return { contentType, plaintext: decryptContent(eci, cek, step), recipient: 'key-transport (RSA-OAEP)' };
     }
     if (value instanceof pkijs.KeyAgreeRecipientInfo) {
       const rek = value.recipientEncryptedKeys.encryptedKeys.find((k) => ridMatches(k.rid.value, cert));
       if (rek === undefined) continue;
-      const cek = ecdhUnwrap(value, octetsOf(rek.encryptedKey), key, cert, step);
+      const cek = await ecdhUnwrap(value, octetsOf(rek.encryptedKey), key, cert, step);
       return { contentType, plaintext: decryptContent(eci, cek, step), recipient: 'key-agreement (ECDH)' };
     }
   }
