@@ -6,10 +6,12 @@
  * injected store; a new csr-request makes the previous key be discarded (X-05).
  * @module
  */
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import type { DeviceKey } from '../contracts/device-key.ts';
 import { SztpError } from '../errors.ts';
+import { fileDeviceKey } from '../platform/device-key-file.ts';
 import type { RestconfErrorEntry } from './reply.ts';
 
 /** DER AlgorithmIdentifier { id-ecPublicKey, prime256v1 }: the one key type we generate. */
@@ -17,6 +19,8 @@ export const P256_ALGORITHM_ID = new Uint8Array(new pkijs.AlgorithmIdentifier({
   algorithmId: '1.2.840.10045.2.1', algorithmParams: new asn1js.ObjectIdentifier({ value: '1.2.840.10045.3.1.7' }),
 }).toSchema().toBER(false));
 const P10 = 'ietf-ztp-types:p10-csr';
+const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
+const RSA_SHA256 = '1.2.840.113549.1.1.11';
 
 /** Where generated CSR keys go (the daemon persists them for the LDevID that onboarding installs). */
 export interface CsrKeyStore {
@@ -68,40 +72,53 @@ function templateParts(cri: Uint8Array): { subject: pkijs.RelativeDistinguishedN
   return { subject: new pkijs.RelativeDistinguishedNames({ schema: subject }), ...(attributes === undefined ? {} : { attributes }) };
 }
 
-/** Generates a P-256 key and a PKCS#10 CSR for `request`; the subject comes from the template or the IDevID. */
-export function buildCsr(request: CsrRequest, idevid: Uint8Array): { csr: Uint8Array; privateKeyPkcs8: Uint8Array } {
+/** Who signs a CSR: a key behind the DeviceKey port and the SubjectPublicKeyInfo (DER) the CSR carries. */
+export interface CsrSigner {
+  readonly key: DeviceKey;
+  readonly spki: Uint8Array;
+}
+
+function checkRequest(request: CsrRequest): void {
   if (request.format !== undefined && request.format !== P10 && request.format !== 'p10-csr') {
     throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `csr-request asks for unsupported format ${request.format}`);
   }
   if (request.selectedAlgorithm !== undefined && !Buffer.from(request.selectedAlgorithm).equals(P256_ALGORITHM_ID)) {
     throw new SztpError('SZTP_ERR_SERVER_RESPONSE', 'csr-request selected a key algorithm that was not offered (RFC 9646 X-11)');
   }
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+}
+
+/** A PKCS#10 CSR for `request` signed by `signer` (SHA-256 with ECDSA or RSA PKCS#1 v1.5, by key type). */
+export async function signCsr(request: CsrRequest, idevid: Uint8Array, signer: CsrSigner): Promise<Uint8Array> {
+  checkRequest(request);
   const base = request.certReqInfo === undefined
     ? { subject: pkijs.Certificate.fromBER(Uint8Array.from(idevid)).subject }
     : templateParts(request.certReqInfo);
+  const signatureAlgorithm = signer.key.type === 'ec'
+    ? new pkijs.AlgorithmIdentifier({ algorithmId: ECDSA_SHA256 })
+    : new pkijs.AlgorithmIdentifier({ algorithmId: RSA_SHA256, algorithmParams: new asn1js.Null() });
   const csr = new pkijs.CertificationRequest({
     version: 0,
     subject: base.subject,
-    subjectPublicKeyInfo: pkijs.PublicKeyInfo.fromBER(publicKey.export({ type: 'spki', format: 'der' })),
+    subjectPublicKeyInfo: pkijs.PublicKeyInfo.fromBER(Uint8Array.from(signer.spki)),
     ...(base.attributes === undefined ? {} : { attributes: base.attributes }),
-    signatureAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.10045.4.3.2' }),
+    signatureAlgorithm,
     signatureValue: new asn1js.BitString({ valueHex: new Uint8Array(1) }),
   });
   const full = csr.toSchema(true);
   const tbs = full.valueBlock.value[0]?.toBER(false);
   if (tbs === undefined) throw new SztpError('SZTP_ERR_SERVER_RESPONSE', 'cannot encode the CSR');
-  return { csr: signTbs(tbs, privateKey), privateKeyPkcs8: new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' })) };
-}
-
-function signTbs(tbs: ArrayBuffer, key: KeyObject): Uint8Array {
-  const signature = sign('sha256', Buffer.from(tbs), key);
+  const signature = await signer.key.sign(new Uint8Array(tbs), 'sha256');
   const seq = new asn1js.Sequence({
-    value: [
-      asn1js.fromBER(tbs).result,
-      new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.10045.4.3.2' }).toSchema(),
-      new asn1js.BitString({ valueHex: signature }),
-    ],
+    value: [asn1js.fromBER(tbs).result, signatureAlgorithm.toSchema(), new asn1js.BitString({ valueHex: signature })],
   });
   return new Uint8Array(seq.toBER(false));
+}
+
+/** Generates a P-256 key (X-08) and a PKCS#10 CSR for `request` signed with it; the subject comes from the template or the IDevID. */
+export async function buildCsr(request: CsrRequest, idevid: Uint8Array): Promise<{ csr: Uint8Array; privateKeyPkcs8: Uint8Array }> {
+  checkRequest(request);
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const privateKeyPkcs8 = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }));
+  const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+  return { csr: await signCsr(request, idevid, { key: fileDeviceKey(privateKeyPkcs8), spki }), privateKeyPkcs8 };
 }

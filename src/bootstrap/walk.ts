@@ -230,7 +230,7 @@ export class RedirectWalker {
         if (request === undefined) throw err;
         if (keys > 0) await this.deps.csrKeys.discard();
         if (keys >= 2) throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${conn.origin} keeps asking for a CSR`, { cause: err });
-        const made = buildCsr(request, this.deps.settings.credentials.certificate);
+        const made = await buildCsr(request, this.deps.settings.credentials.certificate);
         await this.deps.csrKeys.save(made);
         keys += 1;
         ctx.log.info({ server: conn.origin, round: keys }, 'RFC 9646 csr-request: sending a PKCS#10 CSR');

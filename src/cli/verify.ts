@@ -8,7 +8,9 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import type { DeviceKey } from '../contracts/device-key.ts';
 import { ValidationError, isSztpError } from '../errors.ts';
+import { fileDeviceKey } from '../platform/device-key-file.ts';
 import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
 import { decodeBase64 } from '../validation/json.ts';
 import { commandOutput } from './context.ts';
@@ -84,19 +86,19 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
   let device: TrustContext['device'];
   if (o.idevidCert !== undefined) {
     const [certificate, ...chain] = readCertificates(read(o.idevidCert, '--idevid-cert'), '--idevid-cert');
-    let privateKeyPkcs8: Uint8Array | undefined;
+    let key: DeviceKey | undefined;
     if (o.idevidKey !== undefined) {
       const keyBytes = read(o.idevidKey, '--idevid-key');
       try {
         const isPem = Buffer.from(keyBytes).toString('latin1').includes('-----BEGIN');
-        const key = isPem ? createPrivateKey(Buffer.from(keyBytes)) : createPrivateKey({ key: Buffer.from(keyBytes), format: 'der', type: 'pkcs8' });
-        privateKeyPkcs8 = new Uint8Array(key.export({ format: 'der', type: 'pkcs8' }));
+        const pem = isPem ? createPrivateKey(Buffer.from(keyBytes)) : createPrivateKey({ key: Buffer.from(keyBytes), format: 'der', type: 'pkcs8' });
+        key = fileDeviceKey(new Uint8Array(pem.export({ format: 'der', type: 'pkcs8' })));
       } catch {
         throw new UsageError('--idevid-key: not a readable (unencrypted) private key');
       }
     }
     if (certificate === undefined) throw new UsageError('--idevid-cert: no certificate');
-    device = { certificate, chain, ...(privateKeyPkcs8 === undefined ? {} : { privateKeyPkcs8 }) };
+    device = { certificate, chain, ...(key === undefined ? {} : { key }) };
   }
   const artifacts: BootstrappingArtifacts = {
     conveyedInformation: read(o.conveyedInfo, '--conveyed-info'),
