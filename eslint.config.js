@@ -12,8 +12,8 @@ const nodeIo = ['fs', 'net', 'dgram', 'child_process', 'http', 'https', 'tls']
 // config can check adapter settings, but the rooms between config and onboarding must not reach
 // the router (state keeps ConfigSnapshot from contracts/, fetchers never touch the router).
 const BASE = ['errors', 'types', 'contracts', 'lib', 'log', 'platform', 'progress'];
-const LAYERS = [['adapters'], ['config'], ['state'], ['validation'], ['dhcp', 'bootstrap', 'download', 'bundle'], ['fetchers'], ['onboarding'], ['daemon'], ['cli']];
-const NO_ADAPTERS = ['state', 'validation', 'dhcp', 'bootstrap', 'download', 'bundle', 'fetchers'];
+const LAYERS = [['adapters'], ['config'], ['state'], ['validation'], ['dhcp', 'dns', 'bootstrap', 'download', 'bundle'], ['fetchers'], ['onboarding'], ['daemon'], ['cli']];
+const NO_ADAPTERS = ['state', 'validation', 'dhcp', 'dns', 'bootstrap', 'download', 'bundle', 'fetchers'];
 const rankOf = (folder) => LAYERS.findIndex((layer) => layer.includes(folder));
 
 /** The no-restricted-imports patterns for code in src/<folder>/ (or src/<folder>.ts). */
@@ -37,6 +37,7 @@ const PURE_CORE = {
   state: ['src/state/machine.ts'],
   config: ['src/config/parse.ts'],
   dhcp: ['src/dhcp/codec-*.ts', 'src/dhcp/uri-list.ts'],
+  dns: ['src/dns/codec.ts', 'src/dns/txt.ts', 'src/dns/srv.ts'],
 };
 
 /** One config per folder (and per pure-core file group, which also bans Node I/O): the import layering rule. */

@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz`: the property tests of every parser of untrusted input (trust pipeline and DHCP) at volume (default 100 000 cases in total,
+ * `npm run fuzz`: the property tests of every parser of untrusted input (trust pipeline, DHCP and DNS) at volume (default 100 000 cases in total,
  * split over the targets of test/support/fuzz.ts): mutated/truncated DER of every artifact and
  * mutated/random JSON and XML documents. Asserts no crash, no hang (per-case timeout), only coded
  * errors. Options: FUZZ_RUNS=<total> FUZZ_SEED=<int>. Exit 0 when every target passed.

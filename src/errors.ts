@@ -17,6 +17,7 @@ export type Stage =
   | 'agent'
   | 'usb'
   | 'dhcp'
+  | 'dns'
   | 'bootstrap-server'
   | 'cms'
   | 'voucher'
@@ -38,7 +39,7 @@ interface CatalogueEntry {
 
 /**
  * Every error code. Codes are stable strings: never rename one, add a new one instead.
- * Families: CONFIG, STATE, AGENT, CLI, FETCH/USB/DHCP/SERVER, CMS, VOUCHER, OWNER_CERT, CONVEYED,
+ * Families: CONFIG, STATE, AGENT, CLI, FETCH/USB/DHCP/DNS/SERVER, CMS, VOUCHER, OWNER_CERT, CONVEYED,
  * ONBOARDING (BOOT_IMAGE, SCRIPT, CONFIG_COMMIT), DOWNLOAD, ADAPTER.
  */
 export const ERROR_CATALOGUE = {
@@ -126,6 +127,15 @@ export const ERROR_CATALOGUE = {
   SZTP_ERR_DHCP_SOCKET: { stage: 'dhcp', summary: 'The DHCP socket could not be opened (permissions, address in use).' },
   SZTP_ERR_DHCP_LEASE_SOURCE: { stage: 'dhcp', summary: 'The lease file or hook environment could not be read.' },
   SZTP_ERR_DHCP_ADDRESS: { stage: 'dhcp', summary: 'Configuring or removing the leased address failed.' },
+
+  // --- DNS (RFC 8572 §4.2) ---
+  SZTP_ERR_DNS_NAME: { stage: 'dns', summary: 'A DNS query name cannot be formed (the serial number is not one DNS label, or a domain is too long).' },
+  SZTP_ERR_DNS_SOCKET: { stage: 'dns', summary: 'A DNS socket could not be opened or a query could not be sent.' },
+  SZTP_ERR_DNS_TIMEOUT: { stage: 'dns', summary: 'No DNS answer before [DNS] timeout_seconds.' },
+  SZTP_ERR_DNS_SERVER: { stage: 'dns', summary: 'The DNS server answered with an error (SERVFAIL, REFUSED, FORMERR) or no resolver is known.' },
+  SZTP_ERR_DNS_NO_RECORD: { stage: 'dns', summary: 'No SZTP TXT or SRV record was found (RFC 8572 §4.2).' },
+  SZTP_ERR_DNS_DECODE: { stage: 'dns', summary: 'A malformed DNS message (bad name compression, truncated record, too many records).' },
+  SZTP_ERR_DNS_TXT: { stage: 'dns', summary: 'The device-specific TXT record is malformed (duplicate ci/oc/ov, empty or base64 value, unterminated split value, no ci).' },
 
   // --- bootstrap server (RESTCONF) ---
   SZTP_ERR_SERVER_CONNECT: { stage: 'bootstrap-server', summary: 'Connecting to the bootstrap server failed (refused, unreachable, DNS).' },

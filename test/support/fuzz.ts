@@ -1,5 +1,5 @@
 /**
- * Property-test targets for the trust pipeline's parsers (fast-check): mutated/truncated DER of
+ * Property-test targets for the trust pipeline's, DHCP and DNS parsers (fast-check): mutated/truncated DER of
  * every artifact (voucher, owner certificate, conveyed information, EnvelopedData, certificates),
  * mutated JSON/XML documents and random JSON shapes. Each property asserts: no crash, no hang,
  * only coded errors (SztpError with a catalogue code; ValidationError from the pipeline).
@@ -16,6 +16,9 @@ import { decodeDhcp6, encodeDhcp6 } from '../../src/dhcp/codec-v6.ts';
 import { findRedirectInEnv } from '../../src/dhcp/hook-env.ts';
 import { findRedirectInLeases } from '../../src/dhcp/lease-file.ts';
 import { encodeUriList, parseUriList } from '../../src/dhcp/uri-list.ts';
+import { DNS_TYPE, decodeDnsMessage, encodeDnsMessage } from '../../src/dns/codec.ts';
+import { orderSrv } from '../../src/dns/srv.ts';
+import { decodeSztpTxt, encodeSztpTxt } from '../../src/dns/txt.ts';
 import { ValidationError, isSztpError } from '../../src/errors.ts';
 import type { BootstrappingArtifacts, TrustContext } from '../../src/types.ts';
 import { parseConveyedDocument } from '../../src/validation/conveyed-information.ts';
@@ -106,6 +109,10 @@ export function fuzzTargets(): FuzzTarget[] {
   const dhcp4 = encodeDhcp4({ op: 2, xid: 0x1234, secs: 0, flags: 0x8000, ciaddr: '0.0.0.0', yiaddr: '192.0.2.100', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
     chaddr: Uint8Array.of(2, 0, 0, 0, 0, 1), options: [{ code: 53, data: Uint8Array.of(5) }, { code: 6, data: Uint8Array.of(192, 0, 2, 1, 192, 0, 2, 2) }, { code: 143, data: uriList }] });
   const dhcp6 = encodeDhcp6({ msgType: 7, transactionId: 0xabcdef, options: [{ code: 136, data: uriList }, { code: 23, data: new Uint8Array(16) }] });
+  const dnsReply = encodeDnsMessage({ id: 7, qr: true, aa: true, questions: [{ name: 'SN1._sztp.example.test', type: DNS_TYPE.TXT, qclass: 1 }],
+    answers: [{ name: 'SN1._sztp.example.test', type: DNS_TYPE.TXT, txt: encodeSztpTxt({ conveyedInformation: Uint8Array.of(0x30, ...new Array<number>(300).fill(7)), ownerCertificate: Uint8Array.of(0x30, 1) }) },
+      { name: '_sztp._tcp.example.test', type: DNS_TYPE.SRV, srv: { priority: 1, weight: 5, port: 8443, target: 'bs.example.test' } }],
+    additionals: [{ name: 'bs.example.test', type: DNS_TYPE.A, address: '192.0.2.9' }] });
   const dhcpCoded = (fn: () => unknown): Promise<void> => {
     try {
       fn();
@@ -156,6 +163,12 @@ export function fuzzTargets(): FuzzTarget[] {
       const v = msg.options.find((o) => o.code === 136);
       if (v !== undefined) parseUriList(v.data, 136);
     }))),
+    target('DNS: mutated response, TXT pairs and SRV order decoded (RFC 8572 §4.2)', fc.asyncProperty(mutations, (ms) => dhcpCoded(() => {
+      const msg = decodeDnsMessage(mutate(dnsReply, ms));
+      decodeSztpTxt(msg.answers.flatMap((r) => (r.txt === undefined ? [] : [r.txt])));
+      orderSrv(msg.answers.flatMap((r) => (r.srv === undefined ? [] : [r.srv])), Math.random);
+    }))),
+    target('DNS: random bytes as a message', fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), (b) => dhcpCoded(() => decodeDnsMessage(b)))),
     target('RFC 8572 §8.3 URI list: random bytes', fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), (b) => dhcpCoded(() => parseUriList(b, 143)))),
     target('dhclient lease file and hook environment: random text', fc.asyncProperty(fc.string({ maxLength: 400 }), (t) => dhcpCoded(() => {
       findRedirectInLeases(`lease {\n  interface "eth0";\n  option sztp-redirect ${t};\n}\n${t}`, 'eth0', 4);
