@@ -15,7 +15,7 @@ import { DEFAULT_LIMITS } from '../validation/limits.ts';
 import { OID } from '../validation/oids.ts';
 import { deviceIdentityReason } from '../validation/voucher.ts';
 import { encryptToDevice } from './encrypt.ts';
-import { writeBundle, type BundleArtifacts, type BundleLayout } from './layout.ts';
+import type { BundleArtifacts } from './layout.ts';
 import { onboardingDocument, type OnboardingInput } from './onboarding.ts';
 import { certsOnly, signContent } from './sign.ts';
 
@@ -84,9 +84,4 @@ export function privateKeyFromFile(bytes: Uint8Array): KeyObject {
   } catch (err) {
     throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner key is not an unencrypted PEM or PKCS#8 private key', { cause: err });
   }
-}
-
-/** Builds and writes a bundle; returns the written paths. */
-export async function buildBundle(input: BuildInput, out: { readonly root: string; readonly layout: BundleLayout; readonly serial?: string }): Promise<string[]> {
-  return writeBundle(out.root, out.layout, await buildArtifacts(input), out.serial);
 }

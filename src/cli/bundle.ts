@@ -2,7 +2,7 @@
  * `sztp-agent bundle`: the operator's artifact builder (src/bundle). Signs onboarding content with
  * the owner key, writes conveyed-information.cms, owner-certificate.cms and a copy of the voucher
  * in the EN9 removable-storage layout, optionally encrypting the conveyed information to a device
- * certificate. RFC 8572 §3, §4.1. Exit codes: 0 written, 1 failed, 2 usage error.
+ * certificate; `--dns-zone` also prints the artifacts as a DNS TXT record. RFC 8572 §3, §4.1, §4.2.2. Exit codes: 0 written, 1 failed, 2 usage error.
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -33,6 +33,8 @@ export interface BundleOptions {
   readonly layout?: BundleLayout;
   readonly serial?: string;
   readonly out?: string;
+  /** Also print the device-specific DNS TXT record under this domain (RFC 8572 §4.2.2); needs --serial. */
+  readonly dnsZone?: string;
 }
 
 export interface BundleIo {
@@ -96,16 +98,20 @@ export async function runBundle(o: BundleOptions, io: BundleIo): Promise<number>
     }
     const layout = o.layout ?? 'single';
     if (layout === 'multi' && o.serial === undefined) throw new UsageError('--layout multi needs --serial');
+    if (o.dnsZone !== undefined && o.serial === undefined) throw new UsageError('--dns-zone needs --serial');
     // Signing code (pkijs) loads only when `bundle` runs.
-    const { buildBundle, certificatesFromFile, privateKeyFromFile } = await import('../bundle/build.ts');
+    const { buildArtifacts, certificatesFromFile, privateKeyFromFile } = await import('../bundle/build.ts');
+    const { writeBundle } = await import('../bundle/layout.ts');
     const ownerKey = privateKeyFromFile(await read(o.ownerKey, '--owner-key'));
     const chain = [...certificatesFromFile(await read(o.ownerCert, '--owner-cert')), ...(o.ownerChain === undefined ? [] : certificatesFromFile(await read(o.ownerChain, '--owner-chain')))];
     const encryptTo = o.encryptTo === undefined ? undefined : certificatesFromFile(await read(o.encryptTo, '--encrypt-to'))[0];
-    const written = await buildBundle(
-      { ownerKey, ownerChain: chain, voucher: await read(o.voucher, '--voucher'), content: await content(o), ...(encryptTo === undefined ? {} : { encryptTo }) },
-      { root: o.out, layout, ...(o.serial === undefined ? {} : { serial: o.serial }) },
-    );
+    const artifacts = await buildArtifacts({ ownerKey, ownerChain: chain, voucher: await read(o.voucher, '--voucher'), content: await content(o), ...(encryptTo === undefined ? {} : { encryptTo }) });
+    const written = await writeBundle(o.out, layout, artifacts, o.serial);
     io.stdout(written.map((p) => `wrote ${p}\n`).join(''));
+    if (o.dnsZone !== undefined && o.serial !== undefined) {
+      const { dnsZoneLines } = await import('../bundle/dns-zone.ts');
+      io.stdout(dnsZoneLines(o.serial, o.dnsZone, artifacts));
+    }
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (isSztpError(err) && err.code === 'SZTP_ERR_USAGE')) {
@@ -139,7 +145,8 @@ export function bundleCommand(): Command {
     .option('--encrypt-to <pemfile>', 'encrypt the conveyed information to this device certificate')
     .addOption(new Option('--layout <layout>', 'single: EN9/; multi: EN9/<serial>/bootstrapping-data/').choices(['single', 'multi']).default('single'))
     .option('--serial <serial>', 'device serial number (multi layout)')
-    .option('--out <dir>', 'output root, e.g. the USB stick mount point (required)');
+    .option('--out <dir>', 'output root, e.g. the USB stick mount point (required)')
+    .option('--dns-zone <domain>', 'also print the DNS TXT record <serial>._sztp.<domain>. (zone file and dnsmasq; RFC 8572 §4.2.2); needs --serial');
   cmd.action(async (options: BundleOptions, command: Command) => {
     const io: BundleIo = commandOutput(command);
     const code = await runBundle(options, io);

@@ -21,7 +21,9 @@ export const FETCHER_CATALOGUE = [
   { name: 'Mgmt6', defaultPriority: 2 },
   { name: 'DPort4', defaultPriority: 3 },
   { name: 'DPort6', defaultPriority: 4 },
-  { name: 'Server', defaultPriority: 5, enabledWhen: { description: 'when [Bootstrap] servers is set', test: (c) => c.bootstrap.servers.length > 0 } },
+  // RFC 8572 §9.7 (C-180): local sources (DHCP, DNS) before remote ones.
+  { name: 'DNS', defaultPriority: 5, enabledWhen: { description: 'when [DNS] domains or servers is set, or mdns is True', test: (c) => c.dns.mdns || c.dns.domains.length > 0 || c.dns.servers.length > 0 } },
+  { name: 'Server', defaultPriority: 6, enabledWhen: { description: 'when [Bootstrap] servers is set', test: (c) => c.bootstrap.servers.length > 0 } },
 ] as const satisfies readonly FetcherRow[];
 
 /** Fetcher names as written in `[Fetcher Priority]`. */

@@ -126,6 +126,13 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
       hookDir: str('DHCP.hook_dir') ?? '',
       acceptNonconformingUris: bool('DHCP.accept_nonconforming_uris'),
     },
+    dns: {
+      mdns: bool('DNS.mdns'),
+      domains: strs('DNS.domains').map((d) => d.replace(/\.$/, '')),
+      servers: strs('DNS.servers'),
+      timeoutSeconds: numb('DNS.timeout_seconds'),
+      resolvConf: str('DNS.resolv_conf') ?? '/etc/resolv.conf',
+    },
     router: { adapter, settings: adapterSettings(raw.sections, others, adapter) },
     onboarding: {
       scriptTimeoutSeconds: numb('Onboarding.script_timeout_seconds'),

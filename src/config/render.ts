@@ -80,6 +80,7 @@ export function renderEffective(config: AgentConfig): string {
       ['dhclient_conf', l(config.dhcp.dhclientConf)], ['networkd_leases', l(config.dhcp.networkdLeases)],
       ...(config.dhcp.networkdOption === undefined ? [] : [['networkd_option', String(config.dhcp.networkdOption)] as [string, string]]), ['hook_dir', config.dhcp.hookDir],
       ['accept_nonconforming_uris', b(config.dhcp.acceptNonconformingUris)]]],
+    ['DNS', [['mdns', b(config.dns.mdns)], ['domains', l(config.dns.domains)], ['servers', l(config.dns.servers)], ['timeout_seconds', String(config.dns.timeoutSeconds)], ['resolv_conf', config.dns.resolvConf]]],
     ['Router', [['adapter', config.router.adapter], ...Object.entries(config.router.settings).filter(([k]) => k.toLowerCase() !== 'adapter')]],
     ['Onboarding', [['script_timeout_seconds', String(config.onboarding.scriptTimeoutSeconds)], ['max_image_bytes', String(config.onboarding.maxImageBytes)],
       ['image_without_criteria', config.onboarding.imageWithoutCriteria]]],

@@ -80,6 +80,12 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
   { section: 'DHCP', key: 'accept_nonconforming_uris', type: bool, default: 'False', description: 'True: also use option 143/136 lists in plain text and URIs with a path (host and port only), which RFC 8572 §8 forbids.' },
   { section: 'DHCP', key: 'hook_dir', type: path, default: '/run/sztp-agent/dhcp', description: 'Directory of <interface>.env files (source = hook).' },
 
+  { section: 'DNS', key: 'mdns', type: bool, default: 'False', description: 'Ask by multicast DNS (RFC 6762 one-shot, on [Interfaces] Mgmt and DPort) before unicast DNS: TXT <serial>._sztp.local., then SRV _sztp._tcp.local. (RFC 8572 §4.2.1). True also enables the DNS fetcher by default.' },
+  { section: 'DNS', key: 'domains', type: list, default: '', description: 'Comma-separated domains for unicast DNS: TXT <serial>._sztp.<domain>. and SRV _sztp._tcp.<domain>.; empty: the search/domain lines of resolv_conf. Setting it enables the DNS fetcher by default.' },
+  { section: 'DNS', key: 'servers', type: list, default: '', description: 'Comma-separated unicast DNS servers, host[:port] or [v6]:port; empty: the nameserver lines of resolv_conf. Setting it enables the DNS fetcher by default.' },
+  { section: 'DNS', key: 'timeout_seconds', type: int(1, 3600), default: '5', description: 'Deadline of each DNS question (mDNS per interface, unicast per domain and server; TCP retry included).' },
+  { section: 'DNS', key: 'resolv_conf', type: path, default: '/etc/resolv.conf', description: 'resolver file read for servers and domains when those are empty.' },
+
   { section: 'Router', key: 'adapter', type: str, default: 'simulated', description: 'simulated, command, frr, iosxr, sonic, or a path to a module exporting createAdapter.' },
   { section: 'Router', key: 'root', type: str, default: undefined, description: 'simulated: directory that emulates the router (running-config, images).' },
   { section: 'Router', key: 'os_name', type: str, default: undefined, description: 'simulated: the running os-name.' },

@@ -83,6 +83,18 @@ export interface AgentConfig {
     /** Accept plain-text lists and URIs with a path (RFC 8572 §8 violations). Default false. */
     readonly acceptNonconformingUris: boolean;
   };
+  /** The DNS source (RFC 8572 §4.2). */
+  readonly dns: {
+    /** Ask by multicast DNS first (RFC 8572 §4.2.1, C-029). */
+    readonly mdns: boolean;
+    /** Domains for unicast DNS; empty: from resolvConf. */
+    readonly domains: readonly string[];
+    /** Unicast DNS servers (`host[:port]`); empty: from resolvConf. */
+    readonly servers: readonly string[];
+    readonly timeoutSeconds: number;
+    /** resolv.conf read when domains or servers are empty. */
+    readonly resolvConf: string;
+  };
   readonly router: {
     /** `simulated`, another built-in name (`command`, `frr`, `iosxr`, `sonic`) or a path to a module. */
     readonly adapter: string;

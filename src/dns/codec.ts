@@ -12,6 +12,7 @@ import { SztpError } from '../errors.ts';
 
 export const DNS_TYPE = { A: 1, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, ANY: 255 } as const;
 export const DNS_CLASS_IN = 1;
+export const DNS_RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
 
 /** Hostile-input limits: beyond them a message is refused as a whole. */
 export const DNS_LIMITS = {
@@ -101,6 +102,11 @@ function labelsOf(name: string): Uint8Array[] {
   }
   if (octets > DNS_LIMITS.maxNameOctets) throw new SztpError('SZTP_ERR_DNS_NAME', `DNS name ${JSON.stringify(name)} is longer than 255 octets`);
   return labels;
+}
+
+/** Checks that `name` can be queried (RFC 1035 §2.3.4 label and name lengths); throws SZTP_ERR_DNS_NAME. */
+export function checkName(name: string): void {
+  labelsOf(name);
 }
 
 /** Growable output with a name-compression dictionary (RFC 1035 §4.1.4). */
@@ -398,4 +404,14 @@ export function decodeDnsMessage(msg: Uint8Array): DnsMessage {
     authorities,
     additionals,
   };
+}
+
+/** An EDNS(0) OPT pseudo-record (RFC 6891 §6.1.2) advertising `udpPayload` octets. */
+export function ednsOpt(udpPayload: number): RecordInput {
+  return { name: '', type: DNS_TYPE.OPT, rclass: udpPayload, ttl: 0 };
+}
+
+/** The records of `section` that answer `name`/`type` in class IN (the mDNS cache-flush bit ignored). */
+export function recordsFor(section: readonly DnsRecord[], name: string, type: number): DnsRecord[] {
+  return section.filter((r) => r.type === type && (r.rclass & 0x7fff) === DNS_CLASS_IN && sameName(r.name, name));
 }

@@ -29,6 +29,7 @@ export const FETCHER_FACTORIES: Readonly<Record<FetcherName, () => Fetcher>> = {
   Mgmt6: dhcp('Mgmt6'),
   DPort4: dhcp('DPort4'),
   DPort6: dhcp('DPort6'),
+  DNS: () => lazyFetcher('DNS', async () => (await import('./dns.ts')).createDnsFetcher()),
   Server: () => lazyFetcher('Server', async () => (await import('./server.ts')).createServerFetcher()),
 };
 

@@ -6,6 +6,7 @@
  * |----------------------|-------------------|---------------------|-----------------|----------------------------|
  * | removable-storage    | accepted          | refused (C-021)     | followed, anchors kept | refused             |
  * | dhcp                 | accepted          | refused             | followed, anchors kept | followed, anchors discarded |
+ * | dns                  | accepted          | refused (C-027)     | followed, anchors kept | followed, anchors discarded (C-031) |
  * | configuration        | accepted          | refused             | followed, anchors kept | followed, anchors kept |
  * | provisional-server   | accepted          | refused (C-073)     | followed, anchors kept | followed, anchors discarded (C-103) |
  * | trusted-server       | accepted          | accepted            | followed, anchors kept | followed, anchors kept (C-102) |
@@ -23,6 +24,12 @@ export type SourceTrust =
   | 'removable-storage'
   /** A DHCP redirect option (RFC 8572 §8): untrusted, unsigned, carries no trust anchors. */
   | 'dhcp'
+  /**
+   * DNS (RFC 8572 §4.2): a device-specific TXT record or the device-independent SRV records.
+   * Untrusted even with DNSSEC (C-027): signed data is taken as from USB; unsigned redirect
+   * information (every SRV set) is followed provisionally, its anchors discarded.
+   */
+  | 'dns'
   /** The device's own configuration (`[Bootstrap] servers`): as trusted as ztp.ini. */
   | 'configuration'
   /** A bootstrap server whose TLS certificate could not be authenticated. */
@@ -46,6 +53,7 @@ export function admit(info: Admissible, source: SourceTrust): Admission {
     // Unsigned data only from a TLS-authenticated bootstrap server.
     if (info.signed || source === 'trusted-server') return { kind: 'apply' };
     if (source === 'removable-storage') return { kind: 'refuse', code: 'SZTP_ERR_CONVEYED_UNSIGNED', reason: 'onboarding information on removable storage must be signed' };
+    if (source === 'dns') return { kind: 'refuse', code: 'SZTP_ERR_CONVEYED_UNSIGNED', reason: 'onboarding information from DNS must be signed (DNS is untrusted even with DNSSEC, RFC 8572 §4.2)' };
     return { kind: 'refuse', code: 'SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED', reason: `unsigned onboarding information from ${source === 'provisional-server' ? 'a provisional server' : source} is refused` };
   }
   const trusted = info.signed || source === 'trusted-server' || source === 'configuration';

@@ -34,6 +34,7 @@ export function testConfig(dir: string, overrides: Partial<AgentConfig['onboardi
     bootstrap: { servers: [], nonce: true, connectTimeoutSeconds: 5, responseTimeoutSeconds: 5, maxResponseBytes: 1 << 20, maxRedirectDepth: 4, maxExchangesPerWalk: 32, maxUntrustedRedirectEntries: 8, csrSupport: false, activationCodeProvisional: false },
     interfaces: { dport: [] },
     dhcp: { source: 'lease-file', timeoutSeconds: 5, leaseFiles: [], dhclientConf: [], networkdLeases: [], hookDir: dir, acceptNonconformingUris: false },
+    dns: { mdns: false, domains: [], servers: [], timeoutSeconds: 5, resolvConf: '/etc/resolv.conf' },
     router: { adapter: 'simulated', settings: { root: join(dir, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' } },
     onboarding: { scriptTimeoutSeconds: 10, maxImageBytes: 1 << 24, imageWithoutCriteria: 'install', ...overrides },
     agent: { stateDir: join(dir, 'state'), logLevel: 'silent', backoffInitialSeconds: 1, backoffMaxSeconds: 2, fetcherBudgetSeconds: 600 },

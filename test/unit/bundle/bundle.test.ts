@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runBundle, type BundleOptions } from '../../../src/cli/bundle.ts';
 import { colonHex } from '../../../src/bundle/onboarding.ts';
+import { decodeSztpTxt } from '../../../src/dns/txt.ts';
 import { validateBootstrappingData } from '../../../src/validation/pipeline.ts';
 import { FIXTURES_DIR, pemCertDer, pemKeyPkcs8 } from '../../support/fixtures.ts';
 import { openssl } from '../../support/pki.ts';
@@ -129,6 +130,31 @@ describe('bundle usage', () => {
     assert.ok(v.kind === 'redirect-information' && v.redirect.bootstrapServers[0]?.port === 8443);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ 'ietf-sztp-conveyed-info:redirect-information': { 'bootstrap-server': [] } }));
     assert.equal((await bundle({ ...inputs('p256', dir), document: join(dir, 'bad.json'), out: dir })).code, 1);
+  });
+});
+
+describe('bundle --dns-zone (RFC 8572 §4.2.2)', () => {
+  test('prints the TXT record of the bundle: zone file and dnsmasq dns-rr, which decode to the written artifacts', async () => {
+    const dir = mkdtempSync(join(tmp, 'dns-'));
+    const r = await bundle({ ...inputs('p256', dir), out: dir, serial: SERIAL, dnsZone: 'example.test.' });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`^${SERIAL}\\._sztp\\.example\\.test\\. 3600 IN TXT \\( "ci=0`, 'm'));
+    const hex = /^dns-rr=([^,]+),16,([0-9a-f]+)$/m.exec(r.out);
+    assert.ok(hex, r.out);
+    assert.equal(hex[1], `${SERIAL}._sztp.example.test`);
+    const rdata = Buffer.from(hex[2] ?? '', 'hex');
+    const strings: Uint8Array[] = [];
+    for (let p = 0; p < rdata.length; p += 1 + (rdata[p] ?? 0)) strings.push(rdata.subarray(p + 1, p + 1 + (rdata[p] ?? 0)));
+    const got = decodeSztpTxt([strings]);
+    const want = readArtifacts(join(dir, 'EN9'));
+    assert.deepEqual(Buffer.from(got.conveyedInformation!), Buffer.from(want.conveyedInformation));
+    assert.deepEqual(Buffer.from(got.ownerCertificate!), Buffer.from(want.ownerCertificate));
+    assert.deepEqual(Buffer.from(got.ownershipVoucher!), Buffer.from(want.ownershipVoucher));
+  });
+
+  test('--dns-zone without --serial is a usage error', async () => {
+    const dir = mkdtempSync(join(tmp, 'dns-'));
+    assert.equal((await bundle({ ...inputs('p256', dir), out: dir, dnsZone: 'example.test' })).code, 2);
   });
 });
 

@@ -99,7 +99,7 @@ test('random typed values of every schema key parse to the typed value', () => {
 
 function lookup(c: Record<string, Record<string, unknown>>, e: SchemaEntry): unknown {
   const camel = e.key.replace(/_([a-z])/g, (_m, ch: string) => ch.toUpperCase());
-  const section = { Startup: 'startup', Device: 'device', USB: 'usb', Bootstrap: 'bootstrap', Interfaces: 'interfaces', DHCP: 'dhcp', Router: 'router', Onboarding: 'onboarding', Agent: 'agent' }[e.section]!;
+  const section = { Startup: 'startup', Device: 'device', USB: 'usb', Bootstrap: 'bootstrap', Interfaces: 'interfaces', DHCP: 'dhcp', DNS: 'dns', Router: 'router', Onboarding: 'onboarding', Agent: 'agent' }[e.section]!;
   if (e.section === 'Router') return e.key === 'adapter' ? c.router!.adapter : (c.router!.settings as Record<string, string>)[e.key];
   if (e.section === 'Interfaces') return e.key === 'Mgmt' ? c.interfaces!.mgmt : c.interfaces!.dport;
   const key = e.section === 'Startup' && e.key === 'start' ? 'start' : camel;

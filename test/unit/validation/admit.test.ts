@@ -16,6 +16,8 @@ type Row = readonly [SourceTrust, signedOnboarding: Admission, unsignedOnboardin
 const TABLE: readonly Row[] = [
   ['removable-storage', apply, refused('SZTP_ERR_CONVEYED_UNSIGNED'), keep, refused('SZTP_ERR_CONVEYED_REDIRECT_NOT_ALLOWED')],
   ['dhcp', apply, refused('SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED'), keep, discard],
+  // RFC 8572 §4.2 (C-027, C-031): DNS is untrusted even with DNSSEC; SRV sets are unsigned redirects.
+  ['dns', apply, refused('SZTP_ERR_CONVEYED_UNSIGNED'), keep, discard],
   ['configuration', apply, refused('SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED'), keep, keep],
   ['provisional-server', apply, refused('SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED'), keep, discard],
   ['trusted-server', apply, apply, keep, keep],
@@ -39,7 +41,7 @@ for (const [source, signedOnboarding, unsignedOnboarding, signedRedirect, unsign
 }
 
 test('the table covers every source trust', () => {
-  const all: Record<SourceTrust, true> = { 'removable-storage': true, dhcp: true, configuration: true, 'provisional-server': true, 'trusted-server': true };
+  const all: Record<SourceTrust, true> = { 'removable-storage': true, dhcp: true, dns: true, configuration: true, 'provisional-server': true, 'trusted-server': true };
   assert.deepEqual(TABLE.map(([s]) => s).sort(), Object.keys(all).sort());
 });
 
