@@ -1,7 +1,8 @@
 /**
  * Benchmark of the trust pipeline on a full signed bundle (voucher + owner certificate + conveyed
  * information, fixtures/<kind>/valid) for RSA-2048, P-256 and P-384:
- *   1. validateBootstrappingData in process;
+ *   1. validateBootstrappingData in process (the fast path, src/validation/fast/, for these bundles);
+ *   1b. the same on the pkijs path (a check log keeps it off the fast path): the figure before issue 15;
  *   2. only the raw signature verifications the bundle contains (crypto.verify on the same five
  *      signatures: voucher CMS, MASA cert, owner intermediate, owner EE, conveyed-information CMS);
  *   3. `openssl cms -verify` on the same files (voucher + conveyed information, two processes).
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pkijs from 'pkijs';
 import { validateBootstrappingData } from '../src/validation/pipeline.ts';
+import { CheckLog } from '../src/validation/trace.ts';
 import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest } from '../test/support/fixtures.ts';
 
 const N = Number(process.argv[2] ?? 300);
@@ -51,7 +53,7 @@ async function meanAsync(fn: () => Promise<unknown>, n: number): Promise<number>
 }
 
 console.log(`trust-pipeline bench: ${N} iterations in process, ${OPENSSL_N} openssl runs (ms per full bundle)`);
-console.log('kind   pipeline  raw-verify  openssl-cms  pipeline/raw  openssl/pipeline');
+console.log('kind   pipeline  pkijs-path  raw-verify  openssl-cms  pipeline/raw  pkijs-path/raw  openssl/pipeline');
 try {
   for (const kind of ['rsa', 'p256', 'p384'] as const) {
     const e = manifest.variants.find((v) => v.kind === kind && v.variant === 'valid');
@@ -69,6 +71,7 @@ try {
       cmsSig(join(dir, 'conveyed-information.cms'), join(pki, 'owner.crt'), hash),
     ];
     const pipeline = await meanAsync(() => validateBootstrappingData(artifacts, ctx), N);
+    const pkijsPath = await meanAsync(() => validateBootstrappingData(artifacts, ctx, { log: new CheckLog() }), Math.max(10, Math.floor(N / 5)));
     const raw = mean(() => {
       for (const s of sigs) if (!verify(s.hash, s.data, { key: s.key, dsaEncoding: 'der' }, s.sig)) throw new Error('bench: raw verify failed');
     }, N);
@@ -78,7 +81,7 @@ try {
       execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(dir, 'ownership-voucher.vcj'), '-CAfile', join(pki, 'masa-ca.crt'), '-binary', '-purpose', 'any', '-out', '/dev/null'], { stdio: 'ignore' });
       execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(dir, 'conveyed-information.cms'), '-CAfile', ca, '-certfile', join(pki, 'owner.crt'), '-binary', '-purpose', 'any', '-out', '/dev/null'], { stdio: 'ignore' });
     }, OPENSSL_N);
-    console.log(`${kind.padEnd(6)} ${pipeline.toFixed(2).padStart(8)}  ${raw.toFixed(2).padStart(10)}  ${openssl.toFixed(2).padStart(11)}  ${(pipeline / raw).toFixed(2).padStart(12)}  ${(openssl / pipeline).toFixed(2).padStart(16)}`);
+    console.log(`${kind.padEnd(6)} ${pipeline.toFixed(2).padStart(8)}  ${pkijsPath.toFixed(2).padStart(10)}  ${raw.toFixed(2).padStart(10)}  ${openssl.toFixed(2).padStart(11)}  ${(pipeline / raw).toFixed(2).padStart(12)}  ${(pkijsPath / raw).toFixed(2).padStart(14)}  ${(openssl / pipeline).toFixed(2).padStart(16)}`);
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

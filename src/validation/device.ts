@@ -16,13 +16,14 @@ export interface IdevidView {
   certificate(step: ValidationStep): ParsedCert | undefined;
 }
 
-export function idevidView(credentials: DeviceCredentials | undefined): IdevidView {
+/** `parse` reads the IDevID certificate (pkijs by default; the fast path passes its own reader). */
+export function idevidView(credentials: DeviceCredentials | undefined, parse: (der: Uint8Array, step: ValidationStep) => ParsedCert = (der, step) => parseCertificate(der, step, 'IDevID certificate')): IdevidView {
   let parsed: ParsedCert | undefined;
   return {
     credentials,
     certificate(step: ValidationStep): ParsedCert | undefined {
       if (credentials === undefined) return undefined;
-      parsed ??= parseCertificate(credentials.certificate, step, 'IDevID certificate');
+      parsed ??= parse(credentials.certificate, step);
       return parsed;
     },
   };

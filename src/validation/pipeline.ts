@@ -11,12 +11,13 @@ import { ValidationError, isSztpError } from '../errors.ts';
 import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
 import { openArtifact } from './cms/open-artifact.ts';
 import { sidMatches } from './cms/signed-data.ts';
-import { parseConveyedDocument, verifyConveyedSignature } from './conveyed-information.ts';
+import { verifyConveyedSignature } from './conveyed-information.ts';
 import { idevidView } from './device.ts';
-import { decodeConveyedInformation } from './decode-conveyed-info.ts';
+import { validateFast } from './fast/validate.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
 import { OID, oidName } from './oids.ts';
 import { validateOwnerCertificate } from './owner-certificate.ts';
+import { conveyedResult } from './result.ts';
 import type { CheckLog } from './trace.ts';
 import { validateVoucher } from './voucher.ts';
 
@@ -28,8 +29,10 @@ export interface ValidateOptions {
   readonly log?: CheckLog;
 }
 
+const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
 async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedConveyedInformation> {
-  const digest = createHash('sha256').update(artifacts.conveyedInformation).digest('hex');
+  const digest = sha256Hex(artifacts.conveyedInformation);
   const device = idevidView(ctx.device);
   const ci = await openArtifact(artifacts.conveyedInformation, CI, 'conveyed information', device, limits, log);
   let contentType: string;
@@ -57,20 +60,20 @@ async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits:
     ({ contentType, content } = verifyConveyedSignature(ci.signedData, owner.certificate, log));
     ownerCertificate = new Uint8Array(owner.certificate.der);
   }
-  const json = parseConveyedDocument(contentType, content, limits);
-  const decoded = decodeConveyedInformation(json);
-  log?.pass(CI, 'schema', `${decoded.kind} conforms to ietf-sztp-conveyed-info`);
-  const base = { signed: ci.type === 'signed', json, digest, ...(ownerCertificate === undefined ? {} : { ownerCertificate }) };
-  return decoded.kind === 'onboarding-information'
-    ? { ...base, kind: decoded.kind, onboarding: decoded.onboarding }
-    : { ...base, kind: decoded.kind, redirect: decoded.redirect };
+  return conveyedResult({ contentType, content, signed: ci.type === 'signed', digest, ownerCertificate }, limits, log);
 }
 
 /** Like {@link validateBootstrappingData}, with limits and a check log. Any unexpected exception becomes a coded error. */
 export async function validateWithOptions(artifacts: BootstrappingArtifacts, ctx: TrustContext, options: ValidateOptions = {}): Promise<ValidatedConveyedInformation> {
   const log = options.log;
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  // The fast path only ever accepts; anything else (and every explained run) takes the pkijs path.
+  if (log === undefined) {
+    const fast = validateFast(artifacts, ctx, limits, sha256Hex(artifacts.conveyedInformation));
+    if (fast !== undefined) return fast;
+  }
   try {
-    return await run(artifacts, ctx, options.limits ?? DEFAULT_LIMITS, log);
+    return await run(artifacts, ctx, limits, log);
   } catch (err) {
     const e = isSztpError(err) && err instanceof ValidationError
       ? err

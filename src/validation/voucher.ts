@@ -67,11 +67,7 @@ async function checkSignature(bytes: Uint8Array, ctx: TrustContext, device: Idev
       check: 'trust-anchor', signer: certEvidence(signer), reason: path.failure.kind,
     });
   }
-  // RFC 5280 §4.2.1.3: a CMS signing key needs digitalSignature (or nonRepudiation) when KeyUsage is present.
-  if (signer.keyUsage !== undefined && !signer.keyUsage.has(KU.digitalSignature) && !signer.keyUsage.has(KU.nonRepudiation)) {
-    throw fail('SZTP_ERR_VOUCHER_UNTRUSTED', 'the voucher signer certificate KeyUsage allows no signatures', { check: 'key-usage', signer: certEvidence(signer) });
-  }
-  checkSignerRole(signer, ctx, log);
+  checkSignerUsage(signer, ctx, log);
   log?.pass(S, 'trust-anchor', `signer chains to trust anchor "${path.anchor.subject}"${ctx.policy.clockTrusted ? '' : ' (validity dates not checked: clock untrusted)'}`);
   return { content: sd.content, signer };
 }
@@ -88,6 +84,18 @@ export function deviceIdentityReason(signer: ParsedCert): string | undefined {
   const eku = signer.extKeyUsage;
   if (eku !== undefined && eku.length > 0 && eku.every((p) => TLS_PURPOSES.has(p))) return `"${signer.subject}" is limited to TLS (extendedKeyUsage ${eku.join(', ')}): it is not a voucher signer`;
   return undefined;
+}
+
+/**
+ * The voucher signer's own certificate: KeyUsage allowing signatures (RFC 5280 §4.2.1.3: a CMS
+ * signing key needs digitalSignature or nonRepudiation when KeyUsage is present), and its role
+ * ({@link checkSignerRole}). The fast path (fast/validate.ts) runs the same checks.
+ */
+export function checkSignerUsage(signer: ParsedCert, ctx: TrustContext, log?: CheckLog): void {
+  if (signer.keyUsage !== undefined && !signer.keyUsage.has(KU.digitalSignature) && !signer.keyUsage.has(KU.nonRepudiation)) {
+    throw fail('SZTP_ERR_VOUCHER_UNTRUSTED', 'the voucher signer certificate KeyUsage allows no signatures', { check: 'key-usage', signer: certEvidence(signer) });
+  }
+  checkSignerRole(signer, ctx, log);
 }
 
 /**
@@ -166,6 +174,15 @@ function checkTimes(v: JsonObject, ctx: TrustContext, log?: CheckLog): void {
 /** Validates the voucher artifact; returns the pinned certificate and revocation policy. */
 export async function validateVoucher(bytes: Uint8Array, ctx: TrustContext, device: IdevidView, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedVoucher> {
   const { content, signer } = await checkSignature(bytes, ctx, device, limits, log);
+  return checkVoucherContent(content, signer, ctx, device, limits, log, (der) => parseCertificate(der, S, 'pinned-domain-cert', 'SZTP_ERR_VOUCHER_PINNED_CERT'));
+}
+
+/**
+ * The voucher document of a verified signature (RFC 8366): serial number, idevid-issuer, nonce,
+ * assertion, created-on / expires-on, pinned-domain-cert (read with `parseCert`) and
+ * domain-cert-revocation-checks. Shared with the fast path (fast/validate.ts).
+ */
+export function checkVoucherContent(content: Uint8Array, signer: ParsedCert, ctx: TrustContext, device: IdevidView, limits: ValidationLimits, log: CheckLog | undefined, parseCert: (der: Uint8Array) => ParsedCert): ValidatedVoucher {
   const doc = parseJson(content, S, 'SZTP_ERR_VOUCHER_JSON', 'voucher JSON', limits);
   const v = isObject(doc) ? (doc['ietf-voucher:voucher'] ?? doc.voucher) : undefined;
   if (!isObject(v)) throw fail('SZTP_ERR_VOUCHER_JSON', 'voucher JSON has no "ietf-voucher:voucher" object');
@@ -186,7 +203,7 @@ export async function validateVoucher(bytes: Uint8Array, ctx: TrustContext, devi
   const pinnedRaw = v['pinned-domain-cert'];
   const pinnedDer = typeof pinnedRaw === 'string' ? decodeBase64(pinnedRaw) : undefined;
   if (pinnedDer === undefined) throw fail('SZTP_ERR_VOUCHER_PINNED_CERT', 'voucher has no base64 pinned-domain-cert', { check: 'pinned-domain-cert' });
-  const pinnedDomainCert = parseCertificate(pinnedDer, S, 'pinned-domain-cert', 'SZTP_ERR_VOUCHER_PINNED_CERT');
+  const pinnedDomainCert = parseCert(pinnedDer);
   log?.pass(S, 'pinned-domain-cert', `"${pinnedDomainCert.subject}"`);
   const rc = v['domain-cert-revocation-checks'];
   const revocationChecks = rc === undefined || rc === null ? undefined : parseBoolean(rc);

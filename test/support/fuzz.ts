@@ -31,7 +31,7 @@ import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest } from './fixtures
 
 type Mutation = { readonly op: 'flip' | 'set' | 'truncate' | 'insert' | 'delete' | 'dup'; readonly at: number; readonly value: number; readonly len: number };
 
-const mutationArb: fc.Arbitrary<Mutation> = fc.record({
+export const mutationArb: fc.Arbitrary<Mutation> = fc.record({
   op: fc.constantFrom('flip', 'set', 'truncate', 'insert', 'delete', 'dup'),
   at: fc.nat(),
   value: fc.integer({ min: 0, max: 255 }),

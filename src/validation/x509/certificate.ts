@@ -47,7 +47,7 @@ export interface ParsedCert {
   readonly unknownCriticalExtensions: readonly string[];
 }
 
-const ATTR_NAMES: Readonly<Record<string, string>> = {
+export const ATTR_NAMES: Readonly<Record<string, string>> = {
   '2.5.4.3': 'CN', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.5': 'serialNumber',
   '1.2.840.113549.1.9.1': 'emailAddress', '0.9.2342.19200300.100.1.25': 'DC',
 };
