@@ -7,7 +7,8 @@
  * Baselines in the same run, same server, same file: `curl -sk -o FILE URL` (the transport) and
  * `curl -sk URL | tee FILE | sha256sum`. Prints wall-clock ratios and the agent's peak RSS
  * (targets, issue 15: ≤ 1.0× curl -o; ≤ 80 MB for 1 GiB). BENCH_RUNS runs each (default 3),
- * median shown; BENCH_NODE_FLAGS adds node flags to the agent (e.g. --cpu-prof). `npm run build &&
+ * median shown; BENCH_NODE_FLAGS adds node flags to the agent (e.g. --cpu-prof); BENCH_CLI_BASE runs a
+ * second build (e.g. main's bundle) alternately in the same run, for before/after figures. `npm run build &&
  * npm run bench -- download`.
  * @module
  */
@@ -22,6 +23,8 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MIB = Number(process.env.BENCH_MIB ?? 1024);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CLI = resolve(repo, process.env.BENCH_CLI ?? 'dist/sztp-agent.mjs');
+/** A second agent build (e.g. main's bundle) run alternately in the same bench run, for before/after figures. */
+const BASE_CLI = process.env.BENCH_CLI_BASE === undefined ? undefined : resolve(repo, process.env.BENCH_CLI_BASE);
 const PRELOAD = join(repo, 'bench', 'support', 'rusage.mjs');
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ ms: number; code: number | null; stdout: string }> {
@@ -68,8 +71,9 @@ try {
   const agent: { ms: number; rss: number }[] = [];
   const curlO: number[] = [];
   const pipeline: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const dev = join(work, `device-${i}`);
+  const baseRuns: { ms: number; rss: number }[] = [];
+  const runAgent = async (cli: string, i: number, tag: string, into: { ms: number; rss: number }[]): Promise<void> => {
+    const dev = join(work, `device-${i}-${tag}`);
     const ini = join(dev, 'ztp.ini');
     mkdirSync(dev);
     writeFileSync(ini, ztpIni(pki, join(dev, 'state'), {
@@ -78,10 +82,14 @@ try {
       Onboarding: { max_image_bytes: String(2 * MIB * 1048576) }, Agent: { state_dir: join(dev, 'state'), log_level: 'warn' },
     }));
     const rusage = join(dev, 'rusage.json');
-    const a = await run(process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''), '--import', PRELOAD, CLI, 'run', '--once', '--config', ini], { RUSAGE_OUT: rusage });
+    const a = await run(process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''), '--import', PRELOAD, cli, 'run', '--once', '--config', ini], { RUSAGE_OUT: rusage });
     if (a.code !== 10) throw new Error(`agent exited ${String(a.code)}, expected 10 (image installed, reboot)`);
-    agent.push({ ms: a.ms, rss: (JSON.parse(readFileSync(rusage, 'utf8')) as { maxRSS: number }).maxRSS / 1024 });
+    into.push({ ms: a.ms, rss: (JSON.parse(readFileSync(rusage, 'utf8')) as { maxRSS: number }).maxRSS / 1024 });
     rmSync(dev, { recursive: true, force: true });
+  };
+  for (let i = 0; i < RUNS; i++) {
+    await runAgent(CLI, i, 'agent', agent);
+    if (BASE_CLI !== undefined) await runAgent(BASE_CLI, i, 'base', baseRuns);
     const out = join(work, `curl-${i}.bin`);
     const c = await run('curl', ['-sk', '-o', out, url]);
     if (c.code !== 0) throw new Error('curl -o failed');
@@ -100,6 +108,10 @@ try {
   console.log(`ratio agent / curl -o:   ${(median(agent.map((a) => a.ms)) / median(curlO)).toFixed(2)} (target ≤ 1.0)`);
   console.log(`ratio agent / pipeline:  ${(median(agent.map((a) => a.ms)) / median(pipeline)).toFixed(2)}`);
   console.log(`agent peak RSS: ${Math.max(...agent.map((a) => a.rss)).toFixed(1)} MiB (target ≤ 80 MB)`);
+  if (BASE_CLI !== undefined) {
+    console.log(`baseline agent (${BASE_CLI}): ${s(median(baseRuns.map((a) => a.ms)))}, ratio / curl -o ${(median(baseRuns.map((a) => a.ms)) / median(curlO)).toFixed(2)}, peak RSS ${Math.max(...baseRuns.map((a) => a.rss)).toFixed(1)} MiB; runs ${baseRuns.map((a) => s(a.ms)).join(', ')}; RSS ${baseRuns.map((a) => a.rss.toFixed(1)).join(', ')}`);
+  }
+  console.log(`agent RSS per run: ${agent.map((a) => a.rss.toFixed(1)).join(', ')} MiB`);
   console.log(`all runs: agent ${agent.map((a) => s(a.ms)).join(', ')}; curl -o ${curlO.map(s).join(', ')}; pipeline ${pipeline.map(s).join(', ')}`);
 } finally {
   server?.kill('SIGTERM');

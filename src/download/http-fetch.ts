@@ -88,7 +88,7 @@ async function once(uri: string, sink: HashingSink, o: HttpFetchOptions, first: 
       await sink.checkCap(sink.bytes + length, uri);
       if (first || statusCode === 200) await o.onSize(length);
     }
-    for await (const chunk of res) await sink.write(chunk as Buffer);
+    await sink.pump(res);
   } catch (err) {
     res.on('error', () => undefined);
     res.destroy();
