@@ -199,7 +199,8 @@ async function* walk(ctx: FetchContext, deps: DnsFetcherDeps): AsyncGenerator<On
 }
 
 /** The records of `type` answering `name`, or SZTP_ERR_DNS_NO_RECORD. */
-async function answer(l: Lookup, type: number): Promise<{ message: DnsMessage; records: ReturnType<typeof recordsFor> }> {
+async function answer(ctx: FetchContext, l: Lookup, type: number): Promise<{ message: DnsMessage; records: ReturnType<typeof recordsFor> }> {
+  ctx.log.info({ fetcher: 'DNS', source: l.description, name: inert(l.name), type: type === DNS_TYPE.TXT ? 'TXT' : 'SRV' }, 'dns: asking');
   const message = await l.ask(type);
   const records = recordsFor(message.answers, l.name, type);
   if (records.length === 0) throw new SztpError('SZTP_ERR_DNS_NO_RECORD', `${l.description}: no ${type === DNS_TYPE.TXT ? 'TXT' : 'SRV'} record`);
@@ -208,7 +209,7 @@ async function answer(l: Lookup, type: number): Promise<{ message: DnsMessage; r
 
 /** Step 1 (C-030, C-032): the TXT record's artifacts, validated and admitted. */
 async function* deviceSpecific(ctx: FetchContext, l: Lookup): AsyncGenerator<OnboardingSource, void, undefined> {
-  const { records } = await answer(l, DNS_TYPE.TXT);
+  const { records } = await answer(ctx, l, DNS_TYPE.TXT);
   const artifacts = decodeSztpTxt(records.map((r) => r.txt ?? []));
   const ci = artifacts.conveyedInformation;
   if (ci === undefined) throw new SztpError('SZTP_ERR_DNS_TXT', `${l.description}: TXT record without a ci key`);
@@ -230,7 +231,7 @@ const SAFE_HOST = /^[A-Za-z0-9_.:-]{1,253}$/;
 
 /** Step 2 (C-031, C-033): the SRV set as an unsigned redirect list. */
 async function* deviceIndependent(ctx: FetchContext, deps: DnsFetcherDeps, l: Lookup): AsyncGenerator<OnboardingSource, void, undefined> {
-  const { message, records } = await answer(l, DNS_TYPE.SRV);
+  const { message, records } = await answer(ctx, l, DNS_TYPE.SRV);
   const ordered = orderSrv(records.flatMap((r) => (r.srv === undefined ? [] : [r.srv])), deps.random);
   const usable = ordered.filter((r) => {
     if (SAFE_HOST.test(r.target)) return true;
