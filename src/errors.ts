@@ -67,6 +67,13 @@ export const ERROR_CATALOGUE = {
   SZTP_ERR_FETCHER_TIMEOUT: { stage: 'agent', summary: 'The fetcher used up its time budget of the pass (fetcher_budget_seconds); the pass moved on.' },
   SZTP_ERR_SECURE_MODE_OFF: { stage: 'agent', summary: 'Secure ZTP was disabled while onboarding ran; the attempt was stopped and rolled back.' },
   SZTP_ERR_DEVICE_IDENTITY: { stage: 'agent', summary: 'The device serial number or IDevID could not be determined.' },
+  SZTP_ERR_DEVICE_KEY_MODULE: { stage: 'config', summary: 'The PKCS#11 module or engine, tpm2-tools or the TPM (TCTI) named for the IDevID key cannot be loaded or reached.' },
+  SZTP_ERR_DEVICE_KEY_PIN: { stage: 'config', summary: 'The PIN file of the IDevID key cannot be read, or the token refused the PIN (the TPM refused the authorization).' },
+  SZTP_ERR_DEVICE_KEY_NOT_FOUND: { stage: 'config', summary: 'The token, key object, TPM persistent handle or NV index named for the IDevID does not exist.' },
+  SZTP_ERR_DEVICE_KEY_MISMATCH: { stage: 'config', summary: 'The hardware IDevID key does not belong to the IDevID certificate.' },
+  SZTP_ERR_DEVICE_KEY_TIMEOUT: { stage: 'agent', summary: 'The token or TPM holding the IDevID key did not answer within key_timeout_seconds.' },
+  SZTP_ERR_DEVICE_KEY_UNSUPPORTED: { stage: 'agent', summary: 'The IDevID key backend cannot do this operation (TLS with a tpm2: handle-only key, a digest the TPM lacks).' },
+  SZTP_ERR_DEVICE_KEY_OPERATION: { stage: 'agent', summary: 'The token or TPM refused or failed an operation with the IDevID key.' },
   SZTP_ERR_INTERNAL: { stage: 'agent', summary: 'An unexpected internal failure (a bug): something threw without an error code.' },
 
   // --- CMS decoding (any artifact) ---

@@ -9,6 +9,7 @@ import { posix } from 'node:path';
 import { adapterSections, builtinAdapter } from '../adapters/registry.ts';
 import { ConfigError, isSztpError, type ConfigProblem, type SztpErrorCode } from '../errors.ts';
 import type { RawEntry, RawIni, RawSection } from './load-ini.ts';
+import { certRefProblem, isHardwareRef, keyRefProblem } from '../platform/device-key-ref.ts';
 import { defaultFetchers } from './fetchers.ts';
 import {
   CONFIG_SCHEMA,
@@ -93,6 +94,11 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
       ...optional('serialNumber', str('Device.serial_number')),
       ...optional('idevidCert', str('Device.idevid_cert')),
       ...optional('idevidKey', str('Device.idevid_key')),
+      ...optional('pkcs11Module', str('Device.pkcs11_module')),
+      ...optional('pkcs11PinFile', str('Device.pkcs11_pin_file')),
+      ...optional('pkcs11Engine', str('Device.pkcs11_engine')),
+      tpm2Tcti: str('Device.tpm2_tcti') ?? 'device:/dev/tpmrm0',
+      keyTimeoutSeconds: numb('Device.key_timeout_seconds'),
       ...optional('voucherTrustAnchors', str('Device.voucher_trust_anchors')),
       ...optional('bootstrapTrustAnchors', str('Device.bootstrap_trust_anchors')),
       voucherSigners: strs('Device.voucher_signers'),
@@ -181,6 +187,12 @@ export function convert(schema: SchemaEntry, text: string, baseDir: string): { o
     case 'path':
       if (s === '') return schema.default === undefined ? { ok: true, value: undefined } : { ok: false, message: 'must not be empty' };
       return { ok: true, value: posix.resolve(baseDir, s) };
+    case 'key-ref': {
+      if (s === '') return { ok: true, value: undefined };
+      if (!isHardwareRef(s)) return { ok: true, value: posix.resolve(baseDir, s) };
+      const problem = schema.key === 'idevid_cert' ? certRefProblem(s) : keyRefProblem(s);
+      return problem === undefined ? { ok: true, value: s } : { ok: false, message: problem };
+    }
     case 'string':
       if (s === '') return schema.default === undefined ? { ok: true, value: undefined } : { ok: false, message: 'must not be empty' };
       return { ok: true, value: s };

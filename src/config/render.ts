@@ -60,6 +60,8 @@ export function renderEffective(config: AgentConfig): string {
     [FETCHER_PRIORITY_SECTION, config.fetchers.map((f, i) => [f, String(Math.min(i, 9))])],
     ['Device', [
       ['serial_number', o(config.device.serialNumber)], ['idevid_cert', o(config.device.idevidCert)], ['idevid_key', o(config.device.idevidKey)],
+      ['pkcs11_module', o(config.device.pkcs11Module)], ['pkcs11_pin_file', o(config.device.pkcs11PinFile)], ['pkcs11_engine', o(config.device.pkcs11Engine)],
+      ['tpm2_tcti', config.device.tpm2Tcti], ['key_timeout_seconds', String(config.device.keyTimeoutSeconds)],
       ['voucher_trust_anchors', o(config.device.voucherTrustAnchors)], ['bootstrap_trust_anchors', o(config.device.bootstrapTrustAnchors)],
       ['voucher_signers', l(config.device.voucherSigners)], ['strict_voucher_signer', b(config.device.strictVoucherSigner)],
       ['clock_trusted', b(config.device.clockTrusted)], ['accepted_assertions', l(config.device.acceptedAssertions)],

@@ -12,6 +12,8 @@ export type ValueType =
   | { readonly kind: 'number'; readonly min: number; readonly max: number }
   | { readonly kind: 'string' }
   | { readonly kind: 'path' }
+  /** A file path, or a reference into hardware kept as written (`pkcs11:`, `tpm2:`, `tpm2-nv:`; src/platform/device-key-ref.ts). */
+  | { readonly kind: 'key-ref' }
   | { readonly kind: 'list' }
   | { readonly kind: 'path-list' }
   | { readonly kind: 'enum'; readonly values: readonly string[] };
@@ -28,6 +30,7 @@ export interface SchemaEntry {
 const bool = { kind: 'bool' } as const;
 const str = { kind: 'string' } as const;
 const path = { kind: 'path' } as const;
+const keyRef = { kind: 'key-ref' } as const;
 const list = { kind: 'list' } as const;
 const pathList = { kind: 'path-list' } as const;
 const int = (min: number, max: number): ValueType => ({ kind: 'int', min, max });
@@ -42,8 +45,13 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
   { section: 'Startup', key: 'retry_forever', type: bool, default: 'True', description: 'Repeat passes with backoff until success; False: one pass, exit 1 if nothing succeeded.' },
 
   { section: 'Device', key: 'serial_number', type: str, default: undefined, description: 'Device serial number; default: from the IDevID subject serialNumber (the SN: token of a Cisco SUDI `PID:… SN:…`), else the router adapter. When an IDevID exists it must name the same serial (derived or as written).' },
-  { section: 'Device', key: 'idevid_cert', type: path, default: undefined, description: 'PEM IDevID certificate, followed by its intermediates.' },
-  { section: 'Device', key: 'idevid_key', type: path, default: undefined, description: 'PEM private key of the IDevID (PKCS#8, SEC1 or PKCS#1).' },
+  { section: 'Device', key: 'idevid_cert', type: keyRef, default: undefined, description: 'PEM IDevID certificate, followed by its intermediates; or `tpm2-nv:0x01C90000`: the DER certificate in that TPM NV index (docs/hardware-keys.md).' },
+  { section: 'Device', key: 'idevid_key', type: keyRef, default: undefined, description: 'PEM private key of the IDevID (PKCS#8, SEC1 or PKCS#1); or an RFC 7512 `pkcs11:` URI of a key on a token (with pkcs11_module), or `tpm2:0x81xxxxxx`, a TPM persistent handle (docs/hardware-keys.md).' },
+  { section: 'Device', key: 'pkcs11_module', type: path, default: undefined, description: 'The PKCS#11 module (.so) of the token holding a `pkcs11:` idevid_key.' },
+  { section: 'Device', key: 'pkcs11_pin_file', type: path, default: undefined, description: 'File holding the token user PIN (read by the PKCS#11 engine; never in argv, environment or logs). Unset: the key needs no login.' },
+  { section: 'Device', key: 'pkcs11_engine', type: path, default: undefined, description: 'OpenSSL PKCS#11 engine (libp11 pkcs11.so); default: the distribution path (Debian: libengine-pkcs11-openssl).' },
+  { section: 'Device', key: 'tpm2_tcti', type: str, default: 'device:/dev/tpmrm0', description: 'TSS TCTI of the TPM holding a `tpm2:` key or a `tpm2-nv:` certificate (e.g. tabrmd:bus_type=system, swtpm:host=127.0.0.1,port=2321).' },
+  { section: 'Device', key: 'key_timeout_seconds', type: int(1, 120), default: '10', description: 'Deadline of each operation of a hardware IDevID key (token or TPM).' },
   { section: 'Device', key: 'voucher_trust_anchors', type: path, default: undefined, description: 'PEM bundle of the manufacturer MASA CA(s) that vouchers chain to; best a CA that issues only MASA certificates, not the IDevID CA (docs/trust.md).' },
   { section: 'Device', key: 'voucher_signers', type: list, default: '', description: 'The exact voucher signers (MASA): comma-separated PEM files of their certificates and/or hex subject key identifiers. When set, no other certificate may sign a voucher.' },
   { section: 'Device', key: 'strict_voucher_signer', type: bool, default: 'False', description: 'True: refuse to start when the IDevID chains to a voucher trust anchor and voucher_signers is not set (else a loud warning).' },

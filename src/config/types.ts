@@ -23,7 +23,15 @@ export interface AgentConfig {
   readonly device: {
     readonly serialNumber?: string;
     readonly idevidCert?: string;
+    /** A PEM path, a `pkcs11:` URI or a `tpm2:` handle (src/platform/device-key-ref.ts). */
     readonly idevidKey?: string;
+    readonly pkcs11Module?: string;
+    readonly pkcs11PinFile?: string;
+    readonly pkcs11Engine?: string;
+    /** `tpm2_tcti` (default `device:/dev/tpmrm0`). */
+    readonly tpm2Tcti: string;
+    /** `key_timeout_seconds` (default 10): deadline of each hardware key operation. */
+    readonly keyTimeoutSeconds: number;
     readonly voucherTrustAnchors?: string;
     /** `voucher_signers` as written: PEM files (relative to baseDir) and/or hex subject key identifiers (empty: not set). */
     readonly voucherSigners: readonly string[];

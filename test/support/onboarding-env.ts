@@ -29,7 +29,7 @@ export function testConfig(dir: string, overrides: Partial<AgentConfig['onboardi
     baseDir: dir,
     startup: { start: true, retryForever: false },
     fetchers: ['USB'],
-    device: { clockTrusted: true, acceptedAssertions: ['verified'], voucherSigners: [], strictVoucherSigner: false },
+    device: { clockTrusted: true, acceptedAssertions: ['verified'], voucherSigners: [], strictVoucherSigner: false, tpm2Tcti: 'device:/dev/tpmrm0', keyTimeoutSeconds: 10 },
     usb: { mountPoints: [join(dir, 'usb')], autoMount: false, settleSeconds: 0 },
     bootstrap: { servers: [], nonce: true, connectTimeoutSeconds: 5, responseTimeoutSeconds: 5, maxResponseBytes: 1 << 20, maxRedirectDepth: 4, maxExchangesPerWalk: 32, maxUntrustedRedirectEntries: 8, csrSupport: false, activationCodeProvisional: false },
     interfaces: { dport: [] },

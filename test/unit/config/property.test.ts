@@ -76,6 +76,7 @@ function validValue(e: SchemaEntry): fc.Arbitrary<[string, unknown]> {
     case 'list': return fc.array(fc.stringMatching(/^[a-z0-9]{1,6}$/), { minLength: 1, maxLength: 3 }).map((l) => [l.join(', '), l]);
     case 'path-list': return fc.array(fc.stringMatching(/^\/[a-z0-9]{1,6}$/), { minLength: 1, maxLength: 3 }).map((l) => [l.join(','), l]);
     case 'path': return fc.stringMatching(/^\/[a-z0-9]{1,8}(\/[a-z0-9]{1,8})?$/).map((p) => [p, p]);
+    case 'key-ref': return fc.stringMatching(/^\/[a-z0-9]{1,8}(\/[a-z0-9]{1,8})?$/).map((p) => [p, p]);
     case 'string': return fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,10}$/).map((s) => [s, s]);
   }
 }
