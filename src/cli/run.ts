@@ -1,6 +1,7 @@
 /**
  * `sztp-agent run [--once]`: maps the command-line options onto the daemon (src/daemon/run-agent.ts)
- * and its exit code onto the process; exit 1 also prints `error SZTP_ERR_NO_SOURCE` on stderr.
+ * and its exit code onto the process; exit 1 also prints `error SZTP_ERR_NO_SOURCE` on stderr. With a
+ * `pkcs11:` IDevID key the agent runs itself again with the PKCS#11 engine (src/daemon/engine-restart.ts).
  * @module
  */
 import { Command } from 'commander';
@@ -15,6 +16,13 @@ export function runCommand(ctx: CliContext): Command {
       const config = await loadGlobalConfig(cmd);
       const log = cliLogger(ctx, cmd, config);
       const g = globals(cmd);
+      // A pkcs11: IDevID key: node:tls needs the PKCS#11 engine pre-loaded at process start (docs/hardware-keys.md).
+      const { engineRestartNeeded, runWithEngine } = await import('../daemon/engine-restart.ts');
+      const module = engineRestartNeeded(config);
+      if (module !== undefined) {
+        ctx.exit(await runWithEngine(config, module, log));
+        return;
+      }
       // The daemon (and through it the fetchers, adapters and trust pipeline) loads only for `run`.
       const { runAgent } = await import('../daemon/run-agent.ts');
       const code = await runAgent({

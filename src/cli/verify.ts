@@ -11,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import type { DeviceKey } from '../contracts/device-key.ts';
 import { ValidationError, isSztpError } from '../errors.ts';
 import { fileDeviceKey } from '../platform/device-key-file.ts';
+import { isHardwareRef, keyRefOf, keyRefProblem } from '../platform/device-key-ref.ts';
 import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
 import { decodeBase64 } from '../validation/json.ts';
 import { commandOutput } from './context.ts';
@@ -27,6 +28,10 @@ export interface VerifyOptions {
   readonly clockUntrusted?: boolean;
   readonly idevidCert?: string;
   readonly idevidKey?: string;
+  readonly pkcs11Module?: string;
+  readonly pkcs11PinFile?: string;
+  readonly pkcs11Engine?: string;
+  readonly tpm2Tcti?: string;
   readonly trustedSource?: boolean;
   readonly json?: boolean;
 }
@@ -87,7 +92,7 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
   if (o.idevidCert !== undefined) {
     const [certificate, ...chain] = readCertificates(read(o.idevidCert, '--idevid-cert'), '--idevid-cert');
     let key: DeviceKey | undefined;
-    if (o.idevidKey !== undefined) {
+    if (o.idevidKey !== undefined && !isHardwareRef(o.idevidKey)) {
       const keyBytes = read(o.idevidKey, '--idevid-key');
       try {
         const isPem = Buffer.from(keyBytes).toString('latin1').includes('-----BEGIN');
@@ -116,6 +121,21 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
   return { artifacts, ctx };
 }
 
+/** The hardware IDevID key of `--idevid-key pkcs11:…|tpm2:…`, opened and proved against the certificate. */
+async function openVerifyKey(o: VerifyOptions, value: string, certificate: Uint8Array): Promise<DeviceKey> {
+  const problem = keyRefProblem(value);
+  const ref = keyRefOf(value);
+  if (problem !== undefined || ref.kind === 'file') throw new UsageError(`--idevid-key: ${problem ?? 'not a key reference'}`);
+  const { DEFAULT_HARDWARE, openHardwareKey } = await import('../platform/device-key-hardware.ts');
+  return openHardwareKey(ref, certificate, {
+    ...DEFAULT_HARDWARE,
+    ...(o.pkcs11Module === undefined ? {} : { pkcs11Module: o.pkcs11Module }),
+    ...(o.pkcs11PinFile === undefined ? {} : { pkcs11PinFile: o.pkcs11PinFile }),
+    ...(o.pkcs11Engine === undefined ? {} : { pkcs11Engine: o.pkcs11Engine }),
+    ...(o.tpm2Tcti === undefined ? {} : { tpm2Tcti: o.tpm2Tcti }),
+  });
+}
+
 /** Runs `verify` with parsed options; returns the exit code (0 valid, 1 invalid, 2 usage). */
 export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number> {
   let inputs: ReturnType<typeof buildInputs>;
@@ -125,6 +145,15 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
     if (!(err instanceof UsageError)) throw err;
     io.stderr(`error SZTP_ERR_USAGE: ${err.message}\n`);
     return VERIFY_EXIT.usage;
+  }
+  if (o.idevidKey !== undefined && isHardwareRef(o.idevidKey) && inputs.ctx.device !== undefined) {
+    try {
+      inputs = { ...inputs, ctx: { ...inputs.ctx, device: { ...inputs.ctx.device, key: await openVerifyKey(o, o.idevidKey, inputs.ctx.device.certificate) } } };
+    } catch (err) {
+      if (!isSztpError(err) && !(err instanceof UsageError)) throw err;
+      io.stderr(`error ${isSztpError(err) ? err.code : 'SZTP_ERR_USAGE'}: ${err.message}\n`);
+      return VERIFY_EXIT.usage;
+    }
   }
   // The trust pipeline (pkijs, asn1js) loads only when there is something to validate.
   const [{ CheckLog, validateBootstrappingData }, { explainChecks, explainVerdict }] = await Promise.all([
@@ -168,7 +197,11 @@ export function verifyCommand(): Command {
     .option('--now <iso8601>', 'the time to validate at (default: now)')
     .option('--clock-untrusted', 'skip validity-period checks (RFC 8572 §9.1)')
     .option('--idevid-cert <pemfile>', 'IDevID certificate (idevid-issuer check, decryption)')
-    .option('--idevid-key <pemfile>', 'IDevID private key (decrypts EnvelopedData)')
+    .option('--idevid-key <key>', 'IDevID private key (decrypts EnvelopedData): a PEM file, a pkcs11: URI or a tpm2:0x81… handle')
+    .option('--pkcs11-module <so>', 'PKCS#11 module of a pkcs11: --idevid-key')
+    .option('--pkcs11-pin-file <file>', 'file holding the token PIN of a pkcs11: --idevid-key')
+    .option('--pkcs11-engine <so>', 'OpenSSL PKCS#11 engine (default: the distribution path)')
+    .option('--tpm2-tcti <tcti>', 'TCTI of the TPM of a tpm2: --idevid-key (default device:/dev/tpmrm0)')
     .option('--trusted-source', 'the data came from a trusted source: accept unsigned conveyed information')
     .option('--json', 'print one JSON object instead of the explanation');
   cmd.action(async (options: VerifyOptions, command: Command) => {

@@ -44,7 +44,7 @@ export async function assessVoucherSigners(config: AgentConfig): Promise<Voucher
   if (d.idevidCert === undefined || d.voucherTrustAnchors === undefined) return { warning: undefined, refusal: undefined };
   let loaded: [DeviceCredentials, Uint8Array[], VoucherSigners | undefined];
   try {
-    loaded = [await loadDeviceCredentials(d.idevidCert), await loadTrustAnchors(d.voucherTrustAnchors), await loadVoucherSigners(d.voucherSigners, config.baseDir)];
+    loaded = [await loadDeviceCredentials(d.idevidCert, undefined, d), await loadTrustAnchors(d.voucherTrustAnchors), await loadVoucherSigners(d.voucherSigners, config.baseDir)];
   } catch {
     return { warning: undefined, refusal: undefined };
   }

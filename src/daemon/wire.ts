@@ -83,7 +83,7 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
   if (device.idevidKey !== undefined && device.idevidCert === undefined) {
     throw new SztpError('SZTP_ERR_CONFIG_FILE', '[Device] idevid_key is set but idevid_cert is not');
   }
-  const credentials = device.idevidCert === undefined ? undefined : await loadDeviceCredentials(device.idevidCert, device.idevidKey);
+  const credentials = device.idevidCert === undefined ? undefined : await loadDeviceCredentials(device.idevidCert, device.idevidKey, device);
   const voucherTrustAnchors = device.voucherTrustAnchors === undefined ? [] : await loadTrustAnchors(device.voucherTrustAnchors, 'voucher trust anchors');
   // Trust material is read once, here, and passed down (a SIGHUP reload builds a new runtime).
   const bootstrapTrustAnchors = device.bootstrapTrustAnchors === undefined ? [] : await loadTrustAnchors(device.bootstrapTrustAnchors, 'bootstrap trust anchors');

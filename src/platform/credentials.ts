@@ -2,7 +2,8 @@
  * Loads the device's credentials from the files named in `[Device]`: the IDevID certificate
  * (PEM, followed by its intermediates), its private key (PEM PKCS#8, SEC1 or PKCS#1, converted to
  * PKCS#8 DER), and PEM bundles of trust anchors (DER list). The serial number comes from the
- * IDevID subject serialNumber attribute (2.5.4.5), as RFC 8572 §5.4 / RFC 8366 expect.
+ * IDevID subject serialNumber attribute (2.5.4.5), as RFC 8572 §5.4 / RFC 8366 expect. Keys and
+ * certificates held in a TPM or on a PKCS#11 token are opened through ./device-key-hardware.ts.
  * @module
  */
 import { createPrivateKey } from 'node:crypto';
@@ -10,6 +11,8 @@ import { readFile } from 'node:fs/promises';
 import * as pkijs from 'pkijs';
 import { SztpError } from '../errors.ts';
 import type { DeviceCredentials } from '../types.ts';
+import { DEFAULT_HARDWARE, openHardwareKey, readTpmCertificate, type HardwareKeySettings } from './device-key-hardware.ts';
+import { certRefOf, keyRefOf } from './device-key-ref.ts';
 
 const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 const OID_SERIAL_NUMBER = '2.5.4.5';
@@ -47,13 +50,22 @@ export async function loadTrustAnchors(path: string, what = 'trust anchors'): Pr
   return ders;
 }
 
-/** Loads the IDevID certificate (+ chain) and, when given, its private key. */
-export async function loadDeviceCredentials(certPath: string, keyPath?: string): Promise<DeviceCredentials> {
-  const ders = pemCertificates(await readConfigured(certPath, 'IDevID certificate'));
+/**
+ * Loads the IDevID certificate (+ chain) and, when given, its private key: a PEM file (the `file`
+ * key), or a key in hardware (`pkcs11:` URI, `tpm2:` handle), opened and proved against the
+ * certificate (src/platform/device-key-hardware.ts). The certificate may come from a TPM NV index
+ * (`tpm2-nv:`).
+ */
+export async function loadDeviceCredentials(certRef: string, keyRef?: string, hardware: HardwareKeySettings = DEFAULT_HARDWARE): Promise<DeviceCredentials> {
+  const cert = certRefOf(certRef);
+  const ders = cert.kind === 'tpm2-nv' ? [await readTpmCertificate(cert.index, hardware)] : pemCertificates(await readConfigured(cert.path, 'IDevID certificate'));
   const [certificate, ...chain] = ders;
-  if (certificate === undefined) throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate file ${certPath} holds no certificate`, { evidence: { path: certPath } });
-  for (const der of ders) parseCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate file ${certPath}`);
-  if (keyPath === undefined) return { certificate, chain };
+  if (certificate === undefined) throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef} holds no certificate`, { evidence: { path: certRef } });
+  for (const der of ders) parseCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef}`);
+  if (keyRef === undefined) return { certificate, chain };
+  const ref = keyRefOf(keyRef);
+  if (ref.kind !== 'file') return { certificate, chain, key: await openHardwareKey(ref, certificate, hardware) };
+  const keyPath = ref.path;
   const pem = await readConfigured(keyPath, 'IDevID private key');
   let privateKeyPkcs8: Uint8Array;
   try {

@@ -1,0 +1,166 @@
+/**
+ * `pkcs11:` IDevID keys on a real SoftHSM2 token (issue 16): RSA-2048 and P-256 keys generated on
+ * the token, certificates issued from CSRs the token signed. The agent, as a process, onboards
+ * from the mutual-TLS test bootstrap server with the token key (the server sees the token's
+ * certificate) and decrypts conveyed information that `openssl cms -encrypt` encrypted to it;
+ * `verify --idevid-key pkcs11:…` decrypts RSA-OAEP (SHA-1, SHA-256) and ECDH EnvelopedData; the
+ * token signs an RFC 9646 CSR that `openssl req -verify` accepts. Wrong PIN, missing object,
+ * missing token, missing module, a module that hangs and a key that is not the certificate's
+ * are each a coded error at start-up. A canary fails loudly when node:tls `privateKeyEngine`
+ * stops working on this Node.
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { signCsr } from '../../src/bootstrap/csr.ts';
+import { isSztpError } from '../../src/errors.ts';
+import { DEFAULT_HARDWARE, openHardwareKey } from '../../src/platform/device-key-hardware.ts';
+import { certDer, makeSignedBundle, makeTestPki, onboardingJson, ztpIni, type TestPki } from '../support/pki.ts';
+import { bootstrappingReply, startBootstrapServer } from '../support/bootstrap-server.ts';
+import { makeSoftHsmToken, type SoftHsmToken } from '../support/softhsm.ts';
+import { cli } from './cli-helpers.ts';
+
+const SERIAL = 'SN-HSM-0001';
+const ROUTER = (root: string): Record<string, string> => ({ adapter: 'simulated', root, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' });
+let dir: string;
+let pki: TestPki;
+let hsm: SoftHsmToken;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sztp-pkcs11-'));
+  pki = makeTestPki(join(dir, 'pki'), 'p256', SERIAL);
+  hsm = makeSoftHsmToken(join(dir, 'hsm'), pki.manufacturer, SERIAL);
+});
+after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+const settings = (o: Partial<typeof DEFAULT_HARDWARE> = {}): typeof DEFAULT_HARDWARE => ({ ...DEFAULT_HARDWARE, pkcs11Module: hsm.module, pkcs11PinFile: hsm.pinFile, ...o });
+const uriOf = (k: 'rsa' | 'ec'): { kind: 'pkcs11'; uri: string } => ({ kind: 'pkcs11', uri: hsm[k].uri });
+
+/** Conveyed information signed by the owner and then encrypted to `recipient` by `openssl cms -encrypt`. */
+function encryptedBundle(recipient: string, keyopts: readonly string[], hostname: string): ReturnType<typeof makeSignedBundle> {
+  const bundle = makeSignedBundle(pki, onboardingJson({ configuration: `hostname ${hostname}\n`, configurationHandling: 'replace' }));
+  const plain = join(dir, `${hostname}.ci`);
+  writeFileSync(plain, bundle.conveyedInformation);
+  const enc = execFileSync('openssl', ['cms', '-encrypt', '-binary', '-aes256', '-outform', 'DER', '-in', plain, '-recip', recipient, ...keyopts]);
+  return { ...bundle, conveyedInformation: enc };
+}
+
+describe('pkcs11 key on SoftHSM2', () => {
+  test('canary: node:tls privateKeyEngine with the pre-loaded PKCS#11 engine works on this Node', () => {
+    const script = `const tls=require('node:tls');const fs=require('node:fs');
+      tls.createSecureContext({cert:fs.readFileSync(process.argv[1]),privateKeyEngine:'pkcs11',privateKeyIdentifier:process.argv[2]});
+      tls.createSecureContext({cert:fs.readFileSync(process.argv[1]),privateKeyEngine:'pkcs11',privateKeyIdentifier:process.argv[2]});console.log('engine ok');`;
+    const out = execFileSync(process.execPath, ['-e', script, hsm.ec.cert, `${hsm.ec.uri}?pin-source=file:${hsm.pinFile}`],
+      { env: { ...process.env, ...hsm.env, OPENSSL_CONF: hsm.engineConf }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    assert.match(out, /engine ok/, 'privateKeyEngine no longer works: in-process TLS with token keys is broken on this Node (docs/hardware-keys.md, risks)');
+  });
+
+  for (const k of ['rsa', 'ec'] as const) {
+    test(`${k}: start-up probe passes; a CSR signed by the token passes openssl req -verify`, async () => {
+      const cert = certDer(hsm[k].cert);
+      const key = await openHardwareKey(uriOf(k), cert, settings());
+      assert.equal(key.kind, 'pkcs11');
+      assert.equal(key.type, k);
+      const spki = execFileSync('openssl', ['x509', '-in', hsm[k].cert, '-pubkey', '-noout']).toString().replace(/-----[^-]+-----|\s/g, '');
+      const csr = await signCsr({}, cert, { key, spki: Buffer.from(spki, 'base64') });
+      writeFileSync(join(dir, `${k}.csr`), csr);
+      const out = execFileSync('openssl', ['req', '-inform', 'DER', '-in', join(dir, `${k}.csr`), '-verify', '-noout', '-subject'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+      assert.match(out, new RegExp(`serialNumber ?= ?${SERIAL}`));
+    });
+  }
+
+  const cases = [
+    ['rsa', 'RSA-OAEP SHA-1', ['-keyopt', 'rsa_padding_mode:oaep']],
+    ['rsa', 'RSA-OAEP SHA-256', ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']],
+    ['ec', 'ECDH (X9.63 SHA-1 KDF)', []],
+    ['ec', 'ECDH (X9.63 SHA-256 KDF)', ['-keyopt', 'ecdh_kdf_md:sha256']],
+  ] as const;
+  for (const [k, name, keyopts] of cases) {
+    test(`verify --idevid-key pkcs11:… decrypts ${name} EnvelopedData made by openssl cms -encrypt`, async () => {
+      const b = encryptedBundle(hsm[k].cert, keyopts, `v-${k}`);
+      const files = { ci: join(dir, `v-${k}.cms`), oc: join(dir, `v-${k}.oc`), ov: join(dir, `v-${k}.ov`) };
+      writeFileSync(files.ci, b.conveyedInformation);
+      writeFileSync(files.oc, b.ownerCertificate);
+      writeFileSync(files.ov, b.ownershipVoucher);
+      const r = await cli(['verify', '--json', '--conveyed-info', files.ci, '--owner-cert', files.oc, '--voucher', files.ov, '--trust-anchors', pki.masaCa.cert,
+        '--serial', SERIAL, '--idevid-cert', hsm[k].cert, '--idevid-key', hsm[k].uri, '--pkcs11-module', hsm.module, '--pkcs11-pin-file', hsm.pinFile]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { conveyedInformation: Record<string, { configuration: string }> }).conveyedInformation['ietf-sztp-conveyed-info:onboarding-information']?.configuration,
+        Buffer.from(`hostname v-${k}\n`).toString('base64'));
+      assert.doesNotMatch(r.stdout + r.stderr, /1234/, 'the PIN is never printed');
+    });
+  }
+
+  for (const k of ['rsa', 'ec'] as const) {
+    test(`agent run (${k} token key): mutual TLS with the token's certificate, encrypted conveyed information decrypted and applied`, async () => {
+      const server = await startBootstrapServer({ cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key), clientCa: readFileSync(pki.manufacturer.cert) });
+      try {
+        const reply = bootstrappingReply(encryptedBundle(hsm[k].cert, k === 'rsa' ? ['-keyopt', 'rsa_padding_mode:oaep'] : [], `tls-${k}`));
+        server.onGetBootstrappingData = (req) => (req.authorized && req.clientSerial === SERIAL ? reply : undefined);
+        const box = join(dir, `run-${k}`);
+        mkdirSync(box, { recursive: true });
+        const ini = join(box, 'ztp.ini');
+        writeFileSync(ini, ztpIni(pki, join(box, 'state'), {
+          Device: { idevid_cert: hsm[k].cert, idevid_key: hsm[k].uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile },
+          'Fetcher Priority': { Server: '0' }, Bootstrap: { servers: server.url, nonce: 'False' },
+          Router: ROUTER(join(box, 'router')),
+        }));
+        const r = await cli(['--config', ini, 'run', '--once']);
+        assert.equal(r.code, 0, r.stderr.slice(-3000));
+        assert.equal(readFileSync(join(box, 'router', 'running-config'), 'utf8'), `hostname tls-${k}\n`);
+        assert.equal(server.bootstrapRequests().length, 1);
+        assert.equal(server.bootstrapRequests()[0]?.clientSerial, SERIAL);
+        assert.doesNotMatch(r.stderr, /1234/, 'the PIN is never logged');
+        const config = await cli(['--config', ini, 'config']);
+        assert.match(config.stdout, /idevid_key[^\n]*pkcs11:token=/);
+        const status = await cli(['--config', ini, 'status']);
+        assert.match(status.stdout, new RegExp(`^idevid-key: +pkcs11 pkcs11:token=idevid;object=idevid-${k};type=private$`, 'm'));
+        assert.doesNotMatch(config.stdout + config.stderr + status.stdout + status.stderr, /1234/, 'config and status never print the PIN');
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  const refused = async (ref: { kind: 'pkcs11'; uri: string }, cert: string, o: Partial<typeof DEFAULT_HARDWARE>, code: string): Promise<void> => {
+    const t0 = Date.now();
+    await assert.rejects(openHardwareKey(ref, certDer(cert), settings(o)), (e: unknown) => isSztpError(e) && e.code === code && !/1234|9999/.test(e.message));
+    assert.ok(Date.now() - t0 < 8000);
+  };
+  test('wrong PIN → SZTP_ERR_DEVICE_KEY_PIN; unreadable PIN file → SZTP_ERR_DEVICE_KEY_PIN', async () => {
+    await refused(uriOf('ec'), hsm.ec.cert, { pkcs11PinFile: hsm.wrongPinFile }, 'SZTP_ERR_DEVICE_KEY_PIN');
+    await refused(uriOf('ec'), hsm.ec.cert, { pkcs11PinFile: join(dir, 'no-such-pin') }, 'SZTP_ERR_DEVICE_KEY_PIN');
+  });
+  test('missing object, missing token → SZTP_ERR_DEVICE_KEY_NOT_FOUND', async () => {
+    await refused({ kind: 'pkcs11', uri: 'pkcs11:token=idevid;object=no-such-key;type=private' }, hsm.ec.cert, {}, 'SZTP_ERR_DEVICE_KEY_NOT_FOUND');
+    await refused({ kind: 'pkcs11', uri: 'pkcs11:token=no-such-token;object=idevid-ec;type=private' }, hsm.ec.cert, {}, 'SZTP_ERR_DEVICE_KEY_NOT_FOUND');
+  });
+  test('missing module, a module that is not one → SZTP_ERR_DEVICE_KEY_MODULE', async () => {
+    await refused(uriOf('ec'), hsm.ec.cert, { pkcs11Module: join(dir, 'no-such-module.so') }, 'SZTP_ERR_DEVICE_KEY_MODULE');
+    writeFileSync(join(dir, 'not-a-module.so'), 'not an ELF file');
+    await refused(uriOf('ec'), hsm.ec.cert, { pkcs11Module: join(dir, 'not-a-module.so') }, 'SZTP_ERR_DEVICE_KEY_MODULE');
+  });
+  test('a module that hangs (its file is a FIFO nobody writes) → SZTP_ERR_DEVICE_KEY_TIMEOUT within the deadline', async () => {
+    const fifo = join(dir, 'hanging-module.so');
+    execFileSync('mkfifo', [fifo]);
+    const t0 = Date.now();
+    await assert.rejects(openHardwareKey(uriOf('ec'), certDer(hsm.ec.cert), settings({ pkcs11Module: fifo, keyTimeoutSeconds: 1 })), { code: 'SZTP_ERR_DEVICE_KEY_TIMEOUT' });
+    assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
+  });
+  test('the token key is not the certificate\'s → SZTP_ERR_DEVICE_KEY_MISMATCH; the agent refuses to start (exit 2)', async () => {
+    await refused(uriOf('ec'), pki.device.cert, {}, 'SZTP_ERR_DEVICE_KEY_MISMATCH');
+    const box = join(dir, 'mismatch');
+    mkdirSync(box, { recursive: true });
+    const ini = join(box, 'ztp.ini');
+    writeFileSync(ini, ztpIni(pki, join(box, 'state'), {
+      Device: { idevid_key: hsm.ec.uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile },
+      'Fetcher Priority': { Server: '0' }, Bootstrap: { servers: 'https://127.0.0.1:9', nonce: 'False' }, Router: ROUTER(join(box, 'router')),
+    }));
+    const r = await cli(['--config', ini, 'run', '--once']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /SZTP_ERR_DEVICE_KEY_MISMATCH/);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * `tpm2:` IDevID keys at TPM 2.0 persistent handles, on a real software TPM (swtpm) through
+ * tpm2-tools (issue 16): EC and RSA keys sign (verified with their public keys), ECDH agrees
+ * with `openssl pkeyutl -derive`, RSA-OAEP (SHA-1, SHA-256) unwraps; IDevID certificates issued
+ * from CSRs the TPM signed pass the start-up probe; `verify --idevid-key tpm2:…` decrypts ECDH
+ * EnvelopedData made by `openssl cms -encrypt`; the certificate is read from an NV index
+ * (`tpm2-nv:0x01C90000`). Missing handle, missing NV index, a TPM that never answers, a key that
+ * is not the certificate's, and TLS with a handle-only key are coded errors.
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { createPublicKey, generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { signCsr } from '../../src/bootstrap/csr.ts';
+import { DEFAULT_HARDWARE, openHardwareKey, readTpmCertificate } from '../../src/platform/device-key-hardware.ts';
+import { tpm2DeviceKey } from '../../src/platform/device-key-tpm2.ts';
+import { certDer, makeSignedBundle, makeTestPki, onboardingJson, openssl, type TestPki } from '../support/pki.ts';
+import { EC_HANDLE, RSA_HANDLE, startSoftTpm, type SoftTpm } from '../support/swtpm.ts';
+import { cli } from './cli-helpers.ts';
+
+const SERIAL = 'SN-TPM-0001';
+let dir: string;
+let pki: TestPki;
+let tpm: SoftTpm;
+const certs: Record<'ec' | 'rsa', string> = { ec: '', rsa: '' };
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sztp-tpm2-'));
+  pki = makeTestPki(join(dir, 'pki'), 'p256', SERIAL);
+  tpm = await startSoftTpm(dir);
+  // IDevID certificates from CSRs the TPM signed (through the tpm2 DeviceKey), issued by the manufacturer CA.
+  const template = certDer(pki.device.cert);
+  for (const [k, handle, usage] of [['ec', EC_HANDLE, 'keyAgreement'], ['rsa', RSA_HANDLE, 'keyEncipherment']] as const) {
+    const spki = new Uint8Array(createPublicKey(tpm.publicKeyPem(handle)).export({ type: 'spki', format: 'der' }));
+    const key = tpm2DeviceKey({ handle, tcti: tpm.tcti, timeoutMs: 10_000, type: k });
+    const csr = await signCsr({}, template, { key, spki });
+    writeFileSync(join(dir, `${k}.csr`), csr);
+    writeFileSync(join(dir, `${k}.ext`), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,${usage}\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\n`);
+    certs[k] = join(dir, `${k}.crt`);
+    openssl(['x509', '-req', '-inform', 'PEM', '-in', pemCsr(join(dir, `${k}.csr`)), '-CA', pki.manufacturer.cert, '-CAkey', pki.manufacturer.key, '-CAcreateserial',
+      '-out', certs[k], '-days', '3650', '-sha256', '-extfile', join(dir, `${k}.ext`)]);
+  }
+});
+after(async () => {
+  await tpm.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const readPem = (p: string): string => readFileSync(p, 'utf8');
+function pemCsr(derPath: string): string {
+  const out = `${derPath}.pem`;
+  openssl(['req', '-inform', 'DER', '-in', derPath, '-out', out]);
+  return out;
+}
+const settings = (o: Partial<typeof DEFAULT_HARDWARE> = {}): typeof DEFAULT_HARDWARE => ({ ...DEFAULT_HARDWARE, tpm2Tcti: tpm.tcti, ...o });
+
+describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
+  test('EC and RSA: the start-up probe passes with certificates issued from TPM-signed CSRs (openssl req -verify)', async () => {
+    for (const k of ['ec', 'rsa'] as const) {
+      openssl(['req', '-inform', 'DER', '-in', join(dir, `${k}.csr`), '-verify', '-noout']);
+      const key = await openHardwareKey({ kind: 'tpm2', handle: k === 'ec' ? EC_HANDLE : RSA_HANDLE }, certDer(certs[k]), settings());
+      assert.equal(key.kind, 'tpm2');
+      assert.equal(key.type, k);
+      const sig = await key.sign(Buffer.from('data'), 'sha256');
+      assert.ok(verify('sha256', Buffer.from('data'), new X509Certificate(readPem(certs[k])).publicKey, sig));
+    }
+  });
+
+  test('ECDH equals openssl pkeyutl -derive with the TPM public key', async () => {
+    const key = await openHardwareKey({ kind: 'tpm2', handle: EC_HANDLE }, certDer(certs.ec), settings());
+    const peer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(join(dir, 'peer.key'), peer.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(dir, 'tpm-ec.pub'), tpm.publicKeyPem(EC_HANDLE));
+    const expected = openssl(['pkeyutl', '-derive', '-inkey', join(dir, 'peer.key'), '-peerkey', join(dir, 'tpm-ec.pub')]);
+    assert.deepEqual(Buffer.from(await key.deriveEcdh(new Uint8Array(peer.publicKey.export({ type: 'spki', format: 'der' })))), expected);
+  });
+
+  test('RSA-OAEP SHA-1 and SHA-256 unwrap what openssl pkeyutl encrypted', async () => {
+    const key = await openHardwareKey({ kind: 'tpm2', handle: RSA_HANDLE }, certDer(certs.rsa), settings());
+    const cek = Buffer.alloc(32, 0x5a);
+    writeFileSync(join(dir, 'cek'), cek);
+    for (const d of ['sha1', 'sha256'] as const) {
+      const wrapped = openssl(['pkeyutl', '-encrypt', '-certin', '-inkey', certs.rsa, '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', `rsa_oaep_md:${d}`, '-pkeyopt', `rsa_mgf1_md:${d}`, '-in', join(dir, 'cek')]);
+      assert.deepEqual(Buffer.from(await key.unwrapRsaOaep(wrapped, d)), cek);
+    }
+  });
+
+  test('verify --idevid-key tpm2:… decrypts ECDH EnvelopedData made by openssl cms -encrypt', async () => {
+    const bundle = makeSignedBundle(pki, onboardingJson({ configuration: 'hostname tpm\n', configurationHandling: 'replace' }));
+    writeFileSync(join(dir, 'ci.plain'), bundle.conveyedInformation);
+    writeFileSync(join(dir, 'ci.cms'), openssl(['cms', '-encrypt', '-binary', '-aes256', '-outform', 'DER', '-in', join(dir, 'ci.plain'), '-recip', certs.ec]));
+    writeFileSync(join(dir, 'oc.cms'), bundle.ownerCertificate);
+    writeFileSync(join(dir, 'ov.vcj'), bundle.ownershipVoucher);
+    const r = await cli(['verify', '--json', '--conveyed-info', join(dir, 'ci.cms'), '--owner-cert', join(dir, 'oc.cms'), '--voucher', join(dir, 'ov.vcj'),
+      '--trust-anchors', pki.masaCa.cert, '--serial', SERIAL, '--idevid-cert', certs.ec, '--idevid-key', `tpm2:${EC_HANDLE}`, '--tpm2-tcti', tpm.tcti]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(Buffer.from('hostname tpm\n').toString('base64')));
+  });
+
+  test('tpm2-nv:0x01C90000: the IDevID certificate is read from the NV index; a missing index is SZTP_ERR_DEVICE_KEY_NOT_FOUND', async () => {
+    const der = certDer(certs.ec);
+    writeFileSync(join(dir, 'nv.der'), der);
+    tpm.tool(['tpm2_nvdefine', '0x01C90000', '-C', 'o', '-s', String(der.length + 16), '-a', 'ownerwrite|ownerread|authread|authwrite']);
+    tpm.tool(['tpm2_nvwrite', '0x01C90000', '-C', 'o', '-i', join(dir, 'nv.der')]);
+    assert.deepEqual(Buffer.from(await readTpmCertificate('0x01c90000', settings())), der);
+    await assert.rejects(readTpmCertificate('0x01c90001', settings()), { code: 'SZTP_ERR_DEVICE_KEY_NOT_FOUND' });
+  });
+
+  test('missing handle → SZTP_ERR_DEVICE_KEY_NOT_FOUND; key not the certificate\'s → SZTP_ERR_DEVICE_KEY_MISMATCH', async () => {
+    await assert.rejects(openHardwareKey({ kind: 'tpm2', handle: '0x81000009' }, certDer(certs.ec), settings()), { code: 'SZTP_ERR_DEVICE_KEY_NOT_FOUND' });
+    await assert.rejects(openHardwareKey({ kind: 'tpm2', handle: EC_HANDLE }, certDer(pki.device.cert), settings()), { code: 'SZTP_ERR_DEVICE_KEY_MISMATCH' });
+  });
+
+  test('a TPM that accepts the connection and never answers → SZTP_ERR_DEVICE_KEY_TIMEOUT within the deadline', async () => {
+    // swtpm's TCTI talks to two ports (command, control): both accept and never answer.
+    const sockets: Socket[] = [];
+    const listen = (port: number): Promise<Server | undefined> => new Promise((resolve) => {
+      const srv = createServer((s) => { sockets.push(s); });
+      srv.once('error', () => { resolve(undefined); });
+      srv.listen(port, '127.0.0.1', () => { resolve(srv); });
+    });
+    let silent: Server[] = [];
+    let port = 0;
+    while (silent.length === 0) {
+      const first = await listen(0);
+      port = (first?.address() as { port: number } | undefined)?.port ?? 0;
+      const second = await listen(port + 1);
+      if (first !== undefined && second !== undefined) silent = [first, second];
+      else for (const x of [first, second]) x?.close();
+    }
+    try {
+      const t0 = Date.now();
+      await assert.rejects(openHardwareKey({ kind: 'tpm2', handle: EC_HANDLE }, certDer(certs.ec), settings({ tpm2Tcti: `swtpm:host=127.0.0.1,port=${port}`, keyTimeoutSeconds: 1 })),
+        { code: 'SZTP_ERR_DEVICE_KEY_TIMEOUT' });
+      assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await Promise.all(silent.map((x) => new Promise((resolve) => { x.close(resolve); })));
+    }
+  });
+
+  test('TLS with a handle-only key is refused with SZTP_ERR_DEVICE_KEY_UNSUPPORTED (no in-process path on Node 20)', async () => {
+    const key = tpm2DeviceKey({ handle: EC_HANDLE, tcti: tpm.tcti, timeoutMs: 5000, type: 'ec' });
+    await assert.rejects(key.tlsClientOptions(), { code: 'SZTP_ERR_DEVICE_KEY_UNSUPPORTED' });
+  });
+});
