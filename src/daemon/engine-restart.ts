@@ -28,8 +28,8 @@ export async function runWithEngine(config: AgentConfig, module: string, log: Lo
   const conf = await engineConfigFile(config.device.pkcs11Engine ?? defaultEnginePath(), module);
   const [script, ...args] = process.argv.slice(1);
   const argv = [...process.execArgv, ...(script === undefined ? [] : [script]), ...args];
-  log.info({ opensslConf: conf, module }, 'pkcs11: IDevID key: running the agent with the PKCS#11 engine pre-loaded');
   const child = spawn(process.execPath, argv, { stdio: 'inherit', env: { ...process.env, OPENSSL_CONF: conf, [ENGINE_MODULE_ENV]: module } });
+  log.info({ opensslConf: conf, module, pid: child.pid }, 'pkcs11: IDevID key: running the agent with the PKCS#11 engine pre-loaded');
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   let killer: NodeJS.Timeout | undefined;
   const pass = (sig: NodeJS.Signals): void => {

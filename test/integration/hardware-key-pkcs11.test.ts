@@ -16,13 +16,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { signCsr } from '../../src/bootstrap/csr.ts';
 import { isSztpError } from '../../src/errors.ts';
 import { DEFAULT_HARDWARE, openHardwareKey } from '../../src/platform/device-key-hardware.ts';
 import { certDer, makeSignedBundle, makeTestPki, onboardingJson, ztpIni, type TestPki } from '../support/pki.ts';
 import { bootstrappingReply, startBootstrapServer } from '../support/bootstrap-server.ts';
 import { makeSoftHsmToken, type SoftHsmToken } from '../support/softhsm.ts';
-import { cli } from './cli-helpers.ts';
+import { cli, finish, logLines, start } from './cli-helpers.ts';
 
 const SERIAL = 'SN-HSM-0001';
 const ROUTER = (root: string): Record<string, string> => ({ adapter: 'simulated', root, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' });
@@ -124,6 +125,38 @@ describe('pkcs11 key on SoftHSM2', () => {
       }
     });
   }
+
+  test('SIGTERM ends the agent within 5 s even when its engine child is stuck (stopped): the parent kills it', async () => {
+    const box = join(dir, 'stuck');
+    mkdirSync(box, { recursive: true });
+    const ini = join(box, 'ztp.ini');
+    writeFileSync(ini, ztpIni(pki, join(box, 'state'), {
+      Startup: { start: 'True', retry_forever: 'True' },
+      Device: { idevid_cert: hsm.ec.cert, idevid_key: hsm.ec.uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile },
+      'Fetcher Priority': { Server: '0' }, Bootstrap: { servers: 'https://127.0.0.1:9', nonce: 'False' }, Router: ROUTER(join(box, 'router')),
+    }));
+    const agent = start(['--config', ini, 'run']);
+    const done = finish(agent);
+    let stderr = '';
+    agent.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const deadline = Date.now() + 30_000;
+    let childPid: number | undefined;
+    while (childPid === undefined && Date.now() < deadline) {
+      childPid = logLines(stderr).find((l) => typeof l.pid === 'number' && typeof l.opensslConf === 'string')?.pid as number | undefined;
+      // Wait until the child itself has started (its own "secure ZTP started" line).
+      if (childPid !== undefined && !logLines(stderr).some((l) => l.pid === childPid)) childPid = undefined;
+      await sleep(100);
+    }
+    assert.ok(childPid !== undefined, stderr.slice(-2000));
+    process.kill(childPid, 'SIGSTOP'); // as if the token hung inside a TLS handshake: the child's own event loop is stuck
+    const t0 = Date.now();
+    agent.kill('SIGTERM');
+    const r = await done;
+    const took = Date.now() - t0;
+    assert.ok(took < 5000, `took ${took} ms`);
+    assert.throws(() => { process.kill(childPid, 0); }, { code: 'ESRCH' }, 'the stuck child is gone');
+    assert.match(r.stderr, /still running 4000 ms after SIGTERM: killed/);
+  });
 
   const refused = async (ref: { kind: 'pkcs11'; uri: string }, cert: string, o: Partial<typeof DEFAULT_HARDWARE>, code: string): Promise<void> => {
     const t0 = Date.now();
