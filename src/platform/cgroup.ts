@@ -12,7 +12,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,11 +25,6 @@ let base: Promise<string | undefined> | undefined;
 export function cgroupBase(): Promise<string | undefined> {
   base ??= findBase();
   return base;
-}
-
-/** For tests: forget the cached answer (e.g. after changing SZTP_CGROUP). */
-export function resetCgroupBase(): void {
-  base = undefined;
 }
 
 async function findBase(): Promise<string | undefined> {
@@ -79,15 +74,6 @@ export function argvInCgroup(cgroup: string, argv: readonly string[]): string[] 
   return ['/bin/sh', '-c', JOIN_SCRIPT, cgroup, ...argv];
 }
 
-/** True while some process is in the cgroup. */
-export async function cgroupPopulated(cgroup: string): Promise<boolean> {
-  try {
-    return /^populated 1$/m.test(await readFile(join(cgroup, 'cgroup.events'), 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 /** SIGKILLs every process in the cgroup (synchronous: also usable on the way out of the process). */
 export function killCgroupSync(cgroup: string): boolean {
   try {
@@ -95,15 +81,6 @@ export function killCgroupSync(cgroup: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Pids in the cgroup (best effort). */
-export function cgroupPids(cgroup: string): number[] {
-  try {
-    return readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '').map(Number);
-  } catch {
-    return [];
   }
 }
 

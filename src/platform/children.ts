@@ -50,11 +50,6 @@ export async function childEnded(record: ChildRecord): Promise<void> {
   await journal?.remove(record).catch(() => undefined);
 }
 
-/** Children currently running. */
-export function liveChildren(): ChildRecord[] {
-  return [...live.values()];
-}
-
 /** SIGKILLs every live child's cgroup and process group now (used right before a forced exit). */
 export function killLiveChildrenSync(): void {
   for (const c of live.values()) {
