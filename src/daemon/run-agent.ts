@@ -63,6 +63,8 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
   try {
     const build = deps.build ?? buildRuntime;
     let runtime = await build(config, deps.log, store);
+    // The adapter of the current runtime (a reload may build a new one).
+    const rollbackDeps = () => ({ adapter: runtime.adapter, store, log: room(deps.log, 'onboarding'), now });
     log.info({ serialNumber: runtime.identity.serialNumber, fetchers: config.fetchers, adapter: config.router.adapter }, 'secure ZTP started');
     const result = await runLoop({
       once: deps.once,
@@ -88,16 +90,22 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
         if (!s.secureMode) log.info('secure ZTP disabled (secure-mode turned off); stopping');
         return s.secureMode;
       },
-      pass: () => runPass({
-        fetchers: runtime.fetchers,
-        context: runtime.fetchContext(signals.signal),
-        apply: (source) => runtime.apply(source, signals.signal),
-        store,
-        log,
-        signal: signals.signal,
-        now,
-        fetcherBudgetMs: config.agent.fetcherBudgetSeconds * 1000,
-      }),
+      pass: async () => {
+        const r = await runPass({
+          fetchers: runtime.fetchers,
+          context: runtime.fetchContext(signals.signal),
+          apply: (source) => runtime.apply(source, signals.signal),
+          store,
+          log,
+          signal: signals.signal,
+          now,
+          fetcherBudgetMs: config.agent.fetcherBudgetSeconds * 1000,
+        });
+        // A pass in which no source delivered the interrupted attempt's information again rolls
+        // it back now, not only when the loop ends (with retry_forever it never would).
+        if (r.kind === 'none') await rollbackInterrupted(rollbackDeps());
+        return r;
+      },
     });
     const messages: Record<LoopOutcome, string> = {
       complete: 'bootstrap complete',
@@ -107,7 +115,6 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
       disabled: 'secure ZTP disabled',
     };
     log.info({ outcome: result.outcome, passes: result.passes }, messages[result.outcome]);
-    if (result.outcome === 'exhausted') await rollbackInterrupted({ adapter: runtime.adapter, store, log: room(deps.log, 'onboarding'), now });
     return EXIT_FOR[result.outcome];
   } finally {
     if (deps.signals === undefined) signals.dispose();

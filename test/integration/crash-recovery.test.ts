@@ -1,0 +1,70 @@
+/**
+ * A crash never leaves the router half-applied (issue 12): the real agent process, killed with
+ * SIGKILL (by the test, by a script killing its parent, or at a hook point of the simulated
+ * router), then started again. One describe per item of the issue.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, type TestPki } from '../support/pki.ts';
+import { logScript, makeDevice, runNode, type Device } from '../support/usb-cli.ts';
+
+let pkiDir: string;
+let pki: TestPki;
+before(() => {
+  pkiDir = mkdtempSync(join(tmpdir(), 'sztp-crashrec-pki-'));
+  pki = makeTestPki(pkiDir);
+});
+after(() => {
+  rmSync(pkiDir, { recursive: true, force: true });
+});
+
+const BASE = 'hostname base\n';
+const ADD = 'ntp server 192.0.2.123\n';
+
+const retryForever = (d: Device): void => {
+  writeFileSync(d.ini, readFileSync(d.ini, 'utf8').replace('retry_forever: False', 'retry_forever: True'));
+};
+
+async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('5: interrupted onboarding, then the source is gone (retry_forever)', () => {
+  test('the committed configuration is rolled back within one pass, and status says so', async () => {
+    const killOnce = (dir: string): string => `[ -f "${dir}/killed" ] || { touch "${dir}/killed"; kill -9 $PPID; sleep 5; }`;
+    const d = makeDevice(pki);
+    let run: ReturnType<typeof runNode> | undefined;
+    try {
+      mkdirSync(d.router, { recursive: true });
+      writeFileSync(join(d.router, 'running-config'), BASE);
+      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ configuration: ADD, configurationHandling: 'merge', postScript: logScript(d.log, 'post', killOnce(d.dir)) })));
+      const first = await d.start().done;
+      assert.equal(first.signal, 'SIGKILL', first.stderr.slice(-1500));
+      assert.equal(d.runningConfig(), BASE + ADD, 'committed before the kill');
+      rmSync(join(d.stick, 'EN9'), { recursive: true });
+      retryForever(d);
+      run = runNode(['run', '--config', d.ini]);
+      const t0 = Date.now();
+      await until(() => d.runningConfig() === BASE, 20_000, 'the rollback');
+      process.stdout.write(`interrupted-rollback-after-ms ${Date.now() - t0}\n`);
+      run.child.kill('SIGTERM');
+      const r = await run.done;
+      assert.equal(r.code, 0, r.stderr.slice(-1500));
+      assert.equal((r.stderr.match(/pass \d+: trying/g) ?? []).length >= 1, true);
+      const status = await d.status();
+      assert.equal(status.phase, 'factory-default');
+      assert.match(status.lastError?.message ?? '', /rolled back/);
+    } finally {
+      run?.child.kill('SIGKILL'); // a daemon left running by a failed assertion
+      d.dispose();
+    }
+  });
+});
