@@ -280,6 +280,7 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
       } catch (err) {
         throw new SztpError('SZTP_ERR_ROLLBACK', `simulated restore failed: ${(err as Error).message}`, { cause: err });
       }
+      crashPoint('restore');
     },
 
     async discardSnapshot(snapshot: ConfigSnapshot): Promise<void> {

@@ -13,7 +13,7 @@ import type { AgentConfig } from '../config/types.ts';
 import { EXIT } from '../contracts/exit-codes.ts';
 import { toSztpError } from '../errors.ts';
 import { room } from '../log/logger.ts';
-import { rollbackInterrupted } from '../onboarding/rollback.ts';
+import { finishInterruptedRollback, rollbackInterrupted } from '../onboarding/rollback.ts';
 import { acquireLock } from '../platform/lock.ts';
 import type { FileStateStore } from '../state/store.ts';
 import { runPass } from './agent.ts';
@@ -65,6 +65,8 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
     let runtime = await build(config, deps.log, store);
     // The adapter of the current runtime (a reload may build a new one).
     const rollbackDeps = () => ({ adapter: runtime.adapter, store, log: room(deps.log, 'onboarding'), now });
+    // Before anything else: finish a rollback a crash interrupted (its restore may not have happened).
+    await finishInterruptedRollback(rollbackDeps());
     log.info({ serialNumber: runtime.identity.serialNumber, fetchers: config.fetchers, adapter: config.router.adapter }, 'secure ZTP started');
     const result = await runLoop({
       once: deps.once,

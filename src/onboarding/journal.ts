@@ -16,7 +16,7 @@ export async function updateJournal(store: StateStore, digest: string, change: (
   return state.journal?.digest === digest ? state.journal : undefined;
 }
 
-type OptionalKey = 'currentStep' | 'snapshot' | 'bootImage';
+type OptionalKey = 'currentStep' | 'snapshot' | 'bootImage' | 'rollback';
 
 /** Removes optional keys (exactOptionalPropertyTypes forbids assigning undefined). */
 export function without(j: OnboardingJournal, ...keys: OptionalKey[]): OnboardingJournal {
@@ -24,6 +24,7 @@ export function without(j: OnboardingJournal, ...keys: OptionalKey[]): Onboardin
   if (keys.includes('currentStep')) delete copy.currentStep;
   if (keys.includes('snapshot')) delete copy.snapshot;
   if (keys.includes('bootImage')) delete copy.bootImage;
+  if (keys.includes('rollback')) delete copy.rollback;
   return copy;
 }
 
@@ -38,5 +39,5 @@ export function completeStep(j: OnboardingJournal, kind: OnboardingStepKind): On
 
 /** After an error: nothing in progress, no step counted as done (its effects were undone); the boot-image record stays (loop guard). */
 export function resetAfterError(j: OnboardingJournal): OnboardingJournal {
-  return { ...without(j, 'currentStep', 'snapshot'), completedSteps: [] };
+  return { ...without(j, 'currentStep', 'snapshot', 'rollback'), completedSteps: [] };
 }

@@ -46,7 +46,10 @@ export async function restoreSnapshot(journal: OnboardingJournal, deps: Rollback
  * `error` itself, or SZTP_ERR_ROLLBACK if the restore failed.
  */
 export async function rollbackAttempt(digest: string, error: SztpError, deps: RollbackDeps): Promise<SztpError> {
-  const state = await deps.store.read();
+  // Intent first: a crash between the restore and the journal update must not let the next run
+  // resume the steps just undone (it would skip the configuration and report bootstrap-complete).
+  const intent = { code: error.code, message: error.message, startedAt: deps.now().toISOString() };
+  const state = await deps.store.update((s) => (s.journal?.digest === digest && s.journal.rollback === undefined ? { ...s, journal: { ...s.journal, rollback: intent } } : s));
   const journal = state.journal?.digest === digest ? state.journal : undefined;
   let result = error;
   let restored = true;
@@ -67,6 +70,18 @@ export async function rollbackAttempt(digest: string, error: SztpError, deps: Ro
     ...(s.journal?.digest === digest ? { journal: afterRollback(s.journal, restored) } : {}),
   }));
   return result;
+}
+
+/**
+ * On start, before anything else: a rollback whose intent was journalled but whose end was not (a
+ * crash or kill between the two) is finished: the snapshot is restored again (restoring is
+ * idempotent) and the journal closed. Returns the finished rollback's error, or undefined.
+ */
+export async function finishInterruptedRollback(deps: RollbackDeps): Promise<SztpError | undefined> {
+  const journal = (await deps.store.read()).journal;
+  if (journal?.rollback === undefined) return undefined;
+  deps.log.warn({ digest: journal.digest, code: journal.rollback.code, startedAt: journal.rollback.startedAt }, 'finishing a rollback that a crash interrupted');
+  return rollbackAttempt(journal.digest, new SztpError(journal.rollback.code, journal.rollback.message), deps);
 }
 
 /**

@@ -35,6 +35,11 @@ export interface OnboardingJournal {
   readonly currentStep?: OnboardingStepKind;
   /** Pre-commit configuration snapshot, for rollback (also after a crash). */
   readonly snapshot?: ConfigSnapshot;
+  /**
+   * A rollback that was decided and not yet finished: written BEFORE the snapshot is restored, so a
+   * crash in between is finished on the next start instead of resuming the undone steps.
+   */
+  readonly rollback?: { readonly code: SztpErrorCode; readonly message: string; readonly startedAt: string };
   readonly bootImage?: {
     readonly sha256: string;
     /** Verified image kept on disk so a restart does not download it again. */

@@ -25,6 +25,14 @@ after(() => {
 const BASE = 'hostname base\n';
 const ADD = 'ntp server 192.0.2.123\n';
 
+function device(pre: string, post: string): Device {
+  const d = makeDevice(pki);
+  mkdirSync(d.router, { recursive: true });
+  writeFileSync(join(d.router, 'running-config'), BASE);
+  writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ preScript: logScript(d.log, 'pre', pre), configuration: ADD, configurationHandling: 'merge', postScript: logScript(d.log, 'post', post) })));
+  return d;
+}
+
 const retryForever = (d: Device): void => {
   writeFileSync(d.ini, readFileSync(d.ini, 'utf8').replace('retry_forever: False', 'retry_forever: True'));
 };
@@ -36,6 +44,8 @@ async function until(predicate: () => boolean, ms: number, what: string): Promis
     await sleep(50);
   }
 }
+
+const tags = (d: Device): string[] => d.scriptLog().map((l) => l.split(' ')[0] ?? '');
 
 describe('5: interrupted onboarding, then the source is gone (retry_forever)', () => {
   test('the committed configuration is rolled back within one pass, and status says so', async () => {
@@ -64,6 +74,26 @@ describe('5: interrupted onboarding, then the source is gone (retry_forever)', (
       assert.match(status.lastError?.message ?? '', /rolled back/);
     } finally {
       run?.child.kill('SIGKILL'); // a daemon left running by a failed assertion
+      d.dispose();
+    }
+  });
+});
+
+describe('6: killed right after a rollback restored the configuration', () => {
+  test('the next start finishes the rollback before anything else: every step runs again, nothing half-applied', async () => {
+    // The post-script fails on its first run (the attempt is rolled back); the kill comes right after the restore.
+    const d = device('', `[ -f "${'$SZTP_ROUTER_ROOT'}/../failed-once" ] || { touch "${'$SZTP_ROUTER_ROOT'}/../failed-once"; exit 1; }`);
+    try {
+      const first = await d.start({ SZTP_SIMULATED_CRASH_AT: 'restore' }).done;
+      assert.equal(first.signal, 'SIGKILL', first.stderr.slice(-1500));
+      assert.equal(d.runningConfig(), BASE, 'the restore happened before the kill');
+      const second = await d.run(['run', '--once']);
+      assert.equal(second.code, 0, second.stderr.slice(-2000));
+      assert.deepEqual(tags(d), ['pre', 'post', 'pre', 'post'], 'the attempt starts over; the post-script never runs on the restored configuration');
+      assert.equal(d.runningConfig(), BASE + ADD);
+      assert.equal((await d.status()).phase, 'bootstrap-complete');
+      assert.match(second.stderr, /finishing a rollback that a crash interrupted/);
+    } finally {
       d.dispose();
     }
   });
