@@ -14,9 +14,11 @@ import { EXIT } from '../contracts/exit-codes.ts';
 import { toSztpError } from '../errors.ts';
 import { room } from '../log/logger.ts';
 import { finishInterruptedRollback, rollbackInterrupted } from '../onboarding/rollback.ts';
+import { setChildJournal } from '../platform/children.ts';
 import { acquireLock } from '../platform/lock.ts';
 import type { FileStateStore } from '../state/store.ts';
 import { runPass } from './agent.ts';
+import { reapDeadAgentChildren, stateChildJournal } from './children-journal.ts';
 import { runLoop, type LoopOutcome } from './loop.ts';
 import { installSignalHandlers, type SignalHandling } from './signals.ts';
 import { armStopDeadline } from './stop-deadline.ts';
@@ -62,6 +64,9 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
   });
   try {
     const build = deps.build ?? buildRuntime;
+    // Before anything else: end what a dead agent left running (never the same step twice at once).
+    await reapDeadAgentChildren(store, log);
+    setChildJournal(stateChildJournal(store));
     let runtime = await build(config, deps.log, store);
     // The adapter of the current runtime (a reload may build a new one).
     const rollbackDeps = () => ({ adapter: runtime.adapter, store, log: room(deps.log, 'onboarding'), now });
@@ -119,6 +124,7 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
     log.info({ outcome: result.outcome, passes: result.passes }, messages[result.outcome]);
     return EXIT_FOR[result.outcome];
   } finally {
+    setChildJournal(undefined);
     if (deps.signals === undefined) signals.dispose();
     await lock.release();
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ConfigSnapshot } from '../contracts/config-snapshot.ts';
+import type { ChildRecord } from '../platform/children.ts';
 import type { SztpErrorCode } from '../errors.ts';
 import type { ProgressType } from '../progress/progress-type.ts';
 
@@ -62,6 +63,8 @@ export interface AgentState {
   /** Every progress event, in order (bounded; oldest dropped first). */
   readonly events: readonly RecordedEvent[];
   readonly journal?: OnboardingJournal;
+  /** Scripts and adapter commands running now (process group, cgroup, boot id): reaped on the next start if the agent died. */
+  readonly children?: readonly ChildRecord[];
   readonly updatedAt?: string;
 }
 

@@ -4,7 +4,7 @@
  * router), then started again. One describe per item of the issue.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +42,15 @@ async function until(predicate: () => boolean, ms: number, what: string): Promis
   while (!predicate()) {
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -94,6 +103,35 @@ describe('6: killed right after a rollback restored the configuration', () => {
       assert.equal((await d.status()).phase, 'bootstrap-complete');
       assert.match(second.stderr, /finishing a rollback that a crash interrupted/);
     } finally {
+      d.dispose();
+    }
+  });
+});
+
+describe('7: the scripts of a dead agent', () => {
+  test('a post-script that survived the SIGKILL of its agent is ended before the resumed attempt runs it again', async () => {
+    const d = device('', '');
+    const pidFile = join(d.dir, 'slow.pid');
+    try {
+      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
+        configuration: ADD, configurationHandling: 'merge',
+        postScript: logScript(d.log, 'post', `if [ ! -f "${d.dir}/slow-started" ]; then touch "${d.dir}/slow-started"; echo $$ > "${pidFile}"; sleep 30; echo late >> "${d.log}"; fi`),
+      })));
+      const first = d.start();
+      await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 30_000, 'the slow post-script');
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      first.child.kill('SIGKILL'); // the whole agent process, as a crash would
+      assert.equal((await first.done).signal, 'SIGKILL');
+      assert.ok(alive(pid), 'the script outlived its agent (its own process group)');
+      const second = await d.run(['run', '--once']);
+      assert.equal(second.code, 0, second.stderr.slice(-2000));
+      assert.equal(alive(pid), false, 'the old copy was ended before the new one ran');
+      assert.deepEqual(tags(d), ['post', 'post']);
+      await sleep(300);
+      assert.ok(!d.scriptLog().includes('late'), 'the old copy never finished');
+      assert.match(second.stderr, /ended a child process a previous agent left running/);
+    } finally {
+      try { process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
       d.dispose();
     }
   });
