@@ -45,6 +45,8 @@ import {
 /** The marker line that makes the simulated router reject a configuration. */
 export const FAIL_COMMIT_MARKER = '!fail-commit';
 const CRASH_ENV = 'SZTP_SIMULATED_CRASH_AT';
+/** Test hook: `SZTP_SIMULATED_FAIL_AT=reboot` makes reboot() fail. */
+const FAIL_ENV = 'SZTP_SIMULATED_FAIL_AT';
 const IMAGE_HEADER = /^SIMULATED-IMAGE os-name=(\S+) os-version=(\S+)/;
 
 interface ImageRecord {
@@ -227,6 +229,7 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
     },
 
     async reboot(): Promise<void> {
+      if (process.env[FAIL_ENV] === 'reboot') throw new SztpError('SZTP_ERR_ADAPTER_COMMAND', `simulated reboot failed (${FAIL_ENV}=reboot)`);
       await writeAtomic(pendingReboot, `${new Date().toISOString()}\n`);
       crashPoint('reboot');
       log.info('simulated reboot requested');

@@ -9,6 +9,8 @@
  * A boot image without os-name/os-version (SZTPD) is decided by the running image's digest, or by
  * `[Onboarding] image_without_criteria` when the adapter cannot report one; the basis is always in
  * the progress message and the log, never a silent skip.
+ * A reboot that fails is SZTP_ERR_BOOT_IMAGE_REBOOT (`boot-image-error`), never a loop: the reboot
+ * request is forgotten, so the next attempt installs the kept image again and retries the reboot.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -135,6 +137,17 @@ export async function executeBootImage(step: BootImageStep, ctx: StepContext): P
   await ctx.updateJournal((j) => ({ ...j, bootImage: { ...record, installAttempts: attempts + 1, rebootRequestedAt: requestedAt } }));
   await deps.store.update((s) => ({ ...s, phase: 'rebooting' }));
   await progress.emit('boot-image-installed-rebooting', `installed ${wanted} (sha-256 ${verified.sha256}); rebooting`);
-  await deps.adapter.reboot();
+  try {
+    await deps.adapter.reboot();
+  } catch (err) {
+    // The reboot did not happen, so this is no reboot loop: forget the reboot request (the install
+    // record and the kept image stay) so the next attempt installs again and retries the reboot.
+    // The staged image stays staged: the adapter API cannot un-stage it, and booting it later (a
+    // power cycle) is what the owner asked for; the next run's identity check then skips the step.
+    await ctx.updateJournal((j) => ({ ...j, bootImage: { ...record, installAttempts: attempts + 1 } }));
+    await deps.store.update((s) => ({ ...s, phase: 'in-progress' }));
+    const cause = isSztpError(err) ? `${err.code}: ${err.message}` : String(err);
+    throw new SztpError('SZTP_ERR_BOOT_IMAGE_REBOOT', `installed ${wanted} but the reboot failed (${cause}); the next attempt installs and reboots again`, { cause: err });
+  }
   return 'reboot';
 }

@@ -4,6 +4,7 @@
  * router), then started again. One describe per item of the issue.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +133,35 @@ describe('7: the scripts of a dead agent', () => {
       assert.match(second.stderr, /ended a child process a previous agent left running/);
     } finally {
       try { process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+      d.dispose();
+    }
+  });
+});
+
+describe('8: the reboot after an image install fails', () => {
+  test('boot-image-error with SZTP_ERR_BOOT_IMAGE_REBOOT, then the next run installs and reboots again (no reboot loop)', async () => {
+    const d = makeDevice(pki);
+    try {
+      mkdirSync(join(d.stick, 'images'));
+      const image = 'simulated image 2.0';
+      writeFileSync(join(d.stick, 'images', 'img.bin'), image);
+      const hash = createHash('sha256').update(image).digest('hex').match(/../g)?.join(':') ?? '';
+      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
+        bootImage: { 'os-name': 'SimOS', 'os-version': '2.0', 'download-uri': ['file:///images/img.bin'], 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': hash }] },
+        configuration: ADD, configurationHandling: 'merge',
+      })));
+      const failed = await d.run(['run', '--once'], { SZTP_SIMULATED_FAIL_AT: 'reboot' });
+      assert.equal(failed.code, 1, failed.stderr.slice(-2000));
+      const status = await d.status();
+      assert.match(status.lastError?.message ?? '', /SZTP_ERR_BOOT_IMAGE_REBOOT(?!_LOOP)/);
+      assert.ok(status.events.some((e) => e.progressType === 'boot-image-error'), 'boot-image-error reported');
+      const retried = await d.run(['run', '--once']);
+      assert.equal(retried.code, 10, retried.stderr.slice(-2000));
+      assert.doesNotMatch(retried.stderr, /SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP/);
+      const done = await d.run(['run', '--once']);
+      assert.equal(done.code, 0, done.stderr.slice(-2000));
+      assert.equal((await d.status()).phase, 'bootstrap-complete');
+    } finally {
       d.dispose();
     }
   });
