@@ -1,9 +1,15 @@
 /**
  * The JSON state store (one `state.json` in state_dir): atomic writes (temp, fsync, rename,
  * fsync dir), mode 0600, a schema version, updates serialised within the process and re-read
- * from disk each time (so `secure-mode` from another process is not lost). A file that cannot be
- * parsed is set aside as `state.json.corrupt-<time>` (SZTP_ERR_STATE_CORRUPT logged) and a fresh
- * factory-default state is used; a newer schema version is refused (SZTP_ERR_STATE_SCHEMA).
+ * from disk each time (so `secure-mode` from another process is not lost).
+ *
+ * The last good state is kept as a second file, `state.json.bak`: each write replaces
+ * `state.json`, then the backup, with the same content (two atomic writes). A `state.json` that
+ * cannot be parsed is set aside as `state.json.corrupt-<time>` and the backup is used (SZTP_ERR_STATE_CORRUPT logged). When both
+ * are unreadable the store refuses with SZTP_ERR_STATE_CORRUPT, telling the operator to run
+ * `sztp-agent reset`: it never falls back to factory-default on its own (a provisioned device
+ * whose operator disabled secure ZTP must not run ZTP again). A newer schema version is refused
+ * (SZTP_ERR_STATE_SCHEMA).
  * @module
  */
 import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
@@ -16,6 +22,8 @@ import { boundEvents, checkShape, initialState } from './machine.ts';
 import type { AgentState, StateStore } from './types.ts';
 
 export const STATE_FILE = 'state.json';
+/** The last good state (the previous `state.json`). */
+export const BACKUP_SUFFIX = '.bak';
 
 export interface StateStoreOptions {
   readonly dir: string;
@@ -35,32 +43,49 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
   const now = options.now ?? (() => new Date());
   let queue: Promise<unknown> = Promise.resolve();
 
-  const read = async (): Promise<AgentState> => {
+  const backup = `${path}${BACKUP_SUFFIX}`;
+
+  /** Parses one file: the state, 'absent', or the reason it is unusable. */
+  const parse = async (file: string): Promise<AgentState | 'absent' | { readonly reason: string }> => {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return initialState();
-      throw new SztpError('SZTP_ERR_STATE_CORRUPT', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+      return { reason: (err as Error).message };
     }
-    let doc: unknown;
-    let reason: string;
     try {
-      doc = JSON.parse(text);
-      const checked = checkShape(doc);
+      const checked = checkShape(JSON.parse(text));
       if (checked.ok) return checked.state;
       if (checked.schema !== undefined) {
-        throw new SztpError('SZTP_ERR_STATE_SCHEMA', `${path} has schema version ${checked.schema}; this agent supports ${initialState().schemaVersion}`);
+        throw new SztpError('SZTP_ERR_STATE_SCHEMA', `${file} has schema version ${checked.schema}; this agent supports ${initialState().schemaVersion}`);
       }
-      reason = checked.reason;
+      return { reason: checked.reason };
     } catch (err) {
       if (err instanceof SztpError) throw err;
-      reason = (err as Error).message;
+      return { reason: (err as Error).message };
     }
+  };
+
+  const read = async (): Promise<AgentState> => {
+    const main = await parse(path);
+    if (typeof main === 'object' && !('reason' in main)) return main;
+    const fallback = await parse(backup);
+    // Neither file: a fresh device. state.json alone missing (deleted by hand, or lost by the file
+    // system): the backup is the last good state.
+    if (main === 'absent' && fallback === 'absent') return initialState();
+    if (fallback === 'absent' || 'reason' in fallback) {
+      const mainText = main === 'absent' ? 'is missing' : `is unreadable (${main.reason})`;
+      throw new SztpError('SZTP_ERR_STATE_CORRUPT',
+        `${path} ${mainText} and so is its backup ${backup}${fallback === 'absent' ? ' (absent)' : ` (${fallback.reason})`}; ` +
+        'refusing to guess the device state: run `sztp-agent reset` to return to factory defaults',
+        { evidence: { path, backup, reason: main === 'absent' ? 'missing' : main.reason } });
+    }
+    if (main === 'absent') return fallback;
     const aside = `${path}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
     await rename(path, aside).catch(() => undefined);
-    options.log.error({ code: 'SZTP_ERR_STATE_CORRUPT', path, aside, reason }, 'state file is corrupt; set aside, starting from factory-default state');
-    return initialState();
+    options.log.error({ code: 'SZTP_ERR_STATE_CORRUPT', path, aside, reason: main.reason }, 'state file is corrupt; set aside, using the last good state from the backup');
+    return fallback;
   };
 
   let swept = false;
@@ -70,7 +95,11 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
       swept = true;
       await sweepTemps(options.dir);
     }
-    await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+    const text = `${JSON.stringify(state, null, 2)}\n`;
+    await writeFileAtomic(path, text, 0o600);
+    // The same content again as the backup: a separate inode, so truncating or corrupting one file
+    // never takes the other with it. A crash between the two leaves the backup one write behind.
+    await writeFileAtomic(backup, text, 0o600);
   };
 
   const serialised = <T>(task: () => Promise<T>): Promise<T> => {
@@ -101,7 +130,7 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
 async function sweepTemps(dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
-    const m = /^\.state\.json\.tmp-(\d+)-/.exec(name);
+    const m = /^\.state\.json(?:\.bak)?\.tmp-(\d+)-/.exec(name);
     if (m?.[1] === undefined) continue;
     const pid = Number(m[1]);
     if (pid !== process.pid && !processAlive(pid)) await unlink(join(dir, name)).catch(() => undefined);

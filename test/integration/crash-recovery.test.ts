@@ -166,3 +166,43 @@ describe('8: the reboot after an image install fails', () => {
     }
   });
 });
+
+describe('9: a corrupt state file', () => {
+  test('truncated on a provisioned device with secure ZTP disabled: the backup is used, ZTP does not run again', async () => {
+    const d = device('', '');
+    try {
+      assert.equal((await d.run(['run', '--once'])).code, 0);
+      assert.equal((await d.run(['secure-mode', 'disable'])).code, 0);
+      const state = join(d.dir, 'state', 'state.json');
+      writeFileSync(state, readFileSync(state, 'utf8').slice(0, 40));
+      const r = await d.run(['run', '--once']);
+      assert.equal(r.code, 0, r.stderr.slice(-1500));
+      assert.match(r.stderr, /secure ZTP disabled/);
+      assert.match(r.stderr, /SZTP_ERR_STATE_CORRUPT/);
+      assert.deepEqual(tags(d), ['pre', 'post'], 'no second onboarding');
+      assert.equal(d.runningConfig(), BASE + ADD);
+      assert.equal((await d.status()).phase, 'disabled');
+    } finally {
+      d.dispose();
+    }
+  });
+
+  test('both files unreadable: refused with SZTP_ERR_STATE_CORRUPT naming `sztp-agent reset`; reset recovers', async () => {
+    const d = device('', '');
+    try {
+      assert.equal((await d.run(['run', '--once'])).code, 0);
+      writeFileSync(join(d.dir, 'state', 'state.json'), '{"schemaVersion":1,"secu');
+      writeFileSync(join(d.dir, 'state', 'state.json.bak'), '');
+      const r = await d.run(['run', '--once']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /SZTP_ERR_STATE_CORRUPT/);
+      assert.match(r.stderr, /sztp-agent reset/);
+      assert.deepEqual(tags(d), ['pre', 'post'], 'nothing ran');
+      assert.equal(d.runningConfig(), BASE + ADD, 'the router untouched');
+      assert.equal((await d.run(['reset'])).code, 0);
+      assert.equal((await d.status()).phase, 'factory-default');
+    } finally {
+      d.dispose();
+    }
+  });
+});

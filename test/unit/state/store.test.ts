@@ -1,7 +1,7 @@
 /**
  * The JSON state store: factory-default initial state, durable atomic updates with mode 0600,
- * serialised concurrent updates, bounded events, corrupt files set aside
- * (SZTP_ERR_STATE_CORRUPT), unsupported schema versions refused (SZTP_ERR_STATE_SCHEMA).
+ * serialised concurrent updates, bounded events, corrupt files set aside and the backup used, or
+ * refused when the backup is unreadable too (SZTP_ERR_STATE_CORRUPT), unsupported schema versions refused (SZTP_ERR_STATE_SCHEMA).
  * @module
  */
 import assert from 'node:assert/strict';
@@ -43,7 +43,7 @@ test('updates are durable, 0600, in a 0700 directory, and leave no temp files', 
   assert.equal(doc.secureMode, false);
   assert.equal(doc.schemaVersion, 1);
   assert.equal(doc.updatedAt, '2026-01-02T03:04:05.000Z');
-  assert.deepEqual(readdirSync(stateDir), ['state.json']);
+  assert.deepEqual(readdirSync(stateDir).sort(), ['state.json', 'state.json.bak'], 'no temp files; the backup');
   const again = await createStateStore({ dir: stateDir, log: pino({ level: 'silent' }) }).read();
   assert.equal(displayPhase(again), 'disabled');
 });
@@ -71,17 +71,51 @@ for (const [name, content] of [
   ['unknown phase', '{"schemaVersion":1,"secureMode":true,"phase":"dancing","events":[]}'],
   ['unknown error code', '{"schemaVersion":1,"secureMode":true,"phase":"in-progress","events":[],"lastError":{"code":"NOPE","message":"m","time":"t"}}'],
 ] as const) {
-  test(`a corrupt state file (${name}) is set aside with SZTP_ERR_STATE_CORRUPT and a fresh state is used`, async () => {
+  test(`a corrupt state file (${name}) with a good backup: set aside with SZTP_ERR_STATE_CORRUPT, the backup used`, async () => {
+    const good = '{"schemaVersion":1,"secureMode":false,"phase":"bootstrap-complete","events":[]}';
     writeFileSync(join(dir, 'state.json'), content);
+    writeFileSync(join(dir, 'state.json.bak'), good);
     const { log, lines } = capture();
     const store = createStateStore({ dir, log, now: () => new Date('2026-05-06T07:08:09.010Z') });
     const s = await store.read();
-    assert.equal(s.phase, 'factory-default');
-    assert.deepEqual(readdirSync(dir), ['state.json.corrupt-2026-05-06T07-08-09-010Z']);
+    assert.equal(s.phase, 'bootstrap-complete');
+    assert.equal(s.secureMode, false, 'never back to factory-default');
+    assert.deepEqual(readdirSync(dir).sort(), ['state.json.bak', 'state.json.corrupt-2026-05-06T07-08-09-010Z']);
     assert.equal(readFileSync(join(dir, 'state.json.corrupt-2026-05-06T07-08-09-010Z'), 'utf8'), content);
     assert.equal(lines[0]?.code, 'SZTP_ERR_STATE_CORRUPT');
   });
+
+  test(`a corrupt state file (${name}) and no readable backup: refused with SZTP_ERR_STATE_CORRUPT naming \`sztp-agent reset\`, files left alone`, async () => {
+    writeFileSync(join(dir, 'state.json'), content);
+    writeFileSync(join(dir, 'state.json.bak'), '{"trunc');
+    const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
+    await assert.rejects(store.read(), (e: { code?: string; message?: string }) => e.code === 'SZTP_ERR_STATE_CORRUPT' && /sztp-agent reset/.test(e.message ?? ''));
+    await assert.rejects(store.update((x) => x), { code: 'SZTP_ERR_STATE_CORRUPT' });
+    assert.equal(readFileSync(join(dir, 'state.json'), 'utf8'), content);
+    const fresh = await store.reset();
+    assert.equal(fresh.phase, 'factory-default', 'reset still works');
+  });
 }
+
+test('every write keeps the same state as state.json.bak, a separate file', async () => {
+  const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
+  await store.update((s) => ({ ...s, source: 'one' }));
+  await store.update((s) => ({ ...s, source: 'two' }));
+  assert.equal((JSON.parse(readFileSync(join(dir, 'state.json.bak'), 'utf8')) as { source: string }).source, 'two');
+  assert.notEqual(statSync(join(dir, 'state.json')).ino, statSync(join(dir, 'state.json.bak')).ino, 'not a hard link: truncating one leaves the other');
+  writeFileSync(join(dir, 'state.json'), '');
+  assert.equal((await store.read()).source, 'two', 'a truncated state file falls back to the backup');
+  rmSync(join(dir, 'state.json.bak'));
+  await store.update((s) => ({ ...s, source: 'three' }));
+  rmSync(join(dir, 'state.json'));
+  assert.equal((await store.read()).source, 'three', 'a missing state file falls back to the backup');
+});
+
+test('state.json missing and its backup unreadable: refused with SZTP_ERR_STATE_CORRUPT, never factory-default', async () => {
+  writeFileSync(join(dir, 'state.json.bak'), '{"schemaVersion":1,"secureMode":fal');
+  const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
+  await assert.rejects(store.read(), (e: { code?: string; message?: string }) => e.code === 'SZTP_ERR_STATE_CORRUPT' && /is missing.*sztp-agent reset/.test(e.message ?? ''));
+});
 
 test('a state file of another schema version is refused and left alone (SZTP_ERR_STATE_SCHEMA)', async () => {
   const content = '{"schemaVersion":2,"secureMode":true,"phase":"factory-default","events":[]}';
