@@ -124,10 +124,11 @@ test('[Startup] start False exits 0 at once, logging that ZTP is not started', a
 });
 
 test('a live agent holding the state_dir lock makes a second run fail with SZTP_ERR_STATE_LOCKED', async () => {
-  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+  (await import('node:fs')).mkdirSync(box.stateDir, { recursive: true });
+  // Another process holding the flock of agent.lock (the shell opens it, flock(1) locks that descriptor, sleep keeps it).
+  const holder = spawn('sh', ['-c', 'exec 9>>"$0"; flock 9; echo locked; exec sleep 30', join(box.stateDir, 'agent.lock')], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
-    (await import('node:fs')).mkdirSync(box.stateDir, { recursive: true });
-    writeFileSync(join(box.stateDir, 'agent.lock'), `${holder.pid}\n`);
+    await new Promise<void>((resolve) => { holder.stdout.once('data', () => { resolve(); }); });
     const r = await cli(['--config', box.ini, 'run', '--once']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /error SZTP_ERR_STATE_LOCKED: /);
