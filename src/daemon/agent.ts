@@ -24,7 +24,9 @@ export type PassResult =
   | { readonly kind: 'complete'; readonly source: string }
   | { readonly kind: 'reboot'; readonly source: string }
   | { readonly kind: 'none'; readonly failures: readonly FetcherFailure[] }
-  | { readonly kind: 'aborted' };
+  | { readonly kind: 'aborted' }
+  /** Secure ZTP was turned off while onboarding ran (checked before each step; the loop checks before each pass). */
+  | { readonly kind: 'disabled' };
 
 export interface PassDeps {
   /** Enabled fetchers, already in priority order. */
@@ -89,6 +91,7 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
       } catch (err) {
         if (aborted()) return { kind: 'aborted' };
         await fail(fetcher.name, err, `onboarding from ${source.description}`);
+        if (toSztpError(err, 'SZTP_ERR_INTERNAL').code === 'SZTP_ERR_SECURE_MODE_OFF') return { kind: 'disabled' };
         keep = source.next !== undefined;
       } finally {
         // A source left through `next` hands what the fetcher holds to its successor.

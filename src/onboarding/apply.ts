@@ -131,6 +131,14 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
       // Stop between steps; the journal stays so the next run resumes (no half-applied step).
       throw new SztpError('SZTP_ERR_ABORTED', `stopped before the ${step.kind} step; the next run resumes`);
     }
+    // The operator may turn secure ZTP off at any time (`secure-mode disable`): checked before
+    // every step; the attempt is then rolled back rather than left half-applied. A script of this
+    // onboarding that turns it off (the usual end of onboarding) does not stop it.
+    const flag = await deps.store.read();
+    if (!flag.secureMode && flag.secureModeOffBy !== 'onboarding') {
+      return fail({ type: 'bootstrap-error', fallback: 'SZTP_ERR_SECURE_MODE_OFF' },
+        new SztpError('SZTP_ERR_SECURE_MODE_OFF', `secure ZTP was disabled before the ${step.kind} step; the attempt is rolled back`), source, deps, progress);
+    }
     const point: FailurePoint = { type: ERROR_TYPE[step.kind], fallback: FALLBACK_CODE[step.kind] };
     try {
       const journal = await updateJournal(deps.store, digest, (j) => startStep(j, step.kind));

@@ -24,8 +24,10 @@ export function displayPhase(state: AgentState): AgentPhase {
   return state.secureMode ? state.phase : 'disabled';
 }
 
-export function withSecureMode(state: AgentState, enabled: boolean): AgentState {
-  return { ...state, secureMode: enabled };
+/** Sets the SZTP flag; turning it off records by whom (an onboarding script's own choice does not stop its onboarding). */
+export function withSecureMode(state: AgentState, enabled: boolean, by: 'operator' | 'onboarding' = 'operator'): AgentState {
+  const { secureModeOffBy: _previous, ...rest } = state;
+  return enabled ? { ...rest, secureMode: true } : { ...rest, secureMode: false, secureModeOffBy: by };
 }
 
 export function withPhase(state: AgentState, phase: AgentPhase, source?: string): AgentState {

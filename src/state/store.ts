@@ -1,12 +1,13 @@
 /**
  * The JSON state store (one `state.json` in state_dir): atomic writes (temp, fsync, rename,
  * fsync dir), mode 0600, a schema version, updates serialised within the process and re-read
- * from disk each time (so `secure-mode` from another process is not lost).
+ * from disk each time under a cross-process lock (`state.lock`, flock), so a change by
+ * `secure-mode` or another process is never lost.
  *
  * The last good state is kept as a second file, `state.json.bak`: each write replaces
  * `state.json`, then the backup, with the same content (two atomic writes). A `state.json` that
- * cannot be parsed is set aside as `state.json.corrupt-<time>` and the backup is used (SZTP_ERR_STATE_CORRUPT logged). When both
- * are unreadable the store refuses with SZTP_ERR_STATE_CORRUPT, telling the operator to run
+ * cannot be parsed is set aside as `state.json.corrupt-<time>` and the backup is used
+ * (SZTP_ERR_STATE_CORRUPT logged). When both are unreadable the store refuses with SZTP_ERR_STATE_CORRUPT, telling the operator to run
  * `sztp-agent reset`: it never falls back to factory-default on its own (a provisioned device
  * whose operator disabled secure ZTP must not run ZTP again). A newer schema version is refused
  * (SZTP_ERR_STATE_SCHEMA).
@@ -16,12 +17,16 @@ import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SztpError } from '../errors.ts';
+import { flockFile } from '../platform/flock.ts';
 import { writeFileAtomic } from '../platform/fs-atomic.ts';
 import { processAlive } from '../platform/lock.ts';
 import { boundEvents, checkShape, initialState } from './machine.ts';
 import type { AgentState, StateStore } from './types.ts';
 
 export const STATE_FILE = 'state.json';
+/** Held (flock) during every read-modify-write of the state, by every process. */
+const STATE_LOCK_FILE = 'state.lock';
+const STATE_LOCK_WAIT_MS = 10_000;
 /** The last good state (the previous `state.json`). */
 export const BACKUP_SUFFIX = '.bak';
 
@@ -102,6 +107,23 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
     await writeFileAtomic(backup, text, 0o600);
   };
 
+  /**
+   * Every read-modify-write holds `state.lock` (flock(2)) across processes: the daemon, `secure-mode`
+   * and `reset` never lose each other's change (the in-process queue alone did not cover the CLI).
+   */
+  const locked = async <T>(task: () => Promise<T>): Promise<T> => {
+    await mkdir(options.dir, { recursive: true, mode: 0o700 });
+    const handle = await flockFile(join(options.dir, STATE_LOCK_FILE), { waitMs: STATE_LOCK_WAIT_MS });
+    if (handle === undefined) {
+      throw new SztpError('SZTP_ERR_STATE_LOCKED', `the state file in ${options.dir} stayed locked by another process for ${STATE_LOCK_WAIT_MS} ms`);
+    }
+    try {
+      return await task();
+    } finally {
+      await handle.close();
+    }
+  };
+
   const serialised = <T>(task: () => Promise<T>): Promise<T> => {
     const run = queue.then(task, task);
     queue = run.catch(() => undefined);
@@ -112,17 +134,17 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
     path,
     read: () => serialised(read),
     update: (change) =>
-      serialised(async () => {
+      serialised(() => locked(async () => {
         const next = boundEvents({ ...change(await read()), updatedAt: now().toISOString() });
         await write(next);
         return next;
-      }),
+      })),
     reset: () =>
-      serialised(async () => {
+      serialised(() => locked(async () => {
         const next = { ...initialState(), updatedAt: now().toISOString() };
         await write(next);
         return next;
-      }),
+      })),
   };
 }
 

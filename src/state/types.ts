@@ -65,6 +65,11 @@ export interface AgentState {
   readonly journal?: OnboardingJournal;
   /** Scripts and adapter commands running now (process group, cgroup, boot id): reaped on the next start if the agent died. */
   readonly children?: readonly ChildRecord[];
+  /**
+   * Who turned secure ZTP off: `onboarding` when `secure-mode disable` ran inside an onboarding
+   * script (the owner's own choice, which does not stop that onboarding), else `operator`.
+   */
+  readonly secureModeOffBy?: 'operator' | 'onboarding';
   readonly updatedAt?: string;
 }
 

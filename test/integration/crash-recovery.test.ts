@@ -206,3 +206,33 @@ describe('9: a corrupt state file', () => {
     }
   });
 });
+
+describe('11: secure-mode disable while the daemon runs', () => {
+  test('never lost: the daemon stops (disabled) and the flag stays off (5 trials)', async () => {
+    for (let trial = 0; trial < 5; trial++) {
+      const d = makeDevice(pki, {}, { Agent: { state_dir: 'PLACEHOLDER', backoff_initial_seconds: '0', backoff_max_seconds: '0', log_level: 'info' } });
+      let run: ReturnType<typeof runNode> | undefined;
+      try {
+        writeFileSync(d.ini, readFileSync(d.ini, 'utf8').replace('state_dir: PLACEHOLDER', `state_dir: ${join(d.dir, 'state')}`));
+        retryForever(d);
+        // No stick: every pass fails fast and writes the state (lastError), as often as it can.
+        rmSync(d.stick, { recursive: true });
+        run = runNode(['run', '--config', d.ini]);
+        let stderr = '';
+        run.child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
+        await until(() => (stderr.match(/pass \d+: trying/g) ?? []).length >= 3, 30_000, 'a busy daemon');
+        const cli = await d.run(['secure-mode', 'disable']);
+        assert.equal(cli.code, 0, cli.stderr);
+        const stopped = await Promise.race([run.done, sleep(15_000).then(() => undefined)]);
+        assert.ok(stopped !== undefined, `trial ${trial}: the daemon kept running: the disable was lost`);
+        assert.equal(stopped.code, 0);
+        assert.match(stopped.stderr, /secure ZTP disabled/);
+        const state = JSON.parse(readFileSync(join(d.dir, 'state', 'state.json'), 'utf8')) as { secureMode: boolean };
+        assert.equal(state.secureMode, false, `trial ${trial}: the flag was overwritten`);
+      } finally {
+        run?.child.kill('SIGKILL'); // a daemon left running by a failed assertion
+        d.dispose();
+      }
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { SztpError, isSztpError } from '../../../src/errors.ts';
 import { applyOnboarding } from '../../../src/onboarding/apply.ts';
+import { withSecureMode } from '../../../src/state/machine.ts';
 import type { ProgressEvent } from '../../../src/progress/reporter.ts';
 import type { BootImage, OnboardingInformation } from '../../../src/types.ts';
 import { bytes, loggingScript, makeEnv, type Env } from '../../support/onboarding-env.ts';
@@ -393,6 +394,29 @@ test('a signal during a step stops without rollback; the step stays current for 
   assert.ok(!(await events(e)).includes('boot-image-error'));
 });
 
+test('secure ZTP turned off during the pre-script: the configuration never runs, the attempt is rolled back (SZTP_ERR_SECURE_MODE_OFF)', async () => {
+  const e = setup();
+  const log = join(e.dir, 'scripts.log');
+  const info: OnboardingInformation = { preConfigurationScript: loggingScript(log, 'pre'), configurationHandling: 'merge', configuration: bytes('c\n'), postConfigurationScript: loggingScript(log, 'post') };
+  // The operator's `secure-mode disable` lands while the pre-script runs (the store is the shared state file).
+  const reporter = { report: async (ev: ProgressEvent) => { if (ev.progressType === 'pre-script-complete') await e.store.update((s) => ({ ...s, secureMode: false })); } };
+  await rejectsWith(applyOnboarding(e.source(info, { reporter }), e.deps()), 'SZTP_ERR_SECURE_MODE_OFF');
+  assert.equal(e.runningConfig(), undefined, 'the configuration step did not run');
+  assert.deepEqual(lines(log).length, 1, 'only the pre-script ran');
+  const state = await e.store.read();
+  assert.equal(state.secureMode, false, 'the flag stays off');
+  assert.deepEqual(state.journal?.completedSteps ?? [], [], 'nothing counted as applied');
+  assert.equal(state.lastError?.code, 'SZTP_ERR_SECURE_MODE_OFF');
+});
+
+test('secure ZTP turned off by a script of the onboarding itself (`secure-mode disable` in the pre-script): the onboarding goes on', async () => {
+  const e = setup();
+  const info: OnboardingInformation = { preConfigurationScript: bytes('#!/bin/sh\nexit 0\n'), configurationHandling: 'merge', configuration: bytes('c\n') };
+  const reporter = { report: async (ev: ProgressEvent) => { if (ev.progressType === 'pre-script-complete') await e.store.update((s) => withSecureMode(s, false, 'onboarding')); } };
+  assert.deepEqual(await applyOnboarding(e.source(info, { reporter }), e.deps()), { kind: 'complete' });
+  assert.equal(e.runningConfig(), 'c\n');
+});
+
 describe('applyOnboarding: adapter capabilities', () => {
   test('a plan the adapter cannot carry out fails before the boot image and the pre-script: parsing-error, SZTP_ERR_ADAPTER_UNSUPPORTED', async () => {
     const e = setup();
@@ -447,7 +471,7 @@ describe('applyOnboarding: bootstrap-warning (RFC 8572 §5.6, C-128; issue 11 it
     const base = e.source({ configuration: bytes('hostname w\n'), configurationHandling: 'merge' }, { reporter });
     const source = { ...base, trustedServer };
     const deps = e.deps();
-    if (disableFlag) await store.update((s) => ({ ...s, secureMode: false }));
+    if (disableFlag) await store.update((s) => withSecureMode(s, false, 'onboarding'));
     const outcome = await applyOnboarding(source, deps);
     assert.equal(outcome.kind, 'complete');
     return seen;

@@ -36,7 +36,7 @@ function runAndKill(delayMs: number): Promise<void> {
 test('SIGKILL at random moments never leaves a partial or invalid state file', async () => {
   let previousEvents = 0;
   for (let i = 0; i < 12; i++) {
-    await runAndKill(Math.floor(Math.random() * 60));
+    await runAndKill(Math.floor(Math.random() * 150));
     const doc: unknown = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
     const checked = checkShape(doc);
     assert.ok(checked.ok, `kill ${i}: ${checked.ok ? '' : checked.reason}`);

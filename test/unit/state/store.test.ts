@@ -5,6 +5,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,7 @@ test('updates are durable, 0600, in a 0700 directory, and leave no temp files', 
   assert.equal(doc.secureMode, false);
   assert.equal(doc.schemaVersion, 1);
   assert.equal(doc.updatedAt, '2026-01-02T03:04:05.000Z');
-  assert.deepEqual(readdirSync(stateDir).sort(), ['state.json', 'state.json.bak'], 'no temp files; the backup');
+  assert.deepEqual(readdirSync(stateDir).sort(), ['state.json', 'state.json.bak', 'state.lock'], 'no temp files; the backup; the lock file stays (flock files are never unlinked)');
   const again = await createStateStore({ dir: stateDir, log: pino({ level: 'silent' }) }).read();
   assert.equal(displayPhase(again), 'disabled');
 });
@@ -133,4 +134,21 @@ test('reset writes the factory-default state', async () => {
   assert.equal(s.phase, 'factory-default');
   assert.equal(s.secureMode, true);
   assert.equal(s.source, undefined);
+});
+
+test('two processes updating the same state at once lose no update (state.lock)', async () => {
+  // Without the cross-process lock, one process's read-modify-write overwrote the other's change
+  // (`secure-mode disable` while the daemon ran was lost in about 1 run in 5).
+  const count = 60;
+  const start = Date.now() + 1500;
+  const appender = join(import.meta.dirname, '..', '..', 'support', 'state-appender.ts');
+  const runs = ['a', 'b'].map((tag) => new Promise<number | null>((resolve) => {
+    spawn(process.execPath, ['--import', 'tsx', appender, dir, tag, String(count), String(start)], { stdio: 'inherit' }).on('exit', resolve);
+  }));
+  assert.deepEqual(await Promise.all(runs), [0, 0]);
+  const messages = (await createStateStore({ dir, log: pino({ level: 'silent' }) }).read()).events.map((e) => e.message);
+  for (const tag of ['a', 'b']) {
+    const mine = messages.filter((m) => m?.startsWith(`${tag} `));
+    assert.equal(mine.length, count, `${count - mine.length} of ${tag}'s updates were lost`);
+  }
 });
