@@ -2,15 +2,15 @@
  * TEST DOUBLE: a minimal multicast DNS responder for the DNS system test (no Debian mDNS responder
  * can publish records under the bare RFC 8572 names: avahi's service files put SRV records at
  * `<instance>._sztp._tcp.local.` and cannot hold binary TXT data). It joins 224.0.0.251 on one
- * address, listens on port 5353 and answers queries for the names in a JSON file the way RFC 6762
+ * IPv4 address (or ff02::fb on one interface, when given an interface name), listens on port 5353 and answers queries for the names in a JSON file the way RFC 6762
  * §6.7 says a responder answers a one-shot ("legacy unicast") query: by unicast to the querier's
  * address and port, from port 5353, echoing the query ID and repeating the question, with the
  * A records of SRV targets in the additional section (§12.2).
  *
- *   node --import tsx test/support/mdns-responder-cli.ts <records.json> <bind-address>
+ *   node --import tsx test/support/mdns-responder-cli.ts <records.json> <IPv4 address | ifname for IPv6>
  *
  * records.json: `{ "txt": { "<name>": ["<hex string>", …] }, "srv": { "<name>": [{ "priority", "weight",
- * "port", "target" }] }, "a": { "<name>": "<IPv4>" } }`. Prints `mdns responder ready` on stdout,
+ * "port", "target" }] }, "a": { "<name>": "<IPv4 or IPv6 address>" } }`. Prints `mdns responder ready` on stdout,
  * then one `query <name> <type>` line per question seen.
  * @module
  */
@@ -24,14 +24,15 @@ interface Records {
   readonly a?: Record<string, string>;
 }
 
-const [file, bindAddress] = process.argv.slice(2);
-if (file === undefined || bindAddress === undefined) {
-  process.stderr.write('usage: mdns-responder-cli.ts <records.json> <bind-address>\n');
+const [file, where] = process.argv.slice(2);
+if (file === undefined || where === undefined) {
+  process.stderr.write('usage: mdns-responder-cli.ts <records.json> <IPv4 address | ifname for IPv6>\n');
   process.exit(2);
 }
+const ipv6 = !/^\d+\.\d+\.\d+\.\d+$/.test(where);
 const records = JSON.parse(readFileSync(file, 'utf8')) as Records;
 const lower = (n: string): string => n.toLowerCase().replace(/\.$/, '');
-const socket = createSocket({ type: 'udp4', reuseAddr: true });
+const socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', reuseAddr: true, ipv6Only: ipv6 });
 socket.on('message', (msg, rinfo) => {
   let q;
   try {
@@ -56,7 +57,7 @@ socket.on('message', (msg, rinfo) => {
         for (const srv of set) {
           answers.push({ name: n, type: DNS_TYPE.SRV, rclass: 1, ttl: 10, srv });
           const a = records.a?.[srv.target];
-          if (a !== undefined) additionals.push({ name: srv.target, type: DNS_TYPE.A, rclass: 1, ttl: 10, address: a });
+          if (a !== undefined) additionals.push({ name: srv.target, type: a.includes(':') ? DNS_TYPE.AAAA : DNS_TYPE.A, rclass: 1, ttl: 10, address: a });
         }
       }
     }
@@ -67,7 +68,8 @@ socket.on('message', (msg, rinfo) => {
   }
 });
 socket.bind(5353, () => {
-  socket.addMembership('224.0.0.251', bindAddress);
+  if (ipv6) socket.addMembership('ff02::fb', `::%${where}`);
+  else socket.addMembership('224.0.0.251', where);
   process.stdout.write('mdns responder ready\n');
 });
 process.on('SIGTERM', () => { socket.close(); process.exit(0); });

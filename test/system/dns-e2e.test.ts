@@ -9,7 +9,7 @@
  * - unsigned TXT → refused (SZTP_ERR_CONVEYED_UNSIGNED), nothing applied;
  * - SRV → the bootstrap server, contacted provisionally, its signed data applied;
  * - TXT and SRV both present → the device-specific TXT wins, the server is never asked;
- * - signed TXT over multicast DNS → applied;
+ * - signed TXT over multicast DNS (IPv4, and IPv6 alone) → applied; SRV over mDNS → the server;
  * - SIGTERM while the agent waits on DNS → it exits within 5 s.
  * Every process and both namespaces are removed in `finally`.
  * @module
@@ -21,7 +21,7 @@ import { describe, it } from 'node:test';
 import { encodeSztpTxt } from '../../src/dns/txt.ts';
 import { rogueServerCert, unsignedConveyed } from '../support/bootstrap-fixtures.ts';
 import { makeSignedBundle, makeTestPki, onboardingJson, ztpIni, type TestPki } from '../support/pki.ts';
-import { SERVER_V4, createLab, haveCommand, isRoot, waitFor, type Lab } from './dhcp-lab.ts';
+import { SERVER_V4, SERVER_V6, createLab, haveCommand, isRoot, waitFor, type Lab } from './dhcp-lab.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli.ts')];
@@ -38,6 +38,10 @@ interface Setup {
   readonly txt?: 'signed' | 'unsigned';
   readonly srv?: boolean;
   readonly mdnsTxt?: boolean;
+  /** SRV `_sztp._tcp.local.` over mDNS, pointing at the bootstrap server (needs `srv`). */
+  readonly mdnsSrv?: boolean;
+  /** The mDNS responder answers over IPv6 (ff02::fb) instead of IPv4. */
+  readonly mdnsV6?: boolean;
 }
 
 /** The TXT record's RDATA in hex (dnsmasq dns-rr= and the responder's JSON). */
@@ -65,7 +69,7 @@ async function start(lab: Lab, s: Setup): Promise<{ pki: TestPki; server?: Retur
     writeFileSync(join(devDir, 'ownership-voucher.vcj'), b.ownershipVoucher);
     // A server certificate the device cannot authenticate: the connection stays provisional.
     const tls = rogueServerCert(join(lab.dir, 'pki')).server;
-    server = lab.spawnIn(lab.srv, [...SERVER_CLI, '--host', SERVER_V4, '--port', '8443', '--dir', join(lab.dir, 'replies'),
+    server = lab.spawnIn(lab.srv, [...SERVER_CLI, '--host', '::', '--port', '8443', '--dir', join(lab.dir, 'replies'),
       '--cert', tls.cert, '--key', tls.key, '--client-ca', pki.manufacturer.cert, '--log']);
     assert.ok(await waitFor(() => server!.output().includes('listening') || server!.exitCode !== null, 20_000), 'bootstrap server started');
     assert.equal(server.exitCode, null, server.output());
@@ -75,10 +79,14 @@ async function start(lab: Lab, s: Setup): Promise<{ pki: TestPki; server?: Retur
   const dnsmasq = lab.spawnIn(lab.srv, ['dnsmasq', '-k', '-C', file, `--pid-file=${join(lab.dir, 'dnsmasq.pid')}`, ...args]);
   assert.ok(await waitFor(() => /started, version/.test(dnsmasq.output()) || dnsmasq.exitCode !== null, 5000), dnsmasq.output());
   assert.equal(dnsmasq.exitCode, null, dnsmasq.output());
-  if (s.mdnsTxt === true) {
+  if (s.mdnsTxt === true || s.mdnsSrv === true) {
     const records = join(lab.dir, 'mdns.json');
-    writeFileSync(records, JSON.stringify({ txt: { [`${SERIAL}._sztp.local`]: txtStrings(pki, 'signed').map((x) => Buffer.from(x).toString('hex')) } }));
-    const responder = lab.spawnIn(lab.srv, [...MDNS_CLI, records, SERVER_V4]);
+    const server = s.mdnsV6 === true ? SERVER_V6 : SERVER_V4;
+    writeFileSync(records, JSON.stringify({
+      ...(s.mdnsTxt === true ? { txt: { [`${SERIAL}._sztp.local`]: txtStrings(pki, 'signed').map((x) => Buffer.from(x).toString('hex')) } } : {}),
+      ...(s.mdnsSrv === true ? { srv: { '_sztp._tcp.local': [{ priority: 0, weight: 0, port: 8443, target: 'bootstrap.local' }] }, a: { 'bootstrap.local': server } } : {}),
+    }));
+    const responder = lab.spawnIn(lab.srv, [...MDNS_CLI, records, s.mdnsV6 === true ? lab.srvIf : SERVER_V4]);
     assert.ok(await waitFor(() => responder.output().includes('mdns responder ready') || responder.exitCode !== null, 20_000), responder.output());
     assert.equal(responder.exitCode, null, responder.output());
   }
@@ -172,6 +180,32 @@ describe('end to end over DNS: dnsmasq / mDNS responder → agent → simulated 
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       assert.equal(readFileSync(join(s.routerRoot, 'running-config'), 'utf8'), TXT_CONFIG);
       assert.match(r.stderr, new RegExp(`"source":"mdns:${lab.cliIf}"`));
+    } finally {
+      await lab.close();
+    }
+  });
+
+  it('multicast: the SRV record at _sztp._tcp.local. (target address in the additional section, C-033) reaches the bootstrap server', async () => {
+    const lab = createLab({ clientV4: `${CLIENT_V4}/24` });
+    try {
+      const s = await start(lab, { srv: true, mdnsSrv: true });
+      const r = await lab.run(lab.cli, [...CLI, 'run', '--config', s.ini({ mdns: 'True' }, { Mgmt: lab.cliIf }), '--once'], 120_000);
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.equal(readFileSync(join(s.routerRoot, 'running-config'), 'utf8'), SRV_CONFIG);
+      assert.match(r.stderr, /"servers":\[\{"address":"192\.0\.2\.1","port":8443\}\]/);
+    } finally {
+      await lab.close();
+    }
+  });
+
+  it('multicast over IPv6 only (ff02::fb, link-local): a signed TXT record is applied', async () => {
+    const lab = createLab();
+    try {
+      assert.ok(await waitFor(() => lab.ip(lab.cli, '-6', 'addr', 'show', 'dev', lab.cliIf, 'scope', 'link').includes('fe80'), 5000), 'client link-local');
+      const s = await start(lab, { mdnsTxt: true, mdnsV6: true });
+      const r = await lab.run(lab.cli, [...CLI, 'run', '--config', s.ini({ mdns: 'True' }, { Mgmt: lab.cliIf }), '--once'], 120_000);
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.equal(readFileSync(join(s.routerRoot, 'running-config'), 'utf8'), TXT_CONFIG);
     } finally {
       await lab.close();
     }

@@ -143,6 +143,12 @@ describe('DNS fetcher', () => {
     assert.deepEqual(h.follows.map((f) => f.trusted), [true]);
   });
 
+  it('follows unsigned redirect information from TXT provisionally: anchors discarded (C-027: processable provisionally)', async () => {
+    const h = harness({ mdns: false }, 'SN1', true);
+    await createDnsFetcher(deps(h, {}, { 'TXT SN1._sztp.example.test': [txt('SN1._sztp.example.test', UNSIGNED)] })).fetch(h.ctx);
+    assert.deepEqual(h.follows.map((f) => f.trusted), [false]);
+  });
+
   it('ignores records for another serial (another owner name in the answer)', async () => {
     const h = harness({ mdns: false });
     await rejects(createDnsFetcher(deps(h, {}, { 'TXT SN1._sztp.example.test': [txt('SN2._sztp.example.test', SIGNED)] })).fetch(h.ctx), 'SZTP_ERR_DNS_NO_RECORD');
