@@ -4,7 +4,8 @@
  * with `openssl pkeyutl -derive`, RSA-OAEP (SHA-1, SHA-256) unwraps; IDevID certificates issued
  * from CSRs the TPM signed pass the start-up probe; `verify --idevid-key tpm2:…` decrypts ECDH
  * EnvelopedData made by `openssl cms -encrypt`; the certificate is read from an NV index
- * (`tpm2-nv:0x01C90000`). Missing handle, missing NV index, a TPM that never answers, a key that
+ * (`tpm2-nv:0x01C90000`); the agent, as a process, onboards from a USB stick whose conveyed
+ * information is encrypted to the TPM key, with both key and certificate in the TPM. Missing handle, missing NV index, a TPM that never answers, a key that
  * is not the certificate's, and TLS with a handle-only key are coded errors.
  * @module
  */
@@ -18,7 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import { signCsr } from '../../src/bootstrap/csr.ts';
 import { DEFAULT_HARDWARE, openHardwareKey, readTpmCertificate } from '../../src/platform/device-key-hardware.ts';
 import { tpm2DeviceKey } from '../../src/platform/device-key-tpm2.ts';
-import { certDer, makeSignedBundle, makeTestPki, onboardingJson, openssl, type TestPki } from '../support/pki.ts';
+import { certDer, makeSignedBundle, makeTestPki, onboardingJson, openssl, writeEn9, ztpIni, type TestPki } from '../support/pki.ts';
 import { EC_HANDLE, RSA_HANDLE, startSoftTpm, type SoftTpm } from '../support/swtpm.ts';
 import { cli } from './cli-helpers.ts';
 
@@ -44,6 +45,11 @@ before(async () => {
     openssl(['x509', '-req', '-inform', 'PEM', '-in', pemCsr(join(dir, `${k}.csr`)), '-CA', pki.manufacturer.cert, '-CAkey', pki.manufacturer.key, '-CAcreateserial',
       '-out', certs[k], '-days', '3650', '-sha256', '-extfile', join(dir, `${k}.ext`)]);
   }
+  // The TCG IDevID certificate NV index holds the EC certificate (the index may be larger than the DER).
+  const der = certDer(certs.ec);
+  writeFileSync(join(dir, 'nv.der'), der);
+  tpm.tool(['tpm2_nvdefine', '0x01C90000', '-C', 'o', '-s', String(der.length + 16), '-a', 'ownerwrite|ownerread|authread|authwrite']);
+  tpm.tool(['tpm2_nvwrite', '0x01C90000', '-C', 'o', '-i', join(dir, 'nv.der')]);
 });
 after(async () => {
   await tpm.stop();
@@ -102,11 +108,7 @@ describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
   });
 
   test('tpm2-nv:0x01C90000: the IDevID certificate is read from the NV index; a missing index is SZTP_ERR_DEVICE_KEY_NOT_FOUND', async () => {
-    const der = certDer(certs.ec);
-    writeFileSync(join(dir, 'nv.der'), der);
-    tpm.tool(['tpm2_nvdefine', '0x01C90000', '-C', 'o', '-s', String(der.length + 16), '-a', 'ownerwrite|ownerread|authread|authwrite']);
-    tpm.tool(['tpm2_nvwrite', '0x01C90000', '-C', 'o', '-i', join(dir, 'nv.der')]);
-    assert.deepEqual(Buffer.from(await readTpmCertificate('0x01c90000', settings())), der);
+    assert.deepEqual(Buffer.from(await readTpmCertificate('0x01c90000', settings())), certDer(certs.ec));
     await assert.rejects(readTpmCertificate('0x01c90001', settings()), { code: 'SZTP_ERR_DEVICE_KEY_NOT_FOUND' });
   });
 
@@ -141,6 +143,25 @@ describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
       for (const s of sockets) s.destroy();
       await Promise.all(silent.map((x) => new Promise((resolve) => { x.close(resolve); })));
     }
+  });
+
+  test('agent run with idevid_key tpm2:0x81000002 and idevid_cert tpm2-nv:0x01C90000: a USB stick whose conveyed information is encrypted to the TPM key is decrypted and applied', async () => {
+    const box = join(dir, 'usb-run');
+    const stick = join(box, 'usb');
+    const bundle = makeSignedBundle(pki, onboardingJson({ configuration: 'hostname tpm-usb\n', configurationHandling: 'replace' }));
+    writeFileSync(join(dir, 'usb-ci.plain'), bundle.conveyedInformation);
+    writeEn9(stick, { ...bundle, conveyedInformation: openssl(['cms', '-encrypt', '-binary', '-aes256', '-outform', 'DER', '-in', join(dir, 'usb-ci.plain'), '-recip', certs.ec, '-keyopt', 'ecdh_kdf_md:sha256']) });
+    const ini = join(box, 'ztp.ini');
+    writeFileSync(ini, ztpIni(pki, join(box, 'state'), {
+      Device: { idevid_cert: 'tpm2-nv:0x01C90000', idevid_key: `tpm2:${EC_HANDLE}`, tpm2_tcti: tpm.tcti },
+      'Fetcher Priority': { USB: '0' }, USB: { mount_points: stick },
+      Router: { adapter: 'simulated', root: join(box, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
+    }));
+    const r = await cli(['--config', ini, 'run', '--once']);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.equal(readFileSync(join(box, 'router', 'running-config'), 'utf8'), 'hostname tpm-usb\n');
+    const status = await cli(['--config', ini, 'status']);
+    assert.match(status.stdout, /^idevid-key: +tpm2 0x81000002$/m);
   });
 
   test('TLS with a handle-only key is refused with SZTP_ERR_DEVICE_KEY_UNSUPPORTED (no in-process path on Node 20)', async () => {
