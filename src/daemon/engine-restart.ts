@@ -23,11 +23,17 @@ export function engineRestartNeeded(config: AgentConfig, env: NodeJS.ProcessEnv 
   return engineLoadedInProcess(pkcs11Module, env) ? undefined : pkcs11Module;
 }
 
+/** The arguments that run this same command again with process.execPath (node + script, or the single executable). */
+async function selfArgv(): Promise<string[]> {
+  // A single executable (scripts/package-sea.ts) is its own script: node puts its path in argv[1] itself.
+  const sea = await import('node:sea').then((m) => m.isSea(), () => false);
+  return sea ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
+}
+
 /** Runs this same command again with the engine configuration; resolves with the child's exit code. */
 export async function runWithEngine(config: AgentConfig, module: string, log: Logger): Promise<number> {
   const conf = await engineConfigFile(config.device.pkcs11Engine ?? defaultEnginePath(), module);
-  const [script, ...args] = process.argv.slice(1);
-  const argv = [...process.execArgv, ...(script === undefined ? [] : [script]), ...args];
+  const argv = await selfArgv();
   const child = spawn(process.execPath, argv, { stdio: 'inherit', env: { ...process.env, OPENSSL_CONF: conf, [ENGINE_MODULE_ENV]: module } });
   log.info({ opensslConf: conf, module, pid: child.pid }, 'pkcs11: IDevID key: running the agent with the PKCS#11 engine pre-loaded');
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
