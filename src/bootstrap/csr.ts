@@ -29,10 +29,14 @@ export interface CsrKeyStore {
   discard(): Promise<void>;
 }
 
-/** The `ietf-sztp-csr:csr-support` input member. */
-export function csrSupportInput(): Record<string, unknown> {
+/**
+ * The `ietf-sztp-csr:csr-support` input member. Without `keyGeneration` (the IDevID key is in a TPM
+ * or HSM, and a generated key could not be kept as safe: X-08), `key-generation` is not offered and
+ * the CSR reuses the IDevID key ({@link idevidCsr}).
+ */
+export function csrSupportInput(keyGeneration = true): Record<string, unknown> {
   return {
-    'key-generation': { 'supported-algorithms': { 'algorithm-identifier': [Buffer.from(P256_ALGORITHM_ID).toString('base64')] } },
+    ...(keyGeneration ? { 'key-generation': { 'supported-algorithms': { 'algorithm-identifier': [Buffer.from(P256_ALGORITHM_ID).toString('base64')] } } } : {}),
     'csr-generation': { 'supported-formats': { 'format-identifier': [P10] } },
   };
 }
@@ -112,6 +116,15 @@ export async function signCsr(request: CsrRequest, idevid: Uint8Array, signer: C
     value: [asn1js.fromBER(tbs).result, signatureAlgorithm.toSchema(), new asn1js.BitString({ valueHex: signature })],
   });
   return new Uint8Array(seq.toBER(false));
+}
+
+/** A CSR for `request` signed by the IDevID key itself (X-08 reuse), carrying the IDevID certificate's public key. */
+export async function idevidCsr(request: CsrRequest, idevid: Uint8Array, key: DeviceKey): Promise<Uint8Array> {
+  if (request.selectedAlgorithm !== undefined) {
+    throw new SztpError('SZTP_ERR_SERVER_RESPONSE', 'csr-request selected a key algorithm, but key generation was not offered (RFC 9646 X-11)');
+  }
+  const spki = new Uint8Array(pkijs.Certificate.fromBER(Uint8Array.from(idevid)).subjectPublicKeyInfo.toSchema().toBER(false));
+  return signCsr(request, idevid, { key, spki });
 }
 
 /** Generates a P-256 key (X-08) and a PKCS#10 CSR for `request` signed with it; the subject comes from the template or the IDevID. */

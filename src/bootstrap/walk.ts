@@ -26,7 +26,8 @@ import type { FetchContext, FetcherName, OnboardingSource } from '../contracts/f
 import { NULL_REPORTER, type ProgressReporter } from '../progress/reporter.ts';
 import type { BootstrapServerEntry, RedirectInformation } from '../types.ts';
 import { admit } from '../validation/admit.ts';
-import { buildCsr, csrSupportInput, findCsrRequest, type CsrKeyStore } from './csr.ts';
+import { deviceKeyOf } from '../platform/device-key-file.ts';
+import { buildCsr, csrSupportInput, findCsrRequest, idevidCsr, type CsrKeyStore } from './csr.ts';
 import { buildBootstrapInput, NONCE_BYTES } from './input.ts';
 import { certsFromDegenerateCms } from './pem.ts';
 import type { BootstrappingReply, RestconfErrorEntry } from './reply.ts';
@@ -216,7 +217,10 @@ export class RedirectWalker {
   private async request(conn: ServerConnection, root: string, trusted: boolean, authorization: string | undefined): Promise<{ reply: BootstrappingReply; nonce: Uint8Array | undefined }> {
     const { ctx } = this.deps;
     const csr = trusted && ctx.config.bootstrap.csrSupport;
-    let extras: Record<string, unknown> = csr ? { 'ietf-sztp-csr:csr-support': csrSupportInput() } : {};
+    // X-08: with the IDevID key in hardware, a generated key could not be kept as safe: the CSR reuses the IDevID key.
+    const hardwareKey = deviceKeyOf(this.deps.settings.credentials);
+    const reuse = hardwareKey !== undefined && hardwareKey.kind !== 'file' ? hardwareKey : undefined;
+    let extras: Record<string, unknown> = csr ? { 'ietf-sztp-csr:csr-support': csrSupportInput(reuse === undefined) } : {};
     let keys = 0;
     for (;;) {
       const nonce = ctx.config.bootstrap.nonce ? this.deps.randomBytes(NONCE_BYTES) : undefined;
@@ -230,11 +234,18 @@ export class RedirectWalker {
         if (request === undefined) throw err;
         if (keys > 0) await this.deps.csrKeys.discard();
         if (keys >= 2) throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${conn.origin} keeps asking for a CSR`, { cause: err });
-        const made = await buildCsr(request, this.deps.settings.credentials.certificate);
-        await this.deps.csrKeys.save(made);
+        const idevid = this.deps.settings.credentials.certificate;
+        let made: Uint8Array;
+        if (reuse === undefined) {
+          const generated = await buildCsr(request, idevid);
+          await this.deps.csrKeys.save(generated);
+          made = generated.csr;
+        } else {
+          made = await idevidCsr(request, idevid, reuse);
+        }
         keys += 1;
-        ctx.log.info({ server: conn.origin, round: keys }, 'RFC 9646 csr-request: sending a PKCS#10 CSR');
-        extras = { 'ietf-sztp-csr:p10-csr': Buffer.from(made.csr).toString('base64') };
+        ctx.log.info({ server: conn.origin, round: keys, key: reuse === undefined ? 'generated' : `IDevID (${reuse.kind})` }, 'RFC 9646 csr-request: sending a PKCS#10 CSR');
+        extras = { 'ietf-sztp-csr:p10-csr': Buffer.from(made).toString('base64') };
       }
     }
   }

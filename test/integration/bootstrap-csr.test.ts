@@ -10,8 +10,8 @@ import { after, before, test } from 'node:test';
 import type { CsrKeyStore } from '../../src/bootstrap/csr.ts';
 import { createServerFetcher } from '../../src/fetchers/server.ts';
 import { fetchContext, makeHarness, type Harness } from '../support/bootstrap-harness.ts';
-import { SIMPLE_ONBOARDING, signedReply, unsignedReply } from '../support/bootstrap-fixtures.ts';
-import { startBootstrapServer, type Reply, type TestBootstrapServer } from '../support/bootstrap-server.ts';
+import { CSR_REQUEST as csrRequest, SIMPLE_ONBOARDING, signedReply, unsignedReply } from '../support/bootstrap-fixtures.ts';
+import { startBootstrapServer, type TestBootstrapServer } from '../support/bootstrap-server.ts';
 import { openssl } from '../support/pki.ts';
 
 let h: Harness;
@@ -29,13 +29,6 @@ async function server(): Promise<TestBootstrapServer> {
   servers.push(s);
   return s;
 }
-
-const csrRequest: Reply = {
-  status: 400,
-  headers: { 'content-type': 'application/yang-data+json' },
-  body: JSON.stringify({ 'ietf-restconf:errors': { error: [{ 'error-type': 'application', 'error-tag': 'missing-attribute', 'error-message': 'CSR needed',
-    'error-info': { 'ietf-sztp-csr:csr-request': { 'csr-generation': { 'selected-format': { 'format-identifier': 'ietf-ztp-types:p10-csr' } } } } }] } }),
-};
 
 function recordingStore(): CsrKeyStore & { log: string[]; keys: Uint8Array[] } {
   const log: string[] = [];

@@ -2,7 +2,7 @@
  * `pkcs11:` IDevID keys on a real SoftHSM2 token (issue 16): RSA-2048 and P-256 keys generated on
  * the token, certificates issued from CSRs the token signed. The agent, as a process, onboards
  * from the mutual-TLS test bootstrap server with the token key (the server sees the token's
- * certificate) and decrypts conveyed information that `openssl cms -encrypt` encrypted to it;
+ * certificate; its RFC 9646 CSR reuses the token key, X-08) and decrypts conveyed information that `openssl cms -encrypt` encrypted to it;
  * `verify --idevid-key pkcs11:…` decrypts RSA-OAEP (SHA-1, SHA-256) and ECDH EnvelopedData; the
  * token signs an RFC 9646 CSR that `openssl req -verify` accepts. Wrong PIN, missing object,
  * missing token, missing module, a module that hangs and a key that is not the certificate's
@@ -20,7 +20,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { signCsr } from '../../src/bootstrap/csr.ts';
 import { isSztpError } from '../../src/errors.ts';
 import { DEFAULT_HARDWARE, openHardwareKey } from '../../src/platform/device-key-hardware.ts';
-import { certDer, makeSignedBundle, makeTestPki, onboardingJson, ztpIni, type TestPki } from '../support/pki.ts';
+import { CSR_REQUEST } from '../support/bootstrap-fixtures.ts';
+import { certDer, makeSignedBundle, makeTestPki, onboardingJson, openssl, ztpIni, type TestPki } from '../support/pki.ts';
 import { bootstrappingReply, startBootstrapServer } from '../support/bootstrap-server.ts';
 import { makeSoftHsmToken, type SoftHsmToken } from '../support/softhsm.ts';
 import { cli, finish, logLines, start } from './cli-helpers.ts';
@@ -100,20 +101,30 @@ describe('pkcs11 key on SoftHSM2', () => {
       const server = await startBootstrapServer({ cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key), clientCa: readFileSync(pki.manufacturer.cert) });
       try {
         const reply = bootstrappingReply(encryptedBundle(hsm[k].cert, k === 'rsa' ? ['-keyopt', 'rsa_padding_mode:oaep'] : [], `tls-${k}`));
-        server.onGetBootstrappingData = (req) => (req.authorized && req.clientSerial === SERIAL ? reply : undefined);
+        // RFC 9646 round trip first: csr-support without key-generation (X-08: the IDevID key is reused), then the p10-csr.
+        server.onGetBootstrappingData = (req) => {
+          if (!req.authorized || req.clientSerial !== SERIAL) return undefined;
+          return req.input?.['ietf-sztp-csr:csr-support'] !== undefined ? CSR_REQUEST : reply;
+        };
         const box = join(dir, `run-${k}`);
         mkdirSync(box, { recursive: true });
         const ini = join(box, 'ztp.ini');
         writeFileSync(ini, ztpIni(pki, join(box, 'state'), {
           Device: { idevid_cert: hsm[k].cert, idevid_key: hsm[k].uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile },
-          'Fetcher Priority': { Server: '0' }, Bootstrap: { servers: server.url, nonce: 'False' },
+          'Fetcher Priority': { Server: '0' }, Bootstrap: { servers: server.url, nonce: 'False', csr_support: 'True' },
           Router: ROUTER(join(box, 'router')),
         }));
         const r = await cli(['--config', ini, 'run', '--once']);
         assert.equal(r.code, 0, r.stderr.slice(-3000));
         assert.equal(readFileSync(join(box, 'router', 'running-config'), 'utf8'), `hostname tls-${k}\n`);
-        assert.equal(server.bootstrapRequests().length, 1);
-        assert.equal(server.bootstrapRequests()[0]?.clientSerial, SERIAL);
+        const inputs = server.bootstrapRequests().map((q) => q.input ?? {});
+        assert.equal(inputs.length, 2);
+        assert.deepEqual(Object.keys(inputs[0]?.['ietf-sztp-csr:csr-support'] as object), ['csr-generation'], 'no key-generation offered (X-08)');
+        const csr = Buffer.from(String(inputs[1]?.['ietf-sztp-csr:p10-csr']), 'base64');
+        openssl(['req', '-inform', 'DER', '-verify', '-noout'], csr);
+        assert.equal(openssl(['req', '-inform', 'DER', '-pubkey', '-noout'], csr).toString(), openssl(['x509', '-in', hsm[k].cert, '-pubkey', '-noout']).toString(),
+          'the CSR carries the token key, signed by the token');
+        assert.equal(server.bootstrapRequests()[1]?.clientSerial, SERIAL);
         assert.doesNotMatch(r.stderr, /1234/, 'the PIN is never logged');
         const config = await cli(['--config', ini, 'config']);
         assert.match(config.stdout, /idevid_key[^\n]*pkcs11:token=/);

@@ -58,3 +58,11 @@ export function rogueServerCert(dir: string): { ca: CertFiles; server: CertFiles
 }
 
 export const joinPath = join;
+
+/** An RFC 9646 csr-request (HTTP 400, error-tag missing-attribute) asking for a p10-csr, without selecting a key algorithm. */
+export const CSR_REQUEST: Reply = {
+  status: 400,
+  headers: { 'content-type': 'application/yang-data+json' },
+  body: JSON.stringify({ 'ietf-restconf:errors': { error: [{ 'error-type': 'application', 'error-tag': 'missing-attribute', 'error-message': 'CSR needed',
+    'error-info': { 'ietf-sztp-csr:csr-request': { 'csr-generation': { 'selected-format': { 'format-identifier': 'ietf-ztp-types:p10-csr' } } } } }] } }),
+};

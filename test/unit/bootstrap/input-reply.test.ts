@@ -166,5 +166,12 @@ describe('RFC 9646 CSR helpers', () => {
     // an algorithm that was not offered is refused.
     await assert.rejects(buildCsr({ selectedAlgorithm: new Uint8Array([48, 0]) }, new Uint8Array()), { code: 'SZTP_ERR_SERVER_RESPONSE' });
     await assert.rejects(buildCsr({ format: 'ietf-ztp-types:cmc-csr' }, new Uint8Array()), { code: 'SZTP_ERR_SERVER_RESPONSE' });
+    // X-08 reuse of a hardware IDevID key: key-generation is not offered, so a selected algorithm is refused too.
+    const { csrSupportInput, idevidCsr } = await import('../../../src/bootstrap/csr.ts');
+    assert.deepEqual(Object.keys(csrSupportInput(false)), ['csr-generation']);
+    assert.deepEqual(Object.keys(csrSupportInput()), ['key-generation', 'csr-generation']);
+    const never = { kind: 'tpm2', type: 'ec' as const, tlsClientOptions: () => Promise.reject(new Error('unused')), sign: () => Promise.reject(new Error('unused')),
+      unwrapRsaOaep: () => Promise.reject(new Error('unused')), deriveEcdh: () => Promise.reject(new Error('unused')) };
+    await assert.rejects(idevidCsr({ selectedAlgorithm: P256_ALGORITHM_ID }, new Uint8Array(), never), { code: 'SZTP_ERR_SERVER_RESPONSE' });
   });
 });
