@@ -130,13 +130,18 @@ async function askMdns(deps: DnsFetcherDeps, ifname: string, name: string, type:
     const scope = /%(.*)$/.exec(source)?.[1];
     return (scope === undefined || scope === ifname) && isOnLink(addrs, source);
   };
+  // The family that loses the race is stopped at once, not left waiting until the deadline.
+  const race = new AbortController();
+  const both = AbortSignal.any([signal, race.signal]);
   const families = ([4, 6] as const).flatMap((family) => {
     const localAddress = queryAddress(addrs, family);
-    return localAddress === undefined ? [] : [deps.queryMdns({ ifname, family, localAddress, onLink, name, type, deadline, signal, onIgnored })];
+    return localAddress === undefined ? [] : [deps.queryMdns({ ifname, family, localAddress, onLink, name, type, deadline, signal: both, onIgnored })];
   });
   if (families.length === 0) throw new SztpError('SZTP_ERR_DNS_SOCKET', `mDNS: interface ${ifname} has no IPv4 or IPv6 link-local address`);
   try {
-    return await Promise.any(families);
+    const first = await Promise.any(families);
+    race.abort();
+    return first;
   } catch (err) {
     const errors = err instanceof AggregateError ? (err.errors as unknown[]) : [err];
     const coded = errors.map((e) => toSztpError(e, 'SZTP_ERR_DNS_SOCKET'));

@@ -206,6 +206,22 @@ describe('DNS fetcher', () => {
     assert.deepEqual(h.follows, []);
   });
 
+  it('mDNS asks over IPv4 and IPv6 at once; the first answer wins and the other question is stopped', async () => {
+    const h = harness({ domains: [] });
+    const signals: Record<number, AbortSignal> = {};
+    const s = await createDnsFetcher(deps(h, {}, {}, {
+      interfaceAddresses: () => [{ family: 'IPv4', address: '192.0.2.10', prefix: 24 }, { family: 'IPv6', address: 'fe80::10', prefix: 64 }],
+      queryMdns: (q) => {
+        signals[q.family] = q.signal;
+        if (q.family === 6) return new Promise((_, reject) => { q.signal.addEventListener('abort', () => { reject(new SztpError('SZTP_ERR_ABORTED', 'stopped')); }); });
+        return Promise.resolve(reply(q.name, q.type, { [`TXT ${q.name}`]: [txt(q.name, SIGNED)] }));
+      },
+    })).fetch(h.ctx);
+    assert.equal(s.description, 'mdns:eth0');
+    assert.equal(signals[6]?.aborted, true);
+    assert.equal(h.abort.signal.aborted, false);
+  });
+
   it('abort ends the fetch with SZTP_ERR_ABORTED', async () => {
     const h = harness({});
     const p = createDnsFetcher(deps(h, {}, {}, {
