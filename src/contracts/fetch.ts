@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { AgentConfig, FetcherName } from '../config/types.ts';
 import type { ProgressReporter } from '../progress/reporter.ts';
+import type { NetworkJournal } from './network-journal.ts';
 import type {
   DeviceCredentials,
   RunningIdentity,
@@ -87,6 +88,8 @@ export interface FetchContext {
   readonly validate: ValidateFn;
   readonly bootstrap: BootstrapClient;
   readonly now: () => Date;
+  /** Records interface changes durably before they are made (the next start undoes a killed agent's). */
+  readonly networkJournal?: NetworkJournal;
 }
 
 /** One source of bootstrapping data (implemented in src/fetchers/, listed in src/fetchers/registry.ts). */

@@ -19,6 +19,7 @@ import { acquireLock } from '../platform/lock.ts';
 import type { FileStateStore } from '../state/store.ts';
 import { runPass } from './agent.ts';
 import { reapDeadAgentChildren, stateChildJournal } from './children-journal.ts';
+import { undoDeadAgentNetworkChanges } from './network-journal.ts';
 import { runLoop, type LoopOutcome } from './loop.ts';
 import { installSignalHandlers, type SignalHandling } from './signals.ts';
 import { armStopDeadline } from './stop-deadline.ts';
@@ -66,6 +67,8 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
     const build = deps.build ?? buildRuntime;
     // Before anything else: end what a dead agent left running (never the same step twice at once).
     await reapDeadAgentChildren(store, log);
+    // …and what it did to the interfaces (a leased address, routes, a link it set up).
+    await undoDeadAgentNetworkChanges(store, log);
     setChildJournal(stateChildJournal(store));
     let runtime = await build(config, deps.log, store);
     // The adapter of the current runtime (a reload may build a new one).

@@ -21,6 +21,7 @@ import { loadDeviceCredentials, loadTrustAnchors, subjectSerialNumber } from '..
 import { deviceSerialFromSubject } from '../platform/device-serial.ts';
 import type { FileStateStore } from '../state/store.ts';
 import type { DeviceCredentials, RunningIdentity, TrustContext, ValidateFn } from '../types.ts';
+import { stateNetworkJournal } from './network-journal.ts';
 import { openAdapter, openStore } from './open.ts';
 import { assessLoaded, loadVoucherSigners } from './voucher-signer-check.ts';
 
@@ -100,6 +101,7 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
     log.info({ subjectSerialNumber: subjectSerial, serialNumber: identity.serialNumber }, 'device serial derived from the IDevID subject serialNumber (SN token)');
   }
   const fetchers = createFetchers(config.fetchers);
+  const networkJournal = stateNetworkJournal(store, now);
   const bootstrap = lazyBootstrapClient(join(config.agent.stateDir, 'csr'));
   const fetchLog = room(log, 'fetch');
   const applyLog = room(log, 'onboarding');
@@ -133,6 +135,7 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
       validate,
       bootstrap,
       now,
+      networkJournal,
     }),
     apply: async (source, signal) => (await import('../onboarding/apply.ts')).applyOnboarding(source, {
       config, adapter, store, log: applyLog, signal, now, download, ...(capabilities === undefined ? {} : { capabilities }),

@@ -4,10 +4,14 @@
  * and removes exactly what it added, in reverse order, leaving the interface as it was found.
  * An `ip ... add` that fails with "File exists" means the item was already there: it is not
  * recorded and therefore never removed.
+ * With a journal (the daemon's, in the state file), each undo argv is recorded durably before its
+ * `ip ... add` runs and dropped once undone, so the changes of a killed agent are undone on the
+ * next start (src/daemon/network-journal.ts).
  * @module
  */
 import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
+import type { NetworkJournal } from '../contracts/network-journal.ts';
 import { SztpError } from '../errors.ts';
 
 /** Runs `ip <argv>`; resolves with the exit code and stderr (never rejects for a non-zero exit). */
@@ -21,6 +25,9 @@ export const execIp: IpRunner = (argv) =>
     });
   });
 
+/** What `ip ... del` says when the item is gone already (nothing left to undo). */
+export const UNDONE_ALREADY = /cannot find|no such|not found|cannot assign/i;
+
 /** What was added on an interface, removable in one call. */
 export interface NetworkChanges {
   /** Adds one item (`ip <add...>`), recording `ip <del...>` for removal. False when it already existed. */
@@ -31,17 +38,20 @@ export interface NetworkChanges {
   readonly pending: readonly (readonly string[])[];
 }
 
-export function createNetworkChanges(run: IpRunner, log?: Logger): NetworkChanges {
+export function createNetworkChanges(run: IpRunner, log?: Logger, journal?: NetworkJournal): NetworkChanges {
   const undo: (readonly string[])[] = [];
   return {
     pending: undo,
     async add(addArgv, delArgv) {
+      // Journal first: a kill right after the `ip ... add` must still find the undo on the next start.
+      await journal?.record(delArgv);
       const r = await run(addArgv);
       if (r.code === 0) {
         undo.push(delArgv);
         log?.debug({ argv: ['ip', ...addArgv] }, 'dhcp: network change applied');
         return true;
       }
+      await journal?.forget(delArgv);
       if (/exists/i.test(r.stderr)) return false;
       throw new SztpError('SZTP_ERR_DHCP_ADDRESS', `ip ${addArgv.join(' ')} failed: ${r.stderr.trim()}`, {
         evidence: { argv: addArgv, exitCode: r.code },
@@ -53,8 +63,13 @@ export function createNetworkChanges(run: IpRunner, log?: Logger): NetworkChange
         const argv = undo.pop();
         if (argv === undefined) break;
         const r = await run(argv);
-        if (r.code !== 0 && !/cannot find|no such|not found/i.test(r.stderr)) failures.push(`ip ${argv.join(' ')}: ${r.stderr.trim()}`);
-        else log?.debug({ argv: ['ip', ...argv] }, 'dhcp: network change removed');
+        if (r.code !== 0 && !UNDONE_ALREADY.test(r.stderr)) {
+          // Kept in the journal: the next start tries again.
+          failures.push(`ip ${argv.join(' ')}: ${r.stderr.trim()}`);
+        } else {
+          log?.debug({ argv: ['ip', ...argv] }, 'dhcp: network change removed');
+          await journal?.forget(argv);
+        }
       }
       if (failures.length > 0) throw new SztpError('SZTP_ERR_DHCP_ADDRESS', `removing DHCP network changes failed: ${failures.join('; ')}`);
     },

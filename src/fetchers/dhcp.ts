@@ -12,6 +12,8 @@
  * bootstrap server is reachable; the returned source's `release` removes them after onboarding
  * and on failure they are removed before the error is rethrown. An interface that is
  * administratively down is brought up first and set down again with them (../dhcp/link-state.ts).
+ * Each of these changes, and the temporary limited-broadcast route, is recorded in
+ * `ctx.networkJournal` before it is made, so what a killed agent left is undone on the next start.
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -178,7 +180,7 @@ async function* sourcesOn(a: Attempt, ifname: string): AsyncGenerator<Onboarding
 /** The redirect URIs of one interface, from the configured source (our client, lease files, networkd or a hook). */
 async function obtain(a: Attempt, ifname: string): Promise<Obtained> {
   const { ctx, deps, family } = a;
-  const changes = createNetworkChanges(deps.ip, ctx.log);
+  const changes = createNetworkChanges(deps.ip, ctx.log, ctx.networkJournal);
   const source = ctx.config.dhcp.source;
   if (source !== 'client') {
     // Another DHCP client owns the interface: it is only checked, never changed.
@@ -225,7 +227,7 @@ async function client4(a: Attempt, state: InterfaceState, changes: NetworkChange
     const r = await deps.runDhcp4({ ...common, inform: held });
     return { uris: parse(a, r.redirect, state.name), changes };
   }
-  const route = createNetworkChanges(deps.ip, ctx.log);
+  const route = createNetworkChanges(deps.ip, ctx.log, ctx.networkJournal);
   let r: Awaited<ReturnType<typeof runDhcp4>>;
   try {
     await addLimitedBroadcastRoute(route, state.name);

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ConfigSnapshot } from '../contracts/config-snapshot.ts';
+import type { NetworkUndoRecord } from '../contracts/network-journal.ts';
 import type { ChildRecord } from '../platform/children.ts';
 import type { SztpErrorCode } from '../errors.ts';
 import type { ProgressType } from '../progress/progress-type.ts';
@@ -70,6 +71,8 @@ export interface AgentState {
    * script (the owner's own choice, which does not stop that onboarding), else `operator`.
    */
   readonly secureModeOffBy?: 'operator' | 'onboarding';
+  /** Interface changes the DHCP fetchers made and have not undone yet (undo argv, in the order made): undone on the next start if the agent died. */
+  readonly network?: readonly NetworkUndoRecord[];
   readonly updatedAt?: string;
 }
 

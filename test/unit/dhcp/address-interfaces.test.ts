@@ -54,6 +54,43 @@ describe('address changes', () => {
   });
 });
 
+describe('address changes with a journal (undo recorded before each change)', () => {
+  it('records each undo before its add runs, forgets it once undone; a change not made is forgotten at once', async () => {
+    const events: string[] = [];
+    const ip = fakeIp(['255.255.255.255']);
+    const logged: IpRunner = (argv) => {
+      events.push(`ip ${argv.join(' ')}`);
+      return ip(argv);
+    };
+    const journal = {
+      record: (undo: readonly string[]) => { events.push(`record ${undo.join(' ')}`); return Promise.resolve(); },
+      forget: (undo: readonly string[]) => { events.push(`forget ${undo.join(' ')}`); return Promise.resolve(); },
+    };
+    const ch = createNetworkChanges(logged, undefined, journal);
+    await addLimitedBroadcastRoute(ch, 'eth0');
+    await configureLease(ch, { family: 4, ifname: 'eth0', address: '192.0.2.100', prefixLength: 24, routers: [] });
+    await ch.removeAll();
+    assert.deepEqual(events, [
+      'record -4 route del 255.255.255.255/32 dev eth0',
+      'ip -4 route add 255.255.255.255/32 dev eth0',
+      'forget -4 route del 255.255.255.255/32 dev eth0',
+      'record -4 addr del 192.0.2.100/24 dev eth0',
+      'ip -4 addr add 192.0.2.100/24 dev eth0',
+      'ip -4 addr del 192.0.2.100/24 dev eth0',
+      'forget -4 addr del 192.0.2.100/24 dev eth0',
+    ]);
+  });
+
+  it('an undo that fails stays in the journal (the next start tries again)', async () => {
+    const forgotten: string[] = [];
+    const journal = { record: () => Promise.resolve(), forget: (undo: readonly string[]) => { forgotten.push(undo.join(' ')); return Promise.resolve(); } };
+    const ch = createNetworkChanges(fakeIp([], ['addr del']), undefined, journal);
+    await configureLease(ch, { family: 4, ifname: 'eth0', address: '192.0.2.100', prefixLength: 24, routers: [] });
+    await assert.rejects(ch.removeAll(), { code: 'SZTP_ERR_DHCP_ADDRESS' });
+    assert.deepEqual(forgotten, []);
+  });
+});
+
 describe('interface state', () => {
   const root = mkdtempSync(join(tmpdir(), 'sztp-sys-'));
   after(() => rmSync(root, { recursive: true, force: true }));
