@@ -99,9 +99,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }
 
 export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

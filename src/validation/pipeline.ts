@@ -6,7 +6,7 @@
  * information is returned with `signed: false`; whether to accept it is the caller's policy.
  * @module
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ValidationError, isSztpError } from '../errors.ts';
 import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
 import { openArtifact } from './cms/open-artifact.ts';
@@ -29,7 +29,7 @@ export interface ValidateOptions {
   readonly log?: CheckLog;
 }
 
-const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const sha256Hex = (b: Uint8Array): string => hash('sha256', b, 'hex');
 
 async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedConveyedInformation> {
   const digest = sha256Hex(artifacts.conveyedInformation);

@@ -170,9 +170,12 @@ function readExtensions(t: Tlv | undefined): Extensions {
   return ext;
 }
 
-/** Reads a DER certificate, or throws (the caller falls back to pkijs). */
-export function fastCertificate(der: Uint8Array): FastCert {
-  const [tbsEl, sigAlgEl, sigEl] = expect(readRoot(der), TAG.sequence, 3, 3);
+/**
+ * Reads a DER certificate, or throws (the caller falls back to pkijs). `checked`: its DER tree was
+ * already checked as part of an enclosing structure (fast/der.ts readRoot).
+ */
+export function fastCertificate(der: Uint8Array, checked = false): FastCert {
+  const [tbsEl, sigAlgEl, sigEl] = expect(readRoot(der, checked), TAG.sequence, 3, 3);
   const tbsKids = expect(tbsEl, TAG.sequence, 7, 8);
   const [version, serialEl, innerAlg, issuerEl, validity, subjectEl, spki, extEl] = tbsKids;
   const [v] = expect(version, 0xa0, 1, 1);
@@ -224,4 +227,23 @@ export function fastCertificate(der: Uint8Array): FastCert {
     looseIssuer: issuer.loose,
     looseSubject: subject.loose,
   };
+}
+
+/** Trust anchors and the IDevID, read once per process (issue 15); keyed by their whole DER. */
+const ANCHORS = new Map<string, FastCert>();
+
+/**
+ * {@link fastCertificate} for certificates that come from the configuration rather than from a
+ * bundle (voucher trust anchors, the IDevID): the same bytes give the same parse, so it is kept,
+ * made from a private copy of the DER that no caller can change afterwards. At most 32 entries.
+ */
+export function fastConfiguredCertificate(der: Uint8Array): FastCert {
+  const id = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  let cert = ANCHORS.get(id);
+  if (cert === undefined) {
+    cert = fastCertificate(Uint8Array.from(der));
+    if (ANCHORS.size >= 32) ANCHORS.clear();
+    ANCHORS.set(id, cert);
+  }
+  return cert;
 }

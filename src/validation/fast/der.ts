@@ -67,15 +67,18 @@ function checkTree(t: Tlv, depth: number): void {
   if (t.tag === 0x05 && len !== 0) throw unsupported('NULL length');
   if (t.tag === 0x02 && len === 0) throw unsupported('empty INTEGER');
   if (t.tag === 0x03 && (len === 0 || (t.b[t.content] ?? 8) > 7)) throw unsupported('BIT STRING');
-  if (t.tag === 0x06) oidOf(t);
+  if (t.tag === 0x06) walkOid(contentOf(t), () => undefined);
   if ((t.tag === 0x17 || t.tag === 0x18) && !TIME_TEXT.test(String.fromCharCode(...contentOf(t)))) throw unsupported('time');
 }
 
-/** The one element that makes up all of `b` (no trailing bytes), its whole tree checked. */
-export function readRoot(b: Uint8Array): Tlv {
+/**
+ * The one element that makes up all of `b` (no trailing bytes), its whole tree checked unless
+ * `checked` (it was, as part of an enclosing tree).
+ */
+export function readRoot(b: Uint8Array, checked = false): Tlv {
   const t = readTlv(b, 0, b.byteLength);
   if (t.end !== b.byteLength) throw unsupported('trailing bytes');
-  checkTree(t, 0);
+  if (!checked) checkTree(t, 0);
   return t;
 }
 
@@ -108,11 +111,9 @@ export function primitive(t: Tlv | undefined, tag: number): Uint8Array {
   return contentOf(t);
 }
 
-/** Dotted OBJECT IDENTIFIER (arcs below 2^31, minimal base-128). */
-export function oidOf(t: Tlv | undefined): string {
-  const c = primitive(t, TAG.oid);
+/** Arcs of an OBJECT IDENTIFIER's content (below 2^31, minimal base-128), passed to `arc` in order. */
+function walkOid(c: Uint8Array, arc: (v: number) => void): void {
   if (c.byteLength === 0 || c.byteLength > 64) throw unsupported('OID length');
-  const arcs: number[] = [];
   let v = 0;
   let fresh = true;
   for (const byte of c) {
@@ -121,14 +122,20 @@ export function oidOf(t: Tlv | undefined): string {
     if (v > 0x7fffffff) throw unsupported('OID arc too large');
     fresh = (byte & 0x80) === 0;
     if (fresh) {
-      arcs.push(v);
+      arc(v);
       v = 0;
     }
   }
   if (!fresh) throw unsupported('truncated OID');
-  const first = arcs[0] ?? 0;
-  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
-  return [...head, ...arcs.slice(1)].join('.');
+}
+
+/** Dotted OBJECT IDENTIFIER (arcs below 2^31, minimal base-128). */
+export function oidOf(t: Tlv | undefined): string {
+  let out = '';
+  walkOid(primitive(t, TAG.oid), (v) => {
+    out += out === '' ? (v < 40 ? `0.${v}` : v < 80 ? `1.${v - 40}` : `2.${v - 80}`) : `.${v}`;
+  });
+  return out;
 }
 
 /** A small non-negative INTEGER (one content byte, 0–127). */

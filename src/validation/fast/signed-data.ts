@@ -104,7 +104,7 @@ export function fastSignedData(bytes: Uint8Array, limits: ValidationLimits): Fas
     if (certs.length > limits.maxCertificates) throw unsupported('too many certificates');
     certificates = certs.map((c) => {
       if (c.tag !== TAG.sequence) throw unsupported('non-X.509 certificate choice');
-      return fastCertificate(rawOf(c));
+      return fastCertificate(rawOf(c), true);
     });
     at++;
   }

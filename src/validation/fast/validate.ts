@@ -17,7 +17,7 @@ import { OID } from '../oids.ts';
 import { conveyedResult } from '../result.ts';
 import { checkSignerUsage, checkVoucherContent, type ValidatedVoucher } from '../voucher.ts';
 import { KU } from '../x509/certificate.ts';
-import { fastCertificate, type FastCert } from './certificate.ts';
+import { fastCertificate, fastConfiguredCertificate, type FastCert } from './certificate.ts';
 import { unsupported } from './der.ts';
 import { fastPath } from './path.ts';
 import { fastSidMatches, fastSignedData, fastVerifySigner, type FastSignedData } from './signed-data.ts';
@@ -34,14 +34,14 @@ function oneSigner(sd: FastSignedData): { si: NonNullable<FastSignedData['signer
 function voucherStep(bytes: Uint8Array, ctx: TrustContext, limits: ValidationLimits): ValidatedVoucher & { readonly pinned: FastCert } {
   const sd = fastSignedData(bytes, limits);
   if (sd.eContentType !== OID.voucherJson && sd.eContentType !== OID.data) throw unsupported('voucher content type');
-  const anchors = ctx.voucherTrustAnchors.map(fastCertificate);
+  const anchors = ctx.voucherTrustAnchors.map(fastConfiguredCertificate);
   const { si, content } = oneSigner(sd);
   const signer = [...sd.certificates, ...anchors].find((c) => fastSidMatches(si.sid, c));
   if (signer === undefined) throw unsupported('voucher signer not found');
   fastVerifySigner(si, sd, signer, 'voucher');
   fastPath(signer, sd.certificates, anchors, { now: ctx.now, checkValidity: ctx.policy.clockTrusted, maxDepth: limits.maxCertificates, step: 'voucher' });
   checkSignerUsage(signer, ctx);
-  const device = idevidView(ctx.device, (der) => fastCertificate(der));
+  const device = idevidView(ctx.device, fastConfiguredCertificate);
   let pinned: FastCert | undefined;
   const voucher = checkVoucherContent(content, signer, ctx, device, limits, undefined, (der) => (pinned = fastCertificate(der)));
   if (pinned === undefined) throw unsupported('no pinned-domain-cert');
