@@ -11,12 +11,14 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { SztpError } from '../errors.ts';
+import { GcPacer } from './gc-pacer.ts';
 
 export class HashingSink {
   private stream: WriteStream;
   private sha256: Hash = createHash('sha256');
   private sha512: Hash | undefined;
   bytes = 0;
+  private readonly pacer = new GcPacer();
 
   constructor(readonly path: string, private readonly maxBytes: number, private readonly wantSha512: boolean) {
     this.stream = this.open('w');
@@ -45,6 +47,7 @@ export class HashingSink {
     }
     this.sha256.update(chunk);
     this.sha512?.update(chunk);
+    this.pacer.received(chunk.length);
     return this.stream.write(chunk);
   }
 
