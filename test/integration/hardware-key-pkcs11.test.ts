@@ -204,7 +204,32 @@ describe('pkcs11 key on SoftHSM2', () => {
       'Fetcher Priority': { Server: '0' }, Bootstrap: { servers: 'https://127.0.0.1:9', nonce: 'False' }, Router: ROUTER(join(box, 'router')),
     }));
     const r = await cli(['--config', ini, 'run', '--once']);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 2, r.stderr.slice(-2000));
     assert.match(r.stderr, /SZTP_ERR_DEVICE_KEY_MISMATCH/);
+  });
+
+  test('agent run: a wrong PIN and a missing object are coded configuration errors at start-up (exit 2), before any server is contacted', async () => {
+    const server = await startBootstrapServer({ cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key), clientCa: readFileSync(pki.manufacturer.cert) });
+    try {
+      for (const [name, device, code] of [
+        ['wrong-pin', { idevid_key: hsm.ec.uri, pkcs11_pin_file: hsm.wrongPinFile }, 'SZTP_ERR_DEVICE_KEY_PIN'],
+        ['no-object', { idevid_key: 'pkcs11:token=idevid;object=no-such-key;type=private', pkcs11_pin_file: hsm.pinFile }, 'SZTP_ERR_DEVICE_KEY_NOT_FOUND'],
+      ] as const) {
+        const box = join(dir, name);
+        mkdirSync(box, { recursive: true });
+        const ini = join(box, 'ztp.ini');
+        writeFileSync(ini, ztpIni(pki, join(box, 'state'), {
+          Device: { idevid_cert: hsm.ec.cert, pkcs11_module: hsm.module, ...device },
+          'Fetcher Priority': { Server: '0' }, Bootstrap: { servers: server.url, nonce: 'False' }, Router: ROUTER(join(box, 'router')),
+        }));
+        const r = await cli(['--config', ini, 'run', '--once']);
+        assert.equal(r.code, 2, `${name}: ${r.stderr.slice(-2000)}`);
+        assert.match(r.stderr, new RegExp(code), name);
+        assert.doesNotMatch(r.stderr, /1234|9999/, 'no PIN in the output');
+      }
+      assert.equal(server.requests.length, 0, 'no server was contacted');
+    } finally {
+      await server.close();
+    }
   });
 });
