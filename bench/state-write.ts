@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { flockFile } from '../src/platform/flock.ts';
-import { writeFileAtomic } from '../src/platform/fs-atomic.ts';
+import { writeFileAtomic } from '../src/lib/fs-atomic.ts';
 import { initialState } from '../src/state/machine.ts';
 import { createStateStore } from '../src/state/store.ts';
 

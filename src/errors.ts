@@ -8,6 +8,7 @@
  * Part of the public adapter SDK (see package.json `exports`).
  * @module
  */
+import { messageOf } from './lib/error-info.ts';
 
 /** Where in the agent a failure happened. Validation steps use the RFC 8572 §5.4 step names. */
 export type Stage =
@@ -273,6 +274,6 @@ export function isSztpError(value: unknown): value is SztpError {
 /** Wraps anything thrown into an SztpError with the given code, keeping SztpErrors as they are. */
 export function toSztpError(err: unknown, code: SztpErrorCode, message?: string): SztpError {
   if (isSztpError(err)) return err;
-  const text = err instanceof Error ? err.message : String(err);
+  const text = messageOf(err);
   return new SztpError(code, message === undefined ? text : `${message}: ${text}`, { cause: err });
 }

@@ -5,19 +5,13 @@
  * for the caller to log, never sent.
  * @module
  */
+import { pemBlocks } from '../lib/pem.ts';
+import { parseSshPublicKey } from '../lib/ssh-key.ts';
 import type { SshHostKey } from './router-adapter.ts';
 
 export interface Parsed<T> {
   readonly items: T[];
   readonly problems: string[];
-}
-
-/** Reads an RFC 4253 §6.6 string (uint32 length + bytes) at offset 0. */
-function firstSshString(blob: Buffer): string | undefined {
-  if (blob.length < 4) return undefined;
-  const len = blob.readUInt32BE(0);
-  if (len === 0 || len > 64 || 4 + len > blob.length) return undefined;
-  return blob.subarray(4, 4 + len).toString('latin1');
 }
 
 /** Parses `algorithm base64 [comment]` lines (OpenSSH `*.pub` format); blank and `#` lines are skipped. */
@@ -27,40 +21,28 @@ export function parseSshPublicKeys(text: string): Parsed<SshHostKey> {
   for (const [index, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const [algorithm, b64] = line.split(/\s+/);
-    if (algorithm === undefined || b64 === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
-      problems.push(`line ${index + 1}: not an OpenSSH public key`);
-      continue;
-    }
-    const keyData = Buffer.from(b64, 'base64');
-    if (firstSshString(keyData) !== algorithm) {
-      problems.push(`line ${index + 1}: key blob does not start with its algorithm name ${algorithm}`);
-      continue;
-    }
-    items.push({ algorithm, keyData: new Uint8Array(keyData) });
+    const parsed = parseSshPublicKey(line);
+    if ('key' in parsed) items.push(parsed.key);
+    else problems.push(`line ${index + 1}: ${parsed.reason}`);
   }
   return { items, problems };
 }
-
-const PEM_BLOCK = /-----BEGIN (PKCS7|CMS)-----([\s\S]*?)-----END \1-----/g;
 
 /** Extracts `PKCS7`/`CMS` PEM blocks (e.g. from `openssl crl2pkcs7 -nocrl -certfile chain.pem`) as DER. */
 export function parsePemSignedData(text: string): Parsed<Uint8Array> {
   const items: Uint8Array[] = [];
   const problems: string[] = [];
-  for (const m of text.matchAll(PEM_BLOCK)) {
-    const body = (m[2] ?? '').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+  for (const { der } of pemBlocks(text, ['PKCS7', 'CMS'])) {
+    if (der === undefined || der.length === 0) {
       problems.push('a PEM block is not valid base64');
       continue;
     }
-    const der = Buffer.from(body, 'base64');
     // A DER SEQUENCE (0x30) is the only acceptable start of a ContentInfo.
     if (der[0] !== 0x30) {
       problems.push('a PEM block is not a DER ContentInfo');
       continue;
     }
-    items.push(new Uint8Array(der));
+    items.push(der);
   }
   if (items.length === 0 && problems.length === 0 && text.trim() !== '') problems.push('no PKCS7/CMS PEM block in the output');
   return { items, problems };

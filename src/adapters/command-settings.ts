@@ -5,6 +5,7 @@
  * value switches an operation off. Pure module (no I/O); errors are SZTP_ERR_CONFIG_VALUE.
  * @module
  */
+import { BOOLEAN_GRAMMAR, parseBoolean } from '../lib/bool.ts';
 import { SztpError } from '../errors.ts';
 import { compileTemplate, receivedAsCode } from './command-template.ts';
 import type { CommandTemplate, TemplateToken } from './command-template.ts';
@@ -78,10 +79,9 @@ function seconds(key: string, value: string): number {
 }
 
 function bool(key: string, value: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (['yes', 'true', 'on', '1'].includes(v)) return true;
-  if (['no', 'false', 'off', '0'].includes(v)) return false;
-  throw valueError(key, value, 'expected yes or no');
+  const v = parseBoolean(value);
+  if (v === undefined) throw valueError(key, value, `expected ${BOOLEAN_GRAMMAR}`);
+  return v;
 }
 
 /** Merges preset and user settings and compiles every configured operation. */

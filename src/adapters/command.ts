@@ -18,6 +18,7 @@ import { RECEIVED_ENV, compileCommandSettings } from './command-settings.ts';
 import type { CommandPreset, CommandSettings, Operation } from './command-settings.ts';
 import { COMMAND_BASE } from './presets/base.ts';
 import { placeholdersOf, renderTemplate } from './command-template.ts';
+import { childEnv } from '../lib/child-env.ts';
 import { execArgv } from '../platform/exec.ts';
 import type { ExecResult } from '../platform/exec.ts';
 import { ROUTER_ADAPTER_API_VERSION } from './router-adapter.ts';
@@ -25,8 +26,6 @@ import type {
   AdapterContext, BootImageInstall, ConfigSnapshot, RunningIdentity, RouterAdapter, RunScriptOptions, ScriptResult, SshHostKey,
 } from './router-adapter.ts';
 
-/** Environment variables passed on from the agent to every command. */
-const ENV_ALLOWLIST = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'USER', 'LOGNAME', 'TMPDIR'];
 const SNAPSHOT_REF = /^snapshot-[A-Za-z0-9._-]+$/;
 const STDERR_TAIL = 2000;
 
@@ -59,11 +58,7 @@ class CommandAdapter implements RouterAdapter {
   private readonly env: Record<string, string>;
 
   constructor(readonly name: string, private readonly ctx: AdapterContext, private readonly s: CommandSettings, source: Readonly<Record<string, string | undefined>>) {
-    this.env = {};
-    for (const k of ENV_ALLOWLIST) {
-      const v = source[k];
-      if (v !== undefined) this.env[k] = v;
-    }
+    this.env = childEnv(source);
     if (s.path !== undefined) this.env.PATH = s.path;
   }
 
@@ -146,7 +141,7 @@ class CommandAdapter implements RouterAdapter {
     if (r === undefined) throw new SztpError('SZTP_ERR_ADAPTER_UNSUPPORTED', `adapter '${this.name}': run_script is switched off`);
     if (r.spawnError !== undefined) {
       // Mirrors the shell: 127 = cannot be found, 126 = cannot be executed.
-      const exitCode = /ENOENT/.test(r.spawnError) ? 127 : 126;
+      const exitCode = r.spawnErrorCode === 'ENOENT' ? 127 : 126;
       return { exitCode, signal: null, timedOut: false, stdout: r.stdout, stderr: `${r.stderr}${r.spawnError}\n` };
     }
     return { exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, stdout: r.stdout, stderr: r.stderr };

@@ -18,6 +18,7 @@ import { IOSXR_PRESET } from './presets/iosxr.ts';
 import { SONIC_PRESET } from './presets/sonic.ts';
 import { ADAPTER_CAPABILITIES, ROUTER_ADAPTER_API_VERSION, type AdapterCapability, type AdapterContext, type RouterAdapter } from './router-adapter.ts';
 import { createSimulatedAdapter } from './simulated.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 type Settings = Readonly<Record<string, string>>;
 
@@ -134,7 +135,7 @@ async function loadModule(name: string, ctx: AdapterContext): Promise<RouterAdap
   try {
     mod = await import(pathToFileURL(path).href);
   } catch (err) {
-    throw new SztpError('SZTP_ERR_ADAPTER_NOT_FOUND', `cannot load adapter module ${path}: ${(err as Error).message}`, { cause: err });
+    throw new SztpError('SZTP_ERR_ADAPTER_NOT_FOUND', `cannot load adapter module ${path}: ${messageOf(err)}`, { cause: err });
   }
   const create = (mod as { createAdapter?: unknown }).createAdapter;
   if (typeof create !== 'function') {
@@ -144,7 +145,7 @@ async function loadModule(name: string, ctx: AdapterContext): Promise<RouterAdap
   try {
     adapter = await (create as (c: AdapterContext) => unknown)(ctx);
   } catch (err) {
-    throw new SztpError('SZTP_ERR_ADAPTER_INCOMPATIBLE', `${path}: createAdapter failed: ${(err as Error).message}`, { cause: err });
+    throw new SztpError('SZTP_ERR_ADAPTER_INCOMPATIBLE', `${path}: createAdapter failed: ${messageOf(err)}`, { cause: err });
   }
   return checkAdapter(adapter, path);
 }

@@ -5,7 +5,7 @@
  *
  * Files under `root`:
  * - `running-config`: the running configuration; absent on a factory-default device. `replace`
- *   writes the bytes, `merge` appends them; every write is temp file + fsync + rename.
+ *   writes the bytes, `merge` appends them; every write is temp file + fsync + rename + directory fsync.
  * - `installed-image.json`: the image installed by `installBootImage` (waits for the reboot).
  * - `pending-reboot`: written by `reboot()`. The next `identity()` "boots": the installed image
  *   becomes `running-image.json`, whose os-name/os-version are then reported.
@@ -23,11 +23,15 @@
  * (`snapshot`, `commit`, `install`, `reboot`, `script-pre`, `script-post`) to test crash safety.
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SztpError } from '../errors.ts';
+import { errnoOf, isErrno, messageOf } from '../lib/error-info.ts';
+import { writeFileAtomic } from '../lib/fs-atomic.ts';
+import { hashFile } from '../lib/hash.ts';
+import { parseSshPublicKey } from '../lib/ssh-key.ts';
 import type { SshHostKey } from '../progress/reporter.ts';
 import type { RunningIdentity, HashAlgorithm } from '../types.ts';
 import { runProcess } from './simulated-run.ts';
@@ -70,25 +74,7 @@ async function readOptional(path: string): Promise<Buffer | undefined> {
   try {
     return await readFile(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** Writes `data` to `path` atomically: temp file in the same directory, fsync, rename. */
-export async function writeAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
-  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
+    if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
 }
@@ -105,7 +91,7 @@ export async function placeFileAtomic(src: string, path: string): Promise<void> 
     try {
       await link(src, tmp);
     } catch (err) {
-      if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'].includes(errnoOf(err) ?? '')) throw err;
       await copyFile(src, tmp, constants.COPYFILE_EXCL);
     }
     const fh = await open(tmp, 'r');
@@ -132,13 +118,6 @@ function required(settings: Readonly<Record<string, string>>, key: string): stri
     throw new SztpError('SZTP_ERR_CONFIG_VALUE', `[Router] ${key} is required by the simulated adapter`, { stage: 'adapter' });
   }
   return value;
-}
-
-/** Parses an OpenSSH public key line (`ssh-ed25519 AAAA... comment`). */
-function parseSshPub(line: string): SshHostKey | undefined {
-  const [algorithm, b64] = line.trim().split(/\s+/);
-  if (algorithm === undefined || b64 === undefined) return undefined;
-  return { algorithm, keyData: Buffer.from(b64, 'base64') };
 }
 
 /** Creates the simulated adapter for `[Router] root`, `os_name`, `os_version`, `hw_model`, optional `serial_number`. */
@@ -168,7 +147,7 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
     if (!(await exists(pendingReboot))) return;
     const installed = await readImage(installedImage);
     if (installed !== undefined) {
-      await writeAtomic(runningImage, JSON.stringify(installed));
+      await writeFileAtomic(runningImage, JSON.stringify(installed));
       await rm(installedImage, { force: true });
     }
     await rm(pendingReboot, { force: true });
@@ -195,9 +174,7 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
       await bootIfPending();
       const file = (await readImage(runningImage))?.file ?? factoryImage;
       if (file === undefined) return undefined;
-      const hash = createHash(algorithm === 'sha-256' ? 'sha256' : 'sha512');
-      for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-      return hash.digest('hex');
+      return (await hashFile(file, algorithm === 'sha-256' ? 'sha256' : 'sha512')).toString('hex');
     },
 
     async installBootImage(image: BootImageInstall): Promise<void> {
@@ -221,16 +198,16 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
           ...(m?.[1] !== undefined ? { osName: m[1] } : image.osName !== undefined ? { osName: image.osName } : {}),
           ...(m?.[2] !== undefined ? { osVersion: m[2] } : image.osVersion !== undefined ? { osVersion: image.osVersion } : {}),
         };
-        await writeAtomic(installedImage, JSON.stringify(record));
+        await writeFileAtomic(installedImage, JSON.stringify(record));
       } catch (err) {
-        throw new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `simulated install failed: ${(err as Error).message}`, { cause: err });
+        throw new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `simulated install failed: ${messageOf(err)}`, { cause: err });
       }
       crashPoint('install');
     },
 
     async reboot(): Promise<void> {
       if (process.env[FAIL_ENV] === 'reboot') throw new SztpError('SZTP_ERR_ADAPTER_COMMAND', `simulated reboot failed (${FAIL_ENV}=reboot)`);
-      await writeAtomic(pendingReboot, `${new Date().toISOString()}\n`);
+      await writeFileAtomic(pendingReboot, `${new Date().toISOString()}\n`);
       crashPoint('reboot');
       log.info('simulated reboot requested');
     },
@@ -251,7 +228,7 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
       await mkdir(snapshotDir, { recursive: true, mode: 0o700 });
       const current = await readOptional(runningConfig);
       const ref = `snapshot-${Date.now()}-${randomBytes(4).toString('hex')}.cfg`;
-      if (current !== undefined) await writeAtomic(join(snapshotDir, ref), current);
+      if (current !== undefined) await writeFileAtomic(join(snapshotDir, ref), current);
       crashPoint('snapshot');
       return { adapter: 'simulated', ref, empty: current === undefined };
     },
@@ -265,9 +242,9 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
         await mkdir(root, { recursive: true });
         const current = mode === 'merge' ? await readOptional(runningConfig) : undefined;
         const next = current === undefined ? Buffer.from(configuration) : Buffer.concat([current, configuration]);
-        await writeAtomic(runningConfig, next, 0o644);
+        await writeFileAtomic(runningConfig, next, 0o644);
       } catch (err) {
-        throw new SztpError('SZTP_ERR_CONFIG_COMMIT', `simulated commit failed: ${(err as Error).message}`, { cause: err });
+        throw new SztpError('SZTP_ERR_CONFIG_COMMIT', `simulated commit failed: ${messageOf(err)}`, { cause: err });
       }
       crashPoint('commit');
     },
@@ -279,9 +256,9 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
           return;
         }
         const saved = await readFile(join(snapshotDir, snapshot.ref));
-        await writeAtomic(runningConfig, saved, 0o644);
+        await writeFileAtomic(runningConfig, saved, 0o644);
       } catch (err) {
-        throw new SztpError('SZTP_ERR_ROLLBACK', `simulated restore failed: ${(err as Error).message}`, { cause: err });
+        throw new SztpError('SZTP_ERR_ROLLBACK', `simulated restore failed: ${messageOf(err)}`, { cause: err });
       }
       crashPoint('restore');
     },
@@ -296,8 +273,9 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
       const names = (await exists(dir)) ? (await readdir(dir)).filter((n) => n.endsWith('.pub')).sort() : [];
       const keys: SshHostKey[] = [];
       for (const n of names) {
-        const key = parseSshPub((await readFile(join(dir, n))).toString('utf8'));
-        if (key !== undefined) keys.push(key);
+        const parsed = parseSshPublicKey((await readFile(join(dir, n))).toString('utf8'));
+        if ('key' in parsed) keys.push(parsed.key);
+        else log.warn({ file: join(dir, n), reason: parsed.reason }, 'ssh host key skipped');
       }
       return keys;
     },

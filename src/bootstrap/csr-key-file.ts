@@ -7,7 +7,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../platform/fs-atomic.ts';
+import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import type { CsrKeyStore } from './csr.ts';
 
 export function createCsrKeyFileStore(dir: string): CsrKeyStore {

@@ -1,7 +1,7 @@
 /**
- * Certificate encodings used on the bootstrap-server path: DER ↔ PEM for TLS options, and the
- * RFC 8572 `trust-anchor` encoding (a degenerate "certs-only" CMS SignedData, §5.5 / C-144) in both
- * directions. Pure functions, no I/O.
+ * The RFC 8572 `trust-anchor` encoding used on the bootstrap-server path (a degenerate
+ * "certs-only" CMS SignedData, §5.5 / C-144) in both directions. PEM armour is src/lib/pem.ts.
+ * Pure functions, no I/O.
  * @module
  */
 import * as asn1js from 'asn1js';
@@ -10,23 +10,6 @@ import { SztpError } from '../errors.ts';
 
 const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_DATA = '1.2.840.113549.1.7.1';
-
-/** PEM armour for DER bytes (`label` e.g. `CERTIFICATE`, `PRIVATE KEY`). */
-export function derToPem(der: Uint8Array, label: string): string {
-  const b64 = Buffer.from(der).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
-
-/** Every `CERTIFICATE` block of a PEM text, as DER. */
-export function pemCertificatesToDer(pem: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const re = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
-  for (let m = re.exec(pem); m !== null; m = re.exec(pem)) {
-    out.push(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
-  }
-  return out;
-}
 
 /** The certificates of a degenerate SignedData (`trust-anchor`), DER each, in the order carried. */
 export function certsFromDegenerateCms(der: Uint8Array): Uint8Array[] {

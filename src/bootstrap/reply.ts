@@ -7,6 +7,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { SztpError } from '../errors.ts';
 import { inert } from '../lib/inert-text.ts';
+import { decodeBase64 } from '../lib/base64.ts';
 import type { BootstrappingArtifacts } from '../types.ts';
 
 export type ReportingLevel = 'minimal' | 'verbose';
@@ -52,14 +53,12 @@ function parseDoc(body: string, contentType: string): Record<string, unknown> {
   }
 }
 
-/** Strict RFC 4648 base64 (whitespace ignored, T-11). */
-export function decodeBase64(value: unknown, field: string): Uint8Array {
+/** A non-empty base64 reply field (strict RFC 4648, whitespace ignored, T-11); SZTP_ERR_SERVER_RESPONSE otherwise. */
+export function decodeBase64Field(value: unknown, field: string): Uint8Array {
   if (typeof value !== 'string') throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${field} is not a base64 string`);
-  const s = value.replace(/\s+/g, '');
-  if (s.length === 0 || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
-    throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${field} is not valid base64`);
-  }
-  return new Uint8Array(Buffer.from(s, 'base64'));
+  const bytes = decodeBase64(value);
+  if (bytes === undefined || bytes.length === 0) throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${field} is not valid base64`);
+  return bytes;
 }
 
 /** The member named `local` with or without a module prefix. */
@@ -81,9 +80,9 @@ export function parseBootstrappingReply(body: string, contentType: string): Boot
     throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `unknown reporting-level ${JSON.stringify(level)}`);
   }
   const artifacts: BootstrappingArtifacts = {
-    conveyedInformation: decodeBase64(ci, 'conveyed-information'),
-    ...(oc === undefined ? {} : { ownerCertificate: decodeBase64(oc, 'owner-certificate') }),
-    ...(ov === undefined ? {} : { ownershipVoucher: decodeBase64(ov, 'ownership-voucher') }),
+    conveyedInformation: decodeBase64Field(ci, 'conveyed-information'),
+    ...(oc === undefined ? {} : { ownerCertificate: decodeBase64Field(oc, 'owner-certificate') }),
+    ...(ov === undefined ? {} : { ownershipVoucher: decodeBase64Field(ov, 'ownership-voucher') }),
   };
   return { artifacts, reportingLevel: level };
 }

@@ -10,6 +10,7 @@ import { SztpError, isSztpError } from '../errors.ts';
 import { inert } from '../lib/inert-text.ts';
 import { parseBootstrappingReply, parseHostMeta, parseRestconfErrors, type BootstrappingReply } from './reply.ts';
 import type { ServerConnection } from './tls.ts';
+import { errnoOf, messageOf } from '../lib/error-info.ts';
 
 export const MODULE = 'ietf-sztp-bootstrap-server';
 const JSON_TYPE = 'application/yang-data+json';
@@ -28,8 +29,8 @@ const TLS_CODE = /CERT|SSL|TLS|ISSUER|SELF_SIGNED|ALTNAME|HANDSHAKE|UNABLE_TO_/i
 /** Maps a transport failure (connect, TLS, timeouts, size cap) to a catalogue error. */
 export function mapTransportError(err: unknown, where: string): SztpError {
   if (isSztpError(err)) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err).code) : '';
-  const message = err instanceof Error ? err.message : String(err);
+  const code = errnoOf(err) ?? '';
+  const message = messageOf(err);
   const evidence = { where, cause: code === '' ? message : code };
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ||
       code === 'ETIMEDOUT' || code === 'ABORT_ERR' || (err instanceof Error && err.name === 'TimeoutError')) {

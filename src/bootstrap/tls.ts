@@ -19,7 +19,8 @@ import { SztpError } from '../errors.ts';
 import type { DeviceCredentials } from '../types.ts';
 import { parseCertificate, type ParsedCert } from '../validation/x509/certificate.ts';
 import { validatePath } from '../validation/x509/path.ts';
-import { derToPem } from './pem.ts';
+import { derToPem } from '../lib/pem.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 export type TlsMode =
   | { readonly kind: 'pinned'; readonly anchors: readonly Uint8Array[] }
@@ -107,7 +108,7 @@ export async function verifyChain(presented: readonly Uint8Array[], anchors: rea
     if (failure.kind === 'no-path') return `certificate ${leaf.subject} does not chain to a trust anchor: ${failure.message}`;
     return failure.message;
   } catch (err) {
-    return `certificate chain cannot be checked: ${err instanceof Error ? err.message : String(err)}`;
+    return `certificate chain cannot be checked: ${messageOf(err)}`;
   }
 }
 

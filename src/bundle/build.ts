@@ -12,6 +12,7 @@ import { SztpError } from '../errors.ts';
 import { decodeContentInfo } from '../validation/cms/content-info.ts';
 import { openSignedData, sidMatches } from '../validation/cms/signed-data.ts';
 import { DEFAULT_LIMITS } from '../validation/limits.ts';
+import { isPem } from '../lib/pem.ts';
 import { OID } from '../validation/oids.ts';
 import { deviceIdentityReason } from '../validation/voucher.ts';
 import { encryptToDevice } from './encrypt.ts';
@@ -69,18 +70,11 @@ export async function buildArtifacts(input: BuildInput): Promise<BundleArtifacts
   return { conveyedInformation: ci, ownerCertificate: certsOnly([ee, ...chain]), ownershipVoucher: input.voucher };
 }
 
-/** Every PEM CERTIFICATE block of a file as DER (a DER file counts as one certificate). */
-export function certificatesFromFile(bytes: Uint8Array): Uint8Array[] {
-  const text = Buffer.from(bytes).toString('latin1');
-  const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => new Uint8Array(Buffer.from(m[1] ?? '', 'base64')));
-  return blocks.length > 0 ? blocks : [new Uint8Array(bytes)];
-}
-
 /** A PEM or PKCS#8 DER private key (unencrypted); SZTP_ERR_USAGE when it is neither. */
 export function privateKeyFromFile(bytes: Uint8Array): KeyObject {
   try {
     const b = Buffer.from(bytes);
-    return b.toString('latin1').includes('-----BEGIN') ? createPrivateKey(b) : createPrivateKey({ key: b, format: 'der', type: 'pkcs8' });
+    return isPem(b) ? createPrivateKey(b) : createPrivateKey({ key: b, format: 'der', type: 'pkcs8' });
   } catch (err) {
     throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner key is not an unencrypted PEM or PKCS#8 private key', { cause: err });
   }

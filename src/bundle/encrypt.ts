@@ -10,6 +10,7 @@ import * as pkijs from 'pkijs';
 import { SztpError } from '../errors.ts';
 import { toArrayBuffer } from '../validation/asn1.ts';
 import { OID } from '../validation/oids.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 /** Encrypts a DER ContentInfo `artifact` to `deviceCertificate` (DER). */
 export async function encryptToDevice(artifact: Uint8Array, deviceCertificate: Uint8Array): Promise<Uint8Array> {
@@ -23,7 +24,7 @@ export async function encryptToDevice(artifact: Uint8Array, deviceCertificate: U
     if (ci.contentType === OID.signedData) env.encryptedContentInfo.contentType = OID.signedData;
     return new Uint8Array(new pkijs.ContentInfo({ contentType: OID.envelopedData, content: env.toSchema() }).toSchema().toBER(false));
   } catch (err) {
-    throw new SztpError('SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM', `bundle: cannot encrypt to the device certificate: ${err instanceof Error ? err.message : String(err)}`, { cause: err, stage: 'cli' });
+    throw new SztpError('SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM', `bundle: cannot encrypt to the device certificate: ${messageOf(err)}`, { cause: err, stage: 'cli' });
   }
 }
 

@@ -4,8 +4,6 @@
  * (os-name, os-version, download-uri list, sha-256 hash-value as colon hex).
  * @module
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { ConfigurationHandling } from '../types.ts';
 
 export interface BootImageInput {
@@ -50,13 +48,3 @@ export function onboardingDocument(input: OnboardingInput): Record<string, unkno
   return { 'ietf-sztp-conveyed-info:onboarding-information': o };
 }
 
-/** SHA-256 of a file, streamed (boot images are large). */
-export function sha256File(path: string): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => h.update(chunk))
-      .on('error', reject)
-      .on('end', () => { resolve(new Uint8Array(h.digest())); });
-  });
-}

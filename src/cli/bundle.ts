@@ -11,7 +11,10 @@ import { isSztpError } from '../errors.ts';
 import type { BuildInput } from '../bundle/build.ts';
 import type { BundleLayout } from '../bundle/layout.ts';
 import type { OnboardingInput } from '../bundle/onboarding.ts';
+import { hashFile } from '../lib/hash.ts';
+import { certificatesFromPemOrDer } from '../lib/pem.ts';
 import { commandOutput } from './context.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 export interface BundleOptions {
   readonly ownerKey?: string;
@@ -48,7 +51,7 @@ async function read(path: string, flag: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (err) {
-    throw new UsageError(`${flag}: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`${flag}: cannot read ${path}: ${messageOf(err)}`);
   }
 }
 
@@ -67,9 +70,8 @@ async function content(o: BundleOptions): Promise<BuildInput['content']> {
   }
   let sha256: Uint8Array | undefined;
   if (o.bootImage !== undefined) {
-    const { sha256File } = await import('../bundle/onboarding.ts');
     try {
-      sha256 = await sha256File(o.bootImage);
+      sha256 = new Uint8Array(await hashFile(o.bootImage));
     } catch {
       throw new UsageError(`--boot-image: cannot read ${o.bootImage}`);
     }
@@ -100,11 +102,11 @@ export async function runBundle(o: BundleOptions, io: BundleIo): Promise<number>
     if (layout === 'multi' && o.serial === undefined) throw new UsageError('--layout multi needs --serial');
     if (o.dnsZone !== undefined && o.serial === undefined) throw new UsageError('--dns-zone needs --serial');
     // Signing code (pkijs) loads only when `bundle` runs.
-    const { buildArtifacts, certificatesFromFile, privateKeyFromFile } = await import('../bundle/build.ts');
+    const { buildArtifacts, privateKeyFromFile } = await import('../bundle/build.ts');
     const { writeBundle } = await import('../bundle/layout.ts');
     const ownerKey = privateKeyFromFile(await read(o.ownerKey, '--owner-key'));
-    const chain = [...certificatesFromFile(await read(o.ownerCert, '--owner-cert')), ...(o.ownerChain === undefined ? [] : certificatesFromFile(await read(o.ownerChain, '--owner-chain')))];
-    const encryptTo = o.encryptTo === undefined ? undefined : certificatesFromFile(await read(o.encryptTo, '--encrypt-to'))[0];
+    const chain = [...certificatesFromPemOrDer(await read(o.ownerCert, '--owner-cert')), ...(o.ownerChain === undefined ? [] : certificatesFromPemOrDer(await read(o.ownerChain, '--owner-chain')))];
+    const encryptTo = o.encryptTo === undefined ? undefined : certificatesFromPemOrDer(await read(o.encryptTo, '--encrypt-to'))[0];
     const artifacts = await buildArtifacts({ ownerKey, ownerChain: chain, voucher: await read(o.voucher, '--voucher'), content: await content(o), ...(encryptTo === undefined ? {} : { encryptTo }) });
     const written = await writeBundle(o.out, layout, artifacts, o.serial);
     io.stdout(written.map((p) => `wrote ${p}\n`).join(''));
@@ -119,7 +121,7 @@ export async function runBundle(o: BundleOptions, io: BundleIo): Promise<number>
       return 2;
     }
     const code = isSztpError(err) ? err.code : 'SZTP_ERR_CMS_DECODE';
-    io.stderr(`error ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr(`error ${code}: ${messageOf(err)}\n`);
     return 1;
   }
 }

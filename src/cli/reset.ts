@@ -1,15 +1,16 @@
 /**
  * `sztp-agent reset`: back to the factory-default state. Takes the state_dir lock (refused while
  * an agent runs), calls the adapter's factoryReset() (the simulated router's configuration is
- * removed), removes the adapter work directory and writes a fresh factory-default state (SZTP
+ * removed), removes the folders src/lib/state-layout.ts lists for reset (adapter work files, CSR
+ * keys) and writes a fresh factory-default state (SZTP
  * flag enabled, no journal, no events).
  * @module
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { openAdapter, openStore } from '../daemon/open.ts';
 import { room } from '../log/logger.ts';
+import { stateLayout } from '../lib/state-layout.ts';
 import { acquireLock } from '../platform/lock.ts';
 import { EXIT, cliLogger, loadGlobalConfig, type CliContext } from './context.ts';
 
@@ -24,9 +25,7 @@ export function resetCommand(ctx: CliContext): Command {
       try {
         const adapter = await openAdapter(config, log);
         await adapter.factoryReset();
-        await rm(join(config.agent.stateDir, 'adapter'), { recursive: true, force: true });
-        // RFC 9646 X-09: keys generated for CSRs (the LDevID key) go with the factory reset.
-        await rm(join(config.agent.stateDir, 'csr'), { recursive: true, force: true });
+        for (const dir of stateLayout(config.agent.stateDir).clearedOnReset) await rm(dir, { recursive: true, force: true });
         await openStore(config, log).reset();
         room(log, 'cli').info({ stateDir: config.agent.stateDir, adapter: adapter.name }, 'reset to factory defaults');
         ctx.io.stdout('reset to factory defaults\n');

@@ -13,8 +13,10 @@ import { ValidationError, isSztpError } from '../errors.ts';
 import { fileDeviceKey } from '../platform/device-key-file.ts';
 import { isHardwareRef, keyRefOf, keyRefProblem } from '../platform/device-key-ref.ts';
 import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
-import { decodeBase64 } from '../validation/json.ts';
+import { decodeBase64 } from '../lib/base64.ts';
+import { certificatesFromPemOrDer, isPem } from '../lib/pem.ts';
 import { commandOutput } from './context.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 /** Options of `verify` as commander delivers them. */
 export interface VerifyOptions {
@@ -51,9 +53,7 @@ class UsageError extends Error {}
 
 /** Splits a PEM file into the DER of every CERTIFICATE block (a DER file is accepted as one certificate). */
 export function readCertificates(bytes: Uint8Array, what: string): Uint8Array[] {
-  const text = Buffer.from(bytes).toString('latin1');
-  const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
-  const ders = blocks.length ? blocks.map((m) => new Uint8Array(Buffer.from(m[1] ?? '', 'base64'))) : [bytes];
+  const ders = certificatesFromPemOrDer(bytes);
   for (const der of ders) {
     try {
       new X509Certificate(der);
@@ -70,7 +70,7 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
     try {
       return io.readFile ? io.readFile(path) : new Uint8Array(readFileSync(path));
     } catch (err) {
-      throw new UsageError(`${what}: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new UsageError(`${what}: cannot read ${path}: ${messageOf(err)}`);
     }
   };
   if (o.conveyedInfo === undefined) throw new UsageError('--conveyed-info FILE is required');
@@ -95,8 +95,7 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
     if (o.idevidKey !== undefined && !isHardwareRef(o.idevidKey)) {
       const keyBytes = read(o.idevidKey, '--idevid-key');
       try {
-        const isPem = Buffer.from(keyBytes).toString('latin1').includes('-----BEGIN');
-        const pem = isPem ? createPrivateKey(Buffer.from(keyBytes)) : createPrivateKey({ key: Buffer.from(keyBytes), format: 'der', type: 'pkcs8' });
+        const pem = isPem(keyBytes) ? createPrivateKey(Buffer.from(keyBytes)) : createPrivateKey({ key: Buffer.from(keyBytes), format: 'der', type: 'pkcs8' });
         key = fileDeviceKey(new Uint8Array(pem.export({ format: 'der', type: 'pkcs8' })));
       } catch {
         throw new UsageError('--idevid-key: not a readable (unencrypted) private key');
@@ -171,7 +170,7 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
     }
     if (!result.signed) log.pass('conveyed-information', 'trust', 'unsigned, accepted because --trusted-source was given');
   } catch (err) {
-    const e = isSztpError(err) && err instanceof ValidationError ? err : new ValidationError('conveyed-information', isSztpError(err) ? err.code : 'SZTP_ERR_CMS_DECODE', err instanceof Error ? err.message : String(err));
+    const e = isSztpError(err) && err instanceof ValidationError ? err : new ValidationError('conveyed-information', isSztpError(err) ? err.code : 'SZTP_ERR_CMS_DECODE', messageOf(err));
     if (o.json === true) io.stdout(JSON.stringify({ valid: false, step: e.step, code: e.code, message: e.message }) + '\n');
     else io.stdout(explainChecks(log.records) + explainVerdict(false, `step ${e.step}: ${e.code}: ${e.message}`));
     return VERIFY_EXIT.invalid;

@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.ts';
 import { parseIniText } from './load-ini.ts';
 import { parseConfig } from './parse.ts';
 import type { AgentConfig } from './types.ts';
+import { isErrno, messageOf } from '../lib/error-info.ts';
 
 export interface LoadOptions {
   /** Use the embedded defaults when the file does not exist. */
@@ -35,9 +36,9 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && options.useDefaultsIfMissing === true) return defaultConfig(options.cwd);
-    const why = code === 'ENOENT' ? 'file does not exist' : (err as Error).message;
+    const missing = isErrno(err, 'ENOENT');
+    if (missing && options.useDefaultsIfMissing === true) return defaultConfig(options.cwd);
+    const why = missing ? 'file does not exist' : messageOf(err);
     throw new ConfigError([{ code: 'SZTP_ERR_CONFIG_READ', file, message: `cannot read configuration: ${why}` }]);
   }
   return parseConfigText(text, file);

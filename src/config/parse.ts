@@ -8,6 +8,8 @@
 import { posix } from 'node:path';
 import { adapterSections, builtinAdapter } from '../adapters/registry.ts';
 import { ConfigError, isSztpError, type ConfigProblem, type SztpErrorCode } from '../errors.ts';
+import { BOOLEAN_GRAMMAR, parseBoolean } from '../lib/bool.ts';
+import { parseHttpsHostPort } from '../lib/https-uri.ts';
 import type { RawEntry, RawIni, RawSection } from './load-ini.ts';
 import { certRefProblem, isHardwareRef, keyRefProblem } from '../platform/device-key-ref.ts';
 import { defaultFetchers } from './fetchers.ts';
@@ -65,8 +67,8 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
   const servers = strs('Bootstrap.servers');
   const serversEntry = entryOf(given, 'Bootstrap', 'servers');
   for (const uri of servers) {
-    const why = checkServerUri(uri);
-    if (why !== undefined) problem('SZTP_ERR_CONFIG_VALUE', { ...lineOf(serversEntry), section: 'Bootstrap', key: 'servers' }, `${uri}: ${why}`);
+    const parsed = parseHttpsHostPort(uri);
+    if (!parsed.ok) problem('SZTP_ERR_CONFIG_VALUE', { ...lineOf(serversEntry), section: 'Bootstrap', key: 'servers' }, `${uri}: ${parsed.reason}`);
   }
   if (numb('Agent.backoff_max_seconds') < numb('Agent.backoff_initial_seconds')) {
     const e = entryOf(given, 'Agent', 'backoff_max_seconds') ?? entryOf(given, 'Agent', 'backoff_initial_seconds');
@@ -164,9 +166,10 @@ export function convert(schema: SchemaEntry, text: string, baseDir: string): { o
   const s = text.trim();
   switch (t.kind) {
     case 'bool':
-      if (/^(true|yes|1)$/i.test(s)) return { ok: true, value: true };
-      if (/^(false|no|0)$/i.test(s)) return { ok: true, value: false };
-      return { ok: false, message: `expected True/False/yes/no/1/0, got ${JSON.stringify(s)}` };
+    {
+      const value = parseBoolean(s);
+      return value === undefined ? { ok: false, message: `expected ${BOOLEAN_GRAMMAR}, got ${JSON.stringify(s)}` } : { ok: true, value };
+    }
     case 'int':
     case 'number': {
       const re = t.kind === 'int' ? /^\d+$/ : /^\d+(\.\d+)?$/;
@@ -201,17 +204,6 @@ export function convert(schema: SchemaEntry, text: string, baseDir: string): { o
 
 export function splitList(s: string): string[] {
   return s.split(',').map((x) => x.trim()).filter((x) => x !== '');
-}
-
-/** `undefined` when `uri` is `https://host[:port]` (optionally with a trailing `/`), else why not. */
-export function checkServerUri(uri: string): string | undefined {
-  let u: URL;
-  try { u = new URL(uri); } catch { return 'not a URI'; }
-  if (u.protocol !== 'https:') return 'must use https://';
-  if (u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '' || (u.pathname !== '/' && u.pathname !== '')) {
-    return 'must be https://host[:port] without path, query or user info';
-  }
-  return undefined;
 }
 
 function parsePriorities(section: RawSection, report: (line: number, key: string, code: SztpErrorCode, message: string) => void): FetcherName[] {

@@ -15,7 +15,7 @@ export const HIDDEN = '(hidden)';
 export function renderExample(): string {
   const out: string[] = [
     '# sztp-agent configuration (ztp.ini). Every key is shown with its default.',
-    '# Syntax: `key: value` or `key = value`; booleans True/False/yes/no/1/0 (any case);',
+    '# Syntax: `key: value` or `key = value`; booleans True/False, yes/no, on/off or 1/0 (any case);',
     '# `#` and `;` start comments. Relative paths resolve against this file\'s directory.',
     '# Keys that are commented out have no default (unset).',
   ];

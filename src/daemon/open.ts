@@ -4,11 +4,11 @@
  * root (./wire.ts) so that those commands never load the fetchers, the trust pipeline or undici.
  * @module
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadAdapter } from '../adapters/registry.ts';
 import type { RouterAdapter } from '../adapters/router-adapter.ts';
 import type { AgentConfig } from '../config/types.ts';
+import { stateLayout } from '../lib/state-layout.ts';
 import { room } from '../log/logger.ts';
 import { createStateStore, type FileStateStore } from '../state/store.ts';
 
@@ -21,7 +21,7 @@ export function openStore(config: AgentConfig, log: Logger, now: () => Date = ()
 export function openAdapter(config: AgentConfig, log: Logger): Promise<RouterAdapter> {
   return loadAdapter(config.router.adapter, {
     settings: config.router.settings,
-    workDir: join(config.agent.stateDir, 'adapter'),
+    workDir: stateLayout(config.agent.stateDir).adapterDir,
     baseDir: config.baseDir,
     log: room(log, 'adapter'),
   });

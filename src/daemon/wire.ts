@@ -5,7 +5,7 @@
  * receives them as arguments, so tests can replace any of them.
  * @module
  */
-import { join } from 'node:path';
+import { stateLayout } from '../lib/state-layout.ts';
 import type { Logger } from 'pino';
 import { builtinAdapter } from '../adapters/registry.ts';
 import type { RouterAdapter } from '../adapters/router-adapter.ts';
@@ -102,7 +102,7 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
   }
   const fetchers = createFetchers(config.fetchers);
   const networkJournal = stateNetworkJournal(store, now);
-  const bootstrap = lazyBootstrapClient(join(config.agent.stateDir, 'csr'));
+  const bootstrap = lazyBootstrapClient(stateLayout(config.agent.stateDir).csrDir);
   const fetchLog = room(log, 'fetch');
   const applyLog = room(log, 'onboarding');
   const policy = { acceptedAssertions: device.acceptedAssertions, clockTrusted: device.clockTrusted };

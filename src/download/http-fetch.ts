@@ -13,6 +13,7 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { SztpError, isSztpError } from '../errors.ts';
 import type { HashingSink } from './sink.ts';
+import { errnoOf, messageOf } from '../lib/error-info.ts';
 
 export interface HttpFetchOptions {
   readonly idleTimeoutMs: number;
@@ -30,7 +31,7 @@ function headerNumber(v: string | string[] | undefined): number | undefined {
 
 function mapError(err: unknown, uri: string, signal: AbortSignal): SztpError {
   if (isSztpError(err)) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err).code) : '';
+  const code = errnoOf(err) ?? '';
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     const timeout = reason instanceof Error && reason.name === 'TimeoutError';
@@ -38,7 +39,7 @@ function mapError(err: unknown, uri: string, signal: AbortSignal): SztpError {
       ? new SztpError('SZTP_ERR_DOWNLOAD_TIMEOUT', `${uri}: total download deadline exceeded`, { cause: err, evidence: { uri } })
       : new SztpError('SZTP_ERR_ABORTED', `${uri}: download aborted`, { cause: err });
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   return new SztpError('SZTP_ERR_DOWNLOAD_FAILED', `${uri}: ${code || message}`, { cause: err, evidence: { uri, cause: code || message } });
 }
 

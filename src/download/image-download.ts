@@ -7,11 +7,11 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SztpError, toSztpError } from '../errors.ts';
+import { hashFile } from '../lib/hash.ts';
 import type { DownloadFn, DownloadRequest, DownloadResult } from '../contracts/download.ts';
 import { openRegularFile, streamRegularFile } from '../platform/regular-file.ts';
 import { fetchHttp } from './http-fetch.ts';
@@ -40,26 +40,17 @@ function matches(request: DownloadRequest, d: { sha256: Buffer; sha512?: Buffer 
   });
 }
 
-/** Hashes an existing file (cache check, file:// copies go through the sink instead). */
-async function copyInto(path: string, sink: HashingSink): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) await sink.write(chunk as Buffer);
-}
-
 async function cached(request: DownloadRequest): Promise<DownloadResult | undefined> {
   const sha = request.expected.find((e) => e.algorithm === 'sha-256');
   if (sha === undefined) return undefined;
   const path = join(request.destDir, `${Buffer.from(sha.value).toString('hex')}.img`);
   const st = await stat(path).catch(() => undefined);
   if (st?.isFile() !== true) return undefined;
-  const sink = new HashingSink('/dev/null', Number.MAX_SAFE_INTEGER, false);
-  await copyInto(path, sink);
-  await sink.close();
-  const d = sink.digests();
-  if (!d.sha256.equals(Buffer.from(sha.value))) {
+  if (!(await hashFile(path)).equals(Buffer.from(sha.value))) {
     await rm(path, { force: true });
     return undefined;
   }
-  return { path, sha256: d.sha256.toString('hex'), bytes: st.size, uri: pathToFileURL(path).href };
+  return { path, sha256: Buffer.from(sha.value).toString('hex'), bytes: st.size, uri: pathToFileURL(path).href };
 }
 
 export function createImageDownloader(options: DownloaderOptions = {}): DownloadFn {

@@ -6,31 +6,18 @@
  * provisionally (only signed data accepted, no progress reports).
  * @module
  */
-import { isIP } from 'node:net';
 import { degenerateCmsFromCerts } from '../bootstrap/pem.ts';
 import { SztpError } from '../errors.ts';
+import { parseHttpsHostPort } from '../lib/https-uri.ts';
 import type { BootstrapServerEntry } from '../types.ts';
 import { admit } from '../validation/admit.ts';
 import type { Fetcher } from '../contracts/fetch.ts';
 
-/** Parses `https://host[:port]` (no path, query, fragment or user info) into address and port. */
+/** Parses `https://host[:port]` (no path, query, fragment or user info) into address and port; SZTP_ERR_SERVER_URI otherwise. */
 export function parseServerUri(uri: string): { readonly address: string; readonly port: number } {
-  const bad = (why: string): SztpError => new SztpError('SZTP_ERR_SERVER_URI', `bootstrap server ${JSON.stringify(uri)}: ${why}`, { evidence: { uri } });
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw bad('not a URI');
-  }
-  if (url.protocol !== 'https:') throw bad('scheme must be https');
-  if (url.username !== '' || url.password !== '') throw bad('user info is not allowed');
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || /^https:\/\/[^/]+\/./.test(uri)) {
-    throw bad('must be https://host[:port] without a path');
-  }
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  if (host === '') throw bad('host is empty');
-  if (url.hostname.startsWith('[') && isIP(host) !== 6) throw bad('bad IPv6 literal');
-  return { address: host, port: url.port === '' ? 443 : Number(url.port) };
+  const parsed = parseHttpsHostPort(uri);
+  if (!parsed.ok) throw new SztpError('SZTP_ERR_SERVER_URI', `bootstrap server ${JSON.stringify(uri)}: ${parsed.reason}`, { evidence: { uri } });
+  return { address: parsed.address, port: parsed.port };
 }
 
 export function createServerFetcher(): Fetcher {

@@ -13,6 +13,7 @@ import { join, posix, sep } from 'node:path';
 import { SztpError } from '../errors.ts';
 import { readRegularFile } from '../platform/regular-file.ts';
 import type { BootstrappingArtifacts } from '../types.ts';
+import { isErrno, messageOf } from '../lib/error-info.ts';
 
 /** Largest artifact file read from a stick. */
 export const MAX_ARTIFACT_BYTES = 16 * 1024 * 1024;
@@ -35,9 +36,6 @@ export interface UsbBundleLocation {
   readonly layout: 'flat' | 'per-serial';
 }
 
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
 
 /** True when `path` is `root` or inside it. */
 export function isInside(root: string, path: string): boolean {
@@ -50,8 +48,8 @@ async function safeReal(root: string, path: string): Promise<string | undefined>
   try {
     real = await realpath(path);
   } catch (err) {
-    if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
-    throw new SztpError('SZTP_ERR_USB_UNSAFE_PATH', `cannot resolve ${path}: ${String(err)}`, { cause: err });
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw new SztpError('SZTP_ERR_USB_UNSAFE_PATH', `cannot resolve ${path}: ${messageOf(err)}`, { cause: err });
   }
   if (!isInside(root, real)) {
     throw new SztpError('SZTP_ERR_USB_UNSAFE_PATH', `${path} resolves to ${real}, outside the stick ${root}`, { evidence: { path, real, root } });
@@ -89,7 +87,7 @@ export async function readArtifact(loc: UsbBundleLocation, name: string, maxByte
   try {
     await lstat(path);
   } catch (err) {
-    if (errno(err) === 'ENOENT') return undefined;
+    if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
   const real = await safeReal(loc.root, path);

@@ -13,26 +13,20 @@
  * request is forgotten, so the next attempt installs the kept image again and retries the reboot.
  * @module
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { SztpError, isSztpError } from '../errors.ts';
+import { hashFile } from '../lib/hash.ts';
+import { stateLayout } from '../lib/state-layout.ts';
 import type { OnboardingJournal } from '../state/types.ts';
 import { supportedVerifiers, type OnboardingStep } from './plan.ts';
 import type { StepContext, StepResult } from './step-context.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 type BootImageStep = Extract<OnboardingStep, { kind: 'boot-image' }>;
 
-/** Streaming SHA-256 of a file (constant memory); undefined when the file cannot be read. */
+/** Streaming SHA-256 of a file as hex (constant memory); undefined when the file cannot be read. */
 export async function sha256File(path: string): Promise<string | undefined> {
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  } catch {
-    return undefined;
-  }
-  return hash.digest('hex');
+  return hashFile(path).then((d) => d.toString('hex'), () => undefined);
 }
 
 function describe(name: string | undefined, version: string | undefined): string {
@@ -102,7 +96,7 @@ export async function executeBootImage(step: BootImageStep, ctx: StepContext): P
   }
   let verified = await keptImage(journal);
   if (verified === undefined) {
-    const destDir = join(deps.config.agent.stateDir, 'images');
+    const destDir = stateLayout(deps.config.agent.stateDir).imagesDir;
     await mkdir(destDir, { recursive: true, mode: 0o700 });
     const result = await deps.download({
       uris: image.downloadUris,
@@ -130,7 +124,7 @@ export async function executeBootImage(step: BootImageStep, ctx: StepContext): P
       ...(image.osName === undefined ? {} : { osName: image.osName }),
       ...(image.osVersion === undefined ? {} : { osVersion: image.osVersion }) });
   } catch (err) {
-    throw isSztpError(err) ? err : new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `install failed: ${String(err)}`, { cause: err });
+    throw isSztpError(err) ? err : new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `install failed: ${messageOf(err)}`, { cause: err });
   }
   // Persist the attempt before rebooting: a restart that still mismatches is a loop, not a retry (T-22).
   const requestedAt = deps.now().toISOString();

@@ -9,6 +9,7 @@
 import { SztpError, isSztpError } from '../errors.ts';
 import type { OnboardingStep } from './plan.ts';
 import type { StepContext, StepResult } from './step-context.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 type ConfigStep = Extract<OnboardingStep, { kind: 'config' }>;
 
@@ -25,7 +26,7 @@ export async function executeConfiguration(step: ConfigStep, ctx: StepContext): 
   try {
     await deps.adapter.commitConfiguration(step.mode, step.configuration);
   } catch (err) {
-    throw isSztpError(err) ? err : new SztpError('SZTP_ERR_CONFIG_COMMIT', `commit failed: ${String(err)}`, { cause: err });
+    throw isSztpError(err) ? err : new SztpError('SZTP_ERR_CONFIG_COMMIT', `commit failed: ${messageOf(err)}`, { cause: err });
   }
   await progress.emit('config-complete', `configuration committed (${step.mode})`);
   return 'done';

@@ -12,6 +12,7 @@ import type { RouterAdapter } from '../adapters/router-adapter.ts';
 import { SztpError } from '../errors.ts';
 import type { OnboardingJournal, StateStore } from '../state/types.ts';
 import { resetAfterError } from './journal.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 export interface RollbackDeps {
   readonly adapter: RouterAdapter;
@@ -29,7 +30,7 @@ export async function restoreSnapshot(journal: OnboardingJournal, deps: Rollback
   } catch (err) {
     throw err instanceof SztpError && err.code === 'SZTP_ERR_ROLLBACK'
       ? err
-      : new SztpError('SZTP_ERR_ROLLBACK', `restoring the configuration snapshot failed: ${String(err)}`, { cause: err });
+      : new SztpError('SZTP_ERR_ROLLBACK', `restoring the configuration snapshot failed: ${messageOf(err)}`, { cause: err });
   }
   deps.log.info({ snapshot: snapshot.ref }, 'configuration restored to its pre-onboarding state');
   try {
@@ -58,7 +59,7 @@ export async function rollbackAttempt(digest: string, error: SztpError, deps: Ro
       await restoreSnapshot(journal, deps);
     } catch (err) {
       restored = false;
-      result = err instanceof SztpError ? err : new SztpError('SZTP_ERR_ROLLBACK', String(err), { cause: err });
+      result = err instanceof SztpError ? err : new SztpError('SZTP_ERR_ROLLBACK', messageOf(err), { cause: err });
       deps.log.error({ err: result, code: result.code, original: error.code }, 'rollback failed');
     }
   }

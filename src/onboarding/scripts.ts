@@ -11,6 +11,7 @@
  * 128+n, sysexits 64..78), so a crashing script can never pass as a warning.
  * @module
  */
+import { SCRIPT_DIR_NAME, stateLayout } from '../lib/state-layout.ts';
 import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SztpError } from '../errors.ts';
@@ -47,13 +48,11 @@ function status(result: ScriptResult): string {
 
 type ScriptStep = Extract<OnboardingStep, { kind: 'pre-script' | 'post-script' }>;
 
-const SCRIPT_DIR = /^(pre|post)-script-[A-Za-z0-9]{6}$/;
-
 /** Removes script directories a killed agent left in state_dir (the `finally` below never ran). */
 export async function removeLeftoverScripts(stateDir: string): Promise<void> {
   const names = await readdir(stateDir).catch(() => [] as string[]);
   for (const name of names) {
-    if (SCRIPT_DIR.test(name)) await rm(join(stateDir, name), { recursive: true, force: true });
+    if (SCRIPT_DIR_NAME.test(name)) await rm(join(stateDir, name), { recursive: true, force: true });
   }
 }
 
@@ -61,7 +60,7 @@ export async function executeScript(step: ScriptStep, ctx: StepContext): Promise
   const { deps, progress } = ctx;
   const kind = step.kind === 'pre-script' ? 'pre' : 'post';
   await progress.emit(`${step.kind}-initiated`);
-  const dir = await mkdtemp(join(deps.config.agent.stateDir, `${kind}-script-`));
+  const dir = await mkdtemp(stateLayout(deps.config.agent.stateDir).scriptDirPrefix(kind));
   let result: ScriptResult;
   try {
     await chmod(dir, 0o700);

@@ -10,43 +10,36 @@ import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as pkijs from 'pkijs';
 import { SztpError } from '../errors.ts';
+import { messageOf } from '../lib/error-info.ts';
+import { certificatesFromPemOrDer } from '../lib/pem.ts';
 import type { DeviceCredentials } from '../types.ts';
 import { DEFAULT_HARDWARE, openHardwareKey, readTpmCertificate, type HardwareKeySettings } from './device-key-hardware.ts';
 import { certRefOf, keyRefOf } from './device-key-ref.ts';
 
-const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 const OID_SERIAL_NUMBER = '2.5.4.5';
 
 async function readConfigured(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new SztpError('SZTP_ERR_CONFIG_FILE', `cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err, evidence: { path } });
+    throw new SztpError('SZTP_ERR_CONFIG_FILE', `cannot read ${what} ${path}: ${messageOf(err)}`, { cause: err, evidence: { path } });
   }
 }
 
-/** DER certificates of a PEM bundle (a single DER certificate file is accepted too). */
-export function pemCertificates(data: Uint8Array): Uint8Array[] {
-  const text = Buffer.from(data).toString('latin1');
-  const ders = [...text.matchAll(PEM_CERT_RE)].map((m) => new Uint8Array(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64')));
-  if (ders.length === 0 && data[0] === 0x30) return [new Uint8Array(data)];
-  return ders;
-}
-
-/** Parses one DER certificate with pkijs; throws `code` when it is not one. */
-export function parseCertificate(der: Uint8Array, code: 'SZTP_ERR_CONFIG_FILE' | 'SZTP_ERR_DEVICE_IDENTITY', what: string): pkijs.Certificate {
+/** Parses one configured DER certificate with pkijs; throws `code` when it is not one. */
+function parseConfiguredCertificate(der: Uint8Array, code: 'SZTP_ERR_CONFIG_FILE' | 'SZTP_ERR_DEVICE_IDENTITY', what: string): pkijs.Certificate {
   try {
     return pkijs.Certificate.fromBER(der);
   } catch (err) {
-    throw new SztpError(code, `${what} is not a valid X.509 certificate: ${(err as Error).message}`, { cause: err });
+    throw new SztpError(code, `${what} is not a valid X.509 certificate: ${messageOf(err)}`, { cause: err });
   }
 }
 
 /** Loads a PEM trust-anchor bundle; at least one certificate, each parseable. */
 export async function loadTrustAnchors(path: string, what = 'trust anchors'): Promise<Uint8Array[]> {
-  const ders = pemCertificates(await readConfigured(path, what));
+  const ders = certificatesFromPemOrDer(await readConfigured(path, what));
   if (ders.length === 0) throw new SztpError('SZTP_ERR_CONFIG_FILE', `${what} ${path} holds no PEM certificate`, { evidence: { path } });
-  ders.forEach((der, i) => parseCertificate(der, 'SZTP_ERR_CONFIG_FILE', `${what} ${path} certificate #${i + 1}`));
+  ders.forEach((der, i) => parseConfiguredCertificate(der, 'SZTP_ERR_CONFIG_FILE', `${what} ${path} certificate #${i + 1}`));
   return ders;
 }
 
@@ -58,10 +51,10 @@ export async function loadTrustAnchors(path: string, what = 'trust anchors'): Pr
  */
 export async function loadDeviceCredentials(certRef: string, keyRef?: string, hardware: HardwareKeySettings = DEFAULT_HARDWARE): Promise<DeviceCredentials> {
   const cert = certRefOf(certRef);
-  const ders = cert.kind === 'tpm2-nv' ? [await readTpmCertificate(cert.index, hardware)] : pemCertificates(await readConfigured(cert.path, 'IDevID certificate'));
+  const ders = cert.kind === 'tpm2-nv' ? [await readTpmCertificate(cert.index, hardware)] : certificatesFromPemOrDer(await readConfigured(cert.path, 'IDevID certificate'));
   const [certificate, ...chain] = ders;
   if (certificate === undefined) throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef} holds no certificate`, { evidence: { path: certRef } });
-  for (const der of ders) parseCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef}`);
+  for (const der of ders) parseConfiguredCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef}`);
   if (keyRef === undefined) return { certificate, chain };
   const ref = keyRefOf(keyRef);
   if (ref.kind !== 'file') return { certificate, chain, key: await openHardwareKey(ref, certificate, hardware) };
@@ -78,7 +71,7 @@ export async function loadDeviceCredentials(certRef: string, keyRef?: string, ha
 
 /** The subject serialNumber (2.5.4.5) of a certificate, if present. */
 export function subjectSerialNumber(der: Uint8Array): string | undefined {
-  const cert = parseCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', 'IDevID certificate');
+  const cert = parseConfiguredCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', 'IDevID certificate');
   const attr = cert.subject.typesAndValues.find((tv) => tv.type === OID_SERIAL_NUMBER);
   const value: unknown = attr?.value.valueBlock.value;
   return typeof value === 'string' && value !== '' ? value : undefined;

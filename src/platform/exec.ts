@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { access, constants as fsConstants, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
+import { errnoOf } from '../lib/error-info.ts';
 import { currentBootIdSync } from './boot-id.ts';
 import { argvInCgroup, createChildCgroup, destroyCgroup, killCgroupSync } from './cgroup.ts';
 import { childEnded, childStarted, processStartTime, type ChildRecord } from './children.ts';
@@ -58,6 +59,8 @@ export interface ExecResult {
   readonly stderrTruncated: boolean;
   /** Set when the process could not be started (e.g. ENOENT) or the stdout file failed. */
   readonly spawnError?: string;
+  /** The errno code of a failed start (`ENOENT`: no such program, `EACCES`: not executable), when Node gave one. */
+  readonly spawnErrorCode?: string;
   readonly durationMs: number;
 }
 
@@ -134,7 +137,7 @@ function run(argv: readonly string[], spawnArgv: readonly string[], cgroup: stri
     let record: ChildRecord | undefined;
     let recorded: Promise<void> = Promise.resolve();
     const timers: { main?: NodeJS.Timeout; kill?: NodeJS.Timeout; pipes?: NodeJS.Timeout } = {};
-    const finish = (exitCode: number | null, signal: string | null, spawnError?: string): void => {
+    const finish = (exitCode: number | null, signal: string | null, spawnError?: string, spawnErrorCode?: string): void => {
       if (finished) return;
       finished = true;
       clearTimeout(timers.main);
@@ -145,7 +148,7 @@ function run(argv: readonly string[], spawnArgv: readonly string[], cgroup: stri
         const failure = spawnError ?? fileError;
         const result: ExecResult = {
           argv, exitCode, signal, timedOut, aborted, stdout: out.text(), stderr: err.text(), stdoutTruncated: out.truncated, stderrTruncated: err.truncated,
-          ...(failure === undefined ? {} : { spawnError: failure }), durationMs: Date.now() - started,
+          ...(failure === undefined ? {} : { spawnError: failure }), ...(spawnErrorCode === undefined ? {} : { spawnErrorCode }), durationMs: Date.now() - started,
         };
         const ended = record;
         void recorded.then(() => (ended === undefined ? undefined : childEnded(ended))).then(() => { resolve(result); });
@@ -188,7 +191,7 @@ function run(argv: readonly string[], spawnArgv: readonly string[], cgroup: stri
       child.stdout.on('data', (c: Buffer) => { out.push(c); });
     }
     child.stderr.on('data', (c: Buffer) => { err.push(c); });
-    child.on('error', (e) => { finish(null, null, e.message); });
+    child.on('error', (e) => { finish(null, null, e.message, errnoOf(e)); });
     let status: { code: number | null; sig: string | null } | undefined;
     child.on('exit', (code, sig) => {
       status = { code, sig };

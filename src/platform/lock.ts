@@ -8,12 +8,11 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { currentBootIdSync } from './boot-id.ts';
 import { SztpError } from '../errors.ts';
+import { isErrno } from '../lib/error-info.ts';
+import { stateLayout } from '../lib/state-layout.ts';
 import { flockFile } from './flock.ts';
-
-export const LOCK_FILE = 'agent.lock';
 
 export interface StateLock {
   readonly path: string;
@@ -26,13 +25,13 @@ export function processAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return isErrno(err, 'EPERM');
   }
 }
 
 /** Takes the lock in `stateDir` (which must exist); SZTP_ERR_STATE_LOCKED when another process holds it. */
 export async function acquireLock(stateDir: string): Promise<StateLock> {
-  const path = join(stateDir, LOCK_FILE);
+  const path = stateLayout(stateDir).lockFile;
   const handle = await flockFile(path);
   if (handle === undefined) {
     const owner = (await readFile(path, 'utf8').catch(() => '')).split('\n')[0]?.trim();

@@ -18,17 +18,15 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SztpError } from '../errors.ts';
 import { flockFile } from '../platform/flock.ts';
-import { writeFileAtomic } from '../platform/fs-atomic.ts';
+import { isErrno, messageOf } from '../lib/error-info.ts';
+import { writeFileAtomic } from '../lib/fs-atomic.ts';
+import { stateLayout } from '../lib/state-layout.ts';
 import { processAlive } from '../platform/lock.ts';
 import { boundEvents, checkShape, initialState } from './machine.ts';
 import type { AgentState, StateStore } from './types.ts';
 
-export const STATE_FILE = 'state.json';
-/** Held (flock) during every read-modify-write of the state, by every process. */
-const STATE_LOCK_FILE = 'state.lock';
+/** How long a read-modify-write waits for `state.lock` held by another process. */
 const STATE_LOCK_WAIT_MS = 10_000;
-/** The last good state (the previous `state.json`). */
-export const BACKUP_SUFFIX = '.bak';
 
 export interface StateStoreOptions {
   readonly dir: string;
@@ -44,11 +42,11 @@ export interface FileStateStore extends StateStore {
 
 /** Creates the store; the directory is created (0700) on the first write. */
 export function createStateStore(options: StateStoreOptions): FileStateStore {
-  const path = join(options.dir, STATE_FILE);
+  const layout = stateLayout(options.dir);
+  const path = layout.stateFile;
+  const backup = layout.stateBackupFile;
   const now = options.now ?? (() => new Date());
   let queue: Promise<unknown> = Promise.resolve();
-
-  const backup = `${path}${BACKUP_SUFFIX}`;
 
   /** Parses one file: the state, 'absent', or the reason it is unusable. */
   const parse = async (file: string): Promise<AgentState | 'absent' | { readonly reason: string }> => {
@@ -56,8 +54,8 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
-      return { reason: (err as Error).message };
+      if (isErrno(err, 'ENOENT')) return 'absent';
+      return { reason: messageOf(err) };
     }
     try {
       const checked = checkShape(JSON.parse(text));
@@ -68,7 +66,7 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
       return { reason: checked.reason };
     } catch (err) {
       if (err instanceof SztpError) throw err;
-      return { reason: (err as Error).message };
+      return { reason: messageOf(err) };
     }
   };
 
@@ -113,7 +111,7 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
    */
   const locked = async <T>(task: () => Promise<T>): Promise<T> => {
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
-    const handle = await flockFile(join(options.dir, STATE_LOCK_FILE), { waitMs: STATE_LOCK_WAIT_MS });
+    const handle = await flockFile(layout.stateLockFile, { waitMs: STATE_LOCK_WAIT_MS });
     if (handle === undefined) {
       throw new SztpError('SZTP_ERR_STATE_LOCKED', `the state file in ${options.dir} stayed locked by another process for ${STATE_LOCK_WAIT_MS} ms`);
     }

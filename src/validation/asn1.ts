@@ -8,6 +8,7 @@
  */
 import * as asn1js from 'asn1js';
 import { SztpError, ValidationError, type SztpErrorCode, type ValidationStep } from '../errors.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 /** A structural problem found while decoding; {@link guard} re-codes it with the caller's step and code. */
 export const decodeProblem = (message: string): SztpError => new SztpError('SZTP_ERR_CMS_DECODE', message);
@@ -43,7 +44,7 @@ export async function guardAsync<T>(step: ValidationStep, code: SztpErrorCode, w
 
 function wrapError(err: unknown, step: ValidationStep, code: SztpErrorCode, what: string): ValidationError {
   if (err instanceof ValidationError) return err;
-  const text = err instanceof Error ? err.message : String(err);
+  const text = messageOf(err);
   return new ValidationError(step, code, `${what}: ${text}`, { cause: err, evidence: { artifact: what } });
 }
 

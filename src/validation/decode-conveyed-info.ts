@@ -9,7 +9,8 @@
  */
 import { ValidationError } from '../errors.ts';
 import type { BootImage, BootstrapServerEntry, ImageVerification, OnboardingInformation, RedirectInformation } from '../types.ts';
-import { decodeBase64, isObject, localName, type JsonObject } from './json.ts';
+import { decodeBase64 } from '../lib/base64.ts';
+import { isObject, localName, type JsonObject } from './json.ts';
 
 const S = 'conveyed-information' as const;
 export const MODULE = 'ietf-sztp-conveyed-info';

@@ -1,11 +1,12 @@
 /**
- * Bounded JSON decoding and the RFC 7951 value encodings the trust pipeline reads: base64
- * `binary` (whitespace tolerated, RFC 8572 T-11), RFC 3339 `date-and-time` (T-08), booleans that
+ * Bounded JSON decoding and the RFC 7951 value encodings the trust pipeline reads (base64
+ * `binary` is src/lib/base64.ts): RFC 3339 `date-and-time` (T-08), booleans that
  * arrive as strings and identities without a module prefix (T-11).
  * @module
  */
 import { ValidationError, type SztpErrorCode, type ValidationStep } from '../errors.ts';
 import { jsonDepth, type ValidationLimits } from './limits.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 /** Decodes UTF-8 `bytes` (BOM stripped) and parses JSON within the size and depth limits. */
 export function parseJson(bytes: Uint8Array, step: ValidationStep, code: SztpErrorCode, what: string, limits: ValidationLimits): unknown {
@@ -24,7 +25,7 @@ export function parseJson(bytes: Uint8Array, step: ValidationStep, code: SztpErr
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ValidationError(step, code, `${what} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new ValidationError(step, code, `${what} is not valid JSON: ${messageOf(err)}`, { cause: err });
   }
 }
 
@@ -32,15 +33,6 @@ export type JsonObject = Readonly<Record<string, unknown>>;
 
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Strict base64 (RFC 4648 §4, padding required) with whitespace removed first; undefined if invalid. */
-export function decodeBase64(value: string): Uint8Array | undefined {
-  const s = value.replace(/[\s]+/g, '');
-  if (!B64.test(s)) return undefined;
-  return new Uint8Array(Buffer.from(s, 'base64'));
 }
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;

@@ -20,6 +20,7 @@ import { validateOwnerCertificate } from './owner-certificate.ts';
 import { conveyedResult } from './result.ts';
 import type { CheckLog } from './trace.ts';
 import { validateVoucher } from './voucher.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 const CI = 'conveyed-information' as const;
 
@@ -79,7 +80,7 @@ export async function validateWithOptions(artifacts: BootstrappingArtifacts, ctx
       ? err
       : isSztpError(err)
         ? new ValidationError(CI, err.code, err.message, { cause: err, ...(err.evidence ? { evidence: err.evidence } : {}) })
-        : new ValidationError(CI, 'SZTP_ERR_CMS_DECODE', `unexpected failure while decoding: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        : new ValidationError(CI, 'SZTP_ERR_CMS_DECODE', `unexpected failure while decoding: ${messageOf(err)}`, { cause: err });
     const check = typeof e.evidence?.check === 'string' ? e.evidence.check : e.code;
     log?.fail(e.step, check, `${e.message} (${e.code})`);
     throw e;

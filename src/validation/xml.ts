@@ -9,6 +9,7 @@ import { ValidationError } from '../errors.ts';
 import { isObject } from './json.ts';
 import type { ValidationLimits } from './limits.ts';
 import { MODULE } from './decode-conveyed-info.ts';
+import { messageOf } from '../lib/error-info.ts';
 
 const S = 'conveyed-information' as const;
 export const CONVEYED_NS = 'urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info';
@@ -54,7 +55,7 @@ export function xmlToConveyedJson(text: string, limits: ValidationLimits): unkno
     doc = parser.parse(text);
   } catch (err) {
     if (err instanceof ValidationError) throw err;
-    throw new ValidationError(S, 'SZTP_ERR_CONVEYED_DECODE', `conveyed information is not well-formed XML: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new ValidationError(S, 'SZTP_ERR_CONVEYED_DECODE', `conveyed information is not well-formed XML: ${messageOf(err)}`, { cause: err });
   }
   if (!isObject(doc)) throw decodeErr('XML conveyed information has no root element');
   const roots = Object.keys(doc).filter((k) => !k.startsWith('?') && !k.startsWith('#'));

@@ -12,7 +12,7 @@ import { createBootstrapClient, type BootstrapClientOptions } from '../../src/bo
 import { defaultConfig } from '../../src/config/load.ts';
 import type { AgentConfig } from '../../src/config/types.ts';
 import type { FetchContext } from '../../src/contracts/fetch.ts';
-import { pemCertificates } from '../../src/platform/credentials.ts';
+import { certificatesFromPemOrDer } from '../../src/lib/pem.ts';
 import type { DeviceCredentials, TrustContext, ValidateFn } from '../../src/types.ts';
 import { validateBootstrappingData } from '../../src/validation/pipeline.ts';
 import { rogueServerCert } from './bootstrap-fixtures.ts';
@@ -72,7 +72,7 @@ export function fetchContext(h: Harness, o: ContextOptions = {}): FetchContext {
     identity: { serialNumber: h.pki.serial, hwModel: 'model-x', osName: 'VendorOS', osVersion: '17.3R2.1' },
     ...(o.withoutCredentials === true ? {} : { credentials: h.credentials }),
     // As the daemon loads them (src/daemon/wire.ts), but without parsing: a broken anchor must reach the walker.
-    bootstrapTrustAnchors: config.device.bootstrapTrustAnchors === undefined ? [] : pemCertificates(readFileSync(config.device.bootstrapTrustAnchors)),
+    bootstrapTrustAnchors: config.device.bootstrapTrustAnchors === undefined ? [] : certificatesFromPemOrDer(readFileSync(config.device.bootstrapTrustAnchors)),
     trustContext,
     validate: o.validate ?? validateBootstrappingData,
     bootstrap: createBootstrapClient(o.client),

@@ -21,6 +21,7 @@ import * as pkijs from 'pkijs';
 import { bytesEqual, decodeProblem } from '../asn1.ts';
 import { algIdOf, signatureScheme } from '../cms/algorithms.ts';
 import type { ParsedCert } from './certificate.ts';
+import { messageOf } from '../../lib/error-info.ts';
 
 export type PathFailure =
   | { readonly kind: 'no-path'; readonly message: string; readonly cert?: ParsedCert }
@@ -136,7 +137,7 @@ export async function validatePath(leaf: ParsedCert, pool: readonly ParsedCert[]
   try {
     r = await engine.verify();
   } catch (err) {
-    return { ok: false, failure: { kind: 'no-path', message: `path validation failed: ${err instanceof Error ? err.message : String(err)}` } };
+    return { ok: false, failure: { kind: 'no-path', message: `path validation failed: ${messageOf(err)}` } };
   }
   if (!r.result) {
     const message = `${r.resultMessage} (pkijs code ${r.resultCode})`;

@@ -131,12 +131,15 @@ describe('simulated adapter', () => {
   test('ssh host keys and trust anchors from root; factoryReset clears router state', async () => {
     assert.deepEqual(await adapter.sshHostKeys(), []);
     mkdirSync(join(root, 'ssh'), { recursive: true });
-    writeFileSync(join(root, 'ssh', 'ssh_host_ecdsa_key.pub'), 'ecdsa-sha2-nistp256 AAAAE2VjZHNh host\n');
+    const ecdsaBlob = Buffer.concat([Buffer.from([0, 0, 0, 19]), Buffer.from('ecdsa-sha2-nistp256'), Buffer.from([0, 0, 0, 8]), Buffer.from('nistp256')]).toString('base64');
+    writeFileSync(join(root, 'ssh', 'ssh_host_ecdsa_key.pub'), `ecdsa-sha2-nistp256 ${ecdsaBlob} host\n`);
+    writeFileSync(join(root, 'ssh', 'ssh_host_truncated_key.pub'), 'ecdsa-sha2-nistp256 AAAAE2VjZHNh host\n');
     mkdirSync(join(root, 'trust-anchors'), { recursive: true });
     writeFileSync(join(root, 'trust-anchors', 'ta.cms'), Buffer.from([0x30, 0x00]));
     const keys = await adapter.sshHostKeys();
     assert.equal(keys[0]?.algorithm, 'ecdsa-sha2-nistp256');
-    assert.deepEqual(Buffer.from(keys[0]?.keyData ?? []), Buffer.from('AAAAE2VjZHNh', 'base64'));
+    assert.deepEqual(Buffer.from(keys[0]?.keyData ?? []), Buffer.from(ecdsaBlob, 'base64'));
+    assert.equal(keys.length, 1, 'a key whose blob is truncated is skipped');
     assert.deepEqual((await adapter.trustAnchorCerts()).map((x) => Buffer.from(x).toString('hex')), ['3000']);
     await adapter.commitConfiguration('replace', b('z\n'));
     const img = join(dir, 'img.bin');

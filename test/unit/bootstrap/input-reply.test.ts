@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { buildBootstrapInput } from '../../../src/bootstrap/input.ts';
-import { certsFromDegenerateCms, degenerateCmsFromCerts, pemCertificatesToDer } from '../../../src/bootstrap/pem.ts';
-import { decodeBase64, parseBootstrappingReply, parseHostMeta, parseRestconfErrors } from '../../../src/bootstrap/reply.ts';
+import { certsFromDegenerateCms, degenerateCmsFromCerts } from '../../../src/bootstrap/pem.ts';
+import { pemToDer } from '../../../src/lib/pem.ts';
+import { decodeBase64Field, parseBootstrappingReply, parseHostMeta, parseRestconfErrors } from '../../../src/bootstrap/reply.ts';
 import { progressBody, shouldReport } from '../../../src/bootstrap/reporter.ts';
 import { statusError } from '../../../src/bootstrap/restconf.ts';
 import { verifyChain } from '../../../src/bootstrap/tls.ts';
@@ -59,7 +60,7 @@ describe('reply decoding', () => {
       JSON.stringify({ other: 1 }),
       '{not json',
     ]) assert.throws(() => parseBootstrappingReply(body, 'application/yang-data+json'), { code: 'SZTP_ERR_SERVER_RESPONSE' }, body);
-    assert.throws(() => decodeBase64('abc', 'x'), { code: 'SZTP_ERR_SERVER_RESPONSE' });
+    assert.throws(() => decodeBase64Field('abc', 'x'), { code: 'SZTP_ERR_SERVER_RESPONSE' });
   });
   test('ietf-restconf:errors in JSON and XML; status errors carry the tags; 3xx is an HTTP status error', () => {
     const json = JSON.stringify({ 'ietf-restconf:errors': { error: [{ 'error-type': 'protocol', 'error-tag': 'access-denied', 'error-message': 'no' }] } });
@@ -152,7 +153,7 @@ describe('certificates', () => {
     assert.deepEqual(certsFromDegenerateCms(degenerateCmsFromCerts([R!])).map((c) => Buffer.from(c).toString('hex')), [R!.toString('hex')]);
     assert.throws(() => certsFromDegenerateCms(new Uint8Array([1, 2, 3])), { code: 'SZTP_ERR_CMS_DECODE' });
     const pem = openssl(['x509', '-in', root.cert]).toString();
-    assert.equal(pemCertificatesToDer(pem + pem).length, 2);
+    assert.equal(pemToDer(pem + pem).length, 2);
   });
 });
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadDeviceCredentials, loadTrustAnchors, subjectSerialNumber } from '../../../src/platform/credentials.ts';
-import { writeFileAtomic } from '../../../src/platform/fs-atomic.ts';
+import { writeFileAtomic } from '../../../src/lib/fs-atomic.ts';
 import { certDer, makeTestPki, openssl, type TestPki } from '../../support/pki.ts';
 
 let dir: string;

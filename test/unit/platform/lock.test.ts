@@ -13,13 +13,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, test } from 'node:test';
 import { currentBootIdSync } from '../../../src/platform/boot-id.ts';
-import { LOCK_FILE, acquireLock } from '../../../src/platform/lock.ts';
+import { stateLayout } from '../../../src/lib/state-layout.ts';
+import { acquireLock } from '../../../src/platform/lock.ts';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sztp-lock-')); });
 afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
 
-const lockPath = (): string => join(dir, LOCK_FILE);
+const lockPath = (): string => stateLayout(dir).lockFile;
 
 /** A process holding the flock of the lock file (util-linux flock running sleep). */
 async function holder(): Promise<ReturnType<typeof spawn>> {

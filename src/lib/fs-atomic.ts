@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SztpError } from '../errors.ts';
+import { messageOf } from './error-info.ts';
 
 /** Atomically replaces `path` with `data` (file mode `mode`, default 0600). Throws SZTP_ERR_STATE_WRITE. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
@@ -26,7 +27,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await syncDir(dir);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw new SztpError('SZTP_ERR_STATE_WRITE', `cannot write ${path} atomically: ${(err as Error).message}`, { cause: err });
+    throw new SztpError('SZTP_ERR_STATE_WRITE', `cannot write ${path} atomically: ${messageOf(err)}`, { cause: err });
   }
 }
 
