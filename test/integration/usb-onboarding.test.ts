@@ -60,14 +60,14 @@ describe('USB onboarding through the CLI', () => {
     });
   });
 
-  const refusals: { name: string; code: string | RegExp; stick: (p: TestPki, d: Device) => Bundle | 'unsigned' | 'redirect' }[] = [
-    { name: 'tampered', code: /^SZTP_ERR_(CMS_SIGNATURE|CONVEYED_SIGNATURE|CMS_SIGNED_ATTRS)$/, stick: (p) => {
+  const refusals: { name: string; code: string; stick: (p: TestPki, d: Device) => Bundle | 'unsigned' | 'redirect' }[] = [
+    { name: 'tampered', code: 'SZTP_ERR_CONVEYED_SIGNATURE', stick: (p) => {
       const b = makeSignedBundle(p, onboardingJson({ configuration: CONFIG, configurationHandling: 'replace' }));
       const ci = Buffer.from(b.conveyedInformation);
       ci[ci.indexOf('replace')] = 'R'.charCodeAt(0);
       return { ...b, conveyedInformation: ci };
     } },
-    { name: 'wrongly signed', code: /^SZTP_ERR_(CONVEYED_SIGNER|CONVEYED_SIGNATURE|CMS_SIGNATURE|CMS_SIGNER)$/, stick: (p, d) => {
+    { name: 'wrongly signed', code: 'SZTP_ERR_CONVEYED_SIGNER', stick: (p, d) => {
       const intruder = makeTestPki(join(d.dir, 'intruder'), 'p256', p.serial);
       return { conveyedInformation: signConveyedInfo(intruder, onboardingJson({ configuration: CONFIG, configurationHandling: 'replace' })), ownerCertificate: makeOwnerCertificate(p), ownershipVoucher: makeVoucher(p) };
     } },
@@ -94,7 +94,7 @@ describe('USB onboarding through the CLI', () => {
         const st = await d.status();
         const usbFailure = r.stderr.split('\n').filter((l) => l.includes('"fetcher":"USB"') && l.includes('"code"')).map((l) => (JSON.parse(l) as { code: string }).code);
         const seen = [st.lastError?.code, ...usbFailure];
-        assert.ok(seen.some((c) => (typeof code === 'string' ? c === code : code.test(c ?? ''))), `expected ${String(code)}, saw ${seen.join(', ')}`);
+        assert.ok(seen.includes(code), `expected ${code}, saw ${seen.join(', ')}`);
         assert.equal(d.runningConfig(), undefined);
         assert.notEqual(st.phase, 'bootstrap-complete');
       });

@@ -74,10 +74,9 @@ function harness(mountPoints: string[], usb: Partial<AgentConfig['usb']> = {}): 
   return { ctx, redirects };
 }
 
-async function refused(mountPoints: string[], code: string | RegExp): Promise<void> {
+async function refused(mountPoints: string[], code: string): Promise<void> {
   await assert.rejects(createUsbFetcher().fetch(harness(mountPoints).ctx), (err: { code?: string; message?: string }) => {
-    if (typeof code === 'string') assert.equal(err.code, code, err.message);
-    else assert.match(err.code ?? '', code, err.message);
+    assert.equal(err.code, code, err.message);
     return true;
   });
 }
@@ -188,11 +187,11 @@ describe('USB fetcher: refusals', () => {
     assert.ok(at > 0);
     tampered[at] = 'R'.charCodeAt(0);
     writeEn9(s3, { ...good, conveyedInformation: tampered });
-    await refused([s3], /^SZTP_ERR_(CMS_SIGNATURE|CONVEYED_SIGNATURE|CMS_SIGNED_ATTRS)$/);
+    await refused([s3], 'SZTP_ERR_CONVEYED_SIGNATURE');
     const s4 = stick();
     const intruder = makeTestPki(join(dir, 'pki-intruder'), 'p256', pki.serial);
     writeEn9(s4, { conveyedInformation: signConveyedInfo(intruder, doc), ownerCertificate: makeOwnerCertificate(pki), ownershipVoucher: makeVoucher(pki) });
-    await refused([s4], /^SZTP_ERR_(CONVEYED_SIGNER|CONVEYED_SIGNATURE|CMS_SIGNATURE|CMS_SIGNER)$/);
+    await refused([s4], 'SZTP_ERR_CONVEYED_SIGNER');
   });
 
   test('symlinks leaving the stick are refused', async () => {
