@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { isSztpError } from '../errors.ts';
+import { SztpError, isSztpError, isUsageError } from '../errors.ts';
 import type { BuildInput } from '../bundle/build.ts';
 import type { BundleLayout } from '../bundle/layout.ts';
 import type { OnboardingInput } from '../bundle/onboarding.ts';
@@ -45,13 +45,11 @@ export interface BundleIo {
   stderr(text: string): void;
 }
 
-class UsageError extends Error {}
-
 async function read(path: string, flag: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (err) {
-    throw new UsageError(`${flag}: cannot read ${path}: ${messageOf(err)}`);
+    throw new SztpError('SZTP_ERR_USAGE', `${flag}: cannot read ${path}: ${messageOf(err)}`);
   }
 }
 
@@ -61,8 +59,8 @@ async function content(o: BundleOptions): Promise<BuildInput['content']> {
     try {
       doc = JSON.parse(Buffer.from(await read(o.document, '--document')).toString('utf8'));
     } catch (err) {
-      if (err instanceof UsageError) throw err;
-      throw new UsageError('--document: not valid JSON');
+      if (isUsageError(err)) throw err;
+      throw new SztpError('SZTP_ERR_USAGE', '--document: not valid JSON');
     }
     const { decodeConveyedInformation } = await import('../validation/decode-conveyed-info.ts');
     decodeConveyedInformation(doc); // refuse to sign something a device would reject
@@ -73,14 +71,14 @@ async function content(o: BundleOptions): Promise<BuildInput['content']> {
     try {
       sha256 = new Uint8Array(await hashFile(o.bootImage));
     } catch {
-      throw new UsageError(`--boot-image: cannot read ${o.bootImage}`);
+      throw new SztpError('SZTP_ERR_USAGE', `--boot-image: cannot read ${o.bootImage}`);
     }
   } else if (o.bootImageSha256 !== undefined) {
-    if (!/^([0-9a-fA-F]{2}:?){32}$/.test(o.bootImageSha256) || o.bootImageSha256.replace(/:/g, '').length !== 64) throw new UsageError('--boot-image-sha256 must be 32 bytes of hex');
+    if (!/^([0-9a-fA-F]{2}:?){32}$/.test(o.bootImageSha256) || o.bootImageSha256.replace(/:/g, '').length !== 64) throw new SztpError('SZTP_ERR_USAGE', '--boot-image-sha256 must be 32 bytes of hex');
     sha256 = new Uint8Array(Buffer.from(o.bootImageSha256.replace(/:/g, ''), 'hex'));
   }
   const uris = o.downloadUri ?? [];
-  if (sha256 !== undefined && uris.length === 0) throw new UsageError('a boot image needs at least one --download-uri');
+  if (sha256 !== undefined && uris.length === 0) throw new SztpError('SZTP_ERR_USAGE', 'a boot image needs at least one --download-uri');
   const hasImage = sha256 !== undefined || o.osName !== undefined || o.osVersion !== undefined || uris.length > 0;
   const input: OnboardingInput = {
     ...(o.configuration === undefined ? {} : { configuration: await read(o.configuration, '--configuration'), configurationHandling: o.configurationHandling ?? 'merge' }),
@@ -88,7 +86,7 @@ async function content(o: BundleOptions): Promise<BuildInput['content']> {
     ...(o.postScript === undefined ? {} : { postConfigurationScript: await read(o.postScript, '--post-script') }),
     ...(hasImage ? { bootImage: { downloadUris: uris, ...(o.osName === undefined ? {} : { osName: o.osName }), ...(o.osVersion === undefined ? {} : { osVersion: o.osVersion }), ...(sha256 === undefined ? {} : { sha256 }) } } : {}),
   };
-  if (o.configurationHandling !== undefined && o.configuration === undefined) throw new UsageError('--configuration-handling needs --configuration');
+  if (o.configurationHandling !== undefined && o.configuration === undefined) throw new SztpError('SZTP_ERR_USAGE', '--configuration-handling needs --configuration');
   return input;
 }
 
@@ -96,11 +94,11 @@ async function content(o: BundleOptions): Promise<BuildInput['content']> {
 export async function runBundle(o: BundleOptions, io: BundleIo): Promise<number> {
   try {
     if (o.ownerKey === undefined || o.ownerCert === undefined || o.voucher === undefined || o.out === undefined) {
-      throw new UsageError('--owner-key, --owner-cert, --voucher and --out are required');
+      throw new SztpError('SZTP_ERR_USAGE', '--owner-key, --owner-cert, --voucher and --out are required');
     }
     const layout = o.layout ?? 'single';
-    if (layout === 'multi' && o.serial === undefined) throw new UsageError('--layout multi needs --serial');
-    if (o.dnsZone !== undefined && o.serial === undefined) throw new UsageError('--dns-zone needs --serial');
+    if (layout === 'multi' && o.serial === undefined) throw new SztpError('SZTP_ERR_USAGE', '--layout multi needs --serial');
+    if (o.dnsZone !== undefined && o.serial === undefined) throw new SztpError('SZTP_ERR_USAGE', '--dns-zone needs --serial');
     // Signing code (pkijs) loads only when `bundle` runs.
     const { buildArtifacts, privateKeyFromFile } = await import('../bundle/build.ts');
     const { writeBundle } = await import('../bundle/layout.ts');
@@ -116,7 +114,7 @@ export async function runBundle(o: BundleOptions, io: BundleIo): Promise<number>
     }
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || (isSztpError(err) && err.code === 'SZTP_ERR_USAGE')) {
+    if (isUsageError(err)) {
       io.stderr(`error SZTP_ERR_USAGE: ${err.message}\n`);
       return 2;
     }

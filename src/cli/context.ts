@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { DestinationStream } from 'pino';
 import { loadConfig } from '../config/load.ts';
 import type { AgentConfig } from '../config/types.ts';
-import { createLogger, type Logger } from '../log/logger.ts';
+import { LOG_LEVELS, createLogger, type Logger } from '../log/logger.ts';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -54,9 +54,8 @@ export function loadGlobalConfig(cmd: Command): Promise<AgentConfig> {
 /** The root logger for a command, at the configured level unless `--log-level` overrides it. */
 export function cliLogger(ctx: CliContext, cmd: Command, config: AgentConfig): Logger {
   const level = globals(cmd).logLevel ?? config.agent.logLevel;
-  const valid = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
   return createLogger({
-    level: valid.find((l) => l === level) ?? config.agent.logLevel,
+    level: LOG_LEVELS.find((l) => l === level) ?? config.agent.logLevel,
     ...(ctx.io.logDestination === undefined ? {} : { destination: ctx.io.logDestination }),
   });
 }

@@ -3,12 +3,14 @@
  * /etc/sztp-agent/ztp.ini), the subcommands, and the mapping of errors to exit codes and to the
  * `error <CODE>: message` line on stderr. `runCli` runs it in-process (tests) and returns the
  * exit code; src/cli.ts is the binary.
- * Exit codes: 0 ok, 1 nothing succeeded / invalid, 2 usage or configuration error, 10 reboot.
+ * Exit codes: 0 ok, 1 nothing succeeded / invalid, 2 usage or configuration error (each error
+ * code's exit code is in the catalogue, src/errors.ts), 10 reboot.
  * @module
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ERROR_CATALOGUE, toSztpError, type SztpError } from '../errors.ts';
+import { exitCodeOf, toSztpError } from '../errors.ts';
+import { LOG_LEVELS } from '../log/logger.ts';
 import { bundleCommand } from './bundle.ts';
 import { configCommand } from './config.ts';
 import { EXIT, type CliContext, type CliIo } from './context.ts';
@@ -35,20 +37,6 @@ function packageVersion(): string {
   }
 }
 
-/** Codes that mean "the configuration or its files are wrong": exit 2. */
-const CONFIGURATION_CODES = new Set([
-  'SZTP_ERR_USAGE',
-  'SZTP_ERR_CONFIG_FILE',
-  'SZTP_ERR_DEVICE_IDENTITY',
-  'SZTP_ERR_ADAPTER_NOT_FOUND',
-  'SZTP_ERR_ADAPTER_INCOMPATIBLE',
-]);
-
-/** The exit code for an error that ended a command. */
-export function exitCodeFor(err: SztpError): number {
-  return err.stage === 'config' || ERROR_CATALOGUE[err.code].stage === 'config' || CONFIGURATION_CODES.has(err.code) ? EXIT.usage : EXIT.failed;
-}
-
 /** Builds the program; `ctx` receives output and the exit code. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('sztp-agent')
@@ -56,7 +44,7 @@ export function buildProgram(ctx: CliContext): Command {
     .version(packageVersion())
     .addOption(new Option('-c, --config <file>', 'ztp.ini to use').default(DEFAULT_CONFIG_FILE))
     .option('--use-defaults', 'use the built-in defaults when the configuration file does not exist')
-    .addOption(new Option('--log-level <level>', 'override [Agent] log_level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
+    .addOption(new Option('--log-level <level>', 'override [Agent] log_level').choices(LOG_LEVELS))
     .showHelpAfterError(false);
   program.addCommand(runCommand(ctx));
   program.addCommand(configCommand(ctx));
@@ -93,7 +81,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const e = toSztpError(err, 'SZTP_ERR_INTERNAL');
     io.stderr(`error ${e.code}: ${e.message}\n`);
-    return exitCodeFor(e);
+    return exitCodeOf(e);
   }
 }
 

@@ -9,7 +9,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { DeviceKey } from '../contracts/device-key.ts';
-import { ValidationError, isSztpError } from '../errors.ts';
+import { SztpError, ValidationError, isSztpError, isUsageError } from '../errors.ts';
 import { fileDeviceKey } from '../platform/device-key-file.ts';
 import { isHardwareRef, keyRefOf, keyRefProblem } from '../platform/device-key-ref.ts';
 import type { BootstrappingArtifacts, TrustContext, ValidatedConveyedInformation } from '../types.ts';
@@ -49,8 +49,6 @@ export interface VerifyIo {
 
 export const VERIFY_EXIT = { valid: 0, invalid: 1, usage: 2 } as const;
 
-class UsageError extends Error {}
-
 /** Splits a PEM file into the DER of every CERTIFICATE block (a DER file is accepted as one certificate). */
 export function readCertificates(bytes: Uint8Array, what: string): Uint8Array[] {
   const ders = certificatesFromPemOrDer(bytes);
@@ -58,10 +56,10 @@ export function readCertificates(bytes: Uint8Array, what: string): Uint8Array[] 
     try {
       new X509Certificate(der);
     } catch {
-      throw new UsageError(`${what}: not a PEM/DER certificate file`);
+      throw new SztpError('SZTP_ERR_USAGE', `${what}: not a PEM/DER certificate file`);
     }
   }
-  if (ders.length === 0) throw new UsageError(`${what}: no certificate found`);
+  if (ders.length === 0) throw new SztpError('SZTP_ERR_USAGE', `${what}: no certificate found`);
   return ders;
 }
 
@@ -70,22 +68,22 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
     try {
       return io.readFile ? io.readFile(path) : new Uint8Array(readFileSync(path));
     } catch (err) {
-      throw new UsageError(`${what}: cannot read ${path}: ${messageOf(err)}`);
+      throw new SztpError('SZTP_ERR_USAGE', `${what}: cannot read ${path}: ${messageOf(err)}`);
     }
   };
-  if (o.conveyedInfo === undefined) throw new UsageError('--conveyed-info FILE is required');
-  if (o.trustAnchors === undefined) throw new UsageError('--trust-anchors PEMFILE is required');
-  if (o.serial === undefined || o.serial === '') throw new UsageError('--serial SERIAL is required');
-  if ((o.idevidKey !== undefined) && o.idevidCert === undefined) throw new UsageError('--idevid-key needs --idevid-cert');
+  if (o.conveyedInfo === undefined) throw new SztpError('SZTP_ERR_USAGE', '--conveyed-info FILE is required');
+  if (o.trustAnchors === undefined) throw new SztpError('SZTP_ERR_USAGE', '--trust-anchors PEMFILE is required');
+  if (o.serial === undefined || o.serial === '') throw new SztpError('SZTP_ERR_USAGE', '--serial SERIAL is required');
+  if ((o.idevidKey !== undefined) && o.idevidCert === undefined) throw new SztpError('SZTP_ERR_USAGE', '--idevid-key needs --idevid-cert');
   let nonce: Uint8Array | undefined;
   if (o.nonce !== undefined) {
     nonce = decodeBase64(o.nonce);
-    if (nonce === undefined) throw new UsageError('--nonce must be base64');
+    if (nonce === undefined) throw new SztpError('SZTP_ERR_USAGE', '--nonce must be base64');
   }
   let now = io.clock ? io.clock() : new Date();
   if (o.now !== undefined) {
     const t = Date.parse(o.now);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(o.now) || Number.isNaN(t)) throw new UsageError('--now must be an ISO 8601 date-time');
+    if (!/^\d{4}-\d{2}-\d{2}/.test(o.now) || Number.isNaN(t)) throw new SztpError('SZTP_ERR_USAGE', '--now must be an ISO 8601 date-time');
     now = new Date(t);
   }
   let device: TrustContext['device'];
@@ -98,10 +96,10 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
         const pem = isPem(keyBytes) ? createPrivateKey(Buffer.from(keyBytes)) : createPrivateKey({ key: Buffer.from(keyBytes), format: 'der', type: 'pkcs8' });
         key = fileDeviceKey(new Uint8Array(pem.export({ format: 'der', type: 'pkcs8' })));
       } catch {
-        throw new UsageError('--idevid-key: not a readable (unencrypted) private key');
+        throw new SztpError('SZTP_ERR_USAGE', '--idevid-key: not a readable (unencrypted) private key');
       }
     }
-    if (certificate === undefined) throw new UsageError('--idevid-cert: no certificate');
+    if (certificate === undefined) throw new SztpError('SZTP_ERR_USAGE', '--idevid-cert: no certificate');
     device = { certificate, chain, ...(key === undefined ? {} : { key }) };
   }
   const artifacts: BootstrappingArtifacts = {
@@ -141,7 +139,7 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
   try {
     inputs = buildInputs(o, io);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!isUsageError(err)) throw err;
     io.stderr(`error SZTP_ERR_USAGE: ${err.message}\n`);
     return VERIFY_EXIT.usage;
   }

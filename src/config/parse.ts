@@ -10,13 +10,13 @@ import { adapterSections, builtinAdapter } from '../adapters/registry.ts';
 import { ConfigError, isSztpError, type ConfigProblem, type SztpErrorCode } from '../errors.ts';
 import { BOOLEAN_GRAMMAR, parseBoolean } from '../lib/bool.ts';
 import { parseHttpsHostPort } from '../lib/https-uri.ts';
+import { LOG_LEVELS } from '../log/logger.ts';
 import type { RawEntry, RawIni, RawSection } from './load-ini.ts';
 import { certRefProblem, isHardwareRef, keyRefProblem } from '../platform/device-key-ref.ts';
 import { defaultFetchers } from './fetchers.ts';
 import {
   CONFIG_SCHEMA,
   FETCHER_PRIORITY_SECTION,
-  LOG_LEVELS,
   OPEN_SECTIONS,
   agentSection,
   schemaEntry,

@@ -5,6 +5,8 @@
  * are fetcher names (seed behaviour; the RFC 8572 §4 source order is a local convention).
  * @module
  */
+import { LOG_LEVELS } from '../log/logger.ts';
+
 /** How a raw string value is converted. */
 export type ValueType =
   | { readonly kind: 'bool' }
@@ -36,8 +38,6 @@ const pathList = { kind: 'path-list' } as const;
 const int = (min: number, max: number): ValueType => ({ kind: 'int', min, max });
 const num = (min: number, max: number): ValueType => ({ kind: 'number', min, max });
 const oneOf = (...values: string[]): ValueType => ({ kind: 'enum', values });
-
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** Sections the agent owns; keys not listed here are configuration errors (except in [Router]). */
 export const CONFIG_SCHEMA: readonly SchemaEntry[] = [

@@ -4,6 +4,7 @@
  * ztp.ini.example. Paths are absolute (relative ones resolved against the ztp.ini directory).
  * @module
  */
+import type { LogLevel } from '../log/logger.ts';
 
 import type { FetcherName } from './fetchers.ts';
 
@@ -118,7 +119,7 @@ export interface AgentConfig {
   };
   readonly agent: {
     readonly stateDir: string;
-    readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+    readonly logLevel: LogLevel;
     readonly backoffInitialSeconds: number;
     readonly backoffMaxSeconds: number;
     /** Time one fetcher may take in one pass. */

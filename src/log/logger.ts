@@ -9,6 +9,10 @@ import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 
 export type { Logger };
 
+/** The log levels of `[Agent] log_level` and `--log-level` (pino's levels plus `silent`). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const satisfies readonly (Level | 'silent')[];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** Field names whose values never reach a log line, at any depth up to three levels. */
 const SECRET_FIELDS = [
   'key',
@@ -33,7 +37,7 @@ export const REDACT_PATHS: readonly string[] = SECRET_FIELDS.flatMap((f) => {
 });
 
 export interface LoggerOptions {
-  readonly level?: Level | 'silent';
+  readonly level?: LogLevel;
   /** File descriptor (default 2, stderr) or a stream (tests). */
   readonly destination?: number | DestinationStream;
 }
