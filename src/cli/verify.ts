@@ -122,7 +122,7 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
 async function openVerifyKey(o: VerifyOptions, value: string, certificate: Uint8Array): Promise<DeviceKey> {
   const problem = keyRefProblem(value);
   const ref = keyRefOf(value);
-  if (problem !== undefined || ref.kind === 'file') throw new UsageError(`--idevid-key: ${problem ?? 'not a key reference'}`);
+  if (problem !== undefined || ref.kind === 'file') throw new SztpError('SZTP_ERR_USAGE', `--idevid-key: ${problem ?? 'not a key reference'}`);
   const { DEFAULT_HARDWARE, openHardwareKey } = await import('../platform/device-key-hardware.ts');
   return openHardwareKey(ref, certificate, {
     ...DEFAULT_HARDWARE,
@@ -147,8 +147,8 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
     try {
       inputs = { ...inputs, ctx: { ...inputs.ctx, device: { ...inputs.ctx.device, key: await openVerifyKey(o, o.idevidKey, inputs.ctx.device.certificate) } } };
     } catch (err) {
-      if (!isSztpError(err) && !(err instanceof UsageError)) throw err;
-      io.stderr(`error ${isSztpError(err) ? err.code : 'SZTP_ERR_USAGE'}: ${err.message}\n`);
+      if (!isSztpError(err)) throw err;
+      io.stderr(`error ${err.code}: ${err.message}\n`);
       return VERIFY_EXIT.usage;
     }
   }

@@ -10,7 +10,6 @@ import { adapterSections, builtinAdapter } from '../adapters/registry.ts';
 import { ConfigError, isSztpError, type ConfigProblem, type SztpErrorCode } from '../errors.ts';
 import { BOOLEAN_GRAMMAR, parseBoolean } from '../lib/bool.ts';
 import { parseHttpsHostPort } from '../lib/https-uri.ts';
-import { LOG_LEVELS } from '../log/logger.ts';
 import type { RawEntry, RawIni, RawSection } from './load-ini.ts';
 import { certRefProblem, isHardwareRef, keyRefProblem } from '../platform/device-key-ref.ts';
 import { defaultFetchers } from './fetchers.ts';
@@ -20,6 +19,7 @@ import {
   OPEN_SECTIONS,
   agentSection,
   schemaEntry,
+  type ConfigPath,
   type SchemaEntry,
 } from './schema.ts';
 import { FETCHER_NAMES, type AgentConfig, type FetcherName } from './types.ts';
@@ -50,27 +50,25 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
     }
   }
 
-  const values = new Map<string, Value>();
+  const values = new Map<ConfigPath | SchemaEntry, Value>();
   for (const schema of CONFIG_SCHEMA) {
     const entry = given.get(schema);
     const text = entry?.value ?? schema.default;
     const converted = text === undefined ? { ok: true as const, value: undefined } : convert(schema, text, baseDir);
-    if (converted.ok) values.set(`${schema.section}.${schema.key}`, converted.value);
+    if (converted.ok) values.set(schema.path === 'router.settings' ? schema : schema.path, converted.value);
     else problem('SZTP_ERR_CONFIG_VALUE', { ...(entry === undefined ? {} : { line: entry.line }), section: schema.section, key: entry?.key ?? schema.key }, converted.message);
   }
-  const v = (id: string): Value => values.get(id);
-  const str = (id: string): string | undefined => { const x = v(id); return typeof x === 'string' ? x : undefined; };
-  const bool = (id: string): boolean => v(id) === true;
-  const numb = (id: string): number => { const x = v(id); return typeof x === 'number' ? x : 0; };
-  const strs = (id: string): readonly string[] => { const x = v(id); return Array.isArray(x) ? (x as readonly string[]) : []; };
+  const numb = (path: ConfigPath): number => { const x = values.get(path); return typeof x === 'number' ? x : 0; };
+  const str = (path: ConfigPath): string | undefined => { const x = values.get(path); return typeof x === 'string' ? x : undefined; };
 
-  const servers = strs('Bootstrap.servers');
+  const serversValue = values.get('bootstrap.servers');
+  const servers = Array.isArray(serversValue) ? (serversValue as readonly string[]) : [];
   const serversEntry = entryOf(given, 'Bootstrap', 'servers');
   for (const uri of servers) {
     const parsed = parseHttpsHostPort(uri);
     if (!parsed.ok) problem('SZTP_ERR_CONFIG_VALUE', { ...lineOf(serversEntry), section: 'Bootstrap', key: 'servers' }, `${uri}: ${parsed.reason}`);
   }
-  if (numb('Agent.backoff_max_seconds') < numb('Agent.backoff_initial_seconds')) {
+  if (numb('agent.backoffMaxSeconds') < numb('agent.backoffInitialSeconds')) {
     const e = entryOf(given, 'Agent', 'backoff_max_seconds') ?? entryOf(given, 'Agent', 'backoff_initial_seconds');
     problem('SZTP_ERR_CONFIG_VALUE', { ...lineOf(e), section: 'Agent', key: 'backoff_max_seconds' }, 'must not be smaller than backoff_initial_seconds');
   }
@@ -79,82 +77,20 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
     ? undefined
     : parsePriorities(priority, (line, key, code, message) => { problem(code, { line, section: FETCHER_PRIORITY_SECTION, key }, message); });
 
-  problems.push(...adapterSettingsProblems(raw, others, str('Router.adapter') ?? 'simulated'));
+  problems.push(...adapterSettingsProblems(raw, others, str('router.adapter') ?? 'simulated'));
 
   if (problems.length > 0) throw new ConfigError([...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)));
 
-  const adapter = str('Router.adapter') ?? 'simulated';
-  const logLevel = LOG_LEVELS.find((l) => l === str('Agent.log_level')) ?? 'info';
-  const source = str('DHCP.source');
-  const optional = <K extends string>(key: K, value: string | undefined): { [P in K]?: string } =>
-    (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-  const config: Omit<AgentConfig, 'fetchers'> = {
-    file,
-    baseDir,
-    startup: { start: bool('Startup.start'), retryForever: bool('Startup.retry_forever') },
-    device: {
-      ...optional('serialNumber', str('Device.serial_number')),
-      ...optional('idevidCert', str('Device.idevid_cert')),
-      ...optional('idevidKey', str('Device.idevid_key')),
-      ...optional('pkcs11Module', str('Device.pkcs11_module')),
-      ...optional('pkcs11PinFile', str('Device.pkcs11_pin_file')),
-      ...optional('pkcs11Engine', str('Device.pkcs11_engine')),
-      tpm2Tcti: str('Device.tpm2_tcti') ?? 'device:/dev/tpmrm0',
-      keyTimeoutSeconds: numb('Device.key_timeout_seconds'),
-      ...optional('voucherTrustAnchors', str('Device.voucher_trust_anchors')),
-      ...optional('bootstrapTrustAnchors', str('Device.bootstrap_trust_anchors')),
-      voucherSigners: strs('Device.voucher_signers'),
-      strictVoucherSigner: bool('Device.strict_voucher_signer'),
-      clockTrusted: bool('Device.clock_trusted'),
-      acceptedAssertions: strs('Device.accepted_assertions'),
-    },
-    usb: { mountPoints: strs('USB.mount_points'), autoMount: bool('USB.auto_mount'), settleSeconds: numb('USB.settle_seconds') },
-    bootstrap: {
-      servers,
-      nonce: bool('Bootstrap.nonce'),
-      connectTimeoutSeconds: numb('Bootstrap.connect_timeout_seconds'),
-      responseTimeoutSeconds: numb('Bootstrap.response_timeout_seconds'),
-      maxResponseBytes: numb('Bootstrap.max_response_bytes'),
-      maxRedirectDepth: numb('Bootstrap.max_redirect_depth'),
-      maxExchangesPerWalk: numb('Bootstrap.max_exchanges_per_walk'),
-      maxUntrustedRedirectEntries: numb('Bootstrap.max_untrusted_redirect_entries'),
-      csrSupport: bool('Bootstrap.csr_support'),
-      ...optional('activationCode', str('Bootstrap.activation_code')),
-      ...optional('activationCodeFile', str('Bootstrap.activation_code_file')),
-      activationCodeProvisional: bool('Bootstrap.activation_code_provisional'),
-    },
-    interfaces: { ...optional('mgmt', str('Interfaces.Mgmt')), dport: strs('Interfaces.DPort') },
-    dhcp: {
-      source: source === 'lease-file' || source === 'hook' || source === 'networkd' ? source : 'client',
-      timeoutSeconds: numb('DHCP.timeout_seconds'),
-      leaseFiles: strs('DHCP.lease_files'),
-      dhclientConf: strs('DHCP.dhclient_conf'),
-      networkdLeases: strs('DHCP.networkd_leases'),
-      ...(typeof v('DHCP.networkd_option') === 'number' ? { networkdOption: numb('DHCP.networkd_option') } : {}),
-      hookDir: str('DHCP.hook_dir') ?? '',
-      acceptNonconformingUris: bool('DHCP.accept_nonconforming_uris'),
-    },
-    dns: {
-      mdns: bool('DNS.mdns'),
-      domains: strs('DNS.domains').map((d) => d.replace(/\.$/, '')),
-      servers: strs('DNS.servers'),
-      timeoutSeconds: numb('DNS.timeout_seconds'),
-      resolvConf: str('DNS.resolv_conf') ?? '/etc/resolv.conf',
-    },
-    router: { adapter, settings: adapterSettings(raw.sections, others, adapter) },
-    onboarding: {
-      scriptTimeoutSeconds: numb('Onboarding.script_timeout_seconds'),
-      maxImageBytes: numb('Onboarding.max_image_bytes'),
-      imageWithoutCriteria: str('Onboarding.image_without_criteria') === 'skip' ? 'skip' : 'install',
-    },
-    agent: {
-      stateDir: str('Agent.state_dir') ?? '',
-      logLevel,
-      backoffInitialSeconds: numb('Agent.backoff_initial_seconds'),
-      backoffMaxSeconds: numb('Agent.backoff_max_seconds'),
-      fetcherBudgetSeconds: numb('Agent.fetcher_budget_seconds'),
-    },
-  };
+  const adapter = str('router.adapter') ?? 'simulated';
+  // Every schema row lands at its path; an unset optional value leaves its field out.
+  const groups: Record<string, Record<string, unknown>> = {};
+  for (const [path, value] of values) {
+    if (typeof path !== 'string' || value === undefined) continue;
+    const [group, field] = path.split('.') as [string, string];
+    (groups[group] ??= {})[field] = value;
+  }
+  groups.router = { ...groups.router, adapter, settings: adapterSettings(raw.sections, others, adapter) };
+  const config = { file, baseDir, ...groups } as unknown as Omit<AgentConfig, 'fetchers'>;
   // `fetchers` after `startup`, as `config --json` has always printed it.
   const { file: _file, baseDir: _baseDir, startup, ...rest } = config;
   return { file, baseDir, startup, fetchers: listed ?? defaultFetchers(config), ...rest };

@@ -5,7 +5,7 @@
  * @module
  */
 import { FETCHER_DEFAULTS } from './fetchers.ts';
-import { CONFIG_SCHEMA, FETCHER_PRIORITY_SECTION } from './schema.ts';
+import { CONFIG_SCHEMA, FETCHER_PRIORITY_SECTION, configValue, type SchemaEntry } from './schema.ts';
 import type { AgentConfig } from './types.ts';
 
 /** What the effective configuration prints instead of a secret value. */
@@ -50,50 +50,39 @@ export function renderReferenceTable(): string {
   return ['| Section | Key | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-/** The effective configuration in ztp.ini syntax. */
+/** A value as ztp.ini text, by its schema type (unset: empty; a secret: HIDDEN). */
+function formatValue(entry: SchemaEntry, value: unknown): string {
+  if (value === undefined) return '';
+  if (entry.secret === true) return HIDDEN;
+  if (entry.type.kind === 'bool') return value === true ? 'True' : 'False';
+  if (Array.isArray(value)) return value.join(', ');
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
+
+/** The effective configuration in ztp.ini syntax: every schema row at its path, in schema order. */
 export function renderEffective(config: AgentConfig): string {
-  const b = (x: boolean): string => (x ? 'True' : 'False');
-  const l = (x: readonly string[]): string => x.join(', ');
-  const o = (x: string | undefined): string => x ?? '';
-  const sections: [string, [string, string][]][] = [
-    ['Startup', [['start', b(config.startup.start)], ['retry_forever', b(config.startup.retryForever)]]],
-    [FETCHER_PRIORITY_SECTION, config.fetchers.map((f, i) => [f, String(Math.min(i, 9))])],
-    ['Device', [
-      ['serial_number', o(config.device.serialNumber)], ['idevid_cert', o(config.device.idevidCert)], ['idevid_key', o(config.device.idevidKey)],
-      ['pkcs11_module', o(config.device.pkcs11Module)], ['pkcs11_pin_file', o(config.device.pkcs11PinFile)], ['pkcs11_engine', o(config.device.pkcs11Engine)],
-      ['tpm2_tcti', config.device.tpm2Tcti], ['key_timeout_seconds', String(config.device.keyTimeoutSeconds)],
-      ['voucher_trust_anchors', o(config.device.voucherTrustAnchors)], ['bootstrap_trust_anchors', o(config.device.bootstrapTrustAnchors)],
-      ['voucher_signers', l(config.device.voucherSigners)], ['strict_voucher_signer', b(config.device.strictVoucherSigner)],
-      ['clock_trusted', b(config.device.clockTrusted)], ['accepted_assertions', l(config.device.acceptedAssertions)],
-    ]],
-    ['USB', [['mount_points', l(config.usb.mountPoints)], ['auto_mount', b(config.usb.autoMount)], ['settle_seconds', String(config.usb.settleSeconds)]]],
-    ['Bootstrap', [
-      ['servers', l(config.bootstrap.servers)], ['nonce', b(config.bootstrap.nonce)],
-      ['connect_timeout_seconds', String(config.bootstrap.connectTimeoutSeconds)], ['response_timeout_seconds', String(config.bootstrap.responseTimeoutSeconds)],
-      ['max_response_bytes', String(config.bootstrap.maxResponseBytes)], ['max_redirect_depth', String(config.bootstrap.maxRedirectDepth)],
-      ['max_exchanges_per_walk', String(config.bootstrap.maxExchangesPerWalk)], ['max_untrusted_redirect_entries', String(config.bootstrap.maxUntrustedRedirectEntries)],
-      ['csr_support', b(config.bootstrap.csrSupport)],
-      // The activation code is a secret: the effective configuration only says that one is set.
-      ['activation_code', config.bootstrap.activationCode === undefined ? '' : HIDDEN], ['activation_code_file', o(config.bootstrap.activationCodeFile)],
-      ['activation_code_provisional', b(config.bootstrap.activationCodeProvisional)],
-    ]],
-    ['Interfaces', [['Mgmt', o(config.interfaces.mgmt)], ['DPort', l(config.interfaces.dport)]]],
-    ['DHCP', [['source', config.dhcp.source], ['timeout_seconds', String(config.dhcp.timeoutSeconds)], ['lease_files', l(config.dhcp.leaseFiles)],
-      ['dhclient_conf', l(config.dhcp.dhclientConf)], ['networkd_leases', l(config.dhcp.networkdLeases)],
-      ...(config.dhcp.networkdOption === undefined ? [] : [['networkd_option', String(config.dhcp.networkdOption)] as [string, string]]), ['hook_dir', config.dhcp.hookDir],
-      ['accept_nonconforming_uris', b(config.dhcp.acceptNonconformingUris)]]],
-    ['DNS', [['mdns', b(config.dns.mdns)], ['domains', l(config.dns.domains)], ['servers', l(config.dns.servers)], ['timeout_seconds', String(config.dns.timeoutSeconds)], ['resolv_conf', config.dns.resolvConf]]],
-    ['Router', [['adapter', config.router.adapter], ...Object.entries(config.router.settings).filter(([k]) => k.toLowerCase() !== 'adapter')]],
-    ['Onboarding', [['script_timeout_seconds', String(config.onboarding.scriptTimeoutSeconds)], ['max_image_bytes', String(config.onboarding.maxImageBytes)],
-      ['image_without_criteria', config.onboarding.imageWithoutCriteria]]],
-    ['Agent', [
-      ['state_dir', config.agent.stateDir], ['log_level', config.agent.logLevel],
-      ['backoff_initial_seconds', String(config.agent.backoffInitialSeconds)], ['backoff_max_seconds', String(config.agent.backoffMaxSeconds)],
-    ]],
-  ];
+  const sections = new Map<string, [string, string][]>();
+  const add = (section: string, key: string, value: string): void => { sections.set(section, [...(sections.get(section) ?? []), [key, value]]); };
+  for (const e of CONFIG_SCHEMA) {
+    if (e.section === 'Router') {
+      // [Router] is open: every key of the adapter's settings is printed (adapter first), not only the schema's.
+      if (e.path !== 'router.adapter') continue;
+      add('Router', e.key, config.router.adapter);
+      for (const [k, v] of Object.entries(config.router.settings)) if (k.toLowerCase() !== 'adapter') add('Router', k, v);
+      continue;
+    }
+    const value = configValue(config, e);
+    // An unset number has no empty spelling that parses back: the key is left out.
+    if (value === undefined && (e.type.kind === 'int' || e.type.kind === 'number')) continue;
+    add(e.section, e.key, formatValue(e, value));
+  }
+  const priority: [string, string][] = config.fetchers.map((f, i) => [f, String(Math.min(i, 9))]);
   const lines = [`# effective configuration of ${config.file}`];
+  const section = (name: string, entries: readonly [string, string][]): void => { lines.push('', `[${name}]`, ...entries.map(([k, v]) => `${k}: ${v}`)); };
   for (const [name, entries] of sections) {
-    lines.push('', `[${name}]`, ...entries.map(([k, v]) => `${k}: ${v}`));
+    section(name, entries);
+    // As in ztp.ini.example: the fetcher order follows [Startup].
+    if (name === 'Startup') section(FETCHER_PRIORITY_SECTION, priority);
   }
   return `${lines.join('\n')}\n`;
 }

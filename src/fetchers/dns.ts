@@ -89,7 +89,8 @@ async function resolver(ctx: FetchContext, deps: DnsFetcherDeps): Promise<{ serv
     if (s === undefined) ctx.log.warn({ fetcher: 'DNS', server: inert(text) }, 'dns: server ignored (not host[:port])');
     else servers.push(s);
   }
-  return { servers, domains: dns.domains.length > 0 ? dns.domains : conf.domains };
+  // `example.com.` and `example.com` name the same domain: the query names add the root themselves.
+  return { servers, domains: (dns.domains.length > 0 ? dns.domains : conf.domains).map((d) => d.replace(/\.$/, '')) };
 }
 
 /** The lookups in RFC 8572 §4.2.1 order for one record kind: mDNS per interface, then unicast per domain. */

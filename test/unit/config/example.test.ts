@@ -30,7 +30,7 @@ test('every schema key appears in ztp.ini.example with its default', () => {
 });
 
 test('ztp.ini.example is what renderExample() produces (regenerate it when the schema changes)', () => {
-  assert.equal(example, renderExample());
+  assert.equal(example, renderExample(), 'ztp.ini.example is out of date: npm run gen');
 });
 
 test('the effective configuration round-trips through renderEffective', () => {
@@ -44,5 +44,13 @@ test('the README ztp.ini reference is the table generated from the schema', () =
   const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
   const m = /<!-- BEGIN ztp\.ini reference[^>]*-->\n([\s\S]*?)\n<!-- END ztp\.ini reference -->/.exec(readme);
   assert.ok(m, 'README lacks the generated ztp.ini reference block');
-  assert.equal(m[1], renderReferenceTable());
+  assert.equal(m[1], renderReferenceTable(), 'the README ztp.ini reference is out of date: npm run gen');
+});
+
+test('every field of the parsed configuration comes from exactly one schema row (plus file, baseDir, fetchers and the adapter settings)', () => {
+  const c = parseConfigText('[Device]\nserial_number: S\nidevid_cert: /c\nidevid_key: /k\nvoucher_trust_anchors: /v\nbootstrap_trust_anchors: /b\n[Interfaces]\nMgmt: eth0\n', '/etc/z/ztp.ini');
+  const fields = Object.entries(c).flatMap(([group, v]) => (typeof v === 'object' && !Array.isArray(v) ? Object.keys(v as object).map((f) => `${group}.${f}`) : [group]));
+  const paths = CONFIG_SCHEMA.map((e) => e.path).filter((p) => p !== 'router.settings');
+  assert.equal(new Set(paths).size, paths.length, 'two schema rows share a path');
+  assert.deepEqual(fields.filter((f) => !['file', 'baseDir', 'fetchers', 'router.settings'].includes(f)).sort(), [...paths].sort());
 });

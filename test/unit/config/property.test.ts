@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseConfigText } from '../../../src/config/load.ts';
 import { parseIniText } from '../../../src/config/load-ini.ts';
-import { CONFIG_SCHEMA, type SchemaEntry } from '../../../src/config/schema.ts';
+import { CONFIG_SCHEMA, configValue, type SchemaEntry } from '../../../src/config/schema.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
 type Model = { name: string; entries: { key: string; value: string }[] }[];
@@ -69,7 +69,7 @@ test('random valid files round-trip through the serialiser', () => {
 function validValue(e: SchemaEntry): fc.Arbitrary<[string, unknown]> {
   const t = e.type;
   switch (t.kind) {
-    case 'bool': return fc.tuple(fc.constantFrom('True', 'false', 'YES', 'no', '1', '0'), fc.constant(null)).map(([s]) => [s, /^(true|yes|1)$/i.test(s)]);
+    case 'bool': return fc.tuple(fc.constantFrom('True', 'false', 'YES', 'no', '1', '0', 'On', 'off'), fc.constant(null)).map(([s]) => [s, /^(true|yes|on|1)$/i.test(s)]);
     case 'int': return fc.integer({ min: t.min, max: Math.min(t.max, 2 ** 40) }).map((n) => [String(n), n]);
     case 'number': return fc.integer({ min: t.min * 100, max: t.max * 100 }).map((n) => [String(n / 100), n / 100]);
     case 'enum': return fc.constantFrom(...t.values).map((v) => [v, v]);
@@ -88,24 +88,15 @@ test('random typed values of every schema key parse to the typed value', () => {
       const bySection = new Map<string, string[]>();
       subset.forEach((e, i) => { bySection.set(e.section, [...(bySection.get(e.section) ?? []), `${e.key}: ${values[i]![0]}`]); });
       const text = [...bySection].map(([s, lines]) => `[${s}]\n${lines.join('\n')}`).join('\n\n');
-      const c = parseConfigText(text, '/base/ztp.ini') as unknown as Record<string, Record<string, unknown>>;
+      const c = parseConfigText(text, '/base/ztp.ini');
       subset.forEach((e, i) => {
-        const got = lookup(c, e);
+        const got = configValue(c, e);
         assert.deepEqual(got, values[i]![1], `${e.section}.${e.key}`);
       });
     }),
     { numRuns: 100 },
   );
 });
-
-function lookup(c: Record<string, Record<string, unknown>>, e: SchemaEntry): unknown {
-  const camel = e.key.replace(/_([a-z])/g, (_m, ch: string) => ch.toUpperCase());
-  const section = { Startup: 'startup', Device: 'device', USB: 'usb', Bootstrap: 'bootstrap', Interfaces: 'interfaces', DHCP: 'dhcp', DNS: 'dns', Router: 'router', Onboarding: 'onboarding', Agent: 'agent' }[e.section]!;
-  if (e.section === 'Router') return e.key === 'adapter' ? c.router!.adapter : (c.router!.settings as Record<string, string>)[e.key];
-  if (e.section === 'Interfaces') return e.key === 'Mgmt' ? c.interfaces!.mgmt : c.interfaces!.dport;
-  const key = e.section === 'Startup' && e.key === 'start' ? 'start' : camel;
-  return c[section]![key];
-}
 
 const garbageArb = fc.stringMatching(/^[A-Za-z0-9 _.,!?*&^%$@()-]{1,30}$/).filter((s) => s.trim() !== '' && !s.includes(':') && !s.includes('='));
 
