@@ -1,12 +1,12 @@
 /**
  * Test environment for the onboarding applier: a temp directory with a simulated router, an
  * in-memory state store, a complete AgentConfig, a fake downloader that copies from local files
- * and checks sha-256, and an OnboardingSource builder. Cleans up with `dispose()`.
+ * and checks sha-256, an OnboardingSource builder and the StepContext of a step executor.
+ * Cleans up with `dispose()`.
  * @module
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createSimulatedAdapter } from '../../src/adapters/simulated.ts';
@@ -15,11 +15,15 @@ import type { AgentConfig } from '../../src/config/types.ts';
 import { SztpError } from '../../src/errors.ts';
 import type { OnboardingSource } from '../../src/contracts/fetch.ts';
 import type { DownloadFn, DownloadRequest } from '../../src/contracts/download.ts';
+import { createProgress } from '../../src/onboarding/progress.ts';
+import type { StepContext } from '../../src/onboarding/step-context.ts';
 import type { ApplyDeps } from '../../src/onboarding/types.ts';
+import type { OnboardingJournal } from '../../src/state/types.ts';
 import { NULL_REPORTER, type ProgressReporter } from '../../src/progress/reporter.ts';
 import type { OnboardingInformation } from '../../src/types.ts';
 import { MemoryStore } from './memory-store.ts';
 import { logScript } from './usb-cli.ts';
+import { makeTempDir } from './temp-dir.ts';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -75,7 +79,7 @@ export interface Env {
 }
 
 export function makeEnv(overrides: Partial<AgentConfig['onboarding']> = {}, settings: Record<string, string> = {}): Env {
-  const dir = mkdtempSync(join(tmpdir(), 'sztp-onb-'));
+  const dir = makeTempDir('onb');
   const base = testConfig(dir, overrides);
   const config: AgentConfig = { ...base, router: { ...base.router, settings: { ...base.router.settings, ...settings } } };
   const store = new MemoryStore();
@@ -108,4 +112,18 @@ export const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
 /** {@link logScript} as bytes, argument order (exit before extra) kept for the unit tests. */
 export function loggingScript(log: string, tag: string, exit = 0, extra = ''): Uint8Array {
   return bytes(logScript(log, tag, extra, exit));
+}
+
+/** The context a step executor receives: a source without onboarding data, `deps` from the env (with `extra`), and `journal` kept in the env's store. */
+export function stepContext(e: Env, journal: OnboardingJournal, extra: Partial<ApplyDeps> = {}): StepContext {
+  const source = e.source({});
+  return {
+    source,
+    deps: e.deps(extra),
+    progress: createProgress(source, { store: e.store, log: silentLog, now: () => new Date() }),
+    journal,
+    updateJournal: async (change) => {
+      await e.store.update((s) => (s.journal === undefined ? s : { ...s, journal: change(s.journal) }));
+    },
+  };
 }

@@ -4,11 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { executeBootImage, sha256File } from '../../../src/onboarding/boot-image.ts';
-import { createProgress } from '../../../src/onboarding/progress.ts';
 import type { StepContext } from '../../../src/onboarding/step-context.ts';
 import type { OnboardingJournal } from '../../../src/state/types.ts';
 import type { BootImage } from '../../../src/types.ts';
-import { makeEnv, silentLog, type Env } from '../../support/onboarding-env.ts';
+import { type Env, makeEnv, stepContext } from '../../support/onboarding-env.ts';
 
 let env: Env | undefined;
 afterEach(() => {
@@ -16,18 +15,7 @@ afterEach(() => {
   env = undefined;
 });
 
-function ctx(e: Env, journal: OnboardingJournal): StepContext {
-  const source = e.source({});
-  return {
-    source,
-    deps: e.deps(),
-    progress: createProgress(source, { store: e.store, log: silentLog, now: () => new Date() }),
-    journal,
-    updateJournal: async (change) => {
-      await e.store.update((s) => (s.journal === undefined ? s : { ...s, journal: change(s.journal) }));
-    },
-  };
-}
+const ctx = (e: Env, journal: OnboardingJournal): StepContext => stepContext(e, journal);
 
 describe('boot-image step', () => {
   test('sha256File streams a file; undefined when unreadable', async () => {

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { RouterAdapter } from '../../../src/adapters/router-adapter.ts';
 import { executeConfiguration } from '../../../src/onboarding/configuration.ts';
-import { createProgress } from '../../../src/onboarding/progress.ts';
 import type { StepContext } from '../../../src/onboarding/step-context.ts';
 import type { OnboardingJournal } from '../../../src/state/types.ts';
-import { bytes, makeEnv, silentLog, type Env } from '../../support/onboarding-env.ts';
+import { bytes, type Env, makeEnv, stepContext } from '../../support/onboarding-env.ts';
 
 let env: Env | undefined;
 afterEach(() => {
@@ -13,18 +12,7 @@ afterEach(() => {
   env = undefined;
 });
 
-function ctx(e: Env, adapter: RouterAdapter, journal: OnboardingJournal): StepContext {
-  const source = e.source({});
-  return {
-    source,
-    deps: e.deps({ adapter }),
-    progress: createProgress(source, { store: e.store, log: silentLog, now: () => new Date() }),
-    journal,
-    updateJournal: async (change) => {
-      await e.store.update((s) => (s.journal === undefined ? s : { ...s, journal: change(s.journal) }));
-    },
-  };
-}
+const ctx = (e: Env, adapter: RouterAdapter, journal: OnboardingJournal): StepContext => stepContext(e, journal, { adapter });
 
 describe('configuration step', () => {
   test('the snapshot is in the journal before the commit happens', async () => {
