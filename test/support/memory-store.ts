@@ -1,14 +1,11 @@
 /**
  * In-memory StateStore for unit tests (same semantics as the file store: read-modify-write,
- * returns the new state). Deep-copies through JSON so tests see what a durable store would keep.
+ * returns the new state, starting from the real factory-default initialState()). Deep-copies
+ * through JSON so tests see what a durable store would keep.
  * @module
  */
+import { initialState } from '../../src/state/machine.ts';
 import type { AgentState, StateStore } from '../../src/state/types.ts';
-import { STATE_SCHEMA_VERSION } from '../../src/state/types.ts';
-
-export function initialState(): AgentState {
-  return { schemaVersion: STATE_SCHEMA_VERSION, secureMode: true, phase: 'factory-default', events: [] };
-}
 
 function clone(s: AgentState): AgentState {
   // Uint8Array-free by contract (snapshots and journal are JSON), so JSON is a faithful copy.
