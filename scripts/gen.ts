@@ -1,6 +1,6 @@
 /**
  * `npm run gen`: regenerates the files derived from the ztp.ini schema (src/config/schema.ts):
- * ztp.ini.example and the README's ztp.ini reference table. test/unit/config/example.test.ts fails
+ * ztp.ini.example and the README's ztp.ini reference table. test/unit/config/render.test.ts fails
  * when either is out of date.
  * @module
  */

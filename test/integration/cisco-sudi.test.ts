@@ -8,14 +8,14 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { signedReply, SIMPLE_ONBOARDING } from '../support/bootstrap-fixtures.ts';
 import { startBootstrapServer, type TestBootstrapServer } from '../support/bootstrap-server.ts';
 import { makeSignedBundle, makeTestPki, onboardingJson, ztpIni, type TestPki } from '../support/pki.ts';
 import { cli, logLines } from './cli-helpers.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 const CHASSIS = 'FCW2126G05V';
 const SUDI = `PID:C9300-24T SN:${CHASSIS}`;
@@ -23,7 +23,7 @@ const SUDI = `PID:C9300-24T SN:${CHASSIS}`;
 let dir: string;
 let pki: TestPki;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-sudi-'));
+  dir = makeTempDir('sudi');
   pki = makeTestPki(join(dir, 'pki'), 'rsa', CHASSIS, SUDI);
 });
 after(() => { rmSync(dir, { recursive: true, force: true }); });

@@ -5,9 +5,9 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const SRC_CLI = ['--import', 'tsx', join(ROOT, 'src', 'cli.ts')];
@@ -58,7 +58,7 @@ export interface Sandbox {
 
 /** A temp dir with a ztp.ini whose every fetcher fails fast. `extra` is appended. */
 export function sandbox(startup = 'start: True\nretry_forever: False', extra = ''): Sandbox {
-  const dir = mkdtempSync(join(tmpdir(), 'sztp-cli-'));
+  const dir = makeTempDir('cli');
   const stateDir = join(dir, 'state');
   const routerRoot = join(dir, 'router');
   const ini = join(dir, 'ztp.ini');

@@ -7,18 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, ztpIni, type TestPki } from '../support/pki.ts';
 import { cli, logLines } from './cli-helpers.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 let dir: string;
 let pki: TestPki;
 let ini: string;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-e2e-'));
+  dir = makeTempDir('e2e');
   pki = makeTestPki(join(dir, 'pki'), 'p256', 'SN-E2E-1');
   const usb = join(dir, 'usb');
   mkdirSync(usb);
@@ -62,7 +62,7 @@ test('a second run exits 0 without touching anything; reset returns to factory-d
 });
 
 test('a boot image ends the run with exit 10 (state persisted); the next run resumes and completes', async () => {
-  const box = mkdtempSync(join(tmpdir(), 'sztp-e2e-reboot-'));
+  const box = makeTempDir('e2e-reboot');
   try {
     const usb = join(box, 'usb');
     mkdirSync(join(usb, 'images'), { recursive: true });

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, type TestPki } from '../support/pki.ts';
 import { logScript, makeDevice, type CliResult, type Device } from '../support/usb-cli.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 let pkiDir: string;
 let pki: TestPki;
@@ -21,7 +21,7 @@ let port = 0;
 const requests: string[] = [];
 
 before(async () => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'sztp-usbimg-pki-'));
+  pkiDir = makeTempDir('usbimg-pki');
   pki = makeTestPki(pkiDir);
   server = createServer((req, res) => {
     requests.push(req.url ?? '');

@@ -3,17 +3,17 @@
  * layouts, with a boot image on the stick) provisions the simulated router through `run`.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTestPki, makeVoucher, type TestPki } from '../support/pki.ts';
 import { REPO, logScript, makeDevice, runNode } from '../support/usb-cli.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 let pkiDir: string;
 let pki: TestPki;
 before(() => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'sztp-usbbundle-pki-'));
+  pkiDir = makeTempDir('usbbundle-pki');
   pki = makeTestPki(pkiDir);
   writeFileSync(join(pkiDir, 'voucher.vcj'), makeVoucher(pki));
 });

@@ -7,17 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, type TestPki } from '../support/pki.ts';
 import { logScript, makeDevice, type Device } from '../support/usb-cli.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 let pkiDir: string;
 let pki: TestPki;
 before(() => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'sztp-usbcrash-pki-'));
+  pkiDir = makeTempDir('usbcrash-pki');
   pki = makeTestPki(pkiDir);
 });
 after(() => {

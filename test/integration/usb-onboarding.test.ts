@@ -10,13 +10,12 @@ import { after, before, describe, test } from 'node:test';
 import { PROGRESS_TYPES } from '../../src/progress/progress-type.ts';
 import { makeOwnerCertificate, makeSignedBundle, makeTestPki, makeVoucher, onboardingJson, signConveyedInfo, writeEn9, type Bundle, type TestPki } from '../support/pki.ts';
 import { logScript, makeDevice, type Device } from '../support/usb-cli.ts';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 let pkiDir: string;
 let pki: TestPki;
 before(() => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'sztp-usbit-pki-'));
+  pkiDir = makeTempDir('usbit-pki');
   pki = makeTestPki(pkiDir);
 });
 after(() => {

@@ -4,8 +4,7 @@
  * @module
  */
 import { createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createBootstrapClient, type BootstrapClientOptions } from '../../src/bootstrap/client.ts';
@@ -18,6 +17,7 @@ import { validateBootstrappingData } from '../../src/validation/pipeline.ts';
 import { rogueServerCert } from './bootstrap-fixtures.ts';
 import { startBootstrapServer, type BootstrapServerOptions, type TestBootstrapServer } from './bootstrap-server.ts';
 import { certDer, makeTestPki, type KeyKind, type TestPki } from './pki.ts';
+import { makeTempDir } from './temp-dir.ts';
 
 export interface Harness {
   readonly dir: string;
@@ -28,7 +28,7 @@ export interface Harness {
 }
 
 export function makeHarness(kind: KeyKind = 'p256'): Harness {
-  const dir = mkdtempSync(join(tmpdir(), 'sztp-bs-'));
+  const dir = makeTempDir('bs');
   const pki = makeTestPki(join(dir, 'pki'), kind);
   const credentials: DeviceCredentials = {
     certificate: certDer(pki.device.cert),

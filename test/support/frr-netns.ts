@@ -8,9 +8,9 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir } from './temp-dir.ts';
 
 export const FRR_DAEMONS = ['zebra', 'staticd', 'bgpd'] as const;
 const SBIN = '/usr/lib/frr';
@@ -59,7 +59,7 @@ let counter = 0;
 export function startFrr(): FrrLab {
   counter += 1;
   const ns = `sztp-frr-${process.pid}-${counter}`;
-  const dir = mkdtempSync(join(tmpdir(), 'sztp-frr-'));
+  const dir = makeTempDir('frr');
   const vtysh = ['vtysh', '--vty_socket', dir, '--config_dir', dir];
   const pidFile = (d: string): string => join(dir, `${d}.pid`);
   const pids = (): number[] => FRR_DAEMONS.map((d) => pidFile(d)).filter((f) => existsSync(f)).map((f) => Number(readFileSync(f, 'utf8').trim()));

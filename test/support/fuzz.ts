@@ -3,7 +3,7 @@
  * every artifact (voucher, owner certificate, conveyed information, EnvelopedData, certificates),
  * mutated JSON/XML documents and random JSON shapes. Each property asserts: no crash, no hang,
  * only coded errors (SztpError with a catalogue code; ValidationError from the pipeline).
- * Shared by test/unit/validation/fuzz.test.ts (small counts) and scripts/fuzz.ts (≥100k cases).
+ * Shared by test/unit/scripts/fuzz.test.ts (small counts) and scripts/fuzz.ts (≥100k cases).
  * @module
  */
 import assert from 'node:assert/strict';

@@ -5,11 +5,11 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ztpIni, type TestPki } from './pki.ts';
+import { makeTempDir } from './temp-dir.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = ['--import', 'tsx', join(REPO, 'src', 'cli.ts')];
@@ -58,7 +58,7 @@ export function runNode(args: readonly string[], env: Record<string, string> = {
 }
 
 export function makeDevice(pki: TestPki, router: Record<string, string> = {}, extra: Record<string, Record<string, string>> = {}): Device {
-  const dir = mkdtempSync(join(tmpdir(), 'sztp-usbit-'));
+  const dir = makeTempDir('usbit');
   const stick = join(dir, 'stick');
   const routerRoot = join(dir, 'router');
   mkdirSync(stick);

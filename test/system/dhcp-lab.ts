@@ -7,9 +7,9 @@
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 let counter = 0;
 /** Repository root: children run there so `--import tsx` resolves. */
@@ -52,7 +52,7 @@ export function createLab(opts: { ipv6?: boolean; clientV4?: string } = {}): Lab
   const cli = `sztpc${id}`;
   const srvIf = `vs${id}`;
   const cliIf = `vc${id}`;
-  const dir = mkdtempSync(join(tmpdir(), 'sztp-dhcp-'));
+  const dir = makeTempDir('dhcp');
   const procs: ChildProcess[] = [];
   const sh = (argv: string[]): string => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const lab: Lab = {

@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -16,6 +15,7 @@ import type { RouterAdapter } from '../../src/adapters/router-adapter.ts';
 import { isSztpError } from '../../src/errors.ts';
 import { frrUnavailable, startFrr, type FrrLab } from '../support/frr-netns.ts';
 import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, ztpIni } from '../support/pki.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -34,7 +34,7 @@ exit
 
 async function withFrr(fn: (lab: FrrLab, adapter: RouterAdapter, work: string) => Promise<void>): Promise<void> {
   const lab = startFrr();
-  const work = mkdtempSync(join(tmpdir(), 'sztp-frr-work-'));
+  const work = makeTempDir('frr-work');
   try {
     const adapter = await builtinAdapter('frr')!.create({ settings: { adapter: 'frr', ...lab.settings }, workDir: work, baseDir: work, log: pino({ level: 'silent' }) });
     await fn(lab, adapter, work);
@@ -92,7 +92,7 @@ test('frr preset: a configuration vtysh rejects is refused by the dry run; nothi
 
 test('frr preset: a merge that fails halfway is undone (atomic commit via the guard snapshot)', { skip }, async () => {
   const lab = startFrr();
-  const work = mkdtempSync(join(tmpdir(), 'sztp-frr-work-'));
+  const work = makeTempDir('frr-work');
   try {
     // Without the dry run vtysh applies the good first line, then fails on the second.
     const adapter = await builtinAdapter('frr')!.create({ settings: { ...lab.settings, commit_check: '' }, workDir: work, baseDir: work, log: pino({ level: 'silent' }) });
@@ -123,7 +123,7 @@ function runCli(ini: string): Promise<CliRun> {
 
 async function endToEnd(postScript: string, check: (lab: FrrLab, run: CliRun, before: string) => void): Promise<void> {
   const lab = startFrr();
-  const dir = mkdtempSync(join(tmpdir(), 'sztp-frr-e2e-'));
+  const dir = makeTempDir('frr-e2e');
   try {
     const pki = makeTestPki(join(dir, 'pki'));
     const doc = onboardingJson({ configuration: ONBOARDING_CONFIG, configurationHandling: 'merge', postScript: postScript });

@@ -10,10 +10,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { makeTempDir } from '../support/temp-dir.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ANALYZE = '/usr/bin/systemd-analyze';
@@ -27,7 +27,7 @@ let UNIT: string;
 let INIT: string;
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sztp-pkg-'));
+  work = makeTempDir('pkg');
   root = join(work, 'root');
   const packDir = join(work, 'pack');
   mkdirSync(packDir);

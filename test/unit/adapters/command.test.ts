@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { pino } from 'pino';
@@ -11,11 +10,12 @@ import type { AdapterContext, RouterAdapter } from '../../../src/adapters/router
 import { parseConfigText } from '../../../src/config/load.ts';
 import { isSztpError } from '../../../src/errors.ts';
 import type { SztpErrorCode } from '../../../src/errors.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
 let work: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-cmd-'));
+  dir = makeTempDir('cmd');
   work = join(dir, 'work');
 });
 afterEach(() => { rmSync(dir, { recursive: true, force: true }); });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { pino } from 'pino';
@@ -15,6 +14,7 @@ import type { RouterAdapter } from '../../../src/adapters/router-adapter.ts';
 import { isSztpError } from '../../../src/errors.ts';
 import { makeFakeBin } from '../../support/fake-bin.ts';
 import type { FakeBin } from '../../support/fake-bin.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 const V = { file: '/w/config.x', snapshot: '/w/snapshot.x', image: '/w/image.bin', os_name: 'N', os_version: '9.1', sha256: 'aa', script: '/w/s', kind: 'pre', mode: 'merge', work_dir: '/w' };
 
@@ -100,7 +100,7 @@ test('every preset key can be overridden or switched off from [Command Adapter]'
 
 let dir: string;
 let fake: FakeBin;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sztp-preset-')); });
+beforeEach(() => { dir = makeTempDir('preset'); });
 afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
 
 function adapter(name: string, settings: Record<string, string>): RouterAdapter {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +10,7 @@ import { parseConfigText } from '../../../src/config/load.ts';
 import { CONFIG_SCHEMA } from '../../../src/config/schema.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { silentLog } from '../../support/onboarding-env.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
 let ctx: AdapterContext;
@@ -24,7 +24,7 @@ function moduleSource(apiVersion: unknown, omit: string[] = []): string {
 }
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-reg-'));
+  dir = makeTempDir('reg');
   ctx = { settings: { root: 'r', os_name: 'SimOS', os_version: '1', hw_model: 'h', flavour: 'x' }, workDir: join(dir, 'work'), baseDir: dir, log: silentLog };
   writeFileSync(join(dir, 'good.mjs'), moduleSource(ROUTER_ADAPTER_API_VERSION));
   writeFileSync(join(dir, 'old.mjs'), moduleSource(0));

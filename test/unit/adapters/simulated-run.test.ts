@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runProcess } from '../../../src/adapters/simulated-run.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-run-'));
+  dir = makeTempDir('run');
 });
 after(() => {
   rmSync(dir, { recursive: true, force: true });

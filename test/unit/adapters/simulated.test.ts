@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ROUTER_ADAPTER_API_VERSION, type RouterAdapter } from '../../../src/adapters/router-adapter.ts';
 import { createSimulatedAdapter } from '../../../src/adapters/simulated.ts';
 import { silentLog } from '../../support/onboarding-env.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
 let root: string;
@@ -13,7 +13,7 @@ let adapter: RouterAdapter;
 const settings = (extra: Record<string, string> = {}): Record<string, string> => ({ root: 'router', os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-9', ...extra });
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-sim-'));
+  dir = makeTempDir('sim');
   root = join(dir, 'router');
   adapter = createSimulatedAdapter({ settings: settings(), workDir: join(dir, 'work'), baseDir: dir, log: silentLog });
 });

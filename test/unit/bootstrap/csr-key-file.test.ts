@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createCsrKeyFileStore } from '../../../src/bootstrap/csr-key-file.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'csr-store-'));
+const root = makeTempDir('csr-store');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('the CSR key is saved 0600 and a later discard deletes it (RFC 9646 X-05)', async () => {

@@ -5,9 +5,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { buildBootstrapInput } from '../../../src/bootstrap/input.ts';
 import { certsFromDegenerateCms, degenerateCmsFromCerts } from '../../../src/bootstrap/pem.ts';
@@ -19,6 +17,7 @@ import { verifyChain } from '../../../src/bootstrap/tls.ts';
 import { parseServerUri } from '../../../src/fetchers/server.ts';
 import { PROGRESS_TYPES } from '../../../src/progress/progress-type.ts';
 import { certDer, issueCert, makeCa, openssl } from '../../support/pki.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 const identity = { hwModel: 'model-x', osName: 'VendorOS', osVersion: '1.2' };
 const nonce = new Uint8Array(32).fill(7);
@@ -110,7 +109,7 @@ describe('well-known server URIs', () => {
 });
 
 describe('certificates', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sztp-tls-'));
+  const dir = makeTempDir('tls');
   after(() => rmSync(dir, { recursive: true, force: true }));
   const root = makeCa(dir, 'root', 'p256');
   const inter = issueCert(dir, 'inter', 'p256', root, '/CN=inter', ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign']);

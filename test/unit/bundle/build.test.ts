@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runBundle, type BundleOptions } from '../../../src/cli/bundle.ts';
@@ -18,8 +17,9 @@ import { decodeSztpTxt } from '../../../src/dns/txt.ts';
 import { validateBootstrappingData } from '../../../src/validation/pipeline.ts';
 import { FIXTURES_DIR, pemCertDer, pemKeyPkcs8 } from '../../support/fixtures.ts';
 import { openssl } from '../../support/pki.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'sztp-bundle-'));
+const tmp = makeTempDir('bundle');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const SERIAL = 'SN-FIXTURE-0001';
 

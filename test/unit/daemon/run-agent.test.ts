@@ -5,8 +5,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { EventEmitter } from 'node:events';
@@ -20,9 +19,10 @@ import type { Fetcher } from '../../../src/contracts/fetch.ts';
 import type { ApplyOutcome } from '../../../src/onboarding/types.ts';
 import { withSecureMode } from '../../../src/state/machine.ts';
 import { captureLog, fakeContext, fakeFetcher, testConfig } from './fakes.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sztp-run-')); });
+beforeEach(() => { dir = makeTempDir('run'); });
 afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
 
 function config(retryForever = false, start = true): AgentConfig {

@@ -5,8 +5,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
@@ -14,11 +13,12 @@ import { parseConfigText } from '../../../src/config/load.ts';
 import { buildRuntime, openStore, resolveSerial } from '../../../src/daemon/wire.ts';
 import { loadDeviceCredentials } from '../../../src/platform/credentials.ts';
 import { certDer, makeTestPki, type TestPki } from '../../support/pki.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
 let pki: TestPki;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-wire-'));
+  dir = makeTempDir('wire');
   pki = makeTestPki(join(dir, 'pki'), 'p256', 'SN-WIRE-7');
 });
 after(() => { rmSync(dir, { recursive: true, force: true }); });

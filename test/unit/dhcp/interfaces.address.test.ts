@@ -4,12 +4,12 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { addLimitedBroadcastRoute, configureLease, createNetworkChanges, type IpRunner } from '../../../src/dhcp/address.ts';
 import { globalIpv6, linkLocalIpv6, parseIfInet6, readInterface, usableIpv4 } from '../../../src/dhcp/interfaces.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 function fakeIp(existing: string[] = [], failing: string[] = []): IpRunner & { calls: string[] } {
   const calls: string[] = [];
@@ -92,7 +92,7 @@ describe('address changes with a journal (undo recorded before each change)', ()
 });
 
 describe('interface state', () => {
-  const root = mkdtempSync(join(tmpdir(), 'sztp-sys-'));
+  const root = makeTempDir('sys');
   after(() => rmSync(root, { recursive: true, force: true }));
   const mk = (name: string, operstate: string): void => {
     mkdirSync(join(root, name));

@@ -6,8 +6,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -16,10 +15,11 @@ import { declaredRedirectNames, decodeDhclientValue, findRedirectInLeases, readR
 import { findRedirectInNetworkdLease, readRedirectFromNetworkd } from '../../../src/dhcp/networkd-lease.ts';
 import { findRedirectInEnv, readRedirectFromHook } from '../../../src/dhcp/hook-env.ts';
 import { encodeUriList, parseUriList } from '../../../src/dhcp/uri-list.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 const LIST = encodeUriList(['https://192.0.2.1:8443', 'https://sztp.example.test:8443']);
 const colon = (b: Uint8Array): string => [...b].map((x) => x.toString(16)).join(':');
-const dir = mkdtempSync(join(tmpdir(), 'sztp-lease-'));
+const dir = makeTempDir('lease');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const LEASES = `

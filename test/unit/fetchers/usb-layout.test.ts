@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isInside, locateBundle, readBundle } from '../../../src/fetchers/usb-layout.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-layout-'));
+  dir = makeTempDir('layout');
 });
 after(() => {
   rmSync(dir, { recursive: true, force: true });

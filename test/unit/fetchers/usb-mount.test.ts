@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MOUNT_OPTIONS, mountRemovable } from '../../../src/fetchers/usb-mount.ts';
 import { silentLog } from '../../support/onboarding-env.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-mount-'));
+  dir = makeTempDir('mount');
 });
 after(() => {
   rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentConfig } from '../../../src/config/types.ts';
@@ -12,6 +11,7 @@ import type { RedirectInformation } from '../../../src/types.ts';
 import { validateBootstrappingData } from '../../../src/validation/pipeline.ts';
 import { certDer, makeOwnerCertificate, makeSignedBundle, makeTestPki, makeVoucher, onboardingJson, signConveyedInfo, writeEn9, type Bundle, type TestPki } from '../../support/pki.ts';
 import { silentLog, testConfig } from '../../support/onboarding-env.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
 let pki: TestPki;
@@ -19,7 +19,7 @@ let good: Bundle;
 const doc = onboardingJson({ configuration: 'hostname usb\n', configurationHandling: 'replace' });
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-usb-'));
+  dir = makeTempDir('usb');
   pki = makeTestPki(join(dir, 'pki'), 'p256', 'SN-USB-1');
   good = makeSignedBundle(pki, doc);
 });

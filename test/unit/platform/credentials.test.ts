@@ -7,18 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadDeviceCredentials, loadTrustAnchors, subjectSerialNumber } from '../../../src/platform/credentials.ts';
 import { writeFileAtomic } from '../../../src/lib/fs-atomic.ts';
 import { certDer, makeTestPki, openssl, type TestPki } from '../../support/pki.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
 let pki: TestPki;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sztp-cred-'));
+  dir = makeTempDir('cred');
   pki = makeTestPki(join(dir, 'pki'), 'p256', 'SN-CRED-42');
 });
 after(() => { rmSync(dir, { recursive: true, force: true }); });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execArgv } from '../../../src/platform/exec.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -24,7 +24,7 @@ test('a missing binary or an empty argv is a spawnError, never a rejection', asy
 });
 
 test('stdout can stream to a 0600 file; output tails are bounded', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sztp-exec-'));
+  const dir = makeTempDir('exec');
   try {
     const file = join(dir, 'out');
     const r = await execArgv(['sh', '-c', 'head -c 200000 /dev/zero'], { timeoutMs: 5000, env, stdoutFile: file });

@@ -6,16 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { checkShape } from '../../../src/state/machine.ts';
 import { createStateStore } from '../../../src/state/store.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const dir = mkdtempSync(join(tmpdir(), 'sztp-atomic-'));
+const dir = makeTempDir('atomic');
 after(() => { rmSync(dir, { recursive: true, force: true }); });
 
 function runAndKill(delayMs: number): Promise<void> {

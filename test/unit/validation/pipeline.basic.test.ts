@@ -4,13 +4,13 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { validateBootstrappingData } from '../../../src/validation/pipeline.ts';
 import type { TrustContext } from '../../../src/types.ts';
 import { certDer, makeSignedBundle, makeTestPki, onboardingJson, openssl, type KeyKind } from '../../support/pki.ts';
+import { makeTempDir } from '../../support/temp-dir.ts';
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -28,7 +28,7 @@ function ctxFor(pki: ReturnType<typeof makeTestPki>): TrustContext {
 
 for (const kind of ['p256', 'rsa'] as KeyKind[]) {
   describe(`pipeline basics (${kind})`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sztp-val-'));
+    const dir = makeTempDir('val');
     dirs.push(dir);
     const pki = makeTestPki(dir, kind);
     const doc = onboardingJson({ configuration: 'hostname r1', configurationHandling: 'merge', preScript: '#!/bin/sh\n' });

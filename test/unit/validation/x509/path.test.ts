@@ -8,15 +8,15 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseCertificate, type ParsedCert } from '../../../src/validation/x509/certificate.ts';
-import { validatePath } from '../../../src/validation/x509/path.ts';
-import { validateBootstrappingData } from '../../../src/validation/pipeline.ts';
-import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest, pemCertDer } from '../../support/fixtures.ts';
-import { openssl } from '../../support/pki.ts';
+import { parseCertificate, type ParsedCert } from '../../../../src/validation/x509/certificate.ts';
+import { validatePath } from '../../../../src/validation/x509/path.ts';
+import { validateBootstrappingData } from '../../../../src/validation/pipeline.ts';
+import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest, pemCertDer } from '../../../support/fixtures.ts';
+import { openssl } from '../../../support/pki.ts';
+import { makeTempDir } from '../../../support/temp-dir.ts';
 
 const NOW = new Date(loadManifest().now);
 const pki = join(FIXTURES_DIR, 'p256', 'pki');
@@ -32,7 +32,7 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
   let plInt: ParsedCert;
   let plLeaf: ParsedCert;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sztp-path-'));
+    dir = makeTempDir('path');
     const req = (name: string): void => {
       openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.csr`), '-subj', `/CN=${name}`]);
     };
