@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execArgv } from '../../../src/platform/exec.ts';
-import { makeTempDir } from '../../support/temp-dir.ts';
+import { makeTempDir, tempDir } from '../../support/temp-dir.ts';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -21,6 +21,15 @@ test('a missing binary or an empty argv is a spawnError, never a rejection', asy
   assert.match(r.spawnError ?? '', /ENOENT/);
   assert.equal(r.exitCode, null);
   assert.equal((await execArgv([], { timeoutMs: 1000, env })).spawnError, 'empty command');
+});
+
+test('a failed start keeps its errno code: ENOENT for a missing program, EACCES for a file that is not executable', async (t) => {
+  assert.equal((await execArgv(['/nonexistent/bin'], { timeoutMs: 1000, env })).spawnErrorCode, 'ENOENT');
+  const file = join(tempDir(t, 'exec-noexec'), 'script.sh');
+  writeFileSync(file, '#!/bin/sh\necho hi\n', { mode: 0o644 });
+  const r = await execArgv([file], { timeoutMs: 1000, env });
+  assert.equal(r.spawnErrorCode, 'EACCES');
+  assert.equal((await execArgv(['/bin/true'], { timeoutMs: 1000, env })).spawnErrorCode, undefined);
 });
 
 test('stdout can stream to a 0600 file; output tails are bounded', async () => {
