@@ -48,7 +48,11 @@ test('the README ztp.ini reference is the table generated from the schema', () =
 });
 
 test('every field of the parsed configuration comes from exactly one schema row (plus file, baseDir, fetchers and the adapter settings)', () => {
-  const c = parseConfigText('[Device]\nserial_number: S\nidevid_cert: /c\nidevid_key: /k\nvoucher_trust_anchors: /v\nbootstrap_trust_anchors: /b\n[Interfaces]\nMgmt: eth0\n', '/etc/z/ztp.ini');
+  // Every optional key (no default) is set, so that its field appears too.
+  const sample = (e: (typeof CONFIG_SCHEMA)[number]): string => (e.type.kind === 'int' || e.type.kind === 'number' ? String(e.type.min) : e.type.kind === 'string' ? 'x' : `/${e.key}`);
+  const optional = CONFIG_SCHEMA.filter((e) => e.default === undefined && e.section !== 'Router');
+  const c = parseConfigText(optional.map((e) => `[${e.section}]\n${e.key}: ${sample(e)}\n`).join(''), '/etc/z/ztp.ini');
+  assert.ok(optional.length >= 10, 'the optional keys are found');
   const fields = Object.entries(c).flatMap(([group, v]) => (typeof v === 'object' && !Array.isArray(v) ? Object.keys(v as object).map((f) => `${group}.${f}`) : [group]));
   const paths = CONFIG_SCHEMA.map((e) => e.path).filter((p) => p !== 'router.settings');
   assert.equal(new Set(paths).size, paths.length, 'two schema rows share a path');
