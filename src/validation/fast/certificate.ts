@@ -1,7 +1,7 @@
 /**
  * The fast path's X.509 certificate reader (RFC 5280 §4.1–§4.2) over the strict DER reader: the
  * same {@link ParsedCert} view as x509/certificate.ts builds from pkijs, field for field (the
- * differential tests in test/unit/validation/fast-path.test.ts compare them), with the pkijs
+ * differential tests in test/unit/validation/fast.test.ts compare them), with the pkijs
  * `Certificate` itself parsed only if something asks for it. It reads v3 certificates whose
  * names are UTF8/Printable/IA5/Numeric/Visible strings of printable ASCII and whose extensions are KeyUsage,
  * BasicConstraints, Subject/Authority Key Identifier and extendedKeyUsage (critical only for
