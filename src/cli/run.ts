@@ -17,12 +17,13 @@ export function runCommand(ctx: CliContext): Command {
       const log = cliLogger(ctx, cmd, config);
       const g = globals(cmd);
       // A pkcs11: IDevID key: node:tls needs the PKCS#11 engine pre-loaded at process start (docs/hardware-keys.md).
-      const { engineRestartNeeded, runWithEngine } = await import('../daemon/engine-restart.ts');
+      const { engineRestartNeeded, runWithEngine, startEngineHeartbeat } = await import('../daemon/engine-restart.ts');
       const module = engineRestartNeeded(config);
       if (module !== undefined) {
         ctx.exit(await runWithEngine(config, module, log));
         return;
       }
+      startEngineHeartbeat();
       // The daemon (and through it the fetchers, adapters and trust pipeline) loads only for `run`.
       const { runAgent } = await import('../daemon/run-agent.ts');
       const code = await runAgent({

@@ -137,13 +137,14 @@ describe('pkcs11 key on SoftHSM2', () => {
     });
   }
 
-  test('SIGTERM ends the agent within 5 s even when its engine child is stuck (stopped): the parent kills it', async () => {
-    const box = join(dir, 'stuck');
+  /** The agent with a token key and a server that never answers, and the pid of its engine child once that runs. */
+  async function agentWithEngineChild(name: string, device: Record<string, string> = {}): Promise<{ agent: ReturnType<typeof start>; done: ReturnType<typeof finish>; childPid: number }> {
+    const box = join(dir, name);
     mkdirSync(box, { recursive: true });
     const ini = join(box, 'ztp.ini');
     writeFileSync(ini, ztpIni(pki, join(box, 'state'), {
       Startup: { start: 'True', retry_forever: 'True' },
-      Device: { idevid_cert: hsm.ec.cert, idevid_key: hsm.ec.uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile },
+      Device: { idevid_cert: hsm.ec.cert, idevid_key: hsm.ec.uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile, ...device },
       'Fetcher Priority': { Server: '0' }, Bootstrap: { servers: 'https://127.0.0.1:9', nonce: 'False' }, Router: ROUTER(join(box, 'router')),
     }));
     const agent = start(['--config', ini, 'run']);
@@ -159,6 +160,11 @@ describe('pkcs11 key on SoftHSM2', () => {
       await sleep(100);
     }
     assert.ok(childPid !== undefined, stderr.slice(-2000));
+    return { agent, done, childPid };
+  }
+
+  test('SIGTERM ends the agent within 5 s even when its engine child is stuck (stopped): the parent kills it', async () => {
+    const { agent, done, childPid } = await agentWithEngineChild('stuck');
     process.kill(childPid, 'SIGSTOP'); // as if the token hung inside a TLS handshake: the child's own event loop is stuck
     const t0 = Date.now();
     agent.kill('SIGTERM');
@@ -167,6 +173,20 @@ describe('pkcs11 key on SoftHSM2', () => {
     assert.ok(took < 5000, `took ${took} ms`);
     assert.throws(() => { process.kill(childPid, 0); }, { code: 'ESRCH' }, 'the stuck child is gone');
     assert.match(r.stderr, /still running 4000 ms after SIGTERM: killed/);
+  });
+
+  test('without any signal, an engine child that stops answering (heartbeat silent for 3 × key_timeout_seconds, at least 5 s) is killed and run exits 1', async () => {
+    const { done, childPid } = await agentWithEngineChild('silent', { key_timeout_seconds: '1' });
+    await sleep(2500); // heartbeats arrive while the child runs: no kill yet
+    assert.doesNotThrow(() => { process.kill(childPid, 0); }, 'a child that beats is left alone');
+    process.kill(childPid, 'SIGSTOP');
+    const t0 = Date.now();
+    const r = await done;
+    const took = Date.now() - t0;
+    assert.equal(r.code, 1);
+    assert.ok(took >= 3000 && took < 12_000, `took ${took} ms`);
+    assert.throws(() => { process.kill(childPid, 0); }, { code: 'ESRCH' }, 'the stuck child is gone');
+    assert.ok(logLines(r.stderr).some((l) => l.code === 'SZTP_ERR_DEVICE_KEY_TIMEOUT' && l.pid === childPid), r.stderr.slice(-2000));
   });
 
   const refused = async (ref: { kind: 'pkcs11'; uri: string }, cert: string, o: Partial<typeof DEFAULT_HARDWARE>, code: string): Promise<void> => {
