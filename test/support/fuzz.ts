@@ -2,12 +2,13 @@
  * Property-test targets for the trust pipeline's, DHCP and DNS parsers (fast-check): mutated/truncated DER of
  * every artifact (voucher, owner certificate, conveyed information, EnvelopedData, certificates),
  * mutated JSON/XML documents and random JSON shapes. Each property asserts: no crash, no hang,
- * only coded errors (SztpError with a catalogue code; ValidationError from the pipeline).
+ * only coded errors (SztpError with a catalogue code; ValidationError from the pipeline); and the
+ * validation fast path accepts no mutated artifact that the pkijs path rejects.
  * Shared by test/unit/scripts/fuzz.test.ts (small counts) and scripts/fuzz.ts (≥100k cases).
  * @module
  */
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -25,7 +26,9 @@ import { parseConveyedDocument } from '../../src/validation/conveyed-information
 import { decodeConveyedInformation } from '../../src/validation/decode-conveyed-info.ts';
 import { DEFAULT_LIMITS } from '../../src/validation/limits.ts';
 import { OID } from '../../src/validation/oids.ts';
+import { validateFast } from '../../src/validation/fast/validate.ts';
 import { validateBootstrappingData } from '../../src/validation/pipeline.ts';
+import { CheckLog } from '../../src/validation/trace.ts';
 import { parseCertificate } from '../../src/validation/x509/certificate.ts';
 import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest } from './fixtures.ts';
 
@@ -66,7 +69,7 @@ interface Seed { readonly name: string; readonly artifacts: BootstrappingArtifac
 
 function seeds(): Seed[] {
   const m = loadManifest();
-  const pick = ['valid', 'enveloped-ecdh', 'enveloped-oaep', 'enveloped-all-ecdh', 'revocation-required-good-crl', 'xml-ci', 'ber-indefinite', 'unsigned-ci', 'unsigned-ci-sztpd', 'redirect-signed', 'ski-signer', 'rsa-pss'];
+  const pick = ['valid', 'enveloped-ecdh', 'enveloped-oaep', 'enveloped-all-ecdh', 'revocation-required-good-crl', 'xml-ci', 'ber-indefinite', 'unsigned-ci', 'unsigned-ci-sztpd', 'redirect-signed', 'ski-signer', 'rsa-pss', 'pinned-intermediate', 'idevid-issuer-raw'];
   return m.variants.filter((v) => pick.includes(v.variant)).map((e) => ({ name: `${e.kind}/${e.variant}`, artifacts: artifactsFor(FIXTURES_DIR, e), ctx: contextFor(FIXTURES_DIR, m, e) }));
 }
 
@@ -129,6 +132,17 @@ export function fuzzTargets(): FuzzTarget[] {
       const key = which === 'ci' ? 'conveyedInformation' : which === 'oc' ? 'ownerCertificate' : 'ownershipVoucher';
       const t = a[key];
       await pipelineOn(s, t === undefined ? a : { ...a, [key]: mutate(t, ms) });
+    })),
+    target('fast path: a mutated artifact it accepts, the pkijs path accepts identically', fc.asyncProperty(seedArb, mutations, fc.constantFrom('ci' as const, 'oc' as const, 'ov' as const), async (i, ms, which) => {
+      const s = all[i];
+      if (s === undefined) return;
+      const key = which === 'ci' ? 'conveyedInformation' : which === 'oc' ? 'ownerCertificate' : 'ownershipVoucher';
+      const t = s.artifacts[key];
+      const a = t === undefined ? s.artifacts : { ...s.artifacts, [key]: mutate(t, ms) };
+      const fast = validateFast(a, s.ctx, DEFAULT_LIMITS, createHash('sha256').update(a.conveyedInformation).digest('hex'));
+      if (fast === undefined) return;
+      // A check log keeps validateBootstrappingData on the pkijs path: it must accept, with the same result.
+      assert.deepStrictEqual(await validateBootstrappingData(a, s.ctx, { log: new CheckLog() }), fast);
     })),
     target('pipeline: truncated conveyed information', fc.asyncProperty(seedArb, fc.nat(), async (i, at) => {
       const s = all[i];
