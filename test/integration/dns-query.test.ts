@@ -15,10 +15,14 @@ import { queryUnicast } from '../../src/dns/query.ts';
 
 type Script = (q: DnsMessage, send: (m: Uint8Array, port?: number) => void) => void;
 
-async function udpResponder(script: Script): Promise<{ port: number; sock: Socket }> {
+async function udpResponder(script: Script, port = 0): Promise<{ port: number; sock: Socket }> {
   const sock = createSocket('udp4');
   const other = createSocket('udp4');
-  await new Promise<void>((r) => { sock.bind(0, '127.0.0.1', r); });
+  await new Promise<void>((r, reject) => { sock.once('error', reject); sock.bind(port, '127.0.0.1', r); }).catch((err: unknown) => {
+    sock.close();
+    other.close();
+    throw err;
+  });
   await new Promise<void>((r) => { other.bind(0, '127.0.0.1', r); });
   sock.on('message', (msg, rinfo) => {
     script(decodeDnsMessage(msg), (m, fromOther) => { (fromOther === undefined ? sock : other).send(m, rinfo.port, rinfo.address); });
@@ -54,8 +58,6 @@ describe('unicast DNS query (real sockets on loopback)', () => {
 
   it('a truncated answer is asked again over TCP; a 20 kB TXT record arrives whole', async () => {
     const big = Array.from({ length: 80 }, (_, i) => new Uint8Array(255).fill(i));
-    const r = await udpResponder((q, send) => { send(encodeDnsMessage({ id: q.id, qr: true, tc: true, questions: q.questions })); });
-    open.push(r.sock);
     const tcp: Server = createServer((c) => {
       let buf = Buffer.alloc(0);
       c.on('data', (d: Buffer) => {
@@ -67,8 +69,21 @@ describe('unicast DNS query (real sockets on loopback)', () => {
         c.end(Buffer.concat([len, m]));
       });
     });
-    await new Promise<void>((res) => { tcp.listen(r.port, '127.0.0.1', res); });
+    // TCP on a free port first, then UDP on the same number (a DNS server answers on both); retried
+    // when another process holds that UDP port.
+    await new Promise<void>((res) => { tcp.listen(0, '127.0.0.1', res); });
     open.push(tcp);
+    const truncated: Script = (q, send) => { send(encodeDnsMessage({ id: q.id, qr: true, tc: true, questions: q.questions })); };
+    let r: Awaited<ReturnType<typeof udpResponder>> | undefined;
+    for (let attempt = 0; r === undefined; attempt++) {
+      try {
+        r = await udpResponder(truncated, (tcp.address() as AddressInfo).port);
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await new Promise<void>((res) => { tcp.close(() => { tcp.listen(0, '127.0.0.1', res); }); });
+      }
+    }
+    open.push(r.sock);
     const m = await queryUnicast({ server: { host: '127.0.0.1', port: (tcp.address() as AddressInfo).port }, name: 'SN1._sztp.example.test', type: DNS_TYPE.TXT,
       deadline: Date.now() + 3000, signal: new AbortController().signal });
     assert.equal(m.answers[0]?.txt?.length, 80);
