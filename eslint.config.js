@@ -4,15 +4,29 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeIo = ['fs', 'net', 'dgram', 'child_process', 'http', 'https', 'tls']
-  .flatMap((m) => [`node:${m}`, `node:${m}/promises`, m, `${m}/promises`]);
+const nodeIo = ['fs', 'net', 'dgram', 'child_process', 'http', 'https', 'tls'].flatMap((m) => [
+  `node:${m}`,
+  `node:${m}/promises`,
+  m,
+  `${m}/promises`,
+]);
 
 // Layers of src/, lowest first. Below all of them: errors.ts, types.ts, contracts/ (the interfaces
 // that cross folders), lib/, log/, platform/ and progress/. adapters/ is the lowest layer so that
 // config can check adapter settings, but the rooms between config and onboarding must not reach
 // the router (state keeps ConfigSnapshot from contracts/, fetchers never touch the router).
 const BASE = ['errors', 'types', 'contracts', 'lib', 'log', 'platform', 'progress'];
-const LAYERS = [['adapters'], ['config'], ['state'], ['validation'], ['dhcp', 'dns', 'bootstrap', 'download', 'bundle'], ['fetchers'], ['onboarding'], ['daemon'], ['cli']];
+const LAYERS = [
+  ['adapters'],
+  ['config'],
+  ['state'],
+  ['validation'],
+  ['dhcp', 'dns', 'bootstrap', 'download', 'bundle'],
+  ['fetchers'],
+  ['onboarding'],
+  ['daemon'],
+  ['cli'],
+];
 const NO_ADAPTERS = ['state', 'validation', 'dhcp', 'dns', 'bootstrap', 'download', 'bundle', 'fetchers'];
 const rankOf = (folder) => LAYERS.findIndex((layer) => layer.includes(folder));
 
@@ -21,12 +35,21 @@ function layerPatterns(folder, prefix = '(\\.\\./)+') {
   const forbidden = BASE.includes(folder) ? LAYERS.flat() : LAYERS.slice(rankOf(folder) + 1).flat();
   if (NO_ADAPTERS.includes(folder)) forbidden.push('adapters');
   const names = forbidden.filter((f) => !(folder === 'contracts' && f === 'config'));
-  const patterns = names.length === 0 ? [] : [{
-    regex: `^${prefix}(${names.join('|')})(/|\\.ts$)`,
-    message: `layering: src/${folder} may not import ${names.join(', ')} (eslint.config.js LAYERS)`,
-  }];
+  const patterns =
+    names.length === 0
+      ? []
+      : [
+          {
+            regex: `^${prefix}(${names.join('|')})(/|\\.ts$)`,
+            message: `layering: src/${folder} may not import ${names.join(', ')} (eslint.config.js LAYERS)`,
+          },
+        ];
   // Contracts may name AgentConfig, nothing else of config.
-  if (folder === 'contracts') patterns.push({ regex: `^${prefix}config/(?!types\\.ts$)`, message: 'layering: src/contracts may import only config/types.ts of config' });
+  if (folder === 'contracts')
+    patterns.push({
+      regex: `^${prefix}config/(?!types\\.ts$)`,
+      message: 'layering: src/contracts may import only config/types.ts of config',
+    });
   return patterns;
 }
 
@@ -43,8 +66,14 @@ const PURE_CORE = {
 /** One config per folder (and per pure-core file group, which also bans Node I/O): the import layering rule. */
 export const layering = [
   ...[...BASE, ...LAYERS.flat()].flatMap((folder) => [
-    { files: [`src/${folder}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(folder) }] } },
-    { files: [`src/${folder}.ts`], rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(folder, '\\./') }] } },
+    {
+      files: [`src/${folder}/**/*.ts`],
+      rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(folder) }] },
+    },
+    {
+      files: [`src/${folder}.ts`],
+      rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(folder, '\\./') }] },
+    },
   ]),
   ...Object.entries(PURE_CORE).map(([folder, files]) => ({
     files,
@@ -76,7 +105,14 @@ export default tseslint.config(
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'fixtures/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
+      ],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },

@@ -27,14 +27,20 @@ const CLI = resolve(repo, process.env.BENCH_CLI ?? 'dist/sztp-agent.mjs');
 const BASE_CLI = process.env.BENCH_CLI_BASE === undefined ? undefined : resolve(repo, process.env.BENCH_CLI_BASE);
 const PRELOAD = join(repo, 'bench', 'support', 'rusage.mjs');
 
-function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ ms: number; code: number | null; stdout: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ ms: number; code: number | null; stdout: string }> {
   return new Promise((res, rej) => {
     const t0 = performance.now();
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...env } });
     let stdout = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     p.on('error', rej);
-    p.on('close', (code) => { res({ ms: performance.now() - t0, code, stdout }); });
+    p.on('close', (code) => {
+      res({ ms: performance.now() - t0, code, stdout });
+    });
   });
 }
 
@@ -49,8 +55,23 @@ try {
   console.log(`generating a ${MIB} MiB random image…`);
   execFileSync('openssl', ['rand', '-out', image, String(MIB * 1024 * 1024)]);
   const sha = execFileSync('sha256sum', [image]).toString().split(' ')[0] ?? '';
-  const srv = spawn(process.execPath, ['--import', 'tsx', join(repo, 'test/support/bootstrap-server-cli.ts'), '--port', '0',
-    '--cert', pki.server.cert, '--key', pki.server.key, '--images', join(work, 'images')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const srv = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repo, 'test/support/bootstrap-server-cli.ts'),
+      '--port',
+      '0',
+      '--cert',
+      pki.server.cert,
+      '--key',
+      pki.server.key,
+      '--images',
+      join(work, 'images'),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   server = srv;
   const base = await new Promise<string>((res, rej) => {
     let out = '';
@@ -59,11 +80,20 @@ try {
       const m = /listening (\S+)/.exec(out);
       if (m?.[1] !== undefined) res(m[1]);
     });
-    srv.on('exit', (code) => { rej(new Error(`test server exited ${String(code)}`)); });
+    srv.on('exit', (code) => {
+      rej(new Error(`test server exited ${String(code)}`));
+    });
   });
   const url = `${base}/images/image.bin`;
   const doc = onboardingJson({
-    bootImage: { 'os-name': 'SimOS', 'os-version': '2.0', 'download-uri': [url], 'image-verification': [{ 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': sha.match(/../g)?.join(':') }] },
+    bootImage: {
+      'os-name': 'SimOS',
+      'os-version': '2.0',
+      'download-uri': [url],
+      'image-verification': [
+        { 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': sha.match(/../g)?.join(':') },
+      ],
+    },
     configuration: 'hostname bench\n',
   });
   const stick = join(work, 'stick');
@@ -76,13 +106,31 @@ try {
     const dev = join(work, `device-${i}-${tag}`);
     const ini = join(dev, 'ztp.ini');
     mkdirSync(dev);
-    writeFileSync(ini, ztpIni(pki, join(dev, 'state'), {
-      'Fetcher Priority': { USB: '0' }, USB: { mount_points: stick },
-      Router: { adapter: 'simulated', root: join(dev, 'router'), os_name: 'SimOS', os_version: '1.0' },
-      Onboarding: { max_image_bytes: String(2 * MIB * 1048576) }, Agent: { state_dir: join(dev, 'state'), log_level: 'warn' },
-    }));
+    writeFileSync(
+      ini,
+      ztpIni(pki, join(dev, 'state'), {
+        'Fetcher Priority': { USB: '0' },
+        USB: { mount_points: stick },
+        Router: { adapter: 'simulated', root: join(dev, 'router'), os_name: 'SimOS', os_version: '1.0' },
+        Onboarding: { max_image_bytes: String(2 * MIB * 1048576) },
+        Agent: { state_dir: join(dev, 'state'), log_level: 'warn' },
+      }),
+    );
     const rusage = join(dev, 'rusage.json');
-    const a = await run(process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''), '--import', PRELOAD, cli, 'run', '--once', '--config', ini], { RUSAGE_OUT: rusage });
+    const a = await run(
+      process.execPath,
+      [
+        ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''),
+        '--import',
+        PRELOAD,
+        cli,
+        'run',
+        '--once',
+        '--config',
+        ini,
+      ],
+      { RUSAGE_OUT: rusage },
+    );
     if (a.code !== 10) throw new Error(`agent exited ${String(a.code)}, expected 10 (image installed, reboot)`);
     into.push({ ms: a.ms, rss: (JSON.parse(readFileSync(rusage, 'utf8')) as { maxRSS: number }).maxRSS / 1024 });
     rmSync(dev, { recursive: true, force: true });
@@ -102,17 +150,23 @@ try {
   }
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   console.log(`image: ${MIB} MiB over https://127.0.0.1 (test bootstrap server), ${RUNS} runs each, medians`);
-  console.log(`agent run --once, start to exit 10 (validate, download, SHA-256, install): ${s(median(agent.map((a) => a.ms)))}`);
+  console.log(
+    `agent run --once, start to exit 10 (validate, download, SHA-256, install): ${s(median(agent.map((a) => a.ms)))}`,
+  );
   console.log(`curl -sk -o FILE:                  ${s(median(curlO))}`);
   console.log(`curl -sk | tee FILE | sha256sum:   ${s(median(pipeline))}`);
   console.log(`ratio agent / curl -o:   ${(median(agent.map((a) => a.ms)) / median(curlO)).toFixed(2)} (target ≤ 1.0)`);
   console.log(`ratio agent / pipeline:  ${(median(agent.map((a) => a.ms)) / median(pipeline)).toFixed(2)}`);
   console.log(`agent peak RSS: ${Math.max(...agent.map((a) => a.rss)).toFixed(1)} MiB (target ≤ 80 MB)`);
   if (BASE_CLI !== undefined) {
-    console.log(`baseline agent (${BASE_CLI}): ${s(median(baseRuns.map((a) => a.ms)))}, ratio / curl -o ${(median(baseRuns.map((a) => a.ms)) / median(curlO)).toFixed(2)}, peak RSS ${Math.max(...baseRuns.map((a) => a.rss)).toFixed(1)} MiB; runs ${baseRuns.map((a) => s(a.ms)).join(', ')}; RSS ${baseRuns.map((a) => a.rss.toFixed(1)).join(', ')}`);
+    console.log(
+      `baseline agent (${BASE_CLI}): ${s(median(baseRuns.map((a) => a.ms)))}, ratio / curl -o ${(median(baseRuns.map((a) => a.ms)) / median(curlO)).toFixed(2)}, peak RSS ${Math.max(...baseRuns.map((a) => a.rss)).toFixed(1)} MiB; runs ${baseRuns.map((a) => s(a.ms)).join(', ')}; RSS ${baseRuns.map((a) => a.rss.toFixed(1)).join(', ')}`,
+    );
   }
   console.log(`agent RSS per run: ${agent.map((a) => a.rss.toFixed(1)).join(', ')} MiB`);
-  console.log(`all runs: agent ${agent.map((a) => s(a.ms)).join(', ')}; curl -o ${curlO.map(s).join(', ')}; pipeline ${pipeline.map(s).join(', ')}`);
+  console.log(
+    `all runs: agent ${agent.map((a) => s(a.ms)).join(', ')}; curl -o ${curlO.map(s).join(', ')}; pipeline ${pipeline.map(s).join(', ')}`,
+  );
 } finally {
   server?.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });

@@ -24,18 +24,30 @@ const CLI = resolve(repo, process.env.BENCH_CLI ?? 'dist/sztp-agent.mjs');
 const PRELOAD = join(repo, 'bench', 'support', 'rusage.mjs');
 const demo = join(repo, 'fixtures', 'demo');
 
-interface Usage { cpuMs: number; rssMiB: number; code: number | null }
+interface Usage {
+  cpuMs: number;
+  rssMiB: number;
+  code: number | null;
+}
 
 /** Runs `node <args>` with the rusage preload; resolves to its CPU time and peak RSS. */
 function measure(args: readonly string[], cwd: string): Promise<Usage> {
   const out = join(cwd, `rusage-${process.pid}.json`);
   rmSync(out, { force: true });
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, ['--import', PRELOAD, ...args], { cwd, env: { ...process.env, RUSAGE_OUT: out }, stdio: 'ignore' });
+    const p = spawn(process.execPath, ['--import', PRELOAD, ...args], {
+      cwd,
+      env: { ...process.env, RUSAGE_OUT: out },
+      stdio: 'ignore',
+    });
     p.on('error', rej);
     p.on('close', (code) => {
       try {
-        const u = JSON.parse(readFileSync(out, 'utf8')) as { userCPUTime: number; systemCPUTime: number; maxRSS: number };
+        const u = JSON.parse(readFileSync(out, 'utf8')) as {
+          userCPUTime: number;
+          systemCPUTime: number;
+          maxRSS: number;
+        };
         res({ cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMiB: u.maxRSS / 1024, code });
       } catch (err) {
         rej(err instanceof Error ? err : new Error(String(err)));
@@ -57,21 +69,46 @@ const median = (xs: number[]): number => {
 
 function ini(dir: string, stick: string, osVersion: string, retry: boolean): string {
   const file = join(dir, `ztp-${osVersion}-${String(retry)}.ini`);
-  writeFileSync(file, [
-    '[Startup]', `retry_forever: ${retry ? 'True' : 'False'}`, '',
-    '[Fetcher Priority]', 'USB: 0', '',
-    '[Device]',
-    `idevid_cert: ${join(demo, 'pki', 'idevid.crt')}`,
-    `idevid_key: ${join(demo, 'pki', 'idevid.key')}`,
-    `voucher_trust_anchors: ${join(demo, 'pki', 'masa-ca.crt')}`, '',
-    '[USB]', `mount_points: ${stick}`, '',
-    '[Router]', 'adapter: simulated', 'root: router', 'os_name: SimOS', `os_version: ${osVersion}`, 'hw_model: demo-router', '',
-    '[Agent]', 'state_dir: state', 'log_level: warn', 'backoff_initial_seconds: 1', 'backoff_max_seconds: 1', '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      '[Startup]',
+      `retry_forever: ${retry ? 'True' : 'False'}`,
+      '',
+      '[Fetcher Priority]',
+      'USB: 0',
+      '',
+      '[Device]',
+      `idevid_cert: ${join(demo, 'pki', 'idevid.crt')}`,
+      `idevid_key: ${join(demo, 'pki', 'idevid.key')}`,
+      `voucher_trust_anchors: ${join(demo, 'pki', 'masa-ca.crt')}`,
+      '',
+      '[USB]',
+      `mount_points: ${stick}`,
+      '',
+      '[Router]',
+      'adapter: simulated',
+      'root: router',
+      'os_name: SimOS',
+      `os_version: ${osVersion}`,
+      'hw_model: demo-router',
+      '',
+      '[Agent]',
+      'state_dir: state',
+      'log_level: warn',
+      'backoff_initial_seconds: 1',
+      'backoff_max_seconds: 1',
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
-async function series(name: string, n: number, one: () => Promise<Usage>): Promise<{ name: string; cpu: number; rss: number }> {
+async function series(
+  name: string,
+  n: number,
+  one: () => Promise<Usage>,
+): Promise<{ name: string; cpu: number; rss: number }> {
   const runs: Usage[] = [];
   for (let i = 0; i < n; i++) runs.push(await one());
   const bad = runs.find((r) => r.code !== 0);
@@ -81,7 +118,11 @@ async function series(name: string, n: number, one: () => Promise<Usage>): Promi
 
 /** CPU ms and peak RSS MiB of a process measured by GNU time (for the SEA, which takes no preload). */
 function timed(cmd: string, args: readonly string[], cwd: string): Usage {
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', cmd, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', cmd, ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const [u = '0', sys = '0', rss = '0'] = (r.stderr.trim().split('\n').pop() ?? '').split(' ');
   return { cpuMs: (Number(u) + Number(sys)) * 1000, rssMiB: Number(rss) / 1024, code: r.status };
 }
@@ -105,21 +146,30 @@ try {
   rows.push(await series('node -e 0', RUNS, () => measure(['-e', '0'], dir)));
   rows.push(await series('config', RUNS, () => measure([CLI, 'config', '--config', onboardIni], dir)));
   rows.push(await series('status', RUNS, () => measure([CLI, 'status', '--config', onboardIni], dir)));
-  rows.push(await series('USB onboarding', RUNS, async () => {
-    rmSync(join(dir, 'state'), { recursive: true, force: true });
-    rmSync(join(dir, 'router'), { recursive: true, force: true });
-    return measure([CLI, 'run', '--once', '--config', onboardIni], dir);
-  }));
+  rows.push(
+    await series('USB onboarding', RUNS, async () => {
+      rmSync(join(dir, 'state'), { recursive: true, force: true });
+      rmSync(join(dir, 'router'), { recursive: true, force: true });
+      return measure([CLI, 'run', '--once', '--config', onboardIni], dir);
+    }),
+  );
   const idle: number[] = [];
   for (let i = 0; i < Math.min(RUNS, 3); i++) {
     rmSync(join(dir, 'state'), { recursive: true, force: true });
     idle.push(await idleRss(dir, idleIni));
   }
   const base = rows[0]!;
-  console.log(`footprint of ${CLI.startsWith(repo) ? CLI.slice(repo.length + 1) : CLI} (medians of ${RUNS} runs; node ${process.version})`);
+  console.log(
+    `footprint of ${CLI.startsWith(repo) ? CLI.slice(repo.length + 1) : CLI} (medians of ${RUNS} runs; node ${process.version})`,
+  );
   console.log('what              CPU ms   ×node   peak RSS MiB');
-  for (const r of rows) console.log(`${r.name.padEnd(16)} ${r.cpu.toFixed(0).padStart(7)}  ${(r.cpu / base.cpu).toFixed(2).padStart(6)}   ${r.rss.toFixed(1).padStart(6)}`);
-  console.log(`idle daemon RSS after 8 s: ${median(idle).toFixed(1)} MiB (runs: ${idle.map((x) => x.toFixed(1)).join(', ')})`);
+  for (const r of rows)
+    console.log(
+      `${r.name.padEnd(16)} ${r.cpu.toFixed(0).padStart(7)}  ${(r.cpu / base.cpu).toFixed(2).padStart(6)}   ${r.rss.toFixed(1).padStart(6)}`,
+    );
+  console.log(
+    `idle daemon RSS after 8 s: ${median(idle).toFixed(1)} MiB (runs: ${idle.map((x) => x.toFixed(1)).join(', ')})`,
+  );
   console.log('targets: onboarding ≤ 3× and ≤ 64 MiB; config/status ≤ 1.5×; idle ≤ 60 MiB');
   const sea = process.env.BENCH_SEA;
   if (sea !== undefined && sea !== '') {
@@ -135,7 +185,10 @@ try {
       }),
     ];
     console.log(`single executable ${sea}, GNU time:`);
-    for (const r of seaRows) console.log(`${r.name.padEnd(16)} ${r.cpu.toFixed(0).padStart(7)}  ${(r.cpu / seaRows[0]!.cpu).toFixed(2).padStart(6)}   ${r.rss.toFixed(1).padStart(6)}`);
+    for (const r of seaRows)
+      console.log(
+        `${r.name.padEnd(16)} ${r.cpu.toFixed(0).padStart(7)}  ${(r.cpu / seaRows[0]!.cpu).toFixed(2).padStart(6)}   ${r.rss.toFixed(1).padStart(6)}`,
+      );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

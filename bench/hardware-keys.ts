@@ -53,8 +53,19 @@ try {
 
   console.log(`TLS: ${RUNS} full mutual-TLS handshakes (TLS 1.3, new connection each), median; client RSS at the end`);
   const tls = (clientCert: string, key: string, ca: string, engineConf?: string): { median: number; rssMb: number } => {
-    const out = execFileSync(process.execPath, [join(here, 'support', 'tls-handshakes.mjs'), ecPki.server.cert, ecPki.server.key, ca, clientCert, key, String(RUNS)],
-      { env: { ...process.env, ...hsm.env, ...(engineConf === undefined ? {} : { OPENSSL_CONF: engineConf }) } }).toString();
+    const out = execFileSync(
+      process.execPath,
+      [
+        join(here, 'support', 'tls-handshakes.mjs'),
+        ecPki.server.cert,
+        ecPki.server.key,
+        ca,
+        clientCert,
+        key,
+        String(RUNS),
+      ],
+      { env: { ...process.env, ...hsm.env, ...(engineConf === undefined ? {} : { OPENSSL_CONF: engineConf }) } },
+    ).toString();
     return JSON.parse(out) as { median: number; rssMb: number };
   };
   const pin = `?pin-source=file:${hsm.pinFile}`;
@@ -62,31 +73,99 @@ try {
   const fileEc = tls(ecPki.device.cert, ecPki.device.key, ecPki.manufacturer.cert);
   const fileRsa = tls(rsaPki.device.cert, rsaPki.device.key, rsaPki.manufacturer.cert);
   rows.push(['file P-256', fileEc, fileEc.median], ['file RSA-2048', fileRsa, fileRsa.median]);
-  rows.push(['pkcs11 SoftHSM2 P-256', tls(hsm.ec.cert, hsm.ec.uri + pin, ecPki.manufacturer.cert, hsm.engineConf), fileEc.median]);
-  rows.push(['pkcs11 SoftHSM2 RSA-2048', tls(hsm.rsa.cert, hsm.rsa.uri + pin, ecPki.manufacturer.cert, hsm.engineConf), fileRsa.median]);
-  for (const [name, r, base] of rows) console.log(`  ${name.padEnd(26)} ${fmt(r.median).padStart(10)}  ×${(r.median / base).toFixed(2)} vs file   RSS ${r.rssMb.toFixed(1)} MB`);
+  rows.push([
+    'pkcs11 SoftHSM2 P-256',
+    tls(hsm.ec.cert, hsm.ec.uri + pin, ecPki.manufacturer.cert, hsm.engineConf),
+    fileEc.median,
+  ]);
+  rows.push([
+    'pkcs11 SoftHSM2 RSA-2048',
+    tls(hsm.rsa.cert, hsm.rsa.uri + pin, ecPki.manufacturer.cert, hsm.engineConf),
+    fileRsa.median,
+  ]);
+  for (const [name, r, base] of rows)
+    console.log(
+      `  ${name.padEnd(26)} ${fmt(r.median).padStart(10)}  ×${(r.median / base).toFixed(2)} vs file   RSS ${r.rssMb.toFixed(1)} MB`,
+    );
   console.log('  tpm2 handle-only key       n/a (no in-process TLS on Node 20; link the key into tpm2-pkcs11)');
 
-  console.log(`\nDeviceKey operations, median of ${Math.max(5, Math.floor(RUNS / 3))} (children include process start-up)`);
+  console.log(
+    `\nDeviceKey operations, median of ${Math.max(5, Math.floor(RUNS / 3))} (children include process start-up)`,
+  );
   const n = Math.max(5, Math.floor(RUNS / 3));
   const data = Buffer.from('tbs certification request info');
-  const peer = new Uint8Array(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }));
+  const peer = new Uint8Array(
+    generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }),
+  );
   const cek = Buffer.alloc(32, 7);
   writeFileSync(join(work, 'cek'), cek);
-  const wrappedFor = (cert: string): Buffer => openssl(['pkeyutl', '-encrypt', '-certin', '-inkey', cert, '-pkeyopt', 'rsa_padding_mode:oaep', '-in', join(work, 'cek')]);
+  const wrappedFor = (cert: string): Buffer =>
+    openssl([
+      'pkeyutl',
+      '-encrypt',
+      '-certin',
+      '-inkey',
+      cert,
+      '-pkeyopt',
+      'rsa_padding_mode:oaep',
+      '-in',
+      join(work, 'cek'),
+    ]);
   const tpmRsaPem = join(work, 'tpm-rsa.pem');
   writeFileSync(tpmRsaPem, tpm.publicKeyPem(RSA_HANDLE));
-  const tpmWrapped = openssl(['pkeyutl', '-encrypt', '-pubin', '-inkey', tpmRsaPem, '-pkeyopt', 'rsa_padding_mode:oaep', '-in', join(work, 'cek')]);
+  const tpmWrapped = openssl([
+    'pkeyutl',
+    '-encrypt',
+    '-pubin',
+    '-inkey',
+    tpmRsaPem,
+    '-pkeyopt',
+    'rsa_padding_mode:oaep',
+    '-in',
+    join(work, 'cek'),
+  ]);
   const keys: [string, DeviceKey, DeviceKey, Buffer][] = [
-    ['file', fileDeviceKey(pemKeyPkcs8(ecPki.device.key)), fileDeviceKey(pemKeyPkcs8(rsaPki.device.key)), wrappedFor(rsaPki.device.cert)],
-    ['pkcs11 (SoftHSM2)', pkcs11DeviceKey({ uri: hsm.ec.uri, module: hsm.module, pinFile: hsm.pinFile, engine, timeoutMs: 10_000, type: 'ec' }),
-      pkcs11DeviceKey({ uri: hsm.rsa.uri, module: hsm.module, pinFile: hsm.pinFile, engine, timeoutMs: 10_000, type: 'rsa' }), wrappedFor(hsm.rsa.cert)],
-    ['tpm2 (swtpm)', tpm2DeviceKey({ handle: EC_HANDLE, tcti: tpm.tcti, timeoutMs: 10_000, type: 'ec' }), tpm2DeviceKey({ handle: RSA_HANDLE, tcti: tpm.tcti, timeoutMs: 10_000, type: 'rsa' }), tpmWrapped],
+    [
+      'file',
+      fileDeviceKey(pemKeyPkcs8(ecPki.device.key)),
+      fileDeviceKey(pemKeyPkcs8(rsaPki.device.key)),
+      wrappedFor(rsaPki.device.cert),
+    ],
+    [
+      'pkcs11 (SoftHSM2)',
+      pkcs11DeviceKey({
+        uri: hsm.ec.uri,
+        module: hsm.module,
+        pinFile: hsm.pinFile,
+        engine,
+        timeoutMs: 10_000,
+        type: 'ec',
+      }),
+      pkcs11DeviceKey({
+        uri: hsm.rsa.uri,
+        module: hsm.module,
+        pinFile: hsm.pinFile,
+        engine,
+        timeoutMs: 10_000,
+        type: 'rsa',
+      }),
+      wrappedFor(hsm.rsa.cert),
+    ],
+    [
+      'tpm2 (swtpm)',
+      tpm2DeviceKey({ handle: EC_HANDLE, tcti: tpm.tcti, timeoutMs: 10_000, type: 'ec' }),
+      tpm2DeviceKey({ handle: RSA_HANDLE, tcti: tpm.tcti, timeoutMs: 10_000, type: 'rsa' }),
+      tpmWrapped,
+    ],
   ];
   const base: number[] = [];
   for (const [i, [name, ec, rsa, wrapped]] of keys.entries()) {
     // swtpm has no resource manager: tpm2_ecdhzgen (tpm2-tools 5.4) leaves a loaded session each call; flushed here (a device's /dev/tpmrm0 does that itself).
-    const after = name.startsWith('tpm2') ? () => { tpm.tool(['tpm2_flushcontext', '-l']); } : () => undefined;
+    const after = name.startsWith('tpm2')
+      ? () => {
+          tpm.tool(['tpm2_flushcontext', '-l']);
+        }
+      : () => undefined;
     const m = [
       await timeOp(() => ec.sign(data, 'sha256'), n, after),
       await timeOp(() => rsa.sign(data, 'sha256'), n, after),
@@ -95,7 +174,9 @@ try {
     ];
     if (i === 0) base.push(...m);
     const cell = (v: number, j: number): string => `${fmt(v)} (×${(v / (base[j] ?? 1)).toFixed(0)})`;
-    console.log(`  ${name.padEnd(18)} ECDSA sign ${cell(m[0] ?? 0, 0)}  RSA sign ${cell(m[1] ?? 0, 1)}  OAEP decrypt ${cell(m[2] ?? 0, 2)}  ECDH ${cell(m[3] ?? 0, 3)}`);
+    console.log(
+      `  ${name.padEnd(18)} ECDSA sign ${cell(m[0] ?? 0, 0)}  RSA sign ${cell(m[1] ?? 0, 1)}  OAEP decrypt ${cell(m[2] ?? 0, 2)}  ECDH ${cell(m[3] ?? 0, 3)}`,
+    );
   }
 
   console.log('\nStart-up: `node -e 0`, median of 10');
@@ -110,7 +191,9 @@ try {
   };
   const plain = startup({});
   const withEngine = startup({ ...hsm.env, OPENSSL_CONF: hsm.engineConf });
-  console.log(`  plain ${fmt(plain)}   with the engine configuration ${fmt(withEngine)} (×${(withEngine / plain).toFixed(2)})`);
+  console.log(
+    `  plain ${fmt(plain)}   with the engine configuration ${fmt(withEngine)} (×${(withEngine / plain).toFixed(2)})`,
+  );
 } finally {
   await tpm.stop();
   rmSync(work, { recursive: true, force: true });

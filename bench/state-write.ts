@@ -42,7 +42,11 @@ async function medians(ops: readonly Op[]): Promise<number[]> {
 }
 
 try {
-  const events = Array.from({ length: 100 }, (_, i) => ({ progressType: 'informational' as const, time: new Date().toISOString(), message: `event ${i}` }));
+  const events = Array.from({ length: 100 }, (_, i) => ({
+    progressType: 'informational' as const,
+    time: new Date().toISOString(),
+    message: `event ${i}`,
+  }));
   const text = `${JSON.stringify({ ...initialState(), events }, null, 2)}\n`;
   const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
   await store.update((s) => ({ ...s, events }));
@@ -63,8 +67,10 @@ try {
     ['store.update (lock, read, state.json + .bak, unlock)', update],
   ];
   for (const [label, ms] of rows) console.log(`${label.padEnd(58)} ${ms.toFixed(2).padStart(7)} ms median`);
-  console.log(`ratios vs one atomic write: lock ${(lock / write).toFixed(2)}x; whole update ${(update / write).toFixed(2)}x; ` +
-    `lock share of an update ${((100 * lock) / update).toFixed(0)}%`);
+  console.log(
+    `ratios vs one atomic write: lock ${(lock / write).toFixed(2)}x; whole update ${(update / write).toFixed(2)}x; ` +
+      `lock share of an update ${((100 * lock) / update).toFixed(0)}%`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

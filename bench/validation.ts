@@ -25,18 +25,33 @@ const OPENSSL_N = Math.max(5, Math.floor(N / 15));
 const manifest = loadManifest();
 const tmp = mkdtempSync(join(tmpdir(), 'sztp-bench-'));
 
-interface RawSig { data: Uint8Array; sig: Uint8Array; key: X509Certificate['publicKey']; hash: string }
+interface RawSig {
+  data: Uint8Array;
+  sig: Uint8Array;
+  key: X509Certificate['publicKey'];
+  hash: string;
+}
 
 function certSig(certPem: string, issuerPem: string, hash: string): RawSig {
   const c = pkijs.Certificate.fromBER(new X509Certificate(readFileSync(certPem)).raw);
-  return { data: c.tbsView, sig: c.signatureValue.valueBlock.valueHexView, key: new X509Certificate(readFileSync(issuerPem)).publicKey, hash };
+  return {
+    data: c.tbsView,
+    sig: c.signatureValue.valueBlock.valueHexView,
+    key: new X509Certificate(readFileSync(issuerPem)).publicKey,
+    hash,
+  };
 }
 
 function cmsSig(file: string, signerPem: string, hash: string): RawSig {
   const ci = pkijs.ContentInfo.fromBER(readFileSync(file));
   const si = new pkijs.SignedData({ schema: ci.content }).signerInfos[0];
   if (si?.signedAttrs === undefined) throw new Error('bench: expected signed attributes');
-  return { data: new Uint8Array(si.signedAttrs.encodedValue), sig: si.signature.valueBlock.valueHexView, key: new X509Certificate(readFileSync(signerPem)).publicKey, hash };
+  return {
+    data: new Uint8Array(si.signedAttrs.encodedValue),
+    sig: si.signature.valueBlock.valueHexView,
+    key: new X509Certificate(readFileSync(signerPem)).publicKey,
+    hash,
+  };
 }
 
 function mean(fn: () => void, n: number): number {
@@ -90,17 +105,66 @@ try {
       cmsSig(join(dir, 'conveyed-information.cms'), join(pki, 'owner.crt'), hash),
     ];
     const rawOnce = (): void => {
-      for (const s of sigs) if (!verify(s.hash, s.data, { key: s.key, dsaEncoding: 'der' }, s.sig)) throw new Error('bench: raw verify failed');
+      for (const s of sigs)
+        if (!verify(s.hash, s.data, { key: s.key, dsaEncoding: 'der' }, s.sig))
+          throw new Error('bench: raw verify failed');
     };
     const [pipeline, raw] = await interleaved(() => validateBootstrappingData(artifacts, ctx), rawOnce, N);
-    const [pkijsPath, rawB] = await interleaved(() => validateBootstrappingData(artifacts, ctx, { log: new CheckLog() }), rawOnce, Math.max(10, Math.floor(N / 5)));
+    const [pkijsPath, rawB] = await interleaved(
+      () => validateBootstrappingData(artifacts, ctx, { log: new CheckLog() }),
+      rawOnce,
+      Math.max(10, Math.floor(N / 5)),
+    );
     const ca = join(tmp, `${kind}-owner-ca.pem`);
-    writeFileSync(ca, Buffer.concat([readFileSync(join(pki, 'owner-root.crt')), readFileSync(join(pki, 'owner-int.crt'))]));
+    writeFileSync(
+      ca,
+      Buffer.concat([readFileSync(join(pki, 'owner-root.crt')), readFileSync(join(pki, 'owner-int.crt'))]),
+    );
     const openssl = mean(() => {
-      execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(dir, 'ownership-voucher.vcj'), '-CAfile', join(pki, 'masa-ca.crt'), '-binary', '-purpose', 'any', '-out', '/dev/null'], { stdio: 'ignore' });
-      execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(dir, 'conveyed-information.cms'), '-CAfile', ca, '-certfile', join(pki, 'owner.crt'), '-binary', '-purpose', 'any', '-out', '/dev/null'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'cms',
+          '-verify',
+          '-inform',
+          'DER',
+          '-in',
+          join(dir, 'ownership-voucher.vcj'),
+          '-CAfile',
+          join(pki, 'masa-ca.crt'),
+          '-binary',
+          '-purpose',
+          'any',
+          '-out',
+          '/dev/null',
+        ],
+        { stdio: 'ignore' },
+      );
+      execFileSync(
+        'openssl',
+        [
+          'cms',
+          '-verify',
+          '-inform',
+          'DER',
+          '-in',
+          join(dir, 'conveyed-information.cms'),
+          '-CAfile',
+          ca,
+          '-certfile',
+          join(pki, 'owner.crt'),
+          '-binary',
+          '-purpose',
+          'any',
+          '-out',
+          '/dev/null',
+        ],
+        { stdio: 'ignore' },
+      );
     }, OPENSSL_N);
-    console.log(`${kind.padEnd(6)} ${pipeline.toFixed(2).padStart(8)}  ${pkijsPath.toFixed(2).padStart(10)}  ${raw.toFixed(2).padStart(10)}  ${openssl.toFixed(2).padStart(11)}  ${(pipeline / raw).toFixed(2).padStart(12)}  ${(pkijsPath / rawB).toFixed(2).padStart(14)}  ${(openssl / pipeline).toFixed(2).padStart(16)}`);
+    console.log(
+      `${kind.padEnd(6)} ${pipeline.toFixed(2).padStart(8)}  ${pkijsPath.toFixed(2).padStart(10)}  ${raw.toFixed(2).padStart(10)}  ${openssl.toFixed(2).padStart(11)}  ${(pipeline / raw).toFixed(2).padStart(12)}  ${(pkijsPath / rawB).toFixed(2).padStart(14)}  ${(openssl / pipeline).toFixed(2).padStart(16)}`,
+    );
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

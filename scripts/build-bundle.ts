@@ -32,9 +32,12 @@ export function bundleOptions(outfile: string, format: 'esm' | 'cjs'): BuildOpti
     logLevel: 'warning',
     define: { 'process.env.SZTP_AGENT_BUILD_VERSION': JSON.stringify(pkg.version) },
     // CommonJS dependencies (pino, undici) call require() for Node built-ins: give the ESM bundle one.
-    banner: format === 'esm'
-      ? { js: "import { createRequire as __sztpCreateRequire } from 'node:module'; const require = __sztpCreateRequire(import.meta.url);" }
-      : {},
+    banner:
+      format === 'esm'
+        ? {
+            js: "import { createRequire as __sztpCreateRequire } from 'node:module'; const require = __sztpCreateRequire(import.meta.url);",
+          }
+        : {},
   };
 }
 

@@ -70,7 +70,10 @@ function show(line: string): void {
   }
 }
 
-function runCli(args: readonly string[], onStderrLine?: (l: string) => void): Promise<{ code: number; stdout: string }> {
+function runCli(
+  args: readonly string[],
+  onStderrLine?: (l: string) => void,
+): Promise<{ code: number; stdout: string }> {
   return new Promise((res, rej) => {
     const [exe = process.execPath, ...cli] = cliCommand();
     const child = spawn(exe, [...cli, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -90,27 +93,53 @@ async function main(): Promise<number> {
     const stick = join(dir, 'usb-stick');
     cpSync(join(fixtures, 'usb'), stick, { recursive: true });
     const ini = join(dir, 'ztp.ini');
-    writeFileSync(ini, [
-      '[Startup]', 'start: True', 'retry_forever: False', '',
-      '[Fetcher Priority]', 'USB: 0', '',
-      '[Device]',
-      `idevid_cert: ${join(fixtures, 'pki', 'idevid.crt')}`,
-      `idevid_key: ${join(fixtures, 'pki', 'idevid.key')}`,
-      `voucher_trust_anchors: ${join(fixtures, 'pki', 'masa-ca.crt')}`, '',
-      '[USB]', `mount_points: ${stick}`, '',
-      '[Router]', 'adapter: simulated', 'root: router', 'os_name: SimOS', 'os_version: 1.0', 'hw_model: demo-router', '',
-      '[Agent]', 'state_dir: state', 'log_level: info', '',
-    ].join('\n'));
+    writeFileSync(
+      ini,
+      [
+        '[Startup]',
+        'start: True',
+        'retry_forever: False',
+        '',
+        '[Fetcher Priority]',
+        'USB: 0',
+        '',
+        '[Device]',
+        `idevid_cert: ${join(fixtures, 'pki', 'idevid.crt')}`,
+        `idevid_key: ${join(fixtures, 'pki', 'idevid.key')}`,
+        `voucher_trust_anchors: ${join(fixtures, 'pki', 'masa-ca.crt')}`,
+        '',
+        '[USB]',
+        `mount_points: ${stick}`,
+        '',
+        '[Router]',
+        'adapter: simulated',
+        'root: router',
+        'os_name: SimOS',
+        'os_version: 1.0',
+        'hw_model: demo-router',
+        '',
+        '[Agent]',
+        'state_dir: state',
+        'log_level: info',
+        '',
+      ].join('\n'),
+    );
     console.log(`sztp-agent demo in ${dir}`);
     console.log(`  USB stick: ${stick}/EN9 (signed with the test-only keys of fixtures/demo)`);
     console.log('  router:    simulated, running SimOS 1.0 with no configuration');
-    console.log(`  agent:     ${cliCommand().map((a) => (a === process.execPath ? 'node' : a)).join(' ')}\n`);
+    console.log(
+      `  agent:     ${cliCommand()
+        .map((a) => (a === process.execPath ? 'node' : a))
+        .join(' ')}\n`,
+    );
 
     let code = 10;
     for (let boot = 1; code === 10 && boot <= 3; boot += 1) {
       console.log(`$ sztp-agent run --once --config ztp.ini      (boot ${boot})`);
       ({ code } = await runCli(['run', '--once', '--config', ini], show));
-      console.log(`  → exit ${code}${code === 10 ? ' (image installed, reboot requested: the simulated router reboots)' : ''}\n`);
+      console.log(
+        `  → exit ${code}${code === 10 ? ' (image installed, reboot requested: the simulated router reboots)' : ''}\n`,
+      );
     }
 
     console.log('$ sztp-agent status --config ztp.ini');

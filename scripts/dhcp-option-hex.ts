@@ -17,10 +17,22 @@ export function renderOptionConfig(uris: readonly string[], format: string): str
   const value = encodeUriList(uris);
   const hex = Buffer.from(value).toString('hex');
   const colon = hex.match(/../g)?.join(':') ?? '';
-  const kea = (family: 4 | 6): string => JSON.stringify({
-    'option-def': [{ name: 'sztp-redirect', code: family === 4 ? 143 : 136, type: 'binary', space: family === 4 ? 'dhcp4' : 'dhcp6' }],
-    'option-data': [{ name: 'sztp-redirect', 'csv-format': false, data: hex }],
-  }, null, 2);
+  const kea = (family: 4 | 6): string =>
+    JSON.stringify(
+      {
+        'option-def': [
+          {
+            name: 'sztp-redirect',
+            code: family === 4 ? 143 : 136,
+            type: 'binary',
+            space: family === 4 ? 'dhcp4' : 'dhcp6',
+          },
+        ],
+        'option-data': [{ name: 'sztp-redirect', 'csv-format': false, data: hex }],
+      },
+      null,
+      2,
+    );
   const parts: Record<string, string> = {
     hex,
     colon,
@@ -36,7 +48,10 @@ export function renderOptionConfig(uris: readonly string[], format: string): str
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.filename === process.argv[1];
 if (invokedDirectly) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { format: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { format: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help === true || positionals.length === 0) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(values.help === true ? 0 : 2);

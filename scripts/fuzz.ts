@@ -26,5 +26,7 @@ for (const t of targets) {
   }
   cases += per;
 }
-console.log(`fuzz summary: ${cases} cases, ${targets.length - failed}/${targets.length} targets passed, ${failed} failed, ${((performance.now() - started) / 1000).toFixed(1)} s, seed ${seed}`);
+console.log(
+  `fuzz summary: ${cases} cases, ${targets.length - failed}/${targets.length} targets passed, ${failed} failed, ${((performance.now() - started) / 1000).toFixed(1)} s, seed ${seed}`,
+);
 process.exitCode = failed === 0 ? 0 : 1;

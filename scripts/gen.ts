@@ -15,5 +15,8 @@ writeFileSync(join(root, 'ztp.ini.example'), renderExample());
 const readmePath = join(root, 'README.md');
 const readme = readFileSync(readmePath, 'utf8');
 if (!BLOCK.test(readme)) throw new TypeError('README.md lacks the <!-- BEGIN/END ztp.ini reference --> block');
-writeFileSync(readmePath, readme.replace(BLOCK, (_m, begin: string, end: string) => `${begin}${renderReferenceTable()}${end}`));
+writeFileSync(
+  readmePath,
+  readme.replace(BLOCK, (_m, begin: string, end: string) => `${begin}${renderReferenceTable()}${end}`),
+);
 process.stdout.write('regenerated ztp.ini.example and the README ztp.ini reference\n');

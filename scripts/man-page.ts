@@ -10,7 +10,9 @@
  * leading dot or apostrophe that would start a request.
  */
 export function roffEscape(line: string): string {
-  const escaped = line.replace(/\\/g, '\\e').replace(/-/g, '\\-')
+  const escaped = line
+    .replace(/\\/g, '\\e')
+    .replace(/-/g, '\\-')
     .replace(/[^\t -~]/gu, (c) => `\\[u${(c.codePointAt(0) ?? 0x3f).toString(16).toUpperCase().padStart(4, '0')}]`);
   return /^[.']/.test(escaped) ? `\\&${escaped}` : escaped;
 }
@@ -38,16 +40,30 @@ export function renderManPage(version: string, helps: readonly { name: string; t
     '.SH COMMANDS',
     ...commands.flatMap((c) => [`.SS ${roffEscape(c.name)}`, ...verbatim(c.text)]),
     '.SH EXIT STATUS',
-    '.TP', '.B 0', 'bootstrap complete, ZTP disabled or not started, or stopped by a signal',
-    '.TP', '.B 1', 'no source succeeded (\\fBrun \\-\\-once\\fR or retry_forever False); \\fBverify\\fR: invalid',
-    '.TP', '.B 2', 'usage or configuration error',
-    '.TP', '.B 10', 'a boot image was installed and the device reboots; the next \\fBrun\\fR resumes',
+    '.TP',
+    '.B 0',
+    'bootstrap complete, ZTP disabled or not started, or stopped by a signal',
+    '.TP',
+    '.B 1',
+    'no source succeeded (\\fBrun \\-\\-once\\fR or retry_forever False); \\fBverify\\fR: invalid',
+    '.TP',
+    '.B 2',
+    'usage or configuration error',
+    '.TP',
+    '.B 10',
+    'a boot image was installed and the device reboots; the next \\fBrun\\fR resumes',
     '.SH SIGNALS',
     'SIGTERM and SIGINT stop \\fBrun\\fR between steps with the state saved; SIGHUP reloads ztp.ini for the next pass.',
     '.SH FILES',
-    '.TP', '.I /etc/sztp\\-agent/ztp.ini', 'configuration (the package installs it with [Startup] start: False)',
-    '.TP', '.I /var/lib/sztp\\-agent', 'state (state.json, the onboarding journal, adapter work files)',
-    '.TP', '.I /usr/share/doc/sztp\\-agent', 'documentation, the annotated ztp.ini.example',
+    '.TP',
+    '.I /etc/sztp\\-agent/ztp.ini',
+    'configuration (the package installs it with [Startup] start: False)',
+    '.TP',
+    '.I /var/lib/sztp\\-agent',
+    'state (state.json, the onboarding journal, adapter work files)',
+    '.TP',
+    '.I /usr/share/doc/sztp\\-agent',
+    'documentation, the annotated ztp.ini.example',
     '.SH SEE ALSO',
     'RFC 8572, RFC 8366; \\fI/usr/share/doc/sztp\\-agent/README.md\\fR',
     '',

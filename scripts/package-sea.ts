@@ -27,13 +27,20 @@ export async function buildSea(outDir: string): Promise<string> {
   await buildBundle(script, 'cjs');
   const blob = join(outDir, 'sea-prep.blob');
   const config = join(outDir, 'sea-config.json');
-  writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  writeFileSync(
+    config,
+    JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }),
+  );
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exe = join(outDir, 'sztp-agent');
   rmSync(exe, { force: true });
   copyFileSync(process.execPath, exe);
   chmodSync(exe, 0o755);
-  execFileSync(process.execPath, [join(REPO, 'node_modules', 'postject', 'dist', 'cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [join(REPO, 'node_modules', 'postject', 'dist', 'cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE],
+    { stdio: 'ignore' },
+  );
   rmSync(blob);
   rmSync(config);
   return exe;

@@ -27,7 +27,17 @@ export const REQUIREMENTS_DOC = 'docs/requirements.md';
 export const REQUIREMENT_ID = /(?<![A-Za-z0-9_-])(?:C-\d{3}|(?:AT|T|X|V|R)-\d{2})(?![A-Za-z0-9_])/g;
 
 /** Folders and files whose citations must resolve in the document. */
-export const CITING_ROOTS: readonly string[] = ['src/', 'test/', 'docs/', 'bench/', 'scripts/', 'packaging/', 'fixtures/', '.ci/', 'README.md'];
+export const CITING_ROOTS: readonly string[] = [
+  'src/',
+  'test/',
+  'docs/',
+  'bench/',
+  'scripts/',
+  'packaging/',
+  'fixtures/',
+  '.ci/',
+  'README.md',
+];
 
 /** The test of the trail itself: its sample IDs are not citations. */
 export const TRAIL_TEST = 'test/unit/docs/requirements.test.ts';
@@ -62,7 +72,10 @@ export interface OutsidePointer {
 export const OUTSIDE_POINTERS: readonly OutsidePointer[] = [
   { pattern: /\.\.\/shared\b/, what: 'a ../shared path' },
   { pattern: /(?:^|[\s'"`(<[=:,])\/work\//m, what: 'an absolute /work/ path' },
-  { pattern: /rfc8572-device-requirements\.md/, what: 'the outside requirements checklist (cite docs/requirements.md IDs)' },
+  {
+    pattern: /rfc8572-device-requirements\.md/,
+    what: 'the outside requirements checklist (cite docs/requirements.md IDs)',
+  },
   { pattern: /peers-and-interop\.md/, what: 'the outside interop notes' },
   { pattern: /seed-ios-xr-secure-ztp\.md/, what: 'the outside seed document' },
   { pattern: /\bSTYLE\.md\b/, what: 'the outside style notes' },
@@ -97,7 +110,11 @@ export function outsidePointers(file: string, text: string, present: ReadonlySet
 export function repositoryFiles(root: string = REPO_ROOT): string[] {
   let files: string[];
   try {
-    const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     files = out.split('\0').filter((f) => f !== '');
   } catch {
     files = walk(root, '');
@@ -141,12 +158,15 @@ export function whereCell(row: string): string[] {
 
 /** The document with every definition row's last cell set from `where`. */
 export function withWhere(doc: string, where: ReadonlyMap<string, readonly string[]>): string {
-  return doc.split('\n').map((line) => {
-    const id = /^\| ([A-Z]{1,2}-\d{2,3}) \|/.exec(line)?.[1];
-    if (id === undefined) return line;
-    const cell = (where.get(id) ?? []).map((f) => `\`${f}\``).join(', ');
-    return line.replace(/\|[^|]*\|\s*$/, `| ${cell} |`.replace('|  |', '| |'));
-  }).join('\n');
+  return doc
+    .split('\n')
+    .map((line) => {
+      const id = /^\| ([A-Z]{1,2}-\d{2,3}) \|/.exec(line)?.[1];
+      if (id === undefined) return line;
+      const cell = (where.get(id) ?? []).map((f) => `\`${f}\``).join(', ');
+      return line.replace(/\|[^|]*\|\s*$/, `| ${cell} |`.replace('|  |', '| |'));
+    })
+    .join('\n');
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.filename === process.argv[1];

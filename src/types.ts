@@ -121,7 +121,10 @@ export type ValidatedConveyedInformation = {
 );
 
 /** The trust pipeline's entry point (implemented in src/validation/pipeline.ts). */
-export type ValidateFn = (artifacts: BootstrappingArtifacts, ctx: TrustContext) => Promise<ValidatedConveyedInformation>;
+export type ValidateFn = (
+  artifacts: BootstrappingArtifacts,
+  ctx: TrustContext,
+) => Promise<ValidatedConveyedInformation>;
 
 /**
  * The running software of the device as the router adapter reports it (hw-model, os-name,

@@ -3,4 +3,7 @@
 import { writeFileSync } from 'node:fs';
 
 const out = process.env.RUSAGE_OUT;
-if (out !== undefined) process.on('exit', () => { writeFileSync(out, JSON.stringify(process.resourceUsage())); });
+if (out !== undefined)
+  process.on('exit', () => {
+    writeFileSync(out, JSON.stringify(process.resourceUsage()));
+  });

@@ -44,6 +44,7 @@ export function parsePemSignedData(text: string): Parsed<Uint8Array> {
     }
     items.push(der);
   }
-  if (items.length === 0 && problems.length === 0 && text.trim() !== '') problems.push('no PKCS7/CMS PEM block in the output');
+  if (items.length === 0 && problems.length === 0 && text.trim() !== '')
+    problems.push('no PKCS7/CMS PEM block in the output');
   return { items, problems };
 }

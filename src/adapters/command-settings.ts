@@ -63,11 +63,15 @@ export interface CommandSettings {
 /** Placeholders whose values come from received (validated) onboarding information, not from the agent. */
 const RECEIVED_PLACEHOLDERS: ReadonlySet<string> = new Set(['os_name', 'os_version']);
 /** The environment variables that carry the same received values to every install_image command. */
-export const RECEIVED_ENV: Readonly<Record<string, string>> = { os_name: 'SZTP_OS_NAME', os_version: 'SZTP_OS_VERSION' };
+export const RECEIVED_ENV: Readonly<Record<string, string>> = {
+  os_name: 'SZTP_OS_NAME',
+  os_version: 'SZTP_OS_VERSION',
+};
 
 function valueError(key: string, value: string, message: string): SztpError {
   return new SztpError('SZTP_ERR_CONFIG_VALUE', `[Command Adapter] ${key} = ${value}: ${message}`, {
-    stage: 'config', evidence: { key, value },
+    stage: 'config',
+    evidence: { key, value },
   });
 }
 
@@ -96,9 +100,14 @@ export function compileCommandSettings(preset: CommandPreset, user: Readonly<Rec
   for (const key of Object.keys(user)) {
     const op = /^(.+)_timeout_seconds$/.exec(key)?.[1];
     if (op !== undefined && !(OPERATION_NAMES as readonly string[]).includes(op)) {
-      throw new SztpError('SZTP_ERR_CONFIG_UNKNOWN_KEY', `[Command Adapter] ${key}: there is no operation '${op}' (docs/command-adapter.md)`, {
-        stage: 'config', evidence: { key },
-      });
+      throw new SztpError(
+        'SZTP_ERR_CONFIG_UNKNOWN_KEY',
+        `[Command Adapter] ${key}: there is no operation '${op}' (docs/command-adapter.md)`,
+        {
+          stage: 'config',
+          evidence: { key },
+        },
+      );
     }
   }
   const globalTimeout = get('timeout_seconds');
@@ -115,25 +124,43 @@ export function compileCommandSettings(preset: CommandPreset, user: Readonly<Rec
     const code = receivedAsCode(template.tokens, RECEIVED_PLACEHOLDERS);
     if (code !== undefined) {
       const env = RECEIVED_ENV[code.name] ?? 'SZTP_OS_VERSION';
-      throw valueError(op, source, `{${code.name}} carries received data and may only be a whole argument of a command that is not an interpreter, but ${code.why}; `
-        + `pass it as a whole argument (installer --version {${code.name}}) or read it from the environment ("$${env}")`);
+      throw valueError(
+        op,
+        source,
+        `{${code.name}} carries received data and may only be a whole argument of a command that is not an interpreter, but ${code.why}; ` +
+          `pass it as a whole argument (installer --version {${code.name}}) or read it from the environment ("$${env}")`,
+      );
     }
-    const timeoutMs = ownMs ?? (OPERATIONS[op].timeout === 0 ? 0 : defaultMs ?? OPERATIONS[op].timeout * 1000);
+    const timeoutMs = ownMs ?? (OPERATIONS[op].timeout === 0 ? 0 : (defaultMs ?? OPERATIONS[op].timeout * 1000));
     operations[op] = { template, timeoutMs };
   }
   const identity: Partial<Record<'serialNumber' | 'hwModel' | 'osName' | 'osVersion', string>> = {};
-  for (const [key, field] of [['serial_number', 'serialNumber'], ['hw_model', 'hwModel'], ['os_name', 'osName'], ['os_version', 'osVersion']] as const) {
+  for (const [key, field] of [
+    ['serial_number', 'serialNumber'],
+    ['hw_model', 'hwModel'],
+    ['os_name', 'osName'],
+    ['os_version', 'osVersion'],
+  ] as const) {
     const v = get(key)?.trim();
     if (v !== undefined && v !== '') identity[field] = v;
   }
   const suffix = get('config_suffix') ?? '.cfg';
-  if (!/^[A-Za-z0-9._-]{0,16}$/.test(suffix)) throw valueError('config_suffix', suffix, 'expected a short file suffix like .conf');
+  if (!/^[A-Za-z0-9._-]{0,16}$/.test(suffix))
+    throw valueError('config_suffix', suffix, 'expected a short file suffix like .conf');
   const atomicRaw = get('atomic_commit');
-  const atomicCommit = atomicRaw === undefined ? operations.snapshot !== undefined && operations.restore !== undefined : bool('atomic_commit', atomicRaw);
+  const atomicCommit =
+    atomicRaw === undefined
+      ? operations.snapshot !== undefined && operations.restore !== undefined
+      : bool('atomic_commit', atomicRaw);
   if (atomicCommit && (operations.snapshot === undefined || operations.restore === undefined)) {
     throw valueError('atomic_commit', atomicRaw ?? '', 'needs both snapshot and restore commands');
   }
   const path = get('path');
-  return { operations, identity, configSuffix: suffix, atomicCommit, ...(path === undefined || path === '' ? {} : { path }) };
+  return {
+    operations,
+    identity,
+    configSuffix: suffix,
+    atomicCommit,
+    ...(path === undefined || path === '' ? {} : { path }),
+  };
 }
-

@@ -37,7 +37,8 @@ const PLACEHOLDER = /\{([a-z][a-z0-9_]*)\}/g;
 
 function templateError(key: string, source: string, message: string): SztpError {
   return new SztpError('SZTP_ERR_CONFIG_VALUE', `[Command Adapter] ${key}: ${message}`, {
-    stage: 'config', evidence: { key, template: source },
+    stage: 'config',
+    evidence: { key, template: source },
   });
 }
 
@@ -48,7 +49,8 @@ export function splitTemplate(key: string, source: string): TemplateToken[] {
   const add = (text: string, literal: boolean): void => {
     current ??= [];
     const last = current[current.length - 1];
-    if (last !== undefined && last.literal === literal) current[current.length - 1] = { text: last.text + text, literal };
+    if (last !== undefined && last.literal === literal)
+      current[current.length - 1] = { text: last.text + text, literal };
     else current.push({ text, literal });
   };
   let i = 0;
@@ -113,7 +115,8 @@ const tokenText = (token: TemplateToken): string => token.map((seg) => seg.text)
  * `env -S`, router CLIs such as `vtysh -c`). Names may carry a path and a version suffix
  * (`/usr/bin/python3.11`).
  */
-const INTERPRETER = /(^|\/)(sh|bash|dash|ash|ksh|mksh|zsh|fish|csh|tcsh|busybox|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|lua[0-9.]*|luajit|tclsh[0-9.]*|wish[0-9.]*|expect|awk|gawk|mawk|nawk|sed|gsed|su|runuser|sudo|doas|ssh|watch|script|env|xargs|eval|exec|pwsh|powershell|osascript|vtysh|clish|klish|cli|sonic-cli|xr-cli)$/;
+const INTERPRETER =
+  /(^|\/)(sh|bash|dash|ash|ksh|mksh|zsh|fish|csh|tcsh|busybox|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|lua[0-9.]*|luajit|tclsh[0-9.]*|wish[0-9.]*|expect|awk|gawk|mawk|nawk|sed|gsed|su|runuser|sudo|doas|ssh|watch|script|env|xargs|eval|exec|pwsh|powershell|osascript|vtysh|clish|klish|cli|sonic-cli|xr-cli)$/;
 
 /** The interpreter named by some token of the template, if any. */
 export function interpreterOf(tokens: readonly TemplateToken[]): string | undefined {
@@ -131,12 +134,16 @@ export function interpreterOf(tokens: readonly TemplateToken[]): string | undefi
  * such as `sh -c 'eval "$1"'` may still run). Received data may only be a whole argv element of a
  * non-interpreter; interpreters get it from the environment instead.
  */
-export function receivedAsCode(tokens: readonly TemplateToken[], names: ReadonlySet<string>): { readonly name: string; readonly why: string } | undefined {
+export function receivedAsCode(
+  tokens: readonly TemplateToken[],
+  names: ReadonlySet<string>,
+): { readonly name: string; readonly why: string } | undefined {
   const interpreter = interpreterOf(tokens);
   for (const token of tokens) {
     for (const name of placeholdersOf([token])) {
       if (!names.has(name)) continue;
-      if (interpreter !== undefined) return { name, why: `the command runs the interpreter ${interpreter}, which could execute it` };
+      if (interpreter !== undefined)
+        return { name, why: `the command runs the interpreter ${interpreter}, which could execute it` };
       if (wholePlaceholder(token) !== name) return { name, why: 'it is spliced into a larger argument' };
     }
   }
@@ -170,7 +177,11 @@ export function compileTemplate(
   if (tokens.length === 0) throw templateError(key, source, 'empty command');
   for (const name of placeholdersOf(tokens)) {
     if (!allowed.has(name)) {
-      throw templateError(key, source, `placeholder {${name}} is not available here (allowed: ${[...allowed].map((a) => `{${a}}`).join(' ') || 'none'})`);
+      throw templateError(
+        key,
+        source,
+        `placeholder {${name}} is not available here (allowed: ${[...allowed].map((a) => `{${a}}`).join(' ') || 'none'})`,
+      );
     }
   }
   return { key, source, tokens };
@@ -178,6 +189,11 @@ export function compileTemplate(
 
 /** Substitutes placeholder values; each token stays exactly one argv element. */
 export function renderTemplate(template: CommandTemplate, values: Readonly<Record<string, string>>): string[] {
-  return template.tokens.map((token) => token.map((seg) => (seg.literal ? seg.text
-    : seg.text.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole))).join(''));
+  return template.tokens.map((token) =>
+    token
+      .map((seg) =>
+        seg.literal ? seg.text : seg.text.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole),
+      )
+      .join(''),
+  );
 }

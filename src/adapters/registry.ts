@@ -16,7 +16,13 @@ import { COMMAND_BASE } from './presets/base.ts';
 import { FRR_PRESET } from './presets/frr.ts';
 import { IOSXR_PRESET } from './presets/iosxr.ts';
 import { SONIC_PRESET } from './presets/sonic.ts';
-import { ADAPTER_CAPABILITIES, ROUTER_ADAPTER_API_VERSION, type AdapterCapability, type AdapterContext, type RouterAdapter } from './router-adapter.ts';
+import {
+  ADAPTER_CAPABILITIES,
+  ROUTER_ADAPTER_API_VERSION,
+  type AdapterCapability,
+  type AdapterContext,
+  type RouterAdapter,
+} from './router-adapter.ts';
 import { createSimulatedAdapter } from './simulated.ts';
 import { messageOf } from '../lib/error-info.ts';
 
@@ -53,7 +59,9 @@ function commandFamily(preset: CommandPreset): BuiltinAdapter {
   return {
     name: preset.name,
     sections: ['Router', 'Command Adapter', `${preset.name} Adapter`],
-    checkSettings: (settings) => { compileCommandSettings(preset, settings); },
+    checkSettings: (settings) => {
+      compileCommandSettings(preset, settings);
+    },
     capabilities: (settings) => commandCapabilities(compileCommandSettings(preset, settings)),
     preset,
     create: (ctx) => createCommandAdapter(ctx, preset),
@@ -117,14 +125,18 @@ export function checkAdapter(value: unknown, origin: string): RouterAdapter {
   }
   const candidate = value as Record<string, unknown>;
   if (candidate.apiVersion !== ROUTER_ADAPTER_API_VERSION) {
-    throw new SztpError('SZTP_ERR_ADAPTER_INCOMPATIBLE',
+    throw new SztpError(
+      'SZTP_ERR_ADAPTER_INCOMPATIBLE',
       `${origin}: apiVersion ${String(candidate.apiVersion)} is not ${ROUTER_ADAPTER_API_VERSION}`,
-      { evidence: { expected: ROUTER_ADAPTER_API_VERSION, actual: candidate.apiVersion } });
+      { evidence: { expected: ROUTER_ADAPTER_API_VERSION, actual: candidate.apiVersion } },
+    );
   }
   const missing: string[] = ADAPTER_METHODS.filter((m) => typeof candidate[m] !== 'function');
   if (typeof candidate.name !== 'string') missing.unshift('name');
   if (missing.length > 0) {
-    throw new SztpError('SZTP_ERR_ADAPTER_INCOMPATIBLE', `${origin}: missing ${missing.join(', ')}`, { evidence: { missing } });
+    throw new SztpError('SZTP_ERR_ADAPTER_INCOMPATIBLE', `${origin}: missing ${missing.join(', ')}`, {
+      evidence: { missing },
+    });
   }
   return value as RouterAdapter;
 }
@@ -135,7 +147,9 @@ async function loadModule(name: string, ctx: AdapterContext): Promise<RouterAdap
   try {
     mod = await import(pathToFileURL(path).href);
   } catch (err) {
-    throw new SztpError('SZTP_ERR_ADAPTER_NOT_FOUND', `cannot load adapter module ${path}: ${messageOf(err)}`, { cause: err });
+    throw new SztpError('SZTP_ERR_ADAPTER_NOT_FOUND', `cannot load adapter module ${path}: ${messageOf(err)}`, {
+      cause: err,
+    });
   }
   const create = (mod as { createAdapter?: unknown }).createAdapter;
   if (typeof create !== 'function') {
@@ -145,7 +159,9 @@ async function loadModule(name: string, ctx: AdapterContext): Promise<RouterAdap
   try {
     adapter = await (create as (c: AdapterContext) => unknown)(ctx);
   } catch (err) {
-    throw new SztpError('SZTP_ERR_ADAPTER_INCOMPATIBLE', `${path}: createAdapter failed: ${messageOf(err)}`, { cause: err });
+    throw new SztpError('SZTP_ERR_ADAPTER_INCOMPATIBLE', `${path}: createAdapter failed: ${messageOf(err)}`, {
+      cause: err,
+    });
   }
   return checkAdapter(adapter, path);
 }
@@ -155,8 +171,13 @@ export async function loadAdapter(name: string, ctx: AdapterContext): Promise<Ro
   if (isModulePath(name)) return loadModule(name, ctx);
   const builtin = builtinAdapter(name);
   if (builtin === undefined) {
-    const known = BUILTIN_ADAPTERS.map((a) => a.name).sort().join(', ');
-    throw new SztpError('SZTP_ERR_ADAPTER_NOT_FOUND', `unknown router adapter '${name}' (built-in: ${known}; or a path to a .js/.mjs module)`);
+    const known = BUILTIN_ADAPTERS.map((a) => a.name)
+      .sort()
+      .join(', ');
+    throw new SztpError(
+      'SZTP_ERR_ADAPTER_NOT_FOUND',
+      `unknown router adapter '${name}' (built-in: ${known}; or a path to a .js/.mjs module)`,
+    );
   }
   return checkAdapter(await builtin.create(ctx), `built-in adapter ${name}`);
 }

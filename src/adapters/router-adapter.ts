@@ -24,7 +24,13 @@ export const ROUTER_ADAPTER_API_VERSION = 1;
  * What an adapter can do. The applier checks what a plan needs against the capabilities of a
  * built-in adapter (src/adapters/registry.ts) before the first step runs.
  */
-export const ADAPTER_CAPABILITIES = ['commit-merge', 'commit-replace', 'install-image', 'reboot', 'run-script'] as const;
+export const ADAPTER_CAPABILITIES = [
+  'commit-merge',
+  'commit-replace',
+  'install-image',
+  'reboot',
+  'run-script',
+] as const;
 export type AdapterCapability = (typeof ADAPTER_CAPABILITIES)[number];
 
 /** Outcome of a script run. The applier maps it to success / warning / error. */

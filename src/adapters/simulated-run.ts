@@ -24,7 +24,11 @@ export interface RunProcessOptions {
 }
 
 /** Spawns `file` with `args`; resolves with its exit status (never rejects for a failing script). */
-export async function runProcess(file: string, args: readonly string[], options: RunProcessOptions): Promise<ScriptResult> {
+export async function runProcess(
+  file: string,
+  args: readonly string[],
+  options: RunProcessOptions,
+): Promise<ScriptResult> {
   const env = childEnv(process.env, options.env);
   const r = await execArgv([file, ...args], {
     cwd: options.cwd,

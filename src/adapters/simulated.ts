@@ -115,7 +115,9 @@ function crashPoint(point: string): void {
 function required(settings: Readonly<Record<string, string>>, key: string): string {
   const value = settings[key];
   if (value === undefined || value === '') {
-    throw new SztpError('SZTP_ERR_CONFIG_VALUE', `[Router] ${key} is required by the simulated adapter`, { stage: 'adapter' });
+    throw new SztpError('SZTP_ERR_CONFIG_VALUE', `[Router] ${key} is required by the simulated adapter`, {
+      stage: 'adapter',
+    });
   }
   return value;
 }
@@ -129,7 +131,8 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
     hwModel: ctx.settings.hw_model ?? 'simulated-router',
   };
   const serial = ctx.settings.serial_number;
-  const factoryImage = ctx.settings.running_image_file === undefined ? undefined : resolve(ctx.baseDir, ctx.settings.running_image_file);
+  const factoryImage =
+    ctx.settings.running_image_file === undefined ? undefined : resolve(ctx.baseDir, ctx.settings.running_image_file);
   const runningConfig = join(root, 'running-config');
   const installedImage = join(root, 'installed-image.json');
   const runningImage = join(root, 'running-image.json');
@@ -196,17 +199,24 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
           file,
           installedAt: new Date().toISOString(),
           ...(m?.[1] !== undefined ? { osName: m[1] } : image.osName !== undefined ? { osName: image.osName } : {}),
-          ...(m?.[2] !== undefined ? { osVersion: m[2] } : image.osVersion !== undefined ? { osVersion: image.osVersion } : {}),
+          ...(m?.[2] !== undefined
+            ? { osVersion: m[2] }
+            : image.osVersion !== undefined
+              ? { osVersion: image.osVersion }
+              : {}),
         };
         await writeFileAtomic(installedImage, JSON.stringify(record));
       } catch (err) {
-        throw new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `simulated install failed: ${messageOf(err)}`, { cause: err });
+        throw new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `simulated install failed: ${messageOf(err)}`, {
+          cause: err,
+        });
       }
       crashPoint('install');
     },
 
     async reboot(): Promise<void> {
-      if (process.env[FAIL_ENV] === 'reboot') throw new SztpError('SZTP_ERR_ADAPTER_COMMAND', `simulated reboot failed (${FAIL_ENV}=reboot)`);
+      if (process.env[FAIL_ENV] === 'reboot')
+        throw new SztpError('SZTP_ERR_ADAPTER_COMMAND', `simulated reboot failed (${FAIL_ENV}=reboot)`);
       await writeFileAtomic(pendingReboot, `${new Date().toISOString()}\n`);
       crashPoint('reboot');
       log.info('simulated reboot requested');
@@ -236,7 +246,10 @@ export function createSimulatedAdapter(ctx: AdapterContext): RouterAdapter {
     async commitConfiguration(mode: ConfigurationHandling, configuration: Uint8Array): Promise<void> {
       const text = Buffer.from(configuration).toString('utf8');
       if (text.split(/\r?\n/).some((l) => l.trim() === FAIL_COMMIT_MARKER)) {
-        throw new SztpError('SZTP_ERR_CONFIG_COMMIT', `simulated router rejected the configuration (${FAIL_COMMIT_MARKER})`);
+        throw new SztpError(
+          'SZTP_ERR_CONFIG_COMMIT',
+          `simulated router rejected the configuration (${FAIL_COMMIT_MARKER})`,
+        );
       }
       try {
         await mkdir(root, { recursive: true });

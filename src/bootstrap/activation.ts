@@ -11,7 +11,10 @@ import { SztpError } from '../errors.ts';
 import type { AgentConfig } from '../config/types.ts';
 
 /** The configured activation code, or undefined; the file's first line, without its line end. */
-export async function loadActivationCode(bootstrap: AgentConfig['bootstrap'], read: (path: string) => Promise<string>): Promise<string | undefined> {
+export async function loadActivationCode(
+  bootstrap: AgentConfig['bootstrap'],
+  read: (path: string) => Promise<string>,
+): Promise<string | undefined> {
   if (bootstrap.activationCode !== undefined) return bootstrap.activationCode;
   const file = bootstrap.activationCodeFile;
   if (file === undefined) return undefined;
@@ -19,10 +22,14 @@ export async function loadActivationCode(bootstrap: AgentConfig['bootstrap'], re
   try {
     text = await read(file);
   } catch (err) {
-    throw new SztpError('SZTP_ERR_CONFIG_FILE', `cannot read activation_code_file ${file}`, { cause: err, evidence: { file } });
+    throw new SztpError('SZTP_ERR_CONFIG_FILE', `cannot read activation_code_file ${file}`, {
+      cause: err,
+      evidence: { file },
+    });
   }
   const code = text.split(/\r?\n/, 1)[0] ?? '';
-  if (code === '') throw new SztpError('SZTP_ERR_CONFIG_FILE', `activation_code_file ${file} is empty`, { evidence: { file } });
+  if (code === '')
+    throw new SztpError('SZTP_ERR_CONFIG_FILE', `activation_code_file ${file} is empty`, { evidence: { file } });
   return code;
 }
 
@@ -30,7 +37,10 @@ export async function loadActivationCode(bootstrap: AgentConfig['bootstrap'], re
 export function basicAuthorization(serial: string, code: string): string {
   // eslint-disable-next-line no-control-regex
   if (serial.includes(':') || /[\x00-\x1f\x7f]/.test(serial + code)) {
-    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'the serial number or activation code cannot be sent as HTTP Basic credentials (a colon in the serial, or control characters)');
+    throw new SztpError(
+      'SZTP_ERR_DEVICE_IDENTITY',
+      'the serial number or activation code cannot be sent as HTTP Basic credentials (a colon in the serial, or control characters)',
+    );
   }
   return `Basic ${Buffer.from(`${serial}:${code}`, 'utf8').toString('base64')}`;
 }

@@ -14,7 +14,13 @@ import type { BootstrapClient } from '../contracts/fetch.ts';
 import { deviceKeyOf } from '../platform/device-key-file.ts';
 import { basicAuthorization, loadActivationCode } from './activation.ts';
 import type { CsrKeyStore } from './csr.ts';
-import { openConnection, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
+import {
+  openConnection,
+  type ConnectionSettings,
+  type ConnectionTarget,
+  type ServerConnection,
+  type TlsMode,
+} from './tls.ts';
 import { RedirectWalker } from './walk.ts';
 import { firstOf } from '../lib/source-sequence.ts';
 
@@ -59,11 +65,17 @@ export function createBootstrapClient(options: BootstrapClientOptions = {}): Boo
     async followRedirect(redirect, trusted, ctx, origin) {
       const credentials = ctx.credentials;
       if (credentials === undefined) {
-        throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'no IDevID certificate and key: bootstrap servers cannot be contacted');
+        throw new SztpError(
+          'SZTP_ERR_DEVICE_IDENTITY',
+          'no IDevID certificate and key: bootstrap servers cannot be contacted',
+        );
       }
       const key = deviceKeyOf(credentials);
       if (key === undefined) {
-        throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'the IDevID private key is not available for TLS client authentication');
+        throw new SztpError(
+          'SZTP_ERR_DEVICE_IDENTITY',
+          'the IDevID private key is not available for TLS client authentication',
+        );
       }
       const b = ctx.config.bootstrap;
       const settings: ConnectionSettings = {
@@ -85,7 +97,14 @@ export function createBootstrapClient(options: BootstrapClientOptions = {}): Boo
         randomBytes: options.randomBytes ?? ((n) => new Uint8Array(nodeRandomBytes(n))),
         open: options.open ?? openConnection,
         csrKeys,
-        ...(code === undefined ? {} : { activation: { authorization: basicAuthorization(ctx.identity.serialNumber, code), provisional: b.activationCodeProvisional } }),
+        ...(code === undefined
+          ? {}
+          : {
+              activation: {
+                authorization: basicAuthorization(ctx.identity.serialNumber, code),
+                provisional: b.activationCodeProvisional,
+              },
+            }),
       });
       return firstOf(walker.walk(redirect, trusted), origin.description);
     },

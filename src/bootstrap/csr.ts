@@ -15,9 +15,14 @@ import { fileDeviceKey } from '../platform/device-key-file.ts';
 import type { RestconfErrorEntry } from './reply.ts';
 
 /** DER AlgorithmIdentifier { id-ecPublicKey, prime256v1 }: the one key type we generate. */
-export const P256_ALGORITHM_ID = new Uint8Array(new pkijs.AlgorithmIdentifier({
-  algorithmId: '1.2.840.10045.2.1', algorithmParams: new asn1js.ObjectIdentifier({ value: '1.2.840.10045.3.1.7' }),
-}).toSchema().toBER(false));
+export const P256_ALGORITHM_ID = new Uint8Array(
+  new pkijs.AlgorithmIdentifier({
+    algorithmId: '1.2.840.10045.2.1',
+    algorithmParams: new asn1js.ObjectIdentifier({ value: '1.2.840.10045.3.1.7' }),
+  })
+    .toSchema()
+    .toBER(false),
+);
 const P10 = 'ietf-ztp-types:p10-csr';
 const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
 const RSA_SHA256 = '1.2.840.113549.1.1.11';
@@ -36,7 +41,13 @@ export interface CsrKeyStore {
  */
 export function csrSupportInput(keyGeneration = true): Record<string, unknown> {
   return {
-    ...(keyGeneration ? { 'key-generation': { 'supported-algorithms': { 'algorithm-identifier': [Buffer.from(P256_ALGORITHM_ID).toString('base64')] } } } : {}),
+    ...(keyGeneration
+      ? {
+          'key-generation': {
+            'supported-algorithms': { 'algorithm-identifier': [Buffer.from(P256_ALGORITHM_ID).toString('base64')] },
+          },
+        }
+      : {}),
     'csr-generation': { 'supported-formats': { 'format-identifier': [P10] } },
   };
 }
@@ -47,7 +58,8 @@ export interface CsrRequest {
   readonly certReqInfo?: Uint8Array;
 }
 
-const rec = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const rec = (v: unknown): Record<string, unknown> | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 /** The csr-request of a 400 reply's errors, if any (error-tag missing-attribute). */
 export function findCsrRequest(errors: readonly RestconfErrorEntry[] | undefined): CsrRequest | undefined {
@@ -70,10 +82,17 @@ function templateParts(cri: Uint8Array): { subject: pkijs.RelativeDistinguishedN
   const asn = asn1js.fromBER(Uint8Array.from(cri));
   const parts = asn.offset === -1 || !(asn.result instanceof asn1js.Sequence) ? [] : asn.result.valueBlock.value;
   const subject = parts[1];
-  if (subject === undefined) throw new SztpError('SZTP_ERR_SERVER_RESPONSE', 'cert-req-info is not a CertificationRequestInfo');
+  if (subject === undefined)
+    throw new SztpError('SZTP_ERR_SERVER_RESPONSE', 'cert-req-info is not a CertificationRequestInfo');
   const attrs = parts[3];
-  const attributes = attrs instanceof asn1js.Constructed ? attrs.valueBlock.value.map((a) => new pkijs.Attribute({ schema: a })) : undefined;
-  return { subject: new pkijs.RelativeDistinguishedNames({ schema: subject }), ...(attributes === undefined ? {} : { attributes }) };
+  const attributes =
+    attrs instanceof asn1js.Constructed
+      ? attrs.valueBlock.value.map((a) => new pkijs.Attribute({ schema: a }))
+      : undefined;
+  return {
+    subject: new pkijs.RelativeDistinguishedNames({ schema: subject }),
+    ...(attributes === undefined ? {} : { attributes }),
+  };
 }
 
 /** Who signs a CSR: a key behind the DeviceKey port and the SubjectPublicKeyInfo (DER) the CSR carries. */
@@ -87,19 +106,24 @@ function checkRequest(request: CsrRequest): void {
     throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `csr-request asks for unsupported format ${request.format}`);
   }
   if (request.selectedAlgorithm !== undefined && !Buffer.from(request.selectedAlgorithm).equals(P256_ALGORITHM_ID)) {
-    throw new SztpError('SZTP_ERR_SERVER_RESPONSE', 'csr-request selected a key algorithm that was not offered (RFC 9646 X-11)');
+    throw new SztpError(
+      'SZTP_ERR_SERVER_RESPONSE',
+      'csr-request selected a key algorithm that was not offered (RFC 9646 X-11)',
+    );
   }
 }
 
 /** A PKCS#10 CSR for `request` signed by `signer` (SHA-256 with ECDSA or RSA PKCS#1 v1.5, by key type). */
 export async function signCsr(request: CsrRequest, idevid: Uint8Array, signer: CsrSigner): Promise<Uint8Array> {
   checkRequest(request);
-  const base = request.certReqInfo === undefined
-    ? { subject: pkijs.Certificate.fromBER(Uint8Array.from(idevid)).subject }
-    : templateParts(request.certReqInfo);
-  const signatureAlgorithm = signer.key.type === 'ec'
-    ? new pkijs.AlgorithmIdentifier({ algorithmId: ECDSA_SHA256 })
-    : new pkijs.AlgorithmIdentifier({ algorithmId: RSA_SHA256, algorithmParams: new asn1js.Null() });
+  const base =
+    request.certReqInfo === undefined
+      ? { subject: pkijs.Certificate.fromBER(Uint8Array.from(idevid)).subject }
+      : templateParts(request.certReqInfo);
+  const signatureAlgorithm =
+    signer.key.type === 'ec'
+      ? new pkijs.AlgorithmIdentifier({ algorithmId: ECDSA_SHA256 })
+      : new pkijs.AlgorithmIdentifier({ algorithmId: RSA_SHA256, algorithmParams: new asn1js.Null() });
   const csr = new pkijs.CertificationRequest({
     version: 0,
     subject: base.subject,
@@ -121,14 +145,22 @@ export async function signCsr(request: CsrRequest, idevid: Uint8Array, signer: C
 /** A CSR for `request` signed by the IDevID key itself (X-08 reuse), carrying the IDevID certificate's public key. */
 export async function idevidCsr(request: CsrRequest, idevid: Uint8Array, key: DeviceKey): Promise<Uint8Array> {
   if (request.selectedAlgorithm !== undefined) {
-    throw new SztpError('SZTP_ERR_SERVER_RESPONSE', 'csr-request selected a key algorithm, but key generation was not offered (RFC 9646 X-11)');
+    throw new SztpError(
+      'SZTP_ERR_SERVER_RESPONSE',
+      'csr-request selected a key algorithm, but key generation was not offered (RFC 9646 X-11)',
+    );
   }
-  const spki = new Uint8Array(pkijs.Certificate.fromBER(Uint8Array.from(idevid)).subjectPublicKeyInfo.toSchema().toBER(false));
+  const spki = new Uint8Array(
+    pkijs.Certificate.fromBER(Uint8Array.from(idevid)).subjectPublicKeyInfo.toSchema().toBER(false),
+  );
   return signCsr(request, idevid, { key, spki });
 }
 
 /** Generates a P-256 key (X-08) and a PKCS#10 CSR for `request` signed with it; the subject comes from the template or the IDevID. */
-export async function buildCsr(request: CsrRequest, idevid: Uint8Array): Promise<{ csr: Uint8Array; privateKeyPkcs8: Uint8Array }> {
+export async function buildCsr(
+  request: CsrRequest,
+  idevid: Uint8Array,
+): Promise<{ csr: Uint8Array; privateKeyPkcs8: Uint8Array }> {
   checkRequest(request);
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const privateKeyPkcs8 = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }));

@@ -57,7 +57,8 @@ function parseDoc(body: string, contentType: string): Record<string, unknown> {
 export function decodeBase64Field(value: unknown, field: string): Uint8Array {
   if (typeof value !== 'string') throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${field} is not a base64 string`);
   const bytes = decodeBase64(value);
-  if (bytes === undefined || bytes.length === 0) throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${field} is not valid base64`);
+  if (bytes === undefined || bytes.length === 0)
+    throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${field} is not valid base64`);
   return bytes;
 }
 
@@ -87,7 +88,8 @@ export function parseBootstrappingReply(body: string, contentType: string): Boot
   return { artifacts, reportingLevel: level };
 }
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : isRecord(v) && typeof v['#text'] === 'string' ? v['#text'] : undefined);
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : isRecord(v) && typeof v['#text'] === 'string' ? v['#text'] : undefined;
 
 /** Decodes an `ietf-restconf:errors` body; undefined when the body is not one. */
 export function parseRestconfErrors(body: string, contentType: string): RestconfErrorEntry[] | undefined {

@@ -29,11 +29,16 @@ export function progressBody(event: ProgressEvent): string {
   if (event.progressType === 'bootstrap-complete') {
     if (event.sshHostKeys !== undefined && event.sshHostKeys.length > 0) {
       input['ssh-host-keys'] = {
-        'ssh-host-key': event.sshHostKeys.map((k) => ({ algorithm: k.algorithm, 'key-data': Buffer.from(k.keyData).toString('base64') })),
+        'ssh-host-key': event.sshHostKeys.map((k) => ({
+          algorithm: k.algorithm,
+          'key-data': Buffer.from(k.keyData).toString('base64'),
+        })),
       };
     }
     if (event.trustAnchorCerts !== undefined && event.trustAnchorCerts.length > 0) {
-      input['trust-anchor-certs'] = { 'trust-anchor-cert': event.trustAnchorCerts.map((c) => Buffer.from(c).toString('base64')) };
+      input['trust-anchor-certs'] = {
+        'trust-anchor-cert': event.trustAnchorCerts.map((c) => Buffer.from(c).toString('base64')),
+      };
     }
   }
   return JSON.stringify({ [`${MODULE}:input`]: input });
@@ -62,21 +67,38 @@ export function createServerReporter(deps: ServerReporterDeps): ProgressReporter
     const conn = deps.open();
     let error: SztpError | undefined;
     try {
-      const reply = await postRpc(conn, deps.root, 'report-progress', progressBody(event), deps.signal, deps.authorization);
+      const reply = await postRpc(
+        conn,
+        deps.root,
+        'report-progress',
+        progressBody(event),
+        deps.signal,
+        deps.authorization,
+      );
       if (reply.status !== 204) {
-        error = new SztpError('SZTP_ERR_PROGRESS_REPORT', `report-progress ${type} to ${deps.description}: HTTP ${reply.status}, expected 204`, {
-          evidence: { progressType: type, status: reply.status },
-        });
+        error = new SztpError(
+          'SZTP_ERR_PROGRESS_REPORT',
+          `report-progress ${type} to ${deps.description}: HTTP ${reply.status}, expected 204`,
+          {
+            evidence: { progressType: type, status: reply.status },
+          },
+        );
       }
     } catch (err) {
       const cause = isSztpError(err) ? err : mapTransportError(err, 'report-progress');
-      error = new SztpError('SZTP_ERR_PROGRESS_REPORT', `report-progress ${type} to ${deps.description} failed: ${cause.message}`, {
-        cause, evidence: { progressType: type, cause: cause.code },
-      });
+      error = new SztpError(
+        'SZTP_ERR_PROGRESS_REPORT',
+        `report-progress ${type} to ${deps.description} failed: ${cause.message}`,
+        {
+          cause,
+          evidence: { progressType: type, cause: cause.code },
+        },
+      );
     } finally {
       await conn.close().catch(() => undefined);
     }
-    if (TERMINATING_PROGRESS_TYPES.has(type) && !(type === 'bootstrap-complete' && error !== undefined)) terminated = true;
+    if (TERMINATING_PROGRESS_TYPES.has(type) && !(type === 'bootstrap-complete' && error !== undefined))
+      terminated = true;
     if (error === undefined) {
       deps.log.debug({ progressType: type, server: deps.description }, 'progress reported');
       return;

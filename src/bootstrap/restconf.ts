@@ -32,9 +32,18 @@ export function mapTransportError(err: unknown, where: string): SztpError {
   const code = errnoOf(err) ?? '';
   const message = messageOf(err);
   const evidence = { where, cause: code === '' ? message : code };
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ||
-      code === 'ETIMEDOUT' || code === 'ABORT_ERR' || (err instanceof Error && err.name === 'TimeoutError')) {
-    return new SztpError('SZTP_ERR_SERVER_TIMEOUT', `${where}: timed out (${code || message})`, { cause: err, evidence });
+  if (
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ABORT_ERR' ||
+    (err instanceof Error && err.name === 'TimeoutError')
+  ) {
+    return new SztpError('SZTP_ERR_SERVER_TIMEOUT', `${where}: timed out (${code || message})`, {
+      cause: err,
+      evidence,
+    });
   }
   if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
     return new SztpError('SZTP_ERR_SERVER_RESPONSE', `${where}: reply exceeds the size cap`, { cause: err, evidence });
@@ -45,7 +54,14 @@ export function mapTransportError(err: unknown, where: string): SztpError {
   return new SztpError('SZTP_ERR_SERVER_CONNECT', `${where}: ${code || message}`, { cause: err, evidence });
 }
 
-async function send(conn: ServerConnection, method: 'GET' | 'POST', path: string, body: string | undefined, stop: AbortSignal, authorization?: string): Promise<HttpReply> {
+async function send(
+  conn: ServerConnection,
+  method: 'GET' | 'POST',
+  path: string,
+  body: string | undefined,
+  stop: AbortSignal,
+  authorization?: string,
+): Promise<HttpReply> {
   const where = `${method} ${conn.origin}${path}`;
   const auth = authorization === undefined ? {} : { authorization };
   // One deadline for the whole exchange (connect + response_timeout_seconds), not only idle timers.
@@ -56,7 +72,10 @@ async function send(conn: ServerConnection, method: 'GET' | 'POST', path: string
       dispatcher: conn.dispatcher,
       method,
       signal,
-      headers: body === undefined ? { accept: path.startsWith('/.well-known') ? 'application/xrd+xml' : ACCEPT, ...auth } : { accept: ACCEPT, 'content-type': JSON_TYPE, ...auth },
+      headers:
+        body === undefined
+          ? { accept: path.startsWith('/.well-known') ? 'application/xrd+xml' : ACCEPT, ...auth }
+          : { accept: ACCEPT, 'content-type': JSON_TYPE, ...auth },
       ...(body === undefined ? {} : { body }),
     });
     const text = await res.body.text();
@@ -70,9 +89,14 @@ async function send(conn: ServerConnection, method: 'GET' | 'POST', path: string
     };
   } catch (err) {
     if (deadline?.aborted === true && !stop.aborted) {
-      throw new SztpError('SZTP_ERR_SERVER_TIMEOUT', `${where}: no complete reply within ${conn.exchangeDeadlineMs ?? 0} ms`, {
-        cause: err, evidence: { where, deadlineMs: conn.exchangeDeadlineMs },
-      });
+      throw new SztpError(
+        'SZTP_ERR_SERVER_TIMEOUT',
+        `${where}: no complete reply within ${conn.exchangeDeadlineMs ?? 0} ms`,
+        {
+          cause: err,
+          evidence: { where, deadlineMs: conn.exchangeDeadlineMs },
+        },
+      );
     }
     throw mapTransportError(err, where);
   }
@@ -86,20 +110,35 @@ export async function discoverRoot(conn: ServerConnection, signal: AbortSignal):
 }
 
 /** POSTs one RPC of ietf-sztp-bootstrap-server; `authorization` only towards authenticated servers. */
-export function postRpc(conn: ServerConnection, root: string, rpc: string, body: string, signal: AbortSignal, authorization?: string): Promise<HttpReply> {
+export function postRpc(
+  conn: ServerConnection,
+  root: string,
+  rpc: string,
+  body: string,
+  signal: AbortSignal,
+  authorization?: string,
+): Promise<HttpReply> {
   return send(conn, 'POST', `${root}/operations/${MODULE}:${rpc}`, body, signal, authorization);
 }
 
 /** The error for a non-2xx reply: RESTCONF errors decoded when present, 3xx never followed. */
 export function statusError(reply: HttpReply, what: string): SztpError {
   const redirect = reply.status >= 300 && reply.status < 400;
-  const hint = redirect ? ' (HTTP redirects are never followed)' : reply.status === 401 ? ' (the server demands HTTP authentication: [Bootstrap] activation_code)' : '';
+  const hint = redirect
+    ? ' (HTTP redirects are never followed)'
+    : reply.status === 401
+      ? ' (the server demands HTTP authentication: [Bootstrap] activation_code)'
+      : '';
   const errors = reply.status >= 400 ? parseRestconfErrors(reply.body, reply.contentType) : undefined;
   if (errors !== undefined && errors.length > 0) {
     const tags = errors.map((e) => e.errorTag ?? '?');
-    return new SztpError('SZTP_ERR_SERVER_RESTCONF_ERROR', `${what}: HTTP ${reply.status} ${tags.join(', ')}${errors[0]?.errorMessage === undefined ? '' : `: ${errors[0].errorMessage}`}${hint}`, {
-      evidence: { status: reply.status, errorTags: tags, errors },
-    });
+    return new SztpError(
+      'SZTP_ERR_SERVER_RESTCONF_ERROR',
+      `${what}: HTTP ${reply.status} ${tags.join(', ')}${errors[0]?.errorMessage === undefined ? '' : `: ${errors[0].errorMessage}`}${hint}`,
+      {
+        evidence: { status: reply.status, errorTags: tags, errors },
+      },
+    );
   }
   return new SztpError('SZTP_ERR_SERVER_HTTP_STATUS', `${what}: HTTP ${reply.status}${hint}`, {
     evidence: { status: reply.status, ...(reply.location === undefined ? {} : { location: reply.location }) },
@@ -107,7 +146,13 @@ export function statusError(reply: HttpReply, what: string): SztpError {
 }
 
 /** Calls get-bootstrapping-data and decodes the 200 reply. */
-export async function getBootstrappingData(conn: ServerConnection, root: string, body: string, signal: AbortSignal, authorization?: string): Promise<BootstrappingReply> {
+export async function getBootstrappingData(
+  conn: ServerConnection,
+  root: string,
+  body: string,
+  signal: AbortSignal,
+  authorization?: string,
+): Promise<BootstrappingReply> {
   const reply = await postRpc(conn, root, 'get-bootstrapping-data', body, signal, authorization);
   if (reply.status !== 200) throw statusError(reply, `get-bootstrapping-data at ${conn.origin}`);
   return parseBootstrappingReply(reply.body, reply.contentType);

@@ -85,27 +85,44 @@ function allowsServerAuth(c: X509Certificate): boolean {
  * Resolves to undefined when the chain is good, else the reason; never rejects, because it runs in
  * the TLS connect callback where an exception would kill the agent.
  */
-export async function verifyChain(presented: readonly Uint8Array[], anchors: readonly Uint8Array[], reference: string, at?: Date): Promise<string | undefined> {
+export async function verifyChain(
+  presented: readonly Uint8Array[],
+  anchors: readonly Uint8Array[],
+  reference: string,
+  at?: Date,
+): Promise<string | undefined> {
   try {
     const [leafDer, ...rest] = presented;
     if (leafDer === undefined) return 'no server certificate';
     const leaf = new X509Certificate(Buffer.from(leafDer));
-    const idOk = isIP(reference) === 0 ? leaf.checkHost(reference) !== undefined : leaf.checkIP(reference) !== undefined;
+    const idOk =
+      isIP(reference) === 0 ? leaf.checkHost(reference) !== undefined : leaf.checkIP(reference) !== undefined;
     if (!idOk) return `certificate does not name ${reference}`;
     // What OpenSSL's native verification (purpose sslserver) enforces too: an extendedKeyUsage, when
     // present, must allow TLS server authentication (so a device's clientAuth certificate is no server).
-    if (!allowsServerAuth(leaf)) return `certificate ${leaf.subject} is not a TLS server certificate (extendedKeyUsage)`;
+    if (!allowsServerAuth(leaf))
+      return `certificate ${leaf.subject} is not a TLS server certificate (extendedKeyUsage)`;
     const parse = (d: Uint8Array, what: string): ParsedCert => parseCertificate(d, 'owner-certificate', what);
-    const result = await validatePath(parse(leafDer, 'server certificate'), rest.map((d) => parse(d, 'server chain certificate')),
-      anchors.map((d) => parse(d, 'bootstrap trust anchor')), { now: at ?? new Date(), checkValidity: at !== undefined, maxDepth: 10 });
+    const result = await validatePath(
+      parse(leafDer, 'server certificate'),
+      rest.map((d) => parse(d, 'server chain certificate')),
+      anchors.map((d) => parse(d, 'bootstrap trust anchor')),
+      { now: at ?? new Date(), checkValidity: at !== undefined, maxDepth: 10 },
+    );
     if (result.ok) {
       // OpenSSL (purpose sslserver) applies the extendedKeyUsage restriction to the issuing CAs too.
-      const narrowed = result.path.slice(1).map((c) => new X509Certificate(Buffer.from(c.der))).find((c) => !allowsServerAuth(c));
-      return narrowed === undefined ? undefined : `issuing CA ${narrowed.subject} is restricted to other purposes (extendedKeyUsage)`;
+      const narrowed = result.path
+        .slice(1)
+        .map((c) => new X509Certificate(Buffer.from(c.der)))
+        .find((c) => !allowsServerAuth(c));
+      return narrowed === undefined
+        ? undefined
+        : `issuing CA ${narrowed.subject} is restricted to other purposes (extendedKeyUsage)`;
     }
     const { failure } = result;
     if (failure.kind === 'validity') return `certificate is outside its validity period: ${failure.message}`;
-    if (failure.kind === 'no-path') return `certificate ${leaf.subject} does not chain to a trust anchor: ${failure.message}`;
+    if (failure.kind === 'no-path')
+      return `certificate ${leaf.subject} does not chain to a trust anchor: ${failure.message}`;
     return failure.message;
   } catch (err) {
     return `certificate chain cannot be checked: ${messageOf(err)}`;
@@ -127,7 +144,11 @@ function presentedChain(socket: TLSSocket): Uint8Array[] {
 }
 
 /** Opens (lazily: sockets are made on the first request) a connection to one resolved address. */
-export function openConnection(target: ConnectionTarget, mode: TlsMode, settings: ConnectionSettings): ServerConnection {
+export function openConnection(
+  target: ConnectionTarget,
+  mode: TlsMode,
+  settings: ConnectionSettings,
+): ServerConnection {
   const { credentials } = settings;
   const cert = [credentials.certificate, ...credentials.chain].map((d) => derToPem(d, 'CERTIFICATE')).join('');
   const native = mode.kind === 'pinned' && settings.clockTrusted;
@@ -150,7 +171,8 @@ export function openConnection(target: ConnectionTarget, mode: TlsMode, settings
           ca: mode.anchors.map((d) => derToPem(d, 'CERTIFICATE')),
           rejectUnauthorized: true,
           allowPartialTrustChain: true,
-          checkServerIdentity: (_host: string, peer: DetailedPeerCertificate) => checkServerIdentity(target.address, peer),
+          checkServerIdentity: (_host: string, peer: DetailedPeerCertificate) =>
+            checkServerIdentity(target.address, peer),
         }
       : { rejectUnauthorized: false }),
   } as buildConnector.BuildOptions);
@@ -165,7 +187,12 @@ export function openConnection(target: ConnectionTarget, mode: TlsMode, settings
       if (native || manualAnchors.length === 0) {
         if (strict && !native) {
           socket.destroy();
-          callback(new SztpError('SZTP_ERR_SERVER_TLS', 'server certificate cannot be authenticated: no trust anchors', { evidence: { address: target.address, ip: target.ip } }), null);
+          callback(
+            new SztpError('SZTP_ERR_SERVER_TLS', 'server certificate cannot be authenticated: no trust anchors', {
+              evidence: { address: target.address, ip: target.ip },
+            }),
+            null,
+          );
           return;
         }
         authenticated = (authenticated ?? true) && native;
@@ -177,7 +204,12 @@ export function openConnection(target: ConnectionTarget, mode: TlsMode, settings
         const ok = reason === undefined;
         if (!ok && strict) {
           socket.destroy();
-          callback(new SztpError('SZTP_ERR_SERVER_TLS', `server certificate rejected: ${reason}`, { evidence: { address: target.address, ip: target.ip } }), null);
+          callback(
+            new SztpError('SZTP_ERR_SERVER_TLS', `server certificate rejected: ${reason}`, {
+              evidence: { address: target.address, ip: target.ip },
+            }),
+            null,
+          );
           return;
         }
         authenticated = (authenticated ?? true) && ok;

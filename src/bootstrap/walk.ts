@@ -33,7 +33,13 @@ import { certsFromDegenerateCms } from './pem.ts';
 import type { BootstrappingReply, RestconfErrorEntry } from './reply.ts';
 import { createServerReporter } from './reporter.ts';
 import { discoverRoot, getBootstrappingData } from './restconf.ts';
-import { originOf, type ConnectionSettings, type ConnectionTarget, type ServerConnection, type TlsMode } from './tls.ts';
+import {
+  originOf,
+  type ConnectionSettings,
+  type ConnectionTarget,
+  type ServerConnection,
+  type TlsMode,
+} from './tls.ts';
 
 export interface WalkDeps {
   readonly ctx: FetchContext;
@@ -61,7 +67,11 @@ interface Exchange {
 }
 
 /** The activation-code header for one request, or undefined; never to a provisional server unless allowed. */
-export function activationHeader(deps: Pick<WalkDeps, 'ctx' | 'activation'>, conn: ServerConnection, trusted: boolean): string | undefined {
+export function activationHeader(
+  deps: Pick<WalkDeps, 'ctx' | 'activation'>,
+  conn: ServerConnection,
+  trusted: boolean,
+): string | undefined {
   const { activation, ctx } = deps;
   if (activation === undefined) return undefined;
   if (trusted) {
@@ -69,23 +79,34 @@ export function activationHeader(deps: Pick<WalkDeps, 'ctx' | 'activation'>, con
     return activation.authorization;
   }
   if (activation.provisional) {
-    ctx.log.warn({ server: conn.origin }, 'sending the activation code to a provisional (unauthenticated) server: activation_code_provisional is set (RFC 8572 §9.6 says never, C-178)');
+    ctx.log.warn(
+      { server: conn.origin },
+      'sending the activation code to a provisional (unauthenticated) server: activation_code_provisional is set (RFC 8572 §9.6 says never, C-178)',
+    );
     return activation.authorization;
   }
-  ctx.log.info({ server: conn.origin }, 'activation code withheld from a provisional (unauthenticated) server (RFC 8572 §9.6, C-178)');
+  ctx.log.info(
+    { server: conn.origin },
+    'activation code withheld from a provisional (unauthenticated) server (RFC 8572 §9.6, C-178)',
+  );
   return undefined;
 }
 
 /** RFC 8572 §5.3: the redirect cap SHOULD be no more than 10; the schema enforces the same bound. */
 export const MAX_REDIRECT_DEPTH = 10;
 
-const fingerprint = (der: Uint8Array | undefined): string => (der === undefined ? '-' : createHash('sha256').update(der).digest('hex').slice(0, 16));
+const fingerprint = (der: Uint8Array | undefined): string =>
+  der === undefined ? '-' : createHash('sha256').update(der).digest('hex').slice(0, 16);
 
 function summarise(failures: readonly SztpError[], what: string): SztpError {
   if (failures.length === 1 && failures[0] !== undefined) return failures[0];
-  return new SztpError('SZTP_ERR_SERVER_EXHAUSTED', `${what}: every attempt failed (${failures.map((f) => f.code).join(', ')})`, {
-    evidence: { failures: failures.map((f) => ({ code: f.code, message: f.message })) },
-  });
+  return new SztpError(
+    'SZTP_ERR_SERVER_EXHAUSTED',
+    `${what}: every attempt failed (${failures.map((f) => f.code).join(', ')})`,
+    {
+      evidence: { failures: failures.map((f) => ({ code: f.code, message: f.message })) },
+    },
+  );
 }
 
 type Sources = AsyncGenerator<OnboardingSource, void, undefined>;
@@ -111,7 +132,11 @@ export class RedirectWalker {
       yield s;
     }
     if (this.stopped !== undefined) throw this.stopped; // aborted, or max_exchanges_per_walk reached
-    if (this.failures.length === 0) throw new SztpError('SZTP_ERR_SERVER_EXHAUSTED', yielded ? 'no further bootstrap server' : 'redirect information lists no bootstrap server');
+    if (this.failures.length === 0)
+      throw new SztpError(
+        'SZTP_ERR_SERVER_EXHAUSTED',
+        yielded ? 'no further bootstrap server' : 'redirect information lists no bootstrap server',
+      );
     throw summarise(this.failures, 'redirect list');
   }
 
@@ -125,13 +150,18 @@ export class RedirectWalker {
     const { ctx } = this.deps;
     const cap = Math.min(ctx.config.bootstrap.maxRedirectDepth, MAX_REDIRECT_DEPTH);
     if (depth > cap) {
-      this.fail(new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect depth cap ${cap} reached`, { evidence: { depth } }));
+      this.fail(
+        new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect depth cap ${cap} reached`, { evidence: { depth } }),
+      );
       return;
     }
     let entries = redirect.bootstrapServers;
     const most = ctx.config.bootstrap.maxUntrustedRedirectEntries;
     if (!trusted && entries.length > most) {
-      ctx.log.warn({ listed: entries.length, used: most }, `untrusted redirect information lists ${entries.length} bootstrap servers; only the first ${most} are used`);
+      ctx.log.warn(
+        { listed: entries.length, used: most },
+        `untrusted redirect information lists ${entries.length} bootstrap servers; only the first ${most} are used`,
+      );
       entries = entries.slice(0, most);
     }
     for (const entry of entries) {
@@ -151,13 +181,18 @@ export class RedirectWalker {
     if (trusted && entry.trustAnchor !== undefined) {
       mode = { kind: 'pinned', anchors: certsFromDegenerateCms(entry.trustAnchor) };
     } else {
-      if (entry.trustAnchor !== undefined) ctx.log.info({ address: entry.address }, 'untrusted redirect: trust-anchor discarded (RFC 8572 §5.5)');
+      if (entry.trustAnchor !== undefined)
+        ctx.log.info({ address: entry.address }, 'untrusted redirect: trust-anchor discarded (RFC 8572 §5.5)');
       mode = { kind: 'provisional', upgradeAnchors: this.deps.configuredAnchors };
     }
     const origin = originOf(entry.address, entry.port);
     const key = `${entry.address}|${entry.port}|${fingerprint(trusted ? entry.trustAnchor : undefined)}|${mode.kind}`;
     if (this.visited.has(key)) {
-      this.fail(new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect loop: ${origin} was already visited in this walk`, { evidence: { server: origin } }));
+      this.fail(
+        new SztpError('SZTP_ERR_SERVER_REDIRECT_LOOP', `redirect loop: ${origin} was already visited in this walk`, {
+          evidence: { server: origin },
+        }),
+      );
       return;
     }
     this.visited.add(key);
@@ -165,16 +200,28 @@ export class RedirectWalker {
     try {
       ips = await this.deps.resolve(entry.address);
     } catch (err) {
-      this.fail(new SztpError('SZTP_ERR_SERVER_CONNECT', `cannot resolve ${entry.address}`, { cause: err, evidence: { address: entry.address } }));
+      this.fail(
+        new SztpError('SZTP_ERR_SERVER_CONNECT', `cannot resolve ${entry.address}`, {
+          cause: err,
+          evidence: { address: entry.address },
+        }),
+      );
       return;
     }
-    if (ips.length === 0) this.fail(new SztpError('SZTP_ERR_SERVER_CONNECT', `${entry.address} resolved to no address`));
+    if (ips.length === 0)
+      this.fail(new SztpError('SZTP_ERR_SERVER_CONNECT', `${entry.address} resolved to no address`));
     for (const ip of ips) {
       if (this.stopped !== undefined) return;
       if (this.exchanges >= ctx.config.bootstrap.maxExchangesPerWalk) {
-        this.fail(new SztpError('SZTP_ERR_SERVER_BUDGET', `${this.exchanges} exchanges in this walk: max_exchanges_per_walk reached, the walk stops`, {
-          evidence: { exchanges: this.exchanges, server: origin, ip },
-        }));
+        this.fail(
+          new SztpError(
+            'SZTP_ERR_SERVER_BUDGET',
+            `${this.exchanges} exchanges in this walk: max_exchanges_per_walk reached, the walk stops`,
+            {
+              evidence: { exchanges: this.exchanges, server: origin, ip },
+            },
+          ),
+        );
         return;
       }
       this.exchanges += 1;
@@ -187,7 +234,10 @@ export class RedirectWalker {
           this.fail(new SztpError('SZTP_ERR_ABORTED', 'bootstrap-server exchange aborted', { cause: e }));
           return;
         }
-        ctx.log.warn({ err: e.toJSON(), server: origin, ip }, 'bootstrap server address failed; trying the next address or entry');
+        ctx.log.warn(
+          { err: e.toJSON(), server: origin, ip },
+          'bootstrap server address failed; trying the next address or entry',
+        );
         this.fail(e);
         continue;
       }
@@ -203,9 +253,15 @@ export class RedirectWalker {
     try {
       const root = await discoverRoot(conn, ctx.signal);
       const trustedBefore = conn.trusted();
-      const { reply, nonce } = await this.request(conn, root, trustedBefore, activationHeader(this.deps, conn, trustedBefore));
+      const { reply, nonce } = await this.request(
+        conn,
+        root,
+        trustedBefore,
+        activationHeader(this.deps, conn, trustedBefore),
+      );
       const trusted = trustedBefore && conn.trusted();
-      const reportMode: TlsMode = mode.kind === 'pinned' ? mode : { kind: 'pinned', anchors: this.deps.configuredAnchors };
+      const reportMode: TlsMode =
+        mode.kind === 'pinned' ? mode : { kind: 'pinned', anchors: this.deps.configuredAnchors };
       ctx.log.info({ server: conn.origin, ip, trusted, level: reply.reportingLevel }, 'bootstrapping data received');
       return { reply, nonce, trusted, root, target, reportMode };
     } finally {
@@ -214,13 +270,20 @@ export class RedirectWalker {
   }
 
   /** get-bootstrapping-data, with the RFC 9646 CSR round trip towards trusted servers (X-01..X-05). */
-  private async request(conn: ServerConnection, root: string, trusted: boolean, authorization: string | undefined): Promise<{ reply: BootstrappingReply; nonce: Uint8Array | undefined }> {
+  private async request(
+    conn: ServerConnection,
+    root: string,
+    trusted: boolean,
+    authorization: string | undefined,
+  ): Promise<{ reply: BootstrappingReply; nonce: Uint8Array | undefined }> {
     const { ctx } = this.deps;
     const csr = trusted && ctx.config.bootstrap.csrSupport;
     // X-08: with the IDevID key in hardware, a generated key could not be kept as safe: the CSR reuses the IDevID key.
     const hardwareKey = deviceKeyOf(this.deps.settings.credentials);
     const reuse = hardwareKey !== undefined && hardwareKey.kind !== 'file' ? hardwareKey : undefined;
-    let extras: Record<string, unknown> = csr ? { 'ietf-sztp-csr:csr-support': csrSupportInput(reuse === undefined) } : {};
+    let extras: Record<string, unknown> = csr
+      ? { 'ietf-sztp-csr:csr-support': csrSupportInput(reuse === undefined) }
+      : {};
     let keys = 0;
     for (;;) {
       const nonce = ctx.config.bootstrap.nonce ? this.deps.randomBytes(NONCE_BYTES) : undefined;
@@ -229,11 +292,14 @@ export class RedirectWalker {
         return { reply: await getBootstrappingData(conn, root, input.body, ctx.signal, authorization), nonce };
       } catch (err) {
         const evidence = isSztpError(err) ? err.evidence : undefined;
-        const request = csr && isSztpError(err) && err.code === 'SZTP_ERR_SERVER_RESTCONF_ERROR' && evidence?.status === 400
-          ? findCsrRequest(evidence.errors as RestconfErrorEntry[] | undefined) : undefined;
+        const request =
+          csr && isSztpError(err) && err.code === 'SZTP_ERR_SERVER_RESTCONF_ERROR' && evidence?.status === 400
+            ? findCsrRequest(evidence.errors as RestconfErrorEntry[] | undefined)
+            : undefined;
         if (request === undefined) throw err;
         if (keys > 0) await this.deps.csrKeys.discard();
-        if (keys >= 2) throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${conn.origin} keeps asking for a CSR`, { cause: err });
+        if (keys >= 2)
+          throw new SztpError('SZTP_ERR_SERVER_RESPONSE', `${conn.origin} keeps asking for a CSR`, { cause: err });
         const idevid = this.deps.settings.credentials.certificate;
         let made: Uint8Array;
         if (reuse === undefined) {
@@ -244,7 +310,10 @@ export class RedirectWalker {
           made = await idevidCsr(request, idevid, reuse);
         }
         keys += 1;
-        ctx.log.info({ server: conn.origin, round: keys, key: reuse === undefined ? 'generated' : `IDevID (${reuse.kind})` }, 'RFC 9646 csr-request: sending a PKCS#10 CSR');
+        ctx.log.info(
+          { server: conn.origin, round: keys, key: reuse === undefined ? 'generated' : `IDevID (${reuse.kind})` },
+          'RFC 9646 csr-request: sending a PKCS#10 CSR',
+        );
         extras = { 'ietf-sztp-csr:p10-csr': Buffer.from(made).toString('base64') };
       }
     }
@@ -272,23 +341,38 @@ export class RedirectWalker {
     } catch (err) {
       const e = toSztpError(err, 'SZTP_ERR_CONVEYED_DECODE');
       // RFC 8572 §5.6: bootstrap-initiated first, then the terminating parsing-error (trusted servers only).
-      await reporter.report({ progressType: 'bootstrap-initiated', message: `bootstrapping data from ${description}` }).catch(() => undefined);
-      await reporter.report({ progressType: 'parsing-error', message: `${e.code}: ${e.message}` }).catch(() => undefined);
-      ctx.log.warn({ err: e.toJSON(), server: description }, 'bootstrapping data refused; trying the next address or entry');
+      await reporter
+        .report({ progressType: 'bootstrap-initiated', message: `bootstrapping data from ${description}` })
+        .catch(() => undefined);
+      await reporter
+        .report({ progressType: 'parsing-error', message: `${e.code}: ${e.message}` })
+        .catch(() => undefined);
+      ctx.log.warn(
+        { err: e.toJSON(), server: description },
+        'bootstrapping data refused; trying the next address or entry',
+      );
       this.fail(e);
       return;
     }
     const admission = admit(info, ex.trusted ? 'trusted-server' : 'provisional-server');
     if (admission.kind === 'refuse') {
-      this.fail(new SztpError(admission.code, `${description}: ${admission.reason}`, { evidence: { server: description } }));
+      this.fail(
+        new SztpError(admission.code, `${description}: ${admission.reason}`, { evidence: { server: description } }),
+      );
       return;
     }
     if (info.kind === 'onboarding-information') {
       yield { fetcher: origin.fetcher, description, info, reporter, trustedServer: ex.trusted };
-      ctx.log.info({ server: description }, 'onboarding from this server did not complete; returning to the enclosing loop (RFC 8572 §5.6)');
+      ctx.log.info(
+        { server: description },
+        'onboarding from this server did not complete; returning to the enclosing loop (RFC 8572 §5.6)',
+      );
       return;
     }
-    ctx.log.info({ server: description, signed: info.signed, trusted: ex.trusted, servers: info.redirect.bootstrapServers.length }, 'redirect information received');
+    ctx.log.info(
+      { server: description, signed: info.signed, trusted: ex.trusted, servers: info.redirect.bootstrapServers.length },
+      'redirect information received',
+    );
     yield* this.list(info.redirect, admission.kind === 'follow' && admission.keepTrustAnchors, depth + 1);
   }
 }

@@ -48,7 +48,11 @@ export function checkVoucherSigner(voucher: Uint8Array): void {
   } catch {
     return;
   }
-  if (reason !== undefined) throw new SztpError('SZTP_ERR_VOUCHER_SIGNER_DEVICE', `bundle: the voucher signer ${reason}; devices refuse it. Ask the manufacturer for a voucher signed by its MASA`);
+  if (reason !== undefined)
+    throw new SztpError(
+      'SZTP_ERR_VOUCHER_SIGNER_DEVICE',
+      `bundle: the voucher signer ${reason}; devices refuse it. Ask the manufacturer for a voucher signed by its MASA`,
+    );
 }
 
 /** Builds the three artifacts in memory. */
@@ -60,9 +64,15 @@ export async function buildArtifacts(input: BuildInput): Promise<BundleArtifacts
   try {
     ownerCert = new X509Certificate(ee);
   } catch (err) {
-    throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner certificate is not a valid X.509 certificate', { cause: err });
+    throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner certificate is not a valid X.509 certificate', {
+      cause: err,
+    });
   }
-  if (!ownerCert.checkPrivateKey(input.ownerKey)) throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner key does not match the first certificate of the owner chain');
+  if (!ownerCert.checkPrivateKey(input.ownerKey))
+    throw new SztpError(
+      'SZTP_ERR_USAGE',
+      'bundle: the owner key does not match the first certificate of the owner chain',
+    );
   const doc = 'document' in input.content ? input.content.document : onboardingDocument(input.content);
   const json = new TextEncoder().encode(JSON.stringify(doc, null, 2) + '\n');
   let ci = signContent(json, OID.conveyedJson, { certificate: ee, chain, privateKey: input.ownerKey });
@@ -76,6 +86,8 @@ export function privateKeyFromFile(bytes: Uint8Array): KeyObject {
     const b = Buffer.from(bytes);
     return isPem(b) ? createPrivateKey(b) : createPrivateKey({ key: b, format: 'der', type: 'pkcs8' });
   } catch (err) {
-    throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner key is not an unencrypted PEM or PKCS#8 private key', { cause: err });
+    throw new SztpError('SZTP_ERR_USAGE', 'bundle: the owner key is not an unencrypted PEM or PKCS#8 private key', {
+      cause: err,
+    });
   }
 }

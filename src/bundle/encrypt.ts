@@ -17,14 +17,25 @@ export async function encryptToDevice(artifact: Uint8Array, deviceCertificate: U
   try {
     const cert = pkijs.Certificate.fromBER(toArrayBuffer(deviceCertificate));
     const ci = pkijs.ContentInfo.fromBER(toArrayBuffer(artifact));
-    const inner = ci.contentType === OID.signedData ? new Uint8Array((ci.content as { toBER(sizeOnly?: boolean): ArrayBuffer }).toBER(false)) : artifact;
+    const inner =
+      ci.contentType === OID.signedData
+        ? new Uint8Array((ci.content as { toBER(sizeOnly?: boolean): ArrayBuffer }).toBER(false))
+        : artifact;
     const env = new pkijs.EnvelopedData();
     env.addRecipientByCertificate(cert, { oaepHashAlgorithm: 'SHA-256', kdfAlgorithm: 'SHA-256' });
-    await env.encrypt({ name: 'AES-CBC', length: 256 } as Parameters<pkijs.EnvelopedData['encrypt']>[0], toArrayBuffer(inner));
+    await env.encrypt(
+      { name: 'AES-CBC', length: 256 } as Parameters<pkijs.EnvelopedData['encrypt']>[0],
+      toArrayBuffer(inner),
+    );
     if (ci.contentType === OID.signedData) env.encryptedContentInfo.contentType = OID.signedData;
-    return new Uint8Array(new pkijs.ContentInfo({ contentType: OID.envelopedData, content: env.toSchema() }).toSchema().toBER(false));
+    return new Uint8Array(
+      new pkijs.ContentInfo({ contentType: OID.envelopedData, content: env.toSchema() }).toSchema().toBER(false),
+    );
   } catch (err) {
-    throw new SztpError('SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM', `bundle: cannot encrypt to the device certificate: ${messageOf(err)}`, { cause: err, stage: 'cli' });
+    throw new SztpError(
+      'SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM',
+      `bundle: cannot encrypt to the device certificate: ${messageOf(err)}`,
+      { cause: err, stage: 'cli' },
+    );
   }
 }
-

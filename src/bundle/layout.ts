@@ -32,7 +32,12 @@ export function bundleDir(root: string, layout: BundleLayout, serial?: string): 
 }
 
 /** Writes the three artifacts; returns the paths written. */
-export async function writeBundle(root: string, layout: BundleLayout, artifacts: BundleArtifacts, serial?: string): Promise<string[]> {
+export async function writeBundle(
+  root: string,
+  layout: BundleLayout,
+  artifacts: BundleArtifacts,
+  serial?: string,
+): Promise<string[]> {
   const dir = bundleDir(root, layout, serial);
   await mkdir(dir, { recursive: true });
   const out: string[] = [];

@@ -36,7 +36,10 @@ export function onboardingDocument(input: OnboardingInput): Record<string, unkno
     if (bi.osName !== undefined) img['os-name'] = bi.osName;
     if (bi.osVersion !== undefined) img['os-version'] = bi.osVersion;
     if (bi.downloadUris.length > 0) img['download-uri'] = [...bi.downloadUris];
-    if (bi.sha256 !== undefined) img['image-verification'] = [{ 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': colonHex(bi.sha256) }];
+    if (bi.sha256 !== undefined)
+      img['image-verification'] = [
+        { 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': colonHex(bi.sha256) },
+      ];
     o['boot-image'] = img;
   }
   if (input.configuration !== undefined) {
@@ -47,4 +50,3 @@ export function onboardingDocument(input: OnboardingInput): Record<string, unkno
   if (input.postConfigurationScript !== undefined) o['post-configuration-script'] = b64(input.postConfigurationScript);
   return { 'ietf-sztp-conveyed-info:onboarding-information': o };
 }
-

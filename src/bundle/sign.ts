@@ -37,7 +37,11 @@ function algorithmsFor(key: KeyObject): { hash: 'sha256' | 'sha384' | 'sha512'; 
     if (curve === 'secp521r1') return { hash: 'sha512', digestOid: OID.sha512, sigOid: OID.ecdsaSha512 };
     if (curve === 'prime256v1') return { hash: 'sha256', digestOid: OID.sha256, sigOid: OID.ecdsaSha256 };
   }
-  throw new SztpError('SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM', `bundle: owner key type ${key.asymmetricKeyType ?? '?'} is not RSA or EC P-256/P-384/P-521`, { stage: 'cli' });
+  throw new SztpError(
+    'SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM',
+    `bundle: owner key type ${key.asymmetricKeyType ?? '?'} is not RSA or EC P-256/P-384/P-521`,
+    { stage: 'cli' },
+  );
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -50,14 +54,24 @@ function contentInfo(contentType: string, content: asn1js.AsnType): Uint8Array {
 }
 
 /** A DER ContentInfo(SignedData) over `content`, signed by the owner. */
-export function signContent(content: Uint8Array, eContentType: string, signer: OwnerSigner, includeCertificates = false): Uint8Array {
+export function signContent(
+  content: Uint8Array,
+  eContentType: string,
+  signer: OwnerSigner,
+  includeCertificates = false,
+): Uint8Array {
   const cert = parseCert(signer.certificate);
   const alg = algorithmsFor(signer.privateKey);
   const digest = createHash(alg.hash).update(content).digest();
   const attributes = [
     new pkijs.Attribute({ type: OID.attrContentType, values: [new asn1js.ObjectIdentifier({ value: eContentType })] }),
-    new pkijs.Attribute({ type: OID.attrMessageDigest, values: [new asn1js.OctetString({ valueHex: toArrayBuffer(digest) })] }),
-  ].map((a) => ({ a, der: new Uint8Array(a.toSchema().toBER(false)) })).sort((x, y) => compareBytes(x.der, y.der));
+    new pkijs.Attribute({
+      type: OID.attrMessageDigest,
+      values: [new asn1js.OctetString({ valueHex: toArrayBuffer(digest) })],
+    }),
+  ]
+    .map((a) => ({ a, der: new Uint8Array(a.toSchema().toBER(false)) }))
+    .sort((x, y) => compareBytes(x.der, y.der));
   const signedAttrsDer = new Uint8Array(new asn1js.Set({ value: attributes.map((x) => x.a.toSchema()) }).toBER(false));
   const signature = cryptoSign(alg.hash, signedAttrsDer, { key: signer.privateKey, dsaEncoding: 'der' });
   const signerInfo = new pkijs.SignerInfo({
@@ -65,13 +79,20 @@ export function signContent(content: Uint8Array, eContentType: string, signer: O
     sid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
     digestAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: alg.digestOid }),
     signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: attributes.map((x) => x.a) }),
-    signatureAlgorithm: new pkijs.AlgorithmIdentifier(alg.sigOid === OID.sha256WithRsa ? { algorithmId: alg.sigOid, algorithmParams: new asn1js.Null() } : { algorithmId: alg.sigOid }),
+    signatureAlgorithm: new pkijs.AlgorithmIdentifier(
+      alg.sigOid === OID.sha256WithRsa
+        ? { algorithmId: alg.sigOid, algorithmParams: new asn1js.Null() }
+        : { algorithmId: alg.sigOid },
+    ),
     signature: new asn1js.OctetString({ valueHex: toArrayBuffer(signature) }),
   });
   const sd = new pkijs.SignedData({
     version: 1,
     digestAlgorithms: [new pkijs.AlgorithmIdentifier({ algorithmId: alg.digestOid })],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType, eContent: new asn1js.OctetString({ valueHex: toArrayBuffer(content) }) }),
+    encapContentInfo: new pkijs.EncapsulatedContentInfo({
+      eContentType,
+      eContent: new asn1js.OctetString({ valueHex: toArrayBuffer(content) }),
+    }),
     signerInfos: [signerInfo],
     ...(includeCertificates ? { certificates: [cert, ...signer.chain.map(parseCert)] } : {}),
   });

@@ -74,19 +74,36 @@ async function content(o: BundleOptions): Promise<BuildInput['content']> {
       throw new SztpError('SZTP_ERR_USAGE', `--boot-image: cannot read ${o.bootImage}`);
     }
   } else if (o.bootImageSha256 !== undefined) {
-    if (!/^([0-9a-fA-F]{2}:?){32}$/.test(o.bootImageSha256) || o.bootImageSha256.replace(/:/g, '').length !== 64) throw new SztpError('SZTP_ERR_USAGE', '--boot-image-sha256 must be 32 bytes of hex');
+    if (!/^([0-9a-fA-F]{2}:?){32}$/.test(o.bootImageSha256) || o.bootImageSha256.replace(/:/g, '').length !== 64)
+      throw new SztpError('SZTP_ERR_USAGE', '--boot-image-sha256 must be 32 bytes of hex');
     sha256 = new Uint8Array(Buffer.from(o.bootImageSha256.replace(/:/g, ''), 'hex'));
   }
   const uris = o.downloadUri ?? [];
-  if (sha256 !== undefined && uris.length === 0) throw new SztpError('SZTP_ERR_USAGE', 'a boot image needs at least one --download-uri');
+  if (sha256 !== undefined && uris.length === 0)
+    throw new SztpError('SZTP_ERR_USAGE', 'a boot image needs at least one --download-uri');
   const hasImage = sha256 !== undefined || o.osName !== undefined || o.osVersion !== undefined || uris.length > 0;
   const input: OnboardingInput = {
-    ...(o.configuration === undefined ? {} : { configuration: await read(o.configuration, '--configuration'), configurationHandling: o.configurationHandling ?? 'merge' }),
+    ...(o.configuration === undefined
+      ? {}
+      : {
+          configuration: await read(o.configuration, '--configuration'),
+          configurationHandling: o.configurationHandling ?? 'merge',
+        }),
     ...(o.preScript === undefined ? {} : { preConfigurationScript: await read(o.preScript, '--pre-script') }),
     ...(o.postScript === undefined ? {} : { postConfigurationScript: await read(o.postScript, '--post-script') }),
-    ...(hasImage ? { bootImage: { downloadUris: uris, ...(o.osName === undefined ? {} : { osName: o.osName }), ...(o.osVersion === undefined ? {} : { osVersion: o.osVersion }), ...(sha256 === undefined ? {} : { sha256 }) } } : {}),
+    ...(hasImage
+      ? {
+          bootImage: {
+            downloadUris: uris,
+            ...(o.osName === undefined ? {} : { osName: o.osName }),
+            ...(o.osVersion === undefined ? {} : { osVersion: o.osVersion }),
+            ...(sha256 === undefined ? {} : { sha256 }),
+          },
+        }
+      : {}),
   };
-  if (o.configurationHandling !== undefined && o.configuration === undefined) throw new SztpError('SZTP_ERR_USAGE', '--configuration-handling needs --configuration');
+  if (o.configurationHandling !== undefined && o.configuration === undefined)
+    throw new SztpError('SZTP_ERR_USAGE', '--configuration-handling needs --configuration');
   return input;
 }
 
@@ -97,15 +114,27 @@ export async function runBundle(o: BundleOptions, io: BundleIo): Promise<number>
       throw new SztpError('SZTP_ERR_USAGE', '--owner-key, --owner-cert, --voucher and --out are required');
     }
     const layout = o.layout ?? 'single';
-    if (layout === 'multi' && o.serial === undefined) throw new SztpError('SZTP_ERR_USAGE', '--layout multi needs --serial');
-    if (o.dnsZone !== undefined && o.serial === undefined) throw new SztpError('SZTP_ERR_USAGE', '--dns-zone needs --serial');
+    if (layout === 'multi' && o.serial === undefined)
+      throw new SztpError('SZTP_ERR_USAGE', '--layout multi needs --serial');
+    if (o.dnsZone !== undefined && o.serial === undefined)
+      throw new SztpError('SZTP_ERR_USAGE', '--dns-zone needs --serial');
     // Signing code (pkijs) loads only when `bundle` runs.
     const { buildArtifacts, privateKeyFromFile } = await import('../bundle/build.ts');
     const { writeBundle } = await import('../bundle/layout.ts');
     const ownerKey = privateKeyFromFile(await read(o.ownerKey, '--owner-key'));
-    const chain = [...certificatesFromPemOrDer(await read(o.ownerCert, '--owner-cert')), ...(o.ownerChain === undefined ? [] : certificatesFromPemOrDer(await read(o.ownerChain, '--owner-chain')))];
-    const encryptTo = o.encryptTo === undefined ? undefined : certificatesFromPemOrDer(await read(o.encryptTo, '--encrypt-to'))[0];
-    const artifacts = await buildArtifacts({ ownerKey, ownerChain: chain, voucher: await read(o.voucher, '--voucher'), content: await content(o), ...(encryptTo === undefined ? {} : { encryptTo }) });
+    const chain = [
+      ...certificatesFromPemOrDer(await read(o.ownerCert, '--owner-cert')),
+      ...(o.ownerChain === undefined ? [] : certificatesFromPemOrDer(await read(o.ownerChain, '--owner-chain'))),
+    ];
+    const encryptTo =
+      o.encryptTo === undefined ? undefined : certificatesFromPemOrDer(await read(o.encryptTo, '--encrypt-to'))[0];
+    const artifacts = await buildArtifacts({
+      ownerKey,
+      ownerChain: chain,
+      voucher: await read(o.voucher, '--voucher'),
+      content: await content(o),
+      ...(encryptTo === undefined ? {} : { encryptTo }),
+    });
     const written = await writeBundle(o.out, layout, artifacts, o.serial);
     io.stdout(written.map((p) => `wrote ${p}\n`).join(''));
     if (o.dnsZone !== undefined && o.serial !== undefined) {
@@ -133,20 +162,33 @@ export function bundleCommand(): Command {
     .option('--owner-chain <file>', 'further chain certificates up to the pinned-domain-cert, PEM')
     .option('--voucher <file>', 'ownership voucher (.vcj), copied byte for byte (required)')
     .option('--configuration <file>', 'configuration to commit (the global --config names ztp.ini)')
-    .addOption(new Option('--configuration-handling <mode>', 'merge or replace (default merge)').choices(['merge', 'replace']))
+    .addOption(
+      new Option('--configuration-handling <mode>', 'merge or replace (default merge)').choices(['merge', 'replace']),
+    )
     .option('--pre-script <file>', 'pre-configuration script')
     .option('--post-script <file>', 'post-configuration script')
     .option('--boot-image <file>', 'boot image file (its SHA-256 goes into image-verification)')
     .option('--boot-image-sha256 <hex>', 'the boot image SHA-256 when the file is not at hand')
     .option('--os-name <name>', 'boot-image os-name')
     .option('--os-version <version>', 'boot-image os-version')
-    .option('--download-uri <uri>', 'boot-image download-uri (repeat for mirrors)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option(
+      '--download-uri <uri>',
+      'boot-image download-uri (repeat for mirrors)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
     .option('--document <file>', 'sign this ready RFC 8572 §6 JSON document instead (e.g. redirect-information)')
     .option('--encrypt-to <pemfile>', 'encrypt the conveyed information to this device certificate')
-    .addOption(new Option('--layout <layout>', 'single: EN9/; multi: EN9/<serial>/bootstrapping-data/').choices(['single', 'multi']).default('single'))
+    .addOption(
+      new Option('--layout <layout>', 'single: EN9/; multi: EN9/<serial>/bootstrapping-data/')
+        .choices(['single', 'multi'])
+        .default('single'),
+    )
     .option('--serial <serial>', 'device serial number (multi layout)')
     .option('--out <dir>', 'output root, e.g. the USB stick mount point (required)')
-    .option('--dns-zone <domain>', 'also print the DNS TXT record <serial>._sztp.<domain>. (zone file and dnsmasq; RFC 8572 §4.2.2); needs --serial');
+    .option(
+      '--dns-zone <domain>',
+      'also print the DNS TXT record <serial>._sztp.<domain>. (zone file and dnsmasq; RFC 8572 §4.2.2); needs --serial',
+    );
   cmd.action(async (options: BundleOptions, command: Command) => {
     const io: BundleIo = commandOutput(command);
     const code = await runBundle(options, io);

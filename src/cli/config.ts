@@ -27,7 +27,8 @@ export function configCommand(ctx: CliContext): Command {
         return;
       }
       ctx.io.stdout(opts.json === true ? `${JSON.stringify(config, null, 2)}\n` : renderEffective(config));
-      if (signers.warning !== undefined) ctx.io.stderr(`WARNING SZTP_ERR_VOUCHER_SIGNER_UNPINNED: ${signers.warning}\n`);
+      if (signers.warning !== undefined)
+        ctx.io.stderr(`WARNING SZTP_ERR_VOUCHER_SIGNER_UNPINNED: ${signers.warning}\n`);
       ctx.exit(EXIT.ok);
     });
 }

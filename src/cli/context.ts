@@ -30,8 +30,12 @@ export { EXIT } from '../contracts/exit-codes.ts';
 export function commandOutput(command: Command): Pick<CliIo, 'stdout' | 'stderr'> {
   const out = command.configureOutput();
   return {
-    stdout: (t) => { (out.writeOut ?? ((s: string) => process.stdout.write(s)))(t); },
-    stderr: (t) => { (out.writeErr ?? ((s: string) => process.stderr.write(s)))(t); },
+    stdout: (t) => {
+      (out.writeOut ?? ((s: string) => process.stdout.write(s)))(t);
+    },
+    stderr: (t) => {
+      (out.writeErr ?? ((s: string) => process.stderr.write(s)))(t);
+    },
   };
 }
 

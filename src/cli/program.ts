@@ -30,7 +30,9 @@ function packageVersion(): string {
   const built = process.env.SZTP_AGENT_BUILD_VERSION;
   if (built !== undefined && built !== '') return built;
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
   } catch {
     return '0.0.0';
@@ -59,14 +61,26 @@ export function buildProgram(ctx: CliContext): Command {
 
 function configureTree(cmd: Command, io: CliIo): void {
   cmd.exitOverride();
-  cmd.configureOutput({ writeOut: (s) => { io.stdout(s); }, writeErr: (s) => { io.stderr(s); } });
+  cmd.configureOutput({
+    writeOut: (s) => {
+      io.stdout(s);
+    },
+    writeErr: (s) => {
+      io.stderr(s);
+    },
+  });
   for (const sub of cmd.commands) configureTree(sub, io);
 }
 
 /** Runs the CLI with user arguments (no `node` / script); resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code: number = EXIT.ok;
-  const ctx: CliContext = { io, exit: (c) => { code = c; } };
+  const ctx: CliContext = {
+    io,
+    exit: (c) => {
+      code = c;
+    },
+  };
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv], { from: 'user' });

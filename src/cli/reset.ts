@@ -25,7 +25,8 @@ export function resetCommand(ctx: CliContext): Command {
       try {
         const adapter = await openAdapter(config, log);
         await adapter.factoryReset();
-        for (const dir of stateLayout(config.agent.stateDir).clearedOnReset) await rm(dir, { recursive: true, force: true });
+        for (const dir of stateLayout(config.agent.stateDir).clearedOnReset)
+          await rm(dir, { recursive: true, force: true });
         await openStore(config, log).reset();
         room(log, 'cli').info({ stateDir: config.agent.stateDir, adapter: adapter.name }, 'reset to factory defaults');
         ctx.io.stdout('reset to factory defaults\n');

@@ -32,7 +32,8 @@ export function runCommand(ctx: CliContext): Command {
         once: opts.once === true,
         reloadConfig: () => loadConfig(g.config, { useDefaultsIfMissing: g.useDefaults === true }),
       });
-      if (code === EXIT.failed) ctx.io.stderr('error SZTP_ERR_NO_SOURCE: no fetcher produced usable bootstrapping data\n');
+      if (code === EXIT.failed)
+        ctx.io.stderr('error SZTP_ERR_NO_SOURCE: no fetcher produced usable bootstrapping data\n');
       ctx.exit(code);
     });
 }

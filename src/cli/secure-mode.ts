@@ -19,8 +19,15 @@ export function secureModeCommand(ctx: CliContext): Command {
       const store = openStore(config, cliLogger(ctx, cmd, config));
       // Run by an onboarding script (SZTP_SCRIPT_KIND set): the onboarding's own choice, which does not stop it.
       const by = process.env.SZTP_SCRIPT_KIND === undefined ? 'operator' : 'onboarding';
-      const state = action === 'status' ? await store.read() : await store.update((s) => withSecureMode(s, action === 'enable', by));
-      ctx.io.stdout(opts.json === true ? `${JSON.stringify({ secureMode: state.secureMode })}\n` : `secure-mode ${state.secureMode ? 'enabled' : 'disabled'}\n`);
+      const state =
+        action === 'status'
+          ? await store.read()
+          : await store.update((s) => withSecureMode(s, action === 'enable', by));
+      ctx.io.stdout(
+        opts.json === true
+          ? `${JSON.stringify({ secureMode: state.secureMode })}\n`
+          : `secure-mode ${state.secureMode ? 'enabled' : 'disabled'}\n`,
+      );
       ctx.exit(EXIT.ok);
     });
 }

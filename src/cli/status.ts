@@ -22,8 +22,20 @@ export function statusDocument(state: AgentState, idevidKey?: string): Record<st
     secureMode: state.secureMode,
     source: state.source === undefined ? null : inert(state.source),
     lastError: state.lastError === undefined ? null : { ...state.lastError, message: inert(state.lastError.message) },
-    events: state.events.map((e) => ({ progressType: e.progressType, time: e.time, message: inert(e.message ?? ''), ...(e.source === undefined ? {} : { source: inert(e.source) }) })),
-    journal: state.journal === undefined ? null : { digest: state.journal.digest, source: inert(state.journal.source), completedSteps: state.journal.completedSteps },
+    events: state.events.map((e) => ({
+      progressType: e.progressType,
+      time: e.time,
+      message: inert(e.message ?? ''),
+      ...(e.source === undefined ? {} : { source: inert(e.source) }),
+    })),
+    journal:
+      state.journal === undefined
+        ? null
+        : {
+            digest: state.journal.digest,
+            source: inert(state.journal.source),
+            completedSteps: state.journal.completedSteps,
+          },
     updatedAt: state.updatedAt ?? null,
   };
 }
@@ -37,7 +49,10 @@ function text(state: AgentState, idevidKey?: string): string {
     `source:      ${state.source === undefined ? '-' : inert(state.source)}`,
     `last error:  ${state.lastError === undefined ? '-' : `${state.lastError.code}: ${inert(state.lastError.message)} (${state.lastError.time})`}`,
     `events:      ${state.events.length === 0 ? '-' : ''}`,
-    ...state.events.map((e) => `  ${e.time}  ${e.progressType}${e.message === undefined || e.message === '' ? '' : `  ${inert(e.message)}`}`),
+    ...state.events.map(
+      (e) =>
+        `  ${e.time}  ${e.progressType}${e.message === undefined || e.message === '' ? '' : `  ${inert(e.message)}`}`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -48,9 +63,16 @@ export function statusCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON (events: [{progressType, time, message}])')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const config = await loadGlobalConfig(cmd);
-      const log = ctx.io.logDestination === undefined ? cliLogger(ctx, cmd, config) : createLogger({ level: 'warn', destination: ctx.io.logDestination });
+      const log =
+        ctx.io.logDestination === undefined
+          ? cliLogger(ctx, cmd, config)
+          : createLogger({ level: 'warn', destination: ctx.io.logDestination });
       const state = await openStore(config, log).read();
-      ctx.io.stdout(opts.json === true ? `${JSON.stringify(statusDocument(state, config.device.idevidKey), null, 2)}\n` : text(state, config.device.idevidKey));
+      ctx.io.stdout(
+        opts.json === true
+          ? `${JSON.stringify(statusDocument(state, config.device.idevidKey), null, 2)}\n`
+          : text(state, config.device.idevidKey),
+      );
       ctx.exit(EXIT.ok);
     });
 }

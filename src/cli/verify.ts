@@ -74,7 +74,8 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
   if (o.conveyedInfo === undefined) throw new SztpError('SZTP_ERR_USAGE', '--conveyed-info FILE is required');
   if (o.trustAnchors === undefined) throw new SztpError('SZTP_ERR_USAGE', '--trust-anchors PEMFILE is required');
   if (o.serial === undefined || o.serial === '') throw new SztpError('SZTP_ERR_USAGE', '--serial SERIAL is required');
-  if ((o.idevidKey !== undefined) && o.idevidCert === undefined) throw new SztpError('SZTP_ERR_USAGE', '--idevid-key needs --idevid-cert');
+  if (o.idevidKey !== undefined && o.idevidCert === undefined)
+    throw new SztpError('SZTP_ERR_USAGE', '--idevid-key needs --idevid-cert');
   let nonce: Uint8Array | undefined;
   if (o.nonce !== undefined) {
     nonce = decodeBase64(o.nonce);
@@ -83,7 +84,8 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
   let now = io.clock ? io.clock() : new Date();
   if (o.now !== undefined) {
     const t = Date.parse(o.now);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(o.now) || Number.isNaN(t)) throw new SztpError('SZTP_ERR_USAGE', '--now must be an ISO 8601 date-time');
+    if (!/^\d{4}-\d{2}-\d{2}/.test(o.now) || Number.isNaN(t))
+      throw new SztpError('SZTP_ERR_USAGE', '--now must be an ISO 8601 date-time');
     now = new Date(t);
   }
   let device: TrustContext['device'];
@@ -93,7 +95,9 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
     if (o.idevidKey !== undefined && !isHardwareRef(o.idevidKey)) {
       const keyBytes = read(o.idevidKey, '--idevid-key');
       try {
-        const pem = isPem(keyBytes) ? createPrivateKey(Buffer.from(keyBytes)) : createPrivateKey({ key: Buffer.from(keyBytes), format: 'der', type: 'pkcs8' });
+        const pem = isPem(keyBytes)
+          ? createPrivateKey(Buffer.from(keyBytes))
+          : createPrivateKey({ key: Buffer.from(keyBytes), format: 'der', type: 'pkcs8' });
         key = fileDeviceKey(new Uint8Array(pem.export({ format: 'der', type: 'pkcs8' })));
       } catch {
         throw new SztpError('SZTP_ERR_USAGE', '--idevid-key: not a readable (unencrypted) private key');
@@ -122,7 +126,8 @@ function buildInputs(o: VerifyOptions, io: VerifyIo): { artifacts: Bootstrapping
 async function openVerifyKey(o: VerifyOptions, value: string, certificate: Uint8Array): Promise<DeviceKey> {
   const problem = keyRefProblem(value);
   const ref = keyRefOf(value);
-  if (problem !== undefined || ref.kind === 'file') throw new SztpError('SZTP_ERR_USAGE', `--idevid-key: ${problem ?? 'not a key reference'}`);
+  if (problem !== undefined || ref.kind === 'file')
+    throw new SztpError('SZTP_ERR_USAGE', `--idevid-key: ${problem ?? 'not a key reference'}`);
   const { DEFAULT_HARDWARE, openHardwareKey } = await import('../platform/device-key-hardware.ts');
   return openHardwareKey(ref, certificate, {
     ...DEFAULT_HARDWARE,
@@ -145,7 +150,13 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
   }
   if (o.idevidKey !== undefined && isHardwareRef(o.idevidKey) && inputs.ctx.device !== undefined) {
     try {
-      inputs = { ...inputs, ctx: { ...inputs.ctx, device: { ...inputs.ctx.device, key: await openVerifyKey(o, o.idevidKey, inputs.ctx.device.certificate) } } };
+      inputs = {
+        ...inputs,
+        ctx: {
+          ...inputs.ctx,
+          device: { ...inputs.ctx.device, key: await openVerifyKey(o, o.idevidKey, inputs.ctx.device.certificate) },
+        },
+      };
     } catch (err) {
       if (!isSztpError(err)) throw err;
       io.stderr(`error ${err.code}: ${err.message}\n`);
@@ -154,7 +165,8 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
   }
   // The trust pipeline (pkijs, asn1js) loads only when there is something to validate.
   const [{ CheckLog, validateBootstrappingData }, { explainChecks, explainVerdict }] = await Promise.all([
-    import('../validation/index.ts'), import('../validation/explain.ts'),
+    import('../validation/index.ts'),
+    import('../validation/explain.ts'),
   ]);
   const log = new CheckLog();
   let result: ValidatedConveyedInformation;
@@ -162,21 +174,37 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
     // The library entry point (`sztp-agent/validation`), the same function the daemon uses.
     result = await validateBootstrappingData(inputs.artifacts, inputs.ctx, { log });
     if (!result.signed && o.trustedSource !== true) {
-      const msg = 'unsigned conveyed information is accepted only from a trusted source (use --trusted-source if it came from one)';
+      const msg =
+        'unsigned conveyed information is accepted only from a trusted source (use --trusted-source if it came from one)';
       log.fail('conveyed-information', 'trust', msg);
       throw new ValidationError('conveyed-information', 'SZTP_ERR_CONVEYED_UNSIGNED', msg);
     }
-    if (!result.signed) log.pass('conveyed-information', 'trust', 'unsigned, accepted because --trusted-source was given');
+    if (!result.signed)
+      log.pass('conveyed-information', 'trust', 'unsigned, accepted because --trusted-source was given');
   } catch (err) {
-    const e = isSztpError(err) && err instanceof ValidationError ? err : new ValidationError('conveyed-information', isSztpError(err) ? err.code : 'SZTP_ERR_CMS_DECODE', messageOf(err));
-    if (o.json === true) io.stdout(JSON.stringify({ valid: false, step: e.step, code: e.code, message: e.message }) + '\n');
+    const e =
+      isSztpError(err) && err instanceof ValidationError
+        ? err
+        : new ValidationError(
+            'conveyed-information',
+            isSztpError(err) ? err.code : 'SZTP_ERR_CMS_DECODE',
+            messageOf(err),
+          );
+    if (o.json === true)
+      io.stdout(JSON.stringify({ valid: false, step: e.step, code: e.code, message: e.message }) + '\n');
     else io.stdout(explainChecks(log.records) + explainVerdict(false, `step ${e.step}: ${e.code}: ${e.message}`));
     return VERIFY_EXIT.invalid;
   }
   if (o.json === true) {
-    io.stdout(JSON.stringify({ valid: true, signed: result.signed, kind: result.kind, conveyedInformation: result.json }) + '\n');
+    io.stdout(
+      JSON.stringify({ valid: true, signed: result.signed, kind: result.kind, conveyedInformation: result.json }) +
+        '\n',
+    );
   } else {
-    io.stdout(explainChecks(log.records) + explainVerdict(true, `${result.signed ? 'signed' : 'unsigned'} ${result.kind}, sha-256 ${result.digest}`));
+    io.stdout(
+      explainChecks(log.records) +
+        explainVerdict(true, `${result.signed ? 'signed' : 'unsigned'} ${result.kind}, sha-256 ${result.digest}`),
+    );
   }
   return VERIFY_EXIT.valid;
 }
@@ -184,7 +212,9 @@ export async function runVerify(o: VerifyOptions, io: VerifyIo): Promise<number>
 /** The `sztp-agent verify` command, added to the program by src/cli/program.ts. */
 export function verifyCommand(): Command {
   const cmd = new Command('verify')
-    .description('validate bootstrapping artifacts offline (voucher → owner certificate → conveyed information, RFC 8572 §5.4)')
+    .description(
+      'validate bootstrapping artifacts offline (voucher → owner certificate → conveyed information, RFC 8572 §5.4)',
+    )
     .option('--conveyed-info <file>', 'conveyed-information CMS (required)')
     .option('--owner-cert <file>', 'owner-certificate CMS (signed conveyed information)')
     .option('--voucher <file>', 'ownership voucher CMS (.vcj; signed conveyed information)')
@@ -194,7 +224,10 @@ export function verifyCommand(): Command {
     .option('--now <iso8601>', 'the time to validate at (default: now)')
     .option('--clock-untrusted', 'skip validity-period checks (RFC 8572 §9.1)')
     .option('--idevid-cert <pemfile>', 'IDevID certificate (idevid-issuer check, decryption)')
-    .option('--idevid-key <key>', 'IDevID private key (decrypts EnvelopedData): a PEM file, a pkcs11: URI or a tpm2:0x81… handle')
+    .option(
+      '--idevid-key <key>',
+      'IDevID private key (decrypts EnvelopedData): a PEM file, a pkcs11: URI or a tpm2:0x81… handle',
+    )
     .option('--pkcs11-module <so>', 'PKCS#11 module of a pkcs11: --idevid-key')
     .option('--pkcs11-pin-file <file>', 'file holding the token PIN of a pkcs11: --idevid-key')
     .option('--pkcs11-engine <so>', 'OpenSSL PKCS#11 engine (default: the distribution path)')
@@ -204,7 +237,12 @@ export function verifyCommand(): Command {
   cmd.action(async (options: VerifyOptions, command: Command) => {
     const io: VerifyIo = commandOutput(command);
     const code = await runVerify(options, io);
-    if (code !== 0) throw new CommanderError(code, code === VERIFY_EXIT.usage ? 'sztp.verify.usage' : 'sztp.verify.invalid', code === VERIFY_EXIT.usage ? 'usage error' : 'invalid');
+    if (code !== 0)
+      throw new CommanderError(
+        code,
+        code === VERIFY_EXIT.usage ? 'sztp.verify.usage' : 'sztp.verify.invalid',
+        code === VERIFY_EXIT.usage ? 'usage error' : 'invalid',
+      );
   });
   return cmd;
 }

@@ -12,7 +12,10 @@ export interface FetcherRow {
   /** Priority (0 first .. 9 last) when `[Fetcher Priority]` is absent. */
   readonly defaultPriority: number;
   /** Without `[Fetcher Priority]` the fetcher is enabled always, or only when `test` holds. */
-  readonly enabledWhen?: { readonly description: string; readonly test: (config: Omit<AgentConfig, 'fetchers'>) => boolean };
+  readonly enabledWhen?: {
+    readonly description: string;
+    readonly test: (config: Omit<AgentConfig, 'fetchers'>) => boolean;
+  };
 }
 
 export const FETCHER_CATALOGUE = [
@@ -22,8 +25,19 @@ export const FETCHER_CATALOGUE = [
   { name: 'DPort4', defaultPriority: 3 },
   { name: 'DPort6', defaultPriority: 4 },
   // RFC 8572 §9.7 (C-180): local sources (DHCP, DNS) before remote ones.
-  { name: 'DNS', defaultPriority: 5, enabledWhen: { description: 'when [DNS] domains or servers is set, or mdns is True', test: (c) => c.dns.mdns || c.dns.domains.length > 0 || c.dns.servers.length > 0 } },
-  { name: 'Server', defaultPriority: 6, enabledWhen: { description: 'when [Bootstrap] servers is set', test: (c) => c.bootstrap.servers.length > 0 } },
+  {
+    name: 'DNS',
+    defaultPriority: 5,
+    enabledWhen: {
+      description: 'when [DNS] domains or servers is set, or mdns is True',
+      test: (c) => c.dns.mdns || c.dns.domains.length > 0 || c.dns.servers.length > 0,
+    },
+  },
+  {
+    name: 'Server',
+    defaultPriority: 6,
+    enabledWhen: { description: 'when [Bootstrap] servers is set', test: (c) => c.bootstrap.servers.length > 0 },
+  },
 ] as const satisfies readonly FetcherRow[];
 
 /** Fetcher names as written in `[Fetcher Priority]`. */

@@ -53,26 +53,56 @@ export function parseIniText(text: string, file: string): RawIni {
     }
     const sep = firstSeparator(trimmed);
     if (sep < 0) {
-      problems.push({ code: 'SZTP_ERR_CONFIG_SYNTAX', file, line, message: `not a section, key/value pair or comment: ${JSON.stringify(truncate(trimmed))}` });
+      problems.push({
+        code: 'SZTP_ERR_CONFIG_SYNTAX',
+        file,
+        line,
+        message: `not a section, key/value pair or comment: ${JSON.stringify(truncate(trimmed))}`,
+      });
       return;
     }
     const key = trimmed.slice(0, sep).trim();
     if (!KEY_RE.test(key)) {
-      problems.push({ code: 'SZTP_ERR_CONFIG_SYNTAX', file, line, message: `bad key name ${JSON.stringify(truncate(key))}` });
+      problems.push({
+        code: 'SZTP_ERR_CONFIG_SYNTAX',
+        file,
+        line,
+        message: `bad key name ${JSON.stringify(truncate(key))}`,
+      });
       return;
     }
     if (current === undefined) {
-      problems.push({ code: 'SZTP_ERR_CONFIG_SYNTAX', file, line, key, message: `${key}: key outside of any [section]` });
+      problems.push({
+        code: 'SZTP_ERR_CONFIG_SYNTAX',
+        file,
+        line,
+        key,
+        message: `${key}: key outside of any [section]`,
+      });
       return;
     }
     const value = unquote(trimmed.slice(sep + 1).trim());
     if (value === undefined) {
-      problems.push({ code: 'SZTP_ERR_CONFIG_SYNTAX', file, line, section: current.name, key, message: `[${current.name}] ${key}: unterminated quoted value` });
+      problems.push({
+        code: 'SZTP_ERR_CONFIG_SYNTAX',
+        file,
+        line,
+        section: current.name,
+        key,
+        message: `[${current.name}] ${key}: unterminated quoted value`,
+      });
       return;
     }
     const duplicate = current.entries.find((e) => e.key.toLowerCase() === key.toLowerCase());
     if (duplicate !== undefined) {
-      problems.push({ code: 'SZTP_ERR_CONFIG_VALUE', file, line, section: current.name, key, message: `[${current.name}] ${key}: duplicate key (first set on line ${duplicate.line})` });
+      problems.push({
+        code: 'SZTP_ERR_CONFIG_VALUE',
+        file,
+        line,
+        section: current.name,
+        key,
+        message: `[${current.name}] ${key}: duplicate key (first set on line ${duplicate.line})`,
+      });
       return;
     }
     current.entries.push({ key, value, line });

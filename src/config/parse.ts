@@ -30,8 +30,17 @@ type Value = string | number | boolean | readonly string[] | undefined;
 export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
   const problems: ConfigProblem[] = [...raw.problems];
   const file = raw.file;
-  const problem = (code: SztpErrorCode, e: { line?: number; section?: string; key?: string }, message: string): void => {
-    problems.push({ code, file, ...e, message: e.section === undefined ? message : `[${e.section}] ${e.key ?? ''}: ${message}` });
+  const problem = (
+    code: SztpErrorCode,
+    e: { line?: number; section?: string; key?: string },
+    message: string,
+  ): void => {
+    problems.push({
+      code,
+      file,
+      ...e,
+      message: e.section === undefined ? message : `[${e.section}] ${e.key ?? ''}: ${message}`,
+    });
   };
 
   const given = new Map<SchemaEntry, RawEntry>();
@@ -39,8 +48,14 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
   let priority: RawSection | undefined;
   for (const section of raw.sections) {
     const canonical = agentSection(section.name);
-    if (canonical === undefined) { others.push(section); continue; }
-    if (canonical === FETCHER_PRIORITY_SECTION) { priority = section; continue; }
+    if (canonical === undefined) {
+      others.push(section);
+      continue;
+    }
+    if (canonical === FETCHER_PRIORITY_SECTION) {
+      priority = section;
+      continue;
+    }
     for (const entry of section.entries) {
       const schema = schemaEntry(canonical, entry.key);
       if (schema !== undefined) given.set(schema, entry);
@@ -56,30 +71,58 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
     const text = entry?.value ?? schema.default;
     const converted = text === undefined ? { ok: true as const, value: undefined } : convert(schema, text, baseDir);
     if (converted.ok) values.set(schema.path === 'router.settings' ? schema : schema.path, converted.value);
-    else problem('SZTP_ERR_CONFIG_VALUE', { ...(entry === undefined ? {} : { line: entry.line }), section: schema.section, key: entry?.key ?? schema.key }, converted.message);
+    else
+      problem(
+        'SZTP_ERR_CONFIG_VALUE',
+        {
+          ...(entry === undefined ? {} : { line: entry.line }),
+          section: schema.section,
+          key: entry?.key ?? schema.key,
+        },
+        converted.message,
+      );
   }
-  const numb = (path: ConfigPath): number => { const x = values.get(path); return typeof x === 'number' ? x : 0; };
-  const str = (path: ConfigPath): string | undefined => { const x = values.get(path); return typeof x === 'string' ? x : undefined; };
+  const numb = (path: ConfigPath): number => {
+    const x = values.get(path);
+    return typeof x === 'number' ? x : 0;
+  };
+  const str = (path: ConfigPath): string | undefined => {
+    const x = values.get(path);
+    return typeof x === 'string' ? x : undefined;
+  };
 
   const serversValue = values.get('bootstrap.servers');
   const servers = Array.isArray(serversValue) ? (serversValue as readonly string[]) : [];
   const serversEntry = entryOf(given, 'Bootstrap', 'servers');
   for (const uri of servers) {
     const parsed = parseHttpsHostPort(uri);
-    if (!parsed.ok) problem('SZTP_ERR_CONFIG_VALUE', { ...lineOf(serversEntry), section: 'Bootstrap', key: 'servers' }, `${uri}: ${parsed.reason}`);
+    if (!parsed.ok)
+      problem(
+        'SZTP_ERR_CONFIG_VALUE',
+        { ...lineOf(serversEntry), section: 'Bootstrap', key: 'servers' },
+        `${uri}: ${parsed.reason}`,
+      );
   }
   if (numb('agent.backoffMaxSeconds') < numb('agent.backoffInitialSeconds')) {
     const e = entryOf(given, 'Agent', 'backoff_max_seconds') ?? entryOf(given, 'Agent', 'backoff_initial_seconds');
-    problem('SZTP_ERR_CONFIG_VALUE', { ...lineOf(e), section: 'Agent', key: 'backoff_max_seconds' }, 'must not be smaller than backoff_initial_seconds');
+    problem(
+      'SZTP_ERR_CONFIG_VALUE',
+      { ...lineOf(e), section: 'Agent', key: 'backoff_max_seconds' },
+      'must not be smaller than backoff_initial_seconds',
+    );
   }
 
-  const listed = priority === undefined
-    ? undefined
-    : parsePriorities(priority, (line, key, code, message) => { problem(code, { line, section: FETCHER_PRIORITY_SECTION, key }, message); });
+  const listed =
+    priority === undefined
+      ? undefined
+      : parsePriorities(priority, (line, key, code, message) => {
+          problem(code, { line, section: FETCHER_PRIORITY_SECTION, key }, message);
+        });
 
   problems.push(...adapterSettingsProblems(raw, others, str('router.adapter') ?? 'simulated'));
 
-  if (problems.length > 0) throw new ConfigError([...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)));
+  if (problems.length > 0)
+    throw new ConfigError([...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)));
 
   const adapter = str('router.adapter') ?? 'simulated';
   // Every schema row lands at its path; an unset optional value leaves its field out.
@@ -97,34 +140,47 @@ export function parseConfig(raw: RawIni, baseDir: string): AgentConfig {
 }
 
 /** Converts one value; `ok: false` carries the reason. Empty optional values mean "unset". */
-export function convert(schema: SchemaEntry, text: string, baseDir: string): { ok: true; value: Value } | { ok: false; message: string } {
+export function convert(
+  schema: SchemaEntry,
+  text: string,
+  baseDir: string,
+): { ok: true; value: Value } | { ok: false; message: string } {
   const t = schema.type;
   const s = text.trim();
   switch (t.kind) {
-    case 'bool':
-    {
+    case 'bool': {
       const value = parseBoolean(s);
-      return value === undefined ? { ok: false, message: `expected ${BOOLEAN_GRAMMAR}, got ${JSON.stringify(s)}` } : { ok: true, value };
+      return value === undefined
+        ? { ok: false, message: `expected ${BOOLEAN_GRAMMAR}, got ${JSON.stringify(s)}` }
+        : { ok: true, value };
     }
     case 'int':
     case 'number': {
       const re = t.kind === 'int' ? /^\d+$/ : /^\d+(\.\d+)?$/;
       const n = Number(s);
       if (!re.test(s) || !Number.isFinite(n) || n < t.min || n > t.max) {
-        return { ok: false, message: `expected ${t.kind === 'int' ? 'an integer' : 'a number'} in ${t.min}..${t.max}, got ${JSON.stringify(s)}` };
+        return {
+          ok: false,
+          message: `expected ${t.kind === 'int' ? 'an integer' : 'a number'} in ${t.min}..${t.max}, got ${JSON.stringify(s)}`,
+        };
       }
       return { ok: true, value: n };
     }
     case 'enum': {
       const found = t.values.find((x) => x.toLowerCase() === s.toLowerCase());
-      return found === undefined ? { ok: false, message: `expected one of ${t.values.join(', ')}, got ${JSON.stringify(s)}` } : { ok: true, value: found };
+      return found === undefined
+        ? { ok: false, message: `expected one of ${t.values.join(', ')}, got ${JSON.stringify(s)}` }
+        : { ok: true, value: found };
     }
     case 'list':
       return { ok: true, value: splitList(s) };
     case 'path-list':
       return { ok: true, value: splitList(s).map((p) => posix.resolve(baseDir, p)) };
     case 'path':
-      if (s === '') return schema.default === undefined ? { ok: true, value: undefined } : { ok: false, message: 'must not be empty' };
+      if (s === '')
+        return schema.default === undefined
+          ? { ok: true, value: undefined }
+          : { ok: false, message: 'must not be empty' };
       return { ok: true, value: posix.resolve(baseDir, s) };
     case 'key-ref': {
       if (s === '') return { ok: true, value: undefined };
@@ -133,25 +189,44 @@ export function convert(schema: SchemaEntry, text: string, baseDir: string): { o
       return problem === undefined ? { ok: true, value: s } : { ok: false, message: problem };
     }
     case 'string':
-      if (s === '') return schema.default === undefined ? { ok: true, value: undefined } : { ok: false, message: 'must not be empty' };
+      if (s === '')
+        return schema.default === undefined
+          ? { ok: true, value: undefined }
+          : { ok: false, message: 'must not be empty' };
       return { ok: true, value: s };
   }
 }
 
 export function splitList(s: string): string[] {
-  return s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 }
 
-function parsePriorities(section: RawSection, report: (line: number, key: string, code: SztpErrorCode, message: string) => void): FetcherName[] {
+function parsePriorities(
+  section: RawSection,
+  report: (line: number, key: string, code: SztpErrorCode, message: string) => void,
+): FetcherName[] {
   const listed: { name: FetcherName; priority: number; order: number }[] = [];
   section.entries.forEach((entry, order) => {
     const name = FETCHER_NAMES.find((n) => n.toLowerCase() === entry.key.toLowerCase());
     if (name === undefined) {
-      report(entry.line, entry.key, 'SZTP_ERR_CONFIG_UNKNOWN_KEY', `unknown fetcher (known: ${FETCHER_NAMES.join(', ')})`);
+      report(
+        entry.line,
+        entry.key,
+        'SZTP_ERR_CONFIG_UNKNOWN_KEY',
+        `unknown fetcher (known: ${FETCHER_NAMES.join(', ')})`,
+      );
       return;
     }
     if (!/^\d$/.test(entry.value.trim())) {
-      report(entry.line, entry.key, 'SZTP_ERR_CONFIG_VALUE', `priority must be an integer 0..9, got ${JSON.stringify(entry.value)}`);
+      report(
+        entry.line,
+        entry.key,
+        'SZTP_ERR_CONFIG_VALUE',
+        `priority must be an integer 0..9, got ${JSON.stringify(entry.value)}`,
+      );
       return;
     }
     listed.push({ name, priority: Number(entry.value.trim()), order });
@@ -170,14 +245,24 @@ function adapterSettingsProblems(raw: RawIni, others: readonly RawSection[], ada
     if (!isSztpError(err)) throw err;
     const key = err.evidence?.key;
     const wanted = new Set(builtin.sections.map((s) => s.toLowerCase()));
-    const sections = [raw.sections.find((s) => s.name.toLowerCase() === 'router'), ...others.filter((s) => wanted.has(s.name.toLowerCase()))];
-    const entry = sections.flatMap((s) => s?.entries ?? []).filter((e) => e.key === key).pop();
+    const sections = [
+      raw.sections.find((s) => s.name.toLowerCase() === 'router'),
+      ...others.filter((s) => wanted.has(s.name.toLowerCase())),
+    ];
+    const entry = sections
+      .flatMap((s) => s?.entries ?? [])
+      .filter((e) => e.key === key)
+      .pop();
     return [{ code: err.code, file: raw.file, ...lineOf(entry), message: err.message }];
   }
 }
 
 /** `[Router]` keys, overridden by the adapter's other sections (src/adapters/registry.ts: `[<Adapter> Adapter]`, `[Command Adapter]` for the command family). */
-function adapterSettings(all: readonly RawSection[], others: readonly RawSection[], adapter: string): Record<string, string> {
+function adapterSettings(
+  all: readonly RawSection[],
+  others: readonly RawSection[],
+  adapter: string,
+): Record<string, string> {
   const settings: Record<string, string> = {};
   const router = all.find((s) => s.name.toLowerCase() === 'router');
   for (const e of router?.entries ?? []) settings[e.key] = e.value;

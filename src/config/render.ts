@@ -16,7 +16,7 @@ export function renderExample(): string {
   const out: string[] = [
     '# sztp-agent configuration (ztp.ini). Every key is shown with its default.',
     '# Syntax: `key: value` or `key = value`; booleans True/False, yes/no, on/off or 1/0 (any case);',
-    '# `#` and `;` start comments. Relative paths resolve against this file\'s directory.',
+    "# `#` and `;` start comments. Relative paths resolve against this file's directory.",
     '# Keys that are commented out have no default (unset).',
   ];
   let section = '';
@@ -24,7 +24,10 @@ export function renderExample(): string {
     if (e.section !== section) {
       section = e.section;
       out.push('', `[${section}]`);
-      if (section === 'Router') out.push('# Any other [Router] key, and every key of [<Adapter> Adapter] (e.g. [Command Adapter]), is passed to the adapter.');
+      if (section === 'Router')
+        out.push(
+          '# Any other [Router] key, and every key of [<Adapter> Adapter] (e.g. [Command Adapter]), is passed to the adapter.',
+        );
     }
     out.push(`# ${e.description}`);
     out.push(e.default === undefined ? `# ${e.key}:` : `${e.key}:${e.default === '' ? '' : ` ${e.default}`}`);
@@ -46,7 +49,10 @@ function priorityBlock(): string[] {
 
 /** Markdown table of every key (README "ztp.ini reference"). */
 export function renderReferenceTable(): string {
-  const rows = CONFIG_SCHEMA.map((e) => `| \`[${e.section}]\` | \`${e.key}\` | ${e.default === undefined || e.default === '' ? '(unset)' : `\`${e.default}\``} | ${e.description.replace(/\|/g, '\\|')} |`);
+  const rows = CONFIG_SCHEMA.map(
+    (e) =>
+      `| \`[${e.section}]\` | \`${e.key}\` | ${e.default === undefined || e.default === '' ? '(unset)' : `\`${e.default}\``} | ${e.description.replace(/\|/g, '\\|')} |`,
+  );
   return ['| Section | Key | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
@@ -62,13 +68,16 @@ function formatValue(entry: SchemaEntry, value: unknown): string {
 /** The effective configuration in ztp.ini syntax: every schema row at its path, in schema order. */
 export function renderEffective(config: AgentConfig): string {
   const sections = new Map<string, [string, string][]>();
-  const add = (section: string, key: string, value: string): void => { sections.set(section, [...(sections.get(section) ?? []), [key, value]]); };
+  const add = (section: string, key: string, value: string): void => {
+    sections.set(section, [...(sections.get(section) ?? []), [key, value]]);
+  };
   for (const e of CONFIG_SCHEMA) {
     if (e.section === 'Router') {
       // [Router] is open: every key of the adapter's settings is printed (adapter first), not only the schema's.
       if (e.path !== 'router.adapter') continue;
       add('Router', e.key, config.router.adapter);
-      for (const [k, v] of Object.entries(config.router.settings)) if (k.toLowerCase() !== 'adapter') add('Router', k, v);
+      for (const [k, v] of Object.entries(config.router.settings))
+        if (k.toLowerCase() !== 'adapter') add('Router', k, v);
       continue;
     }
     const value = configValue(config, e);
@@ -78,7 +87,9 @@ export function renderEffective(config: AgentConfig): string {
   }
   const priority: [string, string][] = config.fetchers.map((f, i) => [f, String(Math.min(i, 9))]);
   const lines = [`# effective configuration of ${config.file}`];
-  const section = (name: string, entries: readonly [string, string][]): void => { lines.push('', `[${name}]`, ...entries.map(([k, v]) => `${k}: ${v}`)); };
+  const section = (name: string, entries: readonly [string, string][]): void => {
+    lines.push('', `[${name}]`, ...entries.map(([k, v]) => `${k}: ${v}`));
+  };
   for (const [name, entries] of sections) {
     section(name, entries);
     // As in ztp.ini.example: the fetcher order follows [Startup].

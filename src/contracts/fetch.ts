@@ -30,7 +30,10 @@ export interface OnboardingSource {
   readonly fetcher: FetcherName;
   /** Human description for logs and status, e.g. `usb:/media/usb0/EN9` or `https://192.0.2.1:8443`. */
   readonly description: string;
-  readonly info: ValidatedConveyedInformation & { readonly kind: 'onboarding-information'; readonly onboarding: OnboardingInformation };
+  readonly info: ValidatedConveyedInformation & {
+    readonly kind: 'onboarding-information';
+    readonly onboarding: OnboardingInformation;
+  };
   /** Where progress goes: the trusted server's report-progress, or NULL_REPORTER. */
   readonly reporter: ProgressReporter;
   /** True when the data came from a TLS-authenticated bootstrap server. */

@@ -69,9 +69,14 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
       source = await untilAborted(fetcher.fetch(context), signal, deps.log, deps.cleanupWaitMs ?? CLEANUP_WAIT_MS);
     } catch (err) {
       if (aborted()) return { kind: 'aborted' };
-      const timedOut = budget?.aborted === true
-        ? new SztpError('SZTP_ERR_FETCHER_TIMEOUT', `${fetcher.name}: no result within fetcher_budget_seconds (${(deps.fetcherBudgetMs ?? 0) / 1000} s)`, { cause: err })
-        : err;
+      const timedOut =
+        budget?.aborted === true
+          ? new SztpError(
+              'SZTP_ERR_FETCHER_TIMEOUT',
+              `${fetcher.name}: no result within fetcher_budget_seconds (${(deps.fetcherBudgetMs ?? 0) / 1000} s)`,
+              { cause: err },
+            )
+          : err;
       await fail(fetcher.name, timedOut, `fetcher ${fetcher.name}`);
       continue;
     }
@@ -80,7 +85,10 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
     for (;;) {
       let keep = false;
       try {
-        deps.log.info({ fetcher: fetcher.name, source: source.description, signed: source.info.signed }, 'onboarding information found; applying');
+        deps.log.info(
+          { fetcher: fetcher.name, source: source.description, signed: source.info.signed },
+          'onboarding information found; applying',
+        );
         const outcome = await deps.apply(source);
         if (outcome.kind === 'complete') {
           await settle(deps.store, 'bootstrap-complete', source.description);
@@ -99,7 +107,10 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
       }
       const next = source.next;
       if (next === undefined) break;
-      deps.log.info({ fetcher: fetcher.name, after: source.description }, 'returning to the enclosing loop: next address, entry or medium of this fetcher');
+      deps.log.info(
+        { fetcher: fetcher.name, after: source.description },
+        'returning to the enclosing loop: next address, entry or medium of this fetcher',
+      );
       try {
         source = await untilAborted(next(), deps.signal, deps.log, deps.cleanupWaitMs ?? CLEANUP_WAIT_MS);
       } catch (err) {
@@ -111,7 +122,8 @@ export async function runPass(deps: PassDeps): Promise<PassResult> {
   }
   if (aborted()) return { kind: 'aborted' };
   if (failures.length > 0 || deps.fetchers.length === 0) {
-    const summary = failures.length === 0 ? 'no fetcher is enabled' : failures.map((f) => `${f.fetcher}: ${f.code}`).join('; ');
+    const summary =
+      failures.length === 0 ? 'no fetcher is enabled' : failures.map((f) => `${f.fetcher}: ${f.code}`).join('; ');
     await deps.store.update((s) => withError(s, 'SZTP_ERR_NO_SOURCE', summary, deps.now()));
   }
   return { kind: 'none', failures };
@@ -128,14 +140,26 @@ async function settle(store: StateStore, phase: 'bootstrap-complete' | 'rebootin
  * (removing a DHCP address, unmounting), at most `cleanupMs`, so the process does not exit in the
  * middle of it. A source that still arrives later is released.
  */
-async function untilAborted(fetching: Promise<OnboardingSource>, signal: AbortSignal, log: Logger, cleanupMs: number): Promise<OnboardingSource> {
+async function untilAborted(
+  fetching: Promise<OnboardingSource>,
+  signal: AbortSignal,
+  log: Logger,
+  cleanupMs: number,
+): Promise<OnboardingSource> {
   const settled = fetching.then(
     (source) => ({ ok: true as const, source }),
     (err: unknown) => ({ ok: false as const, err }),
   );
   const stopped = new Promise<'stopped'>((resolve) => {
     if (signal.aborted) resolve('stopped');
-    else signal.addEventListener('abort', () => { resolve('stopped'); }, { once: true });
+    else
+      signal.addEventListener(
+        'abort',
+        () => {
+          resolve('stopped');
+        },
+        { once: true },
+      );
   });
   const first = await Promise.race([settled, stopped]);
   if (first !== 'stopped') {
@@ -143,7 +167,14 @@ async function untilAborted(fetching: Promise<OnboardingSource>, signal: AbortSi
     throw first.err instanceof Error ? first.err : toSztpError(first.err, 'SZTP_ERR_INTERNAL');
   }
   let timer: NodeJS.Timeout | undefined;
-  const late = await Promise.race([settled, new Promise<'late'>((resolve) => { timer = setTimeout(() => { resolve('late'); }, cleanupMs); })]);
+  const late = await Promise.race([
+    settled,
+    new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => {
+        resolve('late');
+      }, cleanupMs);
+    }),
+  ]);
   clearTimeout(timer);
   if (late === 'late') {
     log.warn({ cleanupMs }, 'a stopped fetcher did not finish its cleanup in time');

@@ -36,8 +36,16 @@ export async function reapDeadAgentChildren(store: StateStore, log: Logger): Pro
   if (records.length === 0) return;
   const results = await reapChildren(records, currentBootIdSync());
   for (const r of results) {
-    if (r.action === 'killed') log.warn({ pgid: r.record.pgid, program: r.record.program, cgroup: r.record.cgroup }, 'ended a child process a previous agent left running');
-    if (r.action === 'still-running') log.error({ pgid: r.record.pgid, program: r.record.program }, 'a child process a previous agent left running could not be ended');
+    if (r.action === 'killed')
+      log.warn(
+        { pgid: r.record.pgid, program: r.record.program, cgroup: r.record.cgroup },
+        'ended a child process a previous agent left running',
+      );
+    if (r.action === 'still-running')
+      log.error(
+        { pgid: r.record.pgid, program: r.record.program },
+        'a child process a previous agent left running could not be ended',
+      );
   }
   await store.update((s) => {
     const { children: _reaped, ...rest } = s;

@@ -16,7 +16,12 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/types.ts';
 import { EXIT } from '../contracts/exit-codes.ts';
 import { keyRefOf } from '../platform/device-key-ref.ts';
-import { defaultEnginePath, engineConfigFile, engineLoadedInProcess, ENGINE_MODULE_ENV } from '../platform/openssl-engine.ts';
+import {
+  defaultEnginePath,
+  engineConfigFile,
+  engineLoadedInProcess,
+  ENGINE_MODULE_ENV,
+} from '../platform/openssl-engine.ts';
 import { STOP_DEADLINE_MS } from './stop-deadline.ts';
 
 /** The PKCS#11 module this configuration needs pre-loaded in-process, when this process lacks it. */
@@ -50,7 +55,10 @@ export function startEngineHeartbeat(env: NodeJS.ProcessEnv = process.env): void
 /** The arguments that run this same command again with process.execPath (node + script, or the single executable). */
 async function selfArgv(): Promise<string[]> {
   // A single executable (scripts/package-sea.ts) is its own script: node puts its path in argv[1] itself.
-  const sea = await import('node:sea').then((m) => m.isSea(), () => false);
+  const sea = await import('node:sea').then(
+    (m) => m.isSea(),
+    () => false,
+  );
   return sea ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
 }
 
@@ -58,22 +66,33 @@ async function selfArgv(): Promise<string[]> {
 export async function runWithEngine(config: AgentConfig, module: string, log: Logger): Promise<number> {
   const conf = await engineConfigFile(config.device.pkcs11Engine ?? defaultEnginePath(), module);
   const argv = await selfArgv();
-  const child = spawn(process.execPath, argv, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, OPENSSL_CONF: conf, [ENGINE_MODULE_ENV]: module } });
-  log.info({ opensslConf: conf, module, pid: child.pid }, 'pkcs11: IDevID key: running the agent with the PKCS#11 engine pre-loaded');
+  const child = spawn(process.execPath, argv, {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, OPENSSL_CONF: conf, [ENGINE_MODULE_ENV]: module },
+  });
+  log.info(
+    { opensslConf: conf, module, pid: child.pid },
+    'pkcs11: IDevID key: running the agent with the PKCS#11 engine pre-loaded',
+  );
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   let killer: NodeJS.Timeout | undefined;
   const pass = (sig: NodeJS.Signals): void => {
     child.kill(sig);
     if (sig !== 'SIGHUP' && killer === undefined) {
       killer = setTimeout(() => {
-        log.error({ code: 'SZTP_ERR_ABORTED', pid: child.pid }, `agent still running ${STOP_DEADLINE_MS} ms after ${sig}: killed`);
+        log.error(
+          { code: 'SZTP_ERR_ABORTED', pid: child.pid },
+          `agent still running ${STOP_DEADLINE_MS} ms after ${sig}: killed`,
+        );
         child.kill('SIGKILL');
       }, STOP_DEADLINE_MS);
     }
   };
   for (const s of signals) process.on(s, pass);
   let lastBeat = Date.now();
-  child.on('message', () => { lastBeat = Date.now(); });
+  child.on('message', () => {
+    lastBeat = Date.now();
+  });
   const silence = watchdogMs(config);
   let watchdog: NodeJS.Timeout | undefined;
   let stalled = false;
@@ -81,19 +100,25 @@ export async function runWithEngine(config: AgentConfig, module: string, log: Lo
     return await new Promise<number>((resolve) => {
       watchdog = setInterval(() => {
         if (Date.now() - lastBeat <= silence) return;
-        log.error({ code: 'SZTP_ERR_DEVICE_KEY_TIMEOUT', pid: child.pid, silentMs: Date.now() - lastBeat },
-          'agent stopped answering (a PKCS#11 token hanging inside a TLS handshake?): killed; init starts it again');
+        log.error(
+          { code: 'SZTP_ERR_DEVICE_KEY_TIMEOUT', pid: child.pid, silentMs: Date.now() - lastBeat },
+          'agent stopped answering (a PKCS#11 token hanging inside a TLS handshake?): killed; init starts it again',
+        );
         clearInterval(watchdog);
         stalled = true;
         child.kill('SIGKILL');
         // Reaped on 'exit' below; should even that not come, exit anyway.
-        setTimeout(() => { resolve(EXIT.failed); }, 2000).unref();
+        setTimeout(() => {
+          resolve(EXIT.failed);
+        }, 2000).unref();
       }, HEARTBEAT_MS);
       child.on('error', (err) => {
         log.error({ code: 'SZTP_ERR_INTERNAL', err: err.message }, 'cannot run the agent with the PKCS#11 engine');
         resolve(EXIT.failed);
       });
-      child.on('exit', (code) => { resolve(stalled ? EXIT.failed : (code ?? EXIT.failed)); });
+      child.on('exit', (code) => {
+        resolve(stalled ? EXIT.failed : (code ?? EXIT.failed));
+      });
     });
   } finally {
     clearInterval(watchdog);

@@ -48,16 +48,26 @@ export async function runLoop(deps: LoopDeps): Promise<LoopResult> {
     if (deps.enabled !== undefined && !(await deps.enabled())) return result('disabled');
     const config = deps.config();
     passes++;
-    deps.log.info({ pass: passes, fetchers: config.fetchers }, `pass ${passes}: trying ${config.fetchers.join(', ') || 'no fetchers'}`);
+    deps.log.info(
+      { pass: passes, fetchers: config.fetchers },
+      `pass ${passes}: trying ${config.fetchers.join(', ') || 'no fetchers'}`,
+    );
     const r = await deps.pass(config);
     if (r.kind !== 'none') return result(r.kind);
     failures = r.failures;
     if (aborted()) return result('aborted');
     if (deps.once || !config.startup.retryForever) {
-      deps.log.warn({ code: 'SZTP_ERR_NO_SOURCE', failures: failures.map((f) => `${f.fetcher}: ${f.code}`) }, 'no fetcher produced usable bootstrapping data');
+      deps.log.warn(
+        { code: 'SZTP_ERR_NO_SOURCE', failures: failures.map((f) => `${f.fetcher}: ${f.code}`) },
+        'no fetcher produced usable bootstrapping data',
+      );
       return result('exhausted');
     }
-    const delayMs = backoffDelayMs(attempt, { initialMs: config.agent.backoffInitialSeconds * 1000, maxMs: config.agent.backoffMaxSeconds * 1000 }, deps.random);
+    const delayMs = backoffDelayMs(
+      attempt,
+      { initialMs: config.agent.backoffInitialSeconds * 1000, maxMs: config.agent.backoffMaxSeconds * 1000 },
+      deps.random,
+    );
     deps.log.info({ code: 'SZTP_ERR_NO_SOURCE', delayMs, attempt }, `no fetcher succeeded; next pass in ${delayMs} ms`);
     if (!(await sleep(delayMs, deps.signal)) && aborted()) return result('aborted');
   }

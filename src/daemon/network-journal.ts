@@ -13,7 +13,8 @@ import type { IpRunner } from '../dhcp/address.ts';
 import { currentBootIdSync } from '../platform/boot-id.ts';
 import type { AgentState, StateStore } from '../state/types.ts';
 
-const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const same = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 function withRecords(s: AgentState, records: readonly NetworkUndoRecord[]): AgentState {
   const { network: _old, ...rest } = s;
@@ -25,11 +26,22 @@ export function stateNetworkJournal(store: StateStore, now: () => Date): Network
   return {
     record: async (undo) => {
       const bootId = currentBootIdSync();
-      const record: NetworkUndoRecord = { argv: [...undo], at: now().toISOString(), ...(bootId === undefined ? {} : { bootId }) };
+      const record: NetworkUndoRecord = {
+        argv: [...undo],
+        at: now().toISOString(),
+        ...(bootId === undefined ? {} : { bootId }),
+      };
       await store.update((s) => withRecords(s, [...(s.network ?? []).filter((r) => !same(r.argv, undo)), record]));
     },
     forget: async (undo) => {
-      await store.update((s) => (s.network === undefined ? s : withRecords(s, s.network.filter((r) => !same(r.argv, undo)))));
+      await store.update((s) =>
+        s.network === undefined
+          ? s
+          : withRecords(
+              s,
+              s.network.filter((r) => !same(r.argv, undo)),
+            ),
+      );
     },
   };
 }
@@ -51,7 +63,10 @@ export async function undoDeadAgentNetworkChanges(store: StateStore, log: Logger
     const r = await ip(record.argv);
     if (r.code === 0) log.warn({ argv: ['ip', ...record.argv] }, 'undid a network change a previous agent left');
     else if (!UNDONE_ALREADY.test(r.stderr)) {
-      log.error({ argv: ['ip', ...record.argv], stderr: r.stderr.trim() }, 'could not undo a network change a previous agent left; tried again on the next start');
+      log.error(
+        { argv: ['ip', ...record.argv], stderr: r.stderr.trim() },
+        'could not undo a network change a previous agent left; tried again on the next start',
+      );
       kept.unshift(record);
     }
   }

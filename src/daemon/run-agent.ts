@@ -36,7 +36,13 @@ export interface RunAgentDeps {
   readonly now?: () => Date;
 }
 
-const EXIT_FOR: Record<LoopOutcome, number> = { complete: EXIT.ok, reboot: EXIT.reboot, exhausted: EXIT.failed, aborted: EXIT.ok, disabled: EXIT.ok };
+const EXIT_FOR: Record<LoopOutcome, number> = {
+  complete: EXIT.ok,
+  reboot: EXIT.reboot,
+  exhausted: EXIT.failed,
+  aborted: EXIT.ok,
+  disabled: EXIT.ok,
+};
 
 /** Runs the daemon; resolves to the exit code (throws SztpError for startup failures). */
 export async function runAgent(deps: RunAgentDeps): Promise<number> {
@@ -59,10 +65,12 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
   }
   await mkdir(config.agent.stateDir, { recursive: true, mode: 0o700 });
   const lock = await acquireLock(config.agent.stateDir);
-  const signals = deps.signals ?? installSignalHandlers((name) => {
-    log.info({ signal: name }, `received ${name}`);
-    if (name !== 'SIGHUP') armStopDeadline(log);
-  });
+  const signals =
+    deps.signals ??
+    installSignalHandlers((name) => {
+      log.info({ signal: name }, `received ${name}`);
+      if (name !== 'SIGHUP') armStopDeadline(log);
+    });
   try {
     const build = deps.build ?? buildRuntime;
     // Before anything else: end what a dead agent left running (never the same step twice at once).
@@ -75,7 +83,10 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
     const rollbackDeps = () => ({ adapter: runtime.adapter, store, log: room(deps.log, 'onboarding'), now });
     // Before anything else: finish a rollback a crash interrupted (its restore may not have happened).
     await finishInterruptedRollback(rollbackDeps());
-    log.info({ serialNumber: runtime.identity.serialNumber, fetchers: config.fetchers, adapter: config.router.adapter }, 'secure ZTP started');
+    log.info(
+      { serialNumber: runtime.identity.serialNumber, fetchers: config.fetchers, adapter: config.router.adapter },
+      'secure ZTP started',
+    );
     const result = await runLoop({
       once: deps.once,
       signal: signals.signal,
@@ -85,8 +96,13 @@ export async function runAgent(deps: RunAgentDeps): Promise<number> {
       reload: async () => {
         try {
           const next = await deps.reloadConfig();
-          if (next.agent.stateDir !== config.agent.stateDir) log.warn('state_dir cannot change on reload; restart the agent to use the new one');
-          const fresh = await build({ ...next, agent: { ...next.agent, stateDir: config.agent.stateDir } }, deps.log, store);
+          if (next.agent.stateDir !== config.agent.stateDir)
+            log.warn('state_dir cannot change on reload; restart the agent to use the new one');
+          const fresh = await build(
+            { ...next, agent: { ...next.agent, stateDir: config.agent.stateDir } },
+            deps.log,
+            store,
+          );
           config = fresh.config;
           runtime = fresh;
           log.info({ fetchers: config.fetchers }, 'configuration reloaded');

@@ -18,7 +18,10 @@ export interface SignalSource {
 }
 
 /** Installs the handlers on `source` (default: the process). */
-export function installSignalHandlers(onSignal: (name: NodeJS.Signals) => void = () => undefined, source: SignalSource = process): SignalHandling {
+export function installSignalHandlers(
+  onSignal: (name: NodeJS.Signals) => void = () => undefined,
+  source: SignalSource = process,
+): SignalHandling {
   const controller = new AbortController();
   let reload = false;
   const stop = (name: NodeJS.Signals) => () => {
@@ -58,8 +61,12 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<boolean
       signal.removeEventListener('abort', onAbort);
       resolve(full);
     };
-    const onAbort = (): void => { done(false); };
-    const timer = setTimeout(() => { done(true); }, ms);
+    const onAbort = (): void => {
+      done(false);
+    };
+    const timer = setTimeout(() => {
+      done(true);
+    }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -14,7 +14,10 @@ export const STOP_DEADLINE_MS = 4000;
 /** Arms the backstop (an unref'd timer: it never keeps a finished process alive). */
 export function armStopDeadline(log: Logger, ms = STOP_DEADLINE_MS): void {
   setTimeout(() => {
-    log.error({ code: 'SZTP_ERR_ABORTED', deadlineMs: ms }, `still busy ${ms} ms after the stop signal: killing children and exiting`);
+    log.error(
+      { code: 'SZTP_ERR_ABORTED', deadlineMs: ms },
+      `still busy ${ms} ms after the stop signal: killing children and exiting`,
+    );
     killLiveChildrenSync();
     process.exit(EXIT.ok);
   }, ms).unref();

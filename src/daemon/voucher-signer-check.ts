@@ -11,7 +11,12 @@ import { SztpError } from '../errors.ts';
 import { resolve } from 'node:path';
 import { loadDeviceCredentials, loadTrustAnchors } from '../platform/credentials.ts';
 import type { DeviceCredentials, VoucherSigners } from '../types.ts';
-import { VOUCHER_SIGNER_RISK, idevidUnderVoucherAnchor, noVoucherSigners, voucherSignerItems } from '../validation/voucher-signers.ts';
+import {
+  VOUCHER_SIGNER_RISK,
+  idevidUnderVoucherAnchor,
+  noVoucherSigners,
+  voucherSignerItems,
+} from '../validation/voucher-signers.ts';
 
 export interface VoucherSignerAssessment {
   /** The operator warning, or undefined when the set-up is safe (or cannot be judged). */
@@ -21,7 +26,10 @@ export interface VoucherSignerAssessment {
 }
 
 /** `[Device] voucher_signers`: certificates of the PEM files named (relative to baseDir), and the hex key identifiers. */
-export async function loadVoucherSigners(items: readonly string[], baseDir: string): Promise<VoucherSigners | undefined> {
+export async function loadVoucherSigners(
+  items: readonly string[],
+  baseDir: string,
+): Promise<VoucherSigners | undefined> {
   if (items.length === 0) return undefined;
   const { keyIds, files } = voucherSignerItems(items);
   const certificates: Uint8Array[] = [];
@@ -30,21 +38,38 @@ export async function loadVoucherSigners(items: readonly string[], baseDir: stri
 }
 
 /** Judges loaded material (run: buildRuntime has it already). */
-export async function assessLoaded(config: AgentConfig, credentials: DeviceCredentials | undefined, anchors: readonly Uint8Array[], signers: VoucherSigners | undefined): Promise<VoucherSignerAssessment> {
-  if (credentials === undefined || !noVoucherSigners(signers) || !(await idevidUnderVoucherAnchor(credentials, anchors))) return { warning: undefined, refusal: undefined };
+export async function assessLoaded(
+  config: AgentConfig,
+  credentials: DeviceCredentials | undefined,
+  anchors: readonly Uint8Array[],
+  signers: VoucherSigners | undefined,
+): Promise<VoucherSignerAssessment> {
+  if (
+    credentials === undefined ||
+    !noVoucherSigners(signers) ||
+    !(await idevidUnderVoucherAnchor(credentials, anchors))
+  )
+    return { warning: undefined, refusal: undefined };
   return {
     warning: VOUCHER_SIGNER_RISK,
-    refusal: config.device.strictVoucherSigner ? new SztpError('SZTP_ERR_VOUCHER_SIGNER_UNPINNED', `refusing to start: ${VOUCHER_SIGNER_RISK}`) : undefined,
+    refusal: config.device.strictVoucherSigner
+      ? new SztpError('SZTP_ERR_VOUCHER_SIGNER_UNPINNED', `refusing to start: ${VOUCHER_SIGNER_RISK}`)
+      : undefined,
   };
 }
 
 /** Reads the files named by `config` and judges them; unreadable files are not judged here (run reports them). */
 export async function assessVoucherSigners(config: AgentConfig): Promise<VoucherSignerAssessment> {
   const d = config.device;
-  if (d.idevidCert === undefined || d.voucherTrustAnchors === undefined) return { warning: undefined, refusal: undefined };
+  if (d.idevidCert === undefined || d.voucherTrustAnchors === undefined)
+    return { warning: undefined, refusal: undefined };
   let loaded: [DeviceCredentials, Uint8Array[], VoucherSigners | undefined];
   try {
-    loaded = [await loadDeviceCredentials(d.idevidCert, undefined, d), await loadTrustAnchors(d.voucherTrustAnchors), await loadVoucherSigners(d.voucherSigners, config.baseDir)];
+    loaded = [
+      await loadDeviceCredentials(d.idevidCert, undefined, d),
+      await loadTrustAnchors(d.voucherTrustAnchors),
+      await loadVoucherSigners(d.voucherSigners, config.baseDir),
+    ];
   } catch {
     return { warning: undefined, refusal: undefined };
   }

@@ -44,7 +44,11 @@ export { openAdapter, openStore };
  * Serial: derived from the IDevID subject serialNumber (the SN token of a Cisco SUDI
  * `PID:… SN:…`, else verbatim), else `[Device] serial_number`, else the adapter.
  */
-export function resolveSerial(config: AgentConfig, credentials: DeviceCredentials | undefined, adapterIdentity: RunningIdentity): string {
+export function resolveSerial(
+  config: AgentConfig,
+  credentials: DeviceCredentials | undefined,
+  adapterIdentity: RunningIdentity,
+): string {
   const raw = credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate);
   const fromIdevid = raw === undefined ? undefined : deviceSerialFromSubject(raw).serial;
   const configured = config.device.serialNumber;
@@ -52,53 +56,81 @@ export function resolveSerial(config: AgentConfig, credentials: DeviceCredential
   // name the same device, so a configured serial may stand in for a missing one but never contradict
   // it; naming the IDevID's serial as written or as derived (the SN token) is no contradiction.
   if (configured !== undefined && fromIdevid !== undefined && configured !== fromIdevid && configured !== raw) {
-    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `[Device] serial_number ${configured} contradicts the IDevID subject serialNumber ${raw ?? ''}`, {
-      evidence: { configured, idevid: raw, derived: fromIdevid },
-    });
+    throw new SztpError(
+      'SZTP_ERR_DEVICE_IDENTITY',
+      `[Device] serial_number ${configured} contradicts the IDevID subject serialNumber ${raw ?? ''}`,
+      {
+        evidence: { configured, idevid: raw, derived: fromIdevid },
+      },
+    );
   }
   const serial = fromIdevid ?? configured ?? adapterIdentity.serialNumber;
   if (serial === undefined || serial === '') {
-    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', 'no serial number: set [Device] serial_number, give an IDevID with a subject serialNumber, or use an adapter that reports one');
+    throw new SztpError(
+      'SZTP_ERR_DEVICE_IDENTITY',
+      'no serial number: set [Device] serial_number, give an IDevID with a subject serialNumber, or use an adapter that reports one',
+    );
   }
   return serial;
 }
 
 // Loaded on first use (issue 15, lazy loading): a daemon that finds nothing never loads the trust
 // pipeline, the RESTCONF client (undici) or the onboarding steps.
-const validate: ValidateFn = async (artifacts, ctx) => (await import('../validation/pipeline.ts')).validateBootstrappingData(artifacts, ctx);
+const validate: ValidateFn = async (artifacts, ctx) =>
+  (await import('../validation/pipeline.ts')).validateBootstrappingData(artifacts, ctx);
 const download: DownloadFn = async (request) => (await import('../download/image-download.ts')).downloadImage(request);
 
 function lazyBootstrapClient(csrDir: string): BootstrapClient {
   let client: Promise<BootstrapClient> | undefined;
   return {
     followRedirect: async (...args) => {
-      client ??= import('../bootstrap/client.ts').then((m) => m.createBootstrapClient({ csrKeyStore: createCsrKeyFileStore(csrDir) }));
+      client ??= import('../bootstrap/client.ts').then((m) =>
+        m.createBootstrapClient({ csrKeyStore: createCsrKeyFileStore(csrDir) }),
+      );
       return (await client).followRedirect(...args);
     },
   };
 }
 
 /** Builds every real dependency of `run` from the configuration. */
-export async function buildRuntime(config: AgentConfig, log: Logger, store: FileStateStore, now: () => Date = () => new Date()): Promise<Runtime> {
+export async function buildRuntime(
+  config: AgentConfig,
+  log: Logger,
+  store: FileStateStore,
+  now: () => Date = () => new Date(),
+): Promise<Runtime> {
   const { device } = config;
   if (device.idevidKey !== undefined && device.idevidCert === undefined) {
     throw new SztpError('SZTP_ERR_CONFIG_FILE', '[Device] idevid_key is set but idevid_cert is not');
   }
-  const credentials = device.idevidCert === undefined ? undefined : await loadDeviceCredentials(device.idevidCert, device.idevidKey, device);
-  const voucherTrustAnchors = device.voucherTrustAnchors === undefined ? [] : await loadTrustAnchors(device.voucherTrustAnchors, 'voucher trust anchors');
+  const credentials =
+    device.idevidCert === undefined
+      ? undefined
+      : await loadDeviceCredentials(device.idevidCert, device.idevidKey, device);
+  const voucherTrustAnchors =
+    device.voucherTrustAnchors === undefined
+      ? []
+      : await loadTrustAnchors(device.voucherTrustAnchors, 'voucher trust anchors');
   // Trust material is read once, here, and passed down (a SIGHUP reload builds a new runtime).
-  const bootstrapTrustAnchors = device.bootstrapTrustAnchors === undefined ? [] : await loadTrustAnchors(device.bootstrapTrustAnchors, 'bootstrap trust anchors');
+  const bootstrapTrustAnchors =
+    device.bootstrapTrustAnchors === undefined
+      ? []
+      : await loadTrustAnchors(device.bootstrapTrustAnchors, 'bootstrap trust anchors');
   const voucherSigners = await loadVoucherSigners(device.voucherSigners, config.baseDir);
   const signerCheck = await assessLoaded(config, credentials, voucherTrustAnchors, voucherSigners);
   if (signerCheck.refusal !== undefined) throw signerCheck.refusal;
-  if (signerCheck.warning !== undefined) log.warn({ code: 'SZTP_ERR_VOUCHER_SIGNER_UNPINNED' }, `WARNING: ${signerCheck.warning}`);
+  if (signerCheck.warning !== undefined)
+    log.warn({ code: 'SZTP_ERR_VOUCHER_SIGNER_UNPINNED' }, `WARNING: ${signerCheck.warning}`);
   const adapter = await openAdapter(config, log);
   const capabilities = builtinAdapter(config.router.adapter)?.capabilities(config.router.settings);
   const adapterIdentity = await adapter.identity();
   const identity = { ...adapterIdentity, serialNumber: resolveSerial(config, credentials, adapterIdentity) };
   const subjectSerial = credentials === undefined ? undefined : subjectSerialNumber(credentials.certificate);
   if (subjectSerial !== undefined && subjectSerial !== identity.serialNumber) {
-    log.info({ subjectSerialNumber: subjectSerial, serialNumber: identity.serialNumber }, 'device serial derived from the IDevID subject serialNumber (SN token)');
+    log.info(
+      { subjectSerialNumber: subjectSerial, serialNumber: identity.serialNumber },
+      'device serial derived from the IDevID subject serialNumber (SN token)',
+    );
   }
   const fetchers = createFetchers(config.fetchers);
   const networkJournal = stateNetworkJournal(store, now);
@@ -137,8 +169,16 @@ export async function buildRuntime(config: AgentConfig, log: Logger, store: File
       now,
       networkJournal,
     }),
-    apply: async (source, signal) => (await import('../onboarding/apply.ts')).applyOnboarding(source, {
-      config, adapter, store, log: applyLog, signal, now, download, ...(capabilities === undefined ? {} : { capabilities }),
-    }),
+    apply: async (source, signal) =>
+      (await import('../onboarding/apply.ts')).applyOnboarding(source, {
+        config,
+        adapter,
+        store,
+        log: applyLog,
+        signal,
+        now,
+        download,
+        ...(capabilities === undefined ? {} : { capabilities }),
+      }),
   };
 }

@@ -71,7 +71,8 @@ export function createNetworkChanges(run: IpRunner, log?: Logger, journal?: Netw
           await journal?.forget(argv);
         }
       }
-      if (failures.length > 0) throw new SztpError('SZTP_ERR_DHCP_ADDRESS', `removing DHCP network changes failed: ${failures.join('; ')}`);
+      if (failures.length > 0)
+        throw new SztpError('SZTP_ERR_DHCP_ADDRESS', `removing DHCP network changes failed: ${failures.join('; ')}`);
     },
   };
 }
@@ -90,7 +91,10 @@ export async function configureLease(changes: NetworkChanges, lease: LeaseConfig
   const fam = lease.family === 4 ? '-4' : '-6';
   const cidr = `${lease.address}/${lease.prefixLength}`;
   const extra = lease.family === 6 ? ['nodad'] : [];
-  await changes.add([fam, 'addr', 'add', cidr, 'dev', lease.ifname, ...extra], [fam, 'addr', 'del', cidr, 'dev', lease.ifname]);
+  await changes.add(
+    [fam, 'addr', 'add', cidr, 'dev', lease.ifname, ...extra],
+    [fam, 'addr', 'del', cidr, 'dev', lease.ifname],
+  );
   const router = lease.routers[0];
   if (router !== undefined) {
     await changes.add(
@@ -105,5 +109,8 @@ export async function configureLease(changes: NetworkChanges, lease: LeaseConfig
  * 255.255.255.255 (ENETUNREACH) unless a host route for it points at the interface.
  */
 export async function addLimitedBroadcastRoute(changes: NetworkChanges, ifname: string): Promise<boolean> {
-  return changes.add(['-4', 'route', 'add', '255.255.255.255/32', 'dev', ifname], ['-4', 'route', 'del', '255.255.255.255/32', 'dev', ifname]);
+  return changes.add(
+    ['-4', 'route', 'add', '255.255.255.255/32', 'dev', ifname],
+    ['-4', 'route', 'del', '255.255.255.255/32', 'dev', ifname],
+  );
 }

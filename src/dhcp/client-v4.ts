@@ -15,14 +15,30 @@
 import type { Logger } from 'pino';
 import { isSztpError } from '../errors.ts';
 import {
-  DHCP4, DHCP4_TYPE, addressListOption, concatOption, decodeDhcp4, encodeDhcp4, ipv4ToBytes,
-  maskToPrefix, messageType, uint32Option, type Dhcp4Message, type Dhcp4Option,
+  DHCP4,
+  DHCP4_TYPE,
+  addressListOption,
+  concatOption,
+  decodeDhcp4,
+  encodeDhcp4,
+  ipv4ToBytes,
+  maskToPrefix,
+  messageType,
+  uint32Option,
+  type Dhcp4Message,
+  type Dhcp4Option,
 } from './codec-v4.ts';
 import { transact } from './transact.ts';
 import { openUdp4Socket } from './udp.ts';
 import { DHCP4_CLIENT_PORT, DHCP4_SERVER_PORT } from './constants.ts';
 
-export const PARAMETER_REQUEST_LIST = [DHCP4.SUBNET_MASK, DHCP4.ROUTER, DHCP4.DNS, DHCP4.DOMAIN_NAME, DHCP4.SZTP_REDIRECT] as const;
+export const PARAMETER_REQUEST_LIST = [
+  DHCP4.SUBNET_MASK,
+  DHCP4.ROUTER,
+  DHCP4.DNS,
+  DHCP4.DOMAIN_NAME,
+  DHCP4.SZTP_REDIRECT,
+] as const;
 
 export interface Dhcp4ClientOptions {
   readonly ifname: string;
@@ -35,7 +51,12 @@ export interface Dhcp4ClientOptions {
   readonly log: Logger;
   readonly signal?: AbortSignal;
   /** Tests: ports and addresses (defaults 0.0.0.0:68 → :67, 255.255.255.255). */
-  readonly transport?: { readonly bindAddress?: string; readonly clientPort?: number; readonly serverPort?: number; readonly destination?: string };
+  readonly transport?: {
+    readonly bindAddress?: string;
+    readonly clientPort?: number;
+    readonly serverPort?: number;
+    readonly destination?: string;
+  };
   /** First retransmission interval (default 4000 ms, RFC 2131 §4.1; smaller for short deadlines). */
   readonly initialRetransmitMs?: number;
   /** How long to wait for an OFFER with option 143 after one without it (default min(1 s, timeout/4)). */
@@ -77,7 +98,8 @@ export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
   const deadline = start + opts.timeoutMs;
   const clientPort = opts.transport?.clientPort ?? DHCP4_CLIENT_PORT;
   const serverPort = opts.transport?.serverPort ?? DHCP4_SERVER_PORT;
-  const destination = opts.transport?.destination ??
+  const destination =
+    opts.transport?.destination ??
     (opts.inform === undefined ? '255.255.255.255' : broadcastOf(opts.inform.address, opts.inform.prefixLength));
   const xid = Math.floor(random() * 0x100000000) >>> 0;
   const initialMs = opts.initialRetransmitMs ?? Math.min(4000, Math.max(200, Math.floor(opts.timeoutMs / 6)));
@@ -91,8 +113,15 @@ export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
   const socket = await openUdp4Socket(opts.transport?.bindAddress ?? '0.0.0.0', clientPort);
   const build = (type: number, extra: Dhcp4Option[], ciaddr = '0.0.0.0'): Uint8Array =>
     encodeDhcp4({
-      op: 1, xid, secs: Math.min(0xffff, Math.floor((now() - start) / 1000)), flags: ciaddr === '0.0.0.0' ? 0x8000 : 0,
-      ciaddr, yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: opts.mac.subarray(0, 6),
+      op: 1,
+      xid,
+      secs: Math.min(0xffff, Math.floor((now() - start) / 1000)),
+      flags: ciaddr === '0.0.0.0' ? 0x8000 : 0,
+      ciaddr,
+      yiaddr: '0.0.0.0',
+      siaddr: '0.0.0.0',
+      giaddr: '0.0.0.0',
+      chaddr: opts.mac.subarray(0, 6),
       options: [
         { code: DHCP4.MESSAGE_TYPE, data: Uint8Array.of(type) },
         { code: DHCP4.CLIENT_ID, data: Uint8Array.of(0, ...clientId) },
@@ -108,17 +137,19 @@ export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
         else resolve();
       });
     });
-  const matcher = (types: readonly number[]) => (buf: Buffer): Dhcp4Message | undefined => {
-    try {
-      const m = decodeDhcp4(buf);
-      if (m.op !== 2 || m.xid !== xid || !sameMac(m.chaddr, opts.mac)) return undefined;
-      const t = messageType(m);
-      return t !== undefined && types.includes(t) ? m : undefined;
-    } catch (err) {
-      log.debug({ err: isSztpError(err) ? err.toJSON() : String(err) }, 'dhcp4: ignoring malformed datagram');
-      return undefined;
-    }
-  };
+  const matcher =
+    (types: readonly number[]) =>
+    (buf: Buffer): Dhcp4Message | undefined => {
+      try {
+        const m = decodeDhcp4(buf);
+        if (m.op !== 2 || m.xid !== xid || !sameMac(m.chaddr, opts.mac)) return undefined;
+        const t = messageType(m);
+        return t !== undefined && types.includes(t) ? m : undefined;
+      } catch (err) {
+        log.debug({ err: isSztpError(err) ? err.toJSON() : String(err) }, 'dhcp4: ignoring malformed datagram');
+        return undefined;
+      }
+    };
 
   /**
    * Collects OFFERs: one carrying option 143 is taken at once; otherwise the first OFFER is kept
@@ -159,8 +190,18 @@ export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
   try {
     if (opts.inform !== undefined) {
       log.info({ ciaddr: opts.inform.address, destination }, 'dhcp4: sending DHCPINFORM');
-      const ack = await transact(socket, sender(build(DHCP4_TYPE.INFORM, [], opts.inform.address)), matcher([DHCP4_TYPE.ACK]), timing, 'DHCPINFORM', opts.signal);
-      log.info({ option143Instances: ack.options.filter((o) => o.code === DHCP4.SZTP_REDIRECT).length }, 'dhcp4: got DHCPACK to DHCPINFORM');
+      const ack = await transact(
+        socket,
+        sender(build(DHCP4_TYPE.INFORM, [], opts.inform.address)),
+        matcher([DHCP4_TYPE.ACK]),
+        timing,
+        'DHCPINFORM',
+        opts.signal,
+      );
+      log.info(
+        { option143Instances: ack.options.filter((o) => o.code === DHCP4.SZTP_REDIRECT).length },
+        'dhcp4: got DHCPACK to DHCPINFORM',
+      );
       return summarize(ack, undefined, undefined);
     }
     for (;;) {
@@ -172,12 +213,25 @@ export async function runDhcp4(opts: Dhcp4ClientOptions): Promise<Dhcp4Result> {
         { code: DHCP4.REQUESTED_IP, data: Uint8Array.from(ipv4ToBytes(offer.yiaddr)) },
         ...(serverId === undefined ? [] : [{ code: DHCP4.SERVER_ID, data: Uint8Array.from(ipv4ToBytes(serverId)) }]),
       ]);
-      const reply = await transact(socket, sender(request), matcher([DHCP4_TYPE.ACK, DHCP4_TYPE.NAK]), timing, 'DHCPREQUEST', opts.signal);
+      const reply = await transact(
+        socket,
+        sender(request),
+        matcher([DHCP4_TYPE.ACK, DHCP4_TYPE.NAK]),
+        timing,
+        'DHCPREQUEST',
+        opts.signal,
+      );
       if (messageType(reply) === DHCP4_TYPE.NAK) {
         log.warn('dhcp4: DHCPNAK, restarting with DHCPDISCOVER');
         continue;
       }
-      log.info({ address: reply.yiaddr, option143Instances: reply.options.filter((o) => o.code === DHCP4.SZTP_REDIRECT).length }, 'dhcp4: got DHCPACK');
+      log.info(
+        {
+          address: reply.yiaddr,
+          option143Instances: reply.options.filter((o) => o.code === DHCP4.SZTP_REDIRECT).length,
+        },
+        'dhcp4: got DHCPACK',
+      );
       return summarize(reply, offer, serverId);
     }
   } finally {
@@ -207,8 +261,14 @@ function sameMac(chaddr: Uint8Array, mac: Uint8Array): boolean {
   return true;
 }
 
-function summarize(reply: Dhcp4Message, offer: Dhcp4Message | undefined, offerServerId: string | undefined): Dhcp4Result {
-  const redirect = concatOption(reply.options, DHCP4.SZTP_REDIRECT) ?? (offer === undefined ? undefined : concatOption(offer.options, DHCP4.SZTP_REDIRECT));
+function summarize(
+  reply: Dhcp4Message,
+  offer: Dhcp4Message | undefined,
+  offerServerId: string | undefined,
+): Dhcp4Result {
+  const redirect =
+    concatOption(reply.options, DHCP4.SZTP_REDIRECT) ??
+    (offer === undefined ? undefined : concatOption(offer.options, DHCP4.SZTP_REDIRECT));
   const domain = concatOption(reply.options, DHCP4.DOMAIN_NAME);
   let lease: Dhcp4Lease | undefined;
   if (offer !== undefined) {
@@ -235,4 +295,3 @@ function summarize(reply: Dhcp4Message, offer: Dhcp4Message | undefined, offerSe
     reply,
   };
 }
-

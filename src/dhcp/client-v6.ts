@@ -13,8 +13,18 @@
 import type { Logger } from 'pino';
 import { SztpError, isSztpError } from '../errors.ts';
 import {
-  DHCP6, DHCP6_TYPE, decodeDhcp6, dnsServers6, encodeDhcp6, encodeIaNa, getOption6, ipv6ToBytes, parseIaNa, statusCode,
-  type Dhcp6Message, type Dhcp6Option,
+  DHCP6,
+  DHCP6_TYPE,
+  decodeDhcp6,
+  dnsServers6,
+  encodeDhcp6,
+  encodeIaNa,
+  getOption6,
+  ipv6ToBytes,
+  parseIaNa,
+  statusCode,
+  type Dhcp6Message,
+  type Dhcp6Option,
 } from './codec-v6.ts';
 import { transact } from './transact.ts';
 import { openUdp6Socket } from './udp.ts';
@@ -31,7 +41,12 @@ export interface Dhcp6ClientOptions {
   readonly log: Logger;
   readonly signal?: AbortSignal;
   /** Tests: addresses and ports (defaults [::]:546 → [ff02::1:2%IF]:547). */
-  readonly transport?: { readonly bindAddress?: string; readonly clientPort?: number; readonly serverPort?: number; readonly destination?: string };
+  readonly transport?: {
+    readonly bindAddress?: string;
+    readonly clientPort?: number;
+    readonly serverPort?: number;
+    readonly destination?: string;
+  };
   readonly initialRetransmitMs?: number;
   readonly random?: () => number;
   readonly now?: () => number;
@@ -82,14 +97,26 @@ export async function runDhcp6(opts: Dhcp6ClientOptions): Promise<Dhcp6Result> {
   const destination = opts.transport?.destination ?? `ff02::1:2%${opts.ifname}`;
   const serverPort = opts.transport?.serverPort ?? DHCP6_SERVER_PORT;
   const log = opts.log.child({ interface: opts.ifname });
-  const socket = await openUdp6Socket(opts.transport?.bindAddress ?? '::', opts.transport?.clientPort ?? DHCP6_CLIENT_PORT, opts.ifname, opts.transport?.destination === undefined);
+  const socket = await openUdp6Socket(
+    opts.transport?.bindAddress ?? '::',
+    opts.transport?.clientPort ?? DHCP6_CLIENT_PORT,
+    opts.ifname,
+    opts.transport?.destination === undefined,
+  );
 
-  const exchange = async (type: number, extra: readonly Dhcp6Option[], accept: readonly number[], what: string): Promise<Dhcp6Message> => {
+  const exchange = async (
+    type: number,
+    extra: readonly Dhcp6Option[],
+    accept: readonly number[],
+    what: string,
+  ): Promise<Dhcp6Message> => {
     const transactionId = Math.floor(random() * 0x1000000);
     const send = (): Promise<void> => {
       const elapsed = Math.min(0xffff, Math.floor((now() - start) / 10));
       const packet = encodeDhcp6({
-        msgType: type, transactionId, options: [
+        msgType: type,
+        transactionId,
+        options: [
           { code: DHCP6.CLIENTID, data: duid },
           { code: DHCP6.ELAPSED_TIME, data: Uint8Array.of(elapsed >> 8, elapsed & 0xff) },
           { code: DHCP6.ORO, data: Uint8Array.from(OPTION_REQUEST_LIST.flatMap((c) => [c >> 8, c & 0xff])) },
@@ -98,9 +125,9 @@ export async function runDhcp6(opts: Dhcp6ClientOptions): Promise<Dhcp6Result> {
       });
       return new Promise((resolve, reject) => {
         socket.send(packet, serverPort, destination, (err) => {
-        if (err) reject(err);
-        else resolve();
-      });
+          if (err) reject(err);
+          else resolve();
+        });
       });
     };
     const match = (buf: Buffer): Dhcp6Message | undefined => {
@@ -124,17 +151,27 @@ export async function runDhcp6(opts: Dhcp6ClientOptions): Promise<Dhcp6Result> {
       return { redirect: getOption6(reply, DHCP6.SZTP_REDIRECT), dnsServers: safeDns(reply), lease: undefined, reply };
     }
     for (;;) {
-      const advertise = await exchange(DHCP6_TYPE.SOLICIT, [{ code: DHCP6.IA_NA, data: encodeIaNa(iaid) }], [DHCP6_TYPE.ADVERTISE], 'Solicit');
+      const advertise = await exchange(
+        DHCP6_TYPE.SOLICIT,
+        [{ code: DHCP6.IA_NA, data: encodeIaNa(iaid) }],
+        [DHCP6_TYPE.ADVERTISE],
+        'Solicit',
+      );
       const serverId = getOption6(advertise, DHCP6.SERVERID);
       const offered = firstAddress(advertise, iaid);
       if (serverId === undefined || offered === undefined) {
         log.warn('dhcp6: Advertise without server id or address, soliciting again');
         continue;
       }
-      const reply = await exchange(DHCP6_TYPE.REQUEST, [
-        { code: DHCP6.SERVERID, data: serverId },
-        { code: DHCP6.IA_NA, data: encodeIaNa(iaid, [ipv6ToBytes(offered.address)]) },
-      ], [DHCP6_TYPE.REPLY], 'Request');
+      const reply = await exchange(
+        DHCP6_TYPE.REQUEST,
+        [
+          { code: DHCP6.SERVERID, data: serverId },
+          { code: DHCP6.IA_NA, data: encodeIaNa(iaid, [ipv6ToBytes(offered.address)]) },
+        ],
+        [DHCP6_TYPE.REPLY],
+        'Request',
+      );
       const got = firstAddress(reply, iaid);
       if (got === undefined) {
         throw new SztpError('SZTP_ERR_DHCP_ADDRESS', 'DHCPv6 Reply to Request assigned no address', {

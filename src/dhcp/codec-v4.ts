@@ -11,12 +11,34 @@ import { SztpError } from '../errors.ts';
 import { SZTP_REDIRECT_OPTION } from './constants.ts';
 
 export const DHCP4 = {
-  PAD: 0, SUBNET_MASK: 1, ROUTER: 3, DNS: 6, DOMAIN_NAME: 15, REQUESTED_IP: 50, LEASE_TIME: 51,
-  OVERLOAD: 52, MESSAGE_TYPE: 53, SERVER_ID: 54, PRL: 55, MAX_SIZE: 57, CLIENT_ID: 61, BOOTFILE: 67,
-  SZTP_REDIRECT: SZTP_REDIRECT_OPTION[4], END: 255,
+  PAD: 0,
+  SUBNET_MASK: 1,
+  ROUTER: 3,
+  DNS: 6,
+  DOMAIN_NAME: 15,
+  REQUESTED_IP: 50,
+  LEASE_TIME: 51,
+  OVERLOAD: 52,
+  MESSAGE_TYPE: 53,
+  SERVER_ID: 54,
+  PRL: 55,
+  MAX_SIZE: 57,
+  CLIENT_ID: 61,
+  BOOTFILE: 67,
+  SZTP_REDIRECT: SZTP_REDIRECT_OPTION[4],
+  END: 255,
 } as const;
 
-export const DHCP4_TYPE = { DISCOVER: 1, OFFER: 2, REQUEST: 3, DECLINE: 4, ACK: 5, NAK: 6, RELEASE: 7, INFORM: 8 } as const;
+export const DHCP4_TYPE = {
+  DISCOVER: 1,
+  OFFER: 2,
+  REQUEST: 3,
+  DECLINE: 4,
+  ACK: 5,
+  NAK: 6,
+  RELEASE: 7,
+  INFORM: 8,
+} as const;
 
 const MAGIC = [99, 130, 83, 99] as const;
 const HEADER = 236;
@@ -106,8 +128,13 @@ function parseArea(buf: Uint8Array, field: Dhcp4Option['field']): Dhcp4Option[] 
     if (code === DHCP4.END) break;
     if (i + 1 >= buf.length) throw decodeError(`option ${code} in ${field ?? 'options'} has no length octet`);
     const len = buf[i + 1] ?? 0;
-    if (i + 2 + len > buf.length) throw decodeError(`option ${code} in ${field ?? 'options'} runs past the end (length ${len})`);
-    out.push(field === undefined ? { code, data: buf.slice(i + 2, i + 2 + len) } : { code, data: buf.slice(i + 2, i + 2 + len), field });
+    if (i + 2 + len > buf.length)
+      throw decodeError(`option ${code} in ${field ?? 'options'} runs past the end (length ${len})`);
+    out.push(
+      field === undefined
+        ? { code, data: buf.slice(i + 2, i + 2 + len) }
+        : { code, data: buf.slice(i + 2, i + 2 + len), field },
+    );
     i += 2 + len;
   }
   return out;
@@ -126,7 +153,8 @@ export function decodeDhcp4(input: Uint8Array): Dhcp4Message {
   const options = parseArea(buf.subarray(HEADER + 4), 'options');
   const overload = concatOption(options, DHCP4.OVERLOAD);
   const mode = overload?.[0] ?? 0;
-  if (overload !== undefined && (overload.length !== 1 || mode < 1 || mode > 3)) throw decodeError('bad option overload (52) value');
+  if (overload !== undefined && (overload.length !== 1 || mode < 1 || mode > 3))
+    throw decodeError('bad option overload (52) value');
   // RFC 3396 §7 / RFC 2131 §4.1: options field first, then file, then sname.
   if (mode === 1 || mode === 3) options.push(...parseArea(buf.subarray(108, 236), 'file'));
   if (mode === 2 || mode === 3) options.push(...parseArea(buf.subarray(44, 108), 'sname'));
@@ -167,7 +195,8 @@ export function messageType(msg: Dhcp4Message): number | undefined {
 export function addressListOption(msg: Dhcp4Message, code: number): string[] {
   const v = concatOption(msg.options, code);
   if (v === undefined) return [];
-  if (v.length === 0 || v.length % 4 !== 0) throw decodeError(`option ${code} length ${v.length} is not a multiple of 4`);
+  if (v.length === 0 || v.length % 4 !== 0)
+    throw decodeError(`option ${code} length ${v.length} is not a multiple of 4`);
   const out: string[] = [];
   for (let i = 0; i < v.length; i += 4) out.push(bytesToIpv4(v, i));
   return out;

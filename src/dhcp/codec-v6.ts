@@ -11,13 +11,31 @@ import { SztpError } from '../errors.ts';
 import { SZTP_REDIRECT_OPTION } from './constants.ts';
 
 export const DHCP6 = {
-  CLIENTID: 1, SERVERID: 2, IA_NA: 3, IAADDR: 5, ORO: 6, ELAPSED_TIME: 8, STATUS_CODE: 13,
-  RAPID_COMMIT: 14, DNS_SERVERS: 23, DOMAIN_LIST: 24, SZTP_REDIRECT: SZTP_REDIRECT_OPTION[6],
+  CLIENTID: 1,
+  SERVERID: 2,
+  IA_NA: 3,
+  IAADDR: 5,
+  ORO: 6,
+  ELAPSED_TIME: 8,
+  STATUS_CODE: 13,
+  RAPID_COMMIT: 14,
+  DNS_SERVERS: 23,
+  DOMAIN_LIST: 24,
+  SZTP_REDIRECT: SZTP_REDIRECT_OPTION[6],
 } as const;
 
 export const DHCP6_TYPE = {
-  SOLICIT: 1, ADVERTISE: 2, REQUEST: 3, CONFIRM: 4, RENEW: 5, REBIND: 6, REPLY: 7, RELEASE: 8,
-  DECLINE: 9, RECONFIGURE: 10, INFORMATION_REQUEST: 11,
+  SOLICIT: 1,
+  ADVERTISE: 2,
+  REQUEST: 3,
+  CONFIRM: 4,
+  RENEW: 5,
+  REBIND: 6,
+  REPLY: 7,
+  RELEASE: 8,
+  DECLINE: 9,
+  RECONFIGURE: 10,
+  INFORMATION_REQUEST: 11,
 } as const;
 
 export interface Dhcp6Option {
@@ -57,7 +75,8 @@ export function encodeOptions6(options: readonly Dhcp6Option[]): Uint8Array {
   const dv = new DataView(out.buffer);
   let off = 0;
   for (const o of options) {
-    if (o.data.length > 0xffff) throw new SztpError('SZTP_ERR_DHCP_DECODE', `DHCPv6 option ${o.code} longer than 65535 octets`);
+    if (o.data.length > 0xffff)
+      throw new SztpError('SZTP_ERR_DHCP_DECODE', `DHCPv6 option ${o.code} longer than 65535 octets`);
     dv.setUint16(off, o.code);
     dv.setUint16(off + 2, o.data.length);
     out.set(o.data, off + 4);
@@ -117,7 +136,7 @@ export function bytesToIpv6(b: Uint8Array, off = 0): string {
   // Compress the longest run of zero groups (RFC 5952).
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -153,7 +172,11 @@ export function parseIaNa(data: Uint8Array): Dhcp6IaNa {
     const a = new DataView(o.data.buffer, o.data.byteOffset, o.data.byteLength);
     const subStatus = statusCode(getOption6({ options: decodeOptions6(o.data.subarray(24)) }, DHCP6.STATUS_CODE));
     if (subStatus !== undefined && subStatus !== 0) continue;
-    addresses.push({ address: bytesToIpv6(o.data), preferredLifetime: a.getUint32(16), validLifetime: a.getUint32(20) });
+    addresses.push({
+      address: bytesToIpv6(o.data),
+      preferredLifetime: a.getUint32(16),
+      validLifetime: a.getUint32(20),
+    });
   }
   const st = statusCode(getOption6({ options: sub }, DHCP6.STATUS_CODE));
   const base = { iaid: dv.getUint32(0), t1: dv.getUint32(4), t2: dv.getUint32(8), addresses };
@@ -162,11 +185,13 @@ export function parseIaNa(data: Uint8Array): Dhcp6IaNa {
 
 /** Builds an IA_NA option value with no addresses (client side, in Solicit). */
 export function encodeIaNa(iaid: number, addresses: readonly Uint8Array[] = []): Uint8Array {
-  const sub = encodeOptions6(addresses.map((a) => {
-    const v = new Uint8Array(24);
-    v.set(a.subarray(0, 16));
-    return { code: DHCP6.IAADDR, data: v };
-  }));
+  const sub = encodeOptions6(
+    addresses.map((a) => {
+      const v = new Uint8Array(24);
+      v.set(a.subarray(0, 16));
+      return { code: DHCP6.IAADDR, data: v };
+    }),
+  );
   const out = new Uint8Array(12 + sub.length);
   new DataView(out.buffer).setUint32(0, iaid >>> 0);
   out.set(sub, 12);
@@ -180,7 +205,8 @@ export function ipv6ToBytes(addr: string): Uint8Array {
   const h = head === '' ? [] : head.split(':');
   const t = tail === undefined || tail === '' ? [] : tail.split(':');
   const fill = 8 - h.length - t.length;
-  if (addr.split('::').length > 2 || fill < 0 || (tail === undefined && fill !== 0)) throw decodeError(`not an IPv6 address: ${addr}`);
+  if (addr.split('::').length > 2 || fill < 0 || (tail === undefined && fill !== 0))
+    throw decodeError(`not an IPv6 address: ${addr}`);
   const groups = [...h, ...Array<string>(fill).fill('0'), ...t];
   groups.forEach((g, i) => {
     if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw decodeError(`not an IPv6 address: ${addr}`);

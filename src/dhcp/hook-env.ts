@@ -46,17 +46,26 @@ export function findRedirectInEnv(text: string, family: 4 | 6): Uint8Array | und
 }
 
 /** Reads `<hookDir>/<ifname>.env`. Missing file → SZTP_ERR_DHCP_LEASE_SOURCE; no variable → NO_OPTION. */
-export async function readRedirectFromHook(hookDir: string, ifname: string, family: 4 | 6): Promise<{ value: Uint8Array; file: string }> {
+export async function readRedirectFromHook(
+  hookDir: string,
+  ifname: string,
+  family: 4 | 6,
+): Promise<{ value: Uint8Array; file: string }> {
   const file = join(hookDir, `${ifname}.env`);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new SztpError('SZTP_ERR_DHCP_LEASE_SOURCE', `hook environment ${file} cannot be read`, { cause: err, evidence: { file } });
+    throw new SztpError('SZTP_ERR_DHCP_LEASE_SOURCE', `hook environment ${file} cannot be read`, {
+      cause: err,
+      evidence: { file },
+    });
   }
   const value = findRedirectInEnv(text, family);
   if (value === undefined) {
-    throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `${file} holds none of ${HOOK_VARIABLES[family].join(', ')}`, { evidence: { file } });
+    throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `${file} holds none of ${HOOK_VARIABLES[family].join(', ')}`, {
+      evidence: { file },
+    });
   }
   return { value, file };
 }

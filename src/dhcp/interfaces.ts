@@ -49,9 +49,14 @@ export const DEFAULT_INTERFACE_DEPS: InterfaceDeps = {
 const USABLE_OPERSTATES = new Set(['up', 'unknown']);
 
 /** Reads one interface; throws SZTP_ERR_DHCP_INTERFACE when it is missing or not up. */
-export async function readInterface(name: string, deps: InterfaceDeps = DEFAULT_INTERFACE_DEPS): Promise<InterfaceState> {
+export async function readInterface(
+  name: string,
+  deps: InterfaceDeps = DEFAULT_INTERFACE_DEPS,
+): Promise<InterfaceState> {
   if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(name)) {
-    throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `invalid interface name ${JSON.stringify(name)}`, { evidence: { interface: name } });
+    throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `invalid interface name ${JSON.stringify(name)}`, {
+      evidence: { interface: name },
+    });
   }
   let operstate: string;
   let macText: string;
@@ -59,10 +64,15 @@ export async function readInterface(name: string, deps: InterfaceDeps = DEFAULT_
     operstate = (await readFile(join(deps.sysClassNet, name, 'operstate'), 'utf8')).trim();
     macText = (await readFile(join(deps.sysClassNet, name, 'address'), 'utf8')).trim();
   } catch (err) {
-    throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} does not exist`, { cause: err, evidence: { interface: name } });
+    throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} does not exist`, {
+      cause: err,
+      evidence: { interface: name },
+    });
   }
   if (!USABLE_OPERSTATES.has(operstate)) {
-    throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is ${operstate}, not up`, { evidence: { interface: name, operstate } });
+    throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is ${operstate}, not up`, {
+      evidence: { interface: name, operstate },
+    });
   }
   const mac = Uint8Array.from(macText.split(':').map((h) => parseInt(h, 16) & 0xff));
   const ipv4 = (deps.networkInterfaces()[name] ?? [])

@@ -41,7 +41,8 @@ export function decodeDhclientValue(text: string, allowRaw = false): Uint8Array 
     }
     return Uint8Array.from(out);
   }
-  if (/^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})*$/.test(t)) return Uint8Array.from(t.split(':').map((h) => parseInt(h, 16)));
+  if (/^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})*$/.test(t))
+    return Uint8Array.from(t.split(':').map((h) => parseInt(h, 16)));
   // udhcpc style: plain hex without separators.
   if (/^([0-9a-fA-F]{2})+$/.test(t)) return Uint8Array.from(Buffer.from(t, 'hex'));
   if (allowRaw && t !== '') return Uint8Array.from(Buffer.from(t, 'latin1'));
@@ -83,7 +84,8 @@ export function parseLeaseBlocks(text: string): LeaseBlock[] {
     const options = new Map<string, string>();
     const optRe = /(?:^|[;\s{])option\s+([A-Za-z0-9_.-]+)\s+((?:"(?:[^"\\]|\\.)*"|[^;"])+);/g;
     let o: RegExpExecArray | null;
-    while ((o = optRe.exec(body)) !== null) if (o[1] !== undefined && o[2] !== undefined) options.set(o[1], o[2].trim());
+    while ((o = optRe.exec(body)) !== null)
+      if (o[1] !== undefined && o[2] !== undefined) options.set(o[1], o[2].trim());
     blocks.push({ kind: m[1] === 'lease6' ? 'lease6' : 'lease', iface, options });
   }
   return blocks;
@@ -130,7 +132,12 @@ export function redirectNames(family: 4 | 6, declared: DeclaredNames = { redirec
 }
 
 /** Finds the raw redirect option for `ifname` in lease-file text, or undefined; `names` default to {@link redirectNames}. */
-export function findRedirectInLeases(text: string, ifname: string, family: 4 | 6, names: readonly string[] = redirectNames(family)): Uint8Array | undefined {
+export function findRedirectInLeases(
+  text: string,
+  ifname: string,
+  family: 4 | 6,
+  names: readonly string[] = redirectNames(family),
+): Uint8Array | undefined {
   const kind = family === 4 ? 'lease' : 'lease6';
   let found: string | undefined;
   for (const b of parseLeaseBlocks(text)) {
@@ -166,7 +173,12 @@ export async function readDeclaredNames(confFiles: readonly string[], family: 4 
  * interface. Unreadable files are skipped; none readable → SZTP_ERR_DHCP_LEASE_SOURCE; none
  * holding the option → SZTP_ERR_DHCP_NO_OPTION.
  */
-export async function readRedirectFromLeaseFiles(files: readonly string[], ifname: string, family: 4 | 6, dhclientConf: readonly string[] = []): Promise<{ value: Uint8Array; file: string }> {
+export async function readRedirectFromLeaseFiles(
+  files: readonly string[],
+  ifname: string,
+  family: 4 | 6,
+  dhclientConf: readonly string[] = [],
+): Promise<{ value: Uint8Array; file: string }> {
   const names = await readDeclaredNames(dhclientConf, family);
   let readable = 0;
   const problems: string[] = [];
@@ -183,9 +195,17 @@ export async function readRedirectFromLeaseFiles(files: readonly string[], ifnam
     if (value !== undefined) return { value, file };
   }
   if (readable === 0) {
-    throw new SztpError('SZTP_ERR_DHCP_LEASE_SOURCE', `no readable dhclient lease file (${problems.join('; ') || 'none configured'})`, { evidence: { files } });
+    throw new SztpError(
+      'SZTP_ERR_DHCP_LEASE_SOURCE',
+      `no readable dhclient lease file (${problems.join('; ') || 'none configured'})`,
+      { evidence: { files } },
+    );
   }
-  throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `no lease for ${ifname} carries option ${SZTP_REDIRECT_OPTION[family]} (names tried: ${names.join(', ')})`, {
-    evidence: { files, interface: ifname, names },
-  });
+  throw new SztpError(
+    'SZTP_ERR_DHCP_NO_OPTION',
+    `no lease for ${ifname} carries option ${SZTP_REDIRECT_OPTION[family]} (names tried: ${names.join(', ')})`,
+    {
+      evidence: { files, interface: ifname, names },
+    },
+  );
 }

@@ -37,16 +37,22 @@ export async function bringLinkUp(changes: NetworkChanges, ifname: string): Prom
  * Reads the interface until it is usable (operstate up or unknown), for at most `waitMs`: a link
  * just set up needs a moment for its carrier. Errors other than "not up" end the wait at once.
  */
-export async function waitUsable(read: () => Promise<InterfaceState>, waitMs: number, signal: AbortSignal): Promise<InterfaceState> {
+export async function waitUsable(
+  read: () => Promise<InterfaceState>,
+  waitMs: number,
+  signal: AbortSignal,
+): Promise<InterfaceState> {
   const until = Date.now() + waitMs;
   for (;;) {
     try {
       return await read();
     } catch (err) {
-      const notUp = isSztpError(err) && err.code === 'SZTP_ERR_DHCP_INTERFACE' && typeof err.evidence?.operstate === 'string';
+      const notUp =
+        isSztpError(err) && err.code === 'SZTP_ERR_DHCP_INTERFACE' && typeof err.evidence?.operstate === 'string';
       if (!notUp || Date.now() >= until) throw err;
     }
     await sleep(100, undefined, { signal }).catch(() => undefined);
-    if (signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'aborted while waiting for an interface to come up', { stage: 'dhcp' });
+    if (signal.aborted)
+      throw new SztpError('SZTP_ERR_ABORTED', 'aborted while waiting for an interface to come up', { stage: 'dhcp' });
   }
 }

@@ -25,7 +25,8 @@ export function findRedirectInNetworkdLease(text: string, privateOption: number 
   for (const key of networkdKeys(privateOption)) {
     const hex = env.get(key);
     if (hex === undefined) continue;
-    if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new SztpError('SZTP_ERR_DHCP_LEASE_SOURCE', `networkd lease ${key} is not hex`);
+    if (!/^([0-9a-fA-F]{2})+$/.test(hex))
+      throw new SztpError('SZTP_ERR_DHCP_LEASE_SOURCE', `networkd lease ${key} is not hex`);
     return Uint8Array.from(Buffer.from(hex, 'hex'));
   }
   return undefined;
@@ -45,9 +46,19 @@ async function sysIfindex(ifname: string): Promise<number> {
  * read as it is. Unreadable entries are skipped; none readable → SZTP_ERR_DHCP_LEASE_SOURCE;
  * none with the option → SZTP_ERR_DHCP_NO_OPTION (v6 always: networkd keeps no DHCPv6 lease).
  */
-export async function readRedirectFromNetworkd(entries: readonly string[], ifname: string, family: 4 | 6, privateOption: number | undefined, deps: NetworkdDeps = {}): Promise<{ value: Uint8Array; file: string }> {
+export async function readRedirectFromNetworkd(
+  entries: readonly string[],
+  ifname: string,
+  family: 4 | 6,
+  privateOption: number | undefined,
+  deps: NetworkdDeps = {},
+): Promise<{ value: Uint8Array; file: string }> {
   if (family === 6) {
-    throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', 'systemd-networkd keeps no DHCPv6 lease file: option 136 cannot be read from it (use [DHCP] source = client)', { evidence: { interface: ifname } });
+    throw new SztpError(
+      'SZTP_ERR_DHCP_NO_OPTION',
+      'systemd-networkd keeps no DHCPv6 lease file: option 136 cannot be read from it (use [DHCP] source = client)',
+      { evidence: { interface: ifname } },
+    );
   }
   const problems: string[] = [];
   let readable = 0;
@@ -65,9 +76,17 @@ export async function readRedirectFromNetworkd(entries: readonly string[], ifnam
     }
   }
   if (readable === 0) {
-    throw new SztpError('SZTP_ERR_DHCP_LEASE_SOURCE', `no readable networkd lease for ${ifname} (${problems.join('; ') || 'none configured'})`, { evidence: { entries } });
+    throw new SztpError(
+      'SZTP_ERR_DHCP_LEASE_SOURCE',
+      `no readable networkd lease for ${ifname} (${problems.join('; ') || 'none configured'})`,
+      { evidence: { entries } },
+    );
   }
-  throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `the networkd lease of ${ifname} has none of ${networkdKeys(privateOption).join(', ')}${privateOption === undefined ? ' (set [DHCP] networkd_option: networkd stores option 143 only as a copy in a site-private option)' : ''}`, {
-    evidence: { interface: ifname, keys: networkdKeys(privateOption) },
-  });
+  throw new SztpError(
+    'SZTP_ERR_DHCP_NO_OPTION',
+    `the networkd lease of ${ifname} has none of ${networkdKeys(privateOption).join(', ')}${privateOption === undefined ? ' (set [DHCP] networkd_option: networkd stores option 143 only as a copy in a site-private option)' : ''}`,
+    {
+      evidence: { interface: ifname, keys: networkdKeys(privateOption) },
+    },
+  );
 }

@@ -30,12 +30,22 @@ export async function releaseDhcp4(opts: {
   try {
     socket = await openUdp4Socket('0.0.0.0', opts.clientPort ?? DHCP4_CLIENT_PORT);
     const packet = encodeDhcp4({
-      op: 1, xid: Math.floor(Math.random() * 0x100000000) >>> 0, secs: 0, flags: 0, ciaddr: opts.lease.address,
-      yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: opts.mac.subarray(0, 6),
+      op: 1,
+      xid: Math.floor(Math.random() * 0x100000000) >>> 0,
+      secs: 0,
+      flags: 0,
+      ciaddr: opts.lease.address,
+      yiaddr: '0.0.0.0',
+      siaddr: '0.0.0.0',
+      giaddr: '0.0.0.0',
+      chaddr: opts.mac.subarray(0, 6),
       options: [
         { code: DHCP4.MESSAGE_TYPE, data: Uint8Array.of(DHCP4_TYPE.RELEASE) },
         { code: DHCP4.SERVER_ID, data: Uint8Array.from(ipv4ToBytes(serverId)) },
-        { code: DHCP4.CLIENT_ID, data: Uint8Array.of(0, ...new TextEncoder().encode(opts.serialNumber).subarray(0, 254)) },
+        {
+          code: DHCP4.CLIENT_ID,
+          data: Uint8Array.of(0, ...new TextEncoder().encode(opts.serialNumber).subarray(0, 254)),
+        },
       ],
     });
     const s = socket;

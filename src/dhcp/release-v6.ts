@@ -17,12 +17,22 @@ export async function releaseDhcp6(opts: {
   readonly mac: Uint8Array;
   readonly log: Logger;
   /** Tests: addresses and ports (defaults [::]:546 → [ff02::1:2%IF]:547). */
-  readonly transport?: { readonly bindAddress?: string; readonly clientPort?: number; readonly serverPort?: number; readonly destination?: string };
+  readonly transport?: {
+    readonly bindAddress?: string;
+    readonly clientPort?: number;
+    readonly serverPort?: number;
+    readonly destination?: string;
+  };
 }): Promise<void> {
   let socket: Awaited<ReturnType<typeof openUdp6Socket>> | undefined;
   try {
     const t = opts.transport;
-    socket = await openUdp6Socket(t?.bindAddress ?? '::', t?.clientPort ?? DHCP6_CLIENT_PORT, opts.ifname, t?.destination === undefined);
+    socket = await openUdp6Socket(
+      t?.bindAddress ?? '::',
+      t?.clientPort ?? DHCP6_CLIENT_PORT,
+      opts.ifname,
+      t?.destination === undefined,
+    );
     const packet = encodeDhcp6({
       msgType: DHCP6_TYPE.RELEASE,
       transactionId: Math.floor(Math.random() * 0x1000000),

@@ -64,7 +64,11 @@ export function transact<T>(
     };
     const remaining = Math.max(0, timing.deadline - timing.now());
     const deadlineTimer = setTimeout(() => {
-      finish(new SztpError('SZTP_ERR_DHCP_TIMEOUT', `${what}: no reply after ${attempts} transmission(s)`, { evidence: { attempts } }));
+      finish(
+        new SztpError('SZTP_ERR_DHCP_TIMEOUT', `${what}: no reply after ${attempts} transmission(s)`, {
+          evidence: { attempts },
+        }),
+      );
     }, remaining);
     if (signal?.aborted === true) {
       onAbort();

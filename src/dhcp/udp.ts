@@ -7,7 +7,13 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { SztpError } from '../errors.ts';
 
-async function open(socket: Socket, bindAddress: string, port: number, where: string, setup: (s: Socket) => void): Promise<Socket> {
+async function open(
+  socket: Socket,
+  bindAddress: string,
+  port: number,
+  where: string,
+  setup: (s: Socket) => void,
+): Promise<Socket> {
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -35,7 +41,13 @@ export function openUdp4Socket(bindAddress: string, port: number): Promise<Socke
 
 /** DHCPv6 client socket on `ifname`; `multicast`: send to All_DHCP_Relay_Agents_and_Servers through it. */
 export function openUdp6Socket(bindAddress: string, port: number, ifname: string, multicast: boolean): Promise<Socket> {
-  return open(createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true }), bindAddress, port, `[${bindAddress}]:${port} on ${ifname}`, (s) => {
-    if (multicast) s.setMulticastInterface(`::%${ifname}`);
-  });
+  return open(
+    createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true }),
+    bindAddress,
+    port,
+    `[${bindAddress}]:${port} on ${ifname}`,
+    (s) => {
+      if (multicast) s.setMulticastInterface(`::%${ifname}`);
+    },
+  );
 }

@@ -48,7 +48,8 @@ export function parseRedirectUri(uri: string): { ok: RedirectUri; pathIgnored: b
   if (m === null) return { reason: 'not a URI' };
   const [, scheme = '', rawHost = '', portText, path = '', query, fragment] = m;
   if (scheme.toLowerCase() !== 'https') return { reason: `scheme ${scheme} is not https` };
-  if (rawHost.includes('@') || uri.slice(8).split('/')[0]?.includes('@') === true) return { reason: 'userinfo is not allowed' };
+  if (rawHost.includes('@') || uri.slice(8).split('/')[0]?.includes('@') === true)
+    return { reason: 'userinfo is not allowed' };
   if (query !== undefined || fragment !== undefined) return { reason: 'query or fragment is not allowed' };
   let host: string;
   if (rawHost.startsWith('[')) {
@@ -121,7 +122,11 @@ function looksLikePlainText(bytes: Uint8Array): boolean {
  * (SZTP_ERR_DHCP_NO_OPTION when no valid entry remains).
  * @param option 143 or 136, for messages only.
  */
-export function parseUriList(bytes: Uint8Array, option: SztpRedirectOption = SZTP_REDIRECT_OPTION[4], opts: { readonly acceptNonconforming?: boolean } = {}): UriListResult {
+export function parseUriList(
+  bytes: Uint8Array,
+  option: SztpRedirectOption = SZTP_REDIRECT_OPTION[4],
+  opts: { readonly acceptNonconforming?: boolean } = {},
+): UriListResult {
   const lenient = opts.acceptNonconforming === true;
   const warnings: string[] = [];
   const dropped: { uri: string; reason: string }[] = [];
@@ -131,11 +136,16 @@ export function parseUriList(bytes: Uint8Array, option: SztpRedirectOption = SZT
   const split = splitLengthPrefixed(bytes);
   if (lenient && split.truncated && split.entries.length === 0 && looksLikePlainText(bytes)) {
     form = 'plain-text';
-    texts = latin1(bytes).split(/[\s,]+/).filter((s) => s !== '');
-    warnings.push(`option ${option} holds plain text instead of the RFC 8572 §8.3 length-prefixed list; reading it as whitespace-separated URIs (accept_nonconforming_uris)`);
+    texts = latin1(bytes)
+      .split(/[\s,]+/)
+      .filter((s) => s !== '');
+    warnings.push(
+      `option ${option} holds plain text instead of the RFC 8572 §8.3 length-prefixed list; reading it as whitespace-separated URIs (accept_nonconforming_uris)`,
+    );
   } else {
     texts = split.entries.map((e) => latin1(e));
-    if (split.truncated) warnings.push(`option ${option}: the last entry's length runs past the end of the option; it was ignored`);
+    if (split.truncated)
+      warnings.push(`option ${option}: the last entry's length runs past the end of the option; it was ignored`);
   }
   for (const text of texts) {
     const r = parseRedirectUri(text);
@@ -146,10 +156,15 @@ export function parseUriList(bytes: Uint8Array, option: SztpRedirectOption = SZT
     }
     if (r.pathIgnored) {
       if (!lenient) {
-        dropped.push({ uri: inert(text, 256), reason: 'a path is not allowed (RFC 8572 §8.3; [DHCP] accept_nonconforming_uris accepts it)' });
+        dropped.push({
+          uri: inert(text, 256),
+          reason: 'a path is not allowed (RFC 8572 §8.3; [DHCP] accept_nonconforming_uris accepts it)',
+        });
         continue;
       }
-      warnings.push(`option ${option}: URI ${text} carries a path, which RFC 8572 §8.3 forbids; only host and port are used (accept_nonconforming_uris)`);
+      warnings.push(
+        `option ${option}: URI ${text} carries a path, which RFC 8572 §8.3 forbids; only host and port are used (accept_nonconforming_uris)`,
+      );
     }
     uris.push(r.ok);
   }

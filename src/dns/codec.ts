@@ -93,14 +93,20 @@ function labelsOf(name: string): Uint8Array[] {
   const trimmed = name.replace(/\.$/, '');
   if (trimmed === '') return [];
   // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\xff]/.test(trimmed)) throw new SztpError('SZTP_ERR_DNS_NAME', `DNS name ${JSON.stringify(name)} has characters outside one octet`);
+  if (/[^\x00-\xff]/.test(trimmed))
+    throw new SztpError('SZTP_ERR_DNS_NAME', `DNS name ${JSON.stringify(name)} has characters outside one octet`);
   const labels = trimmed.split('.').map((l) => Buffer.from(l, 'latin1'));
   let octets = 1;
   for (const l of labels) {
-    if (l.length === 0 || l.length > 63) throw new SztpError('SZTP_ERR_DNS_NAME', `DNS name ${JSON.stringify(name)}: a label is empty or longer than 63 octets`);
+    if (l.length === 0 || l.length > 63)
+      throw new SztpError(
+        'SZTP_ERR_DNS_NAME',
+        `DNS name ${JSON.stringify(name)}: a label is empty or longer than 63 octets`,
+      );
     octets += 1 + l.length;
   }
-  if (octets > DNS_LIMITS.maxNameOctets) throw new SztpError('SZTP_ERR_DNS_NAME', `DNS name ${JSON.stringify(name)} is longer than 255 octets`);
+  if (octets > DNS_LIMITS.maxNameOctets)
+    throw new SztpError('SZTP_ERR_DNS_NAME', `DNS name ${JSON.stringify(name)} is longer than 255 octets`);
   return labels;
 }
 
@@ -148,7 +154,12 @@ class Writer {
   name(name: string, compress = true): void {
     const labels = labelsOf(name);
     for (let i = 0; i < labels.length; i++) {
-      const suffix = dnsLower(labels.slice(i).map((l) => Buffer.from(l).toString('latin1')).join('.'));
+      const suffix = dnsLower(
+        labels
+          .slice(i)
+          .map((l) => Buffer.from(l).toString('latin1'))
+          .join('.'),
+      );
       const at = compress ? this.names.get(suffix) : undefined;
       if (at !== undefined) {
         this.u16(0xc000 | at);
@@ -195,7 +206,8 @@ export interface MessageInput {
 
 function ipv4Bytes(address: string): Uint8Array {
   const parts = address.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new SztpError('SZTP_ERR_DNS_DECODE', `not an IPv4 address: ${address}`);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new SztpError('SZTP_ERR_DNS_DECODE', `not an IPv4 address: ${address}`);
   return Uint8Array.from(parts);
 }
 
@@ -205,7 +217,8 @@ function ipv6Bytes(address: string): Uint8Array {
   const h = groups(head);
   const t = tail === undefined ? [] : groups(tail);
   const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
-  if (all.length !== 8 || all.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff)) throw new SztpError('SZTP_ERR_DNS_DECODE', `not an IPv6 address: ${address}`);
+  if (all.length !== 8 || all.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff))
+    throw new SztpError('SZTP_ERR_DNS_DECODE', `not an IPv6 address: ${address}`);
   const out = new Uint8Array(16);
   all.forEach((g, i) => {
     out[2 * i] = g >>> 8;
@@ -239,7 +252,8 @@ function writeRecord(w: Writer, r: RecordInput): void {
     w.bytes(r.data ?? new Uint8Array(0));
   }
   const rdlength = w.length - start;
-  if (rdlength > 0xffff) throw new SztpError('SZTP_ERR_DNS_TXT', 'a record is longer than 65535 octets (RFC 8572 §4.2.4: use a redirect)');
+  if (rdlength > 0xffff)
+    throw new SztpError('SZTP_ERR_DNS_TXT', 'a record is longer than 65535 octets (RFC 8572 §4.2.4: use a redirect)');
   w.setU16(lengthAt, rdlength);
 }
 
@@ -247,8 +261,14 @@ function writeRecord(w: Writer, r: RecordInput): void {
 export function encodeDnsMessage(m: MessageInput): Uint8Array {
   const w = new Writer();
   w.u16(m.id);
-  const flags = (m.qr === true ? 0x8000 : 0) | ((m.opcode ?? 0) & 0xf) << 11 | (m.aa === true ? 0x400 : 0) | (m.tc === true ? 0x200 : 0) |
-    (m.rd === true ? 0x100 : 0) | (m.ra === true ? 0x80 : 0) | ((m.rcode ?? 0) & 0xf);
+  const flags =
+    (m.qr === true ? 0x8000 : 0) |
+    (((m.opcode ?? 0) & 0xf) << 11) |
+    (m.aa === true ? 0x400 : 0) |
+    (m.tc === true ? 0x200 : 0) |
+    (m.rd === true ? 0x100 : 0) |
+    (m.ra === true ? 0x80 : 0) |
+    ((m.rcode ?? 0) & 0xf);
   w.u16(flags);
   const qs = m.questions ?? [];
   const an = m.answers ?? [];
@@ -316,7 +336,7 @@ function ipv6Text(b: Uint8Array): string {
   // RFC 5952 §4.2: the longest run (first of equals) of two or more zero groups becomes '::'.
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
     if (j - i > bestLen) [best, bestLen] = [i, j - i];
@@ -326,7 +346,12 @@ function ipv6Text(b: Uint8Array): string {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
 }
 
-function decodeRdata(msg: Uint8Array, type: number, start: number, data: Uint8Array): Pick<DnsRecord, 'txt' | 'srv' | 'address'> {
+function decodeRdata(
+  msg: Uint8Array,
+  type: number,
+  start: number,
+  data: Uint8Array,
+): Pick<DnsRecord, 'txt' | 'srv' | 'address'> {
   switch (type) {
     case DNS_TYPE.TXT: {
       const txt: Uint8Array[] = [];
@@ -363,7 +388,8 @@ export function decodeDnsMessage(msg: Uint8Array): DnsMessage {
   const flags = u16(msg, 2);
   const [qd, an, ns, ar] = [u16(msg, 4), u16(msg, 6), u16(msg, 8), u16(msg, 10)];
   if (qd > DNS_LIMITS.maxQuestions) throw decodeError(`${qd} questions`);
-  if (an + ns + ar > DNS_LIMITS.maxRecords) throw decodeError(`${an + ns + ar} records (limit ${DNS_LIMITS.maxRecords})`);
+  if (an + ns + ar > DNS_LIMITS.maxRecords)
+    throw decodeError(`${an + ns + ar} records (limit ${DNS_LIMITS.maxRecords})`);
   let pos = 12;
   const questions: DnsQuestion[] = [];
   for (let i = 0; i < qd; i++) {

@@ -57,7 +57,8 @@ function matching(buf: Uint8Array, id: number, name: string, type: number): DnsM
   if (!m.qr) return 'not a response';
   if (m.id !== id) return `ID ${m.id} is not ours`;
   const q = m.questions[0];
-  if (m.questions.length !== 1 || q === undefined || q.type !== type || !sameName(q.name, name)) return 'not our question';
+  if (m.questions.length !== 1 || q === undefined || q.type !== type || !sameName(q.name, name))
+    return 'not our question';
   return m;
 }
 
@@ -69,7 +70,13 @@ function abortError(what: string): SztpError {
  * Waits on `socket` for a datagram that `accept` turns into a result, re-sending with `send`
  * every second, until `deadline` or abort. The socket is closed at the end.
  */
-function exchange<T>(socket: Socket, send: () => void, accept: (msg: Buffer, rinfo: RemoteInfo) => T | undefined, q: QueryCommon, what: string): Promise<T> {
+function exchange<T>(
+  socket: Socket,
+  send: () => void,
+  accept: (msg: Buffer, rinfo: RemoteInfo) => T | undefined,
+  q: QueryCommon,
+  what: string,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let resendTimer: NodeJS.Timeout | undefined;
     const finish = (err: SztpError | undefined, value?: T): void => {
@@ -85,14 +92,19 @@ function exchange<T>(socket: Socket, send: () => void, accept: (msg: Buffer, rin
       const v = accept(msg, rinfo);
       if (v !== undefined) finish(undefined, v);
     };
-    const onAbort = (): void => { finish(abortError(what)); };
+    const onAbort = (): void => {
+      finish(abortError(what));
+    };
     const fire = (): void => {
       send();
       resendTimer = setTimeout(fire, RESEND_MS);
     };
-    const deadlineTimer = setTimeout(() => {
-      finish(new SztpError('SZTP_ERR_DNS_TIMEOUT', `${what}: no answer before the deadline`));
-    }, Math.max(0, q.deadline - Date.now()));
+    const deadlineTimer = setTimeout(
+      () => {
+        finish(new SztpError('SZTP_ERR_DNS_TIMEOUT', `${what}: no answer before the deadline`));
+      },
+      Math.max(0, q.deadline - Date.now()),
+    );
     if (q.signal.aborted) {
       onAbort();
       return;
@@ -132,7 +144,12 @@ export async function queryUnicast(q: UnicastQuery): Promise<DnsMessage> {
   const what = `DNS ${q.type === DNS_TYPE.TXT ? 'TXT' : 'SRV'} query to ${host}:${port}`;
   const family = isIP(host) === 6 ? 6 : 4;
   const id = randomInt(0x10000);
-  const query = encodeDnsMessage({ id, rd: true, questions: [{ name: q.name, type: q.type, qclass: 1 }], additionals: [ednsOpt(4096)] });
+  const query = encodeDnsMessage({
+    id,
+    rd: true,
+    questions: [{ name: q.name, type: q.type, qclass: 1 }],
+    additionals: [ednsOpt(4096)],
+  });
   const socket = await bound(family, undefined, what);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -146,14 +163,22 @@ export async function queryUnicast(q: UnicastQuery): Promise<DnsMessage> {
     socket.close();
     throw socketError(what, err);
   }
-  const answer = await exchange(socket, () => { socket.send(query); }, (msg) => {
-    const m = matching(msg, id, q.name, q.type);
-    if (typeof m === 'string') {
-      q.onIgnored?.(m);
-      return undefined;
-    }
-    return m;
-  }, q, what);
+  const answer = await exchange(
+    socket,
+    () => {
+      socket.send(query);
+    },
+    (msg) => {
+      const m = matching(msg, id, q.name, q.type);
+      if (typeof m === 'string') {
+        q.onIgnored?.(m);
+        return undefined;
+      }
+      return m;
+    },
+    q,
+    what,
+  );
   return answer.tc ? queryTcp(q) : answer;
 }
 
@@ -176,14 +201,23 @@ function queryTcp(q: UnicastQuery): Promise<DnsMessage> {
       if (err === undefined && m !== undefined) resolve(m);
       else reject(err ?? new SztpError('SZTP_ERR_DNS_DECODE', `${what}: no message`));
     };
-    const onAbort = (): void => { finish(abortError(what)); };
-    const timer = setTimeout(() => { finish(new SztpError('SZTP_ERR_DNS_TIMEOUT', `${what}: no answer before the deadline`)); }, Math.max(0, q.deadline - Date.now()));
+    const onAbort = (): void => {
+      finish(abortError(what));
+    };
+    const timer = setTimeout(
+      () => {
+        finish(new SztpError('SZTP_ERR_DNS_TIMEOUT', `${what}: no answer before the deadline`));
+      },
+      Math.max(0, q.deadline - Date.now()),
+    );
     if (q.signal.aborted) {
       onAbort();
       return;
     }
     q.signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', (err) => { finish(socketError(what, err)); });
+    sock.on('error', (err) => {
+      finish(socketError(what, err));
+    });
     sock.on('connect', () => {
       const len = Buffer.alloc(2);
       len.writeUInt16BE(query.length);
@@ -202,7 +236,9 @@ function queryTcp(q: UnicastQuery): Promise<DnsMessage> {
       if (typeof m === 'string') finish(new SztpError('SZTP_ERR_DNS_DECODE', `${what}: ${m}`));
       else finish(undefined, m);
     });
-    sock.on('end', () => { finish(new SztpError('SZTP_ERR_DNS_DECODE', `${what}: connection closed before a whole answer`)); });
+    sock.on('end', () => {
+      finish(new SztpError('SZTP_ERR_DNS_DECODE', `${what}: connection closed before a whole answer`));
+    });
   });
 }
 
@@ -225,24 +261,32 @@ export async function queryMdns(q: MdnsQuery): Promise<DnsMessage> {
   // QU bit (RFC 6762 §5.4): ask for a unicast response.
   const query = encodeDnsMessage({ id, questions: [{ name: q.name, type: q.type, qclass: 0x8001 }] });
   const target = q.family === 6 ? `${group}%${q.ifname}` : group;
-  return exchange(socket, () => { socket.send(query, MDNS_PORT, target); }, (msg, rinfo) => {
-    if (rinfo.port !== MDNS_PORT) {
-      q.onIgnored?.(`reply from port ${rinfo.port}, not ${MDNS_PORT}`);
-      return undefined;
-    }
-    if (!q.onLink(rinfo.address)) {
-      q.onIgnored?.(`reply from ${rinfo.address}, not on the link of ${q.ifname}`);
-      return undefined;
-    }
-    const m = matching(msg, id, q.name, q.type);
-    if (typeof m === 'string') {
-      q.onIgnored?.(m);
-      return undefined;
-    }
-    if (!m.answers.some((r) => r.type === q.type && sameName(r.name, q.name))) {
-      q.onIgnored?.('reply without an answer to our question');
-      return undefined;
-    }
-    return m;
-  }, q, what);
+  return exchange(
+    socket,
+    () => {
+      socket.send(query, MDNS_PORT, target);
+    },
+    (msg, rinfo) => {
+      if (rinfo.port !== MDNS_PORT) {
+        q.onIgnored?.(`reply from port ${rinfo.port}, not ${MDNS_PORT}`);
+        return undefined;
+      }
+      if (!q.onLink(rinfo.address)) {
+        q.onIgnored?.(`reply from ${rinfo.address}, not on the link of ${q.ifname}`);
+        return undefined;
+      }
+      const m = matching(msg, id, q.name, q.type);
+      if (typeof m === 'string') {
+        q.onIgnored?.(m);
+        return undefined;
+      }
+      if (!m.answers.some((r) => r.type === q.type && sameName(r.name, q.name))) {
+        q.onIgnored?.('reply without an answer to our question');
+        return undefined;
+      }
+      return m;
+    },
+    q,
+    what,
+  );
 }

@@ -56,7 +56,10 @@ export interface SrvServer {
  * (A/AAAA of the additional section, in that order), else the target name itself. Duplicate
  * entries are dropped.
  */
-export function srvServers(ordered: readonly SrvData[], addressesOf: (target: string) => readonly string[]): SrvServer[] {
+export function srvServers(
+  ordered: readonly SrvData[],
+  addressesOf: (target: string) => readonly string[],
+): SrvServer[] {
   const out: SrvServer[] = [];
   const seen = new Set<string>();
   for (const r of ordered) {

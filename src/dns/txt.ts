@@ -56,7 +56,9 @@ function pairsOf(strings: readonly Uint8Array[]): Pair[] {
     i++;
     if (first.length === 0) continue; // RFC 6763 §6.1: an empty string is an empty record
     const eq = first.indexOf(EQUALS);
-    const key = Buffer.from(eq < 0 ? first : first.subarray(0, eq)).toString('latin1').toLowerCase();
+    const key = Buffer.from(eq < 0 ? first : first.subarray(0, eq))
+      .toString('latin1')
+      .toLowerCase();
     if (eq < 0) {
       pairs.push({ key, hasValue: false, value: new Uint8Array(0) });
       continue;
@@ -66,11 +68,15 @@ function pairsOf(strings: readonly Uint8Array[]): Pair[] {
     let total = first.length - eq - 1;
     while (last.length === FULL) {
       const next = strings[i];
-      if (next === undefined) throw txtError(`the value of "${printable(key)}" fills its last string (255 octets) but no string follows to end it`);
+      if (next === undefined)
+        throw txtError(
+          `the value of "${printable(key)}" fills its last string (255 octets) but no string follows to end it`,
+        );
       i++;
       parts.push(next);
       total += next.length;
-      if (total > MAX_TXT_VALUE_OCTETS) throw txtError(`the value of "${printable(key)}" is longer than ${MAX_TXT_VALUE_OCTETS} octets`);
+      if (total > MAX_TXT_VALUE_OCTETS)
+        throw txtError(`the value of "${printable(key)}" is longer than ${MAX_TXT_VALUE_OCTETS} octets`);
       last = next;
     }
     pairs.push({ key, hasValue: true, value: Buffer.concat(parts) });
@@ -104,7 +110,8 @@ export function decodeSztpTxt(records: readonly (readonly Uint8Array[])[]): Sztp
       const key = pair.key as SztpKey;
       if (found[key] !== undefined) throw txtError(`key "${key}" appears more than once`);
       if (!pair.hasValue || pair.value.length === 0) throw txtError(`key "${key}" has no value`);
-      if (looksLikeBase64(pair.value)) throw txtError(`the value of "${key}" is base64 text; RFC 8572 §4.2.2 carries the artifact in binary (DER)`);
+      if (looksLikeBase64(pair.value))
+        throw txtError(`the value of "${key}" is base64 text; RFC 8572 §4.2.2 carries the artifact in binary (DER)`);
       found[key] = pair.value;
     }
   }
@@ -118,10 +125,17 @@ export function decodeSztpTxt(records: readonly (readonly Uint8Array[])[]): Sztp
 /** The character-strings of one TXT record carrying `artifacts` (ci, then oc, then ov), split as described above. */
 export function encodeSztpTxt(artifacts: SztpTxtArtifacts): Uint8Array[] {
   const out: Uint8Array[] = [];
-  const entries: [SztpKey, Uint8Array | undefined][] = [['ci', artifacts.conveyedInformation], ['oc', artifacts.ownerCertificate], ['ov', artifacts.ownershipVoucher]];
+  const entries: [SztpKey, Uint8Array | undefined][] = [
+    ['ci', artifacts.conveyedInformation],
+    ['oc', artifacts.ownerCertificate],
+    ['ov', artifacts.ownershipVoucher],
+  ];
   for (const [key, value] of entries) {
     if (value === undefined) continue;
-    if (value.length > MAX_TXT_VALUE_OCTETS) throw txtError(`the value of "${key}" is longer than ${MAX_TXT_VALUE_OCTETS} octets (RFC 8572 §4.2.4: use a redirect)`);
+    if (value.length > MAX_TXT_VALUE_OCTETS)
+      throw txtError(
+        `the value of "${key}" is longer than ${MAX_TXT_VALUE_OCTETS} octets (RFC 8572 §4.2.4: use a redirect)`,
+      );
     const whole = Buffer.concat([Buffer.from(`${key}=`, 'latin1'), value]);
     let p = 0;
     for (;;) {

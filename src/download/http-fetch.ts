@@ -36,11 +36,17 @@ function mapError(err: unknown, uri: string, signal: AbortSignal): SztpError {
     const reason: unknown = signal.reason;
     const timeout = reason instanceof Error && reason.name === 'TimeoutError';
     return timeout
-      ? new SztpError('SZTP_ERR_DOWNLOAD_TIMEOUT', `${uri}: total download deadline exceeded`, { cause: err, evidence: { uri } })
+      ? new SztpError('SZTP_ERR_DOWNLOAD_TIMEOUT', `${uri}: total download deadline exceeded`, {
+          cause: err,
+          evidence: { uri },
+        })
       : new SztpError('SZTP_ERR_ABORTED', `${uri}: download aborted`, { cause: err });
   }
   const message = messageOf(err);
-  return new SztpError('SZTP_ERR_DOWNLOAD_FAILED', `${uri}: ${code || message}`, { cause: err, evidence: { uri, cause: code || message } });
+  return new SztpError('SZTP_ERR_DOWNLOAD_FAILED', `${uri}: ${code || message}`, {
+    cause: err,
+    evidence: { uri, cause: code || message },
+  });
 }
 
 /** A connection dropped mid-body (resumable), as opposed to a timeout, cap or HTTP error. */
@@ -53,39 +59,77 @@ interface Attempt {
 }
 
 /** One GET without redirects; idle deadline = socket inactivity (connect, headers and body). */
-function get(uri: string, headers: Record<string, string>, o: HttpFetchOptions, attempt: Attempt): Promise<IncomingMessage> {
+function get(
+  uri: string,
+  headers: Record<string, string>,
+  o: HttpFetchOptions,
+  attempt: Attempt,
+): Promise<IncomingMessage> {
   const url = new URL(uri);
   const fn = url.protocol === 'https:' ? httpsGet : httpGet;
   return new Promise((resolve, reject) => {
-    const req = fn(url, { headers, signal: o.signal, agent: false, rejectUnauthorized: false, minVersion: 'TLSv1.2', timeout: o.idleTimeoutMs }, resolve);
+    const req = fn(
+      url,
+      {
+        headers,
+        signal: o.signal,
+        agent: false,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+        timeout: o.idleTimeoutMs,
+      },
+      resolve,
+    );
     req.on('timeout', () => {
       attempt.timedOut = true;
-      req.destroy(new SztpError('SZTP_ERR_DOWNLOAD_TIMEOUT', `${uri}: no data within the idle deadline of ${o.idleTimeoutMs} ms`, { evidence: { uri } }));
+      req.destroy(
+        new SztpError(
+          'SZTP_ERR_DOWNLOAD_TIMEOUT',
+          `${uri}: no data within the idle deadline of ${o.idleTimeoutMs} ms`,
+          { evidence: { uri } },
+        ),
+      );
     });
     req.on('error', reject);
   });
 }
 
-async function once(uri: string, sink: HashingSink, o: HttpFetchOptions, first: boolean, attempt: Attempt): Promise<void> {
+async function once(
+  uri: string,
+  sink: HashingSink,
+  o: HttpFetchOptions,
+  first: boolean,
+  attempt: Attempt,
+): Promise<void> {
   const offset = sink.bytes;
-  const res = await get(uri, offset > 0 ? { range: `bytes=${offset}-`, 'accept-encoding': 'identity' } : { 'accept-encoding': 'identity' }, o, attempt);
+  const res = await get(
+    uri,
+    offset > 0 ? { range: `bytes=${offset}-`, 'accept-encoding': 'identity' } : { 'accept-encoding': 'identity' },
+    o,
+    attempt,
+  );
   const statusCode = res.statusCode ?? 0;
   try {
     const length = headerNumber(res.headers['content-length']);
     if (offset > 0 && statusCode === 206) {
       const range = res.headers['content-range'];
       if (typeof range !== 'string' || !range.startsWith(`bytes ${offset}-`)) {
-
-        throw new SztpError('SZTP_ERR_DOWNLOAD_TRUNCATED', `${uri}: resume answered with Content-Range ${String(range)}`, { evidence: { uri, status: 206 } });
+        throw new SztpError(
+          'SZTP_ERR_DOWNLOAD_TRUNCATED',
+          `${uri}: resume answered with Content-Range ${String(range)}`,
+          { evidence: { uri, status: 206 } },
+        );
       }
     } else if (statusCode === 200) {
       if (offset > 0) await sink.reset();
     } else {
-
-      throw new SztpError('SZTP_ERR_DOWNLOAD_FAILED', `${uri}: HTTP ${statusCode}`, { evidence: { uri, status: statusCode } });
+      throw new SztpError('SZTP_ERR_DOWNLOAD_FAILED', `${uri}: HTTP ${statusCode}`, {
+        evidence: { uri, status: statusCode },
+      });
     }
     if (length !== undefined) {
-      if (sink.bytes + length > Number.MAX_SAFE_INTEGER) throw new SztpError('SZTP_ERR_DOWNLOAD_TOO_LARGE', `${uri}: absurd Content-Length`);
+      if (sink.bytes + length > Number.MAX_SAFE_INTEGER)
+        throw new SztpError('SZTP_ERR_DOWNLOAD_TOO_LARGE', `${uri}: absurd Content-Length`);
       await sink.checkCap(sink.bytes + length, uri);
       if (first || statusCode === 200) await o.onSize(length);
     }
@@ -106,20 +150,33 @@ export async function fetchHttp(uri: string, sink: HashingSink, o: HttpFetchOpti
       await once(uri, sink, o, n === 0, attempt);
       return;
     } catch (err) {
-      const e = attempt.timedOut && !isSztpError(err)
-        ? new SztpError('SZTP_ERR_DOWNLOAD_TIMEOUT', `${uri}: no data within the idle deadline`, { cause: err, evidence: { uri } })
-        : mapError(err, uri, o.signal);
+      const e =
+        attempt.timedOut && !isSztpError(err)
+          ? new SztpError('SZTP_ERR_DOWNLOAD_TIMEOUT', `${uri}: no data within the idle deadline`, {
+              cause: err,
+              evidence: { uri },
+            })
+          : mapError(err, uri, o.signal);
       // Only a connection that dropped after delivering data is resumed; anything else fails the mirror.
       if (!isDrop(e) || sink.bytes === before) {
         if (sink.bytes > 0 && isDrop(e)) {
-          throw new SztpError('SZTP_ERR_DOWNLOAD_TRUNCATED', `${uri}: transfer dropped after ${sink.bytes} bytes and could not be resumed`, { cause: e, evidence: { uri, bytes: sink.bytes } });
+          throw new SztpError(
+            'SZTP_ERR_DOWNLOAD_TRUNCATED',
+            `${uri}: transfer dropped after ${sink.bytes} bytes and could not be resumed`,
+            { cause: e, evidence: { uri, bytes: sink.bytes } },
+          );
         }
         throw e;
       }
       if (n >= o.maxResumes) {
-        throw new SztpError('SZTP_ERR_DOWNLOAD_TRUNCATED', `${uri}: connection dropped after ${sink.bytes} bytes; ${o.maxResumes} resumes exhausted`, {
-          cause: e, evidence: { uri, bytes: sink.bytes },
-        });
+        throw new SztpError(
+          'SZTP_ERR_DOWNLOAD_TRUNCATED',
+          `${uri}: connection dropped after ${sink.bytes} bytes; ${o.maxResumes} resumes exhausted`,
+          {
+            cause: e,
+            evidence: { uri, bytes: sink.bytes },
+          },
+        );
       }
       o.onResume?.(sink.bytes, n + 1);
     }

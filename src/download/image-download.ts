@@ -57,7 +57,8 @@ export function createImageDownloader(options: DownloaderOptions = {}): Download
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const freeBytes = options.freeBytes ?? freeBytesOf;
   return async (request) => {
-    if (request.expected.length === 0) throw new SztpError('SZTP_ERR_BOOT_IMAGE_NO_VERIFIER', 'no supported image-verification hash');
+    if (request.expected.length === 0)
+      throw new SztpError('SZTP_ERR_BOOT_IMAGE_NO_VERIFIER', 'no supported image-verification hash');
     if (request.uris.length === 0) throw new SztpError('SZTP_ERR_DOWNLOAD_URI', 'boot-image has no download-uri');
     await mkdir(request.destDir, { recursive: true, mode: 0o700 });
     const hit = await cached(request);
@@ -77,9 +78,17 @@ export function createImageDownloader(options: DownloaderOptions = {}): Download
         await sink.close();
         const d = sink.digests();
         if (!matches(request, d)) {
-          throw new SztpError('SZTP_ERR_BOOT_IMAGE_HASH', `${uri}: image matches none of the image-verification hashes`, {
-            evidence: { uri, sha256: d.sha256.toString('hex'), expected: request.expected.map((e) => `${e.algorithm}:${Buffer.from(e.value).toString('hex')}`) },
-          });
+          throw new SztpError(
+            'SZTP_ERR_BOOT_IMAGE_HASH',
+            `${uri}: image matches none of the image-verification hashes`,
+            {
+              evidence: {
+                uri,
+                sha256: d.sha256.toString('hex'),
+                expected: request.expected.map((e) => `${e.algorithm}:${Buffer.from(e.value).toString('hex')}`),
+              },
+            },
+          );
         }
         const sha256 = d.sha256.toString('hex');
         const path = join(request.destDir, `${sha256}.img`);
@@ -99,9 +108,13 @@ export function createImageDownloader(options: DownloaderOptions = {}): Download
     if (failures.length === 1 && only !== undefined) throw only;
     const hash = failures.find((f) => f.code === 'SZTP_ERR_BOOT_IMAGE_HASH');
     if (hash !== undefined) throw hash;
-    throw new SztpError('SZTP_ERR_DOWNLOAD_FAILED', `every download-uri failed (${failures.map((f) => f.code).join(', ')})`, {
-      evidence: { failures: failures.map((f) => ({ code: f.code, message: f.message })) },
-    });
+    throw new SztpError(
+      'SZTP_ERR_DOWNLOAD_FAILED',
+      `every download-uri failed (${failures.map((f) => f.code).join(', ')})`,
+      {
+        evidence: { failures: failures.map((f) => ({ code: f.code, message: f.message })) },
+      },
+    );
   };
 }
 
@@ -117,7 +130,9 @@ async function fetchOne(uri: string, sink: HashingSink, request: DownloadRequest
   const checkSpace = async (bytes: number): Promise<void> => {
     const free = await s.freeBytes(request.destDir);
     if (free < bytes) {
-      throw new SztpError('SZTP_ERR_BOOT_IMAGE_SPACE', `${bytes} bytes needed in ${request.destDir}, ${free} free`, { evidence: { needed: bytes, free, dir: request.destDir } });
+      throw new SztpError('SZTP_ERR_BOOT_IMAGE_SPACE', `${bytes} bytes needed in ${request.destDir}, ${free} free`, {
+        evidence: { needed: bytes, free, dir: request.destDir },
+      });
     }
   };
   if (scheme === 'https' || scheme === 'http') {
@@ -126,20 +141,29 @@ async function fetchOne(uri: string, sink: HashingSink, request: DownloadRequest
       maxResumes: s.options.maxResumes ?? 5,
       signal: s.signal,
       onSize: checkSpace,
-      onResume: (offset, attempt) => { request.log.warn({ uri, offset, attempt }, 'download dropped; resuming with Range'); },
+      onResume: (offset, attempt) => {
+        request.log.warn({ uri, offset, attempt }, 'download dropped; resuming with Range');
+      },
     });
     return;
   }
   if (scheme === 'file') {
     const path = request.resolveLocalUri?.(uri);
-    if (path === undefined) throw new SztpError('SZTP_ERR_DOWNLOAD_URI', `${uri}: file:// is only allowed for local sources`, { evidence: { uri } });
+    if (path === undefined)
+      throw new SztpError('SZTP_ERR_DOWNLOAD_URI', `${uri}: file:// is only allowed for local sources`, {
+        evidence: { uri },
+      });
     // A FIFO or device in place of the image would block open() for ever: regular files only,
     // each read under the idle deadline, and the abort signal (SIGTERM, total deadline) honoured.
     const { handle, size } = await openRegularFile(path, { code: 'SZTP_ERR_DOWNLOAD_URI' });
     await handle.close().catch(() => undefined);
     await sink.checkCap(size, uri);
     await checkSpace(size);
-    await streamRegularFile(path, { code: 'SZTP_ERR_DOWNLOAD_FAILED', readTimeoutMs: s.idleTimeoutMs, signal: s.signal }, (chunk) => sink.write(chunk));
+    await streamRegularFile(
+      path,
+      { code: 'SZTP_ERR_DOWNLOAD_FAILED', readTimeoutMs: s.idleTimeoutMs, signal: s.signal },
+      (chunk) => sink.write(chunk),
+    );
     return;
   }
   throw new SztpError('SZTP_ERR_DOWNLOAD_URI', `${uri}: unsupported scheme`, { evidence: { uri } });

@@ -20,7 +20,11 @@ export class HashingSink {
   bytes = 0;
   private readonly pacer = new GcPacer();
 
-  constructor(readonly path: string, private readonly maxBytes: number, private readonly wantSha512: boolean) {
+  constructor(
+    readonly path: string,
+    private readonly maxBytes: number,
+    private readonly wantSha512: boolean,
+  ) {
     this.stream = this.open('w');
     this.sha512 = wantSha512 ? createHash('sha512') : undefined;
   }
@@ -34,16 +38,24 @@ export class HashingSink {
   /** Refuses a transfer announced (Content-Length) to end beyond the cap, before reading it. */
   checkCap(totalBytes: number, uri: string): Promise<void> {
     if (totalBytes <= this.maxBytes) return Promise.resolve();
-    return Promise.reject(new SztpError('SZTP_ERR_DOWNLOAD_TOO_LARGE', `${uri}: ${totalBytes} bytes exceed the size cap of ${this.maxBytes}`, {
-      evidence: { uri, bytes: totalBytes, maxBytes: this.maxBytes },
-    }));
+    return Promise.reject(
+      new SztpError(
+        'SZTP_ERR_DOWNLOAD_TOO_LARGE',
+        `${uri}: ${totalBytes} bytes exceed the size cap of ${this.maxBytes}`,
+        {
+          evidence: { uri, bytes: totalBytes, maxBytes: this.maxBytes },
+        },
+      ),
+    );
   }
 
   /** Counts and hashes a chunk, then hands it to the file; false when the file wants a 'drain' first. */
   private take(chunk: Uint8Array): boolean {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
-      throw new SztpError('SZTP_ERR_DOWNLOAD_TOO_LARGE', `image exceeds the size cap of ${this.maxBytes} bytes`, { evidence: { maxBytes: this.maxBytes } });
+      throw new SztpError('SZTP_ERR_DOWNLOAD_TOO_LARGE', `image exceeds the size cap of ${this.maxBytes} bytes`, {
+        evidence: { maxBytes: this.maxBytes },
+      });
     }
     this.sha256.update(chunk);
     this.sha512?.update(chunk);
@@ -64,8 +76,12 @@ export class HashingSink {
    */
   async pump(source: Readable): Promise<void> {
     const file = this.stream;
-    const onFileError = (err: Error): void => { source.destroy(err); };
-    const resume = (): void => { source.resume(); };
+    const onFileError = (err: Error): void => {
+      source.destroy(err);
+    };
+    const resume = (): void => {
+      source.resume();
+    };
     file.on('error', onFileError);
     source.on('data', (chunk: Buffer) => {
       try {

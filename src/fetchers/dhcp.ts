@@ -18,7 +18,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SztpError, isSztpError, toSztpError } from '../errors.ts';
-import { addLimitedBroadcastRoute, configureLease, createNetworkChanges, execIp, type IpRunner, type NetworkChanges } from '../dhcp/address.ts';
+import {
+  addLimitedBroadcastRoute,
+  configureLease,
+  createNetworkChanges,
+  execIp,
+  type IpRunner,
+  type NetworkChanges,
+} from '../dhcp/address.ts';
 import { runDhcp4 } from '../dhcp/client-v4.ts';
 import { releaseDhcp4 } from '../dhcp/release-v4.ts';
 import { releaseDhcp6 } from '../dhcp/release-v6.ts';
@@ -101,10 +108,15 @@ export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<Dhcp
     name,
     async fetch(ctx: FetchContext): Promise<OnboardingSource> {
       const ifaces = name.startsWith('Mgmt')
-        ? ctx.config.interfaces.mgmt === undefined ? [] : [ctx.config.interfaces.mgmt]
+        ? ctx.config.interfaces.mgmt === undefined
+          ? []
+          : [ctx.config.interfaces.mgmt]
         : [...ctx.config.interfaces.dport];
       if (ifaces.length === 0) {
-        throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name}: no interface configured in [Interfaces] ${name.startsWith('Mgmt') ? 'Mgmt' : 'DPort'}`);
+        throw new SztpError(
+          'SZTP_ERR_DHCP_INTERFACE',
+          `${name}: no interface configured in [Interfaces] ${name.startsWith('Mgmt') ? 'Mgmt' : 'DPort'}`,
+        );
       }
       return firstOf(acrossInterfaces({ name, family, deps, ctx }, ifaces), name);
     },
@@ -117,14 +129,20 @@ export function createDhcpFetcher(name: DhcpFetcherName, overrides: Partial<Dhcp
  * ports, the error that got furthest is reported (e.g. a refused bootstrap server on the first
  * port rather than a missing second port).
  */
-async function* acrossInterfaces(a: Attempt, ifaces: readonly string[]): AsyncGenerator<OnboardingSource, void, undefined> {
+async function* acrossInterfaces(
+  a: Attempt,
+  ifaces: readonly string[],
+): AsyncGenerator<OnboardingSource, void, undefined> {
   let best: SztpError | undefined;
   for (const ifname of ifaces) {
     try {
       yield* sourcesOn(a, ifname);
     } catch (err) {
       const e = toSztpError(err, 'SZTP_ERR_DHCP_SOCKET');
-      a.ctx.log.warn({ fetcher: a.name, interface: ifname, err: e.toJSON() }, 'dhcp: interface gave no (further) onboarding information');
+      a.ctx.log.warn(
+        { fetcher: a.name, interface: ifname, err: e.toJSON() },
+        'dhcp: interface gave no (further) onboarding information',
+      );
       if (e.code === 'SZTP_ERR_ABORTED') throw e;
       if (best === undefined || progress(e) > progress(best)) best = e;
     }
@@ -147,7 +165,10 @@ async function* sourcesOn(a: Attempt, ifname: string): AsyncGenerator<Onboarding
     }
   };
   const description = `dhcp${a.family === 4 ? 'v4' : 'v6'}:${ifname}`;
-  ctx.log.info({ fetcher: a.name, interface: ifname, uris: uris.map((u) => u.uri) }, 'dhcp: following untrusted redirect');
+  ctx.log.info(
+    { fetcher: a.name, interface: ifname, uris: uris.map((u) => u.uri) },
+    'dhcp: following untrusted redirect',
+  );
   let handedOut = false;
   try {
     const admission = admit({ kind: 'redirect-information', signed: false }, 'dhcp');
@@ -186,12 +207,16 @@ async function obtain(a: Attempt, ifname: string): Promise<Obtained> {
     // Another DHCP client owns the interface: it is only checked, never changed.
     await deps.readInterface(ifname);
     const { dhcp } = ctx.config;
-    const got = source === 'lease-file'
-      ? await deps.readLeaseFiles(dhcp.leaseFiles, ifname, family, dhcp.dhclientConf)
-      : source === 'networkd'
-        ? await deps.readNetworkd(dhcp.networkdLeases, ifname, family, dhcp.networkdOption)
-        : await deps.readHook(dhcp.hookDir, ifname, family);
-    ctx.log.info({ interface: ifname, file: got.file }, `dhcp: option ${SZTP_REDIRECT_OPTION[family]} read from ${source}`);
+    const got =
+      source === 'lease-file'
+        ? await deps.readLeaseFiles(dhcp.leaseFiles, ifname, family, dhcp.dhclientConf)
+        : source === 'networkd'
+          ? await deps.readNetworkd(dhcp.networkdLeases, ifname, family, dhcp.networkdOption)
+          : await deps.readHook(dhcp.hookDir, ifname, family);
+    ctx.log.info(
+      { interface: ifname, file: got.file },
+      `dhcp: option ${SZTP_REDIRECT_OPTION[family]} read from ${source}`,
+    );
     return { uris: parse(a, got.value, ifname), changes };
   }
   try {
@@ -210,7 +235,10 @@ async function usableInterface(a: Attempt, ifname: string, changes: NetworkChang
   const adminUp = await deps.readAdminUp(ifname);
   if (adminUp === undefined) return deps.readInterface(ifname);
   if (!adminUp) {
-    ctx.log.info({ interface: ifname }, 'dhcp: interface is down; bringing it up for the DHCP client (set down again afterwards)');
+    ctx.log.info(
+      { interface: ifname },
+      'dhcp: interface is down; bringing it up for the DHCP client (set down again afterwards)',
+    );
     await bringLinkUp(changes, ifname);
   }
   // Up (by us or by init a moment ago) but perhaps without carrier yet: wait for it, bounded.
@@ -222,7 +250,14 @@ async function client4(a: Attempt, state: InterfaceState, changes: NetworkChange
   const { ctx, deps } = a;
   const timeoutMs = ctx.config.dhcp.timeoutSeconds * 1000;
   const held = usableIpv4(state);
-  const common = { ifname: state.name, mac: state.mac, serialNumber: ctx.identity.serialNumber, timeoutMs, log: ctx.log, signal: ctx.signal };
+  const common = {
+    ifname: state.name,
+    mac: state.mac,
+    serialNumber: ctx.identity.serialNumber,
+    timeoutMs,
+    log: ctx.log,
+    signal: ctx.signal,
+  };
   if (held !== undefined) {
     const r = await deps.runDhcp4({ ...common, inform: held });
     return { uris: parse(a, r.redirect, state.name), changes };
@@ -240,7 +275,12 @@ async function client4(a: Attempt, state: InterfaceState, changes: NetworkChange
   if (lease === undefined) return { uris, changes };
   ctx.log.info({ interface: state.name, lease, dnsServers: r.dnsServers }, 'dhcp4: configuring leased address');
   await configureLease(changes, { family: 4, ifname: state.name, ...lease });
-  return { uris, changes, beforeUndo: () => deps.releaseDhcp4({ lease, mac: state.mac, serialNumber: ctx.identity.serialNumber, log: ctx.log }) };
+  return {
+    uris,
+    changes,
+    beforeUndo: () =>
+      deps.releaseDhcp4({ lease, mac: state.mac, serialNumber: ctx.identity.serialNumber, log: ctx.log }),
+  };
 }
 
 /** Waits for a link-local address, then stateless (a global address is held) or stateful DHCPv6. */
@@ -251,31 +291,59 @@ async function client6(a: Attempt, initial: InterfaceState, changes: NetworkChan
   const waitUntil = Date.now() + Math.min(deps.linkLocalWaitMs, timeoutMs);
   while (linkLocalIpv6(state) === undefined && Date.now() < waitUntil) {
     await sleep(200, undefined, { signal: ctx.signal }).catch(() => undefined);
-    if (ctx.signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'aborted while waiting for an IPv6 link-local address', { stage: 'dhcp' });
+    if (ctx.signal.aborted)
+      throw new SztpError('SZTP_ERR_ABORTED', 'aborted while waiting for an IPv6 link-local address', {
+        stage: 'dhcp',
+      });
     state = await deps.readInterface(state.name);
   }
   if (linkLocalIpv6(state) === undefined) {
-    throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${state.name} has no usable IPv6 link-local address`, { evidence: { interface: state.name } });
+    throw new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${state.name} has no usable IPv6 link-local address`, {
+      evidence: { interface: state.name },
+    });
   }
   const stateless = globalIpv6(state) !== undefined;
-  const r = await deps.runDhcp6({ ifname: state.name, mac: state.mac, stateless, timeoutMs, log: ctx.log, signal: ctx.signal });
+  const r = await deps.runDhcp6({
+    ifname: state.name,
+    mac: state.mac,
+    stateless,
+    timeoutMs,
+    log: ctx.log,
+    signal: ctx.signal,
+  });
   const uris = parse(a, r.redirect, state.name);
   const lease = r.lease;
   if (lease === undefined) return { uris, changes };
-  ctx.log.info({ interface: state.name, address: lease.address, validLifetime: lease.validLifetime, dnsServers: r.dnsServers }, 'dhcp6: configuring leased address');
-  await configureLease(changes, { family: 6, ifname: state.name, address: lease.address, prefixLength: lease.prefixLength, routers: [] });
-  return { uris, changes, beforeUndo: () => deps.releaseDhcp6({ ifname: state.name, lease, mac: state.mac, log: ctx.log }) };
+  ctx.log.info(
+    { interface: state.name, address: lease.address, validLifetime: lease.validLifetime, dnsServers: r.dnsServers },
+    'dhcp6: configuring leased address',
+  );
+  await configureLease(changes, {
+    family: 6,
+    ifname: state.name,
+    address: lease.address,
+    prefixLength: lease.prefixLength,
+    routers: [],
+  });
+  return {
+    uris,
+    changes,
+    beforeUndo: () => deps.releaseDhcp6({ ifname: state.name, lease, mac: state.mac, log: ctx.log }),
+  };
 }
 
 /** The URIs of the redirect option, parsed strictly per §8 unless configured otherwise; its absence is SZTP_ERR_DHCP_NO_OPTION. */
 function parse(a: Attempt, value: Uint8Array | undefined, ifname: string): readonly RedirectUri[] {
   const option = SZTP_REDIRECT_OPTION[a.family];
   if (value === undefined) {
-    throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `the DHCP reply on ${ifname} carried no option ${option}`, { evidence: { interface: ifname, option } });
+    throw new SztpError('SZTP_ERR_DHCP_NO_OPTION', `the DHCP reply on ${ifname} carried no option ${option}`, {
+      evidence: { interface: ifname, option },
+    });
   }
   const result = parseUriList(value, option, { acceptNonconforming: a.ctx.config.dhcp.acceptNonconformingUris });
   for (const w of result.warnings) a.ctx.log.warn({ interface: ifname }, `dhcp: ${w}`);
-  for (const d of result.dropped) a.ctx.log.warn({ interface: ifname, uri: d.uri, reason: d.reason }, 'dhcp: redirect URI ignored');
+  for (const d of result.dropped)
+    a.ctx.log.warn({ interface: ifname, uri: d.uri, reason: d.reason }, 'dhcp: redirect URI ignored');
   return result.uris;
 }
 

@@ -44,7 +44,12 @@ const DEFAULT_DEPS: DnsFetcherDeps = {
   queryUnicast,
   queryMdns,
   readText: (path) => readFile(path, 'utf8'),
-  interfaceAddresses: (ifname) => networkInterfaces()[ifname]?.map((a) => ({ family: a.family, address: a.address, prefix: Number(a.cidr?.split('/')[1] ?? (a.family === 'IPv4' ? 32 : 128)) })),
+  interfaceAddresses: (ifname) =>
+    networkInterfaces()[ifname]?.map((a) => ({
+      family: a.family,
+      address: a.address,
+      prefix: Number(a.cidr?.split('/')[1] ?? (a.family === 'IPv4' ? 32 : 128)),
+    })),
   random: Math.random,
 };
 
@@ -73,7 +78,10 @@ export function createDnsFetcher(overrides: Partial<DnsFetcherDeps> = {}): Fetch
 }
 
 /** Resolver settings: `[DNS]` servers and domains, else those of resolv.conf. */
-async function resolver(ctx: FetchContext, deps: DnsFetcherDeps): Promise<{ servers: { host: string; port: number }[]; domains: readonly string[] }> {
+async function resolver(
+  ctx: FetchContext,
+  deps: DnsFetcherDeps,
+): Promise<{ servers: { host: string; port: number }[]; domains: readonly string[] }> {
   const { dns } = ctx.config;
   let conf = { servers: [] as readonly string[], domains: [] as readonly string[] };
   if (dns.servers.length === 0 || dns.domains.length === 0) {
@@ -97,10 +105,21 @@ async function resolver(ctx: FetchContext, deps: DnsFetcherDeps): Promise<{ serv
 async function lookups(ctx: FetchContext, deps: DnsFetcherDeps, label: string): Promise<Lookup[]> {
   const out: Lookup[] = [];
   const timeoutMs = ctx.config.dns.timeoutSeconds * 1000;
-  const ignored = (where: string) => (why: string): void => { ctx.log.debug({ fetcher: 'DNS', where, why: inert(why) }, 'dns: reply ignored'); };
+  const ignored =
+    (where: string) =>
+    (why: string): void => {
+      ctx.log.debug({ fetcher: 'DNS', where, why: inert(why) }, 'dns: reply ignored');
+    };
   if (ctx.config.dns.mdns) {
-    const ifaces = [...(ctx.config.interfaces.mgmt === undefined ? [] : [ctx.config.interfaces.mgmt]), ...ctx.config.interfaces.dport];
-    if (ifaces.length === 0) ctx.log.info({ fetcher: 'DNS' }, 'dns: mdns is on but no [Interfaces] Mgmt or DPort is configured; skipping multicast DNS');
+    const ifaces = [
+      ...(ctx.config.interfaces.mgmt === undefined ? [] : [ctx.config.interfaces.mgmt]),
+      ...ctx.config.interfaces.dport,
+    ];
+    if (ifaces.length === 0)
+      ctx.log.info(
+        { fetcher: 'DNS' },
+        'dns: mdns is on but no [Interfaces] Mgmt or DPort is configured; skipping multicast DNS',
+      );
     for (const ifname of ifaces) {
       const name = `${label}.local`;
       out.push({
@@ -111,7 +130,11 @@ async function lookups(ctx: FetchContext, deps: DnsFetcherDeps, label: string): 
     }
   }
   const { servers, domains } = await resolver(ctx, deps);
-  if (domains.length > 0 && servers.length === 0) ctx.log.info({ fetcher: 'DNS' }, 'dns: no unicast DNS server known (neither [DNS] servers nor resolv_conf); skipping unicast DNS');
+  if (domains.length > 0 && servers.length === 0)
+    ctx.log.info(
+      { fetcher: 'DNS' },
+      'dns: no unicast DNS server known (neither [DNS] servers nor resolv_conf); skipping unicast DNS',
+    );
   for (const domain of servers.length === 0 ? [] : domains) {
     const name = `${label}.${domain}`;
     out.push({
@@ -124,7 +147,15 @@ async function lookups(ctx: FetchContext, deps: DnsFetcherDeps, label: string): 
 }
 
 /** mDNS on one interface, IPv4 and IPv6 at once: the first family with an answer wins. */
-async function askMdns(deps: DnsFetcherDeps, ifname: string, name: string, type: number, deadline: number, signal: AbortSignal, onIgnored: (why: string) => void): Promise<DnsMessage> {
+async function askMdns(
+  deps: DnsFetcherDeps,
+  ifname: string,
+  name: string,
+  type: number,
+  deadline: number,
+  signal: AbortSignal,
+  onIgnored: (why: string) => void,
+): Promise<DnsMessage> {
   const addrs = deps.interfaceAddresses(ifname);
   if (addrs === undefined) throw new SztpError('SZTP_ERR_DNS_SOCKET', `mDNS: interface ${ifname} does not exist`);
   const onLink = (source: string): boolean => {
@@ -136,9 +167,12 @@ async function askMdns(deps: DnsFetcherDeps, ifname: string, name: string, type:
   const both = AbortSignal.any([signal, race.signal]);
   const families = ([4, 6] as const).flatMap((family) => {
     const localAddress = queryAddress(addrs, family);
-    return localAddress === undefined ? [] : [deps.queryMdns({ ifname, family, localAddress, onLink, name, type, deadline, signal: both, onIgnored })];
+    return localAddress === undefined
+      ? []
+      : [deps.queryMdns({ ifname, family, localAddress, onLink, name, type, deadline, signal: both, onIgnored })];
   });
-  if (families.length === 0) throw new SztpError('SZTP_ERR_DNS_SOCKET', `mDNS: interface ${ifname} has no IPv4 or IPv6 link-local address`);
+  if (families.length === 0)
+    throw new SztpError('SZTP_ERR_DNS_SOCKET', `mDNS: interface ${ifname} has no IPv4 or IPv6 link-local address`);
   try {
     const first = await Promise.any(families);
     race.abort();
@@ -146,18 +180,34 @@ async function askMdns(deps: DnsFetcherDeps, ifname: string, name: string, type:
   } catch (err) {
     const errors = err instanceof AggregateError ? (err.errors as unknown[]) : [err];
     const coded = errors.map((e) => toSztpError(e, 'SZTP_ERR_DNS_SOCKET'));
-    throw coded.find((e) => e.code === 'SZTP_ERR_ABORTED') ?? coded.find((e) => e.code !== 'SZTP_ERR_DNS_TIMEOUT') ?? coded[0] ?? new SztpError('SZTP_ERR_DNS_TIMEOUT', `mDNS on ${ifname}: no answer`);
+    throw (
+      coded.find((e) => e.code === 'SZTP_ERR_ABORTED') ??
+      coded.find((e) => e.code !== 'SZTP_ERR_DNS_TIMEOUT') ??
+      coded[0] ??
+      new SztpError('SZTP_ERR_DNS_TIMEOUT', `mDNS on ${ifname}: no answer`)
+    );
   }
 }
 
 /** Unicast: each server in turn until one answers (NOERROR or NXDOMAIN). */
-async function askUnicast(deps: DnsFetcherDeps, servers: readonly { host: string; port: number }[], name: string, type: number, timeoutMs: number, signal: AbortSignal, onIgnored: (why: string) => void): Promise<DnsMessage> {
+async function askUnicast(
+  deps: DnsFetcherDeps,
+  servers: readonly { host: string; port: number }[],
+  name: string,
+  type: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+  onIgnored: (why: string) => void,
+): Promise<DnsMessage> {
   let last: SztpError | undefined;
   for (const server of servers) {
     try {
       const m = await deps.queryUnicast({ server, name, type, deadline: Date.now() + timeoutMs, signal, onIgnored });
       if (m.rcode === DNS_RCODE.NOERROR || m.rcode === DNS_RCODE.NXDOMAIN) return m;
-      last = new SztpError('SZTP_ERR_DNS_SERVER', `DNS server ${server.host}:${server.port} answered rcode ${m.rcode} for ${inert(name)}`);
+      last = new SztpError(
+        'SZTP_ERR_DNS_SERVER',
+        `DNS server ${server.host}:${server.port} answered rcode ${m.rcode} for ${inert(name)}`,
+      );
     } catch (err) {
       last = toSztpError(err, 'SZTP_ERR_DNS_SOCKET');
       if (last.code === 'SZTP_ERR_ABORTED') throw last;
@@ -192,7 +242,13 @@ async function* walk(ctx: FetchContext, deps: DnsFetcherDeps): AsyncGenerator<On
       }
     }
   } else {
-    note('serial', new SztpError('SZTP_ERR_DNS_NAME', `serial number ${inert(serial)} is not one DNS label; device-specific records skipped`));
+    note(
+      'serial',
+      new SztpError(
+        'SZTP_ERR_DNS_NAME',
+        `serial number ${inert(serial)} is not one DNS label; device-specific records skipped`,
+      ),
+    );
   }
   for (const l of await lookups(ctx, deps, '_sztp._tcp')) {
     try {
@@ -201,15 +257,32 @@ async function* walk(ctx: FetchContext, deps: DnsFetcherDeps): AsyncGenerator<On
       note(l.description, err);
     }
   }
-  throw best ?? new SztpError('SZTP_ERR_DNS_NO_RECORD', 'DNS: nothing to ask (set [DNS] mdns with [Interfaces], or [DNS] domains and servers)');
+  throw (
+    best ??
+    new SztpError(
+      'SZTP_ERR_DNS_NO_RECORD',
+      'DNS: nothing to ask (set [DNS] mdns with [Interfaces], or [DNS] domains and servers)',
+    )
+  );
 }
 
 /** The records of `type` answering `name`, or SZTP_ERR_DNS_NO_RECORD. */
-async function answer(ctx: FetchContext, l: Lookup, type: number): Promise<{ message: DnsMessage; records: ReturnType<typeof recordsFor> }> {
-  ctx.log.info({ fetcher: 'DNS', source: l.description, name: inert(l.name), type: type === DNS_TYPE.TXT ? 'TXT' : 'SRV' }, 'dns: asking');
+async function answer(
+  ctx: FetchContext,
+  l: Lookup,
+  type: number,
+): Promise<{ message: DnsMessage; records: ReturnType<typeof recordsFor> }> {
+  ctx.log.info(
+    { fetcher: 'DNS', source: l.description, name: inert(l.name), type: type === DNS_TYPE.TXT ? 'TXT' : 'SRV' },
+    'dns: asking',
+  );
   const message = await l.ask(type);
   const records = recordsFor(message.answers, l.name, type);
-  if (records.length === 0) throw new SztpError('SZTP_ERR_DNS_NO_RECORD', `${l.description}: no ${type === DNS_TYPE.TXT ? 'TXT' : 'SRV'} record`);
+  if (records.length === 0)
+    throw new SztpError(
+      'SZTP_ERR_DNS_NO_RECORD',
+      `${l.description}: no ${type === DNS_TYPE.TXT ? 'TXT' : 'SRV'} record`,
+    );
   return { message, records };
 }
 
@@ -219,14 +292,26 @@ async function* deviceSpecific(ctx: FetchContext, l: Lookup): AsyncGenerator<Onb
   const artifacts = decodeSztpTxt(records.map((r) => r.txt ?? []));
   const ci = artifacts.conveyedInformation;
   if (ci === undefined) throw new SztpError('SZTP_ERR_DNS_TXT', `${l.description}: TXT record without a ci key`);
-  ctx.log.info({ fetcher: 'DNS', source: l.description, signed: artifacts.ownershipVoucher !== undefined || artifacts.ownerCertificate !== undefined }, 'dns: device-specific TXT record found');
+  ctx.log.info(
+    {
+      fetcher: 'DNS',
+      source: l.description,
+      signed: artifacts.ownershipVoucher !== undefined || artifacts.ownerCertificate !== undefined,
+    },
+    'dns: device-specific TXT record found',
+  );
   const info = await ctx.validate({ ...artifacts, conveyedInformation: ci }, ctx.trustContext(undefined));
   const admission = admit(info, 'dns');
   if (admission.kind === 'refuse') throw new SztpError(admission.code, `${l.description}: ${admission.reason}`);
   if (info.kind === 'redirect-information') {
     const keep = admission.kind === 'follow' && admission.keepTrustAnchors;
-    ctx.log.info({ fetcher: 'DNS', source: l.description, trusted: keep }, 'dns: redirect information in the TXT record: following it');
-    yield* sourcesFrom(await ctx.bootstrap.followRedirect(info.redirect, keep, ctx, { fetcher: 'DNS', description: l.description }));
+    ctx.log.info(
+      { fetcher: 'DNS', source: l.description, trusted: keep },
+      'dns: redirect information in the TXT record: following it',
+    );
+    yield* sourcesFrom(
+      await ctx.bootstrap.followRedirect(info.redirect, keep, ctx, { fetcher: 'DNS', description: l.description }),
+    );
     return;
   }
   yield { fetcher: 'DNS', description: l.description, info, reporter: NULL_REPORTER, trustedServer: false };
@@ -236,22 +321,46 @@ async function* deviceSpecific(ctx: FetchContext, l: Lookup): AsyncGenerator<Onb
 const SAFE_HOST = /^[A-Za-z0-9_.:-]{1,253}$/;
 
 /** Step 2 (C-031, C-033): the SRV set as an unsigned redirect list. */
-async function* deviceIndependent(ctx: FetchContext, deps: DnsFetcherDeps, l: Lookup): AsyncGenerator<OnboardingSource, void, undefined> {
+async function* deviceIndependent(
+  ctx: FetchContext,
+  deps: DnsFetcherDeps,
+  l: Lookup,
+): AsyncGenerator<OnboardingSource, void, undefined> {
   const { message, records } = await answer(ctx, l, DNS_TYPE.SRV);
-  const ordered = orderSrv(records.flatMap((r) => (r.srv === undefined ? [] : [r.srv])), deps.random);
+  const ordered = orderSrv(
+    records.flatMap((r) => (r.srv === undefined ? [] : [r.srv])),
+    deps.random,
+  );
   const usable = ordered.filter((r) => {
     if (SAFE_HOST.test(r.target)) return true;
-    ctx.log.warn({ fetcher: 'DNS', source: l.description, target: inert(r.target) }, 'dns: SRV target is not a host name; ignored');
+    ctx.log.warn(
+      { fetcher: 'DNS', source: l.description, target: inert(r.target) },
+      'dns: SRV target is not a host name; ignored',
+    );
     return false;
   });
   const additional = [...message.answers, ...message.additionals];
-  const servers = srvServers(usable, (target) => additional
-    .filter((r) => (r.type === DNS_TYPE.A || r.type === DNS_TYPE.AAAA) && sameName(r.name, target) && r.address !== undefined)
-    .map((r) => r.address ?? ''));
-  if (servers.length === 0) throw new SztpError('SZTP_ERR_DNS_NO_RECORD', `${l.description}: the SRV set names no usable bootstrap server`);
+  const servers = srvServers(usable, (target) =>
+    additional
+      .filter(
+        (r) =>
+          (r.type === DNS_TYPE.A || r.type === DNS_TYPE.AAAA) && sameName(r.name, target) && r.address !== undefined,
+      )
+      .map((r) => r.address ?? ''),
+  );
+  if (servers.length === 0)
+    throw new SztpError('SZTP_ERR_DNS_NO_RECORD', `${l.description}: the SRV set names no usable bootstrap server`);
   const admission = admit({ kind: 'redirect-information', signed: false }, 'dns');
   if (admission.kind === 'refuse') throw new SztpError(admission.code, `${l.description}: ${admission.reason}`);
-  ctx.log.info({ fetcher: 'DNS', source: l.description, servers }, 'dns: following the SRV records as an untrusted redirect');
-  const first = await ctx.bootstrap.followRedirect({ bootstrapServers: servers }, admission.kind === 'follow' && admission.keepTrustAnchors, ctx, { fetcher: 'DNS', description: l.description });
+  ctx.log.info(
+    { fetcher: 'DNS', source: l.description, servers },
+    'dns: following the SRV records as an untrusted redirect',
+  );
+  const first = await ctx.bootstrap.followRedirect(
+    { bootstrapServers: servers },
+    admission.kind === 'follow' && admission.keepTrustAnchors,
+    ctx,
+    { fetcher: 'DNS', description: l.description },
+  );
   yield* sourcesFrom(first);
 }

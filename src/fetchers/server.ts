@@ -16,7 +16,10 @@ import type { Fetcher } from '../contracts/fetch.ts';
 /** Parses `https://host[:port]` (no path, query, fragment or user info) into address and port; SZTP_ERR_SERVER_URI otherwise. */
 export function parseServerUri(uri: string): { readonly address: string; readonly port: number } {
   const parsed = parseHttpsHostPort(uri);
-  if (!parsed.ok) throw new SztpError('SZTP_ERR_SERVER_URI', `bootstrap server ${JSON.stringify(uri)}: ${parsed.reason}`, { evidence: { uri } });
+  if (!parsed.ok)
+    throw new SztpError('SZTP_ERR_SERVER_URI', `bootstrap server ${JSON.stringify(uri)}: ${parsed.reason}`, {
+      evidence: { uri },
+    });
   return { address: parsed.address, port: parsed.port };
 }
 
@@ -25,15 +28,24 @@ export function createServerFetcher(): Fetcher {
     name: 'Server',
     async fetch(ctx) {
       const uris = ctx.config.bootstrap.servers;
-      if (uris.length === 0) throw new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'no well-known bootstrap servers configured');
+      if (uris.length === 0)
+        throw new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'no well-known bootstrap servers configured');
       const targets = uris.map(parseServerUri);
       const anchors = ctx.bootstrapTrustAnchors;
       const trustAnchor = anchors.length === 0 ? undefined : degenerateCmsFromCerts(anchors);
-      if (trustAnchor === undefined) ctx.log.warn('no bootstrap_trust_anchors: well-known servers are contacted provisionally');
-      const bootstrapServers: BootstrapServerEntry[] = targets.map((t) => (trustAnchor === undefined ? t : { ...t, trustAnchor }));
+      if (trustAnchor === undefined)
+        ctx.log.warn('no bootstrap_trust_anchors: well-known servers are contacted provisionally');
+      const bootstrapServers: BootstrapServerEntry[] = targets.map((t) =>
+        trustAnchor === undefined ? t : { ...t, trustAnchor },
+      );
       // The configured list is as trusted as ztp.ini: its anchors (the configured ones) are kept.
       const admission = admit({ kind: 'redirect-information', signed: false }, 'configuration');
-      return ctx.bootstrap.followRedirect({ bootstrapServers }, admission.kind === 'follow' && admission.keepTrustAnchors, ctx, { fetcher: 'Server', description: `well-known servers ${uris.join(' ')}` });
+      return ctx.bootstrap.followRedirect(
+        { bootstrapServers },
+        admission.kind === 'follow' && admission.keepTrustAnchors,
+        ctx,
+        { fetcher: 'Server', description: `well-known servers ${uris.join(' ')}` },
+      );
     },
   };
 }

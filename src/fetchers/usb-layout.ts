@@ -36,7 +36,6 @@ export interface UsbBundleLocation {
   readonly layout: 'flat' | 'per-serial';
 }
 
-
 /** True when `path` is `root` or inside it. */
 export function isInside(root: string, path: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
@@ -52,7 +51,9 @@ async function safeReal(root: string, path: string): Promise<string | undefined>
     throw new SztpError('SZTP_ERR_USB_UNSAFE_PATH', `cannot resolve ${path}: ${messageOf(err)}`, { cause: err });
   }
   if (!isInside(root, real)) {
-    throw new SztpError('SZTP_ERR_USB_UNSAFE_PATH', `${path} resolves to ${real}, outside the stick ${root}`, { evidence: { path, real, root } });
+    throw new SztpError('SZTP_ERR_USB_UNSAFE_PATH', `${path} resolves to ${real}, outside the stick ${root}`, {
+      evidence: { path, real, root },
+    });
   }
   return real;
 }
@@ -82,7 +83,12 @@ export async function locateBundle(mountPoint: string, serial: string): Promise<
 export const ARTIFACT_READ_TIMEOUT_MS = 10_000;
 
 /** Reads one artifact file (regular file on the stick, at most MAX_ARTIFACT_BYTES); undefined if absent. */
-export async function readArtifact(loc: UsbBundleLocation, name: string, maxBytes = MAX_ARTIFACT_BYTES, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+export async function readArtifact(
+  loc: UsbBundleLocation,
+  name: string,
+  maxBytes = MAX_ARTIFACT_BYTES,
+  signal?: AbortSignal,
+): Promise<Uint8Array | undefined> {
   const path = join(loc.dir, name);
   try {
     await lstat(path);
@@ -93,14 +99,20 @@ export async function readArtifact(loc: UsbBundleLocation, name: string, maxByte
   const real = await safeReal(loc.root, path);
   if (real === undefined) return undefined; // dangling symlink
   // A FIFO or device node on the stick would block open() for ever: regular files only, read under a deadline.
-  return readRegularFile(real, maxBytes, { code: 'SZTP_ERR_USB_UNSAFE_PATH', readTimeoutMs: ARTIFACT_READ_TIMEOUT_MS, ...(signal === undefined ? {} : { signal }) });
+  return readRegularFile(real, maxBytes, {
+    code: 'SZTP_ERR_USB_UNSAFE_PATH',
+    readTimeoutMs: ARTIFACT_READ_TIMEOUT_MS,
+    ...(signal === undefined ? {} : { signal }),
+  });
 }
 
 /** The three artifacts of a location. CI is required; owner certificate and voucher come as a pair. */
 export async function readBundle(loc: UsbBundleLocation, signal?: AbortSignal): Promise<BootstrappingArtifacts> {
   const conveyedInformation = await readArtifact(loc, CI_FILE, MAX_ARTIFACT_BYTES, signal);
   if (conveyedInformation === undefined) {
-    throw new SztpError('SZTP_ERR_USB_ARTIFACT_MISSING', `${join(loc.dir, CI_FILE)} is missing`, { evidence: { dir: loc.dir, missing: CI_FILE } });
+    throw new SztpError('SZTP_ERR_USB_ARTIFACT_MISSING', `${join(loc.dir, CI_FILE)} is missing`, {
+      evidence: { dir: loc.dir, missing: CI_FILE },
+    });
   }
   const ownerCertificate = await readArtifact(loc, OC_FILE, MAX_ARTIFACT_BYTES, signal);
   let ownershipVoucher: Uint8Array | undefined;
@@ -110,7 +122,11 @@ export async function readBundle(loc: UsbBundleLocation, signal?: AbortSignal): 
   }
   if ((ownerCertificate === undefined) !== (ownershipVoucher === undefined)) {
     const missing = ownerCertificate === undefined ? OC_FILE : OV_FILES.join(' or ');
-    throw new SztpError('SZTP_ERR_USB_ARTIFACT_MISSING', `${loc.dir} lacks ${missing} (owner certificate and voucher come together)`, { evidence: { dir: loc.dir, missing } });
+    throw new SztpError(
+      'SZTP_ERR_USB_ARTIFACT_MISSING',
+      `${loc.dir} lacks ${missing} (owner certificate and voucher come together)`,
+      { evidence: { dir: loc.dir, missing } },
+    );
   }
   return {
     conveyedInformation,

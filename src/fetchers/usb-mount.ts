@@ -30,7 +30,12 @@ export const execRunner: CommandRunner = (file, args) =>
   new Promise((resolvePromise, reject) => {
     execFile(file, [...args], { timeout: 30_000 }, (err, _stdout, stderr) => {
       if (err === null) resolvePromise();
-      else reject(new SztpError('SZTP_ERR_USB_MOUNT', `${file} ${args.join(' ')}: ${stderr.trim() || err.message}`, { cause: err }));
+      else
+        reject(
+          new SztpError('SZTP_ERR_USB_MOUNT', `${file} ${args.join(' ')}: ${stderr.trim() || err.message}`, {
+            cause: err,
+          }),
+        );
     });
   });
 
@@ -79,7 +84,12 @@ export interface MountedSticks {
 }
 
 /** Mounts each device read-only under a new private directory; failures are logged and skipped. */
-export async function mountRemovable(devices: readonly RemovableDevice[], run: CommandRunner, log: Logger, mountBase = tmpdir()): Promise<MountedSticks> {
+export async function mountRemovable(
+  devices: readonly RemovableDevice[],
+  run: CommandRunner,
+  log: Logger,
+  mountBase = tmpdir(),
+): Promise<MountedSticks> {
   if (devices.length === 0) return { mountPoints: [], release: () => Promise.resolve() };
   const base = await mkdtemp(join(mountBase, 'sztp-usb-'));
   const mounted: string[] = [];

@@ -43,12 +43,21 @@ export async function procUptime(path = '/proc/uptime'): Promise<number | undefi
   }
 }
 
-export const realSleep = (ms: number, signal: AbortSignal): Promise<void> => sleep(ms, undefined, { signal }).then(() => undefined, () => undefined);
+export const realSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  sleep(ms, undefined, { signal }).then(
+    () => undefined,
+    () => undefined,
+  );
 
 const key = (devices: readonly RemovableDevice[]): string => devices.map((d) => d.devPath).join(',');
 
 /** Removable devices once they have settled (see the module comment). */
-export async function settleRemovable(settleSeconds: number, deps: SettleDeps, signal: AbortSignal, log: Logger): Promise<RemovableDevice[]> {
+export async function settleRemovable(
+  settleSeconds: number,
+  deps: SettleDeps,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<RemovableDevice[]> {
   let devices = await deps.discover();
   if (settleSeconds <= 0) return devices;
   const uptime = await deps.uptimeSeconds();
@@ -56,7 +65,10 @@ export async function settleRemovable(settleSeconds: number, deps: SettleDeps, s
   const start = deps.now();
   const deadline = start + (settleSeconds - uptime) * 1000;
   let changedAt = start;
-  log.info({ uptimeSeconds: uptime, settleSeconds, devices: devices.map((d) => d.devPath) }, 'usb: waiting for removable storage to settle after boot');
+  log.info(
+    { uptimeSeconds: uptime, settleSeconds, devices: devices.map((d) => d.devPath) },
+    'usb: waiting for removable storage to settle after boot',
+  );
   for (;;) {
     if (signal.aborted) throw new SztpError('SZTP_ERR_ABORTED', 'stopped while waiting for removable storage');
     const now = deps.now();

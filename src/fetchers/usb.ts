@@ -39,16 +39,26 @@ export interface UsbFetcherOptions {
 }
 
 /** The sources of one EN9 bundle: its signed onboarding information, or the sources of its signed redirect. */
-async function* bundleSources(loc: UsbBundleLocation, ctx: FetchContext, release: () => Promise<void>): AsyncGenerator<OnboardingSource, void, undefined> {
+async function* bundleSources(
+  loc: UsbBundleLocation,
+  ctx: FetchContext,
+  release: () => Promise<void>,
+): AsyncGenerator<OnboardingSource, void, undefined> {
   const description = `usb:${loc.dir}`;
   const artifacts = await readBundle(loc, ctx.signal);
   const info = await ctx.validate(artifacts, ctx.trustContext(undefined));
   const admission = admit(info, 'removable-storage');
   if (admission.kind === 'refuse') throw new SztpError(admission.code, `${description}: ${admission.reason}`);
   if (info.kind === 'redirect-information') {
-    ctx.log.info({ source: description, servers: info.redirect.bootstrapServers.length }, 'signed redirect information on the stick: following it');
+    ctx.log.info(
+      { source: description, servers: info.redirect.bootstrapServers.length },
+      'signed redirect information on the stick: following it',
+    );
     const keepTrustAnchors = admission.kind === 'follow' && admission.keepTrustAnchors;
-    for await (const s of sourcesFrom(await ctx.bootstrap.followRedirect(info.redirect, keepTrustAnchors, ctx, { fetcher: 'USB', description }))) yield { ...s, release };
+    for await (const s of sourcesFrom(
+      await ctx.bootstrap.followRedirect(info.redirect, keepTrustAnchors, ctx, { fetcher: 'USB', description }),
+    ))
+      yield { ...s, release };
     return;
   }
   yield {
@@ -62,14 +72,23 @@ async function* bundleSources(loc: UsbBundleLocation, ctx: FetchContext, release
   };
 }
 
-async function autoMount(ctx: FetchContext, options: UsbFetcherOptions, log: Logger): Promise<MountedSticks | undefined> {
+async function autoMount(
+  ctx: FetchContext,
+  options: UsbFetcherOptions,
+  log: Logger,
+): Promise<MountedSticks | undefined> {
   if (!ctx.config.usb.autoMount) return undefined;
-  const devices = await settleRemovable(ctx.config.usb.settleSeconds, {
-    uptimeSeconds: options.uptimeSeconds ?? (() => procUptime()),
-    discover: () => discoverRemovable(options.sysRoot, options.devRoot),
-    sleep: realSleep,
-    now: Date.now,
-  }, ctx.signal, log);
+  const devices = await settleRemovable(
+    ctx.config.usb.settleSeconds,
+    {
+      uptimeSeconds: options.uptimeSeconds ?? (() => procUptime()),
+      discover: () => discoverRemovable(options.sysRoot, options.devRoot),
+      sleep: realSleep,
+      now: Date.now,
+    },
+    ctx.signal,
+    log,
+  );
   log.debug({ devices }, 'removable block devices');
   return mountRemovable(devices, options.run ?? execRunner, log, options.mountBase);
 }
@@ -119,7 +138,10 @@ export function createUsbFetcher(options: UsbFetcherOptions = {}): Fetcher {
     }
     if (firstError !== undefined) throw firstError;
     if (found) throw new SztpError('SZTP_ERR_USB_NOT_FOUND', `no further EN9 directory on ${mountPoints.join(', ')}`);
-    throw new SztpError('SZTP_ERR_USB_NOT_FOUND', `no EN9 directory on ${mountPoints.length === 0 ? 'any mount point (none configured)' : mountPoints.join(', ')}`);
+    throw new SztpError(
+      'SZTP_ERR_USB_NOT_FOUND',
+      `no EN9 directory on ${mountPoints.length === 0 ? 'any mount point (none configured)' : mountPoints.join(', ')}`,
+    );
   }
 
   return {

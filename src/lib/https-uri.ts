@@ -6,7 +6,9 @@
  */
 import { isIP } from 'node:net';
 
-export type HttpsHostPort = { readonly ok: true; readonly address: string; readonly port: number } | { readonly ok: false; readonly reason: string };
+export type HttpsHostPort =
+  | { readonly ok: true; readonly address: string; readonly port: number }
+  | { readonly ok: false; readonly reason: string };
 
 /** Parses `uri`; the IPv6 literal's brackets are removed from `address`; port 443 when absent. */
 export function parseHttpsHostPort(uri: string): HttpsHostPort {
@@ -19,7 +21,12 @@ export function parseHttpsHostPort(uri: string): HttpsHostPort {
   }
   if (url.protocol !== 'https:') return bad('scheme must be https');
   if (url.username !== '' || url.password !== '') return bad('user info is not allowed');
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || /^https:\/\/[^/]+\/./i.test(uri)) {
+  if (
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    /^https:\/\/[^/]+\/./i.test(uri)
+  ) {
     return bad('must be https://host[:port] without path, query or fragment');
   }
   const bracketed = url.hostname.startsWith('[');

@@ -32,7 +32,9 @@ export function inert(text: string, max = INERT_MAX_CHARS): string {
   return cut.replace(UNSAFE, escape).replace(/[\ud800-\udfff]/g, (s, i: number, all: string) => {
     const next = all.charCodeAt(i + 1);
     const prev = all.charCodeAt(i - 1);
-    const paired = (s.charCodeAt(0) < 0xdc00 && next >= 0xdc00 && next <= 0xdfff) || (s.charCodeAt(0) >= 0xdc00 && prev >= 0xd800 && prev < 0xdc00);
+    const paired =
+      (s.charCodeAt(0) < 0xdc00 && next >= 0xdc00 && next <= 0xdfff) ||
+      (s.charCodeAt(0) >= 0xdc00 && prev >= 0xd800 && prev < 0xdc00);
     return paired ? s : '\ufffd';
   });
 }

@@ -23,7 +23,9 @@ function firstSshString(blob: Uint8Array): string | undefined {
 export function parseSshPublicKey(line: string): { readonly key: SshPublicKey } | { readonly reason: string } {
   const [algorithm, b64] = line.trim().split(/\s+/);
   const keyData = b64 === undefined || b64 === '' ? undefined : decodeBase64(b64);
-  if (algorithm === undefined || algorithm === '' || keyData === undefined || keyData.length === 0) return { reason: 'not an OpenSSH public key' };
-  if (firstSshString(keyData) !== algorithm) return { reason: `key blob does not start with its algorithm name ${algorithm}` };
+  if (algorithm === undefined || algorithm === '' || keyData === undefined || keyData.length === 0)
+    return { reason: 'not an OpenSSH public key' };
+  if (firstSshString(keyData) !== algorithm)
+    return { reason: `key blob does not start with its algorithm name ${algorithm}` };
   return { key: { algorithm, keyData } };
 }

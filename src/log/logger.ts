@@ -10,7 +10,9 @@ import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 export type { Logger };
 
 /** The log levels of `[Agent] log_level` and `--log-level` (pino's levels plus `silent`). */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const satisfies readonly (Level | 'silent')[];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const satisfies readonly (
+  Level | 'silent'
+)[];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Field names whose values never reach a log line, at any depth up to three levels. */

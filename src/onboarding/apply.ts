@@ -17,7 +17,15 @@ import type { BootImage } from '../types.ts';
 import { executeBootImage } from './boot-image.ts';
 import { executeConfiguration } from './configuration.ts';
 import { completeStep, startStep, updateJournal, without } from './journal.ts';
-import { carriedBootImage, digestAlgorithm, hasNoCriteria, planOnboarding, requiredCapabilities, type OnboardingStep, type RunningImageDigest } from './plan.ts';
+import {
+  carriedBootImage,
+  digestAlgorithm,
+  hasNoCriteria,
+  planOnboarding,
+  requiredCapabilities,
+  type OnboardingStep,
+  type RunningImageDigest,
+} from './plan.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { rollbackAttempt, rollbackStaleJournal } from './rollback.ts';
 import { executeScript, removeLeftoverScripts } from './scripts.ts';
@@ -33,7 +41,10 @@ const EXECUTORS: StepExecutors = {
 
 /** Runs one step through its executor (the cast is sound: EXECUTORS is keyed by the same union). */
 function execute(step: OnboardingStep, ctx: StepContext): ReturnType<StepExecutors[OnboardingStep['kind']]> {
-  const run = EXECUTORS[step.kind] as (s: OnboardingStep, c: StepContext) => ReturnType<StepExecutors[OnboardingStep['kind']]>;
+  const run = EXECUTORS[step.kind] as (
+    s: OnboardingStep,
+    c: StepContext,
+  ) => ReturnType<StepExecutors[OnboardingStep['kind']]>;
   return run(step, ctx);
 }
 
@@ -57,7 +68,13 @@ const FALLBACK_CODE: Readonly<Record<OnboardingStepKind, SztpErrorCode>> = {
   'post-script': 'SZTP_ERR_SCRIPT_FAILED',
 };
 
-async function fail(point: FailurePoint, err: unknown, source: OnboardingSource, deps: ApplyDeps, progress: Progress): Promise<never> {
+async function fail(
+  point: FailurePoint,
+  err: unknown,
+  source: OnboardingSource,
+  deps: ApplyDeps,
+  progress: Progress,
+): Promise<never> {
   const error = toSztpError(err, point.fallback);
   try {
     await progress.emit(point.type, `${error.code}: ${error.message}`);
@@ -68,7 +85,10 @@ async function fail(point: FailurePoint, err: unknown, source: OnboardingSource,
 }
 
 /** The adapter's digest of the running image, asked only for a boot image without os-name/os-version. */
-async function runningImageDigest(image: BootImage | undefined, deps: ApplyDeps): Promise<RunningImageDigest | undefined> {
+async function runningImageDigest(
+  image: BootImage | undefined,
+  deps: ApplyDeps,
+): Promise<RunningImageDigest | undefined> {
   if (image === undefined || !hasNoCriteria(image)) return undefined;
   const algorithm = digestAlgorithm(image);
   if (algorithm === undefined) return undefined;
@@ -77,7 +97,13 @@ async function runningImageDigest(image: BootImage | undefined, deps: ApplyDeps)
 }
 
 function newJournal(source: OnboardingSource, now: Date, bootImage: OnboardingJournal['bootImage']): OnboardingJournal {
-  return { digest: source.info.digest, source: source.description, startedAt: now.toISOString(), completedSteps: [], ...(bootImage === undefined ? {} : { bootImage }) };
+  return {
+    digest: source.info.digest,
+    source: source.description,
+    startedAt: now.toISOString(),
+    completedSteps: [],
+    ...(bootImage === undefined ? {} : { bootImage }),
+  };
 }
 
 /** Applies validated onboarding information; resolves `complete` or `reboot`, or throws a coded SztpError. */
@@ -88,7 +114,8 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
   await mkdir(deps.config.agent.stateDir, { recursive: true, mode: 0o700 });
   await removeLeftoverScripts(deps.config.agent.stateDir);
   const previous = (await deps.store.read()).journal;
-  const carried = previous?.digest === digest ? undefined : carriedBootImage(previous, source.info.onboarding.bootImage);
+  const carried =
+    previous?.digest === digest ? undefined : carriedBootImage(previous, source.info.onboarding.bootImage);
   await rollbackStaleJournal(digest, deps);
   const started = await deps.store.update((s) => ({
     ...s,
@@ -98,7 +125,10 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
   }));
   const resumed = started.journal?.completedSteps ?? [];
   if (resumed.length > 0 || started.journal?.currentStep !== undefined) {
-    log.info({ completed: resumed, interrupted: started.journal?.currentStep }, 'resuming onboarding of the same conveyed information');
+    log.info(
+      { completed: resumed, interrupted: started.journal?.currentStep },
+      'resuming onboarding of the same conveyed information',
+    );
   }
 
   try {
@@ -109,18 +139,31 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
 
   let steps: OnboardingStep[];
   try {
-    steps = planOnboarding(source.info.onboarding, started.journal, await deps.adapter.identity(),
-      await runningImageDigest(source.info.onboarding.bootImage, deps), deps.config.onboarding.imageWithoutCriteria);
+    steps = planOnboarding(
+      source.info.onboarding,
+      started.journal,
+      await deps.adapter.identity(),
+      await runningImageDigest(source.info.onboarding.bootImage, deps),
+      deps.config.onboarding.imageWithoutCriteria,
+    );
   } catch (err) {
-    const type: ProgressType = isSztpError(err) && err.stage === 'conveyed-information' ? 'parsing-error' : 'bootstrap-error';
+    const type: ProgressType =
+      isSztpError(err) && err.stage === 'conveyed-information' ? 'parsing-error' : 'bootstrap-error';
     return fail({ type, fallback: 'SZTP_ERR_ADAPTER_COMMAND' }, err, source, deps, progress);
   }
   // Before the first step: a plan the adapter cannot carry out fails now, not after a boot image or script ran.
-  const missing = deps.capabilities === undefined ? [] : requiredCapabilities(steps).filter((c) => deps.capabilities?.has(c) !== true);
+  const missing =
+    deps.capabilities === undefined
+      ? []
+      : requiredCapabilities(steps).filter((c) => deps.capabilities?.has(c) !== true);
   if (missing.length > 0) {
-    const error = new SztpError('SZTP_ERR_ADAPTER_UNSUPPORTED', `adapter '${deps.adapter.name}' cannot ${missing.join(', ')}, which the onboarding information needs`, {
-      evidence: { adapter: deps.adapter.name, missing },
-    });
+    const error = new SztpError(
+      'SZTP_ERR_ADAPTER_UNSUPPORTED',
+      `adapter '${deps.adapter.name}' cannot ${missing.join(', ')}, which the onboarding information needs`,
+      {
+        evidence: { adapter: deps.adapter.name, missing },
+      },
+    );
     return fail({ type: 'parsing-error', fallback: 'SZTP_ERR_ADAPTER_UNSUPPORTED' }, error, source, deps, progress);
   }
 
@@ -136,13 +179,25 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
     // onboarding that turns it off (the usual end of onboarding) does not stop it.
     const flag = await deps.store.read();
     if (!flag.secureMode && flag.secureModeOffBy !== 'onboarding') {
-      return fail({ type: 'bootstrap-error', fallback: 'SZTP_ERR_SECURE_MODE_OFF' },
-        new SztpError('SZTP_ERR_SECURE_MODE_OFF', `secure ZTP was disabled before the ${step.kind} step; the attempt is rolled back`), source, deps, progress);
+      return fail(
+        { type: 'bootstrap-error', fallback: 'SZTP_ERR_SECURE_MODE_OFF' },
+        new SztpError(
+          'SZTP_ERR_SECURE_MODE_OFF',
+          `secure ZTP was disabled before the ${step.kind} step; the attempt is rolled back`,
+        ),
+        source,
+        deps,
+        progress,
+      );
     }
     const point: FailurePoint = { type: ERROR_TYPE[step.kind], fallback: FALLBACK_CODE[step.kind] };
     try {
       const journal = await updateJournal(deps.store, digest, (j) => startStep(j, step.kind));
-      if (journal === undefined) throw new SztpError('SZTP_ERR_ONBOARDING_IN_PROGRESS', 'the onboarding journal was replaced by another attempt');
+      if (journal === undefined)
+        throw new SztpError(
+          'SZTP_ERR_ONBOARDING_IN_PROGRESS',
+          'the onboarding journal was replaced by another attempt',
+        );
       const ctx: StepContext = {
         source,
         deps,
@@ -160,7 +215,9 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
         // Stopped by a signal inside the step (e.g. during a download): like a crash, the step
         // stays `currentStep` and the next run re-runs it by the resume rules; no rollback.
         log.warn({ step: step.kind, err }, 'onboarding stopped by a signal inside a step; the next run resumes');
-        throw new SztpError('SZTP_ERR_ABORTED', `stopped during the ${step.kind} step; the next run resumes`, { cause: err });
+        throw new SztpError('SZTP_ERR_ABORTED', `stopped during the ${step.kind} step; the next run resumes`, {
+          cause: err,
+        });
       }
       return fail(point, err, source, deps, progress);
     }
@@ -168,8 +225,14 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
 
   await warnIfStillEnabled(source, deps, progress);
   try {
-    const [sshHostKeys, trustAnchorCerts] = await Promise.all([deps.adapter.sshHostKeys(), deps.adapter.trustAnchorCerts()]);
-    await progress.emit('bootstrap-complete', `onboarding from ${source.description} complete`, { sshHostKeys, trustAnchorCerts });
+    const [sshHostKeys, trustAnchorCerts] = await Promise.all([
+      deps.adapter.sshHostKeys(),
+      deps.adapter.trustAnchorCerts(),
+    ]);
+    await progress.emit('bootstrap-complete', `onboarding from ${source.description} complete`, {
+      sshHostKeys,
+      trustAnchorCerts,
+    });
   } catch (err) {
     return fail({ type: 'bootstrap-error', fallback: 'SZTP_ERR_PROGRESS_REPORT' }, err, source, deps, progress);
   }
@@ -186,7 +249,10 @@ export async function applyOnboarding(source: OnboardingSource, deps: ApplyDeps)
 async function warnIfStillEnabled(source: OnboardingSource, deps: ApplyDeps, progress: Progress): Promise<void> {
   if (!source.trustedServer || !(await deps.store.read()).secureMode) return;
   try {
-    await progress.emit('bootstrap-warning', 'the SZTP flag is still enabled after onboarding: secure ZTP runs again at the next boot (RFC 8572 §5.6)');
+    await progress.emit(
+      'bootstrap-warning',
+      'the SZTP flag is still enabled after onboarding: secure ZTP runs again at the next boot (RFC 8572 §5.6)',
+    );
   } catch (err) {
     deps.log.warn({ err }, 'bootstrap-warning report failed');
   }

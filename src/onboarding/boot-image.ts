@@ -26,7 +26,10 @@ type BootImageStep = Extract<OnboardingStep, { kind: 'boot-image' }>;
 
 /** Streaming SHA-256 of a file as hex (constant memory); undefined when the file cannot be read. */
 export async function sha256File(path: string): Promise<string | undefined> {
-  return hashFile(path).then((d) => d.toString('hex'), () => undefined);
+  return hashFile(path).then(
+    (d) => d.toString('hex'),
+    () => undefined,
+  );
 }
 
 function describe(name: string | undefined, version: string | undefined): string {
@@ -46,7 +49,9 @@ async function keptImage(journal: OnboardingJournal): Promise<{ path: string; sh
 /** What the running image is, in the terms the decision used. */
 function runningText(step: BootImageStep, running: { osName: string; osVersion: string }): string {
   const d = step.runningDigest;
-  return step.basis === 'hash' && d?.hex !== undefined ? `an image with ${d.algorithm} ${d.hex}` : describe(running.osName, running.osVersion);
+  return step.basis === 'hash' && d?.hex !== undefined
+    ? `an image with ${d.algorithm} ${d.hex}`
+    : describe(running.osName, running.osVersion);
 }
 
 /** The skip message per basis (progress `boot-image-complete`). */
@@ -67,7 +72,9 @@ export async function executeBootImage(step: BootImageStep, ctx: StepContext): P
   const { deps, progress, journal, source } = ctx;
   const { image } = step;
   const noCriteria = step.basis !== 'criteria';
-  const wanted = noCriteria ? `the image of the offered hash (no os-name/os-version; decided by ${step.basis})` : describe(image.osName, image.osVersion);
+  const wanted = noCriteria
+    ? `the image of the offered hash (no os-name/os-version; decided by ${step.basis})`
+    : describe(image.osName, image.osVersion);
   await progress.emit('boot-image-initiated', `boot image criteria: ${wanted}`);
   if (step.decision === 'skip') {
     const after = journal.bootImage?.rebootRequestedAt !== undefined ? ' after the reboot' : '';
@@ -79,20 +86,36 @@ export async function executeBootImage(step: BootImageStep, ctx: StepContext): P
   }
   const running = await deps.adapter.identity();
   if (step.decision === 'reboot-loop') {
-    throw new SztpError('SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP',
+    throw new SztpError(
+      'SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP',
       `installed the boot image and rebooted, but the device runs ${runningText(step, running)}, not ${wanted}; not installing again`,
-      { evidence: { running, installAttempts: journal.bootImage?.installAttempts, ...(step.runningDigest === undefined ? {} : { runningDigest: step.runningDigest }) } });
+      {
+        evidence: {
+          running,
+          installAttempts: journal.bootImage?.installAttempts,
+          ...(step.runningDigest === undefined ? {} : { runningDigest: step.runningDigest }),
+        },
+      },
+    );
   }
   if (step.basis === 'policy') {
-    deps.log.warn('boot image has no os-name/os-version and the adapter cannot report the running image hash: installing it ([Onboarding] image_without_criteria = install)');
+    deps.log.warn(
+      'boot image has no os-name/os-version and the adapter cannot report the running image hash: installing it ([Onboarding] image_without_criteria = install)',
+    );
   }
-  await progress.emit('boot-image-mismatch', step.basis === 'policy'
-    ? 'boot image has no os-name/os-version and the running image hash is unknown: installing it once ([Onboarding] image_without_criteria = install)'
-    : `running ${runningText(step, running)}, wanted ${wanted}`);
+  await progress.emit(
+    'boot-image-mismatch',
+    step.basis === 'policy'
+      ? 'boot image has no os-name/os-version and the running image hash is unknown: installing it once ([Onboarding] image_without_criteria = install)'
+      : `running ${runningText(step, running)}, wanted ${wanted}`,
+  );
   const expected = supportedVerifiers(image);
   if (expected.length === 0) {
     const offered = image.imageVerification.map((v) => v.hashAlgorithm).join(', ') || 'none';
-    throw new SztpError('SZTP_ERR_BOOT_IMAGE_NO_VERIFIER', `no supported image-verification entry (offered: ${offered}; supported: sha-256, sha-512)`);
+    throw new SztpError(
+      'SZTP_ERR_BOOT_IMAGE_NO_VERIFIER',
+      `no supported image-verification entry (offered: ${offered}; supported: sha-256, sha-512)`,
+    );
   }
   let verified = await keptImage(journal);
   if (verified === undefined) {
@@ -108,7 +131,10 @@ export async function executeBootImage(step: BootImageStep, ctx: StepContext): P
       ...(source.resolveLocalUri === undefined ? {} : { resolveLocalUri: source.resolveLocalUri }),
     });
     verified = { path: result.path, sha256: result.sha256 };
-    deps.log.info({ uri: result.uri, bytes: result.bytes, sha256: result.sha256 }, 'boot image downloaded and verified');
+    deps.log.info(
+      { uri: result.uri, bytes: result.bytes, sha256: result.sha256 },
+      'boot image downloaded and verified',
+    );
   }
   const attempts = journal.bootImage?.sha256 === verified.sha256 ? journal.bootImage.installAttempts : 0;
   const record = {
@@ -120,15 +146,23 @@ export async function executeBootImage(step: BootImageStep, ctx: StepContext): P
   };
   await ctx.updateJournal((j) => ({ ...j, bootImage: record }));
   try {
-    await deps.adapter.installBootImage({ path: verified.path, sha256: verified.sha256,
+    await deps.adapter.installBootImage({
+      path: verified.path,
+      sha256: verified.sha256,
       ...(image.osName === undefined ? {} : { osName: image.osName }),
-      ...(image.osVersion === undefined ? {} : { osVersion: image.osVersion }) });
+      ...(image.osVersion === undefined ? {} : { osVersion: image.osVersion }),
+    });
   } catch (err) {
-    throw isSztpError(err) ? err : new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `install failed: ${messageOf(err)}`, { cause: err });
+    throw isSztpError(err)
+      ? err
+      : new SztpError('SZTP_ERR_BOOT_IMAGE_INSTALL', `install failed: ${messageOf(err)}`, { cause: err });
   }
   // Persist the attempt before rebooting: a restart that still mismatches is a loop, not a retry (T-22).
   const requestedAt = deps.now().toISOString();
-  await ctx.updateJournal((j) => ({ ...j, bootImage: { ...record, installAttempts: attempts + 1, rebootRequestedAt: requestedAt } }));
+  await ctx.updateJournal((j) => ({
+    ...j,
+    bootImage: { ...record, installAttempts: attempts + 1, rebootRequestedAt: requestedAt },
+  }));
   await deps.store.update((s) => ({ ...s, phase: 'rebooting' }));
   await progress.emit('boot-image-installed-rebooting', `installed ${wanted} (sha-256 ${verified.sha256}); rebooting`);
   try {
@@ -141,7 +175,11 @@ export async function executeBootImage(step: BootImageStep, ctx: StepContext): P
     await ctx.updateJournal((j) => ({ ...j, bootImage: { ...record, installAttempts: attempts + 1 } }));
     await deps.store.update((s) => ({ ...s, phase: 'in-progress' }));
     const cause = isSztpError(err) ? `${err.code}: ${err.message}` : String(err);
-    throw new SztpError('SZTP_ERR_BOOT_IMAGE_REBOOT', `installed ${wanted} but the reboot failed (${cause}); the next attempt installs and reboots again`, { cause: err });
+    throw new SztpError(
+      'SZTP_ERR_BOOT_IMAGE_REBOOT',
+      `installed ${wanted} but the reboot failed (${cause}); the next attempt installs and reboots again`,
+      { cause: err },
+    );
   }
   return 'reboot';
 }

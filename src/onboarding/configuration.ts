@@ -15,9 +15,15 @@ type ConfigStep = Extract<OnboardingStep, { kind: 'config' }>;
 
 export async function executeConfiguration(step: ConfigStep, ctx: StepContext): Promise<StepResult> {
   const { deps, progress, journal } = ctx;
-  await progress.emit('config-initiated', `committing configuration (${step.mode}, ${step.configuration.length} bytes)`);
+  await progress.emit(
+    'config-initiated',
+    `committing configuration (${step.mode}, ${step.configuration.length} bytes)`,
+  );
   if (journal.snapshot !== undefined) {
-    deps.log.warn({ snapshot: journal.snapshot.ref }, 'configuration step was interrupted: restoring the pre-onboarding configuration first');
+    deps.log.warn(
+      { snapshot: journal.snapshot.ref },
+      'configuration step was interrupted: restoring the pre-onboarding configuration first',
+    );
     await deps.adapter.restoreConfiguration(journal.snapshot);
   } else {
     const snapshot = await deps.adapter.snapshotConfiguration();
@@ -26,7 +32,9 @@ export async function executeConfiguration(step: ConfigStep, ctx: StepContext): 
   try {
     await deps.adapter.commitConfiguration(step.mode, step.configuration);
   } catch (err) {
-    throw isSztpError(err) ? err : new SztpError('SZTP_ERR_CONFIG_COMMIT', `commit failed: ${messageOf(err)}`, { cause: err });
+    throw isSztpError(err)
+      ? err
+      : new SztpError('SZTP_ERR_CONFIG_COMMIT', `commit failed: ${messageOf(err)}`, { cause: err });
   }
   await progress.emit('config-complete', `configuration committed (${step.mode})`);
   return 'done';

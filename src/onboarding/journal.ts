@@ -11,7 +11,11 @@ import type { OnboardingJournal, OnboardingStepKind, StateStore } from '../state
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Changes the journal of `digest` (no-op when the stored journal belongs to other data). */
-export async function updateJournal(store: StateStore, digest: string, change: (j: OnboardingJournal) => OnboardingJournal): Promise<OnboardingJournal | undefined> {
+export async function updateJournal(
+  store: StateStore,
+  digest: string,
+  change: (j: OnboardingJournal) => OnboardingJournal,
+): Promise<OnboardingJournal | undefined> {
   const state = await store.update((s) => (s.journal?.digest === digest ? { ...s, journal: change(s.journal) } : s));
   return state.journal?.digest === digest ? state.journal : undefined;
 }

@@ -9,7 +9,13 @@
 import type { AdapterCapability } from '../adapters/router-adapter.ts';
 import { SztpError } from '../errors.ts';
 import type { OnboardingJournal, OnboardingStepKind } from '../state/types.ts';
-import type { BootImage, ConfigurationHandling, RunningIdentity, HashAlgorithm, OnboardingInformation } from '../types.ts';
+import type {
+  BootImage,
+  ConfigurationHandling,
+  RunningIdentity,
+  HashAlgorithm,
+  OnboardingInformation,
+} from '../types.ts';
 
 /** What the boot-image step will do, decided from the running identity and the journal. */
 export type BootImageDecision =
@@ -36,7 +42,13 @@ export interface RunningImageDigest {
 }
 
 export type OnboardingStep =
-  | { readonly kind: 'boot-image'; readonly image: BootImage; readonly decision: BootImageDecision; readonly basis: BootImageBasis; readonly runningDigest?: RunningImageDigest }
+  | {
+      readonly kind: 'boot-image';
+      readonly image: BootImage;
+      readonly decision: BootImageDecision;
+      readonly basis: BootImageBasis;
+      readonly runningDigest?: RunningImageDigest;
+    }
   | { readonly kind: 'pre-script'; readonly script: Uint8Array }
   | { readonly kind: 'config'; readonly mode: ConfigurationHandling; readonly configuration: Uint8Array }
   | { readonly kind: 'post-script'; readonly script: Uint8Array };
@@ -56,12 +68,15 @@ const SUPPORTED: readonly HashAlgorithm[] = ['sha-256', 'sha-512'];
 const DIGEST_LENGTH: Readonly<Record<HashAlgorithm, number>> = { 'sha-256': 32, 'sha-512': 64 };
 
 /** The image-verification entries the agent can check (sha-256, sha-512 with the right length). */
-export function supportedVerifiers(image: BootImage): { readonly algorithm: HashAlgorithm; readonly value: Uint8Array }[] {
+export function supportedVerifiers(
+  image: BootImage,
+): { readonly algorithm: HashAlgorithm; readonly value: Uint8Array }[] {
   const out: { algorithm: HashAlgorithm; value: Uint8Array }[] = [];
   for (const v of image.imageVerification) {
     const name = algorithmName(v.hashAlgorithm);
     const algorithm = SUPPORTED.find((a) => a === name);
-    if (algorithm !== undefined && v.hashValue.length === DIGEST_LENGTH[algorithm]) out.push({ algorithm, value: v.hashValue });
+    if (algorithm !== undefined && v.hashValue.length === DIGEST_LENGTH[algorithm])
+      out.push({ algorithm, value: v.hashValue });
   }
   return out;
 }
@@ -94,8 +109,13 @@ export type ImageWithoutCriteria = 'install' | 'skip';
  * reboot-loop after an install); otherwise an image installed and rebooted into counts as running,
  * and before that `policy` says install or skip.
  */
-export function decideBootImage(image: BootImage, running: RunningIdentity, journal: OnboardingJournal | undefined,
-  runningDigest?: RunningImageDigest, policy: ImageWithoutCriteria = 'install'): { decision: BootImageDecision; basis: BootImageBasis } {
+export function decideBootImage(
+  image: BootImage,
+  running: RunningIdentity,
+  journal: OnboardingJournal | undefined,
+  runningDigest?: RunningImageDigest,
+  policy: ImageWithoutCriteria = 'install',
+): { decision: BootImageDecision; basis: BootImageBasis } {
   const record = journal?.bootImage;
   const installed = record !== undefined && record.installAttempts > 0 && record.rebootRequestedAt !== undefined;
   if (!hasNoCriteria(image)) {
@@ -104,7 +124,8 @@ export function decideBootImage(image: BootImage, running: RunningIdentity, jour
   }
   if (runningDigest?.hex !== undefined) {
     const offered = supportedVerifiers(image).find((v) => v.algorithm === runningDigest.algorithm);
-    if (offered !== undefined && hex(offered.value) === runningDigest.hex.toLowerCase()) return { decision: 'skip', basis: 'hash' };
+    if (offered !== undefined && hex(offered.value) === runningDigest.hex.toLowerCase())
+      return { decision: 'skip', basis: 'hash' };
     return { decision: installed ? 'reboot-loop' : 'install', basis: 'hash' };
   }
   if (installed) return { decision: 'skip', basis: 'installed' };
@@ -119,11 +140,18 @@ export function decideBootImage(image: BootImage, running: RunningIdentity, jour
  * hash, or, when no sha-256 verifier is offered, the same os-name/os-version criteria. The kept
  * file's path is not carried (the stale rollback deletes it).
  */
-export function carriedBootImage(stale: OnboardingJournal | undefined, image: BootImage | undefined): OnboardingJournal['bootImage'] {
+export function carriedBootImage(
+  stale: OnboardingJournal | undefined,
+  image: BootImage | undefined,
+): OnboardingJournal['bootImage'] {
   const rec = stale?.bootImage;
-  if (rec === undefined || image === undefined || rec.installAttempts === 0 || rec.rebootRequestedAt === undefined) return undefined;
-  const sha256 = supportedVerifiers(image).filter((v) => v.algorithm === 'sha-256').map((v) => hex(v.value));
-  const same = sha256.length > 0 ? sha256.includes(rec.sha256) : rec.osName === image.osName && rec.osVersion === image.osVersion;
+  if (rec === undefined || image === undefined || rec.installAttempts === 0 || rec.rebootRequestedAt === undefined)
+    return undefined;
+  const sha256 = supportedVerifiers(image)
+    .filter((v) => v.algorithm === 'sha-256')
+    .map((v) => hex(v.value));
+  const same =
+    sha256.length > 0 ? sha256.includes(rec.sha256) : rec.osName === image.osName && rec.osVersion === image.osVersion;
   if (!same) return undefined;
   const { path: _dropped, ...kept } = rec;
   return kept;
@@ -135,21 +163,44 @@ export function carriedBootImage(stale: OnboardingJournal | undefined, image: Bo
  * Throws SZTP_ERR_CONVEYED_SCHEMA when configuration and configuration-handling do not come as a
  * pair (YANG `must`, AT-49), so the applier reports `parsing-error`.
  */
-export function planOnboarding(info: OnboardingInformation, journal: OnboardingJournal | undefined, running: RunningIdentity,
-  runningDigest?: RunningImageDigest, policy: ImageWithoutCriteria = 'install'): OnboardingStep[] {
+export function planOnboarding(
+  info: OnboardingInformation,
+  journal: OnboardingJournal | undefined,
+  running: RunningIdentity,
+  runningDigest?: RunningImageDigest,
+  policy: ImageWithoutCriteria = 'install',
+): OnboardingStep[] {
   if ((info.configuration === undefined) !== (info.configurationHandling === undefined)) {
-    throw new SztpError('SZTP_ERR_CONVEYED_SCHEMA', 'configuration and configuration-handling must be present together');
+    throw new SztpError(
+      'SZTP_ERR_CONVEYED_SCHEMA',
+      'configuration and configuration-handling must be present together',
+    );
   }
   const done = new Set<OnboardingStepKind>(journal?.completedSteps ?? []);
   const present: Readonly<Record<OnboardingStepKind, () => OnboardingStep | undefined>> = {
     'boot-image': () => {
       if (info.bootImage === undefined) return undefined;
       const { decision, basis } = decideBootImage(info.bootImage, running, journal, runningDigest, policy);
-      return { kind: 'boot-image', image: info.bootImage, decision, basis, ...(runningDigest === undefined ? {} : { runningDigest }) };
+      return {
+        kind: 'boot-image',
+        image: info.bootImage,
+        decision,
+        basis,
+        ...(runningDigest === undefined ? {} : { runningDigest }),
+      };
     },
-    'pre-script': () => (info.preConfigurationScript === undefined ? undefined : { kind: 'pre-script', script: info.preConfigurationScript }),
-    config: () => (info.configuration === undefined || info.configurationHandling === undefined ? undefined : { kind: 'config', mode: info.configurationHandling, configuration: info.configuration }),
-    'post-script': () => (info.postConfigurationScript === undefined ? undefined : { kind: 'post-script', script: info.postConfigurationScript }),
+    'pre-script': () =>
+      info.preConfigurationScript === undefined
+        ? undefined
+        : { kind: 'pre-script', script: info.preConfigurationScript },
+    config: () =>
+      info.configuration === undefined || info.configurationHandling === undefined
+        ? undefined
+        : { kind: 'config', mode: info.configurationHandling, configuration: info.configuration },
+    'post-script': () =>
+      info.postConfigurationScript === undefined
+        ? undefined
+        : { kind: 'post-script', script: info.postConfigurationScript },
   };
   return STEP_ORDER.filter((kind) => !done.has(kind)).flatMap((kind) => present[kind]() ?? []);
 }

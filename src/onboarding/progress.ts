@@ -26,14 +26,21 @@ export interface ProgressDeps {
 
 export interface Progress {
   /** Records and reports one event; rejects only for a failed mandatory report. */
-  emit(progressType: ProgressType, message?: string, extra?: Pick<ProgressEvent, 'sshHostKeys' | 'trustAnchorCerts'>): Promise<void>;
+  emit(
+    progressType: ProgressType,
+    message?: string,
+    extra?: Pick<ProgressEvent, 'sshHostKeys' | 'trustAnchorCerts'>,
+  ): Promise<void>;
 }
 
 export function clip(message: string): string {
   return message.length <= MAX_MESSAGE_CHARS ? message : `${message.slice(0, MAX_MESSAGE_CHARS)}… [truncated]`;
 }
 
-export function createProgress(source: Pick<OnboardingSource, 'description' | 'reporter'>, deps: ProgressDeps): Progress {
+export function createProgress(
+  source: Pick<OnboardingSource, 'description' | 'reporter'>,
+  deps: ProgressDeps,
+): Progress {
   return {
     async emit(progressType, message, extra = {}): Promise<void> {
       const text = message === undefined ? undefined : clip(message);

@@ -30,7 +30,9 @@ export async function restoreSnapshot(journal: OnboardingJournal, deps: Rollback
   } catch (err) {
     throw err instanceof SztpError && err.code === 'SZTP_ERR_ROLLBACK'
       ? err
-      : new SztpError('SZTP_ERR_ROLLBACK', `restoring the configuration snapshot failed: ${messageOf(err)}`, { cause: err });
+      : new SztpError('SZTP_ERR_ROLLBACK', `restoring the configuration snapshot failed: ${messageOf(err)}`, {
+          cause: err,
+        });
   }
   deps.log.info({ snapshot: snapshot.ref }, 'configuration restored to its pre-onboarding state');
   try {
@@ -50,7 +52,11 @@ export async function rollbackAttempt(digest: string, error: SztpError, deps: Ro
   // Intent first: a crash between the restore and the journal update must not let the next run
   // resume the steps just undone (it would skip the configuration and report bootstrap-complete).
   const intent = { code: error.code, message: error.message, startedAt: deps.now().toISOString() };
-  const state = await deps.store.update((s) => (s.journal?.digest === digest && s.journal.rollback === undefined ? { ...s, journal: { ...s.journal, rollback: intent } } : s));
+  const state = await deps.store.update((s) =>
+    s.journal?.digest === digest && s.journal.rollback === undefined
+      ? { ...s, journal: { ...s.journal, rollback: intent } }
+      : s,
+  );
   const journal = state.journal?.digest === digest ? state.journal : undefined;
   let result = error;
   let restored = true;
@@ -81,7 +87,10 @@ export async function rollbackAttempt(digest: string, error: SztpError, deps: Ro
 export async function finishInterruptedRollback(deps: RollbackDeps): Promise<SztpError | undefined> {
   const journal = (await deps.store.read()).journal;
   if (journal?.rollback === undefined) return undefined;
-  deps.log.warn({ digest: journal.digest, code: journal.rollback.code, startedAt: journal.rollback.startedAt }, 'finishing a rollback that a crash interrupted');
+  deps.log.warn(
+    { digest: journal.digest, code: journal.rollback.code, startedAt: journal.rollback.startedAt },
+    'finishing a rollback that a crash interrupted',
+  );
   return rollbackAttempt(journal.digest, new SztpError(journal.rollback.code, journal.rollback.message), deps);
 }
 
@@ -104,10 +113,18 @@ function afterRollback(j: OnboardingJournal, restored: boolean): OnboardingJourn
 export async function rollbackInterrupted(deps: RollbackDeps): Promise<SztpError | undefined> {
   const journal = (await deps.store.read()).journal;
   if (journal?.snapshot === undefined) return undefined;
-  deps.log.warn({ digest: journal.digest, currentStep: journal.currentStep, completed: journal.completedSteps },
-    'no source delivered the interrupted onboarding again: restoring the configuration from before it');
-  return rollbackAttempt(journal.digest,
-    new SztpError('SZTP_ERR_NO_SOURCE', 'no source delivered the interrupted onboarding information again; its configuration was rolled back'), deps);
+  deps.log.warn(
+    { digest: journal.digest, currentStep: journal.currentStep, completed: journal.completedSteps },
+    'no source delivered the interrupted onboarding again: restoring the configuration from before it',
+  );
+  return rollbackAttempt(
+    journal.digest,
+    new SztpError(
+      'SZTP_ERR_NO_SOURCE',
+      'no source delivered the interrupted onboarding information again; its configuration was rolled back',
+    ),
+    deps,
+  );
 }
 
 /** Rolls back a journal left by other conveyed information (a crash or a different source), then drops it. */
@@ -115,8 +132,10 @@ export async function rollbackStaleJournal(currentDigest: string, deps: Rollback
   const state = await deps.store.read();
   const stale = state.journal;
   if (stale === undefined || stale.digest === currentDigest) return;
-  deps.log.warn({ digest: stale.digest, currentStep: stale.currentStep, completed: stale.completedSteps },
-    'onboarding journal belongs to other conveyed information: rolling it back first');
+  deps.log.warn(
+    { digest: stale.digest, currentStep: stale.currentStep, completed: stale.completedSteps },
+    'onboarding journal belongs to other conveyed information: rolling it back first',
+  );
   await restoreSnapshot(stale, deps);
   if (stale.bootImage?.path !== undefined) await rm(stale.bootImage.path, { force: true });
   await deps.store.update((s) => {

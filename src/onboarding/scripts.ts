@@ -28,7 +28,8 @@ export type ScriptVerdict = 'success' | 'warning' | 'error' | 'timeout';
 export function classifyScript(result: ScriptResult): ScriptVerdict {
   if (result.timedOut) return 'timeout';
   if (result.exitCode === 0) return 'success';
-  if (result.exitCode !== null && result.exitCode >= WARNING_EXIT_MIN && result.exitCode <= WARNING_EXIT_MAX) return 'warning';
+  if (result.exitCode !== null && result.exitCode >= WARNING_EXIT_MIN && result.exitCode <= WARNING_EXIT_MAX)
+    return 'warning';
   return 'error';
 }
 
@@ -88,9 +89,14 @@ export async function executeScript(step: ScriptStep, ctx: StepContext): Promise
       await progress.emit(`${step.kind}-complete`, `${kind}-configuration script finished with a warning`);
       return 'done';
     case 'timeout':
-      throw new SztpError('SZTP_ERR_SCRIPT_TIMEOUT', `${summary} (limit ${deps.config.onboarding.scriptTimeoutSeconds} s)`,
-        { evidence: { script: kind, timeoutSeconds: deps.config.onboarding.scriptTimeoutSeconds } });
+      throw new SztpError(
+        'SZTP_ERR_SCRIPT_TIMEOUT',
+        `${summary} (limit ${deps.config.onboarding.scriptTimeoutSeconds} s)`,
+        { evidence: { script: kind, timeoutSeconds: deps.config.onboarding.scriptTimeoutSeconds } },
+      );
     case 'error':
-      throw new SztpError('SZTP_ERR_SCRIPT_FAILED', summary, { evidence: { script: kind, exitCode: result.exitCode, signal: result.signal } });
+      throw new SztpError('SZTP_ERR_SCRIPT_FAILED', summary, {
+        evidence: { script: kind, exitCode: result.exitCode, signal: result.signal },
+      });
   }
 }

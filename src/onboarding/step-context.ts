@@ -24,5 +24,8 @@ export type StepResult = 'done' | 'reboot';
 
 /** One executor per step kind; adding a kind to OnboardingStep without an executor fails tsc. */
 export type StepExecutors = {
-  readonly [K in OnboardingStep['kind']]: (step: Extract<OnboardingStep, { kind: K }>, ctx: StepContext) => Promise<StepResult>;
+  readonly [K in OnboardingStep['kind']]: (
+    step: Extract<OnboardingStep, { kind: K }>,
+    ctx: StepContext,
+  ) => Promise<StepResult>;
 };

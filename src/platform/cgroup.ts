@@ -31,7 +31,11 @@ async function findBase(): Promise<string | undefined> {
   // SZTP_CGROUP=off turns containment off (tests of the process-group fallback, or an operator's choice).
   if (process.env.SZTP_CGROUP === 'off') return undefined;
   try {
-    const own = (await readFile('/proc/self/cgroup', 'utf8')).split('\n').find((l) => l.startsWith('0::'))?.slice(3).trim();
+    const own = (await readFile('/proc/self/cgroup', 'utf8'))
+      .split('\n')
+      .find((l) => l.startsWith('0::'))
+      ?.slice(3)
+      .trim();
     if (own === undefined) return undefined;
     const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n');
     for (const line of mounts) {
@@ -43,7 +47,10 @@ async function findBase(): Promise<string | undefined> {
       const probe = join(dir, `sztp-probe-${process.pid}-${randomBytes(3).toString('hex')}`);
       try {
         await mkdir(probe);
-        const hasKill = await stat(join(probe, 'cgroup.kill')).then(() => true, () => false);
+        const hasKill = await stat(join(probe, 'cgroup.kill')).then(
+          () => true,
+          () => false,
+        );
         await rmdir(probe);
         if (hasKill) return dir;
       } catch {

@@ -103,7 +103,11 @@ export interface ReapResult {
  * and removed; a process group is sent SIGTERM, then SIGKILL after `graceMs`; waits until gone
  * (bounded by `graceMs` + 2 s). Returns what happened to each record.
  */
-export async function reapChildren(records: readonly ChildRecord[], bootId: string | undefined, graceMs = 1000): Promise<ReapResult[]> {
+export async function reapChildren(
+  records: readonly ChildRecord[],
+  bootId: string | undefined,
+  graceMs = 1000,
+): Promise<ReapResult[]> {
   const results: ReapResult[] = [];
   for (const record of records) {
     if (record.bootId !== undefined && bootId !== undefined && record.bootId !== bootId) {

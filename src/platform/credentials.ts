@@ -13,7 +13,12 @@ import { SztpError } from '../errors.ts';
 import { messageOf } from '../lib/error-info.ts';
 import { certificatesFromPemOrDer } from '../lib/pem.ts';
 import type { DeviceCredentials } from '../types.ts';
-import { DEFAULT_HARDWARE, openHardwareKey, readTpmCertificate, type HardwareKeySettings } from './device-key-hardware.ts';
+import {
+  DEFAULT_HARDWARE,
+  openHardwareKey,
+  readTpmCertificate,
+  type HardwareKeySettings,
+} from './device-key-hardware.ts';
 import { certRefOf, keyRefOf } from './device-key-ref.ts';
 
 const OID_SERIAL_NUMBER = '2.5.4.5';
@@ -22,12 +27,19 @@ async function readConfigured(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new SztpError('SZTP_ERR_CONFIG_FILE', `cannot read ${what} ${path}: ${messageOf(err)}`, { cause: err, evidence: { path } });
+    throw new SztpError('SZTP_ERR_CONFIG_FILE', `cannot read ${what} ${path}: ${messageOf(err)}`, {
+      cause: err,
+      evidence: { path },
+    });
   }
 }
 
 /** Parses one configured DER certificate with pkijs; throws `code` when it is not one. */
-function parseConfiguredCertificate(der: Uint8Array, code: 'SZTP_ERR_CONFIG_FILE' | 'SZTP_ERR_DEVICE_IDENTITY', what: string): pkijs.Certificate {
+function parseConfiguredCertificate(
+  der: Uint8Array,
+  code: 'SZTP_ERR_CONFIG_FILE' | 'SZTP_ERR_DEVICE_IDENTITY',
+  what: string,
+): pkijs.Certificate {
   try {
     return pkijs.Certificate.fromBER(der);
   } catch (err) {
@@ -38,8 +50,11 @@ function parseConfiguredCertificate(der: Uint8Array, code: 'SZTP_ERR_CONFIG_FILE
 /** Loads a PEM trust-anchor bundle; at least one certificate, each parseable. */
 export async function loadTrustAnchors(path: string, what = 'trust anchors'): Promise<Uint8Array[]> {
   const ders = certificatesFromPemOrDer(await readConfigured(path, what));
-  if (ders.length === 0) throw new SztpError('SZTP_ERR_CONFIG_FILE', `${what} ${path} holds no PEM certificate`, { evidence: { path } });
-  ders.forEach((der, i) => parseConfiguredCertificate(der, 'SZTP_ERR_CONFIG_FILE', `${what} ${path} certificate #${i + 1}`));
+  if (ders.length === 0)
+    throw new SztpError('SZTP_ERR_CONFIG_FILE', `${what} ${path} holds no PEM certificate`, { evidence: { path } });
+  ders.forEach((der, i) =>
+    parseConfiguredCertificate(der, 'SZTP_ERR_CONFIG_FILE', `${what} ${path} certificate #${i + 1}`),
+  );
   return ders;
 }
 
@@ -49,11 +64,21 @@ export async function loadTrustAnchors(path: string, what = 'trust anchors'): Pr
  * certificate (src/platform/device-key-hardware.ts). The certificate may come from a TPM NV index
  * (`tpm2-nv:`).
  */
-export async function loadDeviceCredentials(certRef: string, keyRef?: string, hardware: HardwareKeySettings = DEFAULT_HARDWARE): Promise<DeviceCredentials> {
+export async function loadDeviceCredentials(
+  certRef: string,
+  keyRef?: string,
+  hardware: HardwareKeySettings = DEFAULT_HARDWARE,
+): Promise<DeviceCredentials> {
   const cert = certRefOf(certRef);
-  const ders = cert.kind === 'tpm2-nv' ? [await readTpmCertificate(cert.index, hardware)] : certificatesFromPemOrDer(await readConfigured(cert.path, 'IDevID certificate'));
+  const ders =
+    cert.kind === 'tpm2-nv'
+      ? [await readTpmCertificate(cert.index, hardware)]
+      : certificatesFromPemOrDer(await readConfigured(cert.path, 'IDevID certificate'));
   const [certificate, ...chain] = ders;
-  if (certificate === undefined) throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef} holds no certificate`, { evidence: { path: certRef } });
+  if (certificate === undefined)
+    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef} holds no certificate`, {
+      evidence: { path: certRef },
+    });
   for (const der of ders) parseConfiguredCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef}`);
   if (keyRef === undefined) return { certificate, chain };
   const ref = keyRefOf(keyRef);
@@ -64,7 +89,11 @@ export async function loadDeviceCredentials(certRef: string, keyRef?: string, ha
   try {
     privateKeyPkcs8 = new Uint8Array(createPrivateKey({ key: pem }).export({ type: 'pkcs8', format: 'der' }));
   } catch (err) {
-    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID private key ${keyPath} cannot be read (PEM PKCS#8, SEC1 or PKCS#1 expected, unencrypted)`, { cause: err, evidence: { path: keyPath } });
+    throw new SztpError(
+      'SZTP_ERR_DEVICE_IDENTITY',
+      `IDevID private key ${keyPath} cannot be read (PEM PKCS#8, SEC1 or PKCS#1 expected, unencrypted)`,
+      { cause: err, evidence: { path: keyPath } },
+    );
   }
   return { certificate, chain, privateKeyPkcs8 };
 }

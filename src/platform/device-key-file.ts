@@ -4,7 +4,15 @@
  * unwrap and ECDH run in-process. A key in a TPM or HSM is another implementation of the same port.
  * @module
  */
-import { constants, createPrivateKey, createPublicKey, diffieHellman, privateDecrypt, sign, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  privateDecrypt,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 import type { DeviceKey } from '../contracts/device-key.ts';
 import type { DeviceCredentials } from '../types.ts';
 
@@ -23,9 +31,22 @@ export function fileDeviceKey(pkcs8: Uint8Array): DeviceKey {
     tlsClientOptions: () => settle(() => ({ key: key.export({ type: 'pkcs8', format: 'pem' }) })),
     sign: (data, digest) => settle(() => new Uint8Array(sign(digest, data, key))),
     unwrapRsaOaep: (encryptedKey, digest) =>
-      settle(() => new Uint8Array(privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: digest }, encryptedKey))),
+      settle(
+        () =>
+          new Uint8Array(
+            privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: digest }, encryptedKey),
+          ),
+      ),
     deriveEcdh: (peer) =>
-      settle(() => new Uint8Array(diffieHellman({ privateKey: key, publicKey: createPublicKey({ key: Buffer.from(peer), format: 'der', type: 'spki' }) }))),
+      settle(
+        () =>
+          new Uint8Array(
+            diffieHellman({
+              privateKey: key,
+              publicKey: createPublicKey({ key: Buffer.from(peer), format: 'der', type: 'spki' }),
+            }),
+          ),
+      ),
   };
 }
 

@@ -31,28 +31,50 @@ export async function probeDeviceKey(key: DeviceKey, certificate: Uint8Array): P
   const challenge = Buffer.from(`sztp-agent key probe ${Date.now()}`);
   const signature = await key.sign(challenge, 'sha256');
   if (!verify('sha256', challenge, new X509Certificate(certificate).publicKey, signature)) {
-    throw new SztpError('SZTP_ERR_DEVICE_KEY_MISMATCH', `the ${key.kind} key does not belong to the IDevID certificate (its signature fails with the certificate's public key)`);
+    throw new SztpError(
+      'SZTP_ERR_DEVICE_KEY_MISMATCH',
+      `the ${key.kind} key does not belong to the IDevID certificate (its signature fails with the certificate's public key)`,
+    );
   }
 }
 
-async function readable(path: string, code: 'SZTP_ERR_DEVICE_KEY_PIN' | 'SZTP_ERR_DEVICE_KEY_MODULE', what: string): Promise<void> {
+async function readable(
+  path: string,
+  code: 'SZTP_ERR_DEVICE_KEY_PIN' | 'SZTP_ERR_DEVICE_KEY_MODULE',
+  what: string,
+): Promise<void> {
   await access(path, fsConstants.R_OK).catch((err: unknown) => {
     throw new SztpError(code, `cannot read the ${what} ${path}`, { cause: err, evidence: { path } });
   });
 }
 
 /** The DeviceKey of a hardware reference, probed against `certificate`. */
-export async function openHardwareKey(ref: Exclude<KeyRef, { kind: 'file' }>, certificate: Uint8Array, s: HardwareKeySettings): Promise<DeviceKey> {
+export async function openHardwareKey(
+  ref: Exclude<KeyRef, { kind: 'file' }>,
+  certificate: Uint8Array,
+  s: HardwareKeySettings,
+): Promise<DeviceKey> {
   const timeoutMs = s.keyTimeoutSeconds * 1000;
   const type = new X509Certificate(certificate).publicKey.asymmetricKeyType === 'ec' ? 'ec' : 'rsa';
   let key: DeviceKey;
   if (ref.kind === 'pkcs11') {
-    if (s.pkcs11Module === undefined) throw new SztpError('SZTP_ERR_CONFIG_VALUE', 'idevid_key is a pkcs11: URI: [Device] pkcs11_module must name the PKCS#11 module');
+    if (s.pkcs11Module === undefined)
+      throw new SztpError(
+        'SZTP_ERR_CONFIG_VALUE',
+        'idevid_key is a pkcs11: URI: [Device] pkcs11_module must name the PKCS#11 module',
+      );
     const engine = s.pkcs11Engine ?? defaultEnginePath();
     await readable(s.pkcs11Module, 'SZTP_ERR_DEVICE_KEY_MODULE', 'PKCS#11 module');
     await readable(engine, 'SZTP_ERR_DEVICE_KEY_MODULE', 'PKCS#11 engine (Debian: libengine-pkcs11-openssl)');
     if (s.pkcs11PinFile !== undefined) await readable(s.pkcs11PinFile, 'SZTP_ERR_DEVICE_KEY_PIN', 'PIN file');
-    key = pkcs11DeviceKey({ uri: ref.uri, module: s.pkcs11Module, engine, timeoutMs, type, ...(s.pkcs11PinFile === undefined ? {} : { pinFile: s.pkcs11PinFile }) });
+    key = pkcs11DeviceKey({
+      uri: ref.uri,
+      module: s.pkcs11Module,
+      engine,
+      timeoutMs,
+      type,
+      ...(s.pkcs11PinFile === undefined ? {} : { pinFile: s.pkcs11PinFile }),
+    });
   } else {
     key = tpm2DeviceKey({ handle: ref.handle, tcti: s.tpm2Tcti, timeoutMs, type });
   }

@@ -32,13 +32,22 @@ export interface Pkcs11KeyOptions {
 }
 
 const CLASSIFY: readonly (readonly [RegExp, SztpErrorCode])[] = [
-  [/PIN incorrect|PIN_INCORRECT|PIN locked|PIN_LOCKED|PIN_LEN_RANGE|PIN expired|UI_PROCESSING|ui_process|Could not read PIN/i, 'SZTP_ERR_DEVICE_KEY_PIN'],
-  [/Unable to load PKCS#11 module|dynamic_load|could not load the shared library|no such engine|invalid parameter/i, 'SZTP_ERR_DEVICE_KEY_MODULE'],
+  [
+    /PIN incorrect|PIN_INCORRECT|PIN locked|PIN_LOCKED|PIN_LEN_RANGE|PIN expired|UI_PROCESSING|ui_process|Could not read PIN/i,
+    'SZTP_ERR_DEVICE_KEY_PIN',
+  ],
+  [
+    /Unable to load PKCS#11 module|dynamic_load|could not load the shared library|no such engine|invalid parameter/i,
+    'SZTP_ERR_DEVICE_KEY_MODULE',
+  ],
   [/object not found|token not found|No such token|not found/i, 'SZTP_ERR_DEVICE_KEY_NOT_FOUND'],
 ];
 
 /** Percent-encodes a file path for a `pin-source=file:` query value (RFC 7512 §2.4). */
-const pctPath = (p: string): string => p.replace(/[^A-Za-z0-9/._~-]/g, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+const pctPath = (p: string): string =>
+  p.replace(/[^A-Za-z0-9/._~-]/g, (c) =>
+    [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
 
 /** The key's identifier for the engine: the URI plus, when a PIN file is set, its pin-source. */
 export const engineKeyId = (o: Pick<Pkcs11KeyOptions, 'uri' | 'pinFile'>): string =>
@@ -47,10 +56,28 @@ export const engineKeyId = (o: Pick<Pkcs11KeyOptions, 'uri' | 'pinFile'>): strin
 export function pkcs11DeviceKey(o: Pkcs11KeyOptions): DeviceKey {
   const { type } = o;
   const id = engineKeyId(o);
-  const pkeyutl = async (op: string, what: string, args: readonly string[], inputs: Record<string, Uint8Array>): Promise<Uint8Array> => {
+  const pkeyutl = async (
+    op: string,
+    what: string,
+    args: readonly string[],
+    inputs: Record<string, Uint8Array>,
+  ): Promise<Uint8Array> => {
     const conf = await engineConfigFile(o.engine, o.module);
     return runKeyTool({
-      argv: ['openssl', 'pkeyutl', op, '-engine', 'pkcs11', '-keyform', 'engine', '-inkey', id, ...args, '-out', '{out:result}'],
+      argv: [
+        'openssl',
+        'pkeyutl',
+        op,
+        '-engine',
+        'pkcs11',
+        '-keyform',
+        'engine',
+        '-inkey',
+        id,
+        ...args,
+        '-out',
+        '{out:result}',
+      ],
       inputs,
       output: 'result',
       env: keyToolEnv({ OPENSSL_CONF: conf }),
@@ -60,20 +87,35 @@ export function pkcs11DeviceKey(o: Pkcs11KeyOptions): DeviceKey {
       fallback: 'SZTP_ERR_DEVICE_KEY_OPERATION',
     });
   };
-  const oaep = (d: KeyDigest): string[] => ['-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', `rsa_oaep_md:${d}`, '-pkeyopt', `rsa_mgf1_md:${d}`];
+  const oaep = (d: KeyDigest): string[] => [
+    '-pkeyopt',
+    'rsa_padding_mode:oaep',
+    '-pkeyopt',
+    `rsa_oaep_md:${d}`,
+    '-pkeyopt',
+    `rsa_mgf1_md:${d}`,
+  ];
   return {
     kind: 'pkcs11',
     type,
     tlsClientOptions: (): Promise<TlsClientKey> => {
       if (!engineLoadedInProcess(o.module)) {
-        return Promise.reject(new SztpError('SZTP_ERR_DEVICE_KEY_MODULE',
-          'TLS with a pkcs11: key needs the PKCS#11 engine loaded at process start (sztp-agent run restarts itself with it; other callers set OPENSSL_CONF)'));
+        return Promise.reject(
+          new SztpError(
+            'SZTP_ERR_DEVICE_KEY_MODULE',
+            'TLS with a pkcs11: key needs the PKCS#11 engine loaded at process start (sztp-agent run restarts itself with it; other callers set OPENSSL_CONF)',
+          ),
+        );
       }
       return Promise.resolve({ privateKeyEngine: 'pkcs11', privateKeyIdentifier: id });
     },
-    sign: (data, digest) => pkeyutl('-sign', 'sign', ['-in', '{in:digest}', '-pkeyopt', `digest:${digest}`],
-      { digest: new Uint8Array(createHash(digest).update(data).digest()) }),
-    unwrapRsaOaep: (encryptedKey, digest) => pkeyutl('-decrypt', 'RSA-OAEP decrypt', ['-in', '{in:wrapped}', ...oaep(digest)], { wrapped: encryptedKey }),
-    deriveEcdh: (peer) => pkeyutl('-derive', 'ECDH', ['-peerform', 'DER', '-peerkey', '{in:peer.der}'], { 'peer.der': peer }),
+    sign: (data, digest) =>
+      pkeyutl('-sign', 'sign', ['-in', '{in:digest}', '-pkeyopt', `digest:${digest}`], {
+        digest: new Uint8Array(createHash(digest).update(data).digest()),
+      }),
+    unwrapRsaOaep: (encryptedKey, digest) =>
+      pkeyutl('-decrypt', 'RSA-OAEP decrypt', ['-in', '{in:wrapped}', ...oaep(digest)], { wrapped: encryptedKey }),
+    deriveEcdh: (peer) =>
+      pkeyutl('-derive', 'ECDH', ['-peerform', 'DER', '-peerkey', '{in:peer.der}'], { 'peer.der': peer }),
   };
 }

@@ -13,11 +13,25 @@ export type KeyRef =
   | { readonly kind: 'pkcs11'; readonly uri: string }
   | { readonly kind: 'tpm2'; readonly handle: string };
 
-export type CertRef = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'tpm2-nv'; readonly index: string };
+export type CertRef =
+  { readonly kind: 'file'; readonly path: string } | { readonly kind: 'tpm2-nv'; readonly index: string };
 
 /** RFC 7512 §2.3 path attributes naming a token and an object (vendor `x-` attributes allowed). */
-const PK11_PATH_ATTRS = new Set(['token', 'manufacturer', 'serial', 'model', 'library-manufacturer', 'library-description', 'library-version',
-  'slot-description', 'slot-manufacturer', 'slot-id', 'object', 'id', 'type']);
+const PK11_PATH_ATTRS = new Set([
+  'token',
+  'manufacturer',
+  'serial',
+  'model',
+  'library-manufacturer',
+  'library-description',
+  'library-version',
+  'slot-description',
+  'slot-manufacturer',
+  'slot-id',
+  'object',
+  'id',
+  'type',
+]);
 const PK11_TYPES = new Set(['private', 'cert', 'public', 'secret-key', 'data']);
 const PCHAR = /^(?:[A-Za-z0-9\-._~:[\]@!$'()*+,=&]|%[0-9A-Fa-f]{2})*$/;
 
@@ -31,7 +45,8 @@ export function pkcs11UriProblem(uri: string): string | undefined {
   if (more.length > 0) return 'has more than one "?"';
   if (query !== undefined) {
     const names = query.split('&').map((a) => a.split('=')[0]);
-    if (names.includes('pin-value')) return 'carries its PIN (pin-value): put the PIN in a file named by [Device] pkcs11_pin_file';
+    if (names.includes('pin-value'))
+      return 'carries its PIN (pin-value): put the PIN in a file named by [Device] pkcs11_pin_file';
     return 'query attributes are not accepted here (the module and PIN come from [Device] pkcs11_module and pkcs11_pin_file)';
   }
   const seen = new Set<string>();
@@ -39,7 +54,8 @@ export function pkcs11UriProblem(uri: string): string | undefined {
     const eq = attr.indexOf('=');
     const name = eq < 0 ? attr : attr.slice(0, eq);
     const value = eq < 0 ? '' : attr.slice(eq + 1);
-    if (name === 'pin-value') return 'carries its PIN (pin-value): put the PIN in a file named by [Device] pkcs11_pin_file';
+    if (name === 'pin-value')
+      return 'carries its PIN (pin-value): put the PIN in a file named by [Device] pkcs11_pin_file';
     if (!PK11_PATH_ATTRS.has(name) && !name.startsWith('x-')) return `unknown path attribute "${name}" (RFC 7512 §2.3)`;
     if (eq < 0 || value === '') return `attribute "${name}" has no value`;
     if (!PCHAR.test(value)) return `attribute "${name}" has characters that must be percent-encoded (RFC 7512 §2.3)`;
@@ -83,11 +99,15 @@ export function keyRefOf(value: string): KeyRef {
 
 /** The certificate reference of a checked `idevid_cert` value. */
 export function certRefOf(value: string): CertRef {
-  return /^tpm2-nv:/i.test(value) ? { kind: 'tpm2-nv', index: value.slice(8).toLowerCase() } : { kind: 'file', path: value };
+  return /^tpm2-nv:/i.test(value)
+    ? { kind: 'tpm2-nv', index: value.slice(8).toLowerCase() }
+    : { kind: 'file', path: value };
 }
 
 /** Which backend holds the IDevID key, for `status` and logs (never a PIN: URIs carrying one are refused). */
-export function keyBackendOf(idevidKey: string | undefined): { readonly backend: KeyRef['kind']; readonly key: string } | undefined {
+export function keyBackendOf(
+  idevidKey: string | undefined,
+): { readonly backend: KeyRef['kind']; readonly key: string } | undefined {
   if (idevidKey === undefined) return undefined;
   const ref = keyRefOf(idevidKey);
   return { backend: ref.kind, key: ref.kind === 'pkcs11' ? ref.uri : ref.kind === 'tpm2' ? ref.handle : ref.path };

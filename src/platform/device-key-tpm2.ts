@@ -30,26 +30,48 @@ export interface Tpm2KeyOptions extends Tpm2Options {
 }
 
 const CLASSIFY: readonly (readonly [RegExp, SztpErrorCode])[] = [
-  [/handle is not correct|0x18b|0x28b|TPM_RC_HANDLE|Esys_TR_FromTPMPublic|not defined|0x14b/i, 'SZTP_ERR_DEVICE_KEY_NOT_FOUND'],
+  [
+    /handle is not correct|0x18b|0x28b|TPM_RC_HANDLE|Esys_TR_FromTPMPublic|not defined|0x14b/i,
+    'SZTP_ERR_DEVICE_KEY_NOT_FOUND',
+  ],
   [/authorization|TPM_RC_AUTH_FAIL|0x98e|TPM_RC_BAD_AUTH|lockout/i, 'SZTP_ERR_DEVICE_KEY_PIN'],
-  [/tcti|Could not load|Failed to initialize|Connection refused|No such file or directory/i, 'SZTP_ERR_DEVICE_KEY_MODULE'],
+  [
+    /tcti|Could not load|Failed to initialize|Connection refused|No such file or directory/i,
+    'SZTP_ERR_DEVICE_KEY_MODULE',
+  ],
 ];
 
 const TPM_DIGESTS: ReadonlySet<KeyDigest> = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
 
 function tpmDigest(digest: KeyDigest): string {
-  if (!TPM_DIGESTS.has(digest)) throw new SztpError('SZTP_ERR_DEVICE_KEY_UNSUPPORTED', `the TPM does not offer ${digest}`);
+  if (!TPM_DIGESTS.has(digest))
+    throw new SztpError('SZTP_ERR_DEVICE_KEY_UNSUPPORTED', `the TPM does not offer ${digest}`);
   return digest;
 }
 
-const tool = (o: Tpm2Options, what: string, argv: readonly string[], inputs: Record<string, Uint8Array>, output?: string): Promise<Uint8Array> =>
-  runKeyTool({ argv: [argv[0] ?? '', '-T', o.tcti, ...argv.slice(1)], inputs, ...(output === undefined ? {} : { output }), env: keyToolEnv(), timeoutMs: o.timeoutMs,
-    what, classify: CLASSIFY, fallback: 'SZTP_ERR_DEVICE_KEY_OPERATION' });
+const tool = (
+  o: Tpm2Options,
+  what: string,
+  argv: readonly string[],
+  inputs: Record<string, Uint8Array>,
+  output?: string,
+): Promise<Uint8Array> =>
+  runKeyTool({
+    argv: [argv[0] ?? '', '-T', o.tcti, ...argv.slice(1)],
+    inputs,
+    ...(output === undefined ? {} : { output }),
+    env: keyToolEnv(),
+    timeoutMs: o.timeoutMs,
+    what,
+    classify: CLASSIFY,
+    fallback: 'SZTP_ERR_DEVICE_KEY_OPERATION',
+  });
 
 /** An uncompressed point (04 || X || Y) of a DER SubjectPublicKeyInfo as a TPM2B_ECC_POINT. */
 export function spkiToTpmPoint(spki: Uint8Array): Uint8Array {
   const point = new Uint8Array(spki.subarray(spki.length - 65));
-  if (spki.length < 65 || point[0] !== 4) throw new SztpError('SZTP_ERR_DEVICE_KEY_UNSUPPORTED', 'the peer key is not an uncompressed P-256 point');
+  if (spki.length < 65 || point[0] !== 4)
+    throw new SztpError('SZTP_ERR_DEVICE_KEY_UNSUPPORTED', 'the peer key is not an uncompressed P-256 point');
   const coord = (c: Uint8Array): Buffer => Buffer.concat([Buffer.from([0, c.length]), c]);
   const body = Buffer.concat([coord(point.subarray(1, 33)), coord(point.subarray(33, 65))]);
   return new Uint8Array(Buffer.concat([Buffer.from([body.length >> 8, body.length & 0xff]), body]));
@@ -58,7 +80,8 @@ export function spkiToTpmPoint(spki: Uint8Array): Uint8Array {
 /** The X coordinate (the ECDH shared secret Z) of a TPM2B_ECC_POINT. */
 export function tpmPointX(bytes: Uint8Array): Uint8Array {
   const len = ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0);
-  if (bytes.length < 4 + len || len === 0) throw new SztpError('SZTP_ERR_DEVICE_KEY_OPERATION', 'tpm2_ecdhzgen returned no point');
+  if (bytes.length < 4 + len || len === 0)
+    throw new SztpError('SZTP_ERR_DEVICE_KEY_OPERATION', 'tpm2_ecdhzgen returned no point');
   return bytes.slice(4, 4 + len);
 }
 
@@ -68,17 +91,55 @@ export function tpm2DeviceKey(o: Tpm2KeyOptions): DeviceKey {
   return {
     kind: 'tpm2',
     type,
-    tlsClientOptions: () => Promise.reject(new SztpError('SZTP_ERR_DEVICE_KEY_UNSUPPORTED',
-      `TLS with a key that exists only at ${at} is not possible in-process on Node 20: link it into a tpm2-pkcs11 token and set idevid_key to its pkcs11: URI (docs/hardware-keys.md)`)),
+    tlsClientOptions: () =>
+      Promise.reject(
+        new SztpError(
+          'SZTP_ERR_DEVICE_KEY_UNSUPPORTED',
+          `TLS with a key that exists only at ${at} is not possible in-process on Node 20: link it into a tpm2-pkcs11 token and set idevid_key to its pkcs11: URI (docs/hardware-keys.md)`,
+        ),
+      ),
     sign: async (data, digest) => {
       const hash = tpmDigest(digest);
-      return tool(o, `sign with ${at}`, ['tpm2_sign', '-c', o.handle, '-g', hash, '-s', type === 'ec' ? 'ecdsa' : 'rsassa', '-d', '-f', 'plain', '-o', '{out:sig}', '{in:digest}'],
-        { digest: new Uint8Array(createHash(hash).update(data).digest()) }, 'sig');
+      return tool(
+        o,
+        `sign with ${at}`,
+        [
+          'tpm2_sign',
+          '-c',
+          o.handle,
+          '-g',
+          hash,
+          '-s',
+          type === 'ec' ? 'ecdsa' : 'rsassa',
+          '-d',
+          '-f',
+          'plain',
+          '-o',
+          '{out:sig}',
+          '{in:digest}',
+        ],
+        { digest: new Uint8Array(createHash(hash).update(data).digest()) },
+        'sig',
+      );
     },
     unwrapRsaOaep: async (encryptedKey, digest) =>
-      tool(o, `RSA-OAEP decrypt with ${at}`, ['tpm2_rsadecrypt', '-c', o.handle, '-s', `oaep-${tpmDigest(digest)}`, '-o', '{out:plain}', '{in:wrapped}'], { wrapped: encryptedKey }, 'plain'),
+      tool(
+        o,
+        `RSA-OAEP decrypt with ${at}`,
+        ['tpm2_rsadecrypt', '-c', o.handle, '-s', `oaep-${tpmDigest(digest)}`, '-o', '{out:plain}', '{in:wrapped}'],
+        { wrapped: encryptedKey },
+        'plain',
+      ),
     deriveEcdh: async (peer) =>
-      tpmPointX(await tool(o, `ECDH with ${at}`, ['tpm2_ecdhzgen', '-c', o.handle, '-u', '{in:peer.pt}', '-o', '{out:z.pt}'], { 'peer.pt': spkiToTpmPoint(peer) }, 'z.pt')),
+      tpmPointX(
+        await tool(
+          o,
+          `ECDH with ${at}`,
+          ['tpm2_ecdhzgen', '-c', o.handle, '-u', '{in:peer.pt}', '-o', '{out:z.pt}'],
+          { 'peer.pt': spkiToTpmPoint(peer) },
+          'z.pt',
+        ),
+      ),
   };
 }
 
@@ -87,7 +148,8 @@ export async function readNvCertificate(o: Tpm2Options, index: string): Promise<
   const der = await tool(o, `read NV index ${index}`, ['tpm2_nvread', index, '-o', '{out:cert.der}'], {}, 'cert.der');
   // An NV index may be larger than the certificate: keep the first DER element.
   const len = derLength(der);
-  if (len === undefined) throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `NV index ${index} does not hold a DER certificate`);
+  if (len === undefined)
+    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `NV index ${index} does not hold a DER certificate`);
   return der.slice(0, len);
 }
 

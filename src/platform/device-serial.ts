@@ -20,12 +20,16 @@ export interface DerivedSerial {
 
 /** Derives the device serial from a subject serialNumber value. */
 export function deviceSerialFromSubject(value: string): DerivedSerial {
-  const tokens = value.trim().split(/[\s,;]+/).filter((t) => t !== '');
+  const tokens = value
+    .trim()
+    .split(/[\s,;]+/)
+    .filter((t) => t !== '');
   const parsed = tokens.map((t) => TOKEN.exec(t));
   if (tokens.length < 2 || parsed.some((m) => m === null)) return { serial: value, form: 'verbatim' };
   const keys = parsed.map((m) => (m?.[1] ?? '').toUpperCase());
   // Each key at most once, and a product id next to the serial: otherwise it is not the SUDI form.
-  if (new Set(keys).size !== keys.length || !keys.includes('SN') || !keys.includes('PID')) return { serial: value, form: 'verbatim' };
+  if (new Set(keys).size !== keys.length || !keys.includes('SN') || !keys.includes('PID'))
+    return { serial: value, form: 'verbatim' };
   const sn = parsed[keys.indexOf('SN')]?.[2];
   return sn === undefined ? { serial: value, form: 'verbatim' } : { serial: sn, form: 'cisco-sudi' };
 }

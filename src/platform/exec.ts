@@ -104,15 +104,30 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
 /** True when `file` names a path that is not executable (the wrapper would hide the spawn error). */
 function missingPath(file: string): Promise<boolean> {
   if (!file.includes('/')) return Promise.resolve(false);
-  return new Promise((resolve) => { access(file, fsConstants.X_OK, (err) => { resolve(err !== null); }); });
+  return new Promise((resolve) => {
+    access(file, fsConstants.X_OK, (err) => {
+      resolve(err !== null);
+    });
+  });
 }
 
 /** Runs `argv[0]` with `argv.slice(1)`; resolves when the process has exited and output is flushed (bounded). */
 export async function execArgv(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
   const [file] = argv;
   if (file === undefined || file === '') {
-    return { argv, exitCode: null, signal: null, timedOut: false, aborted: false, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false,
-      spawnError: 'empty command', durationMs: 0 };
+    return {
+      argv,
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      aborted: false,
+      stdout: '',
+      stderr: '',
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      spawnError: 'empty command',
+      durationMs: 0,
+    };
   }
   const cgroup = options.killGroupOnExit === true && !(await missingPath(file)) ? await createChildCgroup() : undefined;
   try {
@@ -122,7 +137,12 @@ export async function execArgv(argv: readonly string[], options: ExecOptions): P
   }
 }
 
-function run(argv: readonly string[], spawnArgv: readonly string[], cgroup: string | undefined, options: ExecOptions): Promise<ExecResult> {
+function run(
+  argv: readonly string[],
+  spawnArgv: readonly string[],
+  cgroup: string | undefined,
+  options: ExecOptions,
+): Promise<ExecResult> {
   const started = Date.now();
   const max = options.maxOutputBytes ?? 64 * 1024;
   const out = new TailBuffer(max);
@@ -137,7 +157,12 @@ function run(argv: readonly string[], spawnArgv: readonly string[], cgroup: stri
     let record: ChildRecord | undefined;
     let recorded: Promise<void> = Promise.resolve();
     const timers: { main?: NodeJS.Timeout; kill?: NodeJS.Timeout; pipes?: NodeJS.Timeout } = {};
-    const finish = (exitCode: number | null, signal: string | null, spawnError?: string, spawnErrorCode?: string): void => {
+    const finish = (
+      exitCode: number | null,
+      signal: string | null,
+      spawnError?: string,
+      spawnErrorCode?: string,
+    ): void => {
       if (finished) return;
       finished = true;
       clearTimeout(timers.main);
@@ -147,22 +172,43 @@ function run(argv: readonly string[], spawnArgv: readonly string[], cgroup: stri
       const done = (): void => {
         const failure = spawnError ?? fileError;
         const result: ExecResult = {
-          argv, exitCode, signal, timedOut, aborted, stdout: out.text(), stderr: err.text(), stdoutTruncated: out.truncated, stderrTruncated: err.truncated,
-          ...(failure === undefined ? {} : { spawnError: failure }), ...(spawnErrorCode === undefined ? {} : { spawnErrorCode }), durationMs: Date.now() - started,
+          argv,
+          exitCode,
+          signal,
+          timedOut,
+          aborted,
+          stdout: out.text(),
+          stderr: err.text(),
+          stdoutTruncated: out.truncated,
+          stderrTruncated: err.truncated,
+          ...(failure === undefined ? {} : { spawnError: failure }),
+          ...(spawnErrorCode === undefined ? {} : { spawnErrorCode }),
+          durationMs: Date.now() - started,
         };
         const ended = record;
-        void recorded.then(() => (ended === undefined ? undefined : childEnded(ended))).then(() => { resolve(result); });
+        void recorded
+          .then(() => (ended === undefined ? undefined : childEnded(ended)))
+          .then(() => {
+            resolve(result);
+          });
       };
       if (fileStream === undefined || fileStream.closed) done();
       else fileStream.end(done);
     };
     const child = spawn(file, args, {
-      cwd: options.cwd, env: { ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: options.cwd,
+      env: { ...options.env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (child.pid !== undefined) {
       record = {
-        pgid: child.pid, program: argv[0] ?? '', startedAt: new Date().toISOString(),
-        ...optional('startTime', processStartTime(child.pid)), ...optional('cgroup', cgroup), ...optional('bootId', currentBootIdSync()),
+        pgid: child.pid,
+        program: argv[0] ?? '',
+        startedAt: new Date().toISOString(),
+        ...optional('startTime', processStartTime(child.pid)),
+        ...optional('cgroup', cgroup),
+        ...optional('bootId', currentBootIdSync()),
       };
       recorded = childStarted(record);
     }
@@ -177,21 +223,37 @@ function run(argv: readonly string[], spawnArgv: readonly string[], cgroup: stri
         return;
       }
       killGroup(child.pid, 'SIGTERM');
-      timers.kill = setTimeout(() => { killAll('SIGKILL'); }, grace);
+      timers.kill = setTimeout(() => {
+        killAll('SIGKILL');
+      }, grace);
     };
-    timers.main = setTimeout(() => { timedOut = true; terminate(); }, options.timeoutMs);
-    const onAbort = (): void => { aborted = true; terminate(); };
+    timers.main = setTimeout(() => {
+      timedOut = true;
+      terminate();
+    }, options.timeoutMs);
+    const onAbort = (): void => {
+      aborted = true;
+      terminate();
+    };
     if (options.signal?.aborted === true) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.stdoutFile !== undefined) {
       fileStream = createWriteStream(options.stdoutFile, { mode: 0o600 });
-      fileStream.on('error', (e) => { fileError = `cannot write ${options.stdoutFile ?? ''}: ${e.message}`; });
+      fileStream.on('error', (e) => {
+        fileError = `cannot write ${options.stdoutFile ?? ''}: ${e.message}`;
+      });
       child.stdout.pipe(fileStream);
     } else {
-      child.stdout.on('data', (c: Buffer) => { out.push(c); });
+      child.stdout.on('data', (c: Buffer) => {
+        out.push(c);
+      });
     }
-    child.stderr.on('data', (c: Buffer) => { err.push(c); });
-    child.on('error', (e) => { finish(null, null, e.message, errnoOf(e)); });
+    child.stderr.on('data', (c: Buffer) => {
+      err.push(c);
+    });
+    child.on('error', (e) => {
+      finish(null, null, e.message, errnoOf(e));
+    });
     let status: { code: number | null; sig: string | null } | undefined;
     child.on('exit', (code, sig) => {
       status = { code, sig };

@@ -23,12 +23,19 @@ export interface FlockOptions {
 /** The `flock` program (util-linux, or busybox). */
 const FLOCK = 'flock';
 
-function runFlock(fd: number, waitMs: number | undefined): Promise<{ code: number | null; error?: NodeJS.ErrnoException }> {
+function runFlock(
+  fd: number,
+  waitMs: number | undefined,
+): Promise<{ code: number | null; error?: NodeJS.ErrnoException }> {
   const args = waitMs === undefined ? ['--nonblock', '3'] : ['--wait', String(Math.max(0.001, waitMs / 1000)), '3'];
   return new Promise((resolve) => {
     const child = spawn(FLOCK, args, { stdio: ['ignore', 'ignore', 'ignore', fd] });
-    child.on('error', (error: NodeJS.ErrnoException) => { resolve({ code: null, error }); });
-    child.on('exit', (code) => { resolve({ code }); });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      resolve({ code: null, error });
+    });
+    child.on('exit', (code) => {
+      resolve({ code });
+    });
   });
 }
 
@@ -42,13 +49,19 @@ export async function flockFile(path: string, o: FlockOptions = {}): Promise<Fil
   try {
     handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   } catch (err) {
-    throw new SztpError('SZTP_ERR_STATE_WRITE', `cannot open the lock file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new SztpError('SZTP_ERR_STATE_WRITE', `cannot open the lock file ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const r = await runFlock(handle.fd, o.waitMs);
   if (r.code === 0) return handle;
   await handle.close();
   if (r.error !== undefined) {
-    throw new SztpError('SZTP_ERR_STATE_LOCKED', `cannot lock ${path}: the flock utility could not be run (${r.error.code ?? r.error.message}); install util-linux or busybox flock`, { cause: r.error });
+    throw new SztpError(
+      'SZTP_ERR_STATE_LOCKED',
+      `cannot lock ${path}: the flock utility could not be run (${r.error.code ?? r.error.message}); install util-linux or busybox flock`,
+      { cause: r.error },
+    );
   }
   return undefined;
 }

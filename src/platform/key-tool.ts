@@ -44,25 +44,45 @@ export interface KeyToolRun {
 
 /** The last meaningful stderr lines, for messages (never holds a PIN: no tool is given one). */
 const tail = (stderr: string): string =>
-  stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^Engine "pkcs11" set\.$/.test(l)).slice(-3).join(' | ').slice(0, 400);
+  stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^Engine "pkcs11" set\.$/.test(l))
+    .slice(-3)
+    .join(' | ')
+    .slice(0, 400);
 
 /** Runs one tool; resolves with the bytes of `output` (empty when none), rejects with a coded error. */
 export async function runKeyTool(run: KeyToolRun): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), 'sztp-key-'));
   try {
-    for (const [name, bytes] of Object.entries(run.inputs ?? {})) await writeFile(join(dir, name), bytes, { mode: 0o600 });
+    for (const [name, bytes] of Object.entries(run.inputs ?? {}))
+      await writeFile(join(dir, name), bytes, { mode: 0o600 });
     const argv = run.argv.map((a) => a.replace(/\{(?:in|out):([a-z0-9.]+)\}/g, (_m, name: string) => join(dir, name)));
-    const r = await execArgv(argv, { env: run.env, timeoutMs: run.timeoutMs, killGraceMs: 0, maxOutputBytes: 16 * 1024 });
+    const r = await execArgv(argv, {
+      env: run.env,
+      timeoutMs: run.timeoutMs,
+      killGraceMs: 0,
+      maxOutputBytes: 16 * 1024,
+    });
     const evidence = { tool: argv[0] ?? '', exitCode: r.exitCode, durationMs: Math.round(r.durationMs) };
     if (r.spawnError !== undefined) {
-      throw new SztpError('SZTP_ERR_DEVICE_KEY_MODULE', `${run.what}: cannot run ${argv[0] ?? ''}: ${r.spawnError}`, { evidence });
+      throw new SztpError('SZTP_ERR_DEVICE_KEY_MODULE', `${run.what}: cannot run ${argv[0] ?? ''}: ${r.spawnError}`, {
+        evidence,
+      });
     }
     if (r.timedOut) {
-      throw new SztpError('SZTP_ERR_DEVICE_KEY_TIMEOUT', `${run.what}: no answer within ${run.timeoutMs} ms (token or TPM hung?)`, { evidence });
+      throw new SztpError(
+        'SZTP_ERR_DEVICE_KEY_TIMEOUT',
+        `${run.what}: no answer within ${run.timeoutMs} ms (token or TPM hung?)`,
+        { evidence },
+      );
     }
     if (r.exitCode !== 0) {
       const code = run.classify.find(([re]) => re.test(r.stderr))?.[1] ?? run.fallback;
-      throw new SztpError(code, `${run.what} failed: ${tail(r.stderr) || `exit ${String(r.exitCode ?? r.signal)}`}`, { evidence });
+      throw new SztpError(code, `${run.what} failed: ${tail(r.stderr) || `exit ${String(r.exitCode ?? r.signal)}`}`, {
+        evidence,
+      });
     }
     return run.output === undefined ? new Uint8Array() : new Uint8Array(await readFile(join(dir, run.output)));
   } finally {

@@ -35,8 +35,11 @@ export async function acquireLock(stateDir: string): Promise<StateLock> {
   const handle = await flockFile(path);
   if (handle === undefined) {
     const owner = (await readFile(path, 'utf8').catch(() => '')).split('\n')[0]?.trim();
-    throw new SztpError('SZTP_ERR_STATE_LOCKED', `state directory ${stateDir} is locked by ${owner === undefined || owner === '' ? 'another process' : `process ${owner}`}`,
-      { evidence: { lock: path, ...(owner === undefined || owner === '' ? {} : { pid: Number(owner) }) } });
+    throw new SztpError(
+      'SZTP_ERR_STATE_LOCKED',
+      `state directory ${stateDir} is locked by ${owner === undefined || owner === '' ? 'another process' : `process ${owner}`}`,
+      { evidence: { lock: path, ...(owner === undefined || owner === '' ? {} : { pid: Number(owner) }) } },
+    );
   }
   try {
     const bootId = currentBootIdSync();

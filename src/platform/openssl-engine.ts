@@ -15,7 +15,12 @@ import { SztpError } from '../errors.ts';
 /** Set (with OPENSSL_CONF) in the environment of an agent started with the engine: the module it loaded. */
 export const ENGINE_MODULE_ENV = 'SZTP_PKCS11_ENGINE_MODULE';
 
-const MULTIARCH: Readonly<Record<string, string>> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf', riscv64: 'riscv64-linux-gnu' };
+const MULTIARCH: Readonly<Record<string, string>> = {
+  x64: 'x86_64-linux-gnu',
+  arm64: 'aarch64-linux-gnu',
+  arm: 'arm-linux-gnueabihf',
+  riscv64: 'riscv64-linux-gnu',
+};
 
 /** Where distributions install libp11's engine (Debian: libengine-pkcs11-openssl). */
 export function defaultEnginePath(): string {
@@ -31,7 +36,11 @@ export function defaultEnginePath(): string {
 export function engineConfigText(engine: string, module: string): string {
   for (const p of [engine, module]) {
     // OpenSSL expands $VAR and stops at a newline: such a path cannot be written safely.
-    if (/[\n\r$"\\#]/.test(p)) throw new SztpError('SZTP_ERR_CONFIG_VALUE', `path ${JSON.stringify(p)} cannot be written into an OpenSSL configuration`);
+    if (/[\n\r$"\\#]/.test(p))
+      throw new SztpError(
+        'SZTP_ERR_CONFIG_VALUE',
+        `path ${JSON.stringify(p)} cannot be written into an OpenSSL configuration`,
+      );
   }
   return [
     'openssl_conf = sztp_init',
@@ -59,7 +68,9 @@ export function engineConfigFile(engine: string, module: string): Promise<string
     file = (async () => {
       const text = engineConfigText(engine, module);
       const dir = await mkdtemp(join(tmpdir(), 'sztp-engine-'));
-      process.once('exit', () => { rmSync(dir, { recursive: true, force: true }); });
+      process.once('exit', () => {
+        rmSync(dir, { recursive: true, force: true });
+      });
       const path = join(dir, 'openssl.cnf');
       await writeFile(path, text, { mode: 0o600 });
       return path;

@@ -31,14 +31,20 @@ const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoExceptio
 /** Opens `path` if it is a regular file (checked before and after the open); never blocks on a FIFO. */
 export async function openRegularFile(path: string, o: Pick<RegularFileOptions, 'code'>): Promise<OpenedFile> {
   const before = await lstat(path).catch((err: unknown) => {
-    throw new SztpError(o.code, `cannot stat ${path}: ${errno(err) ?? String(err)}`, { cause: err, evidence: { path } });
+    throw new SztpError(o.code, `cannot stat ${path}: ${errno(err) ?? String(err)}`, {
+      cause: err,
+      evidence: { path },
+    });
   });
   if (!before.isFile()) throw new SztpError(o.code, `${path} is not a regular file`, { evidence: { path } });
   let handle: FileHandle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (err) {
-    throw new SztpError(o.code, `cannot open ${path}: ${errno(err) ?? String(err)}`, { cause: err, evidence: { path } });
+    throw new SztpError(o.code, `cannot open ${path}: ${errno(err) ?? String(err)}`, {
+      cause: err,
+      evidence: { path },
+    });
   }
   try {
     const st = await handle.stat();
@@ -58,22 +64,46 @@ function closeLater(handle: FileHandle): void {
 }
 
 /** One read that gives up after `timeoutMs` or on abort (the worker thread may stay busy; we do not wait for it). */
-export function readWithDeadline(handle: FileHandle, buffer: Uint8Array, position: number, o: RegularFileOptions, path: string): Promise<number> {
+export function readWithDeadline(
+  handle: FileHandle,
+  buffer: Uint8Array,
+  position: number,
+  o: RegularFileOptions,
+  path: string,
+): Promise<number> {
   if (o.signal?.aborted === true) return Promise.reject(new SztpError('SZTP_ERR_ABORTED', `reading ${path} aborted`));
   return new Promise((resolve, reject) => {
     const done = (): void => {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
     };
-    const onAbort = (): void => { done(); reject(new SztpError('SZTP_ERR_ABORTED', `reading ${path} aborted`)); };
+    const onAbort = (): void => {
+      done();
+      reject(new SztpError('SZTP_ERR_ABORTED', `reading ${path} aborted`));
+    };
     const timer = setTimeout(() => {
       done();
-      reject(new SztpError(o.code, `reading ${path} took longer than ${o.readTimeoutMs} ms`, { evidence: { path, timeoutMs: o.readTimeoutMs } }));
+      reject(
+        new SztpError(o.code, `reading ${path} took longer than ${o.readTimeoutMs} ms`, {
+          evidence: { path, timeoutMs: o.readTimeoutMs },
+        }),
+      );
     }, o.readTimeoutMs);
     o.signal?.addEventListener('abort', onAbort, { once: true });
     handle.read(buffer, 0, buffer.length, position).then(
-      (r) => { done(); resolve(r.bytesRead); },
-      (err: unknown) => { done(); reject(new SztpError(o.code, `cannot read ${path}: ${errno(err) ?? String(err)}`, { cause: err, evidence: { path } })); },
+      (r) => {
+        done();
+        resolve(r.bytesRead);
+      },
+      (err: unknown) => {
+        done();
+        reject(
+          new SztpError(o.code, `cannot read ${path}: ${errno(err) ?? String(err)}`, {
+            cause: err,
+            evidence: { path },
+          }),
+        );
+      },
     );
   });
 }
@@ -83,7 +113,12 @@ export function readWithDeadline(handle: FileHandle, buffer: Uint8Array, positio
  * (which may apply back-pressure). Stops at `size` bytes (the size seen at open; a file that grows
  * meanwhile is not read further).
  */
-export async function streamRegularFile(path: string, o: RegularFileOptions, onChunk: (chunk: Uint8Array) => Promise<void>, chunkBytes = 1 << 20): Promise<number> {
+export async function streamRegularFile(
+  path: string,
+  o: RegularFileOptions,
+  onChunk: (chunk: Uint8Array) => Promise<void>,
+  chunkBytes = 1 << 20,
+): Promise<number> {
   const { handle, size } = await openRegularFile(path, o);
   try {
     let position = 0;
@@ -104,7 +139,10 @@ export async function streamRegularFile(path: string, o: RegularFileOptions, onC
 export async function readRegularFile(path: string, maxBytes: number, o: RegularFileOptions): Promise<Uint8Array> {
   const { handle, size } = await openRegularFile(path, o);
   try {
-    if (size > maxBytes) throw new SztpError(o.code, `${path} is ${size} bytes (limit ${maxBytes})`, { evidence: { path, size, limit: maxBytes } });
+    if (size > maxBytes)
+      throw new SztpError(o.code, `${path} is ${size} bytes (limit ${maxBytes})`, {
+        evidence: { path, size, limit: maxBytes },
+      });
     const buffer = new Uint8Array(size);
     let position = 0;
     while (position < size) {

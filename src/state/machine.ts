@@ -25,7 +25,11 @@ export function displayPhase(state: AgentState): AgentPhase {
 }
 
 /** Sets the SZTP flag; turning it off records by whom (an onboarding script's own choice does not stop its onboarding). */
-export function withSecureMode(state: AgentState, enabled: boolean, by: 'operator' | 'onboarding' = 'operator'): AgentState {
+export function withSecureMode(
+  state: AgentState,
+  enabled: boolean,
+  by: 'operator' | 'onboarding' = 'operator',
+): AgentState {
   const { secureModeOffBy: _previous, ...rest } = state;
   return enabled ? { ...rest, secureMode: true } : { ...rest, secureMode: false, secureModeOffBy: by };
 }
@@ -55,23 +59,42 @@ export function checkShape(doc: unknown): ShapeCheck {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { ok: false, reason: 'not a JSON object' };
   const d = doc as Record<string, unknown>;
   if (typeof d.schemaVersion !== 'number') return { ok: false, reason: 'schemaVersion missing' };
-  if (d.schemaVersion !== STATE_SCHEMA_VERSION) return { ok: false, reason: `schemaVersion ${d.schemaVersion}`, schema: d.schemaVersion };
+  if (d.schemaVersion !== STATE_SCHEMA_VERSION)
+    return { ok: false, reason: `schemaVersion ${d.schemaVersion}`, schema: d.schemaVersion };
   if (typeof d.secureMode !== 'boolean') return { ok: false, reason: 'secureMode is not a boolean' };
-  if (typeof d.phase !== 'string' || !(PHASES as readonly string[]).includes(d.phase)) return { ok: false, reason: 'unknown phase' };
+  if (typeof d.phase !== 'string' || !(PHASES as readonly string[]).includes(d.phase))
+    return { ok: false, reason: 'unknown phase' };
   if (!Array.isArray(d.events)) return { ok: false, reason: 'events is not an array' };
   for (const e of d.events as unknown[]) {
     const ev = e as Record<string, unknown> | null;
-    if (typeof ev !== 'object' || ev === null || typeof ev.progressType !== 'string' || !isProgressType(ev.progressType) || typeof ev.time !== 'string') {
+    if (
+      typeof ev !== 'object' ||
+      ev === null ||
+      typeof ev.progressType !== 'string' ||
+      !isProgressType(ev.progressType) ||
+      typeof ev.time !== 'string'
+    ) {
       return { ok: false, reason: 'malformed event' };
     }
   }
   if (d.lastError !== undefined) {
     const le = d.lastError as Record<string, unknown> | null;
-    if (typeof le !== 'object' || le === null || typeof le.code !== 'string' || !(le.code in ERROR_CATALOGUE) || typeof le.message !== 'string') {
+    if (
+      typeof le !== 'object' ||
+      le === null ||
+      typeof le.code !== 'string' ||
+      !(le.code in ERROR_CATALOGUE) ||
+      typeof le.message !== 'string'
+    ) {
       return { ok: false, reason: 'malformed lastError' };
     }
   }
-  if (d.journal !== undefined && (typeof d.journal !== 'object' || d.journal === null || typeof (d.journal as Record<string, unknown>).digest !== 'string')) {
+  if (
+    d.journal !== undefined &&
+    (typeof d.journal !== 'object' ||
+      d.journal === null ||
+      typeof (d.journal as Record<string, unknown>).digest !== 'string')
+  ) {
     return { ok: false, reason: 'malformed journal' };
   }
   return { ok: true, state: doc as AgentState };

@@ -61,7 +61,10 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
       const checked = checkShape(JSON.parse(text));
       if (checked.ok) return checked.state;
       if (checked.schema !== undefined) {
-        throw new SztpError('SZTP_ERR_STATE_SCHEMA', `${file} has schema version ${checked.schema}; this agent supports ${initialState().schemaVersion}`);
+        throw new SztpError(
+          'SZTP_ERR_STATE_SCHEMA',
+          `${file} has schema version ${checked.schema}; this agent supports ${initialState().schemaVersion}`,
+        );
       }
       return { reason: checked.reason };
     } catch (err) {
@@ -79,15 +82,20 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
     if (main === 'absent' && fallback === 'absent') return initialState();
     if (fallback === 'absent' || 'reason' in fallback) {
       const mainText = main === 'absent' ? 'is missing' : `is unreadable (${main.reason})`;
-      throw new SztpError('SZTP_ERR_STATE_CORRUPT',
+      throw new SztpError(
+        'SZTP_ERR_STATE_CORRUPT',
         `${path} ${mainText} and so is its backup ${backup}${fallback === 'absent' ? ' (absent)' : ` (${fallback.reason})`}; ` +
-        'refusing to guess the device state: run `sztp-agent reset` to return to factory defaults',
-        { evidence: { path, backup, reason: main === 'absent' ? 'missing' : main.reason } });
+          'refusing to guess the device state: run `sztp-agent reset` to return to factory defaults',
+        { evidence: { path, backup, reason: main === 'absent' ? 'missing' : main.reason } },
+      );
     }
     if (main === 'absent') return fallback;
     const aside = `${path}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
     await rename(path, aside).catch(() => undefined);
-    options.log.error({ code: 'SZTP_ERR_STATE_CORRUPT', path, aside, reason: main.reason }, 'state file is corrupt; set aside, using the last good state from the backup');
+    options.log.error(
+      { code: 'SZTP_ERR_STATE_CORRUPT', path, aside, reason: main.reason },
+      'state file is corrupt; set aside, using the last good state from the backup',
+    );
     return fallback;
   };
 
@@ -113,7 +121,10 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
     const handle = await flockFile(layout.stateLockFile, { waitMs: STATE_LOCK_WAIT_MS });
     if (handle === undefined) {
-      throw new SztpError('SZTP_ERR_STATE_LOCKED', `the state file in ${options.dir} stayed locked by another process for ${STATE_LOCK_WAIT_MS} ms`);
+      throw new SztpError(
+        'SZTP_ERR_STATE_LOCKED',
+        `the state file in ${options.dir} stayed locked by another process for ${STATE_LOCK_WAIT_MS} ms`,
+      );
     }
     try {
       return await task();
@@ -132,17 +143,21 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
     path,
     read: () => serialised(read),
     update: (change) =>
-      serialised(() => locked(async () => {
-        const next = boundEvents({ ...change(await read()), updatedAt: now().toISOString() });
-        await write(next);
-        return next;
-      })),
+      serialised(() =>
+        locked(async () => {
+          const next = boundEvents({ ...change(await read()), updatedAt: now().toISOString() });
+          await write(next);
+          return next;
+        }),
+      ),
     reset: () =>
-      serialised(() => locked(async () => {
-        const next = { ...initialState(), updatedAt: now().toISOString() };
-        await write(next);
-        return next;
-      })),
+      serialised(() =>
+        locked(async () => {
+          const next = { ...initialState(), updatedAt: now().toISOString() };
+          await write(next);
+          return next;
+        }),
+      ),
   };
 }
 

@@ -52,16 +52,31 @@ export function admit(info: Admissible, source: SourceTrust): Admission {
   if (info.kind === 'onboarding-information') {
     // Unsigned data only from a TLS-authenticated bootstrap server.
     if (info.signed || source === 'trusted-server') return { kind: 'apply' };
-    if (source === 'removable-storage') return { kind: 'refuse', code: 'SZTP_ERR_CONVEYED_UNSIGNED', reason: 'onboarding information on removable storage must be signed' };
-    if (source === 'dns') return { kind: 'refuse', code: 'SZTP_ERR_CONVEYED_UNSIGNED', reason: 'onboarding information from DNS must be signed (DNS is untrusted even with DNSSEC, RFC 8572 §4.2)' };
-    return { kind: 'refuse', code: 'SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED', reason: `unsigned onboarding information from ${source === 'provisional-server' ? 'a provisional server' : source} is refused` };
+    if (source === 'removable-storage')
+      return {
+        kind: 'refuse',
+        code: 'SZTP_ERR_CONVEYED_UNSIGNED',
+        reason: 'onboarding information on removable storage must be signed',
+      };
+    if (source === 'dns')
+      return {
+        kind: 'refuse',
+        code: 'SZTP_ERR_CONVEYED_UNSIGNED',
+        reason: 'onboarding information from DNS must be signed (DNS is untrusted even with DNSSEC, RFC 8572 §4.2)',
+      };
+    return {
+      kind: 'refuse',
+      code: 'SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED',
+      reason: `unsigned onboarding information from ${source === 'provisional-server' ? 'a provisional server' : source} is refused`,
+    };
   }
   const trusted = info.signed || source === 'trusted-server' || source === 'configuration';
   if (!trusted && source === 'removable-storage') {
     return {
       kind: 'refuse',
       code: 'SZTP_ERR_CONVEYED_REDIRECT_NOT_ALLOWED',
-      reason: 'unsigned redirect information on removable storage is not accepted (sign it with an owner certificate and voucher)',
+      reason:
+        'unsigned redirect information on removable storage is not accepted (sign it with an owner certificate and voucher)',
     };
   }
   return { kind: 'follow', keepTrustAnchors: trusted };

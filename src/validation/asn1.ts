@@ -34,7 +34,12 @@ export function guard<T>(step: ValidationStep, code: SztpErrorCode, what: string
 }
 
 /** Async form of {@link guard}. */
-export async function guardAsync<T>(step: ValidationStep, code: SztpErrorCode, what: string, fn: () => Promise<T>): Promise<T> {
+export async function guardAsync<T>(
+  step: ValidationStep,
+  code: SztpErrorCode,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -60,7 +65,12 @@ export function childrenOf(block: asn1js.AsnType): readonly asn1js.AsnType[] {
  * depth, node count; OCTET/BIT STRING contents are not speculatively decoded). Any failure
  * (asn1js error, limits, trailing bytes) is `code` (default SZTP_ERR_CMS_DECODE) at `step`.
  */
-export function decodeBer(bytes: Uint8Array, step: ValidationStep, what: string, code: SztpErrorCode = 'SZTP_ERR_CMS_DECODE'): asn1js.AsnType {
+export function decodeBer(
+  bytes: Uint8Array,
+  step: ValidationStep,
+  what: string,
+  code: SztpErrorCode = 'SZTP_ERR_CMS_DECODE',
+): asn1js.AsnType {
   return guard(step, code, what, () => {
     const r = asn1js.fromBER(bytes, { maxDepth: MAX_ASN1_DEPTH, maxNodes: MAX_ASN1_ELEMENTS, parseEmbedded: false });
     if (r.offset === -1) throw decodeProblem(`not BER: ${r.result.error || 'decoding failed'}`);
@@ -79,7 +89,10 @@ export function octetsOf(block: asn1js.AsnType): Uint8Array {
   const walk = (b: asn1js.AsnType, depth: number): void => {
     if (depth > MAX_ASN1_DEPTH) throw decodeProblem('OCTET STRING segments nest too deeply');
     if (b.idBlock.isConstructed) for (const c of childrenOf(b)) walk(c, depth + 1);
-    else parts.push(((b as asn1js.OctetString).valueBlock as { valueHexView?: Uint8Array }).valueHexView ?? new Uint8Array());
+    else
+      parts.push(
+        ((b as asn1js.OctetString).valueBlock as { valueHexView?: Uint8Array }).valueHexView ?? new Uint8Array(),
+      );
   };
   walk(block, 0);
   return concatBytes(parts);

@@ -19,21 +19,45 @@ const S = 'conveyed-information' as const;
 const DOC_TYPES: ReadonlySet<string> = new Set([OID.data, OID.conveyedJson, OID.conveyedXml]);
 
 /** Verifies the CI signature against the validated owner certificate; returns type and content. */
-export function verifyConveyedSignature(sdRaw: SignedDataView, owner: ParsedCert, log?: CheckLog): { contentType: string; content: Uint8Array } {
+export function verifyConveyedSignature(
+  sdRaw: SignedDataView,
+  owner: ParsedCert,
+  log?: CheckLog,
+): { contentType: string; content: Uint8Array } {
   const sd = openSignedData(sdRaw, S, 'conveyed information');
   if (!DOC_TYPES.has(sd.eContentType)) {
-    throw new ValidationError(S, 'SZTP_ERR_CMS_CONTENT_TYPE', `conveyed-information eContentType ${oidName(sd.eContentType)} is not JSON, XML or id-data`, { evidence: { check: 'content-type' } });
+    throw new ValidationError(
+      S,
+      'SZTP_ERR_CMS_CONTENT_TYPE',
+      `conveyed-information eContentType ${oidName(sd.eContentType)} is not JSON, XML or id-data`,
+      { evidence: { check: 'content-type' } },
+    );
   }
-  if (sd.signerInfos.length !== 1) throw new ValidationError(S, 'SZTP_ERR_CMS_SIGNER', `the conveyed information has ${sd.signerInfos.length} signers; exactly one is required`);
+  if (sd.signerInfos.length !== 1)
+    throw new ValidationError(
+      S,
+      'SZTP_ERR_CMS_SIGNER',
+      `the conveyed information has ${sd.signerInfos.length} signers; exactly one is required`,
+    );
   const si = sd.signerInfos[0];
-  if (si === undefined || sd.content === undefined) throw new ValidationError(S, 'SZTP_ERR_CMS_DECODE', 'the conveyed information has no signer or no content');
+  if (si === undefined || sd.content === undefined)
+    throw new ValidationError(S, 'SZTP_ERR_CMS_DECODE', 'the conveyed information has no signer or no content');
   if (!sidMatches(si.sid, owner)) {
-    throw new ValidationError(S, 'SZTP_ERR_CONVEYED_SIGNER', 'the conveyed information is not signed by the validated owner certificate', {
-      evidence: { check: 'signer', ...describeSid(si), owner: certEvidence(owner) },
-    });
+    throw new ValidationError(
+      S,
+      'SZTP_ERR_CONVEYED_SIGNER',
+      'the conveyed information is not signed by the validated owner certificate',
+      {
+        evidence: { check: 'signer', ...describeSid(si), owner: certEvidence(owner) },
+      },
+    );
   }
   const { scheme } = verifySigner(si, sd, owner, S, { signature: 'SZTP_ERR_CONVEYED_SIGNATURE' });
-  log?.pass(S, 'signature', `${scheme} signature by the owner certificate verifies; eContentType ${oidName(sd.eContentType)}`);
+  log?.pass(
+    S,
+    'signature',
+    `${scheme} signature by the owner certificate verifies; eContentType ${oidName(sd.eContentType)}`,
+  );
   return { contentType: sd.eContentType, content: sd.content };
 }
 
@@ -41,11 +65,14 @@ export function verifyConveyedSignature(sdRaw: SignedDataView, owner: ParsedCert
 export function parseConveyedDocument(contentType: string, content: Uint8Array, limits: ValidationLimits): unknown {
   let xml = contentType === OID.conveyedXml;
   if (contentType === OID.data) {
-    const first = content.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0xef && b !== 0xbb && b !== 0xbf);
+    const first = content.find(
+      (b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0xef && b !== 0xbb && b !== 0xbf,
+    );
     xml = first === 0x3c; // '<'
   }
   if (!xml) return parseJson(content, S, 'SZTP_ERR_CONVEYED_DECODE', 'conveyed information', limits);
-  if (content.byteLength > limits.maxDocumentBytes) throw new ValidationError(S, 'SZTP_ERR_LIMIT_EXCEEDED', 'XML conveyed information is too large');
+  if (content.byteLength > limits.maxDocumentBytes)
+    throw new ValidationError(S, 'SZTP_ERR_LIMIT_EXCEEDED', 'XML conveyed information is too large');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(content);

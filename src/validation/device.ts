@@ -17,7 +17,11 @@ export interface IdevidView {
 }
 
 /** `parse` reads the IDevID certificate (pkijs by default; the fast path passes its own reader). */
-export function idevidView(credentials: DeviceCredentials | undefined, parse: (der: Uint8Array, step: ValidationStep) => ParsedCert = (der, step) => parseCertificate(der, step, 'IDevID certificate')): IdevidView {
+export function idevidView(
+  credentials: DeviceCredentials | undefined,
+  parse: (der: Uint8Array, step: ValidationStep) => ParsedCert = (der, step) =>
+    parseCertificate(der, step, 'IDevID certificate'),
+): IdevidView {
   let parsed: ParsedCert | undefined;
   return {
     credentials,

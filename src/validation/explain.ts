@@ -11,7 +11,10 @@ const MARK = { passed: 'PASS', failed: 'FAIL', skipped: 'SKIP' } as const;
 export function explainChecks(records: readonly CheckRecord[]): string {
   const labels = records.map((r) => `${r.step}/${r.check}`);
   const width = Math.min(48, Math.max(0, ...labels.map((l) => l.length)));
-  return records.map((r, i) => `${MARK[r.status]}  ${(labels[i] ?? '').padEnd(width)}  ${r.detail}`.trimEnd()).join('\n') + (records.length ? '\n' : '');
+  return (
+    records.map((r, i) => `${MARK[r.status]}  ${(labels[i] ?? '').padEnd(width)}  ${r.detail}`.trimEnd()).join('\n') +
+    (records.length ? '\n' : '')
+  );
 }
 
 /** The final verdict line. */

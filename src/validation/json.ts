@@ -9,9 +9,19 @@ import { jsonDepth, type ValidationLimits } from './limits.ts';
 import { messageOf } from '../lib/error-info.ts';
 
 /** Decodes UTF-8 `bytes` (BOM stripped) and parses JSON within the size and depth limits. */
-export function parseJson(bytes: Uint8Array, step: ValidationStep, code: SztpErrorCode, what: string, limits: ValidationLimits): unknown {
+export function parseJson(
+  bytes: Uint8Array,
+  step: ValidationStep,
+  code: SztpErrorCode,
+  what: string,
+  limits: ValidationLimits,
+): unknown {
   if (bytes.byteLength > limits.maxDocumentBytes) {
-    throw new ValidationError(step, 'SZTP_ERR_LIMIT_EXCEEDED', `${what} is ${bytes.byteLength} bytes, above the ${limits.maxDocumentBytes}-byte limit`);
+    throw new ValidationError(
+      step,
+      'SZTP_ERR_LIMIT_EXCEEDED',
+      `${what} is ${bytes.byteLength} bytes, above the ${limits.maxDocumentBytes}-byte limit`,
+    );
   }
   let text: string;
   try {
@@ -21,7 +31,12 @@ export function parseJson(bytes: Uint8Array, step: ValidationStep, code: SztpErr
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const depth = jsonDepth(text);
-  if (depth > limits.maxDepth) throw new ValidationError(step, 'SZTP_ERR_LIMIT_EXCEEDED', `${what} nests ${depth} levels deep, above the limit of ${limits.maxDepth}`);
+  if (depth > limits.maxDepth)
+    throw new ValidationError(
+      step,
+      'SZTP_ERR_LIMIT_EXCEEDED',
+      `${what} nests ${depth} levels deep, above the limit of ${limits.maxDepth}`,
+    );
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

@@ -28,11 +28,21 @@ export const DEFAULT_LIMITS: ValidationLimits = {
 };
 
 /** Throws SZTP_ERR_CMS_TOO_LARGE when `bytes` is larger than the artifact limit. */
-export function checkArtifactSize(bytes: Uint8Array, step: ValidationStep, what: string, limits: ValidationLimits): void {
+export function checkArtifactSize(
+  bytes: Uint8Array,
+  step: ValidationStep,
+  what: string,
+  limits: ValidationLimits,
+): void {
   if (bytes.byteLength > limits.maxArtifactBytes) {
-    throw new ValidationError(step, 'SZTP_ERR_CMS_TOO_LARGE', `${what} is ${bytes.byteLength} bytes, above the ${limits.maxArtifactBytes}-byte limit`, {
-      evidence: { artifact: what, size: bytes.byteLength, limit: limits.maxArtifactBytes },
-    });
+    throw new ValidationError(
+      step,
+      'SZTP_ERR_CMS_TOO_LARGE',
+      `${what} is ${bytes.byteLength} bytes, above the ${limits.maxArtifactBytes}-byte limit`,
+      {
+        evidence: { artifact: what, size: bytes.byteLength, limit: limits.maxArtifactBytes },
+      },
+    );
   }
 }
 

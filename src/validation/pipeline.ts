@@ -32,7 +32,12 @@ export interface ValidateOptions {
 
 const sha256Hex = (b: Uint8Array): string => hash('sha256', b, 'hex');
 
-async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: ValidationLimits, log?: CheckLog): Promise<ValidatedConveyedInformation> {
+async function run(
+  artifacts: BootstrappingArtifacts,
+  ctx: TrustContext,
+  limits: ValidationLimits,
+  log?: CheckLog,
+): Promise<ValidatedConveyedInformation> {
   const digest = sha256Hex(artifacts.conveyedInformation);
   const device = idevidView(ctx.device);
   const ci = await openArtifact(artifacts.conveyedInformation, CI, 'conveyed information', device, limits, log);
@@ -42,22 +47,43 @@ async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits:
   if (ci.type === 'document') {
     // RFC 8572 §3.1 (C-002/C-004): unsigned conveyed information is JSON, XML or id-data, never a voucher type.
     if (ci.contentType !== OID.data && ci.contentType !== OID.conveyedJson && ci.contentType !== OID.conveyedXml) {
-      throw new ValidationError(CI, 'SZTP_ERR_CMS_CONTENT_TYPE', `unsigned conveyed information has content type ${oidName(ci.contentType)}, not JSON, XML or id-data`, {
-        evidence: { check: 'content-type', contentType: ci.contentType },
-      });
+      throw new ValidationError(
+        CI,
+        'SZTP_ERR_CMS_CONTENT_TYPE',
+        `unsigned conveyed information has content type ${oidName(ci.contentType)}, not JSON, XML or id-data`,
+        {
+          evidence: { check: 'content-type', contentType: ci.contentType },
+        },
+      );
     }
     log?.skip('voucher', 'voucher', 'conveyed information is unsigned');
     log?.skip('owner-certificate', 'owner certificate', 'conveyed information is unsigned');
-    log?.skip(CI, 'signature', `unsigned (${oidName(ci.contentType)}); acceptance is the caller's policy (trusted source only)`);
+    log?.skip(
+      CI,
+      'signature',
+      `unsigned (${oidName(ci.contentType)}); acceptance is the caller's policy (trusted source only)`,
+    );
     contentType = ci.contentType;
     content = ci.content;
   } else {
     log?.pass(CI, 'classify', 'conveyed information is signed (SignedData)');
-    if (artifacts.ownershipVoucher === undefined) throw new ValidationError('voucher', 'SZTP_ERR_VOUCHER_MISSING', 'signed conveyed information came without an ownership voucher (RFC 8572 §5.4)');
-    if (artifacts.ownerCertificate === undefined) throw new ValidationError('owner-certificate', 'SZTP_ERR_OWNER_CERT_MISSING', 'signed conveyed information came without an owner certificate (RFC 8572 §5.4)');
+    if (artifacts.ownershipVoucher === undefined)
+      throw new ValidationError(
+        'voucher',
+        'SZTP_ERR_VOUCHER_MISSING',
+        'signed conveyed information came without an ownership voucher (RFC 8572 §5.4)',
+      );
+    if (artifacts.ownerCertificate === undefined)
+      throw new ValidationError(
+        'owner-certificate',
+        'SZTP_ERR_OWNER_CERT_MISSING',
+        'signed conveyed information came without an owner certificate (RFC 8572 §5.4)',
+      );
     const voucher = await validateVoucher(artifacts.ownershipVoucher, ctx, device, limits, log);
     const ciSigners = ci.signedData.signerInfos;
-    const owner = await validateOwnerCertificate(artifacts.ownerCertificate, voucher, ctx, device, limits, log, (c) => ciSigners.some((si) => sidMatches(si.sid, c)));
+    const owner = await validateOwnerCertificate(artifacts.ownerCertificate, voucher, ctx, device, limits, log, (c) =>
+      ciSigners.some((si) => sidMatches(si.sid, c)),
+    );
     ({ contentType, content } = verifyConveyedSignature(ci.signedData, owner.certificate, log));
     ownerCertificate = new Uint8Array(owner.certificate.der);
   }
@@ -65,7 +91,11 @@ async function run(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits:
 }
 
 /** Like {@link validateBootstrappingData}, with limits and a check log. Any unexpected exception becomes a coded error. */
-export async function validateWithOptions(artifacts: BootstrappingArtifacts, ctx: TrustContext, options: ValidateOptions = {}): Promise<ValidatedConveyedInformation> {
+export async function validateWithOptions(
+  artifacts: BootstrappingArtifacts,
+  ctx: TrustContext,
+  options: ValidateOptions = {},
+): Promise<ValidatedConveyedInformation> {
   const log = options.log;
   const limits = options.limits ?? DEFAULT_LIMITS;
   // The fast path only ever accepts; anything else (and every explained run) takes the pkijs path.
@@ -76,11 +106,17 @@ export async function validateWithOptions(artifacts: BootstrappingArtifacts, ctx
   try {
     return await run(artifacts, ctx, limits, log);
   } catch (err) {
-    const e = isSztpError(err) && err instanceof ValidationError
-      ? err
-      : isSztpError(err)
-        ? new ValidationError(CI, err.code, err.message, { cause: err, ...(err.evidence ? { evidence: err.evidence } : {}) })
-        : new ValidationError(CI, 'SZTP_ERR_CMS_DECODE', `unexpected failure while decoding: ${messageOf(err)}`, { cause: err });
+    const e =
+      isSztpError(err) && err instanceof ValidationError
+        ? err
+        : isSztpError(err)
+          ? new ValidationError(CI, err.code, err.message, {
+              cause: err,
+              ...(err.evidence ? { evidence: err.evidence } : {}),
+            })
+          : new ValidationError(CI, 'SZTP_ERR_CMS_DECODE', `unexpected failure while decoding: ${messageOf(err)}`, {
+              cause: err,
+            });
     const check = typeof e.evidence?.check === 'string' ? e.evidence.check : e.code;
     log?.fail(e.step, check, `${e.message} (${e.code})`);
     throw e;
@@ -92,6 +128,10 @@ export async function validateWithOptions(artifacts: BootstrappingArtifacts, ctx
  * src/types.ts; `options` adds limits and a check log). The library entry point
  * `sztp-agent/validation` (./index.ts) exports it; `verify` and the daemon use it.
  */
-export function validateBootstrappingData(artifacts: BootstrappingArtifacts, ctx: TrustContext, options: ValidateOptions = {}): Promise<ValidatedConveyedInformation> {
+export function validateBootstrappingData(
+  artifacts: BootstrappingArtifacts,
+  ctx: TrustContext,
+  options: ValidateOptions = {},
+): Promise<ValidatedConveyedInformation> {
   return validateWithOptions(artifacts, ctx, options);
 }

@@ -19,11 +19,20 @@ export interface ConveyedContent {
   readonly ownerCertificate: Uint8Array | undefined;
 }
 
-export function conveyedResult(c: ConveyedContent, limits: ValidationLimits, log?: CheckLog): ValidatedConveyedInformation {
+export function conveyedResult(
+  c: ConveyedContent,
+  limits: ValidationLimits,
+  log?: CheckLog,
+): ValidatedConveyedInformation {
   const json = parseConveyedDocument(c.contentType, c.content, limits);
   const decoded = decodeConveyedInformation(json);
   log?.pass('conveyed-information', 'schema', `${decoded.kind} conforms to ietf-sztp-conveyed-info`);
-  const base = { signed: c.signed, json, digest: c.digest, ...(c.ownerCertificate === undefined ? {} : { ownerCertificate: c.ownerCertificate }) };
+  const base = {
+    signed: c.signed,
+    json,
+    digest: c.digest,
+    ...(c.ownerCertificate === undefined ? {} : { ownerCertificate: c.ownerCertificate }),
+  };
   return decoded.kind === 'onboarding-information'
     ? { ...base, kind: decoded.kind, onboarding: decoded.onboarding }
     : { ...base, kind: decoded.kind, redirect: decoded.redirect };

@@ -32,19 +32,28 @@ function convert(node: unknown, name: string, depth: number, limits: ValidationL
   for (const k of children) {
     const l = local(k);
     const v = node[k];
-    out[l] = LISTS.has(l) ? (Array.isArray(v) ? v : [v]).map((x: unknown) => convert(x, l, depth + 1, limits)) : convert(v, l, depth + 1, limits);
+    out[l] = LISTS.has(l)
+      ? (Array.isArray(v) ? v : [v]).map((x: unknown) => convert(x, l, depth + 1, limits))
+      : convert(v, l, depth + 1, limits);
   }
   return out;
 }
 
 /** Parses an XML conveyed-information document into the RFC 8572 §6 JSON shape. */
 export function xmlToConveyedJson(text: string, limits: ValidationLimits): unknown {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw decodeErr('XML conveyed information must not contain a DOCTYPE or entity declarations');
+  if (/<!DOCTYPE|<!ENTITY/i.test(text))
+    throw decodeErr('XML conveyed information must not contain a DOCTYPE or entity declarations');
   let doc: unknown;
   try {
     const parser = new XMLParser({
-      ignoreAttributes: false, attributeNamePrefix: '@_', processEntities: false,
-      parseTagValue: false, parseAttributeValue: false, trimValues: true, ignoreDeclaration: true, ignorePiTags: true,
+      ignoreAttributes: false,
+      attributeNamePrefix: '@_',
+      processEntities: false,
+      parseTagValue: false,
+      parseAttributeValue: false,
+      trimValues: true,
+      ignoreDeclaration: true,
+      ignorePiTags: true,
       isArray: (tagName) => LISTS.has(local(tagName)),
     });
     // Well-formedness first (the parser itself is lenient); the bundled validator is deprecated
@@ -55,19 +64,33 @@ export function xmlToConveyedJson(text: string, limits: ValidationLimits): unkno
     doc = parser.parse(text);
   } catch (err) {
     if (err instanceof ValidationError) throw err;
-    throw new ValidationError(S, 'SZTP_ERR_CONVEYED_DECODE', `conveyed information is not well-formed XML: ${messageOf(err)}`, { cause: err });
+    throw new ValidationError(
+      S,
+      'SZTP_ERR_CONVEYED_DECODE',
+      `conveyed information is not well-formed XML: ${messageOf(err)}`,
+      { cause: err },
+    );
   }
   if (!isObject(doc)) throw decodeErr('XML conveyed information has no root element');
   const roots = Object.keys(doc).filter((k) => !k.startsWith('?') && !k.startsWith('#'));
   const rootName = roots[0];
-  if (roots.length !== 1 || rootName === undefined) throw decodeErr('XML conveyed information must have exactly one root element');
+  if (roots.length !== 1 || rootName === undefined)
+    throw decodeErr('XML conveyed information must have exactly one root element');
   const root = doc[rootName];
   const prefix = rootName.includes(':') ? rootName.slice(0, rootName.indexOf(':')) : undefined;
   const attrs = isObject(root) ? root : {};
   const ns = attrs[prefix === undefined ? '@_xmlns' : `@_xmlns:${prefix}`];
   const name = local(rootName);
-  if (!ROOTS.has(name)) throw new ValidationError(S, 'SZTP_ERR_CONVEYED_SCHEMA', `XML root element <${rootName}> is neither onboarding-information nor redirect-information`);
-  if (ns !== CONVEYED_NS) throw new ValidationError(S, 'SZTP_ERR_CONVEYED_SCHEMA', `XML root element is not in namespace ${CONVEYED_NS}`, { evidence: { namespace: typeof ns === 'string' ? ns : null } });
+  if (!ROOTS.has(name))
+    throw new ValidationError(
+      S,
+      'SZTP_ERR_CONVEYED_SCHEMA',
+      `XML root element <${rootName}> is neither onboarding-information nor redirect-information`,
+    );
+  if (ns !== CONVEYED_NS)
+    throw new ValidationError(S, 'SZTP_ERR_CONVEYED_SCHEMA', `XML root element is not in namespace ${CONVEYED_NS}`, {
+      evidence: { namespace: typeof ns === 'string' ? ns : null },
+    });
   const body = convert(root, name, 1, limits);
   return { [`${MODULE}:${name}`]: typeof body === 'string' ? {} : body };
 }

@@ -15,7 +15,19 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { makeTestPki, type TestPki } from '../support/pki.ts';
 
@@ -24,16 +36,34 @@ export const WORK = process.env.SZTP_IMAGE_WORK ?? '/var/tmp/sztp-image';
 export const SERIAL = 'SN-IMAGE-0001';
 
 const HERE = import.meta.dirname;
-const PACKAGES = ['systemd-sysv', 'udev', 'kmod', 'iproute2', 'procps', 'linux-image-amd64', 'initramfs-tools', 'libstdc++6', 'dosfstools', 'busybox'];
-const DPKG_EXCLUDES = ['path-exclude=/usr/share/man/*', 'path-exclude=/usr/share/doc/*', 'path-include=/usr/share/doc/*/copyright',
-  'path-exclude=/usr/share/locale/*', 'path-include=/usr/share/locale/locale.alias'];
+const PACKAGES = [
+  'systemd-sysv',
+  'udev',
+  'kmod',
+  'iproute2',
+  'procps',
+  'linux-image-amd64',
+  'initramfs-tools',
+  'libstdc++6',
+  'dosfstools',
+  'busybox',
+];
+const DPKG_EXCLUDES = [
+  'path-exclude=/usr/share/man/*',
+  'path-exclude=/usr/share/doc/*',
+  'path-include=/usr/share/doc/*/copyright',
+  'path-exclude=/usr/share/locale/*',
+  'path-include=/usr/share/locale/locale.alias',
+];
 /** The host's apt sources (the image uses the same mirror as the machine it is built on). */
 const SOURCES = '/etc/apt/sources.list.d/debian.sources';
 
 const run = (file: string, args: readonly string[], opts: { cwd?: string } = {}): string =>
   execFileSync(file, [...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...opts });
 
-export interface Timings { [step: string]: number }
+export interface Timings {
+  [step: string]: number;
+}
 
 function timed<T>(timings: Timings, step: string, fn: () => T): T {
   const t0 = Date.now();
@@ -47,17 +77,29 @@ function timed<T>(timings: Timings, step: string, fn: () => T): T {
 /** The cached mmdebstrap base; rebuilt when the package list or the customize hook changes. */
 export function ensureBase(timings: Timings = {}): string {
   const hook = join(HERE, 'base-customize.sh');
-  const key = createHash('sha256').update(JSON.stringify([PACKAGES, DPKG_EXCLUDES, readFileSync(hook, 'utf8')])).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify([PACKAGES, DPKG_EXCLUDES, readFileSync(hook, 'utf8')]))
+    .digest('hex')
+    .slice(0, 16);
   const tar = join(WORK, `base-${key}.tar`);
   if (existsSync(tar)) return tar;
   mkdirSync(WORK, { recursive: true });
   const partial = join(WORK, `base-${key}.partial.tar`);
-  timed(timings, 'mmdebstrap', () => run('mmdebstrap', [
-    '--variant=minbase', '--format=tar', `--include=${PACKAGES.join(',')}`, ...DPKG_EXCLUDES.map((e) => `--dpkgopt=${e}`),
-    `--customize-hook=sh ${hook} "$1"`, 'bookworm', partial, existsSync(SOURCES) ? SOURCES : '/etc/apt/sources.list',
-  ]));
+  timed(timings, 'mmdebstrap', () =>
+    run('mmdebstrap', [
+      '--variant=minbase',
+      '--format=tar',
+      `--include=${PACKAGES.join(',')}`,
+      ...DPKG_EXCLUDES.map((e) => `--dpkgopt=${e}`),
+      `--customize-hook=sh ${hook} "$1"`,
+      'bookworm',
+      partial,
+      existsSync(SOURCES) ? SOURCES : '/etc/apt/sources.list',
+    ]),
+  );
   renameSync(partial, tar);
-  for (const old of readdirSync(WORK).filter((f) => /^base-.*\.tar$/.test(f) && join(WORK, f) !== tar)) rmSync(join(WORK, old), { force: true });
+  for (const old of readdirSync(WORK).filter((f) => /^base-.*\.tar$/.test(f) && join(WORK, f) !== tar))
+    rmSync(join(WORK, old), { force: true });
   return tar;
 }
 
@@ -136,7 +178,16 @@ function packAgent(dir: string): string {
 }
 
 function installAgent(rootfs: string, tgz: string): void {
-  const args = ['install', '-g', '--prefix', join(rootfs, 'usr', 'local'), '--omit=dev', '--no-audit', '--no-fund', tgz];
+  const args = [
+    'install',
+    '-g',
+    '--prefix',
+    join(rootfs, 'usr', 'local'),
+    '--omit=dev',
+    '--no-audit',
+    '--no-fund',
+    tgz,
+  ];
   try {
     run('npm', [...args, '--offline'], { cwd: REPO }); // dependencies from the cache `npm ci` filled
   } catch {
@@ -146,7 +197,10 @@ function installAgent(rootfs: string, tgz: string): void {
   chmodSync(join(rootfs, 'usr', 'local', 'bin', 'node'), 0o755);
   const pkg = join(rootfs, 'usr', 'local', 'lib', 'node_modules', 'sztp-agent', 'packaging');
   // As docs/install.md: the unit unmodified into /etc/systemd/system and enabled; the SysV script.
-  copyFileSync(join(pkg, 'systemd', 'sztp-agent.service'), join(rootfs, 'etc', 'systemd', 'system', 'sztp-agent.service'));
+  copyFileSync(
+    join(pkg, 'systemd', 'sztp-agent.service'),
+    join(rootfs, 'etc', 'systemd', 'system', 'sztp-agent.service'),
+  );
   const wants = join(rootfs, 'etc', 'systemd', 'system', 'multi-user.target.wants');
   mkdirSync(wants, { recursive: true });
   symlinkSync('/etc/systemd/system/sztp-agent.service', join(wants, 'sztp-agent.service'));
@@ -175,15 +229,23 @@ export function prepare(): Prepared {
   const timings: Timings = {};
   const base = ensureBase(timings);
   const tgz = timed(timings, 'npm pack', () => packAgent(join(WORK, `pack-${process.pid}`)));
-  const guestFiles = run('find', [join(HERE, 'guest'), '-type', 'f']).split('\n').filter(Boolean).sort();
+  const guestFiles = run('find', [join(HERE, 'guest'), '-type', 'f'])
+    .split('\n')
+    .filter(Boolean)
+    .sort();
   const key = createHash('sha256')
-    .update(readFileSync(tgz)).update(base).update(readFileSync(import.meta.filename))
-    .update(JSON.stringify(guestFiles.map((f) => [f, readFileSync(f, 'utf8')]))).digest('hex').slice(0, 16);
+    .update(readFileSync(tgz))
+    .update(base)
+    .update(readFileSync(import.meta.filename))
+    .update(JSON.stringify(guestFiles.map((f) => [f, readFileSync(f, 'utf8')])))
+    .digest('hex')
+    .slice(0, 16);
   const work = join(WORK, `image-${key}`);
   const done = join(work, 'ready');
   const pkiDir = join(work, 'pki');
   if (!existsSync(done)) {
-    for (const old of readdirSync(WORK).filter((f) => f.startsWith('image-'))) rmSync(join(WORK, old), { recursive: true, force: true });
+    for (const old of readdirSync(WORK).filter((f) => f.startsWith('image-')))
+      rmSync(join(WORK, old), { recursive: true, force: true });
     const rootfs = join(work, 'rootfs');
     mkdirSync(rootfs, { recursive: true });
     timed(timings, 'unpack base', () => run('tar', ['-xf', base, '-C', rootfs, '--numeric-owner']));
@@ -198,18 +260,44 @@ export function prepare(): Prepared {
     installCredentials(rootfs, pki, guestIni({ reboot: 'systemctl reboot', autoMount: true }));
     const boot = readdirSync(join(rootfs, 'boot'));
     copyFileSync(join(rootfs, 'boot', boot.find((f) => f.startsWith('vmlinuz-')) ?? 'vmlinuz'), join(work, 'vmlinuz'));
-    copyFileSync(join(rootfs, 'boot', boot.find((f) => f.startsWith('initrd.img-')) ?? 'initrd.img'), join(work, 'initrd.img'));
+    copyFileSync(
+      join(rootfs, 'boot', boot.find((f) => f.startsWith('initrd.img-')) ?? 'initrd.img'),
+      join(work, 'initrd.img'),
+    );
     const disk = join(work, 'disk.raw');
     timed(timings, 'mkfs.ext4 -d', () => run('mkfs.ext4', ['-q', '-F', '-L', 'sztp-root', '-d', rootfs, disk, '1G']));
     writeFileSync(done, `${JSON.stringify(timings)}\n`);
   }
   rmSync(join(WORK, `pack-${process.pid}`), { recursive: true, force: true });
   const pki = makeTestPkiRef(pkiDir);
-  return { work, rootfs: join(work, 'rootfs'), kernel: join(work, 'vmlinuz'), initrd: join(work, 'initrd.img'), disk: join(work, 'disk.raw'), pki, timings };
+  return {
+    work,
+    rootfs: join(work, 'rootfs'),
+    kernel: join(work, 'vmlinuz'),
+    initrd: join(work, 'initrd.img'),
+    disk: join(work, 'disk.raw'),
+    pki,
+    timings,
+  };
 }
 
 /** The TestPki of an already built image (the same file names makeTestPki writes). */
 function makeTestPkiRef(dir: string): TestPki {
-  const f = (name: string): { cert: string; key: string } => ({ cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) });
-  return { dir, kind: 'p256', serial: SERIAL, manufacturer: f('manufacturer-ca'), masaCa: f('masa-ca'), masa: f('masa'), device: f('idevid'), ownerCa: f('owner-ca'), owner: f('owner'), serverCa: f('server-ca'), server: f('server') };
+  const f = (name: string): { cert: string; key: string } => ({
+    cert: join(dir, `${name}.crt`),
+    key: join(dir, `${name}.key`),
+  });
+  return {
+    dir,
+    kind: 'p256',
+    serial: SERIAL,
+    manufacturer: f('manufacturer-ca'),
+    masaCa: f('masa-ca'),
+    masa: f('masa'),
+    device: f('idevid'),
+    ownerCa: f('owner-ca'),
+    owner: f('owner'),
+    serverCa: f('server-ca'),
+    server: f('server'),
+  };
 }

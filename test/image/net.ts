@@ -18,7 +18,9 @@ const SERVER_CLI = [process.execPath, '--import', 'tsx', join(REPO, 'test', 'sup
 export function createGuestLab(): Lab {
   const lab = createLab();
   try {
-    const inCli = (...argv: string[]): void => { execFileSync('ip', ['netns', 'exec', lab.cli, ...argv], { stdio: 'ignore' }); };
+    const inCli = (...argv: string[]): void => {
+      execFileSync('ip', ['netns', 'exec', lab.cli, ...argv], { stdio: 'ignore' });
+    };
     inCli('ip', 'link', 'add', BRIDGE, 'type', 'bridge');
     inCli('ip', 'link', 'set', lab.cliIf, 'master', BRIDGE);
     inCli('ip', 'tuntap', 'add', 'dev', TAP, 'mode', 'tap');
@@ -39,15 +41,44 @@ export interface ServerLog {
 }
 
 /** Starts the test bootstrap server (mutual TLS, --log) on port 8443 of 192.0.2.1 and 2001:db8:1::1 in the server namespace. */
-export async function startServer(lab: Lab, o: { dir: string; images: string; cert: string; key: string; clientCa: string }): Promise<ServerLog> {
-  const server = lab.spawnIn(lab.srv, [...SERVER_CLI, '--host', '::', '--port', '8443', '--dir', o.dir, '--images', o.images,
-    '--cert', o.cert, '--key', o.key, '--client-ca', o.clientCa, '--log']);
-  if (!(await waitFor(() => server.output().includes('listening') || server.exitCode !== null, 30_000)) || server.exitCode !== null) {
+export async function startServer(
+  lab: Lab,
+  o: { dir: string; images: string; cert: string; key: string; clientCa: string },
+): Promise<ServerLog> {
+  const server = lab.spawnIn(lab.srv, [
+    ...SERVER_CLI,
+    '--host',
+    '::',
+    '--port',
+    '8443',
+    '--dir',
+    o.dir,
+    '--images',
+    o.images,
+    '--cert',
+    o.cert,
+    '--key',
+    o.key,
+    '--client-ca',
+    o.clientCa,
+    '--log',
+  ]);
+  if (
+    !(await waitFor(() => server.output().includes('listening') || server.exitCode !== null, 30_000)) ||
+    server.exitCode !== null
+  ) {
     throw new Error(`bootstrap server did not start: ${server.output()}`);
   }
-  const lines = (): string[] => server.output().split('\n').filter((l) => /^(GET|POST|PUT|HEAD) /.test(l));
+  const lines = (): string[] =>
+    server
+      .output()
+      .split('\n')
+      .filter((l) => /^(GET|POST|PUT|HEAD) /.test(l));
   return {
     lines,
-    progress: () => lines().filter((l) => l.includes('report-progress')).map((l) => /"progress-type":"([^"]+)"/.exec(l)?.[1] ?? '?'),
+    progress: () =>
+      lines()
+        .filter((l) => l.includes('report-progress'))
+        .map((l) => /"progress-type":"([^"]+)"/.exec(l)?.[1] ?? '?'),
   };
 }

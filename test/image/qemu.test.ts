@@ -23,7 +23,16 @@ import { makeSignedBundle, writeEn9 } from '../support/pki.ts';
 import { startDnsmasq } from '../system/dhcp-lab.ts';
 import { SERIAL, prepare, type Prepared } from './build.ts';
 import { TAP, createGuestLab, startServer, type ServerLog } from './net.ts';
-import { CONFIG, IMAGE_NAME, NEW_VERSION, onboarding, outcome, statusJson, writeImage, type GuestOutcome } from './scenario.ts';
+import {
+  CONFIG,
+  IMAGE_NAME,
+  NEW_VERSION,
+  onboarding,
+  outcome,
+  statusJson,
+  writeImage,
+  type GuestOutcome,
+} from './scenario.ts';
 import { boot, dumpFromDisk, kvmBoots, makeStick, readFromDisk, type VmOptions } from './vm.ts';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : false;
@@ -34,22 +43,32 @@ let img: Prepared;
 let accel: VmOptions['accel'] = 'tcg';
 let runs: string;
 
-before(async () => {
-  img = prepare();
-  runs = mkdtempSync(join(img.work, 'runs-'));
-  accel = (await kvmBoots(img.kernel, runs)) ? 'kvm' : 'tcg';
-  process.stdout.write(`# image ${img.work} (build ${JSON.stringify(img.timings)}), accel ${accel}\n`);
-}, { timeout: 1_800_000 });
-after(() => { if (runs !== undefined) rmSync(runs, { recursive: true, force: true }); });
+before(
+  async () => {
+    img = prepare();
+    runs = mkdtempSync(join(img.work, 'runs-'));
+    accel = (await kvmBoots(img.kernel, runs)) ? 'kvm' : 'tcg';
+    process.stdout.write(`# image ${img.work} (build ${JSON.stringify(img.timings)}), accel ${accel}\n`);
+  },
+  { timeout: 1_800_000 },
+);
+after(() => {
+  if (runs !== undefined) rmSync(runs, { recursive: true, force: true });
+});
 
 /** Boots a fresh copy of the disk; returns what the guest left on it. */
-async function runGuest(name: string, o: Partial<VmOptions>): Promise<GuestOutcome & { dir: string; disk: string; wallSeconds: number }> {
+async function runGuest(
+  name: string,
+  o: Partial<VmOptions>,
+): Promise<GuestOutcome & { dir: string; disk: string; wallSeconds: number }> {
   const dir = join(runs, name);
   mkdirSync(dir, { recursive: true });
   const disk = join(dir, 'disk.raw');
   copyFileSync(img.disk, disk);
   const r = await boot({ kernel: img.kernel, initrd: img.initrd, disk, accel, timeoutMs: BOOT_TIMEOUT_MS, ...o });
-  process.stdout.write(`# ${name}: QEMU exit ${String(r.code)}${r.timedOut ? ' (timed out, killed)' : ''} after ${r.wallSeconds.toFixed(1)} s\n`);
+  process.stdout.write(
+    `# ${name}: QEMU exit ${String(r.code)}${r.timedOut ? ' (timed out, killed)' : ''} after ${r.wallSeconds.toFixed(1)} s\n`,
+  );
   return { ...outcome(r.serial, (p) => readFromDisk(disk, p)), dir, disk, wallSeconds: r.wallSeconds };
 }
 
@@ -61,9 +80,14 @@ function withEvidence(g: { serial: string; dir: string; disk: string }, checks: 
     const state = join(g.dir, 'state');
     try {
       dumpFromDisk(g.disk, '/var/lib/sztp-agent', state);
-    } catch { /* reported below */ }
-    process.stderr.write(`\n----- serial log -----\n${g.serial}\n----- guest status --json -----\n${statusJson(join(state, 'sztp-agent'), g.dir)}\n`);
-    if (server !== undefined) process.stderr.write(`----- bootstrap server requests -----\n${server.lines().join('\n')}\n`);
+    } catch {
+      /* reported below */
+    }
+    process.stderr.write(
+      `\n----- serial log -----\n${g.serial}\n----- guest status --json -----\n${statusJson(join(state, 'sztp-agent'), g.dir)}\n`,
+    );
+    if (server !== undefined)
+      process.stderr.write(`----- bootstrap server requests -----\n${server.lines().join('\n')}\n`);
     throw err;
   }
 }
@@ -75,13 +99,21 @@ function assertOnboarded(g: GuestOutcome): void {
   assert.equal(g.osVersion, NEW_VERSION);
   assert.equal(g.state?.phase, 'bootstrap-complete');
   assert.equal(g.runningConfig, CONFIG);
-  assert.equal(g.scriptsLog, `pre os-version=${NEW_VERSION}\npost os-version=${NEW_VERSION}\n`, 'each script ran exactly once, after the reboot');
+  assert.equal(
+    g.scriptsLog,
+    `pre os-version=${NEW_VERSION}\npost os-version=${NEW_VERSION}\n`,
+    'each script ran exactly once, after the reboot',
+  );
   assert.match(g.serial, /SZTP-AGENT-EXIT result=success code=exited status=10/);
   assert.match(g.serial, /SZTP-AGENT-EXIT result=success code=exited status=0/);
 }
 
 /** Scenarios 2-4: DHCPv4 option 143 or DHCPv6 option 136 → the bootstrap server, trusted or not. */
-async function dhcpScenario(name: string, trusted: boolean, family: 4 | 6 = 4): Promise<{ g: GuestOutcome & { dir: string; disk: string }; server: ServerLog }> {
+async function dhcpScenario(
+  name: string,
+  trusted: boolean,
+  family: 4 | 6 = 4,
+): Promise<{ g: GuestOutcome & { dir: string; disk: string }; server: ServerLog }> {
   const lab = createGuestLab();
   try {
     const replies = join(lab.dir, 'replies');
@@ -95,9 +127,19 @@ async function dhcpScenario(name: string, trusted: boolean, family: 4 | 6 = 4): 
     writeFileSync(join(device, 'reporting-level'), 'verbose\n');
     mkdirSync(join(lab.dir, 'rogue'));
     const tls = trusted ? img.pki.server : rogueServerCert(join(lab.dir, 'rogue')).server;
-    const server = await startServer(lab, { dir: replies, images: writeImage(lab.dir), ...tls, clientCa: img.pki.manufacturer.cert });
+    const server = await startServer(lab, {
+      dir: replies,
+      images: writeImage(lab.dir),
+      ...tls,
+      clientCa: img.pki.manufacturer.cert,
+    });
     // For DHCPv6 the DHCPv4 replies carry no option 143: Mgmt4 moves on and Mgmt6 gets option 136.
-    await startDnsmasq(lab, family === 4 ? { opt143: encodeUriList([`https://${host}:8443`]) } : { opt136: encodeUriList([`https://${host}:8443`]) });
+    await startDnsmasq(
+      lab,
+      family === 4
+        ? { opt143: encodeUriList([`https://${host}:8443`]) }
+        : { opt136: encodeUriList([`https://${host}:8443`]) },
+    );
     const g = await runGuest(name, { net: { netns: lab.cli, tap: TAP } });
     return { g, server };
   } finally {
@@ -106,52 +148,110 @@ async function dhcpScenario(name: string, trusted: boolean, family: 4 | 6 = 4): 
 }
 
 describe('emulator image under QEMU', { skip }, () => {
-  test('1. USB stick: auto_mount, boot image, real reboot, resume, scripts, configuration, bootstrap-complete (RFC 8572 §4.1, §5.6; C-020, C-021, C-124)', { timeout: BOOT_TIMEOUT_MS + 60_000 }, async () => {
-    const stickDir = join(runs, 'stick');
-    writeImage(stickDir);
-    writeEn9(stickDir, makeSignedBundle(img.pki, onboarding(`file:///images/${IMAGE_NAME}`)));
-    const stick = join(runs, 'usb.img');
-    makeStick(stickDir, stick);
-    const g = await runGuest('usb', { usbStick: stick });
-    withEvidence(g, () => {
-      assertOnboarded(g);
-      assert.match(g.serial, /removable storage mounted read-only/);
-      assert.equal(g.state?.events?.at(-1)?.progressType, 'bootstrap-complete');
-    });
-  });
-  test('2. DHCPv4 option 143, untrusted server, signed data, boot image over HTTPS, reboot, bootstrap-complete (RFC 8572 §4.3, §5.6, §8.1; C-064, C-113, C-161)', { timeout: BOOT_TIMEOUT_MS + 120_000 }, async () => {
-    const { g, server } = await dhcpScenario('dhcp-untrusted', false);
-    withEvidence(g, () => {
-      assertOnboarded(g);
-      assert.match(g.serial, /following untrusted redirect/);
-      const gets = server.lines().filter((l) => l.includes('get-bootstrapping-data'));
-      assert.equal(gets.length, 2, `one get-bootstrapping-data per boot:\n${server.lines().join('\n')}`);
-      assert.ok(gets.every((l) => l.includes(`serial=${SERIAL} authorized=true`)), 'the IDevID authenticated each request');
-      assert.equal(server.lines().filter((l) => l.startsWith(`GET /images/${IMAGE_NAME}`)).length, 1, 'the image was downloaded once, before the reboot');
-      assert.deepEqual(server.progress(), [], 'no progress reports to a server the device cannot authenticate (RFC 8572 §5.6)');
-    }, server);
-  });
+  test(
+    '1. USB stick: auto_mount, boot image, real reboot, resume, scripts, configuration, bootstrap-complete (RFC 8572 §4.1, §5.6; C-020, C-021, C-124)',
+    { timeout: BOOT_TIMEOUT_MS + 60_000 },
+    async () => {
+      const stickDir = join(runs, 'stick');
+      writeImage(stickDir);
+      writeEn9(stickDir, makeSignedBundle(img.pki, onboarding(`file:///images/${IMAGE_NAME}`)));
+      const stick = join(runs, 'usb.img');
+      makeStick(stickDir, stick);
+      const g = await runGuest('usb', { usbStick: stick });
+      withEvidence(g, () => {
+        assertOnboarded(g);
+        assert.match(g.serial, /removable storage mounted read-only/);
+        assert.equal(g.state?.events?.at(-1)?.progressType, 'bootstrap-complete');
+      });
+    },
+  );
+  test(
+    '2. DHCPv4 option 143, untrusted server, signed data, boot image over HTTPS, reboot, bootstrap-complete (RFC 8572 §4.3, §5.6, §8.1; C-064, C-113, C-161)',
+    { timeout: BOOT_TIMEOUT_MS + 120_000 },
+    async () => {
+      const { g, server } = await dhcpScenario('dhcp-untrusted', false);
+      withEvidence(
+        g,
+        () => {
+          assertOnboarded(g);
+          assert.match(g.serial, /following untrusted redirect/);
+          const gets = server.lines().filter((l) => l.includes('get-bootstrapping-data'));
+          assert.equal(gets.length, 2, `one get-bootstrapping-data per boot:\n${server.lines().join('\n')}`);
+          assert.ok(
+            gets.every((l) => l.includes(`serial=${SERIAL} authorized=true`)),
+            'the IDevID authenticated each request',
+          );
+          assert.equal(
+            server.lines().filter((l) => l.startsWith(`GET /images/${IMAGE_NAME}`)).length,
+            1,
+            'the image was downloaded once, before the reboot',
+          );
+          assert.deepEqual(
+            server.progress(),
+            [],
+            'no progress reports to a server the device cannot authenticate (RFC 8572 §5.6)',
+          );
+        },
+        server,
+      );
+    },
+  );
 
-  test('3. trusted server: progress reports in order, exactly once each, across the reboot (RFC 8572 §5.6, §7.3; C-111, C-122, C-124)', { timeout: BOOT_TIMEOUT_MS + 120_000 }, async () => {
-    const { g, server } = await dhcpScenario('dhcp-trusted', true);
-    withEvidence(g, () => {
-      assertOnboarded(g);
-      assert.deepEqual(server.progress(), [
-        'bootstrap-initiated', 'boot-image-initiated', 'boot-image-mismatch', 'boot-image-installed-rebooting',
-        'bootstrap-initiated', 'boot-image-initiated', 'boot-image-complete',
-        'pre-script-initiated', 'pre-script-complete', 'config-initiated', 'config-complete',
-        // The guest's configuration leaves the SZTP flag on, so a trusted server is warned (C-128).
-        'post-script-initiated', 'post-script-complete', 'bootstrap-warning', 'bootstrap-complete',
-      ], server.lines().join('\n'));
-    }, server);
-  });
-  test('4. DHCPv6 option 136 (dnsmasq RA + DHCPv6), untrusted server, signed data, reboot, bootstrap-complete (RFC 8572 §8.2; C-064, C-161)', { timeout: BOOT_TIMEOUT_MS + 120_000 }, async () => {
-    const { g, server } = await dhcpScenario('dhcp6-untrusted', false, 6);
-    withEvidence(g, () => {
-      assertOnboarded(g);
-      assert.match(g.serial, /"fetcher":"Mgmt6"[^\n]*following untrusted redirect/);
-      assert.equal(server.lines().filter((l) => l.includes('get-bootstrapping-data')).length, 2, 'one get-bootstrapping-data per boot');
-      assert.deepEqual(server.progress(), []);
-    }, server);
-  });
+  test(
+    '3. trusted server: progress reports in order, exactly once each, across the reboot (RFC 8572 §5.6, §7.3; C-111, C-122, C-124)',
+    { timeout: BOOT_TIMEOUT_MS + 120_000 },
+    async () => {
+      const { g, server } = await dhcpScenario('dhcp-trusted', true);
+      withEvidence(
+        g,
+        () => {
+          assertOnboarded(g);
+          assert.deepEqual(
+            server.progress(),
+            [
+              'bootstrap-initiated',
+              'boot-image-initiated',
+              'boot-image-mismatch',
+              'boot-image-installed-rebooting',
+              'bootstrap-initiated',
+              'boot-image-initiated',
+              'boot-image-complete',
+              'pre-script-initiated',
+              'pre-script-complete',
+              'config-initiated',
+              'config-complete',
+              // The guest's configuration leaves the SZTP flag on, so a trusted server is warned (C-128).
+              'post-script-initiated',
+              'post-script-complete',
+              'bootstrap-warning',
+              'bootstrap-complete',
+            ],
+            server.lines().join('\n'),
+          );
+        },
+        server,
+      );
+    },
+  );
+  test(
+    '4. DHCPv6 option 136 (dnsmasq RA + DHCPv6), untrusted server, signed data, reboot, bootstrap-complete (RFC 8572 §8.2; C-064, C-161)',
+    { timeout: BOOT_TIMEOUT_MS + 120_000 },
+    async () => {
+      const { g, server } = await dhcpScenario('dhcp6-untrusted', false, 6);
+      withEvidence(
+        g,
+        () => {
+          assertOnboarded(g);
+          assert.match(g.serial, /"fetcher":"Mgmt6"[^\n]*following untrusted redirect/);
+          assert.equal(
+            server.lines().filter((l) => l.includes('get-bootstrapping-data')).length,
+            2,
+            'one get-bootstrapping-data per boot',
+          );
+          assert.deepEqual(server.progress(), []);
+        },
+        server,
+      );
+    },
+  );
 });

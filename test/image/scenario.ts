@@ -17,15 +17,23 @@ export const NEW_VERSION = '2.0';
 export const IMAGE_NAME = `simos-${NEW_VERSION}.img`;
 export const IMAGE = `SIMOS-IMAGE os-name=SimOS os-version=${NEW_VERSION}\n${'simos payload\n'.repeat(4096)}`;
 
-const script = (kind: string): string => `#!/bin/sh\necho "${kind} os-version=$(cat /etc/simos/os-version)" >> /var/lib/simos/scripts.log\n`;
+const script = (kind: string): string =>
+  `#!/bin/sh\necho "${kind} os-version=$(cat /etc/simos/os-version)" >> /var/lib/simos/scripts.log\n`;
 const colonHex = (b: Buffer): string => b.toString('hex').match(/../g)?.join(':') ?? '';
 
 /** The onboarding information of every scenario, with the boot image at `downloadUri`. */
 export function onboarding(downloadUri: string): Record<string, unknown> {
   return onboardingJson({
     bootImage: {
-      'os-name': 'SimOS', 'os-version': NEW_VERSION, 'download-uri': [downloadUri],
-      'image-verification': [{ 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': colonHex(createHash('sha256').update(IMAGE).digest()) }],
+      'os-name': 'SimOS',
+      'os-version': NEW_VERSION,
+      'download-uri': [downloadUri],
+      'image-verification': [
+        {
+          'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256',
+          'hash-value': colonHex(createHash('sha256').update(IMAGE).digest()),
+        },
+      ],
     },
     preScript: script('pre'),
     configuration: CONFIG,
@@ -76,7 +84,11 @@ export function statusJson(stateDir: string, dir: string): string {
   const ini = join(dir, 'status.ini');
   writeFileSync(ini, `[Agent]\nstate_dir: ${stateDir}\n`);
   try {
-    return execFileSync(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), 'status', '--config', ini, '--json'], { cwd: REPO, encoding: 'utf8' });
+    return execFileSync(
+      process.execPath,
+      ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), 'status', '--config', ini, '--json'],
+      { cwd: REPO, encoding: 'utf8' },
+    );
   } catch (err) {
     return `status --json failed: ${String(err)}`;
   }

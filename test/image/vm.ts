@@ -39,24 +39,53 @@ const APPEND = 'console=ttyS0 root=/dev/vda rw net.ifnames=0 panic=-1 systemd.sh
 
 function qemuArgs(o: VmOptions): string[] {
   const args = [
-    '-accel', o.accel === 'kvm' ? 'kvm' : 'tcg,tb-size=128', '-smp', '2', '-m', '512',
-    '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
-    '-kernel', o.kernel, '-initrd', o.initrd, '-append', APPEND,
+    '-accel',
+    o.accel === 'kvm' ? 'kvm' : 'tcg,tb-size=128',
+    '-smp',
+    '2',
+    '-m',
+    '512',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
+    '-kernel',
+    o.kernel,
+    '-initrd',
+    o.initrd,
+    '-append',
+    APPEND,
   ];
   if (o.disk !== undefined) args.push('-drive', `file=${o.disk},if=virtio,format=raw,cache=unsafe`);
   if (o.usbStick !== undefined) {
-    args.push('-device', 'qemu-xhci,id=xhci', '-drive', `if=none,id=stick,format=raw,readonly=on,file=${o.usbStick}`,
-      '-device', 'usb-storage,bus=xhci.0,drive=stick,removable=on');
+    args.push(
+      '-device',
+      'qemu-xhci,id=xhci',
+      '-drive',
+      `if=none,id=stick,format=raw,readonly=on,file=${o.usbStick}`,
+      '-device',
+      'usb-storage,bus=xhci.0,drive=stick,removable=on',
+    );
   }
   if (o.net !== undefined) {
-    args.push('-netdev', `tap,id=n0,ifname=${o.net.tap},script=no,downscript=no`, '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:5a:7e:01');
+    args.push(
+      '-netdev',
+      `tap,id=n0,ifname=${o.net.tap},script=no,downscript=no`,
+      '-device',
+      'virtio-net-pci,netdev=n0,mac=52:54:00:5a:7e:01',
+    );
   }
   return args;
 }
 
 /** Runs QEMU until the guest powers off (QEMU exits) or the timeout kills it. */
 export function boot(o: VmOptions): Promise<VmResult> {
-  const argv = o.net === undefined ? [QEMU, ...qemuArgs(o)] : ['ip', 'netns', 'exec', o.net.netns, QEMU, ...qemuArgs(o)];
+  const argv =
+    o.net === undefined ? [QEMU, ...qemuArgs(o)] : ['ip', 'netns', 'exec', o.net.netns, QEMU, ...qemuArgs(o)];
   const t0 = Date.now();
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
@@ -99,8 +128,14 @@ export async function kvmBoots(kernel: string, work: string, timeoutMs = 15_000)
   try {
     mkdirSync(join(dir, 'root', 'bin'), { recursive: true });
     copyFileSync('/bin/busybox', join(dir, 'root', 'bin', 'busybox'));
-    writeFileSync(join(dir, 'root', 'init'), '#!/bin/busybox sh\n/bin/busybox echo KVM-PROBE-USERSPACE\n/bin/busybox poweroff -f\n', { mode: 0o755 });
-    const list = spawnSync('sh', ['-c', 'cd root && find . | cpio -o -H newc --quiet | gzip > ../probe.cpio.gz'], { cwd: dir });
+    writeFileSync(
+      join(dir, 'root', 'init'),
+      '#!/bin/busybox sh\n/bin/busybox echo KVM-PROBE-USERSPACE\n/bin/busybox poweroff -f\n',
+      { mode: 0o755 },
+    );
+    const list = spawnSync('sh', ['-c', 'cd root && find . | cpio -o -H newc --quiet | gzip > ../probe.cpio.gz'], {
+      cwd: dir,
+    });
     if (list.status !== 0) return false;
     const r = await boot({ kernel, initrd: join(dir, 'probe.cpio.gz'), accel: 'kvm', timeoutMs });
     return r.serial.includes('KVM-PROBE-USERSPACE');
@@ -117,7 +152,9 @@ export function makeStick(dir: string, image: string): void {
 }
 
 function listTop(dir: string): string[] {
-  return execFileSync('find', [dir, '-mindepth', '1', '-maxdepth', '1'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return execFileSync('find', [dir, '-mindepth', '1', '-maxdepth', '1'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 }
 
 /** Reads one file from an ext4 disk image (undefined when absent). */

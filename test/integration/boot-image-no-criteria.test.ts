@@ -34,14 +34,25 @@ function stick(d: Device, withImage = true): void {
     mkdirSync(join(d.stick, 'images'), { recursive: true });
     writeFileSync(join(d.stick, 'images', 'new.bin'), NEW_IMAGE);
   }
-  writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
-    configuration: 'hostname upgraded\n',
-    configurationHandling: 'merge',
-    bootImage: {
-      'download-uri': ['file:///images/new.bin'],
-      'image-verification': [{ 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': sha(NEW_IMAGE).match(/../g)!.join(':') }],
-    },
-  })));
+  writeEn9(
+    d.stick,
+    makeSignedBundle(
+      pki,
+      onboardingJson({
+        configuration: 'hostname upgraded\n',
+        configurationHandling: 'merge',
+        bootImage: {
+          'download-uri': ['file:///images/new.bin'],
+          'image-verification': [
+            {
+              'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256',
+              'hash-value': sha(NEW_IMAGE).match(/../g)!.join(':'),
+            },
+          ],
+        },
+      }),
+    ),
+  );
 }
 
 function device(router: Record<string, string>, extra: Record<string, Record<string, string>> = {}): Device {
@@ -88,7 +99,7 @@ test('adapter reports the same hash: nothing is downloaded (the stick has no ima
   }
 });
 
-test('no running hash, image_without_criteria = install (default): installed once, logged; after the reboot the installed image\'s hash matches', async () => {
+test("no running hash, image_without_criteria = install (default): installed once, logged; after the reboot the installed image's hash matches", async () => {
   const d = device({});
   try {
     stick(d);

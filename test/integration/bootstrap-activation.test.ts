@@ -16,7 +16,13 @@ import { openConnection } from '../../src/bootstrap/tls.ts';
 import { isSztpError } from '../../src/errors.ts';
 import { deviceKeyOf } from '../../src/platform/device-key-file.ts';
 import type { FetchContext } from '../../src/contracts/fetch.ts';
-import { fetchContext, makeServerLab, type ContextOptions, type Harness, type ServerLab } from '../support/bootstrap-harness.ts';
+import {
+  fetchContext,
+  makeServerLab,
+  type ContextOptions,
+  type Harness,
+  type ServerLab,
+} from '../support/bootstrap-harness.ts';
 import { signedReply, SIMPLE_ONBOARDING } from '../support/bootstrap-fixtures.ts';
 import type { TestBootstrapServer } from '../support/bootstrap-server.ts';
 import { certDer } from '../support/pki.ts';
@@ -40,12 +46,27 @@ async function server(kind: 'trusted' | 'provisional'): Promise<TestBootstrapSer
 
 function withLog(o: ContextOptions): { ctx: FetchContext; lines: { level: number; msg: string }[] } {
   const lines: { level: number; msg: string }[] = [];
-  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
-  return { ctx: { ...fetchContext(h, { bootstrap: { nonce: false, ...o.bootstrap }, ...(o.device === undefined ? {} : { device: o.device }) }), log }, lines };
+  const log = pino(
+    { level: 'info' },
+    { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) },
+  );
+  return {
+    ctx: {
+      ...fetchContext(h, {
+        bootstrap: { nonce: false, ...o.bootstrap },
+        ...(o.device === undefined ? {} : { device: o.device }),
+      }),
+      log,
+    },
+    lines,
+  };
 }
 
 const follow = (ctx: FetchContext, s: TestBootstrapServer) =>
-  ctx.bootstrap.followRedirect({ bootstrapServers: [{ address: '127.0.0.1', port: s.port }] }, false, ctx, { fetcher: 'Mgmt4', description: 'dhcp' });
+  ctx.bootstrap.followRedirect({ bootstrapServers: [{ address: '127.0.0.1', port: s.port }] }, false, ctx, {
+    fetcher: 'Mgmt4',
+    description: 'dhcp',
+  });
 
 const basic = (code: string): string => `Basic ${Buffer.from(`${h.pki.serial}:${code}`).toString('base64')}`;
 
@@ -77,7 +98,10 @@ test('activation_code_file: the first line is the code', async () => {
 test('provisional server asking for it: the code is withheld (RFC 8572 §9.6), the 401 is reported, nothing is learned', async () => {
   const s = await server('provisional');
   const { ctx, lines } = withLog({ bootstrap: { activationCode: CODE } });
-  await assert.rejects(follow(ctx, s), (e: unknown) => isSztpError(e) && /HTTP 401/.test(e.message) && /activation_code/.test(e.message));
+  await assert.rejects(
+    follow(ctx, s),
+    (e: unknown) => isSztpError(e) && /HTTP 401/.test(e.message) && /activation_code/.test(e.message),
+  );
   assert.ok(s.requests.length > 0);
   for (const r of s.requests) assert.equal(r.headers.authorization, undefined, `${r.method} ${r.path}`);
   assert.ok(lines.some((l) => /activation code withheld/.test(l.msg)));
@@ -96,10 +120,14 @@ test('activation_code_provisional: sent to the provisional server with a warning
   assert.deepEqual(s.progressReports(), []);
 });
 
-test('no activation code configured: the trusted server\'s 401 names the missing setting', async () => {
+test("no activation code configured: the trusted server's 401 names the missing setting", async () => {
   const s = await server('trusted');
   const { ctx } = withLog({});
-  await assert.rejects(follow(ctx, s), (e: unknown) => isSztpError(e) && /HTTP 401 access-denied/.test(e.message) && /\[Bootstrap\] activation_code/.test(e.message));
+  await assert.rejects(
+    follow(ctx, s),
+    (e: unknown) =>
+      isSztpError(e) && /HTTP 401 access-denied/.test(e.message) && /\[Bootstrap\] activation_code/.test(e.message),
+  );
   assert.equal(s.bootstrapRequests()[0]?.headers.authorization, undefined);
   const wrong = withLog({ bootstrap: { activationCode: 'not-the-code' } });
   await assert.rejects(follow(wrong.ctx, s), (e: unknown) => isSztpError(e) && /HTTP 401/.test(e.message));
@@ -107,8 +135,19 @@ test('no activation code configured: the trusted server\'s 401 names the missing
 
 test('a provisional connection that proved trusted is held to it: a new socket to another certificate fails before any header is sent', async () => {
   const s = await server('trusted');
-  const conn = openConnection({ address: '127.0.0.1', port: s.port, ip: '127.0.0.1' }, { kind: 'provisional', upgradeAnchors: [certDer(h.pki.serverCa.cert)] },
-    { credentials: h.credentials, clientKey: await deviceKeyOf(h.credentials)!.tlsClientOptions(), clockTrusted: true, now: () => new Date(), connectTimeoutMs: 3000, responseTimeoutMs: 3000, maxResponseBytes: 1 << 20 });
+  const conn = openConnection(
+    { address: '127.0.0.1', port: s.port, ip: '127.0.0.1' },
+    { kind: 'provisional', upgradeAnchors: [certDer(h.pki.serverCa.cert)] },
+    {
+      credentials: h.credentials,
+      clientKey: await deviceKeyOf(h.credentials)!.tlsClientOptions(),
+      clockTrusted: true,
+      now: () => new Date(),
+      connectTimeoutMs: 3000,
+      responseTimeoutMs: 3000,
+      maxResponseBytes: 1 << 20,
+    },
+  );
   try {
     assert.equal(await discoverRoot(conn, new AbortController().signal), '/restconf');
     assert.equal(conn.trusted(), true);
@@ -117,7 +156,10 @@ test('a provisional connection that proved trusted is held to it: a new socket t
     s.closeConnections();
     await new Promise((r) => setTimeout(r, 200)); // let the client see the close, so the next request opens a new socket
     const before = s.requests.length;
-    await assert.rejects(postRpc(conn, '/restconf', 'get-bootstrapping-data', '{}', new AbortController().signal, basic(CODE)), { code: 'SZTP_ERR_SERVER_TLS' });
+    await assert.rejects(
+      postRpc(conn, '/restconf', 'get-bootstrapping-data', '{}', new AbortController().signal, basic(CODE)),
+      { code: 'SZTP_ERR_SERVER_TLS' },
+    );
     assert.equal(s.requests.length, before, 'nothing reached the server');
   } finally {
     await conn.close();

@@ -10,7 +10,12 @@ import { after, before, test } from 'node:test';
 import type { CsrKeyStore } from '../../src/bootstrap/csr.ts';
 import { createServerFetcher } from '../../src/fetchers/server.ts';
 import { fetchContext, makeHarness, type Harness } from '../support/bootstrap-harness.ts';
-import { CSR_REQUEST as csrRequest, SIMPLE_ONBOARDING, signedReply, unsignedReply } from '../support/bootstrap-fixtures.ts';
+import {
+  CSR_REQUEST as csrRequest,
+  SIMPLE_ONBOARDING,
+  signedReply,
+  unsignedReply,
+} from '../support/bootstrap-fixtures.ts';
 import { startBootstrapServer, type TestBootstrapServer } from '../support/bootstrap-server.ts';
 import { openssl } from '../support/pki.ts';
 
@@ -25,7 +30,11 @@ after(async () => {
 });
 
 async function server(): Promise<TestBootstrapServer> {
-  const s = await startBootstrapServer({ cert: readFileSync(h.pki.server.cert), key: readFileSync(h.pki.server.key), clientCa: readFileSync(h.pki.manufacturer.cert) });
+  const s = await startBootstrapServer({
+    cert: readFileSync(h.pki.server.cert),
+    key: readFileSync(h.pki.server.key),
+    clientCa: readFileSync(h.pki.manufacturer.cert),
+  });
   servers.push(s);
   return s;
 }
@@ -33,7 +42,19 @@ async function server(): Promise<TestBootstrapServer> {
 function recordingStore(): CsrKeyStore & { log: string[]; keys: Uint8Array[] } {
   const log: string[] = [];
   const keys: Uint8Array[] = [];
-  return { log, keys, save: (k) => { log.push('save'); keys.push(k.privateKeyPkcs8); return Promise.resolve(); }, discard: () => { log.push('discard'); return Promise.resolve(); } };
+  return {
+    log,
+    keys,
+    save: (k) => {
+      log.push('save');
+      keys.push(k.privateKeyPkcs8);
+      return Promise.resolve();
+    },
+    discard: () => {
+      log.push('discard');
+      return Promise.resolve();
+    },
+  };
 }
 
 /** `openssl req -verify` on the DER CSR; returns its subject and public key. */
@@ -80,7 +101,13 @@ test('AT-53: a server that keeps asking for CSRs fails after two rounds (keys di
 test('AT-54: csr-support is never sent to a provisional server, even when enabled', async () => {
   const s = await server();
   s.onGetBootstrappingData = (req) => signedReply(h.pki, SIMPLE_ONBOARDING, { nonce: String(req.input?.nonce) });
-  const ctx = fetchContext(h, { bootstrap: { csrSupport: true }, device: { bootstrapTrustAnchors: undefined } } as never);
-  await ctx.bootstrap.followRedirect({ bootstrapServers: [{ address: '127.0.0.1', port: s.port }] }, false, ctx, { fetcher: 'Mgmt4', description: 'dhcp' });
+  const ctx = fetchContext(h, {
+    bootstrap: { csrSupport: true },
+    device: { bootstrapTrustAnchors: undefined },
+  } as never);
+  await ctx.bootstrap.followRedirect({ bootstrapServers: [{ address: '127.0.0.1', port: s.port }] }, false, ctx, {
+    fetcher: 'Mgmt4',
+    description: 'dhcp',
+  });
   assert.deepEqual(Object.keys(s.bootstrapRequests()[0]?.input ?? {}).sort(), ['nonce', 'signed-data-preferred']);
 });

@@ -31,7 +31,11 @@ before(async () => {
   image = randomBytes(SIZE);
   sha256 = createHash('sha256').update(image).digest();
   writeFileSync(join(h.dir, 'images', 'img.bin'), image);
-  s = await startBootstrapServer({ cert: readFileSync(h.pki.server.cert), key: readFileSync(h.pki.server.key), imagesDir: join(h.dir, 'images') });
+  s = await startBootstrapServer({
+    cert: readFileSync(h.pki.server.cert),
+    key: readFileSync(h.pki.server.key),
+    imagesDir: join(h.dir, 'images'),
+  });
 });
 after(async () => {
   await s.close();
@@ -44,7 +48,12 @@ beforeEach(() => {
 });
 
 const req = (uris: string[], o: Partial<DownloadRequest> = {}): DownloadRequest => ({
-  uris, expected: [{ algorithm: 'sha-256', value: sha256 }], destDir: dest, maxBytes: 64 * 1024 * 1024, log: pino({ level: 'silent' }), ...o,
+  uris,
+  expected: [{ algorithm: 'sha-256', value: sha256 }],
+  destDir: dest,
+  maxBytes: 64 * 1024 * 1024,
+  log: pino({ level: 'silent' }),
+  ...o,
 });
 const url = (name: string): string => `${s.url}/images/${name}`;
 const leftovers = (): string[] => readdirSync(dest);
@@ -63,7 +72,10 @@ describe('image download', () => {
     s.imageFaults.set('gone.bin', { status: 404 });
     const r = await downloadImage(req([url('gone.bin'), url('img.bin')]));
     assert.equal(r.uri, url('img.bin'));
-    assert.deepEqual(s.requests.map((x) => x.path), ['/images/gone.bin', '/images/img.bin']);
+    assert.deepEqual(
+      s.requests.map((x) => x.path),
+      ['/images/gone.bin', '/images/img.bin'],
+    );
   });
 
   test('a connection reset mid-body is resumed with Range (206) and the image verifies', async () => {
@@ -72,7 +84,10 @@ describe('image download', () => {
     assert.ok(readFileSync(r.path).equals(image));
     assert.equal(s.requests.length, 2);
     const range = /^bytes=(\d+)-$/.exec(String(s.requests[1]?.headers.range));
-    assert.ok(range !== null && Number(range[1]) > 0 && Number(range[1]) <= 1024 * 1024, String(s.requests[1]?.headers.range));
+    assert.ok(
+      range !== null && Number(range[1]) > 0 && Number(range[1]) <= 1024 * 1024,
+      String(s.requests[1]?.headers.range),
+    );
   });
 
   test('a server ignoring Range (200 on resume) makes the download restart from zero', async () => {
@@ -84,30 +99,43 @@ describe('image download', () => {
 
   test('drops beyond the resume budget: SZTP_ERR_DOWNLOAD_TRUNCATED, partial file removed', async () => {
     s.imageFaults.set('img.bin', { dropAfterBytes: 256 * 1024, times: 100 });
-    await assert.rejects(createImageDownloader({ maxResumes: 2 })(req([url('img.bin')])), { code: 'SZTP_ERR_DOWNLOAD_TRUNCATED' });
+    await assert.rejects(createImageDownloader({ maxResumes: 2 })(req([url('img.bin')])), {
+      code: 'SZTP_ERR_DOWNLOAD_TRUNCATED',
+    });
     assert.equal(s.requests.length, 3);
     assert.deepEqual(leftovers(), []);
   });
 
   test('oversized: Content-Length above the cap is refused before reading (SZTP_ERR_DOWNLOAD_TOO_LARGE)', async () => {
-    await assert.rejects(downloadImage(req([url('img.bin')], { maxBytes: 1024 * 1024 })), { code: 'SZTP_ERR_DOWNLOAD_TOO_LARGE' });
+    await assert.rejects(downloadImage(req([url('img.bin')], { maxBytes: 1024 * 1024 })), {
+      code: 'SZTP_ERR_DOWNLOAD_TOO_LARGE',
+    });
     assert.deepEqual(leftovers(), []);
     s.imageFaults.set('img.bin', { contentLength: 1000 });
     // A server under-announcing the length still cannot push more than the cap.
-    await assert.rejects(downloadImage(req([url('img.bin')], { maxBytes: 1024 * 1024 })), (e: { code: string }) => /SZTP_ERR_DOWNLOAD_(TOO_LARGE|FAILED)|SZTP_ERR_BOOT_IMAGE_HASH/.test(e.code));
+    await assert.rejects(downloadImage(req([url('img.bin')], { maxBytes: 1024 * 1024 })), (e: { code: string }) =>
+      /SZTP_ERR_DOWNLOAD_(TOO_LARGE|FAILED)|SZTP_ERR_BOOT_IMAGE_HASH/.test(e.code),
+    );
   });
 
   test('a stall hits the idle deadline (SZTP_ERR_DOWNLOAD_TIMEOUT); a total deadline too', async () => {
     s.imageFaults.set('img.bin', { stallAfterBytes: 64 * 1024 });
     const t0 = Date.now();
-    await assert.rejects(createImageDownloader({ idleTimeoutMs: 500 })(req([url('img.bin')])), { code: 'SZTP_ERR_DOWNLOAD_TIMEOUT' });
+    await assert.rejects(createImageDownloader({ idleTimeoutMs: 500 })(req([url('img.bin')])), {
+      code: 'SZTP_ERR_DOWNLOAD_TIMEOUT',
+    });
     assert.ok(Date.now() - t0 < 5000);
-    await assert.rejects(createImageDownloader({ idleTimeoutMs: 10_000, totalTimeoutMs: 400 })(req([url('img.bin')])), { code: 'SZTP_ERR_DOWNLOAD_TIMEOUT' });
+    await assert.rejects(createImageDownloader({ idleTimeoutMs: 10_000, totalTimeoutMs: 400 })(req([url('img.bin')])), {
+      code: 'SZTP_ERR_DOWNLOAD_TIMEOUT',
+    });
     assert.deepEqual(leftovers(), []);
   });
 
   test('hash mismatch: SZTP_ERR_BOOT_IMAGE_HASH and the file is removed', async () => {
-    await assert.rejects(downloadImage(req([url('img.bin')], { expected: [{ algorithm: 'sha-256', value: randomBytes(32) }] })), { code: 'SZTP_ERR_BOOT_IMAGE_HASH' });
+    await assert.rejects(
+      downloadImage(req([url('img.bin')], { expected: [{ algorithm: 'sha-256', value: randomBytes(32) }] })),
+      { code: 'SZTP_ERR_BOOT_IMAGE_HASH' },
+    );
     assert.deepEqual(leftovers(), []);
   });
 
@@ -125,12 +153,16 @@ describe('image download', () => {
     const local = 'file:///disk2:/images/img.bin';
     await assert.rejects(downloadImage(req([local])), { code: 'SZTP_ERR_DOWNLOAD_URI' });
     await assert.rejects(downloadImage(req(['ftp://127.0.0.1/img.bin'])), { code: 'SZTP_ERR_DOWNLOAD_URI' });
-    const r = await downloadImage(req([local], { resolveLocalUri: (u) => (u === local ? join(h.dir, 'images', 'img.bin') : undefined) }));
+    const r = await downloadImage(
+      req([local], { resolveLocalUri: (u) => (u === local ? join(h.dir, 'images', 'img.bin') : undefined) }),
+    );
     assert.ok(readFileSync(r.path).equals(image));
   });
 
   test('not enough free space: SZTP_ERR_BOOT_IMAGE_SPACE before writing', async () => {
-    await assert.rejects(createImageDownloader({ freeBytes: () => Promise.resolve(1000) })(req([url('img.bin')])), { code: 'SZTP_ERR_BOOT_IMAGE_SPACE' });
+    await assert.rejects(createImageDownloader({ freeBytes: () => Promise.resolve(1000) })(req([url('img.bin')])), {
+      code: 'SZTP_ERR_BOOT_IMAGE_SPACE',
+    });
     assert.deepEqual(leftovers(), []);
   });
 

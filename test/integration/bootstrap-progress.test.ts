@@ -31,8 +31,15 @@ after(async () => {
   h.cleanup();
 });
 
-async function trustedSource(level: 'minimal' | 'verbose', doc: unknown = SIMPLE_ONBOARDING): Promise<{ s: TestBootstrapServer; source: OnboardingSource }> {
-  const s = await startBootstrapServer({ cert: readFileSync(h.pki.server.cert), key: readFileSync(h.pki.server.key), clientCa: readFileSync(h.pki.manufacturer.cert) });
+async function trustedSource(
+  level: 'minimal' | 'verbose',
+  doc: unknown = SIMPLE_ONBOARDING,
+): Promise<{ s: TestBootstrapServer; source: OnboardingSource }> {
+  const s = await startBootstrapServer({
+    cert: readFileSync(h.pki.server.cert),
+    key: readFileSync(h.pki.server.key),
+    clientCa: readFileSync(h.pki.manufacturer.cert),
+  });
   servers.push(s);
   s.onGetBootstrappingData = () => unsignedReply(doc, level);
   const source = await createServerFetcher().fetch(fetchContext(h, { bootstrap: { servers: [s.url] } }));
@@ -40,7 +47,14 @@ async function trustedSource(level: 'minimal' | 'verbose', doc: unknown = SIMPLE
   return { s, source };
 }
 
-const STEP_EVENTS = ['bootstrap-initiated', 'config-initiated', 'config-complete', 'bootstrap-warning', 'informational', 'bootstrap-complete'] as const;
+const STEP_EVENTS = [
+  'bootstrap-initiated',
+  'config-initiated',
+  'config-complete',
+  'bootstrap-warning',
+  'informational',
+  'bootstrap-complete',
+] as const;
 
 describe('server reporter rules', () => {
   test('AT-36: reporting-level minimal sends only bootstrap-initiated, bootstrap-warning and the terminating report', async () => {
@@ -58,7 +72,9 @@ describe('server reporter rules', () => {
   test('AT-38: a non-204 reply to bootstrap-initiated rejects (SZTP_ERR_PROGRESS_REPORT); bootstrap-error is still sent', async () => {
     const { s, source } = await trustedSource('minimal');
     s.progressStatus = (t) => (t === 'bootstrap-initiated' ? 500 : 204);
-    await assert.rejects(source.reporter.report({ progressType: 'bootstrap-initiated' }), { code: 'SZTP_ERR_PROGRESS_REPORT' });
+    await assert.rejects(source.reporter.report({ progressType: 'bootstrap-initiated' }), {
+      code: 'SZTP_ERR_PROGRESS_REPORT',
+    });
     await source.reporter.report({ progressType: 'bootstrap-error', message: 'initiated refused' });
     assert.deepEqual(s.progressReports(), ['bootstrap-initiated', 'bootstrap-error']);
   });
@@ -67,7 +83,9 @@ describe('server reporter rules', () => {
     const { s, source } = await trustedSource('minimal');
     s.progressStatus = (t) => (t === 'bootstrap-complete' ? 200 : 204);
     await source.reporter.report({ progressType: 'bootstrap-initiated' });
-    await assert.rejects(source.reporter.report({ progressType: 'bootstrap-complete' }), { code: 'SZTP_ERR_PROGRESS_REPORT' });
+    await assert.rejects(source.reporter.report({ progressType: 'bootstrap-complete' }), {
+      code: 'SZTP_ERR_PROGRESS_REPORT',
+    });
     await source.reporter.report({ progressType: 'bootstrap-error' });
     await source.reporter.report({ progressType: 'bootstrap-error' });
     assert.deepEqual(s.progressReports(), ['bootstrap-initiated', 'bootstrap-complete', 'bootstrap-error']);
@@ -87,13 +105,18 @@ describe('server reporter rules', () => {
   test('bootstrap-complete carries ssh-host-keys and trust-anchor-certs; message passed through', async () => {
     const { s, source } = await trustedSource('minimal');
     await source.reporter.report({
-      progressType: 'bootstrap-complete', message: 'done',
-      sshHostKeys: [{ algorithm: 'ssh-ed25519', keyData: Buffer.from('key-blob') }], trustAnchorCerts: [Buffer.from('cms-chain')],
+      progressType: 'bootstrap-complete',
+      message: 'done',
+      sshHostKeys: [{ algorithm: 'ssh-ed25519', keyData: Buffer.from('key-blob') }],
+      trustAnchorCerts: [Buffer.from('cms-chain')],
     });
     const input = s.requests.at(-1)?.input;
     assert.deepEqual(input, {
-      'progress-type': 'bootstrap-complete', message: 'done',
-      'ssh-host-keys': { 'ssh-host-key': [{ algorithm: 'ssh-ed25519', 'key-data': Buffer.from('key-blob').toString('base64') }] },
+      'progress-type': 'bootstrap-complete',
+      message: 'done',
+      'ssh-host-keys': {
+        'ssh-host-key': [{ algorithm: 'ssh-ed25519', 'key-data': Buffer.from('key-blob').toString('base64') }],
+      },
       'trust-anchor-certs': { 'trust-anchor-cert': [Buffer.from('cms-chain').toString('base64')] },
     });
     assert.equal(s.requests.at(-1)?.authorized, true);
@@ -108,8 +131,21 @@ describe('end to end with the onboarding applier (simulated router)', () => {
     const log = pino({ level: 'silent' });
     const ctx = fetchContext(h);
     const config = { ...ctx.config, agent: { ...ctx.config.agent, stateDir: join(root, 'state') } };
-    const adapter = createSimulatedAdapter({ settings: { root: join(root, 'router'), os_name: 'VendorOS', os_version: '17.3R2.1' }, workDir: join(root, 'work'), baseDir: root, log });
-    return applyOnboarding(source, { config, adapter, store: createStateStore({ dir: config.agent.stateDir, log }), log, signal: new AbortController().signal, now: () => new Date(), download: downloadImage });
+    const adapter = createSimulatedAdapter({
+      settings: { root: join(root, 'router'), os_name: 'VendorOS', os_version: '17.3R2.1' },
+      workDir: join(root, 'work'),
+      baseDir: root,
+      log,
+    });
+    return applyOnboarding(source, {
+      config,
+      adapter,
+      store: createStateStore({ dir: config.agent.stateDir, log }),
+      log,
+      signal: new AbortController().signal,
+      now: () => new Date(),
+      download: downloadImage,
+    });
   }
 
   test('AT-36 (applier): minimal level, config only: exactly bootstrap-initiated and bootstrap-complete (+ bootstrap-warning)', async () => {
@@ -120,12 +156,27 @@ describe('end to end with the onboarding applier (simulated router)', () => {
   });
 
   test('AT-37 (applier): verbose level with pre-script, config and post-script: every step report in order', async () => {
-    const doc = onboardingJson({ preScript: '#!/bin/sh\nexit 0\n', configuration: 'hostname r2\n', postScript: '#!/bin/sh\nexit 0\n' });
+    const doc = onboardingJson({
+      preScript: '#!/bin/sh\nexit 0\n',
+      configuration: 'hostname r2\n',
+      postScript: '#!/bin/sh\nexit 0\n',
+    });
     const { s, source } = await trustedSource('verbose', doc);
     assert.deepEqual(await apply(source, 'at37'), { kind: 'complete' });
     const reports = s.progressReports();
-    const expected = ['bootstrap-initiated', 'pre-script-initiated', 'pre-script-complete', 'config-initiated', 'config-complete', 'post-script-initiated', 'post-script-complete'];
-    assert.deepEqual(reports.filter((t) => expected.includes(t)), expected);
+    const expected = [
+      'bootstrap-initiated',
+      'pre-script-initiated',
+      'pre-script-complete',
+      'config-initiated',
+      'config-complete',
+      'post-script-initiated',
+      'post-script-complete',
+    ];
+    assert.deepEqual(
+      reports.filter((t) => expected.includes(t)),
+      expected,
+    );
     assert.equal(reports.at(-1), 'bootstrap-complete');
   });
 
@@ -145,11 +196,20 @@ describe('end to end with the onboarding applier (simulated router)', () => {
   });
 
   test('AT-32 (applier): signed onboarding from a provisional server is applied with no report-progress at all', async () => {
-    const s = await startBootstrapServer({ cert: readFileSync(h.pki.server.cert), key: readFileSync(h.pki.server.key) });
+    const s = await startBootstrapServer({
+      cert: readFileSync(h.pki.server.cert),
+      key: readFileSync(h.pki.server.key),
+    });
     servers.push(s);
-    s.onGetBootstrappingData = (req) => signedReply(h.pki, SIMPLE_ONBOARDING, { nonce: String(req.input?.nonce) }, 'verbose');
+    s.onGetBootstrappingData = (req) =>
+      signedReply(h.pki, SIMPLE_ONBOARDING, { nonce: String(req.input?.nonce) }, 'verbose');
     const ctx = fetchContext(h, { device: { bootstrapTrustAnchors: undefined } } as never);
-    const source = await ctx.bootstrap.followRedirect({ bootstrapServers: [{ address: '127.0.0.1', port: s.port }] }, false, ctx, { fetcher: 'Mgmt4', description: 'dhcp' });
+    const source = await ctx.bootstrap.followRedirect(
+      { bootstrapServers: [{ address: '127.0.0.1', port: s.port }] },
+      false,
+      ctx,
+      { fetcher: 'Mgmt4', description: 'dhcp' },
+    );
     assert.deepEqual(await apply(source, 'at32'), { kind: 'complete' });
     assert.deepEqual(s.progressReports(), []);
   });

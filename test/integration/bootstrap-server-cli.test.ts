@@ -34,9 +34,28 @@ test('npm run test-server: ready line, per-serial artifacts from --dir, requests
   writeFileSync(join(dir, 'owner-certificate.cms'), bundle.ownerCertificate);
   writeFileSync(join(dir, 'ownership-voucher.vcj'), bundle.ownershipVoucher);
   writeFileSync(join(dir, 'reporting-level'), 'verbose\n');
-  child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/bootstrap-server-cli.ts', import.meta.url)), '--host', '127.0.0.1', '--port', '0',
-    '--dir', join(h.dir, 'data'), '--cert', h.pki.server.cert, '--key', h.pki.server.key, '--client-ca', h.pki.manufacturer.cert, '--log'],
-  { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+  child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('../support/bootstrap-server-cli.ts', import.meta.url)),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--dir',
+      join(h.dir, 'data'),
+      '--cert',
+      h.pki.server.cert,
+      '--key',
+      h.pki.server.key,
+      '--client-ca',
+      h.pki.manufacturer.cert,
+      '--log',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('../..', import.meta.url)) },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     child?.stdout?.on('data', (c: Buffer) => {
       output += c.toString();
@@ -47,11 +66,21 @@ test('npm run test-server: ready line, per-serial artifacts from --dir, requests
   });
   const port = Number(new URL(url).port);
   const ctx = fetchContext(h, { bootstrap: { nonce: false } });
-  const source = await ctx.bootstrap.followRedirect({ bootstrapServers: [{ address: '127.0.0.1', port }] }, false, ctx, { fetcher: 'Mgmt4', description: 'dhcp' });
+  const source = await ctx.bootstrap.followRedirect(
+    { bootstrapServers: [{ address: '127.0.0.1', port }] },
+    false,
+    ctx,
+    { fetcher: 'Mgmt4', description: 'dhcp' },
+  );
   assert.equal(source.trustedServer, true); // validates against the configured bootstrap trust anchors (C-066)
   assert.equal(source.info.signed, true);
   await source.reporter.report({ progressType: 'bootstrap-initiated' });
   await new Promise((r) => setTimeout(r, 200));
-  assert.match(output, new RegExp(`POST /restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data serial=${h.pki.serial} authorized=true`));
+  assert.match(
+    output,
+    new RegExp(
+      `POST /restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data serial=${h.pki.serial} authorized=true`,
+    ),
+  );
   assert.match(output, /report-progress .*"progress-type":"bootstrap-initiated"/);
 });

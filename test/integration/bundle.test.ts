@@ -20,10 +20,17 @@ const dir = mkdtempSync(join(tmpdir(), 'sztp-bundle-'));
 const bundle = join(dir, 'lib', 'sztp-agent.mjs');
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-before(async () => { await buildBundle(bundle, 'esm'); });
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+before(async () => {
+  await buildBundle(bundle, 'esm');
+});
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
-function agent(args: readonly string[], nodeFlags: readonly string[] = []): { status: number | null; stdout: string; stderr: string } {
+function agent(
+  args: readonly string[],
+  nodeFlags: readonly string[] = [],
+): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(process.execPath, [...nodeFlags, bundle, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
 }
 
@@ -31,12 +38,16 @@ test('one file with its source map, far from any node_modules', () => {
   assert.ok(existsSync(`${bundle}.map`));
   const map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
   assert.ok(map.sources.some((s) => s.endsWith('src/cli.ts')));
-  assert.ok(map.sources.some((s) => s.includes('node_modules/pkijs/')), 'runtime dependencies are inlined');
+  assert.ok(
+    map.sources.some((s) => s.includes('node_modules/pkijs/')),
+    'runtime dependencies are inlined',
+  );
   const code = readFileSync(bundle, 'utf8');
   assert.ok(code.startsWith('#!/usr/bin/env node\n'));
   assert.ok(code.trimEnd().endsWith('//# sourceMappingURL=sztp-agent.mjs.map'));
   // The tests below run it where no node_modules can be found, so every dependency must be inside.
-  for (let d = dirname(bundle); d !== dirname(d); d = dirname(d)) assert.ok(!existsSync(join(d, 'node_modules')), `${d}/node_modules`);
+  for (let d = dirname(bundle); d !== dirname(d); d = dirname(d))
+    assert.ok(!existsSync(join(d, 'node_modules')), `${d}/node_modules`);
 });
 
 test('runs alone: --version is the package version, config prints the effective configuration', () => {
@@ -45,22 +56,44 @@ test('runs alone: --version is the package version, config prints the effective 
   assert.equal(v.stdout.trim(), version);
   const c = agent(['--config', join(dir, 'none.ini'), '--use-defaults', 'config', '--json']);
   assert.equal(c.status, 0, c.stderr);
-  assert.deepEqual((JSON.parse(c.stdout) as { fetchers: string[] }).fetchers, ['USB', 'Mgmt4', 'Mgmt6', 'DPort4', 'DPort6']);
+  assert.deepEqual((JSON.parse(c.stdout) as { fetchers: string[] }).fetchers, [
+    'USB',
+    'Mgmt4',
+    'Mgmt6',
+    'DPort4',
+    'DPort6',
+  ]);
 });
 
 test('onboards the simulated router from the demo stick (validation, scripts, configuration)', () => {
   const stick = join(dir, 'usb');
   cpSync(join(DEMO, 'usb'), stick, { recursive: true });
   const ini = join(dir, 'ztp.ini');
-  writeFileSync(ini, [
-    '[Startup]', 'retry_forever: False', '[Fetcher Priority]', 'USB: 0',
-    '[Device]', `idevid_cert: ${join(DEMO, 'pki', 'idevid.crt')}`, `idevid_key: ${join(DEMO, 'pki', 'idevid.key')}`,
-    `voucher_trust_anchors: ${join(DEMO, 'pki', 'masa-ca.crt')}`,
-    '[USB]', `mount_points: ${stick}`,
-    // Already running the stick's image: no boot-image step, one run completes onboarding.
-    '[Router]', 'adapter: simulated', 'root: router', 'os_name: SimOS', 'os_version: 2.0', 'hw_model: demo-router',
-    '[Agent]', 'state_dir: state', '',
-  ].join('\n'));
+  writeFileSync(
+    ini,
+    [
+      '[Startup]',
+      'retry_forever: False',
+      '[Fetcher Priority]',
+      'USB: 0',
+      '[Device]',
+      `idevid_cert: ${join(DEMO, 'pki', 'idevid.crt')}`,
+      `idevid_key: ${join(DEMO, 'pki', 'idevid.key')}`,
+      `voucher_trust_anchors: ${join(DEMO, 'pki', 'masa-ca.crt')}`,
+      '[USB]',
+      `mount_points: ${stick}`,
+      // Already running the stick's image: no boot-image step, one run completes onboarding.
+      '[Router]',
+      'adapter: simulated',
+      'root: router',
+      'os_name: SimOS',
+      'os_version: 2.0',
+      'hw_model: demo-router',
+      '[Agent]',
+      'state_dir: state',
+      '',
+    ].join('\n'),
+  );
   const r = agent(['run', '--once', '--config', ini]);
   assert.equal(r.status, 0, r.stderr);
   const s = agent(['status', '--json', '--config', ini]);

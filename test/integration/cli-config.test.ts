@@ -12,9 +12,12 @@ import { runCli } from '../../src/cli/program.ts';
 import { DIST_CLI, cli, sandbox } from './cli-helpers.ts';
 
 const box = sandbox();
-after(() => { box.cleanup(); });
+after(() => {
+  box.cleanup();
+});
 
-const SEED = '[Startup]\nstart: True\nretry_forever: True\n\n[Fetcher Priority]\nUSB: 0\n\nMgmt4: 1\nMgmt6: 2\nDPort4: 3\nDPort6: 4\n';
+const SEED =
+  '[Startup]\nstart: True\nretry_forever: True\n\n[Fetcher Priority]\nUSB: 0\n\nMgmt4: 1\nMgmt6: 2\nDPort4: 3\nDPort6: 4\n';
 
 test('config --json on the seed file lists the fetchers in order', async () => {
   const file = box.write(SEED);
@@ -32,7 +35,8 @@ test('a broken file exits 2 listing every problem with file:line', async () => {
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^error SZTP_ERR_CONFIG_INVALID: /m);
-  for (const line of [2, 5, 6, 7]) assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:${line}: `), `line ${line}`);
+  for (const line of [2, 5, 6, 7])
+    assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:${line}: `), `line ${line}`);
   assert.match(r.stderr, /:6: \[Fetcher Priority\] Zip: unknown fetcher .*\(SZTP_ERR_CONFIG_UNKNOWN_KEY\)/);
 });
 
@@ -48,7 +52,12 @@ test('a missing file exits 2 with SZTP_ERR_CONFIG_READ; --use-defaults uses the 
 
 test('usage errors exit 2 with SZTP_ERR_USAGE (in-process runCli)', async () => {
   let err = '';
-  const io = { stdout: () => undefined, stderr: (s: string) => { err += s; } };
+  const io = {
+    stdout: () => undefined,
+    stderr: (s: string) => {
+      err += s;
+    },
+  };
   assert.equal(await runCli(['--config', box.ini, 'config', '--bogus'], io), 2);
   assert.match(err, /error SZTP_ERR_USAGE: unknown option '--bogus'/);
   assert.equal(await runCli(['frobnicate'], io), 2);
@@ -58,18 +67,33 @@ test('usage errors exit 2 with SZTP_ERR_USAGE (in-process runCli)', async () => 
 
 test('config (text) prints the effective configuration in ztp.ini syntax (in-process)', async () => {
   let out = '';
-  const code = await runCli(['--config', box.ini, 'config'], { stdout: (s) => { out += s; }, stderr: () => undefined });
+  const code = await runCli(['--config', box.ini, 'config'], {
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: () => undefined,
+  });
   assert.equal(code, 0);
   assert.match(out, /^\[Fetcher Priority\]\nUSB: 0\nMgmt4: 1\n/m);
   assert.match(out, new RegExp(`^state_dir: ${join(box.dir, 'state')}$`, 'm'));
 });
 
-test('the built binary (dist/cli.js) runs as a real process', { skip: !existsSync(DIST_CLI[0]!) && 'dist/ not built (npm ci or npm run build)' }, async () => {
-  const file = box.write(SEED);
-  const r = await cli(['--config', file, 'config', '--json'], DIST_CLI);
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual((JSON.parse(r.stdout) as { fetchers: string[] }).fetchers, ['USB', 'Mgmt4', 'Mgmt6', 'DPort4', 'DPort6']);
-  const v = await cli(['--version'], DIST_CLI);
-  assert.equal(v.code, 0);
-  assert.match(v.stdout, /^\d+\.\d+\.\d+/);
-});
+test(
+  'the built binary (dist/cli.js) runs as a real process',
+  { skip: !existsSync(DIST_CLI[0]!) && 'dist/ not built (npm ci or npm run build)' },
+  async () => {
+    const file = box.write(SEED);
+    const r = await cli(['--config', file, 'config', '--json'], DIST_CLI);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { fetchers: string[] }).fetchers, [
+      'USB',
+      'Mgmt4',
+      'Mgmt6',
+      'DPort4',
+      'DPort6',
+    ]);
+    const v = await cli(['--version'], DIST_CLI);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+  },
+);

@@ -27,11 +27,17 @@ export function start(args: readonly string[], entry: readonly string[] = SRC_CL
 export function finish(child: ChildProcess): Promise<Result> {
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => { resolve({ code, signal, stdout, stderr }); });
+    child.on('close', (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
@@ -43,7 +49,11 @@ export function cli(args: readonly string[], entry: readonly string[] = SRC_CLI)
 export function logLines(stderr: string): Record<string, unknown>[] {
   return stderr.split('\n').flatMap((l) => {
     if (!l.startsWith('{')) return [];
-    try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; }
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
   });
 }
 
@@ -65,8 +75,17 @@ export function sandbox(startup = 'start: True\nretry_forever: False', extra = '
   const text = `[Startup]\n${startup}\n\n[Fetcher Priority]\nUSB: 0\nMgmt4: 1\nMgmt6: 2\nDPort4: 3\nDPort6: 4\n\n[Device]\nserial_number: SN-CLI-1\n\n[USB]\nmount_points: ${join(dir, 'no-such-usb')}\n\n[Interfaces]\nMgmt: sztp-nonexistent0\nDPort: sztp-nonexistent1\n\n[DHCP]\ntimeout_seconds: 1\n\n[Router]\nadapter: simulated\nroot: router\nos_name: SimOS\nos_version: 1.0\nhw_model: sim-1\n\n[Agent]\nstate_dir: state\nlog_level: info\nbackoff_initial_seconds: 0.2\nbackoff_max_seconds: 0.4\n${extra}`;
   writeFileSync(ini, text);
   return {
-    dir, ini, stateDir, routerRoot,
-    write: (t) => { const p = join(dir, `x-${Math.random().toString(16).slice(2)}.ini`); writeFileSync(p, t); return p; },
-    cleanup: () => { rmSync(dir, { recursive: true, force: true }); },
+    dir,
+    ini,
+    stateDir,
+    routerRoot,
+    write: (t) => {
+      const p = join(dir, `x-${Math.random().toString(16).slice(2)}.ini`);
+      writeFileSync(p, t);
+      return p;
+    },
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -15,8 +15,12 @@ import { checkShape } from '../../src/state/machine.ts';
 import { cli, finish, logLines, sandbox, start, type Sandbox } from './cli-helpers.ts';
 
 let box: Sandbox;
-beforeEach(() => { box = sandbox(); });
-afterEach(() => { box.cleanup(); });
+beforeEach(() => {
+  box = sandbox();
+});
+afterEach(() => {
+  box.cleanup();
+});
 
 const ORDER = ['USB', 'Mgmt4', 'Mgmt6', 'DPort4', 'DPort6'];
 
@@ -28,10 +32,16 @@ test('run --once with no source exits 1 after trying each enabled fetcher in ord
   const tried = logs.filter((l) => l.msg === `trying fetcher ${String(l.fetcher)}`).map((l) => l.fetcher);
   assert.deepEqual(tried, ORDER);
   const failed = logs.filter((l) => l.level === 40 && l.room === 'daemon' && typeof l.fetcher === 'string');
-  assert.deepEqual(failed.map((l) => l.fetcher), ORDER);
+  assert.deepEqual(
+    failed.map((l) => l.fetcher),
+    ORDER,
+  );
   assert.equal(failed[0]?.code, 'SZTP_ERR_USB_NOT_FOUND');
   for (const l of failed) assert.match(String(l.code), /^SZTP_ERR_[A-Z_]+$/);
-  assert.ok(logs.every((l) => typeof l.room === 'string'), 'every line has its room');
+  assert.ok(
+    logs.every((l) => typeof l.room === 'string'),
+    'every line has its room',
+  );
   assert.match(r.stderr, /^error SZTP_ERR_NO_SOURCE: /m);
   const status = await cli(['--config', box.ini, 'status', '--json']);
   const doc = JSON.parse(status.stdout) as { lastError: { code: string; message: string } };
@@ -40,11 +50,19 @@ test('run --once with no source exits 1 after trying each enabled fetcher in ord
 });
 
 test('a fetcher priority change reorders the attempts; unlisted fetchers are not tried', async () => {
-  const ini = readFileSync(box.ini, 'utf8').replace('USB: 0\nMgmt4: 1\nMgmt6: 2\nDPort4: 3\nDPort6: 4', 'DPort6: 0\nUSB: 7');
+  const ini = readFileSync(box.ini, 'utf8').replace(
+    'USB: 0\nMgmt4: 1\nMgmt6: 2\nDPort4: 3\nDPort6: 4',
+    'DPort6: 0\nUSB: 7',
+  );
   writeFileSync(box.ini, ini);
   const r = await cli(['--config', box.ini, 'run', '--once']);
   assert.equal(r.code, 1);
-  assert.deepEqual(logLines(r.stderr).filter((l) => String(l.msg).startsWith('trying fetcher')).map((l) => l.fetcher), ['DPort6', 'USB']);
+  assert.deepEqual(
+    logLines(r.stderr)
+      .filter((l) => String(l.msg).startsWith('trying fetcher'))
+      .map((l) => l.fetcher),
+    ['DPort6', 'USB'],
+  );
 });
 
 test('retry_forever keeps backing off until SIGTERM, which stops it promptly with exit 0 and the state intact', async () => {
@@ -53,10 +71,15 @@ test('retry_forever keeps backing off until SIGTERM, which stops it promptly wit
   const done = finish(child);
   let passes = 0;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error('no third pass within 20 s')); }, 20_000);
+    const timer = setTimeout(() => {
+      reject(new Error('no third pass within 20 s'));
+    }, 20_000);
     child.stderr!.on('data', (d: Buffer) => {
       passes += (d.toString().match(/"msg":"pass \d+: trying/g) ?? []).length;
-      if (passes >= 3) { clearTimeout(timer); resolve(); }
+      if (passes >= 3) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
   });
   const sent = Date.now();
@@ -75,17 +98,34 @@ test('retry_forever keeps backing off until SIGTERM, which stops it promptly wit
 });
 
 test('SIGHUP reloads ztp.ini for the next pass; a broken file on reload is logged and the old one kept', async () => {
-  writeFileSync(box.ini, readFileSync(box.ini, 'utf8').replace('retry_forever: False', 'retry_forever: True').replace('backoff_initial_seconds: 0.2', 'backoff_initial_seconds: 0.4'));
+  writeFileSync(
+    box.ini,
+    readFileSync(box.ini, 'utf8')
+      .replace('retry_forever: False', 'retry_forever: True')
+      .replace('backoff_initial_seconds: 0.2', 'backoff_initial_seconds: 0.4'),
+  );
   const child = start(['--config', box.ini, 'run']);
   const done = finish(child);
   let seen = '';
-  const waitFor = (re: RegExp): Promise<void> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`timeout waiting for ${String(re)}`)); }, 20_000);
-    const check = (): void => { if (re.test(seen)) { clearTimeout(timer); child.stderr!.off('data', onData); resolve(); } };
-    const onData = (d: Buffer): void => { seen += d.toString(); check(); };
-    child.stderr!.on('data', onData);
-    check();
-  });
+  const waitFor = (re: RegExp): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`timeout waiting for ${String(re)}`));
+      }, 20_000);
+      const check = (): void => {
+        if (re.test(seen)) {
+          clearTimeout(timer);
+          child.stderr!.off('data', onData);
+          resolve();
+        }
+      };
+      const onData = (d: Buffer): void => {
+        seen += d.toString();
+        check();
+      };
+      child.stderr!.on('data', onData);
+      check();
+    });
   await waitFor(/"msg":"pass 1: trying/);
   const good = readFileSync(box.ini, 'utf8');
   writeFileSync(box.ini, `${good}\n[Startup]\nnot a valid line\n`);
@@ -126,9 +166,17 @@ test('[Startup] start False exits 0 at once, logging that ZTP is not started', a
 test('a live agent holding the state_dir lock makes a second run fail with SZTP_ERR_STATE_LOCKED', async () => {
   (await import('node:fs')).mkdirSync(box.stateDir, { recursive: true });
   // Another process holding the flock of agent.lock (the shell opens it, flock(1) locks that descriptor, sleep keeps it).
-  const holder = spawn('sh', ['-c', 'exec 9>>"$0"; flock 9; echo locked; exec sleep 30', join(box.stateDir, 'agent.lock')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const holder = spawn(
+    'sh',
+    ['-c', 'exec 9>>"$0"; flock 9; echo locked; exec sleep 30', join(box.stateDir, 'agent.lock')],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   try {
-    await new Promise<void>((resolve) => { holder.stdout.once('data', () => { resolve(); }); });
+    await new Promise<void>((resolve) => {
+      holder.stdout.once('data', () => {
+        resolve();
+      });
+    });
     const r = await cli(['--config', box.ini, 'run', '--once']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /error SZTP_ERR_STATE_LOCKED: /);

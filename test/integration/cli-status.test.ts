@@ -11,7 +11,9 @@ import { after, test } from 'node:test';
 import { cli, sandbox } from './cli-helpers.ts';
 
 const box = sandbox();
-after(() => { box.cleanup(); });
+after(() => {
+  box.cleanup();
+});
 
 interface StatusDoc {
   phase: string;
@@ -39,14 +41,20 @@ test('status --json on a factory-default device', async () => {
 
 test('status shows recorded events in order with times, the source and the last error; text form too', async () => {
   mkdirSync(box.stateDir, { recursive: true });
-  writeFileSync(join(box.stateDir, 'state.json'), JSON.stringify({
-    schemaVersion: 1, secureMode: true, phase: 'in-progress', source: 'usb:/media/usb0/EN9',
-    lastError: { code: 'SZTP_ERR_SCRIPT_FAILED', message: 'pre-script exited 3', time: '2026-01-01T00:00:03.000Z' },
-    events: [
-      { progressType: 'bootstrap-initiated', time: '2026-01-01T00:00:01.000Z', message: 'start' },
-      { progressType: 'pre-script-error', time: '2026-01-01T00:00:02.000Z' },
-    ],
-  }));
+  writeFileSync(
+    join(box.stateDir, 'state.json'),
+    JSON.stringify({
+      schemaVersion: 1,
+      secureMode: true,
+      phase: 'in-progress',
+      source: 'usb:/media/usb0/EN9',
+      lastError: { code: 'SZTP_ERR_SCRIPT_FAILED', message: 'pre-script exited 3', time: '2026-01-01T00:00:03.000Z' },
+      events: [
+        { progressType: 'bootstrap-initiated', time: '2026-01-01T00:00:01.000Z', message: 'start' },
+        { progressType: 'pre-script-error', time: '2026-01-01T00:00:02.000Z' },
+      ],
+    }),
+  );
   const doc = await status();
   assert.equal(doc.phase, 'in-progress');
   assert.equal(doc.source, 'usb:/media/usb0/EN9');

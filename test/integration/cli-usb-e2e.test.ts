@@ -22,22 +22,40 @@ before(() => {
   pki = makeTestPki(join(dir, 'pki'), 'p256', 'SN-E2E-1');
   const usb = join(dir, 'usb');
   mkdirSync(usb);
-  writeEn9(usb, makeSignedBundle(pki, onboardingJson({ configuration: 'hostname e2e\n', configurationHandling: 'replace' })));
+  writeEn9(
+    usb,
+    makeSignedBundle(pki, onboardingJson({ configuration: 'hostname e2e\n', configurationHandling: 'replace' })),
+  );
   ini = join(dir, 'ztp.ini');
-  writeFileSync(ini, ztpIni(pki, join(dir, 'state'), {
-    'Fetcher Priority': { USB: '0' },
-    USB: { mount_points: usb },
-    Router: { adapter: 'simulated', root: join(dir, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
-  }));
+  writeFileSync(
+    ini,
+    ztpIni(pki, join(dir, 'state'), {
+      'Fetcher Priority': { USB: '0' },
+      USB: { mount_points: usb },
+      Router: {
+        adapter: 'simulated',
+        root: join(dir, 'router'),
+        os_name: 'SimOS',
+        os_version: '1.0',
+        hw_model: 'sim-1',
+      },
+    }),
+  );
 });
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('run --once applies a signed USB bundle to the simulated router and completes', async () => {
   const r = await cli(['--config', ini, 'run', '--once']);
   assert.equal(r.code, 0, r.stderr.slice(-3000));
   assert.equal(readFileSync(join(dir, 'router', 'running-config'), 'utf8'), 'hostname e2e\n');
   assert.ok(logLines(r.stderr).some((l) => l.msg === 'bootstrap complete'));
-  const status = JSON.parse((await cli(['--config', ini, 'status', '--json'])).stdout) as { phase: string; source: string; events: { progressType: string; time: string }[] };
+  const status = JSON.parse((await cli(['--config', ini, 'status', '--json'])).stdout) as {
+    phase: string;
+    source: string;
+    events: { progressType: string; time: string }[];
+  };
   assert.equal(status.phase, 'bootstrap-complete');
   assert.match(status.source, /EN9/);
   const types = status.events.map((e) => e.progressType);
@@ -69,23 +87,43 @@ test('a boot image ends the run with exit 10 (state persisted); the next run res
     const image = Buffer.from('SIMULATED-IMAGE os-name=SimOS os-version=2.0\nbits\n');
     writeFileSync(join(usb, 'images', 'sim.img'), image);
     const hash = createHash('sha256').update(image).digest('hex').match(/../g)!.join(':');
-    writeEn9(usb, makeSignedBundle(pki, onboardingJson({
-      configuration: 'hostname upgraded\n',
-      configurationHandling: 'merge',
-      bootImage: {
-        'os-name': 'SimOS', 'os-version': '2.0', 'download-uri': ['file:///images/sim.img'],
-        'image-verification': [{ 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': hash }],
-      },
-    })));
+    writeEn9(
+      usb,
+      makeSignedBundle(
+        pki,
+        onboardingJson({
+          configuration: 'hostname upgraded\n',
+          configurationHandling: 'merge',
+          bootImage: {
+            'os-name': 'SimOS',
+            'os-version': '2.0',
+            'download-uri': ['file:///images/sim.img'],
+            'image-verification': [{ 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': hash }],
+          },
+        }),
+      ),
+    );
     const file = join(box, 'ztp.ini');
-    writeFileSync(file, ztpIni(pki, join(box, 'state'), {
-      'Fetcher Priority': { USB: '0' },
-      USB: { mount_points: usb },
-      Router: { adapter: 'simulated', root: join(box, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
-    }));
+    writeFileSync(
+      file,
+      ztpIni(pki, join(box, 'state'), {
+        'Fetcher Priority': { USB: '0' },
+        USB: { mount_points: usb },
+        Router: {
+          adapter: 'simulated',
+          root: join(box, 'router'),
+          os_name: 'SimOS',
+          os_version: '1.0',
+          hw_model: 'sim-1',
+        },
+      }),
+    );
     const first = await cli(['--config', file, 'run', '--once']);
     assert.equal(first.code, 10, first.stderr.slice(-3000));
-    const mid = JSON.parse((await cli(['--config', file, 'status', '--json'])).stdout) as { phase: string; events: { progressType: string }[] };
+    const mid = JSON.parse((await cli(['--config', file, 'status', '--json'])).stdout) as {
+      phase: string;
+      events: { progressType: string }[];
+    };
     assert.equal(mid.phase, 'rebooting');
     assert.equal(mid.events.at(-1)?.progressType, 'boot-image-installed-rebooting');
     const second = await cli(['--config', file, 'run', '--once']);

@@ -30,7 +30,18 @@ function device(pre: string, post: string): Device {
   const d = makeDevice(pki);
   mkdirSync(d.router, { recursive: true });
   writeFileSync(join(d.router, 'running-config'), BASE);
-  writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ preScript: logScript(d.log, 'pre', pre), configuration: ADD, configurationHandling: 'merge', postScript: logScript(d.log, 'post', post) })));
+  writeEn9(
+    d.stick,
+    makeSignedBundle(
+      pki,
+      onboardingJson({
+        preScript: logScript(d.log, 'pre', pre),
+        configuration: ADD,
+        configurationHandling: 'merge',
+        postScript: logScript(d.log, 'post', post),
+      }),
+    ),
+  );
   return d;
 }
 
@@ -59,13 +70,24 @@ const tags = (d: Device): string[] => d.scriptLog().map((l) => l.split(' ')[0] ?
 
 describe('5: interrupted onboarding, then the source is gone (retry_forever)', () => {
   test('the committed configuration is rolled back within one pass, and status says so', async () => {
-    const killOnce = (dir: string): string => `[ -f "${dir}/killed" ] || { touch "${dir}/killed"; kill -9 $PPID; sleep 5; }`;
+    const killOnce = (dir: string): string =>
+      `[ -f "${dir}/killed" ] || { touch "${dir}/killed"; kill -9 $PPID; sleep 5; }`;
     const d = makeDevice(pki);
     let run: ReturnType<typeof runNode> | undefined;
     try {
       mkdirSync(d.router, { recursive: true });
       writeFileSync(join(d.router, 'running-config'), BASE);
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ configuration: ADD, configurationHandling: 'merge', postScript: logScript(d.log, 'post', killOnce(d.dir)) })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            configuration: ADD,
+            configurationHandling: 'merge',
+            postScript: logScript(d.log, 'post', killOnce(d.dir)),
+          }),
+        ),
+      );
       const first = await d.start().done;
       assert.equal(first.signal, 'SIGKILL', first.stderr.slice(-1500));
       assert.equal(d.runningConfig(), BASE + ADD, 'committed before the kill');
@@ -92,14 +114,21 @@ describe('5: interrupted onboarding, then the source is gone (retry_forever)', (
 describe('6: killed right after a rollback restored the configuration', () => {
   test('the next start finishes the rollback before anything else: every step runs again, nothing half-applied', async () => {
     // The post-script fails on its first run (the attempt is rolled back); the kill comes right after the restore.
-    const d = device('', `[ -f "${'$SZTP_ROUTER_ROOT'}/../failed-once" ] || { touch "${'$SZTP_ROUTER_ROOT'}/../failed-once"; exit 1; }`);
+    const d = device(
+      '',
+      `[ -f "${'$SZTP_ROUTER_ROOT'}/../failed-once" ] || { touch "${'$SZTP_ROUTER_ROOT'}/../failed-once"; exit 1; }`,
+    );
     try {
       const first = await d.start({ SZTP_SIMULATED_CRASH_AT: 'restore' }).done;
       assert.equal(first.signal, 'SIGKILL', first.stderr.slice(-1500));
       assert.equal(d.runningConfig(), BASE, 'the restore happened before the kill');
       const second = await d.run(['run', '--once']);
       assert.equal(second.code, 0, second.stderr.slice(-2000));
-      assert.deepEqual(tags(d), ['pre', 'post', 'pre', 'post'], 'the attempt starts over; the post-script never runs on the restored configuration');
+      assert.deepEqual(
+        tags(d),
+        ['pre', 'post', 'pre', 'post'],
+        'the attempt starts over; the post-script never runs on the restored configuration',
+      );
       assert.equal(d.runningConfig(), BASE + ADD);
       assert.equal((await d.status()).phase, 'bootstrap-complete');
       assert.match(second.stderr, /finishing a rollback that a crash interrupted/);
@@ -114,12 +143,27 @@ describe('7: the scripts of a dead agent', () => {
     const d = device('', '');
     const pidFile = join(d.dir, 'slow.pid');
     try {
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
-        configuration: ADD, configurationHandling: 'merge',
-        postScript: logScript(d.log, 'post', `if [ ! -f "${d.dir}/slow-started" ]; then touch "${d.dir}/slow-started"; echo $$ > "${pidFile}"; sleep 30; echo late >> "${d.log}"; fi`),
-      })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            configuration: ADD,
+            configurationHandling: 'merge',
+            postScript: logScript(
+              d.log,
+              'post',
+              `if [ ! -f "${d.dir}/slow-started" ]; then touch "${d.dir}/slow-started"; echo $$ > "${pidFile}"; sleep 30; echo late >> "${d.log}"; fi`,
+            ),
+          }),
+        ),
+      );
       const first = d.start();
-      await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 30_000, 'the slow post-script');
+      await until(
+        () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+        30_000,
+        'the slow post-script',
+      );
       const pid = Number(readFileSync(pidFile, 'utf8'));
       first.child.kill('SIGKILL'); // the whole agent process, as a crash would
       assert.equal((await first.done).signal, 'SIGKILL');
@@ -132,7 +176,11 @@ describe('7: the scripts of a dead agent', () => {
       assert.ok(!d.scriptLog().includes('late'), 'the old copy never finished');
       assert.match(second.stderr, /ended a child process a previous agent left running/);
     } finally {
-      try { process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       d.dispose();
     }
   });
@@ -146,15 +194,30 @@ describe('8: the reboot after an image install fails', () => {
       const image = 'simulated image 2.0';
       writeFileSync(join(d.stick, 'images', 'img.bin'), image);
       const hash = createHash('sha256').update(image).digest('hex').match(/../g)?.join(':') ?? '';
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
-        bootImage: { 'os-name': 'SimOS', 'os-version': '2.0', 'download-uri': ['file:///images/img.bin'], 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': hash }] },
-        configuration: ADD, configurationHandling: 'merge',
-      })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            bootImage: {
+              'os-name': 'SimOS',
+              'os-version': '2.0',
+              'download-uri': ['file:///images/img.bin'],
+              'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': hash }],
+            },
+            configuration: ADD,
+            configurationHandling: 'merge',
+          }),
+        ),
+      );
       const failed = await d.run(['run', '--once'], { SZTP_SIMULATED_FAIL_AT: 'reboot' });
       assert.equal(failed.code, 1, failed.stderr.slice(-2000));
       const status = await d.status();
       assert.match(status.lastError?.message ?? '', /SZTP_ERR_BOOT_IMAGE_REBOOT(?!_LOOP)/);
-      assert.ok(status.events.some((e) => e.progressType === 'boot-image-error'), 'boot-image-error reported');
+      assert.ok(
+        status.events.some((e) => e.progressType === 'boot-image-error'),
+        'boot-image-error reported',
+      );
       const retried = await d.run(['run', '--once']);
       assert.equal(retried.code, 10, retried.stderr.slice(-2000));
       assert.doesNotMatch(retried.stderr, /SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP/);
@@ -210,16 +273,32 @@ describe('9: a corrupt state file', () => {
 describe('11: secure-mode disable while the daemon runs', () => {
   test('never lost: the daemon stops (disabled) and the flag stays off (5 trials)', async () => {
     for (let trial = 0; trial < 5; trial++) {
-      const d = makeDevice(pki, {}, { Agent: { state_dir: 'PLACEHOLDER', backoff_initial_seconds: '0', backoff_max_seconds: '0', log_level: 'info' } });
+      const d = makeDevice(
+        pki,
+        {},
+        {
+          Agent: {
+            state_dir: 'PLACEHOLDER',
+            backoff_initial_seconds: '0',
+            backoff_max_seconds: '0',
+            log_level: 'info',
+          },
+        },
+      );
       let run: ReturnType<typeof runNode> | undefined;
       try {
-        writeFileSync(d.ini, readFileSync(d.ini, 'utf8').replace('state_dir: PLACEHOLDER', `state_dir: ${join(d.dir, 'state')}`));
+        writeFileSync(
+          d.ini,
+          readFileSync(d.ini, 'utf8').replace('state_dir: PLACEHOLDER', `state_dir: ${join(d.dir, 'state')}`),
+        );
         retryForever(d);
         // No stick: every pass fails fast and writes the state (lastError), as often as it can.
         rmSync(d.stick, { recursive: true });
         run = runNode(['run', '--config', d.ini]);
         let stderr = '';
-        run.child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
+        run.child.stderr?.on('data', (c: Buffer) => {
+          stderr += c.toString();
+        });
         await until(() => (stderr.match(/pass \d+: trying/g) ?? []).length >= 3, 30_000, 'a busy daemon');
         const cli = await d.run(['secure-mode', 'disable']);
         assert.equal(cli.code, 0, cli.stderr);

@@ -18,28 +18,47 @@ type Script = (q: DnsMessage, send: (m: Uint8Array, port?: number) => void) => v
 async function udpResponder(script: Script, port = 0): Promise<{ port: number; sock: Socket }> {
   const sock = createSocket('udp4');
   const other = createSocket('udp4');
-  await new Promise<void>((r, reject) => { sock.once('error', reject); sock.bind(port, '127.0.0.1', r); }).catch((err: unknown) => {
+  await new Promise<void>((r, reject) => {
+    sock.once('error', reject);
+    sock.bind(port, '127.0.0.1', r);
+  }).catch((err: unknown) => {
     sock.close();
     other.close();
     throw err;
   });
-  await new Promise<void>((r) => { other.bind(0, '127.0.0.1', r); });
-  sock.on('message', (msg, rinfo) => {
-    script(decodeDnsMessage(msg), (m, fromOther) => { (fromOther === undefined ? sock : other).send(m, rinfo.port, rinfo.address); });
+  await new Promise<void>((r) => {
+    other.bind(0, '127.0.0.1', r);
   });
-  sock.on('close', () => { other.close(); });
-  return { port: (sock.address()).port, sock };
+  sock.on('message', (msg, rinfo) => {
+    script(decodeDnsMessage(msg), (m, fromOther) => {
+      (fromOther === undefined ? sock : other).send(m, rinfo.port, rinfo.address);
+    });
+  });
+  sock.on('close', () => {
+    other.close();
+  });
+  return { port: sock.address().port, sock };
 }
 
-const answer = (q: DnsMessage, over: { id?: number; name?: string; tc?: boolean; txt?: Uint8Array[] } = {}): Uint8Array => {
+const answer = (
+  q: DnsMessage,
+  over: { id?: number; name?: string; tc?: boolean; txt?: Uint8Array[] } = {},
+): Uint8Array => {
   const name = over.name ?? q.questions[0]?.name ?? '';
-  return encodeDnsMessage({ id: over.id ?? q.id, qr: true, tc: over.tc ?? false, questions: [{ name, type: DNS_TYPE.TXT, qclass: 1 }],
-    answers: [{ name, type: DNS_TYPE.TXT, txt: over.txt ?? [Buffer.from('ci=x')] }] });
+  return encodeDnsMessage({
+    id: over.id ?? q.id,
+    qr: true,
+    tc: over.tc ?? false,
+    questions: [{ name, type: DNS_TYPE.TXT, qclass: 1 }],
+    answers: [{ name, type: DNS_TYPE.TXT, txt: over.txt ?? [Buffer.from('ci=x')] }],
+  });
 };
 
 describe('unicast DNS query (real sockets on loopback)', () => {
   const open: { close: () => void }[] = [];
-  after(() => { for (const o of open) o.close(); });
+  after(() => {
+    for (const o of open) o.close();
+  });
 
   it('ignores a wrong ID, another question and another source port; takes the matching reply', async () => {
     let ignored: string[] = [];
@@ -47,12 +66,25 @@ describe('unicast DNS query (real sockets on loopback)', () => {
       send(answer(q, { id: (q.id + 1) & 0xffff }));
       send(answer(q, { name: 'other._sztp.example.test' }));
       send(answer(q, { txt: [Buffer.from('ci=spoofed')] }), 1);
-      setTimeout(() => { send(answer(q)); }, 50);
+      setTimeout(() => {
+        send(answer(q));
+      }, 50);
     });
     open.push(r.sock);
-    const m = await queryUnicast({ server: { host: '127.0.0.1', port: r.port }, name: 'SN1._sztp.example.test', type: DNS_TYPE.TXT, deadline: Date.now() + 3000,
-      signal: new AbortController().signal, onIgnored: (why) => { ignored = [...ignored, why]; } });
-    assert.deepEqual(m.answers[0]?.txt?.map((s) => Buffer.from(s).toString()), ['ci=x']);
+    const m = await queryUnicast({
+      server: { host: '127.0.0.1', port: r.port },
+      name: 'SN1._sztp.example.test',
+      type: DNS_TYPE.TXT,
+      deadline: Date.now() + 3000,
+      signal: new AbortController().signal,
+      onIgnored: (why) => {
+        ignored = [...ignored, why];
+      },
+    });
+    assert.deepEqual(
+      m.answers[0]?.txt?.map((s) => Buffer.from(s).toString()),
+      ['ci=x'],
+    );
     assert.equal(ignored.length, 2, ignored.join('; ')); // the third never reaches a connected socket
   });
 
@@ -71,21 +103,34 @@ describe('unicast DNS query (real sockets on loopback)', () => {
     });
     // TCP on a free port first, then UDP on the same number (a DNS server answers on both); retried
     // when another process holds that UDP port.
-    await new Promise<void>((res) => { tcp.listen(0, '127.0.0.1', res); });
+    await new Promise<void>((res) => {
+      tcp.listen(0, '127.0.0.1', res);
+    });
     open.push(tcp);
-    const truncated: Script = (q, send) => { send(encodeDnsMessage({ id: q.id, qr: true, tc: true, questions: q.questions })); };
+    const truncated: Script = (q, send) => {
+      send(encodeDnsMessage({ id: q.id, qr: true, tc: true, questions: q.questions }));
+    };
     let r: Awaited<ReturnType<typeof udpResponder>> | undefined;
     for (let attempt = 0; r === undefined; attempt++) {
       try {
         r = await udpResponder(truncated, (tcp.address() as AddressInfo).port);
       } catch (err) {
         if (attempt >= 10) throw err;
-        await new Promise<void>((res) => { tcp.close(() => { tcp.listen(0, '127.0.0.1', res); }); });
+        await new Promise<void>((res) => {
+          tcp.close(() => {
+            tcp.listen(0, '127.0.0.1', res);
+          });
+        });
       }
     }
     open.push(r.sock);
-    const m = await queryUnicast({ server: { host: '127.0.0.1', port: (tcp.address() as AddressInfo).port }, name: 'SN1._sztp.example.test', type: DNS_TYPE.TXT,
-      deadline: Date.now() + 3000, signal: new AbortController().signal });
+    const m = await queryUnicast({
+      server: { host: '127.0.0.1', port: (tcp.address() as AddressInfo).port },
+      name: 'SN1._sztp.example.test',
+      type: DNS_TYPE.TXT,
+      deadline: Date.now() + 3000,
+      signal: new AbortController().signal,
+    });
     assert.equal(m.answers[0]?.txt?.length, 80);
     assert.equal(m.answers[0]?.txt?.[79]?.[0], 79);
   });
@@ -94,8 +139,16 @@ describe('unicast DNS query (real sockets on loopback)', () => {
     const r = await udpResponder(() => undefined);
     open.push(r.sock);
     const t0 = Date.now();
-    await assert.rejects(queryUnicast({ server: { host: '127.0.0.1', port: r.port }, name: 'a.test', type: DNS_TYPE.TXT, deadline: Date.now() + 300, signal: new AbortController().signal }),
-      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_DNS_TIMEOUT');
+    await assert.rejects(
+      queryUnicast({
+        server: { host: '127.0.0.1', port: r.port },
+        name: 'a.test',
+        type: DNS_TYPE.TXT,
+        deadline: Date.now() + 300,
+        signal: new AbortController().signal,
+      }),
+      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_DNS_TIMEOUT',
+    );
     assert.ok(Date.now() - t0 < 2000);
   });
 
@@ -104,9 +157,19 @@ describe('unicast DNS query (real sockets on loopback)', () => {
     open.push(r.sock);
     const ac = new AbortController();
     const t0 = Date.now();
-    setTimeout(() => { ac.abort(); }, 50);
-    await assert.rejects(queryUnicast({ server: { host: '127.0.0.1', port: r.port }, name: 'a.test', type: DNS_TYPE.TXT, deadline: Date.now() + 60_000, signal: ac.signal }),
-      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_ABORTED');
+    setTimeout(() => {
+      ac.abort();
+    }, 50);
+    await assert.rejects(
+      queryUnicast({
+        server: { host: '127.0.0.1', port: r.port },
+        name: 'a.test',
+        type: DNS_TYPE.TXT,
+        deadline: Date.now() + 60_000,
+        signal: ac.signal,
+      }),
+      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_ABORTED',
+    );
     assert.ok(Date.now() - t0 < 1000);
   });
 });

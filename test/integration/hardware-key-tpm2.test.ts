@@ -19,7 +19,16 @@ import { after, before, describe, test } from 'node:test';
 import { signCsr } from '../../src/bootstrap/csr.ts';
 import { DEFAULT_HARDWARE, openHardwareKey, readTpmCertificate } from '../../src/platform/device-key-hardware.ts';
 import { tpm2DeviceKey } from '../../src/platform/device-key-tpm2.ts';
-import { certDer, makeSignedBundle, makeTestPki, onboardingJson, openssl, writeEn9, ztpIni, type TestPki } from '../support/pki.ts';
+import {
+  certDer,
+  makeSignedBundle,
+  makeTestPki,
+  onboardingJson,
+  openssl,
+  writeEn9,
+  ztpIni,
+  type TestPki,
+} from '../support/pki.ts';
 import { EC_HANDLE, RSA_HANDLE, startSoftTpm, type SoftTpm } from '../support/swtpm.ts';
 import { cli } from './cli-helpers.ts';
 
@@ -35,20 +44,53 @@ before(async () => {
   tpm = await startSoftTpm(dir);
   // IDevID certificates from CSRs the TPM signed (through the tpm2 DeviceKey), issued by the manufacturer CA.
   const template = certDer(pki.device.cert);
-  for (const [k, handle, usage] of [['ec', EC_HANDLE, 'keyAgreement'], ['rsa', RSA_HANDLE, 'keyEncipherment']] as const) {
+  for (const [k, handle, usage] of [
+    ['ec', EC_HANDLE, 'keyAgreement'],
+    ['rsa', RSA_HANDLE, 'keyEncipherment'],
+  ] as const) {
     const spki = new Uint8Array(createPublicKey(tpm.publicKeyPem(handle)).export({ type: 'spki', format: 'der' }));
     const key = tpm2DeviceKey({ handle, tcti: tpm.tcti, timeoutMs: 10_000, type: k });
     const csr = await signCsr({}, template, { key, spki });
     writeFileSync(join(dir, `${k}.csr`), csr);
-    writeFileSync(join(dir, `${k}.ext`), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,${usage}\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\n`);
+    writeFileSync(
+      join(dir, `${k}.ext`),
+      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,${usage}\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\n`,
+    );
     certs[k] = join(dir, `${k}.crt`);
-    openssl(['x509', '-req', '-inform', 'PEM', '-in', pemCsr(join(dir, `${k}.csr`)), '-CA', pki.manufacturer.cert, '-CAkey', pki.manufacturer.key, '-CAcreateserial',
-      '-out', certs[k], '-days', '3650', '-sha256', '-extfile', join(dir, `${k}.ext`)]);
+    openssl([
+      'x509',
+      '-req',
+      '-inform',
+      'PEM',
+      '-in',
+      pemCsr(join(dir, `${k}.csr`)),
+      '-CA',
+      pki.manufacturer.cert,
+      '-CAkey',
+      pki.manufacturer.key,
+      '-CAcreateserial',
+      '-out',
+      certs[k],
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      join(dir, `${k}.ext`),
+    ]);
   }
   // The TCG IDevID certificate NV index holds the EC certificate (the index may be larger than the DER).
   const der = certDer(certs.ec);
   writeFileSync(join(dir, 'nv.der'), der);
-  tpm.tool(['tpm2_nvdefine', '0x01C90000', '-C', 'o', '-s', String(der.length + 16), '-a', 'ownerwrite|ownerread|authread|authwrite']);
+  tpm.tool([
+    'tpm2_nvdefine',
+    '0x01C90000',
+    '-C',
+    'o',
+    '-s',
+    String(der.length + 16),
+    '-a',
+    'ownerwrite|ownerread|authread|authwrite',
+  ]);
   tpm.tool(['tpm2_nvwrite', '0x01C90000', '-C', 'o', '-i', join(dir, 'nv.der')]);
 });
 after(async () => {
@@ -62,13 +104,21 @@ function pemCsr(derPath: string): string {
   openssl(['req', '-inform', 'DER', '-in', derPath, '-out', out]);
   return out;
 }
-const settings = (o: Partial<typeof DEFAULT_HARDWARE> = {}): typeof DEFAULT_HARDWARE => ({ ...DEFAULT_HARDWARE, tpm2Tcti: tpm.tcti, ...o });
+const settings = (o: Partial<typeof DEFAULT_HARDWARE> = {}): typeof DEFAULT_HARDWARE => ({
+  ...DEFAULT_HARDWARE,
+  tpm2Tcti: tpm.tcti,
+  ...o,
+});
 
 describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
   test('EC and RSA: the start-up probe passes with certificates issued from TPM-signed CSRs (openssl req -verify)', async () => {
     for (const k of ['ec', 'rsa'] as const) {
       openssl(['req', '-inform', 'DER', '-in', join(dir, `${k}.csr`), '-verify', '-noout']);
-      const key = await openHardwareKey({ kind: 'tpm2', handle: k === 'ec' ? EC_HANDLE : RSA_HANDLE }, certDer(certs[k]), settings());
+      const key = await openHardwareKey(
+        { kind: 'tpm2', handle: k === 'ec' ? EC_HANDLE : RSA_HANDLE },
+        certDer(certs[k]),
+        settings(),
+      );
       assert.equal(key.kind, 'tpm2');
       assert.equal(key.type, k);
       const sig = await key.sign(Buffer.from('data'), 'sha256');
@@ -81,8 +131,18 @@ describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
     const peer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     writeFileSync(join(dir, 'peer.key'), peer.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'tpm-ec.pub'), tpm.publicKeyPem(EC_HANDLE));
-    const expected = openssl(['pkeyutl', '-derive', '-inkey', join(dir, 'peer.key'), '-peerkey', join(dir, 'tpm-ec.pub')]);
-    assert.deepEqual(Buffer.from(await key.deriveEcdh(new Uint8Array(peer.publicKey.export({ type: 'spki', format: 'der' })))), expected);
+    const expected = openssl([
+      'pkeyutl',
+      '-derive',
+      '-inkey',
+      join(dir, 'peer.key'),
+      '-peerkey',
+      join(dir, 'tpm-ec.pub'),
+    ]);
+    assert.deepEqual(
+      Buffer.from(await key.deriveEcdh(new Uint8Array(peer.publicKey.export({ type: 'spki', format: 'der' })))),
+      expected,
+    );
   });
 
   test('RSA-OAEP SHA-1 and SHA-256 unwrap what openssl pkeyutl encrypted', async () => {
@@ -90,19 +150,68 @@ describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
     const cek = Buffer.alloc(32, 0x5a);
     writeFileSync(join(dir, 'cek'), cek);
     for (const d of ['sha1', 'sha256'] as const) {
-      const wrapped = openssl(['pkeyutl', '-encrypt', '-certin', '-inkey', certs.rsa, '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', `rsa_oaep_md:${d}`, '-pkeyopt', `rsa_mgf1_md:${d}`, '-in', join(dir, 'cek')]);
+      const wrapped = openssl([
+        'pkeyutl',
+        '-encrypt',
+        '-certin',
+        '-inkey',
+        certs.rsa,
+        '-pkeyopt',
+        'rsa_padding_mode:oaep',
+        '-pkeyopt',
+        `rsa_oaep_md:${d}`,
+        '-pkeyopt',
+        `rsa_mgf1_md:${d}`,
+        '-in',
+        join(dir, 'cek'),
+      ]);
       assert.deepEqual(Buffer.from(await key.unwrapRsaOaep(wrapped, d)), cek);
     }
   });
 
   test('verify --idevid-key tpm2:… decrypts ECDH EnvelopedData made by openssl cms -encrypt', async () => {
-    const bundle = makeSignedBundle(pki, onboardingJson({ configuration: 'hostname tpm\n', configurationHandling: 'replace' }));
+    const bundle = makeSignedBundle(
+      pki,
+      onboardingJson({ configuration: 'hostname tpm\n', configurationHandling: 'replace' }),
+    );
     writeFileSync(join(dir, 'ci.plain'), bundle.conveyedInformation);
-    writeFileSync(join(dir, 'ci.cms'), openssl(['cms', '-encrypt', '-binary', '-aes256', '-outform', 'DER', '-in', join(dir, 'ci.plain'), '-recip', certs.ec]));
+    writeFileSync(
+      join(dir, 'ci.cms'),
+      openssl([
+        'cms',
+        '-encrypt',
+        '-binary',
+        '-aes256',
+        '-outform',
+        'DER',
+        '-in',
+        join(dir, 'ci.plain'),
+        '-recip',
+        certs.ec,
+      ]),
+    );
     writeFileSync(join(dir, 'oc.cms'), bundle.ownerCertificate);
     writeFileSync(join(dir, 'ov.vcj'), bundle.ownershipVoucher);
-    const r = await cli(['verify', '--json', '--conveyed-info', join(dir, 'ci.cms'), '--owner-cert', join(dir, 'oc.cms'), '--voucher', join(dir, 'ov.vcj'),
-      '--trust-anchors', pki.masaCa.cert, '--serial', SERIAL, '--idevid-cert', certs.ec, '--idevid-key', `tpm2:${EC_HANDLE}`, '--tpm2-tcti', tpm.tcti]);
+    const r = await cli([
+      'verify',
+      '--json',
+      '--conveyed-info',
+      join(dir, 'ci.cms'),
+      '--owner-cert',
+      join(dir, 'oc.cms'),
+      '--voucher',
+      join(dir, 'ov.vcj'),
+      '--trust-anchors',
+      pki.masaCa.cert,
+      '--serial',
+      SERIAL,
+      '--idevid-cert',
+      certs.ec,
+      '--idevid-key',
+      `tpm2:${EC_HANDLE}`,
+      '--tpm2-tcti',
+      tpm.tcti,
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(Buffer.from('hostname tpm\n').toString('base64')));
   });
@@ -112,19 +221,30 @@ describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
     await assert.rejects(readTpmCertificate('0x01c90001', settings()), { code: 'SZTP_ERR_DEVICE_KEY_NOT_FOUND' });
   });
 
-  test('missing handle → SZTP_ERR_DEVICE_KEY_NOT_FOUND; key not the certificate\'s → SZTP_ERR_DEVICE_KEY_MISMATCH', async () => {
-    await assert.rejects(openHardwareKey({ kind: 'tpm2', handle: '0x81000009' }, certDer(certs.ec), settings()), { code: 'SZTP_ERR_DEVICE_KEY_NOT_FOUND' });
-    await assert.rejects(openHardwareKey({ kind: 'tpm2', handle: EC_HANDLE }, certDer(pki.device.cert), settings()), { code: 'SZTP_ERR_DEVICE_KEY_MISMATCH' });
+  test("missing handle → SZTP_ERR_DEVICE_KEY_NOT_FOUND; key not the certificate's → SZTP_ERR_DEVICE_KEY_MISMATCH", async () => {
+    await assert.rejects(openHardwareKey({ kind: 'tpm2', handle: '0x81000009' }, certDer(certs.ec), settings()), {
+      code: 'SZTP_ERR_DEVICE_KEY_NOT_FOUND',
+    });
+    await assert.rejects(openHardwareKey({ kind: 'tpm2', handle: EC_HANDLE }, certDer(pki.device.cert), settings()), {
+      code: 'SZTP_ERR_DEVICE_KEY_MISMATCH',
+    });
   });
 
   test('a TPM that accepts the connection and never answers → SZTP_ERR_DEVICE_KEY_TIMEOUT within the deadline', async () => {
     // swtpm's TCTI talks to two ports (command, control): both accept and never answer.
     const sockets: Socket[] = [];
-    const listen = (port: number): Promise<Server | undefined> => new Promise((resolve) => {
-      const srv = createServer((s) => { sockets.push(s); });
-      srv.once('error', () => { resolve(undefined); });
-      srv.listen(port, '127.0.0.1', () => { resolve(srv); });
-    });
+    const listen = (port: number): Promise<Server | undefined> =>
+      new Promise((resolve) => {
+        const srv = createServer((s) => {
+          sockets.push(s);
+        });
+        srv.once('error', () => {
+          resolve(undefined);
+        });
+        srv.listen(port, '127.0.0.1', () => {
+          resolve(srv);
+        });
+      });
     let silent: Server[] = [];
     let port = 0;
     while (silent.length === 0) {
@@ -136,27 +256,69 @@ describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
     }
     try {
       const t0 = Date.now();
-      await assert.rejects(openHardwareKey({ kind: 'tpm2', handle: EC_HANDLE }, certDer(certs.ec), settings({ tpm2Tcti: `swtpm:host=127.0.0.1,port=${port}`, keyTimeoutSeconds: 1 })),
-        { code: 'SZTP_ERR_DEVICE_KEY_TIMEOUT' });
+      await assert.rejects(
+        openHardwareKey(
+          { kind: 'tpm2', handle: EC_HANDLE },
+          certDer(certs.ec),
+          settings({ tpm2Tcti: `swtpm:host=127.0.0.1,port=${port}`, keyTimeoutSeconds: 1 }),
+        ),
+        { code: 'SZTP_ERR_DEVICE_KEY_TIMEOUT' },
+      );
       assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
     } finally {
       for (const s of sockets) s.destroy();
-      await Promise.all(silent.map((x) => new Promise((resolve) => { x.close(resolve); })));
+      await Promise.all(
+        silent.map(
+          (x) =>
+            new Promise((resolve) => {
+              x.close(resolve);
+            }),
+        ),
+      );
     }
   });
 
   test('agent run with idevid_key tpm2:0x81000002 and idevid_cert tpm2-nv:0x01C90000: a USB stick whose conveyed information is encrypted to the TPM key is decrypted and applied', async () => {
     const box = join(dir, 'usb-run');
     const stick = join(box, 'usb');
-    const bundle = makeSignedBundle(pki, onboardingJson({ configuration: 'hostname tpm-usb\n', configurationHandling: 'replace' }));
+    const bundle = makeSignedBundle(
+      pki,
+      onboardingJson({ configuration: 'hostname tpm-usb\n', configurationHandling: 'replace' }),
+    );
     writeFileSync(join(dir, 'usb-ci.plain'), bundle.conveyedInformation);
-    writeEn9(stick, { ...bundle, conveyedInformation: openssl(['cms', '-encrypt', '-binary', '-aes256', '-outform', 'DER', '-in', join(dir, 'usb-ci.plain'), '-recip', certs.ec, '-keyopt', 'ecdh_kdf_md:sha256']) });
+    writeEn9(stick, {
+      ...bundle,
+      conveyedInformation: openssl([
+        'cms',
+        '-encrypt',
+        '-binary',
+        '-aes256',
+        '-outform',
+        'DER',
+        '-in',
+        join(dir, 'usb-ci.plain'),
+        '-recip',
+        certs.ec,
+        '-keyopt',
+        'ecdh_kdf_md:sha256',
+      ]),
+    });
     const ini = join(box, 'ztp.ini');
-    writeFileSync(ini, ztpIni(pki, join(box, 'state'), {
-      Device: { idevid_cert: 'tpm2-nv:0x01C90000', idevid_key: `tpm2:${EC_HANDLE}`, tpm2_tcti: tpm.tcti },
-      'Fetcher Priority': { USB: '0' }, USB: { mount_points: stick },
-      Router: { adapter: 'simulated', root: join(box, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
-    }));
+    writeFileSync(
+      ini,
+      ztpIni(pki, join(box, 'state'), {
+        Device: { idevid_cert: 'tpm2-nv:0x01C90000', idevid_key: `tpm2:${EC_HANDLE}`, tpm2_tcti: tpm.tcti },
+        'Fetcher Priority': { USB: '0' },
+        USB: { mount_points: stick },
+        Router: {
+          adapter: 'simulated',
+          root: join(box, 'router'),
+          os_name: 'SimOS',
+          os_version: '1.0',
+          hw_model: 'sim-1',
+        },
+      }),
+    );
     const r = await cli(['--config', ini, 'run', '--once']);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     assert.equal(readFileSync(join(box, 'router', 'running-config'), 'utf8'), 'hostname tpm-usb\n');

@@ -26,7 +26,11 @@ const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/u; // esl
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sztp-i11-inert-'));
   pki = makeTestPki(join(dir, 'pki'), 'p256', 'SN-INERT-1');
-  server = await new TestBootstrapServer({ cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key), clientCa: readFileSync(pki.manufacturer.cert) }).start();
+  server = await new TestBootstrapServer({
+    cert: readFileSync(pki.server.cert),
+    key: readFileSync(pki.server.key),
+    clientCa: readFileSync(pki.manufacturer.cert),
+  }).start();
   server.onGetBootstrappingData = () => restconfError(403, 'access-denied', HOSTILE);
 });
 after(async () => {
@@ -37,28 +41,51 @@ after(async () => {
 test('a hostile RESTCONF error-message cannot drive the terminal or fake status lines', async () => {
   const ini = join(dir, 'ztp.ini');
   // No bootstrap_trust_anchors: the server is contacted provisionally (unauthenticated).
-  writeFileSync(ini, ztpIni(pki, join(dir, 'state'), {
-    'Fetcher Priority': { Server: '0' },
-    Bootstrap: { servers: server.url, nonce: 'False' },
-    Device: { bootstrap_trust_anchors: '' },
-    Router: { adapter: 'simulated', root: join(dir, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
-  }));
+  writeFileSync(
+    ini,
+    ztpIni(pki, join(dir, 'state'), {
+      'Fetcher Priority': { Server: '0' },
+      Bootstrap: { servers: server.url, nonce: 'False' },
+      Device: { bootstrap_trust_anchors: '' },
+      Router: {
+        adapter: 'simulated',
+        root: join(dir, 'router'),
+        os_name: 'SimOS',
+        os_version: '1.0',
+        hw_model: 'sim-1',
+      },
+    }),
+  );
   const run = await cli(['--config', ini, 'run', '--once']);
   assert.equal(run.code, 1, run.stderr.slice(-2000));
   assert.equal(server.bootstrapRequests().length > 0, true);
   assert.doesNotMatch(run.stderr, /\u001b|\u0007|\u009b/, 'CLI stderr carries no terminal control'); // eslint-disable-line no-control-regex
   // The server's text reached the logs (and the error stored for the fetcher) escaped.
-  const logged = logLines(run.stderr).map((l) => JSON.stringify(l)).filter((l) => l.includes('denied'));
+  const logged = logLines(run.stderr)
+    .map((l) => JSON.stringify(l))
+    .filter((l) => l.includes('denied'));
   assert.ok(logged.length > 0, 'the server message is logged');
   for (const l of logged) assert.match(l, /\\\\x1b\[2J.*pwned\\\\x07denied\\\\nphase: bootstrap-complete/);
-  for (const l of logLines(run.stderr)) assert.doesNotMatch(JSON.stringify(l), /\\u001b|\\u0007|\u009b|\u0085/, 'no raw control survives into a log record');
+  for (const l of logLines(run.stderr))
+    assert.doesNotMatch(
+      JSON.stringify(l),
+      /\\u001b|\\u0007|\u009b|\u0085/,
+      'no raw control survives into a log record',
+    );
 });
 
 test('status shows a stored hostile message escaped, on one line (text and --json)', async () => {
   const ini = join(dir, 'ztp.ini');
   // What the agent stores when the fetcher fails mid-pass (e.g. while a later fetcher still runs).
   const store = createStateStore({ dir: join(dir, 'state'), log: pino({ level: 'silent' }) });
-  await store.update((s) => withEvent(withError(s, 'SZTP_ERR_SERVER_RESTCONF_ERROR', `Server: ${HOSTILE}`, new Date()), { progressType: 'bootstrap-error', time: new Date().toISOString(), message: HOSTILE, source: HOSTILE }));
+  await store.update((s) =>
+    withEvent(withError(s, 'SZTP_ERR_SERVER_RESTCONF_ERROR', `Server: ${HOSTILE}`, new Date()), {
+      progressType: 'bootstrap-error',
+      time: new Date().toISOString(),
+      message: HOSTILE,
+      source: HOSTILE,
+    }),
+  );
   const status = await cli(['--config', ini, 'status']);
   assert.equal(status.code, 0);
   assert.doesNotMatch(status.stdout, CONTROL);

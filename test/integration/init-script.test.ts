@@ -20,13 +20,23 @@ after(() => rmSync(work, { recursive: true, force: true }));
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 /** Runs `<shell> INIT start` with a defaults file naming `bin` (and `node`, when given). */
-function start(shell: readonly string[], bin: string, config: string): { status: number | null; out: string; pidFile: string } {
+function start(
+  shell: readonly string[],
+  bin: string,
+  config: string,
+): { status: number | null; out: string; pidFile: string } {
   const dir = mkdtempSync(join(work, 'run-'));
   const pidFile = join(dir, 'sztp-agent.pid');
   const defaults = join(dir, 'defaults');
-  writeFileSync(defaults, `SZTP_AGENT_BIN=${bin}\nCONFIG=${config}\nPIDFILE=${pidFile}\nLOGFILE=${join(dir, 'agent.log')}\n`);
+  writeFileSync(
+    defaults,
+    `SZTP_AGENT_BIN=${bin}\nCONFIG=${config}\nPIDFILE=${pidFile}\nLOGFILE=${join(dir, 'agent.log')}\n`,
+  );
   const r = spawnSync(shell[0]!, [...shell.slice(1), INIT, 'start'], {
-    cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SZTP_AGENT_DEFAULTS: defaults },
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SZTP_AGENT_DEFAULTS: defaults },
   });
   return { status: r.status, out: `${r.stdout}${r.stderr}`, pidFile };
 }
@@ -42,25 +52,29 @@ const config = join(work, 'ztp.ini');
 writeFileSync(config, '[Startup]\nstart: False\n');
 
 for (const shell of [['dash'], ['busybox', 'sh']] as const) {
-  describe(`init script start under ${shell.join(' ')}: an agent that is over within the first second`, { skip: has(shell[0]) ? false : `${shell[0]} missing` }, () => {
-    for (const exit of [0, 10]) {
-      test(`exit ${exit} is a success: start returns 0`, () => {
-        const r = start(shell, fakeAgent(exit), config);
-        assert.equal(r.status, 0, r.out);
-        assert.match(r.out, new RegExp(`sztp-agent finished at once \\(exit ${exit}\\)`));
-        assert.doesNotMatch(r.out, /exited at once/);
-        assert.equal(existsSync(r.pidFile), false, 'no pid file left for a finished agent');
-      });
-    }
+  describe(
+    `init script start under ${shell.join(' ')}: an agent that is over within the first second`,
+    { skip: has(shell[0]) ? false : `${shell[0]} missing` },
+    () => {
+      for (const exit of [0, 10]) {
+        test(`exit ${exit} is a success: start returns 0`, () => {
+          const r = start(shell, fakeAgent(exit), config);
+          assert.equal(r.status, 0, r.out);
+          assert.match(r.out, new RegExp(`sztp-agent finished at once \\(exit ${exit}\\)`));
+          assert.doesNotMatch(r.out, /exited at once/);
+          assert.equal(existsSync(r.pidFile), false, 'no pid file left for a finished agent');
+        });
+      }
 
-    for (const exit of [1, 2]) {
-      test(`exit ${exit} is a failure: start returns 1 and prints the last log lines`, () => {
-        const r = start(shell, fakeAgent(exit), config);
-        assert.equal(r.status, 1, r.out);
-        assert.match(r.out, new RegExp(`sztp-agent exited at once \\(exit ${exit}\\); last log lines:`));
-        assert.match(r.out, new RegExp(`stand-in agent, exit ${exit}`));
-        assert.equal(existsSync(r.pidFile), false);
-      });
-    }
-  });
+      for (const exit of [1, 2]) {
+        test(`exit ${exit} is a failure: start returns 1 and prints the last log lines`, () => {
+          const r = start(shell, fakeAgent(exit), config);
+          assert.equal(r.status, 1, r.out);
+          assert.match(r.out, new RegExp(`sztp-agent exited at once \\(exit ${exit}\\); last log lines:`));
+          assert.match(r.out, new RegExp(`stand-in agent, exit ${exit}`));
+          assert.equal(existsSync(r.pidFile), false);
+        });
+      }
+    },
+  );
 }

@@ -15,7 +15,9 @@ import { after, test } from 'node:test';
 const ROOT = join(import.meta.dirname, '..', '..');
 const HOOK = join(ROOT, 'test', 'support', 'record-loads.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'sztp-lazy-'));
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Heavy modules no light command may load. */
 const HEAVY: readonly [string, RegExp][] = [
@@ -30,10 +32,23 @@ const HEAVY: readonly [string, RegExp][] = [
 
 function ini(name: string, lines: readonly string[]): string {
   const file = join(dir, `${name}.ini`);
-  writeFileSync(file, [
-    '[Router]', 'adapter: simulated', `root: ${join(dir, `${name}-router`)}`, 'os_name: SimOS', 'os_version: 1.0', '[Device]', 'serial_number: SN-LAZY',
-    '[Agent]', `state_dir: ${join(dir, `${name}-state`)}`, 'log_level: warn', ...lines, '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      '[Router]',
+      'adapter: simulated',
+      `root: ${join(dir, `${name}-router`)}`,
+      'os_name: SimOS',
+      'os_version: 1.0',
+      '[Device]',
+      'serial_number: SN-LAZY',
+      '[Agent]',
+      `state_dir: ${join(dir, `${name}-state`)}`,
+      'log_level: warn',
+      ...lines,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -41,41 +56,90 @@ function ini(name: string, lines: readonly string[]): string {
 async function loaded(args: readonly string[]): Promise<{ code: number | null; urls: string[]; stderr: string }> {
   const record = join(dir, `loads-${Math.random().toString(36).slice(2)}.txt`);
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', HOOK, join(ROOT, 'src', 'cli.ts'), ...args], {
-    cwd: ROOT, env: { ...process.env, RECORD_LOADS: record }, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, RECORD_LOADS: record },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const code = await new Promise<number | null>((res) => child.on('close', res));
-  const urls = existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter((l) => l !== '') : [];
+  const urls = existsSync(record)
+    ? readFileSync(record, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
   return { code, urls, stderr };
 }
 
-const heavyIn = (urls: readonly string[]): string[] => HEAVY.filter(([, re]) => urls.some((u) => re.test(u))).map(([name]) => name);
+const heavyIn = (urls: readonly string[]): string[] =>
+  HEAVY.filter(([, re]) => urls.some((u) => re.test(u))).map(([name]) => name);
 
-for (const command of [['config'], ['config', '--json'], ['status'], ['status', '--json'], ['secure-mode', 'status'], ['secure-mode', 'disable'], ['reset']]) {
+for (const command of [
+  ['config'],
+  ['config', '--json'],
+  ['status'],
+  ['status', '--json'],
+  ['secure-mode', 'status'],
+  ['secure-mode', 'disable'],
+  ['reset'],
+]) {
   test(`\`${command.join(' ')}\` loads none of the heavy modules`, async () => {
     const r = await loaded(['--config', ini(command.join('-'), []), ...command]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.urls.some((u) => u.endsWith('/src/cli/program.ts')), 'the hook recorded the CLI itself');
+    assert.ok(
+      r.urls.some((u) => u.endsWith('/src/cli/program.ts')),
+      'the hook recorded the CLI itself',
+    );
     assert.deepEqual(heavyIn(r.urls), []);
   });
 }
 
 test('the hook does see the heavy modules when a command uses them (`verify` loads the trust pipeline)', async () => {
-  const r = await loaded(['verify', '--conveyed-info', join(dir, 'missing.cms'), '--trust-anchors', join(dir, 'missing.pem'), '--serial', 'X']);
+  const r = await loaded([
+    'verify',
+    '--conveyed-info',
+    join(dir, 'missing.cms'),
+    '--trust-anchors',
+    join(dir, 'missing.pem'),
+    '--serial',
+    'X',
+  ]);
   assert.equal(r.code, 2, r.stderr); // usage error: the files do not exist, so nothing is validated
   assert.deepEqual(heavyIn(r.urls), [], 'a usage error needs no trust pipeline');
   const fixtures = join(ROOT, 'fixtures', 'demo');
-  const v = await loaded(['verify', '--conveyed-info', join(fixtures, 'usb', 'EN9', 'conveyed-information.cms'), '--owner-cert', join(fixtures, 'usb', 'EN9', 'owner-certificate.cms'),
-    '--voucher', join(fixtures, 'usb', 'EN9', 'ownership-voucher.vcj'), '--trust-anchors', join(fixtures, 'pki', 'masa-ca.crt'), '--serial', readFileSync(join(fixtures, 'serial-number'), 'utf8').trim()]);
+  const v = await loaded([
+    'verify',
+    '--conveyed-info',
+    join(fixtures, 'usb', 'EN9', 'conveyed-information.cms'),
+    '--owner-cert',
+    join(fixtures, 'usb', 'EN9', 'owner-certificate.cms'),
+    '--voucher',
+    join(fixtures, 'usb', 'EN9', 'ownership-voucher.vcj'),
+    '--trust-anchors',
+    join(fixtures, 'pki', 'masa-ca.crt'),
+    '--serial',
+    readFileSync(join(fixtures, 'serial-number'), 'utf8').trim(),
+  ]);
   assert.equal(v.code, 0, v.stderr);
   assert.ok(heavyIn(v.urls).includes('pkijs') && heavyIn(v.urls).includes('the trust pipeline'));
 });
 
-test('`run` loads a fetcher\'s protocol code only when that fetcher is tried', async () => {
+test("`run` loads a fetcher's protocol code only when that fetcher is tried", async () => {
   // USB first (nothing on the stick), then DHCP on an interface that does not exist: the DHCP fetcher is tried.
-  const both = ini('run-usb-dhcp', ['[Startup]', 'retry_forever: False', '[Fetcher Priority]', 'USB: 0', 'Mgmt4: 1', '[USB]', `mount_points: ${join(dir, 'no-stick')}`,
-    '[Interfaces]', 'Mgmt: sztp-lazy-none0', '[DHCP]', 'source: lease-file', `lease_files: ${join(dir, 'no-leases')}`]);
+  const both = ini('run-usb-dhcp', [
+    '[Startup]',
+    'retry_forever: False',
+    '[Fetcher Priority]',
+    'USB: 0',
+    'Mgmt4: 1',
+    '[USB]',
+    `mount_points: ${join(dir, 'no-stick')}`,
+    '[Interfaces]',
+    'Mgmt: sztp-lazy-none0',
+    '[DHCP]',
+    'source: lease-file',
+    `lease_files: ${join(dir, 'no-leases')}`,
+  ]);
   const r = await loaded(['--config', both, 'run', '--once']);
   assert.equal(r.code, 1, r.stderr);
   assert.ok(r.urls.some((u) => u.endsWith('/src/fetchers/usb.ts')));
@@ -83,10 +147,20 @@ test('`run` loads a fetcher\'s protocol code only when that fetcher is tried', a
   assert.ok(r.urls.some((u) => /\/src\/dhcp\//.test(u)));
   // USB only, nothing found: neither the DHCP fetcher nor the RESTCONF client, the trust pipeline,
   // fast-xml-parser or undici is loaded (pkijs is: the daemon parses its certificates at start).
-  const usb = ini('run-usb', ['[Startup]', 'retry_forever: False', '[Fetcher Priority]', 'USB: 0', '[USB]', `mount_points: ${join(dir, 'no-stick')}`]);
+  const usb = ini('run-usb', [
+    '[Startup]',
+    'retry_forever: False',
+    '[Fetcher Priority]',
+    'USB: 0',
+    '[USB]',
+    `mount_points: ${join(dir, 'no-stick')}`,
+  ]);
   const u = await loaded(['--config', usb, 'run', '--once']);
   assert.equal(u.code, 1, u.stderr);
   assert.ok(u.urls.some((x) => x.endsWith('/src/fetchers/usb.ts')));
   assert.ok(!u.urls.some((x) => x.endsWith('/src/fetchers/dhcp.ts')));
-  assert.deepEqual(heavyIn(u.urls).filter((m) => m !== 'pkijs' && m !== 'asn1js'), []);
+  assert.deepEqual(
+    heavyIn(u.urls).filter((m) => m !== 'pkijs' && m !== 'asn1js'),
+    [],
+  );
 });

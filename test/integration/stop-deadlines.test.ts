@@ -42,9 +42,16 @@ async function until(predicate: () => boolean, ms: number, what: string): Promis
 }
 
 /** Sends SIGTERM once `ready` holds; returns the run's result and the time from signal to exit. */
-async function stopWhen(run: { child: ChildProcess; done: Promise<CliResult> }, ready: () => boolean, what: string, label: string): Promise<{ r: CliResult; ms: number }> {
+async function stopWhen(
+  run: { child: ChildProcess; done: Promise<CliResult> },
+  ready: () => boolean,
+  what: string,
+  label: string,
+): Promise<{ r: CliResult; ms: number }> {
   let stderr = '';
-  run.child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
+  run.child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   await until(() => ready() || stderr.includes(what), 60_000, what);
   await sleep(300); // let it settle into the wait
   const t0 = Date.now();
@@ -71,17 +78,26 @@ function pidAlive(pid: number): boolean {
 describe('1: slow-drip bootstrap server', () => {
   let server: BootstrapServer;
   before(async () => {
-    server = await startBootstrapServer({ cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key), clientCa: readFileSync(pki.manufacturer.cert) });
+    server = await startBootstrapServer({
+      cert: readFileSync(pki.server.cert),
+      key: readFileSync(pki.server.key),
+      clientCa: readFileSync(pki.manufacturer.cert),
+    });
   });
   after(async () => {
     await server.close();
   });
 
-  const dripDevice = (extra: Record<string, Record<string, string>> = {}): Device => makeDevice(pki, {}, {
-    'Fetcher Priority': { Server: '0', USB: '1' },
-    Bootstrap: { servers: server.url, nonce: 'False', connect_timeout_seconds: '2', response_timeout_seconds: '2' },
-    ...extra,
-  });
+  const dripDevice = (extra: Record<string, Record<string, string>> = {}): Device =>
+    makeDevice(
+      pki,
+      {},
+      {
+        'Fetcher Priority': { Server: '0', USB: '1' },
+        Bootstrap: { servers: server.url, nonce: 'False', connect_timeout_seconds: '2', response_timeout_seconds: '2' },
+        ...extra,
+      },
+    );
 
   test('a reply dripping one byte every 200 ms fails at the exchange deadline and the pass moves on', async () => {
     const reply = signedReply(pki, onboardingJson({ configuration: 'x\n', configurationHandling: 'merge' }));
@@ -107,7 +123,12 @@ describe('1: slow-drip bootstrap server', () => {
     server.onGetBootstrappingData = () => ({ fault: 'stall' });
     // Three addresses of the same stalled server: 3 x 2 s of response deadline, budget 1 s.
     const d = dripDevice({
-      Bootstrap: { servers: `${server.url}, https://localhost:${server.port}, ${server.url.replace('127.0.0.1', '127.0.0.1')}`, nonce: 'False', connect_timeout_seconds: '2', response_timeout_seconds: '2' },
+      Bootstrap: {
+        servers: `${server.url}, https://localhost:${server.port}, ${server.url.replace('127.0.0.1', '127.0.0.1')}`,
+        nonce: 'False',
+        connect_timeout_seconds: '2',
+        response_timeout_seconds: '2',
+      },
     });
     try {
       writeFileSync(d.ini, readFileSync(d.ini, 'utf8').replace('[Agent]\n', '[Agent]\nfetcher_budget_seconds: 1\n'));
@@ -130,7 +151,12 @@ describe('1: slow-drip bootstrap server', () => {
     const d = dripDevice({ Bootstrap: { servers: server.url, nonce: 'False', response_timeout_seconds: '3600' } });
     const seen = server.bootstrapRequests().length;
     try {
-      await stopWhen(d.start(), () => server.bootstrapRequests().length > seen, '\u0000never', 'drip-get-bootstrapping-data');
+      await stopWhen(
+        d.start(),
+        () => server.bootstrapRequests().length > seen,
+        '\u0000never',
+        'drip-get-bootstrapping-data',
+      );
       assert.equal((await d.status()).phase, 'factory-default', 'nothing applied, the state readable');
     } finally {
       d.dispose();
@@ -139,15 +165,24 @@ describe('1: slow-drip bootstrap server', () => {
   });
 
   test('SIGTERM while report-progress drips during onboarding: exits within 5 s, the journal kept', async () => {
-    server.onGetBootstrappingData = () => signedReply(pki, onboardingJson({ configuration: 'x\n', configurationHandling: 'merge' }), {}, 'verbose');
+    server.onGetBootstrappingData = () =>
+      signedReply(pki, onboardingJson({ configuration: 'x\n', configurationHandling: 'merge' }), {}, 'verbose');
     const d = dripDevice({ Bootstrap: { servers: server.url, nonce: 'False', response_timeout_seconds: '3600' } });
     const requests = server.requests.length;
     try {
       server.onProgress = () => ({ fault: 'drip', body: 'x'.repeat(100_000), intervalMs: 500 });
-      await stopWhen(d.start(), () => server.requests.slice(requests).some((q: { path: string }) => q.path.endsWith('report-progress')), '\u0000never', 'drip-report-progress');
+      await stopWhen(
+        d.start(),
+        () => server.requests.slice(requests).some((q: { path: string }) => q.path.endsWith('report-progress')),
+        '\u0000never',
+        'drip-report-progress',
+      );
       const status = await d.status();
       // Stopped inside the mandatory bootstrap-initiated report: nothing was applied, the attempt is closed.
-      assert.ok(status.events.some((e) => e.progressType === 'bootstrap-initiated'), 'the attempt had started');
+      assert.ok(
+        status.events.some((e) => e.progressType === 'bootstrap-initiated'),
+        'the attempt had started',
+      );
       assert.equal(d.runningConfig(), undefined, 'nothing applied');
     } finally {
       d.dispose();
@@ -165,8 +200,14 @@ describe('2, 3: FIFOs on a stick', () => {
       mkdirSync(join(d.stick, 'EN9'), { recursive: true });
       execFileSync('mkfifo', [join(d.stick, 'EN9', 'conveyed-information.cms')]);
       mkdirSync(second);
-      writeEn9(second, makeSignedBundle(pki, onboardingJson({ configuration: 'from stick 2\n', configurationHandling: 'merge' })));
-      writeFileSync(d.ini, readFileSync(d.ini, 'utf8').replace(`mount_points: ${d.stick}`, `mount_points: ${d.stick}, ${second}`));
+      writeEn9(
+        second,
+        makeSignedBundle(pki, onboardingJson({ configuration: 'from stick 2\n', configurationHandling: 'merge' })),
+      );
+      writeFileSync(
+        d.ini,
+        readFileSync(d.ini, 'utf8').replace(`mount_points: ${d.stick}`, `mount_points: ${d.stick}, ${second}`),
+      );
       const t0 = Date.now();
       const r = await d.run(['run', '--once']);
       process.stdout.write(`fifo-stick-run-ms ${Date.now() - t0}\n`);
@@ -185,7 +226,9 @@ describe('2, 3: FIFOs on a stick', () => {
       execFileSync('mkfifo', [join(d.stick, 'EN9', 'conveyed-information.cms')]);
       const run = runNode(['run', '--config', d.ini]);
       await stopWhen(run, () => false, 'EN9 bootstrapping data found', 'fifo-artifact');
-      const state = JSON.parse(readFileSync(join(d.dir, 'state', 'state.json'), 'utf8')) as { lastError?: { code: string } };
+      const state = JSON.parse(readFileSync(join(d.dir, 'state', 'state.json'), 'utf8')) as {
+        lastError?: { code: string };
+      };
       assert.equal(state.lastError?.code, 'SZTP_ERR_NO_SOURCE');
     } finally {
       d.dispose();
@@ -197,16 +240,32 @@ describe('2, 3: FIFOs on a stick', () => {
     try {
       mkdirSync(join(d.stick, 'images'));
       execFileSync('mkfifo', [join(d.stick, 'images', 'img.bin')]);
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
-        bootImage: { 'os-name': 'SimOS', 'os-version': '2.0', 'download-uri': ['file:///images/img.bin'], 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': '00'.repeat(32).match(/../g)?.join(':') }] },
-      })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            bootImage: {
+              'os-name': 'SimOS',
+              'os-version': '2.0',
+              'download-uri': ['file:///images/img.bin'],
+              'image-verification': [
+                { 'hash-algorithm': 'sha-256', 'hash-value': '00'.repeat(32).match(/../g)?.join(':') },
+              ],
+            },
+          }),
+        ),
+      );
       const t0 = Date.now();
       const r = await d.run(['run', '--once']);
       process.stdout.write(`fifo-image-run-ms ${Date.now() - t0}\n`);
       assert.equal(r.code, 1, r.stderr.slice(-2000));
       assert.match(r.stderr, /not a regular file/);
       const status = await d.status();
-      assert.ok(status.events.some((e) => e.progressType === 'boot-image-error'), 'boot-image-error reported');
+      assert.ok(
+        status.events.some((e) => e.progressType === 'boot-image-error'),
+        'boot-image-error reported',
+      );
     } finally {
       d.dispose();
     }
@@ -222,7 +281,17 @@ describe('4: script helpers that escape the timeout', () => {
     const d = makeDevice(pki);
     const pidFile = join(d.dir, 'helper.pid');
     try {
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ configuration: 'c\n', configurationHandling: 'merge', postScript: logScript(d.log, 'post', helper(pidFile)) })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            configuration: 'c\n',
+            configurationHandling: 'merge',
+            postScript: logScript(d.log, 'post', helper(pidFile)),
+          }),
+        ),
+      );
       const t0 = Date.now();
       const r = await d.run(['run', '--once']);
       const ms = Date.now() - t0;
@@ -232,7 +301,11 @@ describe('4: script helpers that escape the timeout', () => {
       const pid = Number(readFileSync(pidFile, 'utf8'));
       await until(() => !pidAlive(pid), 3000, 'the helper to be killed');
     } finally {
-      try { process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       d.dispose();
     }
   });
@@ -241,14 +314,28 @@ describe('4: script helpers that escape the timeout', () => {
     const d = makeDevice(pki);
     const pidFile = join(d.dir, 'helper.pid');
     try {
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ configuration: 'c\n', configurationHandling: 'merge', postScript: logScript(d.log, 'post', helper(pidFile)) })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            configuration: 'c\n',
+            configurationHandling: 'merge',
+            postScript: logScript(d.log, 'post', helper(pidFile)),
+          }),
+        ),
+      );
       const t0 = Date.now();
       const r = await d.run(['run', '--once'], { SZTP_CGROUP: 'off' });
       const ms = Date.now() - t0;
       assert.equal(r.code, 0, r.stderr.slice(-2000));
       assert.ok(ms < 15_000, `run took ${ms} ms`);
     } finally {
-      try { process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       d.dispose();
     }
   });
@@ -257,14 +344,35 @@ describe('4: script helpers that escape the timeout', () => {
     const d = makeDevice(pki);
     const pidFile = join(d.dir, 'helper.pid');
     try {
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ configuration: 'c\n', configurationHandling: 'merge', preScript: logScript(d.log, 'pre', `${helper(pidFile)}\nsleep 600`) })));
-      await stopWhen(d.start(), () => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '', '\u0000never', 'setsid-script');
-      const state = JSON.parse(readFileSync(join(d.dir, 'state', 'state.json'), 'utf8')) as { journal?: { currentStep?: string } };
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            configuration: 'c\n',
+            configurationHandling: 'merge',
+            preScript: logScript(d.log, 'pre', `${helper(pidFile)}\nsleep 600`),
+          }),
+        ),
+      );
+      await stopWhen(
+        d.start(),
+        () => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '',
+        '\u0000never',
+        'setsid-script',
+      );
+      const state = JSON.parse(readFileSync(join(d.dir, 'state', 'state.json'), 'utf8')) as {
+        journal?: { currentStep?: string };
+      };
       assert.equal(state.journal?.currentStep, 'pre-script', 'the step stays unfinished for the next run');
       const pid = Number(readFileSync(pidFile, 'utf8'));
       await until(() => !pidAlive(pid), 3000, 'the helper to be killed');
     } finally {
-      try { process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       d.dispose();
     }
   });

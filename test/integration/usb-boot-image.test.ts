@@ -45,7 +45,12 @@ function stickImage(d: Device, name: string, content: string): string {
 }
 
 function bootImage(version: string, uris: string[], hash: string): Record<string, unknown> {
-  return { 'os-name': 'SimOS', 'os-version': version, 'download-uri': uris, 'image-verification': [{ 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': hash }] };
+  return {
+    'os-name': 'SimOS',
+    'os-version': version,
+    'download-uri': uris,
+    'image-verification': [{ 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': hash }],
+  };
 }
 
 async function withDevice(fn: (d: Device) => Promise<void>): Promise<void> {
@@ -58,17 +63,32 @@ async function withDevice(fn: (d: Device) => Promise<void>): Promise<void> {
 }
 
 function codes(r: CliResult): string[] {
-  return r.stderr.split('\n').filter((l) => l.includes('"code"')).map((l) => (JSON.parse(l) as { code: string }).code);
+  return r.stderr
+    .split('\n')
+    .filter((l) => l.includes('"code"'))
+    .map((l) => (JSON.parse(l) as { code: string }).code);
 }
 
 const installed = (d: Device): boolean => existsSync(join(d.router, 'installed-image.json'));
 const running = (d: Device): { osVersion?: string } | undefined =>
-  existsSync(join(d.router, 'running-image.json')) ? (JSON.parse(readFileSync(join(d.router, 'running-image.json'), 'utf8')) as { osVersion?: string }) : undefined;
+  existsSync(join(d.router, 'running-image.json'))
+    ? (JSON.parse(readFileSync(join(d.router, 'running-image.json'), 'utf8')) as { osVersion?: string })
+    : undefined;
 
 describe('boot image from a USB stick through the CLI', () => {
   test('running version matches: skipped, no install', async () => {
     await withDevice(async (d) => {
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ bootImage: bootImage('1.0', ['file:///disk2:/images/none.bin'], colonHex(Buffer.alloc(32))), configuration: 'c\n', configurationHandling: 'replace' })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            bootImage: bootImage('1.0', ['file:///disk2:/images/none.bin'], colonHex(Buffer.alloc(32))),
+            configuration: 'c\n',
+            configurationHandling: 'replace',
+          }),
+        ),
+      );
       const r = await d.run(['run', '--once']);
       assert.equal(r.code, 0, r.stderr);
       const types = (await d.status()).events.map((e) => e.progressType);
@@ -81,23 +101,46 @@ describe('boot image from a USB stick through the CLI', () => {
   test('mismatch with a good hash: install, exit 10, resume after the reboot, complete', async () => {
     await withDevice(async (d) => {
       const hash = stickImage(d, 'simos-2.0.bin', 'image 2.0 bytes');
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
-        bootImage: bootImage('2.0', ['file:///disk2:/images/simos-2.0.bin'], hash), preScript: logScript(d.log, 'pre'), configuration: 'c\n', configurationHandling: 'replace',
-      })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            bootImage: bootImage('2.0', ['file:///disk2:/images/simos-2.0.bin'], hash),
+            preScript: logScript(d.log, 'pre'),
+            configuration: 'c\n',
+            configurationHandling: 'replace',
+          }),
+        ),
+      );
       const first = await d.run(['run', '--once']);
       assert.equal(first.code, 10, first.stderr);
       assert.ok(installed(d));
       let st = await d.status();
       assert.equal(st.phase, 'rebooting');
-      assert.deepEqual(st.events.map((e) => e.progressType), ['bootstrap-initiated', 'boot-image-initiated', 'boot-image-mismatch', 'boot-image-installed-rebooting']);
+      assert.deepEqual(
+        st.events.map((e) => e.progressType),
+        ['bootstrap-initiated', 'boot-image-initiated', 'boot-image-mismatch', 'boot-image-installed-rebooting'],
+      );
       assert.deepEqual(d.scriptLog(), []);
       const second = await d.run(['run', '--once']);
       assert.equal(second.code, 0, second.stderr);
       assert.equal(running(d)?.osVersion, '2.0');
       st = await d.status();
       assert.equal(st.phase, 'bootstrap-complete');
-      assert.deepEqual(st.events.slice(4).map((e) => e.progressType), ['bootstrap-initiated', 'boot-image-initiated', 'boot-image-complete',
-        'pre-script-initiated', 'pre-script-complete', 'config-initiated', 'config-complete', 'bootstrap-complete']);
+      assert.deepEqual(
+        st.events.slice(4).map((e) => e.progressType),
+        [
+          'bootstrap-initiated',
+          'boot-image-initiated',
+          'boot-image-complete',
+          'pre-script-initiated',
+          'pre-script-complete',
+          'config-initiated',
+          'config-complete',
+          'bootstrap-complete',
+        ],
+      );
       assert.deepEqual(d.scriptLog(), ['pre 1 absent']);
       assert.equal(d.runningConfig(), 'c\n');
     });
@@ -106,12 +149,28 @@ describe('boot image from a USB stick through the CLI', () => {
   test('bad hash: boot-image-error, nothing installed, no configuration', async () => {
     await withDevice(async (d) => {
       stickImage(d, 'evil.bin', 'not the image you want');
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
-        bootImage: bootImage('2.0', ['file:///disk2:/images/evil.bin'], colonHex(createHash('sha256').update('the real image').digest())), configuration: 'c\n', configurationHandling: 'replace',
-      })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            bootImage: bootImage(
+              '2.0',
+              ['file:///disk2:/images/evil.bin'],
+              colonHex(createHash('sha256').update('the real image').digest()),
+            ),
+            configuration: 'c\n',
+            configurationHandling: 'replace',
+          }),
+        ),
+      );
       const r = await d.run(['run', '--once']);
       assert.equal(r.code, 1);
-      assert.ok(codes(r).includes('SZTP_ERR_BOOT_IMAGE_HASH') || (await d.status()).lastError?.code === 'SZTP_ERR_BOOT_IMAGE_HASH', codes(r).join(','));
+      assert.ok(
+        codes(r).includes('SZTP_ERR_BOOT_IMAGE_HASH') ||
+          (await d.status()).lastError?.code === 'SZTP_ERR_BOOT_IMAGE_HASH',
+        codes(r).join(','),
+      );
       assert.equal(installed(d), false);
       assert.equal(d.runningConfig(), undefined);
       assert.equal((await d.status()).events.at(-1)?.progressType, 'boot-image-error');
@@ -122,9 +181,23 @@ describe('boot image from a USB stick through the CLI', () => {
     await withDevice(async (d) => {
       const hash = stickImage(d, 'simos-2.0.bin', 'image 2.0 mirror');
       requests.length = 0;
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
-        bootImage: bootImage('2.0', [`http://127.0.0.1:${port}/missing.bin`, 'file:///disk2:/images/missing.bin', 'file:///disk3:/images/simos-2.0.bin'], hash),
-      })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            bootImage: bootImage(
+              '2.0',
+              [
+                `http://127.0.0.1:${port}/missing.bin`,
+                'file:///disk2:/images/missing.bin',
+                'file:///disk3:/images/simos-2.0.bin',
+              ],
+              hash,
+            ),
+          }),
+        ),
+      );
       const r = await d.run(['run', '--once']);
       assert.equal(r.code, 10, r.stderr);
       assert.ok(installed(d));
@@ -136,7 +209,17 @@ describe('boot image from a USB stick through the CLI', () => {
     await withDevice(async (d) => {
       // This image boots as 1.5 although the onboarding information says 2.0 (vendor version formatting).
       const hash = stickImage(d, 'liar.bin', 'SIMULATED-IMAGE os-name=SimOS os-version=1.5\n');
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ bootImage: bootImage('2.0', ['file:///images/liar.bin'], hash), configuration: 'c\n', configurationHandling: 'replace' })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(
+          pki,
+          onboardingJson({
+            bootImage: bootImage('2.0', ['file:///images/liar.bin'], hash),
+            configuration: 'c\n',
+            configurationHandling: 'replace',
+          }),
+        ),
+      );
       assert.equal((await d.run(['run', '--once'])).code, 10);
       const second = await d.run(['run', '--once']);
       assert.equal(second.code, 1);
@@ -147,7 +230,10 @@ describe('boot image from a USB stick through the CLI', () => {
       const third = await d.run(['run', '--once']);
       assert.equal(third.code, 1);
       assert.equal(installed(d), false, 'not installed again');
-      assert.equal((await d.status()).events.filter((e) => e.progressType === 'boot-image-installed-rebooting').length, 1);
+      assert.equal(
+        (await d.status()).events.filter((e) => e.progressType === 'boot-image-installed-rebooting').length,
+        1,
+      );
       assert.equal(d.runningConfig(), undefined);
     });
   });

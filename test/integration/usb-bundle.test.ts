@@ -30,11 +30,38 @@ for (const layout of ['single', 'multi'] as const) {
       writeFileSync(join(d.dir, 'initial.cfg'), 'hostname bundled\n');
       writeFileSync(join(d.dir, 'pre.sh'), logScript(d.log, 'pre'));
       writeFileSync(join(d.dir, 'post.sh'), logScript(d.log, 'post'));
-      const bundle = await runNode(['bundle', '--out', d.stick, '--owner-key', pki.owner.key, '--owner-cert', pki.owner.cert,
-        '--owner-chain', pki.ownerCa.cert, '--voucher', join(pkiDir, 'voucher.vcj'), '--configuration', join(d.dir, 'initial.cfg'),
-        '--configuration-handling', 'replace', '--pre-script', join(d.dir, 'pre.sh'), '--post-script', join(d.dir, 'post.sh'),
-        '--boot-image', join(d.stick, 'images', 'os-2.0.bin'), '--os-name', 'SimOS', '--os-version', '2.0',
-        '--download-uri', 'file:///disk2:/images/os-2.0.bin', '--layout', layout, ...(layout === 'multi' ? ['--serial', pki.serial] : [])]).done;
+      const bundle = await runNode([
+        'bundle',
+        '--out',
+        d.stick,
+        '--owner-key',
+        pki.owner.key,
+        '--owner-cert',
+        pki.owner.cert,
+        '--owner-chain',
+        pki.ownerCa.cert,
+        '--voucher',
+        join(pkiDir, 'voucher.vcj'),
+        '--configuration',
+        join(d.dir, 'initial.cfg'),
+        '--configuration-handling',
+        'replace',
+        '--pre-script',
+        join(d.dir, 'pre.sh'),
+        '--post-script',
+        join(d.dir, 'post.sh'),
+        '--boot-image',
+        join(d.stick, 'images', 'os-2.0.bin'),
+        '--os-name',
+        'SimOS',
+        '--os-version',
+        '2.0',
+        '--download-uri',
+        'file:///disk2:/images/os-2.0.bin',
+        '--layout',
+        layout,
+        ...(layout === 'multi' ? ['--serial', pki.serial] : []),
+      ]).done;
       assert.equal(bundle.code, 0, bundle.stderr);
       const first = await d.run(['run', '--once']);
       assert.equal(first.code, 10, first.stderr.slice(-3000));

@@ -32,13 +32,20 @@ function setup(opts: { killIn?: 'pre' | 'post' } = {}): Device {
   const d = makeDevice(pki);
   mkdirSync(d.router, { recursive: true });
   writeFileSync(join(d.router, 'running-config'), BASE);
-  const killOnce = (tag: string): string => `[ -f "${d.dir}/killed-${tag}" ] || { touch "${d.dir}/killed-${tag}"; kill -9 $PPID; sleep 5; }`;
-  writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
-    preScript: logScript(d.log, 'pre', opts.killIn === 'pre' ? killOnce('pre') : ''),
-    configuration: ADD,
-    configurationHandling: 'merge',
-    postScript: logScript(d.log, 'post', opts.killIn === 'post' ? killOnce('post') : ''),
-  })));
+  const killOnce = (tag: string): string =>
+    `[ -f "${d.dir}/killed-${tag}" ] || { touch "${d.dir}/killed-${tag}"; kill -9 $PPID; sleep 5; }`;
+  writeEn9(
+    d.stick,
+    makeSignedBundle(
+      pki,
+      onboardingJson({
+        preScript: logScript(d.log, 'pre', opts.killIn === 'pre' ? killOnce('pre') : ''),
+        configuration: ADD,
+        configurationHandling: 'merge',
+        postScript: logScript(d.log, 'post', opts.killIn === 'post' ? killOnce('post') : ''),
+      }),
+    ),
+  );
   return d;
 }
 
@@ -62,7 +69,11 @@ describe('kill -9 at each step boundary, then run again', () => {
       await killedRun(d);
       assert.equal(d.runningConfig(), BASE);
       await completes(d);
-      assert.deepEqual(d.scriptLog(), [`pre 1 ${cfgLine(BASE)}`, `pre 2 ${cfgLine(BASE)}`, `post 3 ${cfgLine(BASE + ADD)}`]);
+      assert.deepEqual(d.scriptLog(), [
+        `pre 1 ${cfgLine(BASE)}`,
+        `pre 2 ${cfgLine(BASE)}`,
+        `post 3 ${cfgLine(BASE + ADD)}`,
+      ]);
       assert.equal(d.runningConfig(), BASE + ADD);
     } finally {
       d.dispose();
@@ -100,7 +111,11 @@ describe('kill -9 at each step boundary, then run again', () => {
     try {
       await killedRun(d);
       await completes(d);
-      assert.deepEqual(d.scriptLog(), [`pre 1 ${cfgLine(BASE)}`, `post 2 ${cfgLine(BASE + ADD)}`, `post 3 ${cfgLine(BASE + ADD)}`]);
+      assert.deepEqual(d.scriptLog(), [
+        `pre 1 ${cfgLine(BASE)}`,
+        `post 2 ${cfgLine(BASE + ADD)}`,
+        `post 3 ${cfgLine(BASE + ADD)}`,
+      ]);
       assert.equal(d.runningConfig(), BASE + ADD);
     } finally {
       d.dispose();
@@ -113,7 +128,10 @@ describe('kill -9 at each step boundary, then run again', () => {
       await killedRun(d, { SZTP_SIMULATED_CRASH_AT: 'script-post' });
       await completes(d);
       // the post-script had finished but was not journalled: it is the one step that runs again
-      assert.deepEqual(d.scriptLog().map((l) => l.split(' ')[0]), ['pre', 'post', 'post']);
+      assert.deepEqual(
+        d.scriptLog().map((l) => l.split(' ')[0]),
+        ['pre', 'post', 'post'],
+      );
       assert.equal(d.runningConfig(), BASE + ADD);
     } finally {
       d.dispose();
@@ -126,7 +144,10 @@ describe('kill -9 at each step boundary, then run again', () => {
       await killedRun(d, { SZTP_SIMULATED_CRASH_AT: 'commit' });
       assert.equal(d.runningConfig(), BASE + ADD);
       rmSync(join(d.stick, 'EN9'), { recursive: true });
-      writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({ configuration: 'other\n', configurationHandling: 'merge' })));
+      writeEn9(
+        d.stick,
+        makeSignedBundle(pki, onboardingJson({ configuration: 'other\n', configurationHandling: 'merge' })),
+      );
       await completes(d);
       assert.equal(d.runningConfig(), `${BASE}other\n`);
     } finally {
@@ -142,10 +163,23 @@ describe('kill -9 around the boot-image install', () => {
     const image = 'simulated image 2.0';
     writeFileSync(join(d.stick, 'images', 'img.bin'), image);
     const hash = createHash('sha256').update(image).digest('hex').match(/../g)?.join(':') ?? '';
-    writeEn9(d.stick, makeSignedBundle(pki, onboardingJson({
-      bootImage: { 'os-name': 'SimOS', 'os-version': '2.0', 'download-uri': ['file:///disk2:/images/img.bin'], 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': hash }] },
-      preScript: logScript(d.log, 'pre'), configuration: ADD, configurationHandling: 'replace',
-    })));
+    writeEn9(
+      d.stick,
+      makeSignedBundle(
+        pki,
+        onboardingJson({
+          bootImage: {
+            'os-name': 'SimOS',
+            'os-version': '2.0',
+            'download-uri': ['file:///disk2:/images/img.bin'],
+            'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': hash }],
+          },
+          preScript: logScript(d.log, 'pre'),
+          configuration: ADD,
+          configurationHandling: 'replace',
+        }),
+      ),
+    );
     return d;
   }
 

@@ -9,9 +9,21 @@ import { test } from 'node:test';
 import { REPO } from '../support/usb-cli.ts';
 
 test('npm run demo: exit 0, progress printed, running configuration shown, temp dir removed', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'demo.ts')], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'demo.ts')], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  for (const progress of ['boot-image-mismatch', 'boot-image-installed-rebooting', 'boot-image-complete', 'pre-script-complete', 'config-complete', 'post-script-complete', 'bootstrap-complete']) {
+  for (const progress of [
+    'boot-image-mismatch',
+    'boot-image-installed-rebooting',
+    'boot-image-complete',
+    'pre-script-complete',
+    'config-complete',
+    'post-script-complete',
+    'bootstrap-complete',
+  ]) {
     assert.match(r.stdout, new RegExp(progress));
   }
   assert.match(r.stdout, /→ exit 10/);

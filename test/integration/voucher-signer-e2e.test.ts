@@ -15,8 +15,21 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { TestBootstrapServer, bootstrappingReply } from '../support/bootstrap-server.ts';
 import {
-  OID_VOUCHER, certDer, cmsSign, issueCert, makeCa, makeSignedBundle, makeTestPki, onboardingJson, openssl, voucherJson, writeEn9, ztpIni,
-  type Bundle, type CertFiles, type TestPki,
+  OID_VOUCHER,
+  certDer,
+  cmsSign,
+  issueCert,
+  makeCa,
+  makeSignedBundle,
+  makeTestPki,
+  onboardingJson,
+  openssl,
+  voucherJson,
+  writeEn9,
+  ztpIni,
+  type Bundle,
+  type CertFiles,
+  type TestPki,
 } from '../support/pki.ts';
 import { cli } from './cli-helpers.ts';
 
@@ -30,18 +43,48 @@ before(async () => {
   pki = makeTestPki(join(dir, 'pki'), 'p256', 'SN-VICTIM-1');
   const p = join(dir, 'pki');
   // Root on another device under the same manufacturer root: its IDevID and key.
-  const other: CertFiles = issueCert(p, 'other-device', 'p256', pki.manufacturer, '/CN=device/serialNumber=SN-ATTACKER-9',
-    ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyAgreement', 'extendedKeyUsage=clientAuth']);
+  const other: CertFiles = issueCert(
+    p,
+    'other-device',
+    'p256',
+    pki.manufacturer,
+    '/CN=device/serialNumber=SN-ATTACKER-9',
+    [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyAgreement',
+      'extendedKeyUsage=clientAuth',
+    ],
+  );
   const evilCa = makeCa(p, 'evil-owner-ca', 'p256');
-  const evilOwner = issueCert(p, 'evil-owner', 'p256', evilCa, '/CN=evil-owner', ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature']);
+  const evilOwner = issueCert(p, 'evil-owner', 'p256', evilCa, '/CN=evil-owner', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+  ]);
   const voucher = voucherJson(pki, { pinnedDomainCert: certDer(evilCa.cert).toString('base64') });
   hostile = {
     ownershipVoucher: cmsSign(JSON.stringify(voucher), other, OID_VOUCHER, ['-certfile', pki.manufacturer.cert]),
-    ownerCertificate: openssl(['crl2pkcs7', '-nocrl', '-certfile', evilOwner.cert, '-certfile', evilCa.cert, '-outform', 'DER']),
-    conveyedInformation: cmsSign(JSON.stringify(onboardingJson({ configuration: 'hostname pwned\n', configurationHandling: 'replace' })), evilOwner,
-      '1.2.840.113549.1.9.16.1.43', ['-nocerts']),
+    ownerCertificate: openssl([
+      'crl2pkcs7',
+      '-nocrl',
+      '-certfile',
+      evilOwner.cert,
+      '-certfile',
+      evilCa.cert,
+      '-outform',
+      'DER',
+    ]),
+    conveyedInformation: cmsSign(
+      JSON.stringify(onboardingJson({ configuration: 'hostname pwned\n', configurationHandling: 'replace' })),
+      evilOwner,
+      '1.2.840.113549.1.9.16.1.43',
+      ['-nocerts'],
+    ),
   };
-  server = await new TestBootstrapServer({ cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key), clientCa: readFileSync(pki.manufacturer.cert) }).start();
+  server = await new TestBootstrapServer({
+    cert: readFileSync(pki.server.cert),
+    key: readFileSync(pki.server.key),
+    clientCa: readFileSync(pki.manufacturer.cert),
+  }).start();
 });
 after(async () => {
   await server.close();
@@ -54,14 +97,22 @@ function device(name: string, sections: Record<string, Record<string, string>>):
   mkdirSync(d, { recursive: true });
   const router = join(d, 'router');
   const ini = join(d, 'ztp.ini');
-  writeFileSync(ini, ztpIni(pki, join(d, 'state'), {
-    Router: { adapter: 'simulated', root: router, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
-    ...sections,
-    Device: { ...ztpDevice(), voucher_trust_anchors: pki.manufacturer.cert, ...sections.Device },
-  }));
+  writeFileSync(
+    ini,
+    ztpIni(pki, join(d, 'state'), {
+      Router: { adapter: 'simulated', root: router, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
+      ...sections,
+      Device: { ...ztpDevice(), voucher_trust_anchors: pki.manufacturer.cert, ...sections.Device },
+    }),
+  );
   return { ini, router };
 }
-const ztpDevice = (): Record<string, string> => ({ serial_number: pki.serial, idevid_cert: pki.device.cert, idevid_key: pki.device.key, bootstrap_trust_anchors: pki.serverCa.cert });
+const ztpDevice = (): Record<string, string> => ({
+  serial_number: pki.serial,
+  idevid_cert: pki.device.cert,
+  idevid_key: pki.device.key,
+  bootstrap_trust_anchors: pki.serverCa.cert,
+});
 
 test('USB: a voucher signed by another device under the manufacturer root is refused; nothing is applied', async () => {
   const stick = join(dir, 'stick-hostile');
@@ -76,7 +127,10 @@ test('USB: a voucher signed by another device under the manufacturer root is ref
 
 test('mTLS bootstrap server: the same hostile artifacts are refused; nothing is applied', async () => {
   server.onGetBootstrappingData = () => bootstrappingReply(hostile);
-  const d = device('server', { 'Fetcher Priority': { Server: '0' }, Bootstrap: { servers: server.url, nonce: 'False' } });
+  const d = device('server', {
+    'Fetcher Priority': { Server: '0' },
+    Bootstrap: { servers: server.url, nonce: 'False' },
+  });
   const r = await cli(['--config', d.ini, 'run', '--once']);
   assert.equal(r.code, 1, r.stderr.slice(-2000));
   assert.match(r.stderr, /SZTP_ERR_VOUCHER_SIGNER_DEVICE/);
@@ -90,7 +144,11 @@ test('config warns about the set-up; strict_voucher_signer refuses config and ru
   const c = await cli(['--config', warn.ini, 'config']);
   assert.equal(c.code, 0);
   assert.match(c.stderr, /WARNING SZTP_ERR_VOUCHER_SIGNER_UNPINNED: .*voucher_signers/);
-  const strict = device('strict', { 'Fetcher Priority': { USB: '0' }, USB: { mount_points: join(dir, 'none') }, Device: { strict_voucher_signer: 'True' } });
+  const strict = device('strict', {
+    'Fetcher Priority': { USB: '0' },
+    USB: { mount_points: join(dir, 'none') },
+    Device: { strict_voucher_signer: 'True' },
+  });
   const sc = await cli(['--config', strict.ini, 'config']);
   assert.equal(sc.code, 2);
   assert.match(sc.stderr, /error SZTP_ERR_VOUCHER_SIGNER_UNPINNED/);
@@ -101,13 +159,27 @@ test('config warns about the set-up; strict_voucher_signer refuses config and ru
 
 test('voucher_signers (the MASA certificate, or its key identifier): the real MASA voucher onboards, no warning', async () => {
   const stick = join(dir, 'stick-good');
-  writeEn9(stick, makeSignedBundle(pki, onboardingJson({ configuration: 'hostname good\n', configurationHandling: 'replace' })));
-  const ski = openssl(['x509', '-in', pki.masa.cert, '-noout', '-ext', 'subjectKeyIdentifier']).toString().split('\n')[1]?.trim() ?? '';
-  for (const [name, signers] of [['by-file', pki.masa.cert], ['by-ski', ski]] as const) {
+  writeEn9(
+    stick,
+    makeSignedBundle(pki, onboardingJson({ configuration: 'hostname good\n', configurationHandling: 'replace' })),
+  );
+  const ski =
+    openssl(['x509', '-in', pki.masa.cert, '-noout', '-ext', 'subjectKeyIdentifier'])
+      .toString()
+      .split('\n')[1]
+      ?.trim() ?? '';
+  for (const [name, signers] of [
+    ['by-file', pki.masa.cert],
+    ['by-ski', ski],
+  ] as const) {
     // The MASA is issued by its own CA here; the anchors hold both roots, as a manufacturer bundle would.
     const anchors = join(dir, `anchors-${name}.pem`);
     writeFileSync(anchors, readFileSync(pki.manufacturer.cert, 'utf8') + readFileSync(pki.masaCa.cert, 'utf8'));
-    const d = device(`good-${name}`, { 'Fetcher Priority': { USB: '0' }, USB: { mount_points: stick }, Device: { voucher_signers: signers, voucher_trust_anchors: anchors } });
+    const d = device(`good-${name}`, {
+      'Fetcher Priority': { USB: '0' },
+      USB: { mount_points: stick },
+      Device: { voucher_signers: signers, voucher_trust_anchors: anchors },
+    });
     const r = await cli(['--config', d.ini, 'run', '--once']);
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.doesNotMatch(r.stderr, /WARNING/);

@@ -7,7 +7,16 @@
 import { join } from 'node:path';
 import type { Reply } from './bootstrap-server.ts';
 import { bootstrappingReply } from './bootstrap-server.ts';
-import { issueCert, makeCa, makeSignedBundle, onboardingJson, openssl, type CertFiles, type TestPki, type VoucherOptions } from './pki.ts';
+import {
+  issueCert,
+  makeCa,
+  makeSignedBundle,
+  onboardingJson,
+  openssl,
+  type CertFiles,
+  type TestPki,
+  type VoucherOptions,
+} from './pki.ts';
 
 /** Unsigned conveyed information: a ContentInfo of type id-data holding the JSON. */
 export function unsignedConveyed(doc: unknown): Buffer {
@@ -44,16 +53,24 @@ export function unsignedReply(doc: unknown, level?: 'minimal' | 'verbose'): Repl
 }
 
 /** A signed reply; `nonce` (base64) goes into the voucher. */
-export function signedReply(pki: TestPki, doc: unknown, voucher: VoucherOptions = {}, level?: 'minimal' | 'verbose'): Reply {
+export function signedReply(
+  pki: TestPki,
+  doc: unknown,
+  voucher: VoucherOptions = {},
+  level?: 'minimal' | 'verbose',
+): Reply {
   return bootstrappingReply(makeSignedBundle(pki, doc, voucher), level);
 }
 
 /** A server certificate for localhost/127.0.0.1/::1 issued by a CA unrelated to the test PKI. */
 export function rogueServerCert(dir: string): { ca: CertFiles; server: CertFiles } {
   const ca = makeCa(dir, 'rogue-ca', 'p256');
-  const server = issueCert(dir, 'rogue-server', 'p256', ca, '/CN=localhost',
-    ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1']);
+  const server = issueCert(dir, 'rogue-server', 'p256', ca, '/CN=localhost', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=serverAuth',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+  ]);
   return { ca, server };
 }
 
@@ -63,6 +80,20 @@ export const joinPath = join;
 export const CSR_REQUEST: Reply = {
   status: 400,
   headers: { 'content-type': 'application/yang-data+json' },
-  body: JSON.stringify({ 'ietf-restconf:errors': { error: [{ 'error-type': 'application', 'error-tag': 'missing-attribute', 'error-message': 'CSR needed',
-    'error-info': { 'ietf-sztp-csr:csr-request': { 'csr-generation': { 'selected-format': { 'format-identifier': 'ietf-ztp-types:p10-csr' } } } } }] } }),
+  body: JSON.stringify({
+    'ietf-restconf:errors': {
+      error: [
+        {
+          'error-type': 'application',
+          'error-tag': 'missing-attribute',
+          'error-message': 'CSR needed',
+          'error-info': {
+            'ietf-sztp-csr:csr-request': {
+              'csr-generation': { 'selected-format': { 'format-identifier': 'ietf-ztp-types:p10-csr' } },
+            },
+          },
+        },
+      ],
+    },
+  }),
 };

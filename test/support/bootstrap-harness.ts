@@ -33,7 +33,9 @@ export function makeHarness(kind: KeyKind = 'p256'): Harness {
   const credentials: DeviceCredentials = {
     certificate: certDer(pki.device.cert),
     chain: [],
-    privateKeyPkcs8: new Uint8Array(createPrivateKey(readFileSync(pki.device.key)).export({ type: 'pkcs8', format: 'der' })),
+    privateKeyPkcs8: new Uint8Array(
+      createPrivateKey(readFileSync(pki.device.key)).export({ type: 'pkcs8', format: 'der' }),
+    ),
   };
   return { dir, pki, credentials, nonces: [], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -52,7 +54,13 @@ export function fetchContext(h: Harness, o: ContextOptions = {}): FetchContext {
   const config: AgentConfig = {
     ...base,
     device: { ...base.device, serialNumber: h.pki.serial, bootstrapTrustAnchors: h.pki.serverCa.cert, ...o.device },
-    bootstrap: { ...base.bootstrap, connectTimeoutSeconds: 3, responseTimeoutSeconds: 3, maxRedirectDepth: 10, ...o.bootstrap },
+    bootstrap: {
+      ...base.bootstrap,
+      connectTimeoutSeconds: 3,
+      responseTimeoutSeconds: 3,
+      maxRedirectDepth: 10,
+      ...o.bootstrap,
+    },
   };
   const trustContext = (nonce?: Uint8Array): TrustContext => {
     h.nonces.push(nonce);
@@ -72,7 +80,10 @@ export function fetchContext(h: Harness, o: ContextOptions = {}): FetchContext {
     identity: { serialNumber: h.pki.serial, hwModel: 'model-x', osName: 'VendorOS', osVersion: '17.3R2.1' },
     ...(o.withoutCredentials === true ? {} : { credentials: h.credentials }),
     // As the daemon loads them (src/daemon/wire.ts), but without parsing: a broken anchor must reach the walker.
-    bootstrapTrustAnchors: config.device.bootstrapTrustAnchors === undefined ? [] : certificatesFromPemOrDer(readFileSync(config.device.bootstrapTrustAnchors)),
+    bootstrapTrustAnchors:
+      config.device.bootstrapTrustAnchors === undefined
+        ? []
+        : certificatesFromPemOrDer(readFileSync(config.device.bootstrapTrustAnchors)),
     trustContext,
     validate: o.validate ?? validateBootstrappingData,
     bootstrap: createBootstrapClient(o.client),
@@ -97,13 +108,21 @@ export function makeServerLab(): ServerLab {
   const rogue = rogueServerCert(h.dir);
   const servers: TestBootstrapServer[] = [];
   const server = async (o: Partial<BootstrapServerOptions> = {}): Promise<TestBootstrapServer> => {
-    const s = await startBootstrapServer({ cert: readFileSync(h.pki.server.cert), key: readFileSync(h.pki.server.key), clientCa: readFileSync(h.pki.manufacturer.cert), ...o });
+    const s = await startBootstrapServer({
+      cert: readFileSync(h.pki.server.cert),
+      key: readFileSync(h.pki.server.key),
+      clientCa: readFileSync(h.pki.manufacturer.cert),
+      ...o,
+    });
     servers.push(s);
     return s;
   };
   return {
-    h, rogue, server,
-    rogueServer: (o = {}) => server({ cert: readFileSync(rogue.server.cert), key: readFileSync(rogue.server.key), ...o }),
+    h,
+    rogue,
+    server,
+    rogueServer: (o = {}) =>
+      server({ cert: readFileSync(rogue.server.cert), key: readFileSync(rogue.server.key), ...o }),
     close: async () => {
       await Promise.all(servers.map((s) => s.close()));
       h.cleanup();

@@ -64,7 +64,10 @@ if (status !== undefined) server.progressStatus = () => Number(status);
 if (values.log) {
   const push = server.requests.push.bind(server.requests);
   server.requests.push = (...items) => {
-    for (const r of items) process.stdout.write(`${r.method} ${r.path} serial=${r.clientSerial ?? '-'} authorized=${r.authorized}${r.input === undefined ? '' : ` input=${JSON.stringify(r.input)}`}\n`);
+    for (const r of items)
+      process.stdout.write(
+        `${r.method} ${r.path} serial=${r.clientSerial ?? '-'} authorized=${r.authorized}${r.input === undefined ? '' : ` input=${JSON.stringify(r.input)}`}\n`,
+      );
     return push(...items);
   };
 }

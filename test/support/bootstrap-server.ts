@@ -76,13 +76,20 @@ const GBD = 'ietf-sztp-bootstrap-server:get-bootstrapping-data';
 const PROGRESS = 'ietf-sztp-bootstrap-server:report-progress';
 
 /** A JSON `get-bootstrapping-data` 200 reply for the given artifacts. */
-export function bootstrappingReply(a: { conveyedInformation: Uint8Array; ownerCertificate?: Uint8Array; ownershipVoucher?: Uint8Array }, reportingLevel?: 'minimal' | 'verbose'): Reply {
+export function bootstrappingReply(
+  a: { conveyedInformation: Uint8Array; ownerCertificate?: Uint8Array; ownershipVoucher?: Uint8Array },
+  reportingLevel?: 'minimal' | 'verbose',
+): Reply {
   const b64 = (u: Uint8Array): string => Buffer.from(u).toString('base64');
   const out: Record<string, string> = { 'conveyed-information': b64(a.conveyedInformation) };
   if (a.ownerCertificate !== undefined) out['owner-certificate'] = b64(a.ownerCertificate);
   if (a.ownershipVoucher !== undefined) out['ownership-voucher'] = b64(a.ownershipVoucher);
   if (reportingLevel !== undefined) out['reporting-level'] = reportingLevel;
-  return { status: 200, headers: { 'content-type': 'application/yang-data+json' }, body: JSON.stringify({ 'ietf-sztp-bootstrap-server:output': out }) };
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/yang-data+json' },
+    body: JSON.stringify({ 'ietf-sztp-bootstrap-server:output': out }),
+  };
 }
 
 /** An `ietf-restconf:errors` reply. */
@@ -90,7 +97,9 @@ export function restconfError(status: number, tag: string, message: string): Rep
   return {
     status,
     headers: { 'content-type': 'application/yang-data+json' },
-    body: JSON.stringify({ 'ietf-restconf:errors': { error: [{ 'error-type': 'application', 'error-tag': tag, 'error-message': message }] } }),
+    body: JSON.stringify({
+      'ietf-restconf:errors': { error: [{ 'error-type': 'application', 'error-tag': tag, 'error-message': message }] },
+    }),
   };
 }
 
@@ -111,16 +120,19 @@ export class TestBootstrapServer {
 
   constructor(private readonly options: BootstrapServerOptions) {
     this.root = options.root ?? '/restconf';
-    this.server = createServer({
-      cert: options.cert,
-      key: options.key,
-      requestCert: true,
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-      ...(options.clientCa === undefined ? {} : { ca: options.clientCa }),
-    }, (req, res) => {
-      void this.handle(req, res);
-    });
+    this.server = createServer(
+      {
+        cert: options.cert,
+        key: options.key,
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+        ...(options.clientCa === undefined ? {} : { ca: options.clientCa }),
+      },
+      (req, res) => {
+        void this.handle(req, res);
+      },
+    );
   }
 
   async start(): Promise<this> {
@@ -142,7 +154,11 @@ export class TestBootstrapServer {
 
   /** Serves another certificate from now on (e.g. a wrong one). */
   useCertificate(cert: string | Buffer, key: string | Buffer): void {
-    this.server.setSecureContext({ cert, key, ...(this.options.clientCa === undefined ? {} : { ca: this.options.clientCa }) });
+    this.server.setSecureContext({
+      cert,
+      key,
+      ...(this.options.clientCa === undefined ? {} : { ca: this.options.clientCa }),
+    });
   }
 
   /** The progress-type of every report-progress received, in order. */
@@ -177,24 +193,43 @@ export class TestBootstrapServer {
     const socket = req.socket as TLSSocket;
     const peer = socket.getPeerCertificate();
     const subject = (peer as { subject?: Record<string, string> } | undefined)?.subject;
-    const input = (json as Record<string, unknown> | undefined)?.['ietf-sztp-bootstrap-server:input'] as Record<string, unknown> | undefined;
+    const input = (json as Record<string, unknown> | undefined)?.['ietf-sztp-bootstrap-server:input'] as
+      Record<string, unknown> | undefined;
     const rec: RecordedRequest = {
-      method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json, input,
-      clientSerial: subject?.serialNumber, authorized: socket.authorized, time: Date.now(),
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+      json,
+      input,
+      clientSerial: subject?.serialNumber,
+      authorized: socket.authorized,
+      time: Date.now(),
     };
     this.requests.push(rec);
     const path = rec.path.split('?')[0] ?? '';
     if (req.method === 'GET' && path === '/.well-known/host-meta') {
-      const xrd = this.options.hostMeta === undefined
-        ? `<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'><Link rel='restconf' href='${this.root}'/></XRD>`
-        : this.options.hostMeta;
+      const xrd =
+        this.options.hostMeta === undefined
+          ? `<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'><Link rel='restconf' href='${this.root}'/></XRD>`
+          : this.options.hostMeta;
       if (xrd === null) return this.send(res, { status: 404 });
       return this.send(res, { status: 200, headers: { 'content-type': 'application/xrd+xml' }, body: xrd });
     }
-    if (req.method === 'GET' && path.startsWith('/images/')) return this.image(req, res, decodeURIComponent(path.slice('/images/'.length)));
-    if (req.method === 'POST' && (path === `${this.root}/operations/${GBD}` || path === `${this.root}/operations/${PROGRESS}`) && !this.basicOk(req)) {
+    if (req.method === 'GET' && path.startsWith('/images/'))
+      return this.image(req, res, decodeURIComponent(path.slice('/images/'.length)));
+    if (
+      req.method === 'POST' &&
+      (path === `${this.root}/operations/${GBD}` || path === `${this.root}/operations/${PROGRESS}`) &&
+      !this.basicOk(req)
+    ) {
       const denied = restconfError(401, 'access-denied', 'activation code required');
-      return this.send(res, 'status' in denied ? { ...denied, headers: { ...denied.headers, 'www-authenticate': 'Basic realm="sztp"' } } : denied);
+      return this.send(
+        res,
+        'status' in denied
+          ? { ...denied, headers: { ...denied.headers, 'www-authenticate': 'Basic realm="sztp"' } }
+          : denied,
+      );
     }
     if (req.method === 'POST' && path === `${this.root}/operations/${GBD}`) {
       const reply = (await this.onGetBootstrappingData?.(rec)) ?? this.fromDir(rec.clientSerial);
@@ -214,19 +249,31 @@ export class TestBootstrapServer {
   }
 
   private fromDir(serial: string | undefined): Reply {
-    if (this.options.dir === undefined || serial === undefined || !/^[\w.-]+$/.test(serial)) return restconfError(404, 'invalid-value', 'unknown device');
+    if (this.options.dir === undefined || serial === undefined || !/^[\w.-]+$/.test(serial))
+      return restconfError(404, 'invalid-value', 'unknown device');
     const d = join(this.options.dir, serial);
     if (existsSync(join(d, 'reply.json'))) {
-      return { status: 200, headers: { 'content-type': 'application/yang-data+json' }, body: readFileSync(join(d, 'reply.json')) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/yang-data+json' },
+        body: readFileSync(join(d, 'reply.json')),
+      };
     }
     const ci = join(d, 'conveyed-information.cms');
     if (!existsSync(ci)) return restconfError(404, 'invalid-value', 'no bootstrapping data for this device');
-    const opt = (name: string): Buffer | undefined => (existsSync(join(d, name)) ? readFileSync(join(d, name)) : undefined);
+    const opt = (name: string): Buffer | undefined =>
+      existsSync(join(d, name)) ? readFileSync(join(d, name)) : undefined;
     const level = opt('reporting-level')?.toString('utf8').trim();
     const oc = opt('owner-certificate.cms');
     const ov = opt('ownership-voucher.vcj') ?? opt('ownership-voucher.cms');
-    return bootstrappingReply({ conveyedInformation: readFileSync(ci), ...(oc === undefined ? {} : { ownerCertificate: oc }), ...(ov === undefined ? {} : { ownershipVoucher: ov }) },
-      level === 'verbose' || level === 'minimal' ? level : undefined);
+    return bootstrappingReply(
+      {
+        conveyedInformation: readFileSync(ci),
+        ...(oc === undefined ? {} : { ownerCertificate: oc }),
+        ...(ov === undefined ? {} : { ownershipVoucher: ov }),
+      },
+      level === 'verbose' || level === 'minimal' ? level : undefined,
+    );
   }
 
   private send(res: ServerResponse, reply: Reply): void {
@@ -248,7 +295,9 @@ export class TestBootstrapServer {
           res.write(drip.subarray(sent, sent + 1));
           sent++;
         }, reply.intervalMs);
-        res.on('close', () => { clearInterval(timer); });
+        res.on('close', () => {
+          clearInterval(timer);
+        });
         return;
       }
       const buf = Buffer.from(reply.body);

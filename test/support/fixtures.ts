@@ -47,11 +47,16 @@ export const pemKeyPkcs8 = (path: string): Uint8Array =>
   new Uint8Array(createPrivateKey(readFileSync(path)).export({ format: 'der', type: 'pkcs8' }));
 
 /** File names inside a variant directory. */
-export const ARTIFACT_FILES = { ci: 'conveyed-information.cms', oc: 'owner-certificate.cms', ov: 'ownership-voucher.vcj' } as const;
+export const ARTIFACT_FILES = {
+  ci: 'conveyed-information.cms',
+  oc: 'owner-certificate.cms',
+  ov: 'ownership-voucher.vcj',
+} as const;
 
 export function artifactsFor(root: string, e: ManifestEntry): BootstrappingArtifacts {
   const d = join(root, e.dir);
-  const read = (n: string): Uint8Array | undefined => (existsSync(join(d, n)) ? new Uint8Array(readFileSync(join(d, n))) : undefined);
+  const read = (n: string): Uint8Array | undefined =>
+    existsSync(join(d, n)) ? new Uint8Array(readFileSync(join(d, n))) : undefined;
   const ci = read(ARTIFACT_FILES.ci);
   if (ci === undefined) throw new Error(`fixture ${e.dir} lacks conveyed-information.cms`);
   const oc = read(ARTIFACT_FILES.oc);
@@ -64,9 +69,17 @@ export function contextFor(root: string, m: Manifest, e: ManifestEntry): TrustCo
   const pki = join(root, e.kind, 'pki');
   return {
     voucherTrustAnchors: (e.voucherTrustAnchors ?? ['masa-ca']).map((n) => pemCertDer(join(pki, `${n}.crt`))),
-    ...(e.voucherSigners === undefined ? {} : { voucherSigners: { certificates: e.voucherSigners.map((n) => pemCertDer(join(pki, `${n}.crt`))), keyIds: [] } }),
+    ...(e.voucherSigners === undefined
+      ? {}
+      : {
+          voucherSigners: { certificates: e.voucherSigners.map((n) => pemCertDer(join(pki, `${n}.crt`))), keyIds: [] },
+        }),
     serialNumber: m.serialNumber,
-    device: { certificate: pemCertDer(join(pki, 'idevid.crt')), chain: [], privateKeyPkcs8: pemKeyPkcs8(join(pki, 'idevid.key')) },
+    device: {
+      certificate: pemCertDer(join(pki, 'idevid.crt')),
+      chain: [],
+      privateKeyPkcs8: pemKeyPkcs8(join(pki, 'idevid.key')),
+    },
     ...(e.nonce === undefined ? {} : { nonce: new Uint8Array(Buffer.from(e.nonce, 'base64')) }),
     now: new Date(m.now),
     policy: { acceptedAssertions: e.acceptedAssertions ?? ['verified'], clockTrusted: e.clockUntrusted !== true },

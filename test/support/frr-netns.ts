@@ -32,12 +32,14 @@ export interface FrrLab {
 /** Why FRR system tests cannot run here, or undefined when they can. */
 export function frrUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  for (const f of [`${SBIN}/zebra`, `${SBIN}/staticd`, `${SBIN}/bgpd`, '/usr/bin/vtysh']) if (!existsSync(f)) return `${f} missing: apt-get install frr`;
+  for (const f of [`${SBIN}/zebra`, `${SBIN}/staticd`, `${SBIN}/bgpd`, '/usr/bin/vtysh'])
+    if (!existsSync(f)) return `${f} missing: apt-get install frr`;
   if (!existsSync(FRR_RELOAD)) return `${FRR_RELOAD} missing: apt-get install frr-pythontools`;
   return undefined;
 }
 
-const run = (cmd: string, args: readonly string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd: string, args: readonly string[]): string =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 function alive(pid: number): boolean {
   try {
@@ -62,19 +64,34 @@ export function startFrr(): FrrLab {
   const dir = makeTempDir('frr');
   const vtysh = ['vtysh', '--vty_socket', dir, '--config_dir', dir];
   const pidFile = (d: string): string => join(dir, `${d}.pid`);
-  const pids = (): number[] => FRR_DAEMONS.map((d) => pidFile(d)).filter((f) => existsSync(f)).map((f) => Number(readFileSync(f, 'utf8').trim()));
+  const pids = (): number[] =>
+    FRR_DAEMONS.map((d) => pidFile(d))
+      .filter((f) => existsSync(f))
+      .map((f) => Number(readFileSync(f, 'utf8').trim()));
   let nsCreated = false;
   const stop = (): void => {
     const started = pids();
     for (const pid of started) {
-      try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
     }
     for (let i = 0; i < 50 && started.some(alive); i++) sleep(100);
     for (const pid of started.filter(alive)) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     if (nsCreated) {
-      try { run('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
+      try {
+        run('ip', ['netns', 'del', ns]);
+      } catch {
+        /* already gone */
+      }
     }
     rmSync(dir, { recursive: true, force: true });
   };
@@ -83,7 +100,8 @@ export function startFrr(): FrrLab {
     for (const d of FRR_DAEMONS) writeFileSync(join(dir, `${d}.conf`), '');
     const frr = run('id', ['-u', 'frr']).trim();
     const frrGid = run('id', ['-g', 'frr']).trim();
-    for (const f of ['', 'vtysh.conf', ...FRR_DAEMONS.map((d) => `${d}.conf`)]) chownSync(join(dir, f), Number(frr), Number(frrGid));
+    for (const f of ['', 'vtysh.conf', ...FRR_DAEMONS.map((d) => `${d}.conf`)])
+      chownSync(join(dir, f), Number(frr), Number(frrGid));
     run('ip', ['netns', 'add', ns]);
     nsCreated = true;
     run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
@@ -92,8 +110,25 @@ export function startFrr(): FrrLab {
     run('ip', ['-n', ns, 'link', 'set', 'v0', 'up']);
     run('ip', ['-n', ns, 'link', 'set', 'v1', 'up']);
     for (const d of FRR_DAEMONS) {
-      run('ip', ['netns', 'exec', ns, `${SBIN}/${d}`, '-d', '-f', join(dir, `${d}.conf`), '-i', pidFile(d), '-z', join(dir, 'zserv.api'),
-        '--vty_socket', dir, '-P', '0', '--log', `file:${join(dir, `${d}.log`)}`]);
+      run('ip', [
+        'netns',
+        'exec',
+        ns,
+        `${SBIN}/${d}`,
+        '-d',
+        '-f',
+        join(dir, `${d}.conf`),
+        '-i',
+        pidFile(d),
+        '-z',
+        join(dir, 'zserv.api'),
+        '--vty_socket',
+        dir,
+        '-P',
+        '0',
+        '--log',
+        `file:${join(dir, `${d}.log`)}`,
+      ]);
     }
     // Ready when every daemon answers through vtysh.
     for (let i = 0; ; i++) {
@@ -114,7 +149,12 @@ export function startFrr(): FrrLab {
     frr_reload: `${FRR_RELOAD} --stdout --bindir /usr/bin --confdir ${dir} --vty_socket ${dir} --rundir ${dir}`,
   };
   return {
-    ns, dir, vtysh, settings, pids, stop,
+    ns,
+    dir,
+    vtysh,
+    settings,
+    pids,
+    stop,
     show: () => run(vtysh[0]!, [...vtysh.slice(1), '-c', 'show running-config no-header']),
     kernelRoutes: () => run('ip', ['-n', ns, 'route', 'show']),
   };

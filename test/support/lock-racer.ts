@@ -7,14 +7,17 @@
 import { acquireLock } from '../../src/platform/lock.ts';
 
 const [dir, trialsText, startText, periodText] = process.argv.slice(2);
-if (dir === undefined || trialsText === undefined || startText === undefined || periodText === undefined) process.exit(2);
+if (dir === undefined || trialsText === undefined || startText === undefined || periodText === undefined)
+  process.exit(2);
 const trials = Number(trialsText);
 const start = Number(startText);
 const period = Number(periodText);
 for (let i = 0; i < trials; i++) {
   const at = start + i * period;
   while (Date.now() < at - 5) await new Promise((r) => setTimeout(r, Math.max(1, at - Date.now() - 5)));
-  while (Date.now() < at) { /* spin for a sharp start */ }
+  while (Date.now() < at) {
+    /* spin for a sharp start */
+  }
   try {
     const lock = await acquireLock(dir);
     const from = Date.now();

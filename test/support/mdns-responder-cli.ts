@@ -48,7 +48,14 @@ socket.on('message', (msg, rinfo) => {
     const additionals: RecordInput[] = [];
     if (question.type === DNS_TYPE.TXT) {
       for (const [n, strings] of Object.entries(records.txt ?? {})) {
-        if (lower(n) === name) answers.push({ name: n, type: DNS_TYPE.TXT, rclass: 1, ttl: 10, txt: strings.map((h) => Buffer.from(h, 'hex')) });
+        if (lower(n) === name)
+          answers.push({
+            name: n,
+            type: DNS_TYPE.TXT,
+            rclass: 1,
+            ttl: 10,
+            txt: strings.map((h) => Buffer.from(h, 'hex')),
+          });
       }
     }
     if (question.type === DNS_TYPE.SRV) {
@@ -57,13 +64,27 @@ socket.on('message', (msg, rinfo) => {
         for (const srv of set) {
           answers.push({ name: n, type: DNS_TYPE.SRV, rclass: 1, ttl: 10, srv });
           const a = records.a?.[srv.target];
-          if (a !== undefined) additionals.push({ name: srv.target, type: a.includes(':') ? DNS_TYPE.AAAA : DNS_TYPE.A, rclass: 1, ttl: 10, address: a });
+          if (a !== undefined)
+            additionals.push({
+              name: srv.target,
+              type: a.includes(':') ? DNS_TYPE.AAAA : DNS_TYPE.A,
+              rclass: 1,
+              ttl: 10,
+              address: a,
+            });
         }
       }
     }
     if (answers.length === 0) continue;
     // §6.7: legacy unicast reply: same ID, question repeated, sent to the querier's port.
-    const reply = encodeDnsMessage({ id: q.id, qr: true, aa: true, questions: [{ name: question.name, type: question.type, qclass: 1 }], answers, additionals });
+    const reply = encodeDnsMessage({
+      id: q.id,
+      qr: true,
+      aa: true,
+      questions: [{ name: question.name, type: question.type, qclass: 1 }],
+      answers,
+      additionals,
+    });
     socket.send(reply, rinfo.port, rinfo.address);
   }
 });
@@ -72,4 +93,7 @@ socket.bind(5353, () => {
   else socket.addMembership('224.0.0.251', where);
   process.stdout.write('mdns responder ready\n');
 });
-process.on('SIGTERM', () => { socket.close(); process.exit(0); });
+process.on('SIGTERM', () => {
+  socket.close();
+  process.exit(0);
+});

@@ -33,15 +33,50 @@ export function testConfig(dir: string, overrides: Partial<AgentConfig['onboardi
     baseDir: dir,
     startup: { start: true, retryForever: false },
     fetchers: ['USB'],
-    device: { clockTrusted: true, acceptedAssertions: ['verified'], voucherSigners: [], strictVoucherSigner: false, tpm2Tcti: 'device:/dev/tpmrm0', keyTimeoutSeconds: 10 },
+    device: {
+      clockTrusted: true,
+      acceptedAssertions: ['verified'],
+      voucherSigners: [],
+      strictVoucherSigner: false,
+      tpm2Tcti: 'device:/dev/tpmrm0',
+      keyTimeoutSeconds: 10,
+    },
     usb: { mountPoints: [join(dir, 'usb')], autoMount: false, settleSeconds: 0 },
-    bootstrap: { servers: [], nonce: true, connectTimeoutSeconds: 5, responseTimeoutSeconds: 5, maxResponseBytes: 1 << 20, maxRedirectDepth: 4, maxExchangesPerWalk: 32, maxUntrustedRedirectEntries: 8, csrSupport: false, activationCodeProvisional: false },
+    bootstrap: {
+      servers: [],
+      nonce: true,
+      connectTimeoutSeconds: 5,
+      responseTimeoutSeconds: 5,
+      maxResponseBytes: 1 << 20,
+      maxRedirectDepth: 4,
+      maxExchangesPerWalk: 32,
+      maxUntrustedRedirectEntries: 8,
+      csrSupport: false,
+      activationCodeProvisional: false,
+    },
     interfaces: { dport: [] },
-    dhcp: { source: 'lease-file', timeoutSeconds: 5, leaseFiles: [], dhclientConf: [], networkdLeases: [], hookDir: dir, acceptNonconformingUris: false },
+    dhcp: {
+      source: 'lease-file',
+      timeoutSeconds: 5,
+      leaseFiles: [],
+      dhclientConf: [],
+      networkdLeases: [],
+      hookDir: dir,
+      acceptNonconformingUris: false,
+    },
     dns: { mdns: false, domains: [], servers: [], timeoutSeconds: 5, resolvConf: '/etc/resolv.conf' },
-    router: { adapter: 'simulated', settings: { root: join(dir, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' } },
+    router: {
+      adapter: 'simulated',
+      settings: { root: join(dir, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
+    },
     onboarding: { scriptTimeoutSeconds: 10, maxImageBytes: 1 << 24, imageWithoutCriteria: 'install', ...overrides },
-    agent: { stateDir: join(dir, 'state'), logLevel: 'silent', backoffInitialSeconds: 1, backoffMaxSeconds: 2, fetcherBudgetSeconds: 600 },
+    agent: {
+      stateDir: join(dir, 'state'),
+      logLevel: 'silent',
+      backoffInitialSeconds: 1,
+      backoffMaxSeconds: 2,
+      fetcherBudgetSeconds: 600,
+    },
   };
 }
 
@@ -54,7 +89,13 @@ export function fakeDownload(calls: DownloadRequest[] = []): { download: Downloa
       if (path === undefined || !existsSync(path)) continue;
       const data = readFileSync(path);
       const sha256 = createHash('sha256').update(data).digest('hex');
-      const ok = req.expected.some((e) => Buffer.from(e.value).toString('hex') === createHash(e.algorithm === 'sha-256' ? 'sha256' : 'sha512').update(data).digest('hex'));
+      const ok = req.expected.some(
+        (e) =>
+          Buffer.from(e.value).toString('hex') ===
+          createHash(e.algorithm === 'sha-256' ? 'sha256' : 'sha512')
+            .update(data)
+            .digest('hex'),
+      );
       if (!ok) return Promise.reject(new SztpError('SZTP_ERR_BOOT_IMAGE_HASH', `hash mismatch for ${uri}`));
       const dest = join(req.destDir, `${sha256}.img`);
       copyFileSync(path, dest);
@@ -73,26 +114,60 @@ export interface Env {
   readonly routerRoot: string;
   readonly downloads: DownloadRequest[];
   deps(extra?: Partial<ApplyDeps>): ApplyDeps;
-  source(onboarding: OnboardingInformation, opts?: { digest?: string; reporter?: ProgressReporter; resolveLocalUri?: (u: string) => string | undefined }): OnboardingSource;
+  source(
+    onboarding: OnboardingInformation,
+    opts?: { digest?: string; reporter?: ProgressReporter; resolveLocalUri?: (u: string) => string | undefined },
+  ): OnboardingSource;
   runningConfig(): string | undefined;
   dispose(): void;
 }
 
-export function makeEnv(overrides: Partial<AgentConfig['onboarding']> = {}, settings: Record<string, string> = {}): Env {
+export function makeEnv(
+  overrides: Partial<AgentConfig['onboarding']> = {},
+  settings: Record<string, string> = {},
+): Env {
   const dir = makeTempDir('onb');
   const base = testConfig(dir, overrides);
-  const config: AgentConfig = { ...base, router: { ...base.router, settings: { ...base.router.settings, ...settings } } };
+  const config: AgentConfig = {
+    ...base,
+    router: { ...base.router, settings: { ...base.router.settings, ...settings } },
+  };
   const store = new MemoryStore();
-  const adapter = createSimulatedAdapter({ settings: config.router.settings, workDir: join(dir, 'state', 'adapter'), baseDir: dir, log: silentLog });
+  const adapter = createSimulatedAdapter({
+    settings: config.router.settings,
+    workDir: join(dir, 'state', 'adapter'),
+    baseDir: dir,
+    log: silentLog,
+  });
   const { download, calls } = fakeDownload();
   const routerRoot = join(dir, 'router');
   return {
-    dir, config, store, adapter, routerRoot, downloads: calls,
-    deps: (extra = {}) => ({ config, adapter, store, log: silentLog, signal: new AbortController().signal, now: () => new Date(), download, ...extra }),
+    dir,
+    config,
+    store,
+    adapter,
+    routerRoot,
+    downloads: calls,
+    deps: (extra = {}) => ({
+      config,
+      adapter,
+      store,
+      log: silentLog,
+      signal: new AbortController().signal,
+      now: () => new Date(),
+      download,
+      ...extra,
+    }),
     source: (onboarding, opts = {}) => ({
       fetcher: 'USB',
       description: `test:${dir}`,
-      info: { kind: 'onboarding-information', signed: true, json: {}, digest: opts.digest ?? 'd'.repeat(64), onboarding },
+      info: {
+        kind: 'onboarding-information',
+        signed: true,
+        json: {},
+        digest: opts.digest ?? 'd'.repeat(64),
+        onboarding,
+      },
       reporter: opts.reporter ?? NULL_REPORTER,
       trustedServer: false,
       ...(opts.resolveLocalUri === undefined ? {} : { resolveLocalUri: opts.resolveLocalUri }),

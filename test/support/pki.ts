@@ -58,22 +58,64 @@ const digestFor = (kind: KeyKind): string => (kind === 'p384' ? '-sha384' : '-sh
 export function makeCa(dir: string, name: string, kind: KeyKind, subject = `/CN=${name}`): CertFiles {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  openssl(['req', '-x509', ...keyArgs(kind), '-nodes', '-keyout', key, '-out', cert, '-days', '36500', digestFor(kind),
-    '-subj', subject, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-addext', 'subjectKeyIdentifier=hash']);
+  openssl([
+    'req',
+    '-x509',
+    ...keyArgs(kind),
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '36500',
+    digestFor(kind),
+    '-subj',
+    subject,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-addext',
+    'subjectKeyIdentifier=hash',
+  ]);
   return { cert, key };
 }
 
 /** Certificate issued by `issuer`, with extra extension lines (openssl x509v3 config syntax). */
-export function issueCert(dir: string, name: string, kind: KeyKind, issuer: CertFiles, subject: string, extensions: readonly string[], days = 36500): CertFiles {
+export function issueCert(
+  dir: string,
+  name: string,
+  kind: KeyKind,
+  issuer: CertFiles,
+  subject: string,
+  extensions: readonly string[],
+  days = 36500,
+): CertFiles {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const ext = join(dir, `${name}.ext`);
   openssl(['req', ...keyArgs(kind), '-nodes', '-keyout', key, '-out', csr, '-subj', subject]);
   writeFileSync(ext, ['subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid', ...extensions].join('\n') + '\n');
-  openssl(['x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key, '-CAcreateserial', '-out', cert,
-    '-days', String(days), digestFor(kind), '-extfile', ext]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    issuer.cert,
+    '-CAkey',
+    issuer.key,
+    '-CAcreateserial',
+    '-out',
+    cert,
+    '-days',
+    String(days),
+    digestFor(kind),
+    '-extfile',
+    ext,
+  ]);
   return { cert, key };
 }
 
@@ -82,19 +124,36 @@ export function issueCert(dir: string, name: string, kind: KeyKind, issuer: Cert
  * `subjectSerial` is the IDevID subject serialNumber when it is not the bare `serial` (e.g. a Cisco
  * SUDI `PID:C9300-24T SN:<serial>`).
  */
-export function makeTestPki(dir: string, kind: KeyKind = 'p256', serial = 'SN-TEST-0001', subjectSerial = serial): TestPki {
+export function makeTestPki(
+  dir: string,
+  kind: KeyKind = 'p256',
+  serial = 'SN-TEST-0001',
+  subjectSerial = serial,
+): TestPki {
   mkdirSync(dir, { recursive: true });
   const manufacturer = makeCa(dir, 'manufacturer-ca', kind);
   const masaCa = makeCa(dir, 'masa-ca', kind);
-  const masa = issueCert(dir, 'masa', kind, masaCa, '/CN=masa', ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature']);
-  const device = issueCert(dir, 'idevid', kind, manufacturer, `/CN=device/serialNumber=${subjectSerial}`,
-    ['basicConstraints=critical,CA:FALSE', `keyUsage=critical,digitalSignature${kind === 'rsa' ? ',keyEncipherment' : ',keyAgreement'}`, 'extendedKeyUsage=clientAuth']);
+  const masa = issueCert(dir, 'masa', kind, masaCa, '/CN=masa', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+  ]);
+  const device = issueCert(dir, 'idevid', kind, manufacturer, `/CN=device/serialNumber=${subjectSerial}`, [
+    'basicConstraints=critical,CA:FALSE',
+    `keyUsage=critical,digitalSignature${kind === 'rsa' ? ',keyEncipherment' : ',keyAgreement'}`,
+    'extendedKeyUsage=clientAuth',
+  ]);
   const ownerCa = makeCa(dir, 'owner-ca', kind);
-  const owner = issueCert(dir, 'owner', kind, ownerCa, '/CN=owner', ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature']);
+  const owner = issueCert(dir, 'owner', kind, ownerCa, '/CN=owner', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+  ]);
   const serverCa = makeCa(dir, 'server-ca', kind);
-  const server = issueCert(dir, 'server', kind, serverCa, '/CN=localhost',
-    ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,IP:192.0.2.1,IP:2001:db8:1::1']);
+  const server = issueCert(dir, 'server', kind, serverCa, '/CN=localhost', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,IP:192.0.2.1,IP:2001:db8:1::1',
+  ]);
   return { dir, kind, serial, manufacturer, masaCa, masa, device, ownerCa, owner, serverCa, server };
 }
 
@@ -107,8 +166,25 @@ export const OID_VOUCHER = '1.2.840.113549.1.9.16.1.40';
 export const OID_CONVEYED_JSON = '1.2.840.113549.1.9.16.1.43';
 
 /** `openssl cms -sign -binary -nodetach` over `content`, DER output. */
-export function cmsSign(content: string | Uint8Array, signer: CertFiles, eContentType: string | undefined, extra: readonly string[] = []): Buffer {
-  const args = ['cms', '-sign', '-binary', '-nodetach', '-outform', 'DER', '-signer', signer.cert, '-inkey', signer.key, ...extra];
+export function cmsSign(
+  content: string | Uint8Array,
+  signer: CertFiles,
+  eContentType: string | undefined,
+  extra: readonly string[] = [],
+): Buffer {
+  const args = [
+    'cms',
+    '-sign',
+    '-binary',
+    '-nodetach',
+    '-outform',
+    'DER',
+    '-signer',
+    signer.cert,
+    '-inkey',
+    signer.key,
+    ...extra,
+  ];
   if (eContentType !== undefined) args.push('-econtent_type', eContentType);
   return openssl(args, content);
 }
@@ -148,7 +224,16 @@ export function makeVoucher(pki: TestPki, o: VoucherOptions = {}): Buffer {
 
 /** Degenerate certs-only SignedData with the owner EE certificate and the owner CA. */
 export function makeOwnerCertificate(pki: TestPki): Buffer {
-  return openssl(['crl2pkcs7', '-nocrl', '-certfile', pki.owner.cert, '-certfile', pki.ownerCa.cert, '-outform', 'DER']);
+  return openssl([
+    'crl2pkcs7',
+    '-nocrl',
+    '-certfile',
+    pki.owner.cert,
+    '-certfile',
+    pki.ownerCa.cert,
+    '-outform',
+    'DER',
+  ]);
 }
 
 /** Conveyed information signed by the owner EE certificate (eContentType JSON, no embedded certs). */
@@ -185,7 +270,11 @@ export interface Bundle {
 
 /** A complete signed bundle for `doc` (conveyed-information JSON document). */
 export function makeSignedBundle(pki: TestPki, doc: unknown, voucher: VoucherOptions = {}): Bundle {
-  return { conveyedInformation: signConveyedInfo(pki, doc), ownerCertificate: makeOwnerCertificate(pki), ownershipVoucher: makeVoucher(pki, voucher) };
+  return {
+    conveyedInformation: signConveyedInfo(pki, doc),
+    ownerCertificate: makeOwnerCertificate(pki),
+    ownershipVoucher: makeVoucher(pki, voucher),
+  };
 }
 
 /** Writes `<root>/EN9/{conveyed-information.cms, owner-certificate.cms, ownership-voucher.vcj}`; returns the EN9 path. */
@@ -213,7 +302,12 @@ export function ztpIni(pki: TestPki, stateDir: string, sections: Record<string, 
   };
   for (const [s, kv] of Object.entries(sections)) base[s] = { ...(base[s] ?? {}), ...kv };
   return Object.entries(base)
-    .map(([s, kv]) => `[${s}]\n${Object.entries(kv).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`)
+    .map(
+      ([s, kv]) =>
+        `[${s}]\n${Object.entries(kv)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\n')}\n`,
+    )
     .join('\n');
 }
 

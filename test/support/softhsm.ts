@@ -48,7 +48,10 @@ export function makeSoftHsmToken(dir: string, issuer: CertFiles, serial: string,
   const env = { ...process.env, SOFTHSM2_CONF: conf };
   // Only the token's own operations run with the engine configuration (the CA signs with a plain file key).
   const run = (file: string, args: readonly string[], withEngine = false): void => {
-    execFileSync(file, args, { env: withEngine ? { ...env, OPENSSL_CONF: engineConf } : env, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(file, args, {
+      env: withEngine ? { ...env, OPENSSL_CONF: engineConf } : env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   };
   run('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', '0000', '--pin', PIN]);
   const pinFile = join(dir, 'pin');
@@ -56,14 +59,72 @@ export function makeSoftHsmToken(dir: string, issuer: CertFiles, serial: string,
   const wrongPinFile = join(dir, 'wrong-pin');
   writeFileSync(wrongPinFile, '9999', { mode: 0o600 });
   const key = (name: string, id: string, keyType: string, keyUsage: string): TokenKey => {
-    run('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', label, '--login', '--pin', PIN, '--keypairgen', '--key-type', keyType, '--label', name, '--id', id]);
+    run('pkcs11-tool', [
+      '--module',
+      SOFTHSM_MODULE,
+      '--token-label',
+      label,
+      '--login',
+      '--pin',
+      PIN,
+      '--keypairgen',
+      '--key-type',
+      keyType,
+      '--label',
+      name,
+      '--id',
+      id,
+    ]);
     const uri = `pkcs11:token=${label};object=${name};type=private`;
     const csr = join(dir, `${name}.csr`);
     const ext = join(dir, `${name}.ext`);
     const cert = join(dir, `${name}.crt`);
-    run('openssl', ['req', '-new', '-engine', 'pkcs11', '-keyform', 'engine', '-key', `${uri}?pin-source=file:${pinFile}`, '-subj', `/CN=${name}/serialNumber=${serial}`, '-out', csr], true);
-    writeFileSync(ext, ['subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid', 'basicConstraints=critical,CA:FALSE', `keyUsage=critical,${keyUsage}`, 'extendedKeyUsage=clientAuth'].join('\n') + '\n');
-    run('openssl', ['x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key, '-CAcreateserial', '-out', cert, '-days', '3650', '-sha256', '-extfile', ext]);
+    run(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-engine',
+        'pkcs11',
+        '-keyform',
+        'engine',
+        '-key',
+        `${uri}?pin-source=file:${pinFile}`,
+        '-subj',
+        `/CN=${name}/serialNumber=${serial}`,
+        '-out',
+        csr,
+      ],
+      true,
+    );
+    writeFileSync(
+      ext,
+      [
+        'subjectKeyIdentifier=hash',
+        'authorityKeyIdentifier=keyid',
+        'basicConstraints=critical,CA:FALSE',
+        `keyUsage=critical,${keyUsage}`,
+        'extendedKeyUsage=clientAuth',
+      ].join('\n') + '\n',
+    );
+    run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      issuer.cert,
+      '-CAkey',
+      issuer.key,
+      '-CAcreateserial',
+      '-out',
+      cert,
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      ext,
+    ]);
     return { uri, cert };
   };
   const rsa = key(`${label}-rsa`, '01', 'rsa:2048', 'digitalSignature,keyEncipherment');

@@ -13,5 +13,8 @@ const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
 const start = Number(startText);
 while (Date.now() < start) await new Promise((r) => setTimeout(r, Math.max(1, start - Date.now())));
 for (let i = 0; i < Number(countText); i++) {
-  await store.update((s) => ({ ...s, events: [...s.events, { progressType: 'informational', time: new Date().toISOString(), message: `${tag} ${i}` }] }));
+  await store.update((s) => ({
+    ...s,
+    events: [...s.events, { progressType: 'informational', time: new Date().toISOString(), message: `${tag} ${i}` }],
+  }));
 }

@@ -30,10 +30,25 @@ async function freePortPair(): Promise<number> {
     const port = await new Promise<number>((resolve, reject) => {
       const s = createServer();
       s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); }); });
+      s.listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => {
+          resolve(typeof a === 'object' && a !== null ? a.port : 0);
+        });
+      });
     });
     if (port > 0 && port < 65535) {
-      const ok = await new Promise<boolean>((resolve) => { const s = createServer(); s.once('error', () => { resolve(false); }); s.listen(port + 1, '127.0.0.1', () => { s.close(() => { resolve(true); }); }); });
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = createServer();
+        s.once('error', () => {
+          resolve(false);
+        });
+        s.listen(port + 1, '127.0.0.1', () => {
+          s.close(() => {
+            resolve(true);
+          });
+        });
+      });
       if (ok) return port;
     }
   }
@@ -43,18 +58,47 @@ export async function startSoftTpm(dir: string): Promise<SoftTpm> {
   const state = join(dir, 'tpm-state');
   mkdirSync(state, { recursive: true });
   const port = await freePortPair();
-  const child: ChildProcess = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${state}`, '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`,
-    '--ctrl', `type=tcp,port=${port + 1},bindaddr=127.0.0.1`, '--flags', 'not-need-init,startup-clear'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    'swtpm',
+    [
+      'socket',
+      '--tpm2',
+      '--tpmstate',
+      `dir=${state}`,
+      '--server',
+      `type=tcp,port=${port},bindaddr=127.0.0.1`,
+      '--ctrl',
+      `type=tcp,port=${port + 1},bindaddr=127.0.0.1`,
+      '--flags',
+      'not-need-init,startup-clear',
+    ],
+    { stdio: 'ignore' },
+  );
   const tcti = `swtpm:host=127.0.0.1,port=${port}`;
   const env = { ...process.env, TPM2TOOLS_TCTI: tcti };
   const tool = (args: readonly string[], input?: Uint8Array): Buffer =>
-    execFileSync(args[0] ?? '', args.slice(1), { env, cwd: dir, input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
+    execFileSync(args[0] ?? '', args.slice(1), {
+      env,
+      cwd: dir,
+      input,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 20_000,
+    });
   for (let i = 0; ; i++) {
-    try { tool(['tpm2_getcap', 'properties-fixed']); break; } catch (err) { if (i > 50) throw err; await sleep(100); }
+    try {
+      tool(['tpm2_getcap', 'properties-fixed']);
+      break;
+    } catch (err) {
+      if (i > 50) throw err;
+      await sleep(100);
+    }
   }
   const attrs = 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign|decrypt';
   tool(['tpm2_createprimary', '-C', 'o', '-g', 'sha256', '-G', 'ecc', '-c', 'primary.ctx']);
-  for (const [alg, name, handle] of [['ecc256:null', 'ec', EC_HANDLE], ['rsa2048:null', 'rsa', RSA_HANDLE]] as const) {
+  for (const [alg, name, handle] of [
+    ['ecc256:null', 'ec', EC_HANDLE],
+    ['rsa2048:null', 'rsa', RSA_HANDLE],
+  ] as const) {
     tool(['tpm2_create', '-C', 'primary.ctx', '-G', alg, '-a', attrs, '-u', `${name}.pub`, '-r', `${name}.priv`]);
     tool(['tpm2_flushcontext', '-t']);
     tool(['tpm2_load', '-C', 'primary.ctx', '-u', `${name}.pub`, '-r', `${name}.priv`, '-c', `${name}.ctx`]);
@@ -65,7 +109,10 @@ export async function startSoftTpm(dir: string): Promise<SoftTpm> {
   return {
     tcti,
     tool,
-    publicKeyPem: (handle) => { tool(['tpm2_readpublic', '-c', handle, '-f', 'pem', '-o', 'pub.pem']); return readFileSync(join(dir, 'pub.pem'), 'utf8'); },
+    publicKeyPem: (handle) => {
+      tool(['tpm2_readpublic', '-c', handle, '-f', 'pem', '-o', 'pub.pem']);
+      return readFileSync(join(dir, 'pub.pem'), 'utf8');
+    },
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -21,6 +21,8 @@ export function removeTempDir(dir: string): void {
 /** A new directory removed after the test `t` (or suite) ends. */
 export function tempDir(t: Pick<TestContext, 'after'>, name: string): string {
   const dir = makeTempDir(name);
-  t.after(() => { removeTempDir(dir); });
+  t.after(() => {
+    removeTempDir(dir);
+  });
   return dir;
 }

@@ -43,8 +43,15 @@ export interface Device {
   dispose(): void;
 }
 
-export function runNode(args: readonly string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runNode(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [...CLI, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -57,27 +64,54 @@ export function runNode(args: readonly string[], env: Record<string, string> = {
   return { child, done };
 }
 
-export function makeDevice(pki: TestPki, router: Record<string, string> = {}, extra: Record<string, Record<string, string>> = {}): Device {
+export function makeDevice(
+  pki: TestPki,
+  router: Record<string, string> = {},
+  extra: Record<string, Record<string, string>> = {},
+): Device {
   const dir = makeTempDir('usbit');
   const stick = join(dir, 'stick');
   const routerRoot = join(dir, 'router');
   mkdirSync(stick);
   const ini = join(dir, 'ztp.ini');
-  writeFileSync(ini, ztpIni(pki, join(dir, 'state'), {
-    'Fetcher Priority': { USB: '0' },
-    USB: { mount_points: stick },
-    Router: { adapter: 'simulated', root: routerRoot, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim', ...router },
-    Onboarding: { script_timeout_seconds: '20' },
-    ...extra,
-  }));
+  writeFileSync(
+    ini,
+    ztpIni(pki, join(dir, 'state'), {
+      'Fetcher Priority': { USB: '0' },
+      USB: { mount_points: stick },
+      Router: {
+        adapter: 'simulated',
+        root: routerRoot,
+        os_name: 'SimOS',
+        os_version: '1.0',
+        hw_model: 'sim',
+        ...router,
+      },
+      Onboarding: { script_timeout_seconds: '20' },
+      ...extra,
+    }),
+  );
   const log = join(dir, 'scripts.log');
   const device: Device = {
-    dir, stick, router: routerRoot, ini, log,
+    dir,
+    stick,
+    router: routerRoot,
+    ini,
+    log,
     run: (args, env = {}) => runNode([...args, '--config', ini], env).done,
     start: (env = {}) => runNode(['run', '--once', '--config', ini], env),
     status: async () => JSON.parse((await device.run(['status', '--json'])).stdout) as StatusJson,
-    runningConfig: () => (existsSync(join(routerRoot, 'running-config')) ? readFileSync(join(routerRoot, 'running-config'), 'utf8') : undefined),
-    scriptLog: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter((l) => l !== '') : []),
+    runningConfig: () =>
+      existsSync(join(routerRoot, 'running-config'))
+        ? readFileSync(join(routerRoot, 'running-config'), 'utf8')
+        : undefined,
+    scriptLog: () =>
+      existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .trim()
+            .split('\n')
+            .filter((l) => l !== '')
+        : [],
     dispose: () => {
       rmSync(dir, { recursive: true, force: true });
     },

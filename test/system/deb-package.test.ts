@@ -27,7 +27,9 @@ before(async () => {
   await buildBundle(join(work, 'dist', 'sztp-agent.mjs'), 'esm');
   deb = buildDeb(join(work, 'out'), join(work, 'dist'));
 });
-after(() => { rmSync(work, { recursive: true, force: true }); });
+after(() => {
+  rmSync(work, { recursive: true, force: true });
+});
 
 /**
  * Runs `script` (sh) in a new mount namespace with overlays on /etc, /usr and /var; lines
@@ -43,7 +45,9 @@ function inNamespace(name: string, script: string): { status: number | null; out
   const file = join(base, 'script.sh');
   writeFileSync(file, `set -u\n${mounts.join('\n')}\n${script}\n`);
   const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', file], {
-    encoding: 'utf8', timeout: 120_000, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },
   });
   const text = `${r.stdout}${r.stderr}`;
   const out = new Map<string, string>();
@@ -56,7 +60,9 @@ function inNamespace(name: string, script: string): { status: number | null; out
 
 test('dpkg -i: the bundle runs as /usr/bin/sztp-agent, the unit verifies and is enabled, ztp.ini is a conffile; purge removes everything', () => {
   assert.match(deb, new RegExp(`/sztp-agent_${version.replace(/\./g, '\\.')}_all\\.deb$`));
-  const r = inNamespace('systemd', `
+  const r = inNamespace(
+    'systemd',
+    `
 dpkg -i ${deb} >/dev/null 2>&1; echo install=$?
 echo version=$(sztp-agent --version)
 systemd-analyze verify --man=no /lib/systemd/system/sztp-agent.service >${work}/verify.txt 2>&1; echo verify=$?
@@ -78,13 +84,17 @@ echo after_state=$(test -e /var/lib/sztp-agent && echo present || echo gone)
 echo after_conf=$(test -e /etc/sztp-agent/ztp.ini && echo present || echo gone)
 echo after_enabled=$(test -L /etc/systemd/system/multi-user.target.wants/sztp-agent.service && echo present || echo gone)
 echo after_status=$(dpkg-query -W -f='\${Status}' sztp-agent 2>/dev/null || echo unknown)
-`);
+`,
+  );
   const o = r.out;
   assert.equal(o.get('install'), '0', r.text);
   assert.equal(o.get('version'), version);
   assert.equal(o.get('verify'), '0', r.text);
   assert.equal(o.get('verify_output'), '');
-  assert.equal(o.get('execstart'), 'ExecStart=/usr/bin/sztp-agent run --config /etc/sztp-agent/ztp.ini $SZTP_AGENT_ARGS');
+  assert.equal(
+    o.get('execstart'),
+    'ExecStart=/usr/bin/sztp-agent run --config /etc/sztp-agent/ztp.ini $SZTP_AGENT_ARGS',
+  );
   assert.equal(o.get('enabled'), '/lib/systemd/system/sztp-agent.service');
   assert.equal(o.get('conffiles')?.trim(), '/etc/sztp-agent/ztp.ini /etc/init.d/sztp-agent');
   assert.equal(o.get('statedir'), '700');
@@ -94,13 +104,16 @@ echo after_status=$(dpkg-query -W -f='\${Status}' sztp-agent 2>/dev/null || echo
   assert.equal(o.get('run'), '0', 'installed idle: [Startup] start False');
   assert.equal(o.get('run_log'), '1');
   assert.equal(o.get('purge'), '0', r.text);
-  for (const k of ['after_bin', 'after_lib', 'after_state', 'after_conf', 'after_enabled']) assert.equal(o.get(k), 'gone', k);
+  for (const k of ['after_bin', 'after_lib', 'after_state', 'after_conf', 'after_enabled'])
+    assert.equal(o.get(k), 'gone', k);
   assert.notEqual(o.get('after_status'), 'install ok installed');
 });
 
 test('without systemd, postinst enables the SysV script with update-rc.d; purge removes its links', () => {
   // systemctl and deb-systemd-helper hidden: bind-mount a non-executable file over each.
-  const r = inNamespace('sysv', `
+  const r = inNamespace(
+    'sysv',
+    `
 printf '' >${work}/not-executable; chmod 0644 ${work}/not-executable
 mount --bind ${work}/not-executable /usr/bin/systemctl
 mount --bind ${work}/not-executable /usr/bin/deb-systemd-helper
@@ -112,7 +125,8 @@ echo enabled=$(test -e /etc/systemd/system/multi-user.target.wants/sztp-agent.se
 dpkg --purge sztp-agent >/dev/null 2>&1; echo purge=$?
 echo after_rc2=$(ls /etc/rc2.d | grep -c 'sztp-agent')
 echo after_init=$(test -e /etc/init.d/sztp-agent && echo present || echo gone)
-`);
+`,
+  );
   const o = r.out;
   assert.equal(o.get('hidden'), '0', r.text);
   assert.equal(o.get('install'), '0', r.text);

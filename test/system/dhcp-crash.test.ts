@@ -33,21 +33,34 @@ describe('network changes of a SIGKILLed agent (DHCP, dnsmasq, network namespace
       const dnsmasq = await startDnsmasq(lab, { opt143: encodeUriList(['https://192.0.2.1:8443']) });
       const stateDir = join(lab.dir, 'state');
       const ini = join(lab.dir, 'ztp.ini');
-      writeFileSync(ini, ztpIni(pki, stateDir, {
-        'Fetcher Priority': { Mgmt4: '0' },
-        Interfaces: { Mgmt: lab.cliIf },
-        DHCP: { source: 'client', timeout_seconds: '3' },
-        Bootstrap: { nonce: 'False', connect_timeout_seconds: '5', response_timeout_seconds: '60' },
-        Router: { adapter: 'simulated', root: join(lab.dir, 'router'), os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
-      }));
+      writeFileSync(
+        ini,
+        ztpIni(pki, stateDir, {
+          'Fetcher Priority': { Mgmt4: '0' },
+          Interfaces: { Mgmt: lab.cliIf },
+          DHCP: { source: 'client', timeout_seconds: '3' },
+          Bootstrap: { nonce: 'False', connect_timeout_seconds: '5', response_timeout_seconds: '60' },
+          Router: {
+            adapter: 'simulated',
+            root: join(lab.dir, 'router'),
+            os_name: 'SimOS',
+            os_version: '1.0',
+            hw_model: 'sim-1',
+          },
+        }),
+      );
       lab.ip(lab.cli, 'link', 'set', lab.cliIf, 'down');
-      const addresses = (): string => lab.ip(lab.cli, '-o', '-4', 'addr', 'show', 'dev', lab.cliIf, 'scope', 'global').trim();
+      const addresses = (): string =>
+        lab.ip(lab.cli, '-o', '-4', 'addr', 'show', 'dev', lab.cliIf, 'scope', 'global').trim();
       const defaultRoute = (): string => lab.ip(lab.cli, '-4', 'route', 'show', 'default').trim();
-      const linkUp = (): boolean => /<[^>]*\bUP\b[^>]*>/.test(lab.ip(lab.cli, '-o', 'link', 'show', 'dev', lab.cliIf).replace(/@\S+/, ''));
+      const linkUp = (): boolean =>
+        /<[^>]*\bUP\b[^>]*>/.test(lab.ip(lab.cli, '-o', 'link', 'show', 'dev', lab.cliIf).replace(/@\S+/, ''));
 
       const agent = lab.spawnIn(lab.cli, [...CLI, 'run', '--config', ini, '--once']);
-      assert.ok(await waitFor(() => defaultRoute() !== '' && agent.output().includes('following untrusted redirect'), 30_000),
-        `the agent holds the interface mid-fetch:\n${agent.output()}`);
+      assert.ok(
+        await waitFor(() => defaultRoute() !== '' && agent.output().includes('following untrusted redirect'), 30_000),
+        `the agent holds the interface mid-fetch:\n${agent.output()}`,
+      );
       await new Promise((r) => setTimeout(r, 300)); // inside the exchange with the silent server
       const exited = new Promise((r) => agent.once('exit', r));
       agent.kill('SIGKILL');
@@ -56,8 +69,14 @@ describe('network changes of a SIGKILLed agent (DHCP, dnsmasq, network namespace
       assert.match(addresses(), /192\.0\.2\.1\d\d\//, 'the kill left the leased address');
       assert.match(defaultRoute(), /via 192\.0\.2\.1/, 'and the default route');
       assert.ok(linkUp(), 'and the link up');
-      const journal = (JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as { network?: { argv: string[] }[] }).network ?? [];
-      assert.deepEqual(journal.map((r) => r.argv.slice(0, 3).join(' ')), ['link set dev', '-4 addr del', '-4 route del'], 'each change journalled (the broadcast route was undone by the fetcher already)');
+      const journal =
+        (JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as { network?: { argv: string[] }[] })
+          .network ?? [];
+      assert.deepEqual(
+        journal.map((r) => r.argv.slice(0, 3).join(' ')),
+        ['link set dev', '-4 addr del', '-4 route del'],
+        'each change journalled (the broadcast route was undone by the fetcher already)',
+      );
 
       dnsmasq.kill('SIGTERM'); // the next start's own DHCP attempt gets no answer: only the journal can restore the interface
       await new Promise((r) => dnsmasq.once('exit', r));
@@ -65,7 +84,11 @@ describe('network changes of a SIGKILLed agent (DHCP, dnsmasq, network namespace
       assert.equal(next.code, 1, `${next.stdout}\n${next.stderr}`);
       assert.equal(addresses(), '', `the leased address is gone\n${next.stderr}`);
       assert.equal(defaultRoute(), '', 'the default route is gone');
-      assert.equal(lab.ip(lab.cli, '-4', 'route', 'show', '255.255.255.255').trim(), '', 'no limited-broadcast route left');
+      assert.equal(
+        lab.ip(lab.cli, '-4', 'route', 'show', '255.255.255.255').trim(),
+        '',
+        'no limited-broadcast route left',
+      );
       assert.equal(linkUp(), false, 'the link is down again, as found');
       assert.match(next.stderr, /undid a network change a previous agent left/);
       const after = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as { network?: unknown };

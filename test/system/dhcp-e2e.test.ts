@@ -34,7 +34,10 @@ interface Scenario {
   readonly linkDown?: boolean;
 }
 
-async function scenario(lab: Lab, s: Scenario): Promise<{ code: number | null; stdout: string; stderr: string; routerRoot: string; ini: string }> {
+async function scenario(
+  lab: Lab,
+  s: Scenario,
+): Promise<{ code: number | null; stdout: string; stderr: string; routerRoot: string; ini: string }> {
   const pki = makeTestPki(join(lab.dir, 'pki'), 'p256', SERIAL);
   const devDir = join(lab.dir, 'replies', SERIAL);
   mkdirSync(devDir, { recursive: true });
@@ -48,9 +51,26 @@ async function scenario(lab: Lab, s: Scenario): Promise<{ code: number | null; s
     writeFileSync(join(devDir, 'conveyed-information.cms'), unsignedConveyed(doc));
   }
   const tls = s.rogueServer === true ? rogueServerCert(join(lab.dir, 'pki')).server : pki.server;
-  const server = lab.spawnIn(lab.srv, [...SERVER_CLI, '--host', '::', '--port', '8443', '--dir', join(lab.dir, 'replies'),
-    '--cert', tls.cert, '--key', tls.key, '--client-ca', pki.manufacturer.cert, '--log']);
-  assert.ok(await waitFor(() => server.output().includes('listening') || server.exitCode !== null, 20_000), 'bootstrap server started');
+  const server = lab.spawnIn(lab.srv, [
+    ...SERVER_CLI,
+    '--host',
+    '::',
+    '--port',
+    '8443',
+    '--dir',
+    join(lab.dir, 'replies'),
+    '--cert',
+    tls.cert,
+    '--key',
+    tls.key,
+    '--client-ca',
+    pki.manufacturer.cert,
+    '--log',
+  ]);
+  assert.ok(
+    await waitFor(() => server.output().includes('listening') || server.exitCode !== null, 20_000),
+    'bootstrap server started',
+  );
   assert.equal(server.exitCode, null, server.output());
   await startDnsmasq(lab, {
     opt143: encodeUriList(['https://192.0.2.1:8443']),
@@ -58,18 +78,27 @@ async function scenario(lab: Lab, s: Scenario): Promise<{ code: number | null; s
   });
   if (s.fetcher === 'Mgmt6') {
     // DHCPv6 gives a /128; the on-link prefix comes from dnsmasq's router advertisements.
-    assert.ok(await waitFor(() => lab.ip(lab.cli, '-6', 'route', 'show', '2001:db8:1::/64').includes('2001:db8:1::/64'), 15_000), 'RA prefix route');
+    assert.ok(
+      await waitFor(
+        () => lab.ip(lab.cli, '-6', 'route', 'show', '2001:db8:1::/64').includes('2001:db8:1::/64'),
+        15_000,
+      ),
+      'RA prefix route',
+    );
   }
   const routerRoot = join(lab.dir, 'router');
   mkdirSync(routerRoot);
   const ini = join(lab.dir, 'ztp.ini');
-  writeFileSync(ini, ztpIni(pki, join(lab.dir, 'state'), {
-    'Fetcher Priority': { [s.fetcher]: '0' },
-    Interfaces: { Mgmt: lab.cliIf },
-    DHCP: { source: 'client', timeout_seconds: '10' },
-    Bootstrap: { nonce: 'False', connect_timeout_seconds: '5', response_timeout_seconds: '10' },
-    Router: { adapter: 'simulated', root: routerRoot, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
-  }));
+  writeFileSync(
+    ini,
+    ztpIni(pki, join(lab.dir, 'state'), {
+      'Fetcher Priority': { [s.fetcher]: '0' },
+      Interfaces: { Mgmt: lab.cliIf },
+      DHCP: { source: 'client', timeout_seconds: '10' },
+      Bootstrap: { nonce: 'False', connect_timeout_seconds: '5', response_timeout_seconds: '10' },
+      Router: { adapter: 'simulated', root: routerRoot, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
+    }),
+  );
   if (s.linkDown === true) lab.ip(lab.cli, 'link', 'set', lab.cliIf, 'down');
   const r = await lab.run(lab.cli, [...CLI, 'run', '--config', ini, '--once'], 120_000);
   return { ...r, routerRoot, ini };
@@ -128,7 +157,11 @@ describe('end to end over DHCP: dnsmasq → bootstrap server → simulated route
       assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stderr, /SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED/);
       assert.equal(existsSync(join(r.routerRoot, 'running-config')), false);
-      assert.equal(lab.ip(lab.cli, '-o', 'addr', 'show', 'dev', lab.cliIf, 'scope', 'global').trim(), '', 'leased address removed after the failure');
+      assert.equal(
+        lab.ip(lab.cli, '-o', 'addr', 'show', 'dev', lab.cliIf, 'scope', 'global').trim(),
+        '',
+        'leased address removed after the failure',
+      );
     } finally {
       await lab.close();
     }

@@ -29,7 +29,12 @@ export interface Lab {
   /** Starts a long-running process in a namespace; killed on close(). */
   spawnIn(ns: string, argv: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess & { output: () => string };
   /** Runs a process in a namespace to completion. */
-  run(ns: string, argv: readonly string[], timeoutMs?: number, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  run(
+    ns: string,
+    argv: readonly string[],
+    timeoutMs?: number,
+    env?: NodeJS.ProcessEnv,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }>;
   close(): Promise<void>;
 }
 
@@ -54,12 +59,21 @@ export function createLab(opts: { ipv6?: boolean; clientV4?: string } = {}): Lab
   const cliIf = `vc${id}`;
   const dir = makeTempDir('dhcp');
   const procs: ChildProcess[] = [];
-  const sh = (argv: string[]): string => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const sh = (argv: string[]): string =>
+    execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const lab: Lab = {
-    srv, cli, srvIf, cliIf, dir,
+    srv,
+    cli,
+    srvIf,
+    cliIf,
+    dir,
     ip: (ns, ...argv) => sh(['ip', '-n', ns, ...argv]),
     spawnIn(ns, argv, env) {
-      const child = spawn('ip', ['netns', 'exec', ns, ...argv], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
+        cwd: REPO,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,7 +82,11 @@ export function createLab(opts: { ipv6?: boolean; clientV4?: string } = {}): Lab
     },
     run(ns, argv, timeoutMs = 60_000, env) {
       return new Promise((resolve) => {
-        const child = spawn('ip', ['netns', 'exec', ns, ...argv], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
+          cwd: REPO,
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         procs.push(child);
         let stdout = '';
         let stderr = '';
@@ -119,7 +137,10 @@ export function createLab(opts: { ipv6?: boolean; clientV4?: string } = {}): Lab
     lab.ip(srv, 'addr', 'add', `${SERVER_V4}/24`, 'dev', srvIf);
     lab.ip(srv, 'addr', 'add', `${SERVER_V6}/64`, 'dev', srvIf, 'nodad');
     if (opts.clientV4 !== undefined) lab.ip(cli, 'addr', 'add', opts.clientV4, 'dev', cliIf);
-    for (const [ns, ifn] of [[srv, srvIf], [cli, cliIf]] as const) {
+    for (const [ns, ifn] of [
+      [srv, srvIf],
+      [cli, cliIf],
+    ] as const) {
       lab.ip(ns, 'link', 'set', 'lo', 'up');
       lab.ip(ns, 'link', 'set', ifn, 'up');
     }
@@ -144,7 +165,11 @@ export interface DnsmasqOptions {
 /** Starts dnsmasq (DHCPv4 range .100–.150, DHCPv6 range ::100–::1ff with RA) in the server namespace. */
 export async function startDnsmasq(lab: Lab, o: DnsmasqOptions): Promise<ChildProcess & { output: () => string }> {
   const conf = [
-    `interface=${lab.srvIf}`, 'bind-interfaces', 'port=0', 'log-dhcp', 'log-facility=-',
+    `interface=${lab.srvIf}`,
+    'bind-interfaces',
+    'port=0',
+    'log-dhcp',
+    'log-facility=-',
     `dhcp-leasefile=${join(lab.dir, 'dnsmasq.leases')}`,
     'dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h',
     'dhcp-range=2001:db8:1::100,2001:db8:1::1ff,64,1h',
@@ -163,7 +188,11 @@ export async function startDnsmasq(lab: Lab, o: DnsmasqOptions): Promise<ChildPr
 }
 
 /** Starts Kea (v4 or v6) with `sztp-redirect` defined, in the server namespace. */
-export async function startKea(lab: Lab, family: 4 | 6, value: Uint8Array): Promise<ChildProcess & { output: () => string }> {
+export async function startKea(
+  lab: Lab,
+  family: 4 | 6,
+  value: Uint8Array,
+): Promise<ChildProcess & { output: () => string }> {
   const hex = Buffer.from(value).toString('hex');
   const space = family === 4 ? 'dhcp4' : 'dhcp6';
   const common = {
@@ -171,23 +200,56 @@ export async function startKea(lab: Lab, family: 4 | 6, value: Uint8Array): Prom
     'lease-database': { type: 'memfile', persist: false },
     'option-def': [{ name: 'sztp-redirect', code: family === 4 ? 143 : 136, type: 'binary', space }],
     'option-data': [{ name: 'sztp-redirect', 'csv-format': false, data: hex, 'always-send': false }],
-    loggers: [{ name: family === 4 ? 'kea-dhcp4' : 'kea-dhcp6', severity: 'INFO', output_options: [{ output: 'stdout' }] }],
+    loggers: [
+      { name: family === 4 ? 'kea-dhcp4' : 'kea-dhcp6', severity: 'INFO', output_options: [{ output: 'stdout' }] },
+    ],
   };
-  const conf = family === 4
-    ? { Dhcp4: { ...common, subnet4: [{ id: 1, subnet: '192.0.2.0/24', pools: [{ pool: '192.0.2.100 - 192.0.2.150' }], interface: lab.srvIf }] } }
-    : { Dhcp6: { ...common, 'server-id': { type: 'LLT', persist: false }, subnet6: [{ id: 1, subnet: '2001:db8:1::/64', pools: [{ pool: '2001:db8:1::100 - 2001:db8:1::1ff' }], interface: lab.srvIf }] } };
+  const conf =
+    family === 4
+      ? {
+          Dhcp4: {
+            ...common,
+            subnet4: [
+              { id: 1, subnet: '192.0.2.0/24', pools: [{ pool: '192.0.2.100 - 192.0.2.150' }], interface: lab.srvIf },
+            ],
+          },
+        }
+      : {
+          Dhcp6: {
+            ...common,
+            'server-id': { type: 'LLT', persist: false },
+            subnet6: [
+              {
+                id: 1,
+                subnet: '2001:db8:1::/64',
+                pools: [{ pool: '2001:db8:1::100 - 2001:db8:1::1ff' }],
+                interface: lab.srvIf,
+              },
+            ],
+          },
+        };
   const file = join(lab.dir, `kea${family}.json`);
   writeFileSync(file, JSON.stringify(conf, null, 2));
   const bin = family === 4 ? 'kea-dhcp4' : 'kea-dhcp6';
-  const child = lab.spawnIn(lab.srv, [bin, '-c', file], { KEA_PIDFILE_DIR: lab.dir, KEA_LOCKFILE_DIR: lab.dir, KEA_LOG_CHECK_VERBOSE: '0' });
-  await waitFor(() => /DHCP[46]_STARTED|server version .* started/.test(child.output()) || child.exitCode !== null, 10_000);
+  const child = lab.spawnIn(lab.srv, [bin, '-c', file], {
+    KEA_PIDFILE_DIR: lab.dir,
+    KEA_LOCKFILE_DIR: lab.dir,
+    KEA_LOG_CHECK_VERBOSE: '0',
+  });
+  await waitFor(
+    () => /DHCP[46]_STARTED|server version .* started/.test(child.output()) || child.exitCode !== null,
+    10_000,
+  );
   if (child.exitCode !== null) throw new Error(`${bin} exited: ${child.output()}`);
   return child;
 }
 
 /** Waits until the client interface has its IPv6 link-local address (some clients need it at start). */
 export async function waitLinkLocal(lab: Lab, timeoutMs = 5000): Promise<void> {
-  const ok = await waitFor(() => lab.ip(lab.cli, '-6', 'addr', 'show', 'dev', lab.cliIf, 'scope', 'link').includes('fe80'), timeoutMs);
+  const ok = await waitFor(
+    () => lab.ip(lab.cli, '-6', 'addr', 'show', 'dev', lab.cliIf, 'scope', 'link').includes('fe80'),
+    timeoutMs,
+  );
   if (!ok) throw new Error(`no link-local address on ${lab.cliIf}`);
 }
 

@@ -30,9 +30,24 @@ interface ProbeResult {
   routesAfter: string[];
 }
 
-async function probe(lab: Lab, input: Record<string, unknown>, prefix: readonly string[] = []): Promise<ProbeResult & { log: string }> {
-  const r = await lab.run(lab.cli, [...prefix, process.execPath, '--import', 'tsx', PROBE, JSON.stringify({ mgmt: lab.cliIf, watch: lab.cliIf, timeoutSeconds: 8, ...input })], 60_000,
-    { PROBE_LOG: 'info' });
+async function probe(
+  lab: Lab,
+  input: Record<string, unknown>,
+  prefix: readonly string[] = [],
+): Promise<ProbeResult & { log: string }> {
+  const r = await lab.run(
+    lab.cli,
+    [
+      ...prefix,
+      process.execPath,
+      '--import',
+      'tsx',
+      PROBE,
+      JSON.stringify({ mgmt: lab.cliIf, watch: lab.cliIf, timeoutSeconds: 8, ...input }),
+    ],
+    60_000,
+    { PROBE_LOG: 'info' },
+  );
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   assert.ok(line.startsWith('{'), `probe output: ${r.stdout}\n${r.stderr}`);
   return { ...(JSON.parse(line) as ProbeResult), log: r.stderr };
@@ -49,10 +64,11 @@ async function withLab(opts: Parameters<typeof createLab>[0], fn: (lab: Lab) => 
 
 const V4_URIS = ['https://192.0.2.1:8443', 'https://sztp.example.test:8443'];
 const V6_URIS = ['https://[2001:db8:1::1]:8443', 'https://sztp6.example.test'];
-const servers = (uris: string[]) => uris.map((u) => {
-  const m = /^https:\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(u)!;
-  return { address: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2] ?? 443) };
-});
+const servers = (uris: string[]) =>
+  uris.map((u) => {
+    const m = /^https:\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(u)!;
+    return { address: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2] ?? 443) };
+  });
 
 /**
  * The interface is left exactly as found. Routes the kernel learns from dnsmasq's router
@@ -60,14 +76,18 @@ const servers = (uris: string[]) => uris.map((u) => {
  */
 function assertRestored(r: ProbeResult): void {
   assert.deepEqual(r.addrsAfter, r.before.addrs);
-  const ours = (routes: string[]): string[] => routes.filter((l) => !l.includes('proto ra') && !/expires \d+sec/.test(l) && !l.startsWith('2001:db8:1::/64'));
+  const ours = (routes: string[]): string[] =>
+    routes.filter((l) => !l.includes('proto ra') && !/expires \d+sec/.test(l) && !l.startsWith('2001:db8:1::/64'));
   assert.deepEqual(ours(r.routesAfter), ours(r.before.routes));
 }
 
 describe('DHCP fetchers against dnsmasq and Kea in namespaces', { skip }, () => {
   it('DHCPv4 DISCOVER (dnsmasq): URIs in order, address configured then removed, several DNS servers', async () => {
     await withLab({}, async (lab) => {
-      const dnsmasq = await startDnsmasq(lab, { opt143: encodeUriList(V4_URIS), extra: ['dhcp-option=6,192.0.2.53,192.0.2.54,192.0.2.55', 'dhcp-option=15,example.test'] });
+      const dnsmasq = await startDnsmasq(lab, {
+        opt143: encodeUriList(V4_URIS),
+        extra: ['dhcp-option=6,192.0.2.53,192.0.2.54,192.0.2.55', 'dhcp-option=15,example.test'],
+      });
       const r = await probe(lab, { fetcher: 'Mgmt4' });
       assert.ok(await waitFor(() => dnsmasq.output().includes('DHCPRELEASE'), 3000), 'lease released to the server');
       assert.equal(r.ok, true, JSON.stringify(r));
@@ -75,8 +95,14 @@ describe('DHCP fetchers against dnsmasq and Kea in namespaces', { skip }, () => 
       assert.deepEqual(r.redirect?.bootstrapServers, servers(V4_URIS));
       assert.equal(r.addrsDuring?.length, 1);
       assert.match(r.addrsDuring?.[0] ?? '', /^192\.0\.2\.(1[0-4]\d|150)\/24$/);
-      assert.ok(r.routesDuring?.some((l) => l.startsWith('default via 192.0.2.1')), 'router route added');
-      assert.ok(!r.routesDuring?.some((l) => l.startsWith('255.255.255.255')), 'broadcast route removed before the redirect');
+      assert.ok(
+        r.routesDuring?.some((l) => l.startsWith('default via 192.0.2.1')),
+        'router route added',
+      );
+      assert.ok(
+        !r.routesDuring?.some((l) => l.startsWith('255.255.255.255')),
+        'broadcast route removed before the redirect',
+      );
       assertRestored(r);
     });
   });
@@ -108,7 +134,10 @@ describe('DHCP fetchers against dnsmasq and Kea in namespaces', { skip }, () => 
     await withLab({}, async (lab) => {
       const dnsmasq = await startDnsmasq(lab, { opt136: encodeUriList(V6_URIS) });
       const r = await probe(lab, { fetcher: 'Mgmt6' });
-      assert.ok(await waitFor(() => /DHCPRELEASE\(\S+\) 00:03:00:01:/.test(dnsmasq.output()), 3000), `Release reached the server:\n${dnsmasq.output().slice(-800)}`);
+      assert.ok(
+        await waitFor(() => /DHCPRELEASE\(\S+\) 00:03:00:01:/.test(dnsmasq.output()), 3000),
+        `Release reached the server:\n${dnsmasq.output().slice(-800)}`,
+      );
       assert.equal(r.ok, true, JSON.stringify(r));
       assert.deepEqual(r.redirect?.bootstrapServers, servers(V6_URIS));
       assert.equal(r.addrsDuring?.length, 1);
@@ -138,7 +167,10 @@ describe('DHCP fetchers against dnsmasq and Kea in namespaces', { skip }, () => 
 
   it('negative: options holding only http:// URIs → SZTP_ERR_DHCP_NO_OPTION (v4 and v6)', async () => {
     await withLab({}, async (lab) => {
-      await startDnsmasq(lab, { opt143: encodeUriList(['http://192.0.2.1:8080']), opt136: encodeUriList(['http://[2001:db8:1::1]']) });
+      await startDnsmasq(lab, {
+        opt143: encodeUriList(['http://192.0.2.1:8080']),
+        opt136: encodeUriList(['http://[2001:db8:1::1]']),
+      });
       for (const fetcher of ['Mgmt4', 'Mgmt6']) {
         const r = await probe(lab, { fetcher });
         assert.equal(r.code, 'SZTP_ERR_DHCP_NO_OPTION', fetcher);
@@ -158,18 +190,22 @@ describe('DHCP fetchers against dnsmasq and Kea in namespaces', { skip }, () => 
     });
   });
 
-  it('negative: not privileged (UDP 68 / 546 not bindable) → SZTP_ERR_DHCP_SOCKET', { skip: !haveCommand('setpriv') && 'setpriv missing' }, async () => {
-    await withLab({ clientV4: '192.0.2.50/24' }, async (lab) => {
-      lab.ip(lab.cli, 'addr', 'add', '2001:db8:1::50/64', 'dev', lab.cliIf, 'nodad');
-      await startDnsmasq(lab, { opt143: encodeUriList(V4_URIS), opt136: encodeUriList(V6_URIS) });
-      for (const fetcher of ['Mgmt4', 'Mgmt6']) {
-        // Root without any capability (no CAP_NET_BIND_SERVICE) rather than another uid, so the probe
-        // can still read the checkout wherever CI cloned it (mktemp -d makes a 0700 directory).
-        const r = await probe(lab, { fetcher }, ['setpriv', '--bounding-set=-all', '--inh-caps=-all']);
-        assert.equal(r.code, 'SZTP_ERR_DHCP_SOCKET', `${fetcher}: ${JSON.stringify(r)}`);
-      }
-    });
-  });
+  it(
+    'negative: not privileged (UDP 68 / 546 not bindable) → SZTP_ERR_DHCP_SOCKET',
+    { skip: !haveCommand('setpriv') && 'setpriv missing' },
+    async () => {
+      await withLab({ clientV4: '192.0.2.50/24' }, async (lab) => {
+        lab.ip(lab.cli, 'addr', 'add', '2001:db8:1::50/64', 'dev', lab.cliIf, 'nodad');
+        await startDnsmasq(lab, { opt143: encodeUriList(V4_URIS), opt136: encodeUriList(V6_URIS) });
+        for (const fetcher of ['Mgmt4', 'Mgmt6']) {
+          // Root without any capability (no CAP_NET_BIND_SERVICE) rather than another uid, so the probe
+          // can still read the checkout wherever CI cloned it (mktemp -d makes a 0700 directory).
+          const r = await probe(lab, { fetcher }, ['setpriv', '--bounding-set=-all', '--inh-caps=-all']);
+          assert.equal(r.code, 'SZTP_ERR_DHCP_SOCKET', `${fetcher}: ${JSON.stringify(r)}`);
+        }
+      });
+    },
+  );
 
   it('negative: interface missing → SZTP_ERR_DHCP_INTERFACE; a down one is brought up and set down again; other links untouched', async () => {
     await withLab({}, async (lab) => {
@@ -180,7 +216,11 @@ describe('DHCP fetchers against dnsmasq and Kea in namespaces', { skip }, () => 
       // so the exchange times out, and the interface is left down as it was found.
       const down = await probe(lab, { fetcher: 'Mgmt6' });
       assert.equal(down.code, 'SZTP_ERR_DHCP_TIMEOUT');
-      assert.doesNotMatch(lab.ip(lab.cli, 'link', 'show', lab.cliIf).replace(/@\S+/, ''), /<[^>]*\bUP\b[^>]*>/, 'set down again');
+      assert.doesNotMatch(
+        lab.ip(lab.cli, 'link', 'show', lab.cliIf).replace(/@\S+/, ''),
+        /<[^>]*\bUP\b[^>]*>/,
+        'set down again',
+      );
       assert.match(lab.ip(lab.cli, 'link', 'show', 'lo'), /UP/, 'loopback left up');
     });
   });

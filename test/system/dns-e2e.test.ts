@@ -47,20 +47,43 @@ interface Setup {
 /** The TXT record's RDATA in hex (dnsmasq dns-rr= and the responder's JSON). */
 function txtStrings(pki: TestPki, kind: 'signed' | 'unsigned'): Uint8Array[] {
   const doc = onboardingJson({ configuration: TXT_CONFIG, configurationHandling: 'replace' });
-  return kind === 'signed' ? encodeSztpTxt(makeSignedBundle(pki, doc)) : encodeSztpTxt({ conveyedInformation: unsignedConveyed(doc) });
+  return kind === 'signed'
+    ? encodeSztpTxt(makeSignedBundle(pki, doc))
+    : encodeSztpTxt({ conveyedInformation: unsignedConveyed(doc) });
 }
 
-const rdataHex = (strings: readonly Uint8Array[]): string => Buffer.concat(strings.map((s) => Buffer.concat([Buffer.from([s.length]), s]))).toString('hex');
+const rdataHex = (strings: readonly Uint8Array[]): string =>
+  Buffer.concat(strings.map((s) => Buffer.concat([Buffer.from([s.length]), s]))).toString('hex');
 
-async function start(lab: Lab, s: Setup): Promise<{ pki: TestPki; server?: ReturnType<Lab['spawnIn']>; ini: (dns: Record<string, string>, interfaces?: Record<string, string>) => string; routerRoot: string }> {
+async function start(
+  lab: Lab,
+  s: Setup,
+): Promise<{
+  pki: TestPki;
+  server?: ReturnType<Lab['spawnIn']>;
+  ini: (dns: Record<string, string>, interfaces?: Record<string, string>) => string;
+  routerRoot: string;
+}> {
   const pki = makeTestPki(join(lab.dir, 'pki'), 'p256', SERIAL);
   // edns-packet-max: UDP answers stay below the signed record's size, so it comes over TCP (C-034).
-  const conf = [`interface=${lab.srvIf}`, 'bind-interfaces', 'no-resolv', 'no-hosts', 'log-queries', 'log-facility=-', 'port=53', 'edns-packet-max=1232'];
+  const conf = [
+    `interface=${lab.srvIf}`,
+    'bind-interfaces',
+    'no-resolv',
+    'no-hosts',
+    'log-queries',
+    'log-facility=-',
+    'port=53',
+    'edns-packet-max=1232',
+  ];
   // On the command line: dnsmasq's configuration file reader limits line length, and signed data is kilobytes.
   const args = s.txt === undefined ? [] : [`--dns-rr=${SERIAL}._sztp.${DOMAIN},16,${rdataHex(txtStrings(pki, s.txt))}`];
   let server: ReturnType<Lab['spawnIn']> | undefined;
   if (s.srv === true) {
-    conf.push(`srv-host=_sztp._tcp.${DOMAIN},bootstrap.${DOMAIN},8443,10,5`, `host-record=bootstrap.${DOMAIN},${SERVER_V4}`);
+    conf.push(
+      `srv-host=_sztp._tcp.${DOMAIN},bootstrap.${DOMAIN},8443,10,5`,
+      `host-record=bootstrap.${DOMAIN},${SERVER_V4}`,
+    );
     const devDir = join(lab.dir, 'replies', SERIAL);
     mkdirSync(devDir, { recursive: true });
     const b = makeSignedBundle(pki, onboardingJson({ configuration: SRV_CONFIG, configurationHandling: 'replace' }));
@@ -69,38 +92,81 @@ async function start(lab: Lab, s: Setup): Promise<{ pki: TestPki; server?: Retur
     writeFileSync(join(devDir, 'ownership-voucher.vcj'), b.ownershipVoucher);
     // A server certificate the device cannot authenticate: the connection stays provisional.
     const tls = rogueServerCert(join(lab.dir, 'pki')).server;
-    server = lab.spawnIn(lab.srv, [...SERVER_CLI, '--host', '::', '--port', '8443', '--dir', join(lab.dir, 'replies'),
-      '--cert', tls.cert, '--key', tls.key, '--client-ca', pki.manufacturer.cert, '--log']);
-    assert.ok(await waitFor(() => server!.output().includes('listening') || server!.exitCode !== null, 20_000), 'bootstrap server started');
+    server = lab.spawnIn(lab.srv, [
+      ...SERVER_CLI,
+      '--host',
+      '::',
+      '--port',
+      '8443',
+      '--dir',
+      join(lab.dir, 'replies'),
+      '--cert',
+      tls.cert,
+      '--key',
+      tls.key,
+      '--client-ca',
+      pki.manufacturer.cert,
+      '--log',
+    ]);
+    assert.ok(
+      await waitFor(() => server!.output().includes('listening') || server!.exitCode !== null, 20_000),
+      'bootstrap server started',
+    );
     assert.equal(server.exitCode, null, server.output());
   }
   const file = join(lab.dir, 'dnsmasq.conf');
   writeFileSync(file, `${conf.join('\n')}\n`);
-  const dnsmasq = lab.spawnIn(lab.srv, ['dnsmasq', '-k', '-C', file, `--pid-file=${join(lab.dir, 'dnsmasq.pid')}`, ...args]);
-  assert.ok(await waitFor(() => /started, version/.test(dnsmasq.output()) || dnsmasq.exitCode !== null, 5000), dnsmasq.output());
+  const dnsmasq = lab.spawnIn(lab.srv, [
+    'dnsmasq',
+    '-k',
+    '-C',
+    file,
+    `--pid-file=${join(lab.dir, 'dnsmasq.pid')}`,
+    ...args,
+  ]);
+  assert.ok(
+    await waitFor(() => /started, version/.test(dnsmasq.output()) || dnsmasq.exitCode !== null, 5000),
+    dnsmasq.output(),
+  );
   assert.equal(dnsmasq.exitCode, null, dnsmasq.output());
   if (s.mdnsTxt === true || s.mdnsSrv === true) {
     const records = join(lab.dir, 'mdns.json');
     const server = s.mdnsV6 === true ? SERVER_V6 : SERVER_V4;
-    writeFileSync(records, JSON.stringify({
-      ...(s.mdnsTxt === true ? { txt: { [`${SERIAL}._sztp.local`]: txtStrings(pki, 'signed').map((x) => Buffer.from(x).toString('hex')) } } : {}),
-      ...(s.mdnsSrv === true ? { srv: { '_sztp._tcp.local': [{ priority: 0, weight: 0, port: 8443, target: 'bootstrap.local' }] }, a: { 'bootstrap.local': server } } : {}),
-    }));
+    writeFileSync(
+      records,
+      JSON.stringify({
+        ...(s.mdnsTxt === true
+          ? { txt: { [`${SERIAL}._sztp.local`]: txtStrings(pki, 'signed').map((x) => Buffer.from(x).toString('hex')) } }
+          : {}),
+        ...(s.mdnsSrv === true
+          ? {
+              srv: { '_sztp._tcp.local': [{ priority: 0, weight: 0, port: 8443, target: 'bootstrap.local' }] },
+              a: { 'bootstrap.local': server },
+            }
+          : {}),
+      }),
+    );
     const responder = lab.spawnIn(lab.srv, [...MDNS_CLI, records, s.mdnsV6 === true ? lab.srvIf : SERVER_V4]);
-    assert.ok(await waitFor(() => responder.output().includes('mdns responder ready') || responder.exitCode !== null, 20_000), responder.output());
+    assert.ok(
+      await waitFor(() => responder.output().includes('mdns responder ready') || responder.exitCode !== null, 20_000),
+      responder.output(),
+    );
     assert.equal(responder.exitCode, null, responder.output());
   }
   const routerRoot = join(lab.dir, 'router');
   mkdirSync(routerRoot);
   const ini = (dns: Record<string, string>, interfaces: Record<string, string> = {}): string => {
     const path = join(lab.dir, 'ztp.ini');
-    writeFileSync(path, ztpIni(pki, join(lab.dir, 'state'), {
-      'Fetcher Priority': { DNS: '0' },
-      DNS: { timeout_seconds: '3', resolv_conf: join(lab.dir, 'no-resolv.conf'), ...dns },
-      Interfaces: interfaces,
-      Bootstrap: { nonce: 'False', connect_timeout_seconds: '5', response_timeout_seconds: '10' },
-      Router: { adapter: 'simulated', root: routerRoot, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
-    }));
+    writeFileSync(
+      path,
+      ztpIni(pki, join(lab.dir, 'state'), {
+        'Fetcher Priority': { DNS: '0' },
+        DNS: { timeout_seconds: '3', resolv_conf: join(lab.dir, 'no-resolv.conf'), ...dns },
+        Interfaces: interfaces,
+        Bootstrap: { nonce: 'False', connect_timeout_seconds: '5', response_timeout_seconds: '10' },
+        Router: { adapter: 'simulated', root: routerRoot, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' },
+      }),
+    );
     return path;
   };
   return { pki, ...(server === undefined ? {} : { server }), ini, routerRoot };
@@ -125,7 +191,10 @@ describe('end to end over DNS: dnsmasq / mDNS responder → agent → simulated 
       assert.equal(readFileSync(join(s.routerRoot, 'running-config'), 'utf8'), TXT_CONFIG);
       assert.equal(await phaseOf(lab, ini), 'bootstrap-complete');
       assert.match(r.stderr, /device-specific TXT record found/);
-      assert.ok(rdataHex(txtStrings(s.pki, 'signed')).length / 2 > 1232, 'the signed record does not fit one UDP answer');
+      assert.ok(
+        rdataHex(txtStrings(s.pki, 'signed')).length / 2 > 1232,
+        'the signed record does not fit one UDP answer',
+      );
     } finally {
       await lab.close();
     }
@@ -189,7 +258,11 @@ describe('end to end over DNS: dnsmasq / mDNS responder → agent → simulated 
     const lab = createLab({ clientV4: `${CLIENT_V4}/24` });
     try {
       const s = await start(lab, { srv: true, mdnsSrv: true });
-      const r = await lab.run(lab.cli, [...CLI, 'run', '--config', s.ini({ mdns: 'True' }, { Mgmt: lab.cliIf }), '--once'], 120_000);
+      const r = await lab.run(
+        lab.cli,
+        [...CLI, 'run', '--config', s.ini({ mdns: 'True' }, { Mgmt: lab.cliIf }), '--once'],
+        120_000,
+      );
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       assert.equal(readFileSync(join(s.routerRoot, 'running-config'), 'utf8'), SRV_CONFIG);
       assert.match(r.stderr, /"servers":\[\{"address":"192\.0\.2\.1","port":8443\}\]/);
@@ -201,9 +274,19 @@ describe('end to end over DNS: dnsmasq / mDNS responder → agent → simulated 
   it('multicast over IPv6 only (ff02::fb, link-local): a signed TXT record is applied', async () => {
     const lab = createLab();
     try {
-      assert.ok(await waitFor(() => lab.ip(lab.cli, '-6', 'addr', 'show', 'dev', lab.cliIf, 'scope', 'link').includes('fe80'), 5000), 'client link-local');
+      assert.ok(
+        await waitFor(
+          () => lab.ip(lab.cli, '-6', 'addr', 'show', 'dev', lab.cliIf, 'scope', 'link').includes('fe80'),
+          5000,
+        ),
+        'client link-local',
+      );
       const s = await start(lab, { mdnsTxt: true, mdnsV6: true });
-      const r = await lab.run(lab.cli, [...CLI, 'run', '--config', s.ini({ mdns: 'True' }, { Mgmt: lab.cliIf }), '--once'], 120_000);
+      const r = await lab.run(
+        lab.cli,
+        [...CLI, 'run', '--config', s.ini({ mdns: 'True' }, { Mgmt: lab.cliIf }), '--once'],
+        120_000,
+      );
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       assert.equal(readFileSync(join(s.routerRoot, 'running-config'), 'utf8'), TXT_CONFIG);
     } finally {
@@ -221,7 +304,11 @@ describe('end to end over DNS: dnsmasq / mDNS responder → agent → simulated 
       assert.ok(await waitFor(() => agent.output().includes('dns: asking'), 30_000), agent.output());
       await new Promise((r) => setTimeout(r, 500));
       const t0 = Date.now();
-      const exited = new Promise<void>((r) => agent.once('exit', () => { r(); }));
+      const exited = new Promise<void>((r) =>
+        agent.once('exit', () => {
+          r();
+        }),
+      );
       // `ip netns exec` execs the agent: its pid is the agent's.
       process.kill(agent.pid!, 'SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);

@@ -36,7 +36,12 @@ async function withFrr(fn: (lab: FrrLab, adapter: RouterAdapter, work: string) =
   const lab = startFrr();
   const work = makeTempDir('frr-work');
   try {
-    const adapter = await builtinAdapter('frr')!.create({ settings: { adapter: 'frr', ...lab.settings }, workDir: work, baseDir: work, log: pino({ level: 'silent' }) });
+    const adapter = await builtinAdapter('frr')!.create({
+      settings: { adapter: 'frr', ...lab.settings },
+      workDir: work,
+      baseDir: work,
+      log: pino({ level: 'silent' }),
+    });
     await fn(lab, adapter, work);
   } finally {
     lab.stop();
@@ -44,47 +49,64 @@ async function withFrr(fn: (lab: FrrLab, adapter: RouterAdapter, work: string) =
   }
 }
 
-test('frr preset: snapshot, merge (static route + BGP) into the running daemons and the kernel, restore', { skip }, async () => {
-  await withFrr(async (lab, adapter, work) => {
-    assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0\/24/);
-    const snap = await adapter.snapshotConfiguration();
-    await adapter.commitConfiguration('merge', enc(ONBOARDING_CONFIG));
-    const running = lab.show();
-    assert.match(running, /^ip route 192\.0\.2\.0\/24 198\.51\.100\.2$/m);
-    assert.match(running, /^router bgp 65001$/m);
-    assert.match(running, /^ bgp router-id 198\.51\.100\.1$/m);
-    assert.match(lab.kernelRoutes(), /^192\.0\.2\.0\/24 .*via 198\.51\.100\.2 dev v0 proto static/m);
-    // The save step wrote the integrated configuration of the private path space.
-    assert.ok(readdirSync(lab.dir).includes('frr.conf'));
+test(
+  'frr preset: snapshot, merge (static route + BGP) into the running daemons and the kernel, restore',
+  { skip },
+  async () => {
+    await withFrr(async (lab, adapter, work) => {
+      assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0\/24/);
+      const snap = await adapter.snapshotConfiguration();
+      await adapter.commitConfiguration('merge', enc(ONBOARDING_CONFIG));
+      const running = lab.show();
+      assert.match(running, /^ip route 192\.0\.2\.0\/24 198\.51\.100\.2$/m);
+      assert.match(running, /^router bgp 65001$/m);
+      assert.match(running, /^ bgp router-id 198\.51\.100\.1$/m);
+      assert.match(lab.kernelRoutes(), /^192\.0\.2\.0\/24 .*via 198\.51\.100\.2 dev v0 proto static/m);
+      // The save step wrote the integrated configuration of the private path space.
+      assert.ok(readdirSync(lab.dir).includes('frr.conf'));
 
-    await adapter.restoreConfiguration(snap);
-    const restored = lab.show();
-    assert.doesNotMatch(restored, /192\.0\.2\.0/);
-    assert.doesNotMatch(restored, /router bgp/);
-    assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0\/24/);
-    await adapter.discardSnapshot(snap);
-    assert.deepEqual(readdirSync(work), []);
-  });
-});
+      await adapter.restoreConfiguration(snap);
+      const restored = lab.show();
+      assert.doesNotMatch(restored, /192\.0\.2\.0/);
+      assert.doesNotMatch(restored, /router bgp/);
+      assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0\/24/);
+      await adapter.discardSnapshot(snap);
+      assert.deepEqual(readdirSync(work), []);
+    });
+  },
+);
 
-test('frr preset: replace goes through frr-reload.py and removes what the new configuration lacks', { skip }, async () => {
-  await withFrr(async (lab, adapter) => {
-    await adapter.commitConfiguration('merge', enc(ONBOARDING_CONFIG));
-    await adapter.commitConfiguration('replace', enc('frr defaults traditional\nip route 203.0.113.0/24 198.51.100.2\n'));
-    const running = lab.show();
-    assert.match(running, /^ip route 203\.0\.113\.0\/24 198\.51\.100\.2$/m);
-    assert.doesNotMatch(running, /192\.0\.2\.0|router bgp/);
-    const routes = lab.kernelRoutes();
-    assert.match(routes, /^203\.0\.113\.0\/24 /m);
-    assert.doesNotMatch(routes, /192\.0\.2\.0/);
-  });
-});
+test(
+  'frr preset: replace goes through frr-reload.py and removes what the new configuration lacks',
+  { skip },
+  async () => {
+    await withFrr(async (lab, adapter) => {
+      await adapter.commitConfiguration('merge', enc(ONBOARDING_CONFIG));
+      await adapter.commitConfiguration(
+        'replace',
+        enc('frr defaults traditional\nip route 203.0.113.0/24 198.51.100.2\n'),
+      );
+      const running = lab.show();
+      assert.match(running, /^ip route 203\.0\.113\.0\/24 198\.51\.100\.2$/m);
+      assert.doesNotMatch(running, /192\.0\.2\.0|router bgp/);
+      const routes = lab.kernelRoutes();
+      assert.match(routes, /^203\.0\.113\.0\/24 /m);
+      assert.doesNotMatch(routes, /192\.0\.2\.0/);
+    });
+  },
+);
 
 test('frr preset: a configuration vtysh rejects is refused by the dry run; nothing changes', { skip }, async () => {
   await withFrr(async (lab, adapter) => {
     const before = lab.show();
-    await assert.rejects(adapter.commitConfiguration('merge', enc('ip route 192.0.2.0/24 198.51.100.2\nip route 203.0.113.0/24 bogus bogus\n')),
-      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_COMMIT' && /Unknown command/.test(String(e.evidence?.stderr)));
+    await assert.rejects(
+      adapter.commitConfiguration(
+        'merge',
+        enc('ip route 192.0.2.0/24 198.51.100.2\nip route 203.0.113.0/24 bogus bogus\n'),
+      ),
+      (e: unknown) =>
+        isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_COMMIT' && /Unknown command/.test(String(e.evidence?.stderr)),
+    );
     assert.equal(lab.show(), before);
     assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0/);
   });
@@ -95,9 +117,19 @@ test('frr preset: a merge that fails halfway is undone (atomic commit via the gu
   const work = makeTempDir('frr-work');
   try {
     // Without the dry run vtysh applies the good first line, then fails on the second.
-    const adapter = await builtinAdapter('frr')!.create({ settings: { ...lab.settings, commit_check: '' }, workDir: work, baseDir: work, log: pino({ level: 'silent' }) });
-    await assert.rejects(adapter.commitConfiguration('merge', enc('ip route 192.0.2.0/24 198.51.100.2\nip route 203.0.113.0/24 bogus bogus\n')),
-      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_COMMIT' && e.evidence?.restored === true);
+    const adapter = await builtinAdapter('frr')!.create({
+      settings: { ...lab.settings, commit_check: '' },
+      workDir: work,
+      baseDir: work,
+      log: pino({ level: 'silent' }),
+    });
+    await assert.rejects(
+      adapter.commitConfiguration(
+        'merge',
+        enc('ip route 192.0.2.0/24 198.51.100.2\nip route 203.0.113.0/24 bogus bogus\n'),
+      ),
+      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_COMMIT' && e.evidence?.restored === true,
+    );
     assert.doesNotMatch(lab.show(), /192\.0\.2\.0/);
     assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0/);
   } finally {
@@ -108,16 +140,29 @@ test('frr preset: a merge that fails halfway is undone (atomic commit via the gu
 
 // --- end to end: the agent CLI applies signed onboarding information from a USB stick to FRR ---
 
-interface CliRun { readonly code: number | null; readonly stderr: string }
+interface CliRun {
+  readonly code: number | null;
+  readonly stderr: string;
+}
 
 function runCli(ini: string): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '--once', '--config', ini], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '--once', '--config', ini], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     child.stdout.resume();
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, 60_000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stderr }); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
   });
 }
 
@@ -126,15 +171,22 @@ async function endToEnd(postScript: string, check: (lab: FrrLab, run: CliRun, be
   const dir = makeTempDir('frr-e2e');
   try {
     const pki = makeTestPki(join(dir, 'pki'));
-    const doc = onboardingJson({ configuration: ONBOARDING_CONFIG, configurationHandling: 'merge', postScript: postScript });
+    const doc = onboardingJson({
+      configuration: ONBOARDING_CONFIG,
+      configurationHandling: 'merge',
+      postScript: postScript,
+    });
     writeEn9(join(dir, 'usb'), makeSignedBundle(pki, doc));
     const ini = join(dir, 'ztp.ini');
-    writeFileSync(ini, ztpIni(pki, join(dir, 'state'), {
-      'Fetcher Priority': { USB: '0' },
-      USB: { mount_points: join(dir, 'usb') },
-      Router: { adapter: 'frr' },
-      'Command Adapter': { ...lab.settings },
-    }));
+    writeFileSync(
+      ini,
+      ztpIni(pki, join(dir, 'state'), {
+        'Fetcher Priority': { USB: '0' },
+        USB: { mount_points: join(dir, 'usb') },
+        Router: { adapter: 'frr' },
+        'Command Adapter': { ...lab.settings },
+      }),
+    );
     const before = lab.show();
     const run = await runCli(ini);
     check(lab, run, before);
@@ -144,22 +196,30 @@ async function endToEnd(postScript: string, check: (lab: FrrLab, run: CliRun, be
   }
 }
 
-test('agent end to end: signed onboarding information from EN9 configures real FRR (route in the kernel, BGP)', { skip }, async () => {
-  await endToEnd('#!/bin/sh\necho post-configuration ok\nexit 0\n', (lab, run) => {
-    assert.equal(run.code, 0, run.stderr);
-    const running = lab.show();
-    assert.match(running, /^ip route 192\.0\.2\.0\/24 198\.51\.100\.2$/m);
-    assert.match(running, /^router bgp 65001$/m);
-    assert.match(lab.kernelRoutes(), /^192\.0\.2\.0\/24 .*via 198\.51\.100\.2 dev v0 proto static/m);
-    assert.match(run.stderr, /bootstrap-complete/);
-  });
-});
+test(
+  'agent end to end: signed onboarding information from EN9 configures real FRR (route in the kernel, BGP)',
+  { skip },
+  async () => {
+    await endToEnd('#!/bin/sh\necho post-configuration ok\nexit 0\n', (lab, run) => {
+      assert.equal(run.code, 0, run.stderr);
+      const running = lab.show();
+      assert.match(running, /^ip route 192\.0\.2\.0\/24 198\.51\.100\.2$/m);
+      assert.match(running, /^router bgp 65001$/m);
+      assert.match(lab.kernelRoutes(), /^192\.0\.2\.0\/24 .*via 198\.51\.100\.2 dev v0 proto static/m);
+      assert.match(run.stderr, /bootstrap-complete/);
+    });
+  },
+);
 
-test('agent end to end: a failing post-configuration script restores FRR to its previous configuration', { skip }, async () => {
-  await endToEnd('#!/bin/sh\necho "post check failed" >&2\nexit 3\n', (lab, run, before) => {
-    assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, /SZTP_ERR_SCRIPT_FAILED/);
-    assert.equal(lab.show(), before);
-    assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0/);
-  });
-});
+test(
+  'agent end to end: a failing post-configuration script restores FRR to its previous configuration',
+  { skip },
+  async () => {
+    await endToEnd('#!/bin/sh\necho "post check failed" >&2\nexit 3\n', (lab, run, before) => {
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /SZTP_ERR_SCRIPT_FAILED/);
+      assert.equal(lab.show(), before);
+      assert.doesNotMatch(lab.kernelRoutes(), /192\.0\.2\.0/);
+    });
+  },
+);

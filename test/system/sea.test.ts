@@ -23,16 +23,27 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), `sztp-sea-${process.pid}-`));
   exe = await buildSea(join(work, 'sea'));
 });
-after(() => { rmSync(work, { recursive: true, force: true }); });
+after(() => {
+  rmSync(work, { recursive: true, force: true });
+});
 
 test('the executable runs the demo end to end', () => {
   assert.ok(statSync(exe).size > 10 * 1048576, 'node is inside');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'demo.ts')], {
-    cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { ...process.env, SZTP_AGENT_BIN: exe },
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, SZTP_AGENT_BIN: exe },
   });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, new RegExp(`agent: +${exe.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
-  for (const progress of ['boot-image-installed-rebooting', 'pre-script-complete', 'config-complete', 'post-script-complete', 'bootstrap-complete']) {
+  for (const progress of [
+    'boot-image-installed-rebooting',
+    'pre-script-complete',
+    'config-complete',
+    'post-script-complete',
+    'bootstrap-complete',
+  ]) {
     assert.match(r.stdout, new RegExp(progress));
   }
   assert.match(r.stdout, /→ exit 10/);
@@ -47,7 +58,10 @@ test('runs where there is no node: every node binary hidden in a mount namespace
     `echo version=$(${exe} --version)`,
     `${exe} --use-defaults --config /nonexistent/ztp.ini config --json >/dev/null; echo config=$?`,
   ].join('\n');
-  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.match(r.stdout, /^nodes=0$/m, r.stdout + r.stderr);
   assert.match(r.stdout, new RegExp(`^version=${version.replace(/\./g, '\\.')}$`, 'm'), r.stderr);
   assert.match(r.stdout, /^config=0$/m, r.stderr);

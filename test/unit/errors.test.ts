@@ -8,7 +8,19 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, ERROR_CATALOGUE, ERROR_CODES, SztpError, ValidationError, exitCodeOf, formatConfigProblem, isSztpError, isUsageError, toSztpError, type SztpErrorCode } from '../../src/errors.ts';
+import {
+  ConfigError,
+  ERROR_CATALOGUE,
+  ERROR_CODES,
+  SztpError,
+  ValidationError,
+  exitCodeOf,
+  formatConfigProblem,
+  isSztpError,
+  isUsageError,
+  toSztpError,
+  type SztpErrorCode,
+} from '../../src/errors.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -21,7 +33,9 @@ interface DocRow {
 function documentedRows(): Map<string, DocRow> {
   const doc = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
   const rows = new Map<string, DocRow>();
-  for (const m of doc.matchAll(/^\|\s*`(SZTP_ERR_[A-Z0-9_]+)`\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|/gm)) {
+  for (const m of doc.matchAll(
+    /^\|\s*`(SZTP_ERR_[A-Z0-9_]+)`\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|/gm,
+  )) {
     assert.ok(!rows.has(m[1]!), `${m[1]} is documented twice`);
     rows.set(m[1]!, { stage: m[2]!, exit: m[3]!, meaning: m[4]! });
   }
@@ -49,14 +63,26 @@ test('docs/errors.md shows the exit code of every code, and which codes are rese
 });
 
 test('every catalogue code is raised somewhere in src/, or is marked reserved (and then raised nowhere)', () => {
-  const catalogue = readFileSync(join(root, 'src', 'errors.ts'), 'utf8').replace(/export const ERROR_CATALOGUE = \{[\s\S]*?\n\} as const/, '');
-  const text = [catalogue, ...sourceFiles(join(root, 'src')).filter((f) => !f.endsWith(join('src', 'errors.ts'))).map((f) => readFileSync(f, 'utf8'))].join('\n');
+  const catalogue = readFileSync(join(root, 'src', 'errors.ts'), 'utf8').replace(
+    /export const ERROR_CATALOGUE = \{[\s\S]*?\n\} as const/,
+    '',
+  );
+  const text = [
+    catalogue,
+    ...sourceFiles(join(root, 'src'))
+      .filter((f) => !f.endsWith(join('src', 'errors.ts')))
+      .map((f) => readFileSync(f, 'utf8')),
+  ].join('\n');
   const raised = (code: string): boolean => text.includes(`'${code}'`);
   const reserved = (code: SztpErrorCode): boolean => 'reserved' in ERROR_CATALOGUE[code];
   const neverRaised = ERROR_CODES.filter((c) => !reserved(c) && !raised(c));
   assert.deepEqual(neverRaised, [], `raise these codes or mark them reserved: ${neverRaised.join(', ')}`);
   const reservedButRaised = ERROR_CODES.filter((c) => reserved(c) && raised(c));
-  assert.deepEqual(reservedButRaised, [], `these codes are raised: drop their reserved mark: ${reservedButRaised.join(', ')}`);
+  assert.deepEqual(
+    reservedButRaised,
+    [],
+    `these codes are raised: drop their reserved mark: ${reservedButRaised.join(', ')}`,
+  );
 });
 
 test('exit codes: 2 for the command line, the configuration and the files it names, 1 otherwise', () => {
@@ -66,7 +92,8 @@ test('exit codes: 2 for the command line, the configuration and the files it nam
   assert.equal(exitCodeOf(new SztpError('SZTP_ERR_ADAPTER_NOT_FOUND', 'x')), 2);
   assert.equal(exitCodeOf(new SztpError('SZTP_ERR_NO_SOURCE', 'x')), 1);
   assert.equal(exitCodeOf(new ValidationError('voucher', 'SZTP_ERR_VOUCHER_EXPIRED', 'x')), 1);
-  for (const code of ERROR_CODES) if (ERROR_CATALOGUE[code].stage === 'config') assert.equal(ERROR_CATALOGUE[code].exit, 2, code);
+  for (const code of ERROR_CODES)
+    if (ERROR_CATALOGUE[code].stage === 'config') assert.equal(ERROR_CATALOGUE[code].exit, 2, code);
   assert.ok(isUsageError(new SztpError('SZTP_ERR_USAGE', 'x')));
   assert.ok(!isUsageError(new SztpError('SZTP_ERR_CONFIG_VALUE', 'x')));
 });
@@ -85,7 +112,10 @@ function sourceFiles(dir: string): string[] {
 
 test('src/ never throws a bare Error (every failure carries a catalogue code)', () => {
   const offenders = sourceFiles(join(root, 'src')).flatMap((file) =>
-    readFileSync(file, 'utf8').split('\n').flatMap((line, i) => (/throw new (Type|Range)?Error\(/.test(line) ? [`${file}:${i + 1}`] : [])));
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => (/throw new (Type|Range)?Error\(/.test(line) ? [`${file}:${i + 1}`] : [])),
+  );
   assert.deepEqual(offenders, []);
 });
 
@@ -105,5 +135,8 @@ test('SztpError, ConfigError and helpers keep code, stage and problems', () => {
   ]);
   assert.equal(two.code, 'SZTP_ERR_CONFIG_INVALID');
   assert.equal(two.message, 'ztp.ini:5: bad (SZTP_ERR_CONFIG_VALUE)\nztp.ini:7: worse (SZTP_ERR_CONFIG_SYNTAX)');
-  assert.equal(formatConfigProblem({ code: 'SZTP_ERR_CONFIG_READ', file: 'x.ini', message: 'gone' }), 'x.ini: gone (SZTP_ERR_CONFIG_READ)');
+  assert.equal(
+    formatConfigProblem({ code: 'SZTP_ERR_CONFIG_READ', file: 'x.ini', message: 'gone' }),
+    'x.ini: gone (SZTP_ERR_CONFIG_READ)',
+  );
 });

@@ -18,7 +18,9 @@ const config: Linter.Config[] = [{ files: ['**/*.ts'], languageOptions: { parser
 
 /** The layering messages for `source` placed at `file` (relative to the repository). */
 function problems(file: string, source: string): string[] {
-  return linter.verify(source, config, { filename: join(root, file) }).map((m) => `${m.ruleId ?? 'parse'}: ${m.message}`);
+  return linter
+    .verify(source, config, { filename: join(root, file) })
+    .map((m) => `${m.ruleId ?? 'parse'}: ${m.message}`);
 }
 
 const cases: readonly [file: string, source: string, allowed: boolean][] = [
@@ -60,7 +62,12 @@ for (const [file, source, allowed] of cases) {
 }
 
 test('layering: pure-core files still may not import Node I/O, and keep their layer', () => {
-  assert.deepEqual(problems('src/validation/probe.ts', "import { readFile } from 'node:fs/promises';"), ["no-restricted-imports: 'node:fs/promises' import is restricted from being used. pure core: no I/O here"]);
-  assert.match(problems('src/onboarding/plan.ts', "import { runAgent } from '../daemon/run-agent.ts';").join(), /layering: src\/onboarding/);
+  assert.deepEqual(problems('src/validation/probe.ts', "import { readFile } from 'node:fs/promises';"), [
+    "no-restricted-imports: 'node:fs/promises' import is restricted from being used. pure core: no I/O here",
+  ]);
+  assert.match(
+    problems('src/onboarding/plan.ts', "import { runAgent } from '../daemon/run-agent.ts';").join(),
+    /layering: src\/onboarding/,
+  );
   assert.deepEqual(problems('src/onboarding/apply.ts', "import { readFile } from 'node:fs/promises';"), []);
 });

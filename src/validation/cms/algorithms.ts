@@ -27,14 +27,27 @@ export function algIdOf(a: pkijs.AlgorithmIdentifier): AlgId {
 
 export type HashName = 'sha256' | 'sha384' | 'sha512';
 
-const RSA_SIG: Readonly<Record<string, HashName>> = { [OID.sha256WithRsa]: 'sha256', [OID.sha384WithRsa]: 'sha384', [OID.sha512WithRsa]: 'sha512' };
-const EC_SIG: Readonly<Record<string, HashName>> = { [OID.ecdsaSha256]: 'sha256', [OID.ecdsaSha384]: 'sha384', [OID.ecdsaSha512]: 'sha512' };
+const RSA_SIG: Readonly<Record<string, HashName>> = {
+  [OID.sha256WithRsa]: 'sha256',
+  [OID.sha384WithRsa]: 'sha384',
+  [OID.sha512WithRsa]: 'sha512',
+};
+const EC_SIG: Readonly<Record<string, HashName>> = {
+  [OID.ecdsaSha256]: 'sha256',
+  [OID.ecdsaSha384]: 'sha384',
+  [OID.ecdsaSha512]: 'sha512',
+};
 const EC_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 
 function unsupported(step: ValidationStep, what: string, oid: string): ValidationError {
-  return new ValidationError(step, 'SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM', `unsupported or forbidden ${what} algorithm ${oidName(oid)}`, {
-    evidence: { check: what, algorithm: oid },
-  });
+  return new ValidationError(
+    step,
+    'SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM',
+    `unsupported or forbidden ${what} algorithm ${oidName(oid)}`,
+    {
+      evidence: { check: what, algorithm: oid },
+    },
+  );
 }
 
 /** Maps a digestAlgorithm OID to a node hash name, refusing MD5/SHA-1/unknown. */
@@ -59,11 +72,19 @@ export interface SignatureScheme {
 
 function pssParams(alg: AlgId, step: ValidationStep): SignatureScheme {
   const p = guard(step, 'SZTP_ERR_CMS_DECODE', 'RSASSA-PSS parameters', () => {
-    const params = alg.params === undefined ? new pkijs.RSASSAPSSParams() : new pkijs.RSASSAPSSParams({ schema: alg.params });
+    const params =
+      alg.params === undefined ? new pkijs.RSASSAPSSParams() : new pkijs.RSASSAPSSParams({ schema: alg.params });
     const mgf = params.maskGenAlgorithm;
     const mgfParams = mgf.algorithmParams as asn1js.AsnType | undefined;
-    const mgfHash = mgfParams === undefined ? OID.sha1 : new pkijs.AlgorithmIdentifier({ schema: mgfParams }).algorithmId;
-    return { hashOid: params.hashAlgorithm.algorithmId, mgfOid: mgf.algorithmId, mgfHash, saltLength: params.saltLength, trailer: params.trailerField };
+    const mgfHash =
+      mgfParams === undefined ? OID.sha1 : new pkijs.AlgorithmIdentifier({ schema: mgfParams }).algorithmId;
+    return {
+      hashOid: params.hashAlgorithm.algorithmId,
+      mgfOid: mgf.algorithmId,
+      mgfHash,
+      saltLength: params.saltLength,
+      trailer: params.trailerField,
+    };
   });
   const hash = digestName(p.hashOid, step);
   if (p.mgfOid !== OID.mgf1) throw unsupported(step, 'PSS mask generation', p.mgfOid);
@@ -85,7 +106,11 @@ export function signatureScheme(alg: AlgId, digestOid: string | undefined, step:
   if (oid === OID.rsassaPss) return pssParams(alg, step);
   if ((oid === OID.rsaEncryption || oid === OID.ecPublicKey) && digestOid !== undefined) {
     const hash = digestName(digestOid, step);
-    return { hash, kind: oid === OID.rsaEncryption ? 'rsa-pkcs1' : 'ecdsa', name: `${oid === OID.rsaEncryption ? 'RSA-PKCS1' : 'ECDSA'}/${hash}` };
+    return {
+      hash,
+      kind: oid === OID.rsaEncryption ? 'rsa-pkcs1' : 'ecdsa',
+      name: `${oid === OID.rsaEncryption ? 'RSA-PKCS1' : 'ECDSA'}/${hash}`,
+    };
   }
   throw unsupported(step, 'signature', oid);
 }
@@ -99,16 +124,32 @@ function keyFits(key: KeyObject, scheme: SignatureScheme): boolean {
 }
 
 /** Verifies `signature` over `data`. Returns false on mismatch; throws only for unsupported keys. */
-export function verifySignature(scheme: SignatureScheme, key: KeyObject, data: Uint8Array, signature: Uint8Array, step: ValidationStep): boolean {
+export function verifySignature(
+  scheme: SignatureScheme,
+  key: KeyObject,
+  data: Uint8Array,
+  signature: Uint8Array,
+  step: ValidationStep,
+): boolean {
   if (!keyFits(key, scheme)) {
-    throw new ValidationError(step, 'SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM', `key type ${key.asymmetricKeyType ?? '?'} does not fit ${scheme.name}`, {
-      evidence: { check: 'signature-key', scheme: scheme.name },
-    });
+    throw new ValidationError(
+      step,
+      'SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM',
+      `key type ${key.asymmetricKeyType ?? '?'} does not fit ${scheme.name}`,
+      {
+        evidence: { check: 'signature-key', scheme: scheme.name },
+      },
+    );
   }
   try {
     if (scheme.kind === 'ecdsa') return verify(scheme.hash, data, { key, dsaEncoding: 'der' }, signature);
     if (scheme.kind === 'rsa-pss') {
-      return verify(scheme.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength ?? 20 }, signature);
+      return verify(
+        scheme.hash,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength ?? 20 },
+        signature,
+      );
     }
     return verify(scheme.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
   } catch {

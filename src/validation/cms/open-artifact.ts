@@ -17,7 +17,12 @@ import { parseSignedData } from './signed-data.ts';
 
 export type OpenedArtifact = Exclude<DecodedContentInfo, { type: 'enveloped' }> & { readonly encrypted: boolean };
 
-function innerFromData(plaintext: Uint8Array, step: ValidationStep, what: string, limits: ValidationLimits): Exclude<DecodedContentInfo, { type: 'enveloped' }> {
+function innerFromData(
+  plaintext: Uint8Array,
+  step: ValidationStep,
+  what: string,
+  limits: ValidationLimits,
+): Exclude<DecodedContentInfo, { type: 'enveloped' }> {
   // openssl `cms -encrypt` over a DER ContentInfo: id-data whose octets are that ContentInfo.
   if (plaintext[0] === 0x30) {
     let inner: DecodedContentInfo | undefined;
@@ -33,7 +38,14 @@ function innerFromData(plaintext: Uint8Array, step: ValidationStep, what: string
 }
 
 /** Decodes (and if needed decrypts) one artifact. */
-export async function openArtifact(bytes: Uint8Array, step: ValidationStep, what: string, device: IdevidView, limits: ValidationLimits, log?: CheckLog): Promise<OpenedArtifact> {
+export async function openArtifact(
+  bytes: Uint8Array,
+  step: ValidationStep,
+  what: string,
+  device: IdevidView,
+  limits: ValidationLimits,
+  log?: CheckLog,
+): Promise<OpenedArtifact> {
   const outer = decodeContentInfo(bytes, step, what, limits);
   if (outer.type !== 'enveloped') return { ...outer, encrypted: false };
   const dec = await decryptEnvelopedData(outer.envelopedData, device, step);
@@ -43,8 +55,17 @@ export async function openArtifact(bytes: Uint8Array, step: ValidationStep, what
     return { type: 'signed', signedData: parseSignedData(el, step, what, limits), encrypted: true };
   }
   if (dec.contentType === OID.data) return { ...innerFromData(dec.plaintext, step, what, limits), encrypted: true };
-  if (dec.contentType === OID.conveyedJson || dec.contentType === OID.conveyedXml || dec.contentType === OID.voucherJson) {
+  if (
+    dec.contentType === OID.conveyedJson ||
+    dec.contentType === OID.conveyedXml ||
+    dec.contentType === OID.voucherJson
+  ) {
     return { type: 'document', contentType: dec.contentType, content: dec.plaintext, encrypted: true };
   }
-  throw new ValidationError(step, 'SZTP_ERR_CMS_CONTENT_TYPE', `${what}: encrypted content type ${dec.contentType} is not allowed`, { evidence: { contentType: dec.contentType } });
+  throw new ValidationError(
+    step,
+    'SZTP_ERR_CMS_CONTENT_TYPE',
+    `${what}: encrypted content type ${dec.contentType} is not allowed`,
+    { evidence: { contentType: dec.contentType } },
+  );
 }

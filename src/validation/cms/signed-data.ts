@@ -27,7 +27,12 @@ export interface SignerInfoView {
   readonly sid: SignerId;
   readonly digestAlgorithm: AlgId;
   /** DER of the signed attributes as SET OF (0x31), and the attributes. */
-  readonly signedAttrs: { readonly der: Uint8Array; readonly attrs: readonly { readonly oid: string; readonly values: readonly asn1js.AsnType[] }[] } | undefined;
+  readonly signedAttrs:
+    | {
+        readonly der: Uint8Array;
+        readonly attrs: readonly { readonly oid: string; readonly values: readonly asn1js.AsnType[] }[];
+      }
+    | undefined;
   readonly signatureAlgorithm: AlgId;
   readonly signature: Uint8Array;
 }
@@ -41,45 +46,77 @@ export interface SignedDataView {
   readonly signerInfos: readonly SignerInfoView[];
 }
 
-const isContext = (b: asn1js.AsnType | undefined, n: number): boolean => b?.idBlock.tagClass === 3 && b.idBlock.tagNumber === n;
+const isContext = (b: asn1js.AsnType | undefined, n: number): boolean =>
+  b?.idBlock.tagClass === 3 && b.idBlock.tagNumber === n;
 const isSequence = (b: asn1js.AsnType): boolean => b.idBlock.tagClass === 1 && b.idBlock.tagNumber === 16;
 
 function signerInfoView(si: pkijs.SignerInfo): SignerInfoView {
   const sidRaw: unknown = si.sid;
   let sid: SignerId;
   if (sidRaw instanceof pkijs.IssuerAndSerialNumber) {
-    sid = { kind: 'issuerAndSerialNumber', issuer: new Uint8Array(sidRaw.issuer.valueBeforeDecode), serial: sidRaw.serialNumber.valueBlock.valueHexView };
+    sid = {
+      kind: 'issuerAndSerialNumber',
+      issuer: new Uint8Array(sidRaw.issuer.valueBeforeDecode),
+      serial: sidRaw.serialNumber.valueBlock.valueHexView,
+    };
   } else if (sidRaw instanceof asn1js.BaseBlock && isContext(sidRaw, 0) && !sidRaw.idBlock.isConstructed) {
     sid = { kind: 'subjectKeyIdentifier', ski: octetsOf(sidRaw) };
   } else throw decodeProblem('SignerInfo has no valid signer identifier');
-  const signedAttrs = si.signedAttrs === undefined ? undefined : {
-    der: new Uint8Array(si.signedAttrs.encodedValue),
-    attrs: si.signedAttrs.attributes.map((a) => ({ oid: a.type, values: a.values as asn1js.AsnType[] })),
+  const signedAttrs =
+    si.signedAttrs === undefined
+      ? undefined
+      : {
+          der: new Uint8Array(si.signedAttrs.encodedValue),
+          attrs: si.signedAttrs.attributes.map((a) => ({ oid: a.type, values: a.values as asn1js.AsnType[] })),
+        };
+  return {
+    sid,
+    digestAlgorithm: algIdOf(si.digestAlgorithm),
+    signedAttrs,
+    signatureAlgorithm: algIdOf(si.signatureAlgorithm),
+    signature: octetsOf(si.signature),
   };
-  return { sid, digestAlgorithm: algIdOf(si.digestAlgorithm), signedAttrs, signatureAlgorithm: algIdOf(si.signatureAlgorithm), signature: octetsOf(si.signature) };
 }
 
 /** Reads a SignedData element (asn1js), after checking the element counts against `limits`. */
-export function parseSignedData(block: asn1js.AsnType, step: ValidationStep, what: string, limits: ValidationLimits): SignedDataView {
+export function parseSignedData(
+  block: asn1js.AsnType,
+  step: ValidationStep,
+  what: string,
+  limits: ValidationLimits,
+): SignedDataView {
   const kids = childrenOf(block);
   const certsEl = kids.find((k) => isContext(k, 0));
   const crlsEl = kids.find((k) => isContext(k, 1));
   const signersEl = kids[kids.length - 1];
-  checkCount(certsEl === undefined ? 0 : childrenOf(certsEl).length, limits.maxCertificates, step, `${what} certificates`);
+  checkCount(
+    certsEl === undefined ? 0 : childrenOf(certsEl).length,
+    limits.maxCertificates,
+    step,
+    `${what} certificates`,
+  );
   checkCount(crlsEl === undefined ? 0 : childrenOf(crlsEl).length, limits.maxCrls, step, `${what} CRLs`);
   const signerCount = signersEl === undefined ? 0 : childrenOf(signersEl).length;
-  if (signerCount > 4) throw new ValidationError(step, 'SZTP_ERR_LIMIT_EXCEEDED', `${what}: ${signerCount} signerInfos`);
+  if (signerCount > 4)
+    throw new ValidationError(step, 'SZTP_ERR_LIMIT_EXCEEDED', `${what}: ${signerCount} signerInfos`);
   return guard(step, 'SZTP_ERR_CMS_DECODE', `${what} SignedData`, () => {
     const sd = new pkijs.SignedData({ schema: block });
     const ec = sd.encapContentInfo.eContent;
-    const certDers = certsEl === undefined ? [] : childrenOf(certsEl).filter(isSequence).map((c) => rawOf(c));
+    const certDers =
+      certsEl === undefined
+        ? []
+        : childrenOf(certsEl)
+            .filter(isSequence)
+            .map((c) => rawOf(c));
     const certObjs = (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
     if (certDers.length !== certObjs.length) throw decodeProblem('unexpected certificate choices');
     return {
       eContentType: sd.encapContentInfo.eContentType,
       content: ec === undefined ? undefined : octetsOf(ec),
       certificates: certObjs.map((cert, i) => ({ cert, der: certDers[i] ?? new Uint8Array() })),
-      crls: (sd.crls ?? []).filter((c): c is pkijs.CertificateRevocationList => c instanceof pkijs.CertificateRevocationList),
+      crls: (sd.crls ?? []).filter(
+        (c): c is pkijs.CertificateRevocationList => c instanceof pkijs.CertificateRevocationList,
+      ),
       signerInfos: sd.signerInfos.map(signerInfoView),
     };
   });
@@ -97,7 +134,12 @@ export interface OpenedSignedData {
  * Builds the certificate and CRL views of a SignedData view (pkijs parsed them once already). Certificates DER-equal
  * to one of `known` (already parsed, e.g. trust anchors) reuse that parse.
  */
-export function openSignedData(sd: SignedDataView, step: ValidationStep, what: string, known: readonly ParsedCert[] = []): OpenedSignedData {
+export function openSignedData(
+  sd: SignedDataView,
+  step: ValidationStep,
+  what: string,
+  known: readonly ParsedCert[] = [],
+): OpenedSignedData {
   return {
     eContentType: sd.eContentType,
     content: sd.content,
@@ -116,7 +158,8 @@ export function describeSid(si: SignerInfoView): Record<string, string> {
 
 /** True when the signer identifier designates `cert` (RFC 5652 §5.3 SignerIdentifier). */
 export function sidMatches(sid: SignerId, cert: ParsedCert): boolean {
-  if (sid.kind === 'issuerAndSerialNumber') return bytesEqual(sid.issuer, cert.issuerDer) && bytesEqual(sid.serial, cert.serial);
+  if (sid.kind === 'issuerAndSerialNumber')
+    return bytesEqual(sid.issuer, cert.issuerDer) && bytesEqual(sid.serial, cert.serial);
   return cert.subjectKeyId !== undefined && bytesEqual(sid.ski, cert.subjectKeyId);
 }
 
@@ -135,43 +178,89 @@ function singleValue(si: SignerInfoView, oid: string): asn1js.AsnType | undefine
  * (`codes.signature` for a bad signature or digest, SZTP_ERR_CMS_SIGNED_ATTRS for attribute
  * problems, SZTP_ERR_CMS_UNSUPPORTED_ALGORITHM for algorithms).
  */
-export function verifySigner(si: SignerInfoView, sd: { readonly eContentType: string; readonly content: Uint8Array | undefined }, signer: ParsedCert, step: ValidationStep, codes: SignerCodes): { readonly scheme: string } {
+export function verifySigner(
+  si: SignerInfoView,
+  sd: { readonly eContentType: string; readonly content: Uint8Array | undefined },
+  signer: ParsedCert,
+  step: ValidationStep,
+  codes: SignerCodes,
+): { readonly scheme: string } {
   const content = sd.content;
-  if (content === undefined) throw new ValidationError(step, 'SZTP_ERR_CMS_DECODE', 'SignedData has no encapsulated content (detached signatures are not allowed)');
+  if (content === undefined)
+    throw new ValidationError(
+      step,
+      'SZTP_ERR_CMS_DECODE',
+      'SignedData has no encapsulated content (detached signatures are not allowed)',
+    );
   const hash = digestName(si.digestAlgorithm.oid, step);
   const scheme = signatureScheme(si.signatureAlgorithm, si.digestAlgorithm.oid, step);
   let signedBytes: Uint8Array = content;
   // RFC 5652 §5.3: signedAttrs MUST be present when eContentType is not id-data; without them the
   // content type would not be covered by the signature (a voucher could pass as conveyed information).
   if (si.signedAttrs === undefined && sd.eContentType !== OID.data) {
-    throw new ValidationError(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', `the SignerInfo has no signed attributes, which RFC 5652 §5.3 requires for eContentType ${oidName(sd.eContentType)}`, {
-      evidence: { check: 'signed-attributes', eContentType: sd.eContentType },
-    });
+    throw new ValidationError(
+      step,
+      'SZTP_ERR_CMS_SIGNED_ATTRS',
+      `the SignerInfo has no signed attributes, which RFC 5652 §5.3 requires for eContentType ${oidName(sd.eContentType)}`,
+      {
+        evidence: { check: 'signed-attributes', eContentType: sd.eContentType },
+      },
+    );
   }
   if (si.signedAttrs !== undefined) {
     const ct = singleValue(si, OID.attrContentType);
     const ctOid = ct instanceof asn1js.ObjectIdentifier ? ct.valueBlock.toString() : undefined;
-    if (ctOid === undefined) throw new ValidationError(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', 'signed attribute content-type is missing or malformed', { evidence: { check: 'content-type' } });
+    if (ctOid === undefined)
+      throw new ValidationError(
+        step,
+        'SZTP_ERR_CMS_SIGNED_ATTRS',
+        'signed attribute content-type is missing or malformed',
+        { evidence: { check: 'content-type' } },
+      );
     if (ctOid !== sd.eContentType) {
-      throw new ValidationError(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', `signed attribute content-type ${oidName(ctOid)} differs from eContentType ${oidName(sd.eContentType)}`, {
-        evidence: { check: 'content-type', attribute: ctOid, eContentType: sd.eContentType },
-      });
+      throw new ValidationError(
+        step,
+        'SZTP_ERR_CMS_SIGNED_ATTRS',
+        `signed attribute content-type ${oidName(ctOid)} differs from eContentType ${oidName(sd.eContentType)}`,
+        {
+          evidence: { check: 'content-type', attribute: ctOid, eContentType: sd.eContentType },
+        },
+      );
     }
     const md = singleValue(si, OID.attrMessageDigest);
-    const expected = md instanceof asn1js.OctetString ? guard(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', 'message-digest attribute', () => octetsOf(md)) : undefined;
-    if (expected === undefined) throw new ValidationError(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', 'signed attribute message-digest is missing or malformed', { evidence: { check: 'message-digest' } });
+    const expected =
+      md instanceof asn1js.OctetString
+        ? guard(step, 'SZTP_ERR_CMS_SIGNED_ATTRS', 'message-digest attribute', () => octetsOf(md))
+        : undefined;
+    if (expected === undefined)
+      throw new ValidationError(
+        step,
+        'SZTP_ERR_CMS_SIGNED_ATTRS',
+        'signed attribute message-digest is missing or malformed',
+        { evidence: { check: 'message-digest' } },
+      );
     const actual = digest(hash, content);
     if (!bytesEqual(expected, actual)) {
-      throw new ValidationError(step, codes.signature, 'message-digest attribute does not match the content (content was altered)', {
-        evidence: { check: 'message-digest', expected: toHex(expected), actual: toHex(actual) },
-      });
+      throw new ValidationError(
+        step,
+        codes.signature,
+        'message-digest attribute does not match the content (content was altered)',
+        {
+          evidence: { check: 'message-digest', expected: toHex(expected), actual: toHex(actual) },
+        },
+      );
     }
     signedBytes = si.signedAttrs.der;
   }
   if (!verifySignature(scheme, signer.publicKey, signedBytes, si.signature, step)) {
-    throw new ValidationError(step, codes.signature, `the ${scheme.name} signature does not verify with the key of "${signer.subject}"`, {
-      evidence: { check: 'signature', scheme: scheme.name, signer: signer.subject },
-    });
+    throw new ValidationError(
+      step,
+      codes.signature,
+      `the ${scheme.name} signature does not verify with the key of "${signer.subject}"`,
+      {
+        evidence: { check: 'signature', scheme: scheme.name, signer: signer.subject },
+      },
+    );
   }
   return { scheme: scheme.name };
 }

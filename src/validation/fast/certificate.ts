@@ -17,10 +17,28 @@ import { decodeBer, toHex } from '../asn1.ts';
 import { inert } from '../../lib/inert-text.ts';
 import { OID } from '../oids.ts';
 import { ATTR_NAMES, type ParsedCert } from '../x509/certificate.ts';
-import { TAG, bitStringBytes, contentOf, expect, oidOf, primitive, rawOf, readRoot, smallInt, unsupported, type Tlv } from './der.ts';
+import {
+  TAG,
+  bitStringBytes,
+  contentOf,
+  expect,
+  oidOf,
+  primitive,
+  rawOf,
+  readRoot,
+  smallInt,
+  unsupported,
+  type Tlv,
+} from './der.ts';
 
 /** Extensions the chain engine acts on (policies, name constraints): the fast path leaves those to pkijs. */
-const ENGINE_EXTENSIONS: ReadonlySet<string> = new Set(['2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.54']);
+const ENGINE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '2.5.29.30',
+  '2.5.29.32',
+  '2.5.29.33',
+  '2.5.29.36',
+  '2.5.29.54',
+]);
 const CRITICAL_OK: ReadonlySet<string> = new Set([OID.extKeyUsage, OID.extBasicConstraints, OID.extExtKeyUsage]);
 const STRING_TAGS: ReadonlySet<number> = new Set([TAG.utf8, TAG.printable, TAG.ia5, TAG.numeric, TAG.visible]);
 
@@ -54,7 +72,11 @@ function publicKeyOf(spki: Uint8Array): KeyObject {
   return key;
 }
 
-interface NameView { readonly text: string; readonly loose: string; readonly hasSerialNumber: boolean }
+interface NameView {
+  readonly text: string;
+  readonly loose: string;
+  readonly hasSerialNumber: boolean;
+}
 
 /**
  * Printable ASCII only: pkijs compares names with localeCompare, under which distinct non-ASCII
@@ -62,7 +84,8 @@ interface NameView { readonly text: string; readonly loose: string; readonly has
  */
 function stringValue(t: Tlv): string {
   const c = contentOf(t);
-  if (!STRING_TAGS.has(t.tag) || c.some((x) => x > 0x7e || x < 0x20)) throw unsupported('name attribute is not a printable ASCII string');
+  if (!STRING_TAGS.has(t.tag) || c.some((x) => x > 0x7e || x < 0x20))
+    throw unsupported('name attribute is not a printable ASCII string');
   return String.fromCharCode(...c);
 }
 
@@ -88,14 +111,16 @@ function readName(t: Tlv | undefined): NameView {
 const TIME_RE = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
 
 function readTime(t: Tlv | undefined): Date {
-  if (t === undefined || (t.tag !== TAG.utcTime && t.tag !== TAG.generalizedTime)) throw unsupported('validity time type');
+  if (t === undefined || (t.tag !== TAG.utcTime && t.tag !== TAG.generalizedTime))
+    throw unsupported('validity time type');
   const s = String.fromCharCode(...contentOf(t));
   const m = TIME_RE.exec(s);
   if (m === null || (t.tag === TAG.utcTime) !== (s.length === 13)) throw unsupported('validity time format');
   const [, y, mo, d, h, mi, se] = m.map(Number) as [number, number, number, number, number, number, number];
   const year = t.tag === TAG.utcTime ? (y >= 50 ? 1900 + y : 2000 + y) : y;
   const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) throw unsupported('validity time out of range');
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59)
+    throw unsupported('validity time out of range');
   return date;
 }
 
@@ -120,7 +145,8 @@ function readExtension(oid: string, value: Tlv, ext: Extensions): void {
     if (c.byteLength < 2 || (c[0] ?? 8) > 7) throw unsupported('KeyUsage encoding');
     const bits = c.subarray(1);
     ext.keyUsage = new Set<number>();
-    for (let i = 0; i < bits.length * 8 && i < 16; i++) if (((bits[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) ext.keyUsage.add(i);
+    for (let i = 0; i < bits.length * 8 && i < 16; i++)
+      if (((bits[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) ext.keyUsage.add(i);
   } else if (oid === OID.extBasicConstraints) {
     const kids = expect(value, TAG.sequence, 0, 2);
     let at = 0;
@@ -189,7 +215,8 @@ export function fastCertificate(der: Uint8Array, checked = false): FastCert {
   const [spkiAlg, spkiKey] = expect(spki, TAG.sequence, 2, 2);
   algOf(spkiAlg);
   bitStringBytes(spkiKey);
-  if (tbsEl === undefined || issuerEl === undefined || subjectEl === undefined || spki === undefined) throw unsupported('incomplete certificate');
+  if (tbsEl === undefined || issuerEl === undefined || subjectEl === undefined || spki === undefined)
+    throw unsupported('incomplete certificate');
   const issuer = readName(issuerEl);
   const subject = readName(subjectEl);
   const ext = readExtensions(extEl);

@@ -21,9 +21,21 @@ export interface Tlv {
 export const unsupported = (why: string): Error => decodeProblem(`fast path: ${why}`);
 
 export const TAG = {
-  boolean: 0x01, integer: 0x02, bitString: 0x03, octetString: 0x04, null: 0x05, oid: 0x06,
-  utf8: 0x0c, printable: 0x13, ia5: 0x16, numeric: 0x12, visible: 0x1a, utcTime: 0x17, generalizedTime: 0x18,
-  sequence: 0x30, set: 0x31,
+  boolean: 0x01,
+  integer: 0x02,
+  bitString: 0x03,
+  octetString: 0x04,
+  null: 0x05,
+  oid: 0x06,
+  utf8: 0x0c,
+  printable: 0x13,
+  ia5: 0x16,
+  numeric: 0x12,
+  visible: 0x1a,
+  utcTime: 0x17,
+  generalizedTime: 0x18,
+  sequence: 0x30,
+  set: 0x31,
 } as const;
 
 /** Reads the element starting at `at`, which must end at or before `limit`. */
@@ -44,7 +56,9 @@ export function readTlv(b: Uint8Array, at: number, limit: number): Tlv {
   return { b, tag, start: at, content: p, end: p + len };
 }
 
-const PRIMITIVES: ReadonlySet<number> = new Set([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x12, 0x13, 0x16, 0x17, 0x18, 0x1a]);
+const PRIMITIVES: ReadonlySet<number> = new Set([
+  0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x12, 0x13, 0x16, 0x17, 0x18, 0x1a,
+]);
 const TIME_TEXT = /^(\d{12}|\d{14})Z$/;
 
 /**
@@ -68,7 +82,8 @@ function checkTree(t: Tlv, depth: number): void {
   if (t.tag === 0x02 && len === 0) throw unsupported('empty INTEGER');
   if (t.tag === 0x03 && (len === 0 || (t.b[t.content] ?? 8) > 7)) throw unsupported('BIT STRING');
   if (t.tag === 0x06) walkOid(contentOf(t), () => undefined);
-  if ((t.tag === 0x17 || t.tag === 0x18) && !TIME_TEXT.test(String.fromCharCode(...contentOf(t)))) throw unsupported('time');
+  if ((t.tag === 0x17 || t.tag === 0x18) && !TIME_TEXT.test(String.fromCharCode(...contentOf(t))))
+    throw unsupported('time');
 }
 
 /**

@@ -44,16 +44,23 @@ function within(c: FastCert, now: Date): boolean {
  */
 function issuerOf(cert: FastCert, candidates: readonly FastCert[]): FastCert {
   const aki = cert.authorityKeyId?.keyIdentifier;
-  const maybe = candidates.filter((c) => c.looseSubject === cert.looseIssuer || (aki !== undefined && c.subjectKeyId !== undefined && bytesEqual(aki, c.subjectKeyId)));
+  const maybe = candidates.filter(
+    (c) =>
+      c.looseSubject === cert.looseIssuer ||
+      (aki !== undefined && c.subjectKeyId !== undefined && bytesEqual(aki, c.subjectKeyId)),
+  );
   const issuer = maybe[0];
-  if (maybe.length !== 1 || issuer === undefined || !bytesEqual(issuer.subjectDer, cert.issuerDer)) throw unsupported('issuer not unique');
-  if (aki !== undefined && issuer.subjectKeyId !== undefined && !bytesEqual(aki, issuer.subjectKeyId)) throw unsupported('key identifiers differ');
+  if (maybe.length !== 1 || issuer === undefined || !bytesEqual(issuer.subjectDer, cert.issuerDer))
+    throw unsupported('issuer not unique');
+  if (aki !== undefined && issuer.subjectKeyId !== undefined && !bytesEqual(aki, issuer.subjectKeyId))
+    throw unsupported('key identifiers differ');
   return issuer;
 }
 
 function verifiedBy(cert: FastCert, issuer: FastCert, step: ValidationStep): void {
   const scheme = signatureScheme({ oid: cert.signatureOid, params: undefined }, undefined, step);
-  if (!verifySignature(scheme, issuer.publicKey, cert.tbs, cert.signature, step)) throw unsupported('certificate signature');
+  if (!verifySignature(scheme, issuer.publicKey, cert.tbs, cert.signature, step))
+    throw unsupported('certificate signature');
 }
 
 function isCa(c: FastCert): boolean {
@@ -61,20 +68,29 @@ function isCa(c: FastCert): boolean {
 }
 
 /** Validates `leaf` to one of `anchors` through `pool`; throws when it cannot vouch for the result. */
-export function fastPath(leaf: FastCert, pool: readonly FastCert[], anchors: readonly FastCert[], o: FastPathOptions): FastPath {
+export function fastPath(
+  leaf: FastCert,
+  pool: readonly FastCert[],
+  anchors: readonly FastCert[],
+  o: FastPathOptions,
+): FastPath {
   const pinned = anchors.find((a) => bytesEqual(a.der, leaf.der));
   if (pinned !== undefined) {
     if (o.checkValidity && !within(leaf, o.now)) throw unsupported('pinned certificate outside its validity');
     return { path: [leaf], anchor: pinned, anchorIsLeaf: true };
   }
-  const intermediates = pool.filter((c) => !bytesEqual(c.der, leaf.der) && !anchors.some((a) => bytesEqual(a.der, c.der) || bytesEqual(a.tbs, c.tbs)));
+  const intermediates = pool.filter(
+    (c) => !bytesEqual(c.der, leaf.der) && !anchors.some((a) => bytesEqual(a.der, c.der) || bytesEqual(a.tbs, c.tbs)),
+  );
   if (intermediates.length + 1 > o.maxDepth) throw unsupported('too many certificates');
   const everyone = [...anchors, ...intermediates, leaf];
   // pkijs de-duplicates and recognises anchors by TBS bytes: two certificates sharing one are left to it.
-  if (everyone.some((a, i) => everyone.some((b, j) => j > i && bytesEqual(a.tbs, b.tbs)))) throw unsupported('certificates share a TBS');
+  if (everyone.some((a, i) => everyone.some((b, j) => j > i && bytesEqual(a.tbs, b.tbs))))
+    throw unsupported('certificates share a TBS');
   const path: FastCert[] = [];
   for (let cert = leaf; ;) {
-    if (cert.looseIssuer === cert.looseSubject || path.includes(cert) || path.length >= o.maxDepth) throw unsupported('self-issued or looping path');
+    if (cert.looseIssuer === cert.looseSubject || path.includes(cert) || path.length >= o.maxDepth)
+      throw unsupported('self-issued or looping path');
     path.push(cert);
     const issuer = issuerOf(cert, everyone);
     verifiedBy(cert, issuer, o.step);

@@ -23,7 +23,9 @@ export interface FastSignerInfo {
   readonly digestOid: string;
   readonly signatureOid: string;
   /** Signed attributes re-tagged as SET OF (0x31) and each attribute's values. */
-  readonly signedAttrs: { readonly der: Uint8Array; readonly attrs: readonly { readonly oid: string; readonly values: readonly Tlv[] }[] } | undefined;
+  readonly signedAttrs:
+    | { readonly der: Uint8Array; readonly attrs: readonly { readonly oid: string; readonly values: readonly Tlv[] }[] }
+    | undefined;
   readonly signature: Uint8Array;
 }
 
@@ -37,7 +39,8 @@ export interface FastSignedData {
 /** Algorithm identifiers with absent or NULL parameters (RSASSA-PSS and anything parameterised go to pkijs). */
 function plainAlg(t: Tlv | undefined): string {
   const [oid, params] = expect(t, TAG.sequence, 1, 2);
-  if (params !== undefined && (params.tag !== TAG.null || params.end !== params.content)) throw unsupported('algorithm parameters');
+  if (params !== undefined && (params.tag !== TAG.null || params.end !== params.content))
+    throw unsupported('algorithm parameters');
   const o = oidOf(oid);
   if (o === OID.rsassaPss) throw unsupported('RSASSA-PSS');
   return o;
@@ -76,7 +79,8 @@ function signerInfo(t: Tlv): FastSignerInfo {
   const signatureOid = plainAlg(kids[at]);
   const signature = primitive(kids[at + 1], TAG.octetString);
   const rest = kids.slice(at + 2);
-  if (rest.length > 1 || (rest[0] !== undefined && rest[0].tag !== 0xa1)) throw unsupported('SignerInfo trailing elements');
+  if (rest.length > 1 || (rest[0] !== undefined && rest[0].tag !== 0xa1))
+    throw unsupported('SignerInfo trailing elements');
   if (rest[0] !== undefined) attributes(rest[0]);
   return { sid, digestOid: plainAlg(digAlg), signatureOid, signedAttrs, signature };
 }
@@ -116,7 +120,8 @@ export function fastSignedData(bytes: Uint8Array, limits: ValidationLimits): Fas
 
 /** True when the signer identifier designates `cert` (RFC 5652 §5.3). */
 export function fastSidMatches(sid: SignerId, cert: FastCert): boolean {
-  if (sid.kind === 'issuerAndSerialNumber') return bytesEqual(sid.issuer, cert.issuerDer) && bytesEqual(sid.serial, cert.serial);
+  if (sid.kind === 'issuerAndSerialNumber')
+    return bytesEqual(sid.issuer, cert.issuerDer) && bytesEqual(sid.serial, cert.serial);
   return cert.subjectKeyId !== undefined && bytesEqual(sid.ski, cert.subjectKeyId);
 }
 
@@ -126,7 +131,12 @@ function singleValue(si: FastSignerInfo, oid: string): Tlv | undefined {
 }
 
 /** Verifies one signer over the content with `signer`'s key; throws on any failure. Returns the scheme name. */
-export function fastVerifySigner(si: FastSignerInfo, sd: FastSignedData, signer: FastCert, step: ValidationStep): string {
+export function fastVerifySigner(
+  si: FastSignerInfo,
+  sd: FastSignedData,
+  signer: FastCert,
+  step: ValidationStep,
+): string {
   const content = sd.content;
   if (content === undefined) throw unsupported('no encapsulated content');
   const hash = digestName(si.digestOid, step);

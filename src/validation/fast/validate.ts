@@ -27,11 +27,16 @@ const DOC_TYPES: ReadonlySet<string> = new Set([OID.data, OID.conveyedJson, OID.
 /** The one signer of `sd` and its content. */
 function oneSigner(sd: FastSignedData): { si: NonNullable<FastSignedData['signerInfos'][0]>; content: Uint8Array } {
   const si = sd.signerInfos[0];
-  if (sd.signerInfos.length !== 1 || si === undefined || sd.content === undefined) throw unsupported('not exactly one signer with content');
+  if (sd.signerInfos.length !== 1 || si === undefined || sd.content === undefined)
+    throw unsupported('not exactly one signer with content');
   return { si, content: sd.content };
 }
 
-function voucherStep(bytes: Uint8Array, ctx: TrustContext, limits: ValidationLimits): ValidatedVoucher & { readonly pinned: FastCert } {
+function voucherStep(
+  bytes: Uint8Array,
+  ctx: TrustContext,
+  limits: ValidationLimits,
+): ValidatedVoucher & { readonly pinned: FastCert } {
   const sd = fastSignedData(bytes, limits);
   if (sd.eContentType !== OID.voucherJson && sd.eContentType !== OID.data) throw unsupported('voucher content type');
   const anchors = ctx.voucherTrustAnchors.map(fastConfiguredCertificate);
@@ -39,11 +44,24 @@ function voucherStep(bytes: Uint8Array, ctx: TrustContext, limits: ValidationLim
   const signer = [...sd.certificates, ...anchors].find((c) => fastSidMatches(si.sid, c));
   if (signer === undefined) throw unsupported('voucher signer not found');
   fastVerifySigner(si, sd, signer, 'voucher');
-  fastPath(signer, sd.certificates, anchors, { now: ctx.now, checkValidity: ctx.policy.clockTrusted, maxDepth: limits.maxCertificates, step: 'voucher' });
+  fastPath(signer, sd.certificates, anchors, {
+    now: ctx.now,
+    checkValidity: ctx.policy.clockTrusted,
+    maxDepth: limits.maxCertificates,
+    step: 'voucher',
+  });
   checkSignerUsage(signer, ctx);
   const device = idevidView(ctx.device, fastConfiguredCertificate);
   let pinned: FastCert | undefined;
-  const voucher = checkVoucherContent(content, signer, ctx, device, limits, undefined, (der) => (pinned = fastCertificate(der)));
+  const voucher = checkVoucherContent(
+    content,
+    signer,
+    ctx,
+    device,
+    limits,
+    undefined,
+    (der) => (pinned = fastCertificate(der)),
+  );
   if (pinned === undefined) throw unsupported('no pinned-domain-cert');
   return { ...voucher, pinned };
 }
@@ -51,21 +69,35 @@ function voucherStep(bytes: Uint8Array, ctx: TrustContext, limits: ValidationLim
 /** The issuer relation as pkijs's name comparison could see it (loose) and as bytes; both must agree. */
 function leaves(bag: readonly FastCert[]): FastCert[] {
   const issues = (o: FastCert, c: FastCert, loose: boolean): boolean =>
-    o !== c && !bytesEqual(o.der, c.der) && (loose ? o.looseIssuer === c.looseSubject : bytesEqual(o.issuerDer, c.subjectDer));
+    o !== c &&
+    !bytesEqual(o.der, c.der) &&
+    (loose ? o.looseIssuer === c.looseSubject : bytesEqual(o.issuerDer, c.subjectDer));
   const exact = bag.filter((c) => !bag.some((o) => issues(o, c, false)));
   const loose = bag.filter((c) => !bag.some((o) => issues(o, c, true)));
-  if (exact.length !== loose.length || exact.some((c, i) => c !== loose[i])) throw unsupported('names equal only loosely');
+  if (exact.length !== loose.length || exact.some((c, i) => c !== loose[i]))
+    throw unsupported('names equal only loosely');
   return exact;
 }
 
-function ownerStep(bytes: Uint8Array, voucher: ValidatedVoucher & { readonly pinned: FastCert }, ctx: TrustContext, limits: ValidationLimits): FastCert {
+function ownerStep(
+  bytes: Uint8Array,
+  voucher: ValidatedVoucher & { readonly pinned: FastCert },
+  ctx: TrustContext,
+  limits: ValidationLimits,
+): FastCert {
   const sd = fastSignedData(bytes, limits);
   const [leaf, ...more] = leaves(sd.certificates);
   if (leaf === undefined || more.length > 0) throw unsupported('not exactly one owner end-entity certificate');
-  const { path, anchorIsLeaf } = fastPath(leaf, sd.certificates, [voucher.pinned], { now: ctx.now, checkValidity: ctx.policy.clockTrusted, maxDepth: limits.maxCertificates, step: 'owner-certificate' });
+  const { path, anchorIsLeaf } = fastPath(leaf, sd.certificates, [voucher.pinned], {
+    now: ctx.now,
+    checkValidity: ctx.policy.clockTrusted,
+    maxDepth: limits.maxCertificates,
+    step: 'owner-certificate',
+  });
   if (leaf.keyUsage !== undefined && !leaf.keyUsage.has(KU.digitalSignature)) throw unsupported('owner KeyUsage');
   // No stapled CRLs here (fastSignedData refuses them), so every status is unknown: fine unless required.
-  if (voucher.revocationChecks === true && !anchorIsLeaf && path.length > 0) throw unsupported('revocation checks required');
+  if (voucher.revocationChecks === true && !anchorIsLeaf && path.length > 0)
+    throw unsupported('revocation checks required');
   return leaf;
 }
 
@@ -73,7 +105,12 @@ function ownerStep(bytes: Uint8Array, voucher: ValidatedVoucher & { readonly pin
  * Validates signed, unencrypted bootstrapping data on the fast path; undefined when it cannot
  * vouch for the result (the caller then runs the pkijs path). Never throws.
  */
-export function validateFast(artifacts: BootstrappingArtifacts, ctx: TrustContext, limits: ValidationLimits, digest: string): ValidatedConveyedInformation | undefined {
+export function validateFast(
+  artifacts: BootstrappingArtifacts,
+  ctx: TrustContext,
+  limits: ValidationLimits,
+  digest: string,
+): ValidatedConveyedInformation | undefined {
   try {
     const { ownershipVoucher, ownerCertificate } = artifacts;
     if (ownershipVoucher === undefined || ownerCertificate === undefined) return undefined;
@@ -84,7 +121,10 @@ export function validateFast(artifacts: BootstrappingArtifacts, ctx: TrustContex
     const owner = ownerStep(ownerCertificate, voucher, ctx, limits);
     if (!fastSidMatches(si.sid, owner)) return undefined;
     fastVerifySigner(si, ci, owner, 'conveyed-information');
-    return conveyedResult({ contentType: ci.eContentType, content, signed: true, digest, ownerCertificate: new Uint8Array(owner.der) }, limits);
+    return conveyedResult(
+      { contentType: ci.eContentType, content, signed: true, digest, ownerCertificate: new Uint8Array(owner.der) },
+      limits,
+    );
   } catch {
     return undefined;
   }

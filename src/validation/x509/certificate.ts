@@ -16,7 +16,14 @@ import { inert } from '../../lib/inert-text.ts';
 import { OID, SUPPORTED_CRITICAL_EXTENSIONS } from '../oids.ts';
 
 /** KeyUsage bit numbers (RFC 5280 §4.2.1.3). */
-export const KU = { digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 } as const;
+export const KU = {
+  digitalSignature: 0,
+  nonRepudiation: 1,
+  keyEncipherment: 2,
+  keyAgreement: 4,
+  keyCertSign: 5,
+  cRLSign: 6,
+} as const;
 
 export interface ParsedCert {
   readonly der: Uint8Array;
@@ -38,7 +45,8 @@ export interface ParsedCert {
   readonly basicConstraints: { readonly ca: boolean; readonly pathLen: number | undefined } | undefined;
   readonly subjectKeyId: Uint8Array | undefined;
   /** The whole AuthorityKeyIdentifier extnValue (DER SEQUENCE) and its raw keyIdentifier. */
-  readonly authorityKeyId: { readonly extnValue: Uint8Array; readonly keyIdentifier: Uint8Array | undefined } | undefined;
+  readonly authorityKeyId:
+    { readonly extnValue: Uint8Array; readonly keyIdentifier: Uint8Array | undefined } | undefined;
   /** extendedKeyUsage purposes (OIDs), or undefined when the extension is absent. */
   readonly extKeyUsage: readonly string[] | undefined;
   /** True when the subject carries a serialNumber attribute (2.5.4.5; the IEEE 802.1AR IDevID profile). */
@@ -48,17 +56,26 @@ export interface ParsedCert {
 }
 
 export const ATTR_NAMES: Readonly<Record<string, string>> = {
-  '2.5.4.3': 'CN', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.5': 'serialNumber',
-  '1.2.840.113549.1.9.1': 'emailAddress', '0.9.2342.19200300.100.1.25': 'DC',
+  '2.5.4.3': 'CN',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.5': 'serialNumber',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+  '0.9.2342.19200300.100.1.25': 'DC',
 };
 
 /** "O=Fixture Owner, CN=owner" (the order of the encoding, as node prints it). */
 export function nameToString(name: pkijs.RelativeDistinguishedNames): string {
-  return name.typesAndValues.map((tv) => {
-    const v: unknown = (tv.value.valueBlock as { value?: unknown }).value;
-    // Certificate names are attacker-chosen text: inert before they reach messages, logs and status.
-    return `${ATTR_NAMES[tv.type] ?? tv.type}=${typeof v === 'string' ? inert(v, 256) : toHex((tv.value.valueBlock as { valueHexView?: Uint8Array }).valueHexView ?? new Uint8Array())}`;
-  }).join(', ');
+  return name.typesAndValues
+    .map((tv) => {
+      const v: unknown = (tv.value.valueBlock as { value?: unknown }).value;
+      // Certificate names are attacker-chosen text: inert before they reach messages, logs and status.
+      return `${ATTR_NAMES[tv.type] ?? tv.type}=${typeof v === 'string' ? inert(v, 256) : toHex((tv.value.valueBlock as { valueHexView?: Uint8Array }).valueHexView ?? new Uint8Array())}`;
+    })
+    .join(', ');
 }
 
 function intValue(v: number | asn1js.Integer | undefined): number | undefined {
@@ -90,13 +107,17 @@ export function fromPkijs(cert: pkijs.Certificate, der: Uint8Array, step: Valida
     if (ext.extnID === OID.extKeyUsage && pv instanceof asn1js.BitString) {
       const bits = pv.valueBlock.valueHexView;
       keyUsage = new Set<number>();
-      for (let i = 0; i < bits.length * 8 && i < 16; i++) if (((bits[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) keyUsage.add(i);
+      for (let i = 0; i < bits.length * 8 && i < 16; i++)
+        if (((bits[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) keyUsage.add(i);
     } else if (ext.extnID === OID.extBasicConstraints && pv instanceof pkijs.BasicConstraints) {
       basicConstraints = { ca: pv.cA, pathLen: intValue(pv.pathLenConstraint) };
     } else if (ext.extnID === OID.extSubjectKeyId && pv instanceof asn1js.OctetString) {
       subjectKeyId = octetsOf(pv);
     } else if (ext.extnID === OID.extAuthorityKeyId && pv instanceof pkijs.AuthorityKeyIdentifier) {
-      authorityKeyId = { extnValue: octetsOf(ext.extnValue), keyIdentifier: pv.keyIdentifier === undefined ? undefined : octetsOf(pv.keyIdentifier) };
+      authorityKeyId = {
+        extnValue: octetsOf(ext.extnValue),
+        keyIdentifier: pv.keyIdentifier === undefined ? undefined : octetsOf(pv.keyIdentifier),
+      };
     } else if (ext.extnID === OID.extExtKeyUsage && pv instanceof pkijs.ExtKeyUsage) {
       extKeyUsage = [...pv.keyPurposes];
     }
@@ -108,7 +129,12 @@ export function fromPkijs(cert: pkijs.Certificate, der: Uint8Array, step: Valida
     cert,
     get publicKey(): KeyObject {
       publicKey ??= guard(step, 'SZTP_ERR_CMS_DECODE', `${what} public key`, () =>
-        createPublicKey({ key: Buffer.from(cert.subjectPublicKeyInfo.toSchema().toBER(false)), format: 'der', type: 'spki' }));
+        createPublicKey({
+          key: Buffer.from(cert.subjectPublicKeyInfo.toSchema().toBER(false)),
+          format: 'der',
+          type: 'spki',
+        }),
+      );
       return publicKey;
     },
     subject: nameToString(cert.subject),
@@ -130,14 +156,30 @@ export function fromPkijs(cert: pkijs.Certificate, der: Uint8Array, step: Valida
 }
 
 /** Parses a DER certificate; failures raise `code` (default SZTP_ERR_CMS_DECODE) at `step`. */
-export function parseCertificate(der: Uint8Array, step: ValidationStep, what: string, code: SztpErrorCode = 'SZTP_ERR_CMS_DECODE'): ParsedCert {
+export function parseCertificate(
+  der: Uint8Array,
+  step: ValidationStep,
+  what: string,
+  code: SztpErrorCode = 'SZTP_ERR_CMS_DECODE',
+): ParsedCert {
   const block = decodeBer(der, step, what, code);
   return guard(step, code, what, () => fromPkijs(new pkijs.Certificate({ schema: block }), der, step, what));
 }
 
 /** Parses the certificates of a CMS (DER + pkijs object pairs), reusing `known` parses by DER. */
-export function certificatesFrom(items: readonly { readonly der: Uint8Array; readonly cert: pkijs.Certificate }[], step: ValidationStep, what: string, known: readonly ParsedCert[] = []): ParsedCert[] {
-  return items.map((it, i) => known.find((k) => Buffer.compare(k.der, it.der) === 0) ?? guard(step, 'SZTP_ERR_CMS_DECODE', `${what} certificate #${i}`, () => fromPkijs(it.cert, it.der, step, `${what} certificate #${i}`)));
+export function certificatesFrom(
+  items: readonly { readonly der: Uint8Array; readonly cert: pkijs.Certificate }[],
+  step: ValidationStep,
+  what: string,
+  known: readonly ParsedCert[] = [],
+): ParsedCert[] {
+  return items.map(
+    (it, i) =>
+      known.find((k) => Buffer.compare(k.der, it.der) === 0) ??
+      guard(step, 'SZTP_ERR_CMS_DECODE', `${what} certificate #${i}`, () =>
+        fromPkijs(it.cert, it.der, step, `${what} certificate #${i}`),
+      ),
+  );
 }
 
 /** Evidence describing a certificate (subject, issuer, serial, SKI). */

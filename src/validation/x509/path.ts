@@ -30,7 +30,12 @@ export type PathFailure =
   | { readonly kind: 'critical-extension'; readonly message: string; readonly cert?: ParsedCert };
 
 export type PathResult =
-  | { readonly ok: true; readonly path: readonly ParsedCert[]; readonly anchor: ParsedCert; readonly anchorIsLeaf: boolean }
+  | {
+      readonly ok: true;
+      readonly path: readonly ParsedCert[];
+      readonly anchor: ParsedCert;
+      readonly anchorIsLeaf: boolean;
+    }
   | { readonly ok: false; readonly failure: PathFailure };
 
 export interface PathOptions {
@@ -52,8 +57,18 @@ const ALWAYS = { from: new Date(Date.UTC(1950, 0, 1)), to: new Date(Date.UTC(999
 
 function validityFailure(c: ParsedCert, now: Date): PathFailure | undefined {
   const t = now.getTime();
-  if (!(t >= c.notBefore.getTime())) return { kind: 'validity', message: `certificate "${c.subject}" is not yet valid (notBefore ${c.notBefore.toISOString()})`, cert: c };
-  if (!(t <= c.notAfter.getTime())) return { kind: 'validity', message: `certificate "${c.subject}" has expired (notAfter ${c.notAfter.toISOString()})`, cert: c };
+  if (!(t >= c.notBefore.getTime()))
+    return {
+      kind: 'validity',
+      message: `certificate "${c.subject}" is not yet valid (notBefore ${c.notBefore.toISOString()})`,
+      cert: c,
+    };
+  if (!(t <= c.notAfter.getTime()))
+    return {
+      kind: 'validity',
+      message: `certificate "${c.subject}" has expired (notAfter ${c.notAfter.toISOString()})`,
+      cert: c,
+    };
   return undefined;
 }
 
@@ -72,7 +87,8 @@ function pathLenFailure(path: readonly ParsedCert[]): PathFailure | undefined {
     const ca = path[i];
     const pl = ca?.basicConstraints?.pathLen;
     const below = i - 1; // intermediate CAs between this issuer and the leaf
-    if (ca !== undefined && pl !== undefined && below > pl) return { kind: 'constraints', message: `issuer "${ca.subject}" pathLenConstraint ${pl} exceeded`, cert: ca };
+    if (ca !== undefined && pl !== undefined && below > pl)
+      return { kind: 'constraints', message: `issuer "${ca.subject}" pathLenConstraint ${pl} exceeded`, cert: ca };
   }
   return undefined;
 }
@@ -87,7 +103,11 @@ function weakSignatureFailure(path: readonly ParsedCert[]): PathFailure | undefi
     try {
       signatureScheme(algIdOf(c.cert.signatureAlgorithm), undefined, 'owner-certificate');
     } catch {
-      return { kind: 'no-path', message: `certificate "${c.subject}" is signed with an unsupported or forbidden algorithm ${c.cert.signatureAlgorithm.algorithmId} (MD5/SHA-1 are refused)`, cert: c };
+      return {
+        kind: 'no-path',
+        message: `certificate "${c.subject}" is signed with an unsupported or forbidden algorithm ${c.cert.signatureAlgorithm.algorithmId} (MD5/SHA-1 are refused)`,
+        cert: c,
+      };
     }
   }
   return undefined;
@@ -100,11 +120,20 @@ function weakSignatureFailure(path: readonly ParsedCert[]): PathFailure | undefi
 function criticalExtensionFailure(path: readonly ParsedCert[]): PathFailure | undefined {
   const c = path.find((p) => p.unknownCriticalExtensions.length > 0);
   if (c === undefined) return undefined;
-  return { kind: 'critical-extension', message: `certificate "${c.subject}" has an unsupported critical extension ${c.unknownCriticalExtensions.join(', ')} (RFC 5280 §4.2)`, cert: c };
+  return {
+    kind: 'critical-extension',
+    message: `certificate "${c.subject}" has an unsupported critical extension ${c.unknownCriticalExtensions.join(', ')} (RFC 5280 §4.2)`,
+    cert: c,
+  };
 }
 
 /** Validates `leaf` against `anchors`, using `pool` for intermediates. Never throws. */
-export async function validatePath(leaf: ParsedCert, pool: readonly ParsedCert[], anchors: readonly ParsedCert[], opts: PathOptions): Promise<PathResult> {
+export async function validatePath(
+  leaf: ParsedCert,
+  pool: readonly ParsedCert[],
+  anchors: readonly ParsedCert[],
+  opts: PathOptions,
+): Promise<PathResult> {
   const pinned = anchors.find((a) => bytesEqual(a.der, leaf.der));
   if (pinned !== undefined) {
     const f = criticalExtensionFailure([leaf]) ?? (opts.checkValidity ? validityFailure(leaf, opts.now) : undefined);
@@ -119,17 +148,29 @@ export async function validatePath(leaf: ParsedCert, pool: readonly ParsedCert[]
   };
   const intermediates: ParsedCert[] = [];
   for (const c of pool) {
-    if (bytesEqual(c.der, leaf.der) || anchors.some((a) => bytesEqual(a.der, c.der)) || intermediates.some((i) => bytesEqual(i.der, c.der))) continue;
+    if (
+      bytesEqual(c.der, leaf.der) ||
+      anchors.some((a) => bytesEqual(a.der, c.der)) ||
+      intermediates.some((i) => bytesEqual(i.der, c.der))
+    )
+      continue;
     intermediates.push(c);
   }
-  if (intermediates.length + 1 > opts.maxDepth) return { ok: false, failure: { kind: 'no-path', message: `${intermediates.length + 1} certificates exceed the path-building limit` } };
+  if (intermediates.length + 1 > opts.maxDepth)
+    return {
+      ok: false,
+      failure: { kind: 'no-path', message: `${intermediates.length + 1} certificates exceed the path-building limit` },
+    };
   let lookups = 0;
   const engine = new pkijs.CertificateChainValidationEngine({
     trustedCerts: anchors.map(view),
     certs: [...intermediates.map(view), view(leaf)], // leaf LAST (pkijs footgun)
     checkDate: opts.now,
     findIssuer: (cert, eng, crypto) => {
-      if (++lookups > MAX_ISSUER_LOOKUPS) return Promise.reject(decodeProblem(`path building aborted after ${MAX_ISSUER_LOOKUPS} issuer look-ups (certificate loop?)`));
+      if (++lookups > MAX_ISSUER_LOOKUPS)
+        return Promise.reject(
+          decodeProblem(`path building aborted after ${MAX_ISSUER_LOOKUPS} issuer look-ups (certificate loop?)`),
+        );
       return eng.defaultFindIssuer(cert, eng, crypto);
     },
   });
@@ -141,14 +182,47 @@ export async function validatePath(leaf: ParsedCert, pool: readonly ParsedCert[]
   }
   if (!r.result) {
     const message = `${r.resultMessage} (pkijs code ${r.resultCode})`;
-    if (r.resultCode === 8) return { ok: false, failure: { kind: 'validity', message: `a certificate on the path is not within its validity period: ${message}`, ...(validityFailure(leaf, opts.now) ? { cert: leaf } : {}) } };
-    if (CONSTRAINT_CODES.has(r.resultCode)) return { ok: false, failure: { kind: 'constraints', message: `an issuer is not a CA allowed to sign certificates (basicConstraints / keyCertSign): ${message}` } };
-    return { ok: false, failure: { kind: 'no-path', message: `no certification path from "${leaf.subject}" to a trust anchor: ${message}` } };
+    if (r.resultCode === 8)
+      return {
+        ok: false,
+        failure: {
+          kind: 'validity',
+          message: `a certificate on the path is not within its validity period: ${message}`,
+          ...(validityFailure(leaf, opts.now) ? { cert: leaf } : {}),
+        },
+      };
+    if (CONSTRAINT_CODES.has(r.resultCode))
+      return {
+        ok: false,
+        failure: {
+          kind: 'constraints',
+          message: `an issuer is not a CA allowed to sign certificates (basicConstraints / keyCertSign): ${message}`,
+        },
+      };
+    return {
+      ok: false,
+      failure: {
+        kind: 'no-path',
+        message: `no certification path from "${leaf.subject}" to a trust anchor: ${message}`,
+      },
+    };
   }
   const path = (r.certificatePath ?? []).map((c) => byView.get(c));
   const anchor = path[path.length - 1];
-  if (path.length < 2 || path.some((c) => c === undefined) || path[0] !== leaf || anchor === undefined || !anchors.includes(anchor)) {
-    return { ok: false, failure: { kind: 'no-path', message: 'the chain engine returned a path that does not run from the leaf to a trust anchor' } };
+  if (
+    path.length < 2 ||
+    path.some((c) => c === undefined) ||
+    path[0] !== leaf ||
+    anchor === undefined ||
+    !anchors.includes(anchor)
+  ) {
+    return {
+      ok: false,
+      failure: {
+        kind: 'no-path',
+        message: 'the chain engine returned a path that does not run from the leaf to a trust anchor',
+      },
+    };
   }
   const full = path as ParsedCert[];
   const critical = criticalExtensionFailure(full);

@@ -47,7 +47,12 @@ function current(crl: ParsedCrl, o: RevocationOptions): boolean {
 }
 
 /** Status of `cert` (issued by `issuer`) according to the stapled CRLs. */
-export async function revocationStatus(cert: ParsedCert, issuer: ParsedCert, crls: readonly ParsedCrl[], o: RevocationOptions): Promise<RevocationStatus> {
+export async function revocationStatus(
+  cert: ParsedCert,
+  issuer: ParsedCert,
+  crls: readonly ParsedCrl[],
+  o: RevocationOptions,
+): Promise<RevocationStatus> {
   let good = false;
   for (const crl of crls) {
     if (!current(crl, o) || !(await crlSignedBy(crl, issuer, o.step))) continue;

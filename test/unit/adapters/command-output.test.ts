@@ -10,7 +10,14 @@ const blob = (alg: string, rest = 'key'): string => {
 };
 
 test('OpenSSH lines: good keys kept, comments and blanks skipped, malformed ones reported', () => {
-  const text = [`ssh-ed25519 ${blob('ssh-ed25519')} root@r1`, '', '# comment', `ssh-rsa ${blob('ssh-ed25519')}`, 'ssh-rsa not*base64', 'justoneword'].join('\n');
+  const text = [
+    `ssh-ed25519 ${blob('ssh-ed25519')} root@r1`,
+    '',
+    '# comment',
+    `ssh-rsa ${blob('ssh-ed25519')}`,
+    'ssh-rsa not*base64',
+    'justoneword',
+  ].join('\n');
   const r = parseSshPublicKeys(text);
   assert.equal(r.items.length, 1);
   assert.equal(r.items[0]!.algorithm, 'ssh-ed25519');
@@ -22,7 +29,10 @@ test('PKCS7/CMS PEM blocks become DER; other blocks and garbage are reported', (
   const der = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]).toString('base64');
   const text = `junk\n-----BEGIN PKCS7-----\n${der}\n-----END PKCS7-----\n-----BEGIN CMS-----\n${Buffer.from([4, 1, 0]).toString('base64')}\n-----END CMS-----\n`;
   const r = parsePemSignedData(text);
-  assert.deepEqual(r.items.map((d) => Buffer.from(d).toString('base64')), [der]);
+  assert.deepEqual(
+    r.items.map((d) => Buffer.from(d).toString('base64')),
+    [der],
+  );
   assert.deepEqual(r.problems, ['a PEM block is not a DER ContentInfo']);
   assert.deepEqual(parsePemSignedData('no pem here').problems, ['no PKCS7/CMS PEM block in the output']);
   assert.deepEqual(parsePemSignedData(''), { items: [], problems: [] });

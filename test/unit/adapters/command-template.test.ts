@@ -22,26 +22,56 @@ test('splits on whitespace with single, double and backslash quoting', () => {
 
 test('unbalanced quotes, dangling backslash and empty commands are SZTP_ERR_CONFIG_VALUE', () => {
   for (const source of [`sh -c 'x`, 'a "b', 'a \\', '   ']) {
-    assert.throws(() => compileTemplate('commit_merge', source, none, new Set(['file'])), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_VALUE', source);
+    assert.throws(
+      () => compileTemplate('commit_merge', source, none, new Set(['file'])),
+      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_VALUE',
+      source,
+    );
   }
 });
 
 test('placeholders are substituted inside one argv element, never split or re-parsed', () => {
-  const t = compileTemplate('install_image', 'inst --image={image} "v {os_version}" {os_version}', none, new Set(['image', 'os_version']));
+  const t = compileTemplate(
+    'install_image',
+    'inst --image={image} "v {os_version}" {os_version}',
+    none,
+    new Set(['image', 'os_version']),
+  );
   const hostile = `1.0; rm -rf / "x" 'y' $(reboot)`;
-  assert.deepEqual(renderTemplate(t, { image: '/w/i m g', os_version: hostile }), ['inst', '--image=/w/i m g', `v ${hostile}`, hostile]);
+  assert.deepEqual(renderTemplate(t, { image: '/w/i m g', os_version: hostile }), [
+    'inst',
+    '--image=/w/i m g',
+    `v ${hostile}`,
+    hostile,
+  ]);
 });
 
 test('single-quoted text keeps braces literally; unknown placeholders are rejected at load time', () => {
   const t = compileTemplate('run_script', `sh -c 'echo {script}' sh {script}`, none, new Set(['script']));
   assert.deepEqual(renderTemplate(t, { script: '/s' }), ['sh', '-c', 'echo {script}', 'sh', '/s']);
-  assert.throws(() => compileTemplate('reboot', 'reboot {file}', none, new Set()), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_VALUE' && /\{file\}/.test(e.message));
+  assert.throws(
+    () => compileTemplate('reboot', 'reboot {file}', none, new Set()),
+    (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_VALUE' && /\{file\}/.test(e.message),
+  );
 });
 
 test('a token that is exactly a macro expands to the macro argv at load time', () => {
   const macros = new Map([['vtysh', splitTemplate('vtysh', 'ip netns exec ns1 vtysh --vty_socket "/run/a b"')]]);
   const t = compileTemplate('commit_merge', '{vtysh} -f {file}', macros, new Set(['file']));
-  assert.deepEqual(renderTemplate(t, { file: '/w/c.conf' }), ['ip', 'netns', 'exec', 'ns1', 'vtysh', '--vty_socket', '/run/a b', '-f', '/w/c.conf']);
+  assert.deepEqual(renderTemplate(t, { file: '/w/c.conf' }), [
+    'ip',
+    'netns',
+    'exec',
+    'ns1',
+    'vtysh',
+    '--vty_socket',
+    '/run/a b',
+    '-f',
+    '/w/c.conf',
+  ]);
   // Embedded in a larger token the macro name is just an unknown placeholder.
-  assert.throws(() => compileTemplate('commit_merge', 'x{vtysh}', macros, new Set(['file'])), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_VALUE');
+  assert.throws(
+    () => compileTemplate('commit_merge', 'x{vtysh}', macros, new Set(['file'])),
+    (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_VALUE',
+  );
 });

@@ -18,11 +18,21 @@ beforeEach(() => {
   dir = makeTempDir('cmd');
   work = join(dir, 'work');
 });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
-const ctx = (settings: Record<string, string>): AdapterContext => ({ settings, workDir: work, baseDir: dir, log: pino({ level: 'silent' }) });
+const ctx = (settings: Record<string, string>): AdapterContext => ({
+  settings,
+  workDir: work,
+  baseDir: dir,
+  log: pino({ level: 'silent' }),
+});
 const make = (settings: Record<string, string>): RouterAdapter => createCommandAdapter(ctx(settings));
-const code = (c: SztpErrorCode) => (e: unknown): boolean => isSztpError(e) && e.code === c;
+const code =
+  (c: SztpErrorCode) =>
+  (e: unknown): boolean =>
+    isSztpError(e) && e.code === c;
 
 /** A toy "device": its running configuration is the file `state`. */
 function device(extra: Record<string, string> = {}): Record<string, string> {
@@ -39,7 +49,12 @@ function device(extra: Record<string, string> = {}): Record<string, string> {
 const stateText = (): string => readFileSync(join(dir, 'state'), 'utf8');
 
 test('identity: literal values win, commands fill the rest, a failing serial command is tolerated', async () => {
-  const a = make({ hw_model: 'lab-box', identity_os_name: 'echo " frr-linux "', identity_os_version: 'printf "12\\n\\nx"', identity_serial: 'false' });
+  const a = make({
+    hw_model: 'lab-box',
+    identity_os_name: 'echo " frr-linux "',
+    identity_os_version: 'printf "12\\n\\nx"',
+    identity_serial: 'false',
+  });
   assert.deepEqual(await a.identity(), { hwModel: 'lab-box', osName: 'frr-linux', osVersion: '12' });
   const b = make({ serial_number: 'SN1', identity_os_version: 'sh -c "exit 4"' });
   await assert.rejects(b.identity(), code('SZTP_ERR_ADAPTER_COMMAND'));
@@ -82,19 +97,31 @@ test('a snapshot template that names {snapshot} writes the file itself', async (
 test('restore refuses foreign or missing snapshots with SZTP_ERR_ROLLBACK', async () => {
   const a = make(device());
   for (const ref of ['../state', 'snapshot-x/../../state', 'other']) {
-    await assert.rejects(a.restoreConfiguration({ adapter: 'command', ref, empty: false }), code('SZTP_ERR_ROLLBACK'), ref);
+    await assert.rejects(
+      a.restoreConfiguration({ adapter: 'command', ref, empty: false }),
+      code('SZTP_ERR_ROLLBACK'),
+      ref,
+    );
   }
-  await assert.rejects(a.restoreConfiguration({ adapter: 'frr', ref: 'snapshot-1.cfg', empty: false }), code('SZTP_ERR_ROLLBACK'));
-  await assert.rejects(a.restoreConfiguration({ adapter: 'command', ref: 'snapshot-gone.cfg', empty: false }), code('SZTP_ERR_ROLLBACK'));
+  await assert.rejects(
+    a.restoreConfiguration({ adapter: 'frr', ref: 'snapshot-1.cfg', empty: false }),
+    code('SZTP_ERR_ROLLBACK'),
+  );
+  await assert.rejects(
+    a.restoreConfiguration({ adapter: 'command', ref: 'snapshot-gone.cfg', empty: false }),
+    code('SZTP_ERR_ROLLBACK'),
+  );
 });
 
 test('commit hands the exact bytes over in a 0600 file that is removed afterwards, then runs save', async () => {
   const seen = join(dir, 'seen');
   const bytes = new Uint8Array([0x68, 0x69, 0x00, 0xff, 0x0a]);
-  const a = make(device({
-    commit_merge: `sh -c 'cp "$1" "$2"; stat -c %a "$1" > "$2.mode"; echo "$1" > "$2.path"' sh {file} ${seen}`,
-    save: `sh -c 'echo saved > "$1"' sh ${join(dir, 'saved')}`,
-  }));
+  const a = make(
+    device({
+      commit_merge: `sh -c 'cp "$1" "$2"; stat -c %a "$1" > "$2.mode"; echo "$1" > "$2.path"' sh {file} ${seen}`,
+      save: `sh -c 'echo saved > "$1"' sh ${join(dir, 'saved')}`,
+    }),
+  );
   await a.commitConfiguration('merge', bytes);
   assert.deepEqual(new Uint8Array(readFileSync(seen)), bytes);
   assert.equal(readFileSync(`${seen}.mode`, 'utf8').trim(), '600');
@@ -104,7 +131,11 @@ test('commit hands the exact bytes over in a 0600 file that is removed afterward
 });
 
 test('a failing commit is undone from the guard snapshot and reported as SZTP_ERR_CONFIG_COMMIT with argv and stderr', async () => {
-  const a = make(device({ commit_merge: `sh -c 'cat "$1" >> "$2"; echo "line 2: % Unknown command" >&2; exit 3' sh {file} ${join(dir, 'state')}` }));
+  const a = make(
+    device({
+      commit_merge: `sh -c 'cat "$1" >> "$2"; echo "line 2: % Unknown command" >&2; exit 3' sh {file} ${join(dir, 'state')}`,
+    }),
+  );
   await assert.rejects(a.commitConfiguration('merge', new TextEncoder().encode('half\n')), (e: unknown) => {
     assert.ok(isSztpError(e));
     assert.equal(e.code, 'SZTP_ERR_CONFIG_COMMIT');
@@ -119,23 +150,35 @@ test('a failing commit is undone from the guard snapshot and reported as SZTP_ER
 
 test('when the undo fails too the error is SZTP_ERR_ROLLBACK', async () => {
   const a = make(device({ commit_replace: 'false', restore: 'false' }));
-  await assert.rejects(a.commitConfiguration('replace', new Uint8Array([1])), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_ROLLBACK' && e.evidence?.restored === false);
+  await assert.rejects(
+    a.commitConfiguration('replace', new Uint8Array([1])),
+    (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_ROLLBACK' && e.evidence?.restored === false,
+  );
 });
 
 test('commit_check rejects before anything is changed; a missing commit mode is SZTP_ERR_CONFIG_COMMIT', async () => {
   const a = make(device({ commit_check: `sh -c 'grep -q bad "$1" && exit 1; exit 0' sh {file}`, commit_replace: '' }));
-  await assert.rejects(a.commitConfiguration('merge', new TextEncoder().encode('bad\n')), code('SZTP_ERR_CONFIG_COMMIT'));
+  await assert.rejects(
+    a.commitConfiguration('merge', new TextEncoder().encode('bad\n')),
+    code('SZTP_ERR_CONFIG_COMMIT'),
+  );
   assert.equal(stateText(), 'base\n');
   await a.commitConfiguration('merge', new TextEncoder().encode('good\n'));
   assert.equal(stateText(), 'base\ngood\n');
-  await assert.rejects(a.commitConfiguration('replace', new TextEncoder().encode('x\n')), code('SZTP_ERR_CONFIG_COMMIT'));
+  await assert.rejects(
+    a.commitConfiguration('replace', new TextEncoder().encode('x\n')),
+    code('SZTP_ERR_CONFIG_COMMIT'),
+  );
 });
 
 test('a timeout kills the whole process group', async () => {
   const pidFile = join(dir, 'bg.pid');
   const a = make({ reboot: `sh -c 'sleep 30 & echo $! > "$1"; wait' sh ${pidFile}`, reboot_timeout_seconds: '0.3' });
   const t0 = Date.now();
-  await assert.rejects(a.reboot(), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_ADAPTER_COMMAND' && e.evidence?.timedOut === true);
+  await assert.rejects(
+    a.reboot(),
+    (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_ADAPTER_COMMAND' && e.evidence?.timedOut === true,
+  );
   assert.ok(Date.now() - t0 < 5000);
   const bg = Number(readFileSync(pidFile, 'utf8'));
   await new Promise((r) => setTimeout(r, 100));
@@ -150,13 +193,25 @@ test('missing binaries, unsupported operations and failed image installs have th
   await assert.rejects(make({}).reboot(), code('SZTP_ERR_ADAPTER_UNSUPPORTED'));
   const out = join(dir, 'args');
   // received values reach the shell through the environment only (issue 11 item 4)
-  const a = make({ install_image: `sh -c 'printf "%s\\n" "$1" "$SZTP_OS_NAME" "$SZTP_OS_VERSION" "$SZTP_IMAGE_SHA256" > "$0"; exit 9' ${out} {image}` });
-  await assert.rejects(a.installBootImage({ path: '/img/a b.bin', osName: 'Linux', osVersion: '1; reboot', sha256: 'ab' }), code('SZTP_ERR_BOOT_IMAGE_INSTALL'));
+  const a = make({
+    install_image: `sh -c 'printf "%s\\n" "$1" "$SZTP_OS_NAME" "$SZTP_OS_VERSION" "$SZTP_IMAGE_SHA256" > "$0"; exit 9' ${out} {image}`,
+  });
+  await assert.rejects(
+    a.installBootImage({ path: '/img/a b.bin', osName: 'Linux', osVersion: '1; reboot', sha256: 'ab' }),
+    code('SZTP_ERR_BOOT_IMAGE_INSTALL'),
+  );
   assert.equal(readFileSync(out, 'utf8'), '/img/a b.bin\nLinux\n1; reboot\nab\n');
 });
 
 test('bad templates and timeouts are SZTP_ERR_CONFIG_VALUE at construction', () => {
-  for (const s of [{ commit_merge: "sh -c 'x" }, { reboot: 'reboot {file}' }, { reboot_timeout_seconds: 'soon' }, { timeout_seconds: '0' }, { atomic_commit: 'yes' }, { config_suffix: '/x' }]) {
+  for (const s of [
+    { commit_merge: "sh -c 'x" },
+    { reboot: 'reboot {file}' },
+    { reboot_timeout_seconds: 'soon' },
+    { timeout_seconds: '0' },
+    { atomic_commit: 'yes' },
+    { config_suffix: '/x' },
+  ]) {
     assert.throws(() => make(s), code('SZTP_ERR_CONFIG_VALUE'), JSON.stringify(s));
   }
 });
@@ -167,7 +222,8 @@ test('a timeout key naming no operation is SZTP_ERR_CONFIG_UNKNOWN_KEY', () => {
 
 test('templates survive the real ztp.ini parser, including the documented whole-value quoting', async () => {
   const text = [
-    '[Router]', 'adapter: command',
+    '[Router]',
+    'adapter: command',
     '[Command Adapter]',
     `snapshot: "sh -c 'printf a ; printf b'"   # comment after a quoted value`,
     `reboot: sh -c 'printf "%s|" "$@" > "$0"' ${join(dir, 'args')} {work_dir} x  ; inline comment`,
@@ -205,14 +261,24 @@ test('runScript: a process the script leaves in the background neither holds the
   const r = await a.runScript('post', script, { timeoutMs: 5000 });
   const bg = Number(readFileSync(pidFile, 'utf8').trim());
   try {
-    assert.deepEqual({ exitCode: r.exitCode, timedOut: r.timedOut, stdout: r.stdout }, { exitCode: 0, timedOut: false, stdout: 'started\n' });
+    assert.deepEqual(
+      { exitCode: r.exitCode, timedOut: r.timedOut, stdout: r.stdout },
+      { exitCode: 0, timedOut: false, stdout: 'started\n' },
+    );
     assert.ok(Date.now() - started < 4000, 'the result came when the script exited, not at the timeout');
     await new Promise((res) => setTimeout(res, 100));
     // Gone, or a zombie waiting for init to reap it (containers): not running any more.
     const stat = existsSync(`/proc/${bg}/stat`) ? readFileSync(`/proc/${bg}/stat`, 'utf8') : '';
-    assert.ok(stat === '' || /^\d+ \(.*\) [ZX] /.test(stat), `the backgrounded process was killed with the group: ${stat}`);
+    assert.ok(
+      stat === '' || /^\d+ \(.*\) [ZX] /.test(stat),
+      `the backgrounded process was killed with the group: ${stat}`,
+    );
   } finally {
-    try { process.kill(bg, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(bg, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
 });
 
@@ -231,14 +297,43 @@ test('SSH host keys and trust anchors are parsed from command output', async () 
   // An OpenSSH ed25519 public key line built from a real key (RFC 8709: string name, string key).
   const raw = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
   const sshString = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
-  writeFileSync(join(dir, 'k.pub'), `ssh-ed25519 ${Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(raw)]).toString('base64')} root@r1\n`);
+  writeFileSync(
+    join(dir, 'k.pub'),
+    `ssh-ed25519 ${Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(raw)]).toString('base64')} root@r1\n`,
+  );
   writeFileSync(join(dir, 'bogus.pub'), 'ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIA== wrong\n');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'ta.key'), '-out', join(dir, 'ta.pem'), '-subj', '/CN=ta', '-days', '2'], { stdio: 'ignore' });
-  const a = make({ ssh_host_keys: `cat ${join(dir, 'k.pub')} ${join(dir, 'bogus.pub')}`, trust_anchors: `openssl crl2pkcs7 -nocrl -certfile ${join(dir, 'ta.pem')}` });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(dir, 'ta.key'),
+      '-out',
+      join(dir, 'ta.pem'),
+      '-subj',
+      '/CN=ta',
+      '-days',
+      '2',
+    ],
+    { stdio: 'ignore' },
+  );
+  const a = make({
+    ssh_host_keys: `cat ${join(dir, 'k.pub')} ${join(dir, 'bogus.pub')}`,
+    trust_anchors: `openssl crl2pkcs7 -nocrl -certfile ${join(dir, 'ta.pem')}`,
+  });
   const keys = await a.sshHostKeys();
   assert.equal(keys.length, 1);
   assert.equal(keys[0]!.algorithm, 'ssh-ed25519');
-  assert.deepEqual(Buffer.from(keys[0]!.keyData).toString('base64'), readFileSync(join(dir, 'k.pub'), 'utf8').split(' ')[1]);
+  assert.deepEqual(
+    Buffer.from(keys[0]!.keyData).toString('base64'),
+    readFileSync(join(dir, 'k.pub'), 'utf8').split(' ')[1],
+  );
   const anchors = await a.trustAnchorCerts();
   assert.equal(anchors.length, 1);
   const der = execFileSync('openssl', ['crl2pkcs7', '-nocrl', '-certfile', join(dir, 'ta.pem'), '-outform', 'DER']);

@@ -16,7 +16,18 @@ import { makeFakeBin } from '../../support/fake-bin.ts';
 import type { FakeBin } from '../../support/fake-bin.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';
 
-const V = { file: '/w/config.x', snapshot: '/w/snapshot.x', image: '/w/image.bin', os_name: 'N', os_version: '9.1', sha256: 'aa', script: '/w/s', kind: 'pre', mode: 'merge', work_dir: '/w' };
+const V = {
+  file: '/w/config.x',
+  snapshot: '/w/snapshot.x',
+  image: '/w/image.bin',
+  os_name: 'N',
+  os_version: '9.1',
+  sha256: 'aa',
+  script: '/w/s',
+  kind: 'pre',
+  mode: 'merge',
+  work_dir: '/w',
+};
 
 function argvOf(preset: CommandPreset, user: Record<string, string> = {}): Record<string, string[]> {
   const s = compileCommandSettings(preset, user);
@@ -31,7 +42,12 @@ function argvOf(preset: CommandPreset, user: Record<string, string> = {}): Recor
 const sshKeys = ['sh', '-c', 'cat /etc/ssh/ssh_host_*_key.pub 2>/dev/null; exit 0'];
 const osRelease = (field: string): string[] => ['sh', '-c', `. /etc/os-release && printf %s "$${field}"`];
 const xr = ['bash', '-c', 'source "$0" && "$@"', '/pkg/bin/ztp_helper.sh'];
-const xrShow = (cmd: string, sed: string): string[] => ['bash', '-c', `source "$0" && xrcmd "${cmd}" | sed -n "${sed}" | head -n 1`, '/pkg/bin/ztp_helper.sh'];
+const xrShow = (cmd: string, sed: string): string[] => [
+  'bash',
+  '-c',
+  `source "$0" && xrcmd "${cmd}" | sed -n "${sed}" | head -n 1`,
+  '/pkg/bin/ztp_helper.sh',
+];
 
 test('frr preset: the exact argv of every operation', () => {
   assert.deepEqual(argvOf(FRR_PRESET), {
@@ -51,9 +67,31 @@ test('frr preset: the exact argv of every operation', () => {
 });
 
 test('frr preset: vtysh and frr_reload macros reach a namespaced FRR with a private path space', () => {
-  const a = argvOf(FRR_PRESET, { vtysh: 'ip netns exec r1 vtysh --vty_socket /run/r1', frr_reload: '/usr/lib/frr/frr-reload.py --stdout --vty_socket /run/r1 --confdir /run/r1' });
-  assert.deepEqual(a.commit_merge, ['ip', 'netns', 'exec', 'r1', 'vtysh', '--vty_socket', '/run/r1', '-f', '/w/config.x']);
-  assert.deepEqual(a.restore, ['/usr/lib/frr/frr-reload.py', '--stdout', '--vty_socket', '/run/r1', '--confdir', '/run/r1', '--reload', '/w/snapshot.x']);
+  const a = argvOf(FRR_PRESET, {
+    vtysh: 'ip netns exec r1 vtysh --vty_socket /run/r1',
+    frr_reload: '/usr/lib/frr/frr-reload.py --stdout --vty_socket /run/r1 --confdir /run/r1',
+  });
+  assert.deepEqual(a.commit_merge, [
+    'ip',
+    'netns',
+    'exec',
+    'r1',
+    'vtysh',
+    '--vty_socket',
+    '/run/r1',
+    '-f',
+    '/w/config.x',
+  ]);
+  assert.deepEqual(a.restore, [
+    '/usr/lib/frr/frr-reload.py',
+    '--stdout',
+    '--vty_socket',
+    '/run/r1',
+    '--confdir',
+    '/run/r1',
+    '--reload',
+    '/w/snapshot.x',
+  ]);
 });
 
 test('iosxr preset: the exact argv of every operation', () => {
@@ -90,7 +128,11 @@ test('sonic preset: the exact argv of every operation', () => {
 });
 
 test('every preset key can be overridden or switched off from [Command Adapter]', () => {
-  const a = argvOf(SONIC_PRESET, { commit_merge: 'config load -y {file} --yang', save: '', reboot: 'systemctl reboot -i' });
+  const a = argvOf(SONIC_PRESET, {
+    commit_merge: 'config load -y {file} --yang',
+    save: '',
+    reboot: 'systemctl reboot -i',
+  });
   assert.deepEqual(a.commit_merge, ['config', 'load', '-y', '/w/config.x', '--yang']);
   assert.equal(a.save, undefined);
   assert.deepEqual(a.reboot, ['systemctl', 'reboot', '-i']);
@@ -100,13 +142,22 @@ test('every preset key can be overridden or switched off from [Command Adapter]'
 
 let dir: string;
 let fake: FakeBin;
-beforeEach(() => { dir = makeTempDir('preset'); });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeEach(() => {
+  dir = makeTempDir('preset');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function adapter(name: string, settings: Record<string, string>): RouterAdapter {
   const factory = builtinAdapter(name)?.create;
   assert.ok(factory);
-  return factory({ settings: { adapter: name, path: `${dir}:/usr/bin:/bin`, ...settings }, workDir: join(dir, 'work'), baseDir: dir, log: pino({ level: 'silent' }) }) as RouterAdapter;
+  return factory({
+    settings: { adapter: name, path: `${dir}:/usr/bin:/bin`, ...settings },
+    workDir: join(dir, 'work'),
+    baseDir: dir,
+    log: pino({ level: 'silent' }),
+  }) as RouterAdapter;
 }
 
 /** Runs the typical onboarding sequence and returns the recorded calls with work-dir paths normalised. */
@@ -118,8 +169,17 @@ async function sequence(a: RouterAdapter): Promise<string[][]> {
   await a.installBootImage({ path: join(dir, 'image.bin'), osName: 'N', osVersion: '9.1', sha256: 'aa' });
   await a.reboot();
   const work = join(dir, 'work');
-  return fake.calls().map((c) => [c.name, ...c.argv.map((x) => x.startsWith(`${work}/`)
-    ? x.replace(/snapshot-[^/]*$/, 'SNAPSHOT').replace(/config-[^/]*$/, 'CONFIG').replace(work, 'WORK') : x.replace(dir, 'DIR'))]);
+  return fake.calls().map((c) => [
+    c.name,
+    ...c.argv.map((x) =>
+      x.startsWith(`${work}/`)
+        ? x
+            .replace(/snapshot-[^/]*$/, 'SNAPSHOT')
+            .replace(/config-[^/]*$/, 'CONFIG')
+            .replace(work, 'WORK')
+        : x.replace(dir, 'DIR'),
+    ),
+  ]);
 }
 
 test('frr preset runs vtysh and frr-reload.py with the pinned argv, guarding every commit with a snapshot', async () => {
@@ -130,35 +190,73 @@ test('frr preset runs vtysh and frr-reload.py with the pinned argv, guarding eve
   const save = ['vtysh', '-c', 'write memory'];
   assert.deepEqual(calls, [
     snapshot,
-    ['vtysh', '-C', '-f', 'WORK/CONFIG'], snapshot, ['vtysh', '-f', 'WORK/CONFIG'], save,
-    ['vtysh', '-C', '-f', 'WORK/CONFIG'], snapshot, ['frr-reload.py', '--stdout', '--reload', 'WORK/CONFIG'], save,
-    ['frr-reload.py', '--stdout', '--reload', 'WORK/SNAPSHOT'], save,
+    ['vtysh', '-C', '-f', 'WORK/CONFIG'],
+    snapshot,
+    ['vtysh', '-f', 'WORK/CONFIG'],
+    save,
+    ['vtysh', '-C', '-f', 'WORK/CONFIG'],
+    snapshot,
+    ['frr-reload.py', '--stdout', '--reload', 'WORK/CONFIG'],
+    save,
+    ['frr-reload.py', '--stdout', '--reload', 'WORK/SNAPSHOT'],
+    save,
     ['systemctl', 'reboot'],
   ]);
 });
 
 test('frr preset: a rejected merge is restored through frr-reload.py and reported as SZTP_ERR_CONFIG_COMMIT', async () => {
   fake = makeFakeBin(dir, ['vtysh', 'frr-reload.py']);
-  const a = adapter('frr', { frr_reload: 'frr-reload.py', commit_check: '', commit_merge: 'sh -c \'vtysh -f "$1"; exit 2\' sh {file}' });
-  await assert.rejects(a.commitConfiguration('merge', new TextEncoder().encode('x\n')), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_COMMIT' && e.evidence?.restored === true);
-  assert.deepEqual(fake.calls().map((c) => [c.name, c.argv[0]]), [['vtysh', '-c'], ['vtysh', '-f'], ['frr-reload.py', '--reload'], ['vtysh', '-c']]);
+  const a = adapter('frr', {
+    frr_reload: 'frr-reload.py',
+    commit_check: '',
+    commit_merge: 'sh -c \'vtysh -f "$1"; exit 2\' sh {file}',
+  });
+  await assert.rejects(
+    a.commitConfiguration('merge', new TextEncoder().encode('x\n')),
+    (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_CONFIG_COMMIT' && e.evidence?.restored === true,
+  );
+  assert.deepEqual(
+    fake.calls().map((c) => [c.name, c.argv[0]]),
+    [
+      ['vtysh', '-c'],
+      ['vtysh', '-f'],
+      ['frr-reload.py', '--reload'],
+      ['vtysh', '-c'],
+    ],
+  );
 });
 
 test('iosxr preset sources the ZTP helper and calls xrapply/xrreplace/xrcmd with the pinned argv', async () => {
   fake = makeFakeBin(dir, ['xrcmd', 'xrapply', 'xrreplace']);
   // The real helper defines bash functions; this stand-in defines none, so the fakes on PATH answer.
   writeFileSync(join(dir, 'ztp_helper.sh'), 'XR_HELPER_SOURCED=1\n');
-  fake.behave('xrcmd', { stdout: 'Cisco IOS XR Software, Version 7.9.2\ncisco 8201-32FH (Intel) processor\nNAME: "Rack 0", SN: FOC1234\n' });
+  fake.behave('xrcmd', {
+    stdout: 'Cisco IOS XR Software, Version 7.9.2\ncisco 8201-32FH (Intel) processor\nNAME: "Rack 0", SN: FOC1234\n',
+  });
   const a = adapter('iosxr', { ztp_helper: join(dir, 'ztp_helper.sh') });
-  assert.deepEqual(await a.identity(), { serialNumber: 'FOC1234', hwModel: '8201-32FH', osName: 'IOS-XR', osVersion: '7.9.2' });
-  assert.deepEqual(fake.calls().map((c) => [c.name, ...c.argv]), [['xrcmd', 'show inventory'], ['xrcmd', 'show version'], ['xrcmd', 'show version']]);
+  assert.deepEqual(await a.identity(), {
+    serialNumber: 'FOC1234',
+    hwModel: '8201-32FH',
+    osName: 'IOS-XR',
+    osVersion: '7.9.2',
+  });
+  assert.deepEqual(
+    fake.calls().map((c) => [c.name, ...c.argv]),
+    [
+      ['xrcmd', 'show inventory'],
+      ['xrcmd', 'show version'],
+      ['xrcmd', 'show version'],
+    ],
+  );
   rmSync(join(dir, 'calls.log'));
   const calls = await sequence(a);
   const snapshot = ['xrcmd', 'show running-config'];
   assert.deepEqual(calls, [
     snapshot,
-    snapshot, ['xrapply', 'WORK/CONFIG'],
-    snapshot, ['xrreplace', 'WORK/CONFIG'],
+    snapshot,
+    ['xrapply', 'WORK/CONFIG'],
+    snapshot,
+    ['xrreplace', 'WORK/CONFIG'],
     ['xrreplace', 'WORK/SNAPSHOT'],
     ['xrcmd', `install replace DIR/image.bin noprompt`],
     ['xrcmd', 'reload location all noprompt'],
@@ -166,7 +264,15 @@ test('iosxr preset sources the ZTP helper and calls xrapply/xrreplace/xrcmd with
 });
 
 test('sonic preset runs config, show and sonic-installer with the pinned argv; snapshot holds show output', async () => {
-  fake = makeFakeBin(dir, ['config', 'show', 'sonic-installer', 'reboot', 'sonic-cfggen', 'decode-syseeprom', 'config-setup']);
+  fake = makeFakeBin(dir, [
+    'config',
+    'show',
+    'sonic-installer',
+    'reboot',
+    'sonic-cfggen',
+    'decode-syseeprom',
+    'config-setup',
+  ]);
   fake.behave('show', { stdout: '{"DEVICE_METADATA": {}}\n' });
   fake.behave('sonic-cfggen', { stdout: '202311.1\n' });
   fake.behave('decode-syseeprom', { stdout: 'SN-SONIC\n' });
@@ -180,16 +286,36 @@ test('sonic preset runs config, show and sonic-installer with the pinned argv; s
   const save = ['config', 'save', '-y'];
   assert.deepEqual(calls, [
     snapshot,
-    snapshot, ['config', 'load', '-y', 'WORK/CONFIG'], save,
-    snapshot, ['config', 'reload', '-y', 'WORK/CONFIG'], save,
-    ['config', 'reload', '-y', 'WORK/SNAPSHOT'], save,
+    snapshot,
+    ['config', 'load', '-y', 'WORK/CONFIG'],
+    save,
+    snapshot,
+    ['config', 'reload', '-y', 'WORK/CONFIG'],
+    save,
+    ['config', 'reload', '-y', 'WORK/SNAPSHOT'],
+    save,
     ['sonic-installer', 'install', '-y', 'DIR/image.bin'],
     ['reboot'],
   ]);
   rmSync(join(dir, 'calls.log'));
-  assert.deepEqual(await a.identity(), { serialNumber: 'SN-SONIC', hwModel: '202311.1', osName: 'SONiC', osVersion: '202311.1' });
+  assert.deepEqual(await a.identity(), {
+    serialNumber: 'SN-SONIC',
+    hwModel: '202311.1',
+    osName: 'SONiC',
+    osVersion: '202311.1',
+  });
   await a.factoryReset();
-  assert.deepEqual(fake.calls().map((c) => [c.name, ...c.argv]).at(-1), ['config-setup', 'factory']);
+  assert.deepEqual(
+    fake
+      .calls()
+      .map((c) => [c.name, ...c.argv])
+      .at(-1),
+    ['config-setup', 'factory'],
+  );
   fake.behave('sonic-installer', { exit: 1, stderr: 'Image file not found\n' });
-  await assert.rejects(a.installBootImage({ path: '/x', sha256: 'aa' }), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_BOOT_IMAGE_INSTALL' && /not found/.test(String(e.evidence?.stderr)));
+  await assert.rejects(
+    a.installBootImage({ path: '/x', sha256: 'aa' }),
+    (e: unknown) =>
+      isSztpError(e) && e.code === 'SZTP_ERR_BOOT_IMAGE_INSTALL' && /not found/.test(String(e.evidence?.stderr)),
+  );
 });

@@ -4,8 +4,19 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { CommandPreset } from '../../../src/adapters/command-settings.ts';
-import { BUILTIN_ADAPTERS, builtinAdapter, builtinAdapters, checkAdapter, isModulePath, loadAdapter } from '../../../src/adapters/registry.ts';
-import { ADAPTER_CAPABILITIES, ROUTER_ADAPTER_API_VERSION, type AdapterContext } from '../../../src/adapters/router-adapter.ts';
+import {
+  BUILTIN_ADAPTERS,
+  builtinAdapter,
+  builtinAdapters,
+  checkAdapter,
+  isModulePath,
+  loadAdapter,
+} from '../../../src/adapters/registry.ts';
+import {
+  ADAPTER_CAPABILITIES,
+  ROUTER_ADAPTER_API_VERSION,
+  type AdapterContext,
+} from '../../../src/adapters/router-adapter.ts';
 import { parseConfigText } from '../../../src/config/load.ts';
 import { CONFIG_SCHEMA } from '../../../src/config/schema.ts';
 import { ConfigError } from '../../../src/errors.ts';
@@ -15,17 +26,36 @@ import { makeTempDir } from '../../support/temp-dir.ts';
 let dir: string;
 let ctx: AdapterContext;
 
-const methods = ['identity', 'installBootImage', 'reboot', 'runScript', 'snapshotConfiguration', 'commitConfiguration',
-  'restoreConfiguration', 'discardSnapshot', 'sshHostKeys', 'trustAnchorCerts', 'factoryReset'];
+const methods = [
+  'identity',
+  'installBootImage',
+  'reboot',
+  'runScript',
+  'snapshotConfiguration',
+  'commitConfiguration',
+  'restoreConfiguration',
+  'discardSnapshot',
+  'sshHostKeys',
+  'trustAnchorCerts',
+  'factoryReset',
+];
 
 function moduleSource(apiVersion: unknown, omit: string[] = []): string {
-  const body = methods.filter((m) => !omit.includes(m)).map((m) => `    ${m}: async () => undefined,`).join('\n');
+  const body = methods
+    .filter((m) => !omit.includes(m))
+    .map((m) => `    ${m}: async () => undefined,`)
+    .join('\n');
   return `export function createAdapter(ctx) {\n  return {\n    name: 'ext-' + ctx.settings.flavour,\n    apiVersion: ${JSON.stringify(apiVersion)},\n${body}\n  };\n}\n`;
 }
 
 before(() => {
   dir = makeTempDir('reg');
-  ctx = { settings: { root: 'r', os_name: 'SimOS', os_version: '1', hw_model: 'h', flavour: 'x' }, workDir: join(dir, 'work'), baseDir: dir, log: silentLog };
+  ctx = {
+    settings: { root: 'r', os_name: 'SimOS', os_version: '1', hw_model: 'h', flavour: 'x' },
+    workDir: join(dir, 'work'),
+    baseDir: dir,
+    log: silentLog,
+  };
   writeFileSync(join(dir, 'good.mjs'), moduleSource(ROUTER_ADAPTER_API_VERSION));
   writeFileSync(join(dir, 'old.mjs'), moduleSource(0));
   writeFileSync(join(dir, 'partial.mjs'), moduleSource(ROUTER_ADAPTER_API_VERSION, ['runScript', 'reboot']));
@@ -91,7 +121,9 @@ describe('one registry of built-in adapters and presets', () => {
     assert.ok(files.length >= 4);
     for (const file of files) {
       const mod = (await import(pathToFileURL(join(presetDir, file)).href)) as Record<string, unknown>;
-      const presets = Object.values(mod).filter((v): v is CommandPreset => typeof v === 'object' && v !== null && 'settings' in v && 'macros' in v);
+      const presets = Object.values(mod).filter(
+        (v): v is CommandPreset => typeof v === 'object' && v !== null && 'settings' in v && 'macros' in v,
+      );
       assert.equal(presets.length, 1, `${file} exports one preset`);
       const entries = BUILTIN_ADAPTERS.filter((a) => a.preset === presets[0]);
       assert.equal(entries.length, 1, `${file}: preset ${presets[0]?.name ?? ''} is reachable from the registry`);
@@ -112,11 +144,18 @@ describe('one registry of built-in adapters and presets', () => {
     for (const entry of family) {
       for (const section of ['Command Adapter', `${entry.name} Adapter`]) {
         const text = `[Router]\nadapter: ${entry.name}\n[${section}]\ncommit_merge: vtysh -c 'oops {file}\n`;
-        assert.throws(() => parseConfigText(text, 'ztp.ini'), (err: unknown) => {
-          assert.ok(err instanceof ConfigError, String(err));
-          assert.deepEqual(err.problems.map((p) => [p.line, p.code]), [[4, 'SZTP_ERR_CONFIG_VALUE']], `${entry.name} / [${section}]`);
-          return true;
-        });
+        assert.throws(
+          () => parseConfigText(text, 'ztp.ini'),
+          (err: unknown) => {
+            assert.ok(err instanceof ConfigError, String(err));
+            assert.deepEqual(
+              err.problems.map((p) => [p.line, p.code]),
+              [[4, 'SZTP_ERR_CONFIG_VALUE']],
+              `${entry.name} / [${section}]`,
+            );
+            return true;
+          },
+        );
       }
     }
   });
@@ -131,12 +170,21 @@ describe('one registry of built-in adapters and presets', () => {
   });
 
   test('capabilities follow the configured operations', () => {
-    const caps = (name: string, settings: Record<string, string> = {}): string[] => [...(builtinAdapter(name)?.capabilities(settings) ?? [])].sort();
+    const caps = (name: string, settings: Record<string, string> = {}): string[] =>
+      [...(builtinAdapter(name)?.capabilities(settings) ?? [])].sort();
     assert.deepEqual(caps('simulated'), [...ADAPTER_CAPABILITIES].sort());
     assert.deepEqual(caps('frr'), ['commit-merge', 'commit-replace', 'reboot', 'run-script']);
     assert.deepEqual(caps('sonic'), [...ADAPTER_CAPABILITIES].sort());
     assert.deepEqual(caps('command'), ['run-script']);
-    assert.deepEqual(caps('sonic', { commit_replace: '', reboot: '' }), ['commit-merge', 'install-image', 'run-script']);
-    assert.deepEqual(caps('command', { install_image: 'true', reboot: 'true' }), ['install-image', 'reboot', 'run-script']);
+    assert.deepEqual(caps('sonic', { commit_replace: '', reboot: '' }), [
+      'commit-merge',
+      'install-image',
+      'run-script',
+    ]);
+    assert.deepEqual(caps('command', { install_image: 'true', reboot: 'true' }), [
+      'install-image',
+      'reboot',
+      'run-script',
+    ]);
   });
 });

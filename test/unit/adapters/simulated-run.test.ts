@@ -22,12 +22,21 @@ function script(name: string, body: string): string {
 
 describe('runProcess', () => {
   test('runs the file itself (no shell string): arguments with shell syntax stay literal', async () => {
-    const r = await runProcess(script('echo.sh', 'printf "%s" "$1"'), ['$(touch pwned); `id`'], { cwd: dir, timeoutMs: 5000, env: {} });
+    const r = await runProcess(script('echo.sh', 'printf "%s" "$1"'), ['$(touch pwned); `id`'], {
+      cwd: dir,
+      timeoutMs: 5000,
+      env: {},
+    });
     assert.equal(r.stdout, '$(touch pwned); `id`');
   });
 
   test('output bound, exit status, signal', async () => {
-    const r = await runProcess(script('big.sh', 'head -c 5000 /dev/zero; exit 3'), [], { cwd: dir, timeoutMs: 5000, env: {}, maxOutput: 100 });
+    const r = await runProcess(script('big.sh', 'head -c 5000 /dev/zero; exit 3'), [], {
+      cwd: dir,
+      timeoutMs: 5000,
+      env: {},
+      maxOutput: 100,
+    });
     assert.equal(r.exitCode, 3);
     assert.equal(r.stdout.length, 100 + '\n[output truncated]'.length);
     const k = await runProcess(script('kill.sh', 'kill -TERM $$'), [], { cwd: dir, timeoutMs: 5000, env: {} });
@@ -41,7 +50,12 @@ describe('runProcess', () => {
       ac.abort();
     }, 200);
     const started = Date.now();
-    const r = await runProcess(script('sleep.sh', 'sleep 20'), [], { cwd: dir, timeoutMs: 30_000, env: {}, signal: ac.signal });
+    const r = await runProcess(script('sleep.sh', 'sleep 20'), [], {
+      cwd: dir,
+      timeoutMs: 30_000,
+      env: {},
+      signal: ac.signal,
+    });
     assert.equal(r.signal, 'SIGKILL');
     assert.ok(Date.now() - started < 5000);
   });

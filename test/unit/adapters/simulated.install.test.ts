@@ -6,7 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, ftruncateSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  ftruncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -23,7 +33,12 @@ after(() => {
 });
 
 function adapter(root: string) {
-  return createSimulatedAdapter({ settings: { root, os_name: 'SimOS', os_version: '1.0' }, workDir: join(dir, 'work'), baseDir: dir, log: silentLog });
+  return createSimulatedAdapter({
+    settings: { root, os_name: 'SimOS', os_version: '1.0' },
+    workDir: join(dir, 'work'),
+    baseDir: dir,
+    log: silentLog,
+  });
 }
 
 function installed(root: string): string {
@@ -43,10 +58,17 @@ test('same filesystem: the image is hard-linked into place, nothing copied, no t
 });
 
 test('another filesystem: a byte-identical copy, atomically', async () => {
-  assert.notEqual(statSync(other).dev, statSync(dir).dev, '/dev/shm and the temporary directory are different filesystems');
+  assert.notEqual(
+    statSync(other).dev,
+    statSync(dir).dev,
+    '/dev/shm and the temporary directory are different filesystems',
+  );
   const root = join(dir, 'router-copy');
   const img = join(other, 'img-copy.bin');
-  writeFileSync(img, Buffer.concat([Buffer.from('SIMULATED-IMAGE os-name=SimOS os-version=2.1\n'), Buffer.alloc(300_000, 7)]));
+  writeFileSync(
+    img,
+    Buffer.concat([Buffer.from('SIMULATED-IMAGE os-name=SimOS os-version=2.1\n'), Buffer.alloc(300_000, 7)]),
+  );
   await adapter(root).installBootImage({ path: img, sha256: 'cd'.repeat(32) });
   const file = installed(root);
   assert.notEqual(statSync(file).ino, statSync(img).ino);
@@ -67,7 +89,11 @@ const before = process.resourceUsage().maxRSS;
 await a.installBootImage({ path: ${JSON.stringify(img)}, sha256: 'ef'.repeat(32) });
 console.log(JSON.stringify({ before, after: process.resourceUsage().maxRSS }));
 `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   const { before, after: peak } = JSON.parse(r.stdout) as { before: number; after: number };
   assert.equal(statSync(installed(join(dir, 'router-big'))).size, 256 * 1048576);

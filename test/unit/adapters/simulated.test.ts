@@ -10,7 +10,13 @@ import { makeTempDir } from '../../support/temp-dir.ts';
 let dir: string;
 let root: string;
 let adapter: RouterAdapter;
-const settings = (extra: Record<string, string> = {}): Record<string, string> => ({ root: 'router', os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-9', ...extra });
+const settings = (extra: Record<string, string> = {}): Record<string, string> => ({
+  root: 'router',
+  os_name: 'SimOS',
+  os_version: '1.0',
+  hw_model: 'sim-9',
+  ...extra,
+});
 
 beforeEach(() => {
   dir = makeTempDir('sim');
@@ -21,7 +27,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cfg = (): string | undefined => (existsSync(join(root, 'running-config')) ? readFileSync(join(root, 'running-config'), 'utf8') : undefined);
+const cfg = (): string | undefined =>
+  existsSync(join(root, 'running-config')) ? readFileSync(join(root, 'running-config'), 'utf8') : undefined;
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
 
 function script(body: string): string {
@@ -35,13 +42,21 @@ describe('simulated adapter', () => {
   test('identity from settings (root relative to baseDir); serial only when configured', async () => {
     assert.equal(adapter.apiVersion, ROUTER_ADAPTER_API_VERSION);
     assert.deepEqual(await adapter.identity(), { hwModel: 'sim-9', osName: 'SimOS', osVersion: '1.0' });
-    const withSerial = createSimulatedAdapter({ settings: settings({ serial_number: 'SN1' }), workDir: join(dir, 'w2'), baseDir: dir, log: silentLog });
+    const withSerial = createSimulatedAdapter({
+      settings: settings({ serial_number: 'SN1' }),
+      workDir: join(dir, 'w2'),
+      baseDir: dir,
+      log: silentLog,
+    });
     assert.equal((await withSerial.identity()).serialNumber, 'SN1');
     assert.ok(existsSync(root));
   });
 
   test('missing required settings is a coded error', () => {
-    assert.throws(() => createSimulatedAdapter({ settings: { root: 'r' }, workDir: dir, baseDir: dir, log: silentLog }), { code: 'SZTP_ERR_CONFIG_VALUE' });
+    assert.throws(
+      () => createSimulatedAdapter({ settings: { root: 'r' }, workDir: dir, baseDir: dir, log: silentLog }),
+      { code: 'SZTP_ERR_CONFIG_VALUE' },
+    );
   });
 
   test('replace writes, merge appends, a !fail-commit line is rejected with nothing written', async () => {
@@ -52,9 +67,14 @@ describe('simulated adapter', () => {
     assert.equal(cfg(), 'a\nb\n');
     await adapter.commitConfiguration('replace', b('c\n'));
     assert.equal(cfg(), 'c\n');
-    await assert.rejects(adapter.commitConfiguration('replace', b('x\n!fail-commit\n')), { code: 'SZTP_ERR_CONFIG_COMMIT' });
+    await assert.rejects(adapter.commitConfiguration('replace', b('x\n!fail-commit\n')), {
+      code: 'SZTP_ERR_CONFIG_COMMIT',
+    });
     assert.equal(cfg(), 'c\n');
-    assert.deepEqual(readdirSync(root).filter((n) => n.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(root).filter((n) => n.includes('.tmp-')),
+      [],
+    );
   });
 
   test('snapshot / restore / discard, including the factory-default (empty) snapshot', async () => {
@@ -93,13 +113,21 @@ describe('simulated adapter', () => {
   });
 
   test('install of a missing file: SZTP_ERR_BOOT_IMAGE_INSTALL', async () => {
-    await assert.rejects(adapter.installBootImage({ path: join(dir, 'nope'), sha256: 'x' }), { code: 'SZTP_ERR_BOOT_IMAGE_INSTALL' });
+    await assert.rejects(adapter.installBootImage({ path: join(dir, 'nope'), sha256: 'x' }), {
+      code: 'SZTP_ERR_BOOT_IMAGE_INSTALL',
+    });
   });
 
   test('scripts run as real processes with a filtered environment and bounded output', async () => {
     process.env.SZTP_SECRET_TEST = 'leak';
     try {
-      const r = await adapter.runScript('pre', script('echo "kind=$SZTP_SCRIPT_KIND root=$SZTP_ROUTER_ROOT secret=$SZTP_SECRET_TEST x=$X"; echo err >&2; exit 7'), { timeoutMs: 5000, env: { X: 'y' } });
+      const r = await adapter.runScript(
+        'pre',
+        script(
+          'echo "kind=$SZTP_SCRIPT_KIND root=$SZTP_ROUTER_ROOT secret=$SZTP_SECRET_TEST x=$X"; echo err >&2; exit 7',
+        ),
+        { timeoutMs: 5000, env: { X: 'y' } },
+      );
       assert.equal(r.exitCode, 7);
       assert.equal(r.stdout.trim(), `kind=pre root=${root} secret= x=y`);
       assert.equal(r.stderr.trim(), 'err');
@@ -131,7 +159,12 @@ describe('simulated adapter', () => {
   test('ssh host keys and trust anchors from root; factoryReset clears router state', async () => {
     assert.deepEqual(await adapter.sshHostKeys(), []);
     mkdirSync(join(root, 'ssh'), { recursive: true });
-    const ecdsaBlob = Buffer.concat([Buffer.from([0, 0, 0, 19]), Buffer.from('ecdsa-sha2-nistp256'), Buffer.from([0, 0, 0, 8]), Buffer.from('nistp256')]).toString('base64');
+    const ecdsaBlob = Buffer.concat([
+      Buffer.from([0, 0, 0, 19]),
+      Buffer.from('ecdsa-sha2-nistp256'),
+      Buffer.from([0, 0, 0, 8]),
+      Buffer.from('nistp256'),
+    ]).toString('base64');
     writeFileSync(join(root, 'ssh', 'ssh_host_ecdsa_key.pub'), `ecdsa-sha2-nistp256 ${ecdsaBlob} host\n`);
     writeFileSync(join(root, 'ssh', 'ssh_host_truncated_key.pub'), 'ecdsa-sha2-nistp256 AAAAE2VjZHNh host\n');
     mkdirSync(join(root, 'trust-anchors'), { recursive: true });
@@ -140,7 +173,10 @@ describe('simulated adapter', () => {
     assert.equal(keys[0]?.algorithm, 'ecdsa-sha2-nistp256');
     assert.deepEqual(Buffer.from(keys[0]?.keyData ?? []), Buffer.from(ecdsaBlob, 'base64'));
     assert.equal(keys.length, 1, 'a key whose blob is truncated is skipped');
-    assert.deepEqual((await adapter.trustAnchorCerts()).map((x) => Buffer.from(x).toString('hex')), ['3000']);
+    assert.deepEqual(
+      (await adapter.trustAnchorCerts()).map((x) => Buffer.from(x).toString('hex')),
+      ['3000'],
+    );
     await adapter.commitConfiguration('replace', b('z\n'));
     const img = join(dir, 'img.bin');
     writeFileSync(img, 'i');

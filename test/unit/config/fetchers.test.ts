@@ -26,5 +26,6 @@ test('defaults: catalogue rows in default-priority order, conditional rows only 
 
 test('ztp.ini.example shows every catalogue row with its default priority', () => {
   const example = renderExample();
-  for (const row of FETCHER_CATALOGUE) assert.match(example, new RegExp(`^(# )?${row.name}: ${row.defaultPriority}$`, 'm'), row.name);
+  for (const row of FETCHER_CATALOGUE)
+    assert.match(example, new RegExp(`^(# )?${row.name}: ${row.defaultPriority}$`, 'm'), row.name);
 });

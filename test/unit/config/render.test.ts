@@ -34,7 +34,8 @@ test('ztp.ini.example is what renderExample() produces (regenerate it when the s
 });
 
 test('the effective configuration round-trips through renderEffective', () => {
-  const text = '[Startup]\nretry_forever: no\n[Fetcher Priority]\nServer: 0\nUSB: 1\n[Bootstrap]\nservers: https://a:8443\n[Device]\nserial_number: X1\n[Router]\nadapter: simulated\nroot: /r\n[Agent]\nstate_dir: /s\nbackoff_initial_seconds: 0.5\n';
+  const text =
+    '[Startup]\nretry_forever: no\n[Fetcher Priority]\nServer: 0\nUSB: 1\n[Bootstrap]\nservers: https://a:8443\n[Device]\nserial_number: X1\n[Router]\nadapter: simulated\nroot: /r\n[Agent]\nstate_dir: /s\nbackoff_initial_seconds: 0.5\n';
   const c = parseConfigText(text, '/etc/z/ztp.ini');
   const again = parseConfigText(renderEffective(c), '/etc/z/ztp.ini');
   assert.deepEqual(again, c);
@@ -49,12 +50,22 @@ test('the README ztp.ini reference is the table generated from the schema', () =
 
 test('every field of the parsed configuration comes from exactly one schema row (plus file, baseDir, fetchers and the adapter settings)', () => {
   // Every optional key (no default) is set, so that its field appears too.
-  const sample = (e: (typeof CONFIG_SCHEMA)[number]): string => (e.type.kind === 'int' || e.type.kind === 'number' ? String(e.type.min) : e.type.kind === 'string' ? 'x' : `/${e.key}`);
+  const sample = (e: (typeof CONFIG_SCHEMA)[number]): string =>
+    e.type.kind === 'int' || e.type.kind === 'number'
+      ? String(e.type.min)
+      : e.type.kind === 'string'
+        ? 'x'
+        : `/${e.key}`;
   const optional = CONFIG_SCHEMA.filter((e) => e.default === undefined && e.section !== 'Router');
   const c = parseConfigText(optional.map((e) => `[${e.section}]\n${e.key}: ${sample(e)}\n`).join(''), '/etc/z/ztp.ini');
   assert.ok(optional.length >= 10, 'the optional keys are found');
-  const fields = Object.entries(c).flatMap(([group, v]) => (typeof v === 'object' && !Array.isArray(v) ? Object.keys(v as object).map((f) => `${group}.${f}`) : [group]));
+  const fields = Object.entries(c).flatMap(([group, v]) =>
+    typeof v === 'object' && !Array.isArray(v) ? Object.keys(v as object).map((f) => `${group}.${f}`) : [group],
+  );
   const paths = CONFIG_SCHEMA.map((e) => e.path).filter((p) => p !== 'router.settings');
   assert.equal(new Set(paths).size, paths.length, 'two schema rows share a path');
-  assert.deepEqual(fields.filter((f) => !['file', 'baseDir', 'fetchers', 'router.settings'].includes(f)).sort(), [...paths].sort());
+  assert.deepEqual(
+    fields.filter((f) => !['file', 'baseDir', 'fetchers', 'router.settings'].includes(f)).sort(),
+    [...paths].sort(),
+  );
 });

@@ -16,12 +16,15 @@ test('without jitter the delay doubles until the cap', () => {
 });
 
 test('jitter stays within [(1 - jitter) · min(max, initial · 2^n), min(max, initial · 2^n)]', () => {
-  fc.assert(fc.property(fc.nat(200), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (n, r) => {
-    const d = backoffDelayMs(n, policy, () => r);
-    const capped = Math.min(policy.maxMs, policy.initialMs * 2 ** n);
-    assert.ok(d <= capped && d <= policy.maxMs, `${d} > ${capped}`);
-    assert.ok(d >= Math.floor(capped * 0.8), `${d} < 0.8 · ${capped}`);
-  }), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.nat(200), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (n, r) => {
+      const d = backoffDelayMs(n, policy, () => r);
+      const capped = Math.min(policy.maxMs, policy.initialMs * 2 ** n);
+      assert.ok(d <= capped && d <= policy.maxMs, `${d} > ${capped}`);
+      assert.ok(d >= Math.floor(capped * 0.8), `${d} < 0.8 · ${capped}`);
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('jitter actually varies the delay', () => {
@@ -30,6 +33,12 @@ test('jitter actually varies the delay', () => {
 });
 
 test('huge attempt numbers neither overflow nor exceed the cap', () => {
-  assert.equal(backoffDelayMs(10_000, policy, () => 0), 60_000);
-  assert.equal(backoffDelayMs(-3, policy, () => 0), 1000);
+  assert.equal(
+    backoffDelayMs(10_000, policy, () => 0),
+    60_000,
+  );
+  assert.equal(
+    backoffDelayMs(-3, policy, () => 0),
+    1000,
+  );
 });

@@ -13,7 +13,12 @@ import { NULL_REPORTER } from '../../../src/progress/reporter.ts';
 
 export function captureLog(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); cb(); } });
+  const stream = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      cb();
+    },
+  });
   return { log: pino({ level: 'debug' }, stream), lines };
 }
 
@@ -24,12 +29,24 @@ export function fakeSource(fetcher: FetcherName, onRelease?: () => void): Onboar
     info: { signed: true, json: {}, digest: 'ab'.repeat(32), kind: 'onboarding-information', onboarding: {} },
     reporter: NULL_REPORTER,
     trustedServer: false,
-    ...(onRelease === undefined ? {} : { release: () => { onRelease(); return Promise.resolve(); } }),
+    ...(onRelease === undefined
+      ? {}
+      : {
+          release: () => {
+            onRelease();
+            return Promise.resolve();
+          },
+        }),
   };
 }
 
 /** A fetcher that records its calls and fails with `code` (or returns a source when code is undefined). */
-export function fakeFetcher(name: FetcherName, calls: string[], code?: SztpErrorCode | 'plain', onRelease?: () => void): Fetcher {
+export function fakeFetcher(
+  name: FetcherName,
+  calls: string[],
+  code?: SztpErrorCode | 'plain',
+  onRelease?: () => void,
+): Fetcher {
   return {
     name,
     fetch: () => {
@@ -52,7 +69,12 @@ export function fakeContext(config: AgentConfig, log: Logger, signal: AbortSigna
     signal,
     identity: { serialNumber: 'SN1', hwModel: 'hw', osName: 'os', osVersion: '1' },
     bootstrapTrustAnchors: [],
-    trustContext: () => ({ voucherTrustAnchors: [], serialNumber: 'SN1', now: new Date(), policy: { acceptedAssertions: ['verified'], clockTrusted: true } }),
+    trustContext: () => ({
+      voucherTrustAnchors: [],
+      serialNumber: 'SN1',
+      now: new Date(),
+      policy: { acceptedAssertions: ['verified'], clockTrusted: true },
+    }),
     validate: () => Promise.reject(new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'no')),
     bootstrap: { followRedirect: () => Promise.reject(new SztpError('SZTP_ERR_FETCHER_UNAVAILABLE', 'no')) },
     now: () => new Date(),

@@ -12,13 +12,22 @@ import { abortableSleep } from '../../../src/daemon/signals.ts';
 import { captureLog, testConfig } from './fakes.ts';
 
 const none: PassResult = { kind: 'none', failures: [{ fetcher: 'USB', code: 'SZTP_ERR_USB_NOT_FOUND', message: 'x' }] };
-const forever = testConfig({ startup: { start: true, retryForever: true }, agent: { ...testConfig().agent, backoffInitialSeconds: 1, backoffMaxSeconds: 8 } });
+const forever = testConfig({
+  startup: { start: true, retryForever: true },
+  agent: { ...testConfig().agent, backoffInitialSeconds: 1, backoffMaxSeconds: 8 },
+});
 
 test('--once: one pass, exhausted, no sleep', async () => {
   let passes = 0;
   const r = await runLoop({
-    once: true, signal: new AbortController().signal, log: captureLog().log, config: () => forever,
-    pass: () => { passes++; return Promise.resolve(none); },
+    once: true,
+    signal: new AbortController().signal,
+    log: captureLog().log,
+    config: () => forever,
+    pass: () => {
+      passes++;
+      return Promise.resolve(none);
+    },
     sleep: () => assert.fail('no sleep with --once'),
   });
   assert.equal(r.outcome, 'exhausted');
@@ -28,7 +37,13 @@ test('--once: one pass, exhausted, no sleep', async () => {
 
 test('retry_forever false: one pass, exhausted', async () => {
   const config = testConfig({ startup: { start: true, retryForever: false } });
-  const r = await runLoop({ once: false, signal: new AbortController().signal, log: captureLog().log, config: () => config, pass: () => Promise.resolve(none) });
+  const r = await runLoop({
+    once: false,
+    signal: new AbortController().signal,
+    log: captureLog().log,
+    config: () => config,
+    pass: () => Promise.resolve(none),
+  });
   assert.equal(r.outcome, 'exhausted');
   assert.equal(r.passes, 1);
 });
@@ -37,9 +52,17 @@ test('retry_forever keeps going with growing, capped backoff until aborted', asy
   const controller = new AbortController();
   const sleeps: number[] = [];
   const r = await runLoop({
-    once: false, signal: controller.signal, log: captureLog().log, config: () => forever, random: () => 0,
+    once: false,
+    signal: controller.signal,
+    log: captureLog().log,
+    config: () => forever,
+    random: () => 0,
     pass: () => Promise.resolve(none),
-    sleep: (ms) => { sleeps.push(ms); if (sleeps.length === 7) controller.abort(); return Promise.resolve(true); },
+    sleep: (ms) => {
+      sleeps.push(ms);
+      if (sleeps.length === 7) controller.abort();
+      return Promise.resolve(true);
+    },
   });
   assert.equal(r.outcome, 'aborted');
   assert.equal(r.passes, 7);
@@ -48,17 +71,34 @@ test('retry_forever keeps going with growing, capped backoff until aborted', asy
 
 test('an abort during the (real) backoff sleep ends the loop at once', async () => {
   const controller = new AbortController();
-  const long = testConfig({ startup: { start: true, retryForever: true }, agent: { ...testConfig().agent, backoffInitialSeconds: 60, backoffMaxSeconds: 60 } });
+  const long = testConfig({
+    startup: { start: true, retryForever: true },
+    agent: { ...testConfig().agent, backoffInitialSeconds: 60, backoffMaxSeconds: 60 },
+  });
   const started = Date.now();
-  setTimeout(() => { controller.abort(); }, 50);
-  const r = await runLoop({ once: false, signal: controller.signal, log: captureLog().log, config: () => long, pass: () => Promise.resolve(none) });
+  setTimeout(() => {
+    controller.abort();
+  }, 50);
+  const r = await runLoop({
+    once: false,
+    signal: controller.signal,
+    log: captureLog().log,
+    config: () => long,
+    pass: () => Promise.resolve(none),
+  });
   assert.equal(r.outcome, 'aborted');
   assert.ok(Date.now() - started < 2000, 'stopped promptly');
 });
 
 test('complete and reboot end the loop with their outcome', async () => {
   for (const kind of ['complete', 'reboot'] as const) {
-    const r = await runLoop({ once: false, signal: new AbortController().signal, log: captureLog().log, config: () => forever, pass: () => Promise.resolve({ kind, source: 's' }) });
+    const r = await runLoop({
+      once: false,
+      signal: new AbortController().signal,
+      log: captureLog().log,
+      config: () => forever,
+      pass: () => Promise.resolve({ kind, source: 's' }),
+    });
     assert.equal(r.outcome, kind);
   }
 });
@@ -68,11 +108,27 @@ test('a reload requested by SIGHUP runs before the next pass and the new config 
   let reloadAsked = false;
   const seen: boolean[] = [];
   const r = await runLoop({
-    once: false, signal: new AbortController().signal, log: captureLog().log, config: () => config,
-    takeReload: () => { const x = reloadAsked; reloadAsked = false; return x; },
-    reload: () => { config = testConfig({ startup: { start: true, retryForever: false } }); return Promise.resolve(); },
-    pass: (c) => { seen.push(c.startup.retryForever); return Promise.resolve(none); },
-    sleep: () => { reloadAsked = true; return Promise.resolve(true); },
+    once: false,
+    signal: new AbortController().signal,
+    log: captureLog().log,
+    config: () => config,
+    takeReload: () => {
+      const x = reloadAsked;
+      reloadAsked = false;
+      return x;
+    },
+    reload: () => {
+      config = testConfig({ startup: { start: true, retryForever: false } });
+      return Promise.resolve();
+    },
+    pass: (c) => {
+      seen.push(c.startup.retryForever);
+      return Promise.resolve(none);
+    },
+    sleep: () => {
+      reloadAsked = true;
+      return Promise.resolve(true);
+    },
   });
   assert.equal(r.outcome, 'exhausted');
   assert.deepEqual(seen, [true, false]);
@@ -81,9 +137,15 @@ test('a reload requested by SIGHUP runs before the next pass and the new config 
 test('secure-mode turned off between passes ends the loop as disabled', async () => {
   let enabled = true;
   const r = await runLoop({
-    once: false, signal: new AbortController().signal, log: captureLog().log, config: () => forever,
+    once: false,
+    signal: new AbortController().signal,
+    log: captureLog().log,
+    config: () => forever,
     enabled: () => Promise.resolve(enabled),
-    pass: () => { enabled = false; return Promise.resolve(none); },
+    pass: () => {
+      enabled = false;
+      return Promise.resolve(none);
+    },
     sleep: () => Promise.resolve(true),
   });
   assert.equal(r.outcome, 'disabled');

@@ -21,7 +21,10 @@ test('record and forget keep the undo argv in state.network, in the order made',
   const j = stateNetworkJournal(store, now);
   await j.record(['link', 'set', 'dev', 'eth0', 'down']);
   await j.record(['-4', 'addr', 'del', '192.0.2.100/24', 'dev', 'eth0']);
-  assert.deepEqual((await store.read()).network?.map((r) => r.argv.join(' ')), ['link set dev eth0 down', '-4 addr del 192.0.2.100/24 dev eth0']);
+  assert.deepEqual(
+    (await store.read()).network?.map((r) => r.argv.join(' ')),
+    ['link set dev eth0 down', '-4 addr del 192.0.2.100/24 dev eth0'],
+  );
   assert.equal((await store.read()).network?.[0]?.bootId, currentBootIdSync());
   await j.forget(['-4', 'addr', 'del', '192.0.2.100/24', 'dev', 'eth0']);
   await j.forget(['link', 'set', 'dev', 'eth0', 'down']);
@@ -46,24 +49,37 @@ test('on start: undone last first; another boot dropped; a failing undo kept; an
   const ip: IpRunner = (argv) => {
     const line = argv.join(' ');
     calls.push(line);
-    if (line.includes('255.255.255.255')) return Promise.resolve({ code: 2, stderr: 'RTNETLINK answers: No such process' });
-    if (line.startsWith('link')) return Promise.resolve({ code: 2, stderr: 'RTNETLINK answers: Operation not permitted' });
+    if (line.includes('255.255.255.255'))
+      return Promise.resolve({ code: 2, stderr: 'RTNETLINK answers: No such process' });
+    if (line.startsWith('link'))
+      return Promise.resolve({ code: 2, stderr: 'RTNETLINK answers: Operation not permitted' });
     return Promise.resolve({ code: 0, stderr: '' });
   };
   await undoDeadAgentNetworkChanges(store, log, ip);
-  assert.deepEqual(calls, [
-    '-4 route del 255.255.255.255/32 dev eth0',
-    '-4 route del default via 192.0.2.1 dev eth0',
-    '-4 addr del 192.0.2.100/24 dev eth0',
-    'link set dev eth0 down',
-  ], 'last made, first undone; the earlier boot record is not run');
-  assert.deepEqual((await store.read()).network?.map((r) => r.argv.join(' ')), ['link set dev eth0 down'], 'only the failed undo stays');
+  assert.deepEqual(
+    calls,
+    [
+      '-4 route del 255.255.255.255/32 dev eth0',
+      '-4 route del default via 192.0.2.1 dev eth0',
+      '-4 addr del 192.0.2.100/24 dev eth0',
+      'link set dev eth0 down',
+    ],
+    'last made, first undone; the earlier boot record is not run',
+  );
+  assert.deepEqual(
+    (await store.read()).network?.map((r) => r.argv.join(' ')),
+    ['link set dev eth0 down'],
+    'only the failed undo stays',
+  );
 });
 
 test('nothing recorded: no ip call, no state write', async () => {
   const store = new MemoryStore();
   let called = false;
-  await undoDeadAgentNetworkChanges(store, log, () => { called = true; return Promise.resolve({ code: 0, stderr: '' }); });
+  await undoDeadAgentNetworkChanges(store, log, () => {
+    called = true;
+    return Promise.resolve({ code: 0, stderr: '' });
+  });
   assert.equal(called, false);
   assert.equal(store.updates, 0);
 });

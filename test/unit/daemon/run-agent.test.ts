@@ -22,29 +22,50 @@ import { captureLog, fakeContext, fakeFetcher, testConfig } from './fakes.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';
 
 let dir: string;
-beforeEach(() => { dir = makeTempDir('run'); });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeEach(() => {
+  dir = makeTempDir('run');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function config(retryForever = false, start = true): AgentConfig {
   const base = testConfig();
-  return { ...base, startup: { start, retryForever }, agent: { ...base.agent, stateDir: join(dir, 'state'), backoffInitialSeconds: 0.01, backoffMaxSeconds: 0.02 } };
+  return {
+    ...base,
+    startup: { start, retryForever },
+    agent: { ...base.agent, stateDir: join(dir, 'state'), backoffInitialSeconds: 0.01, backoffMaxSeconds: 0.02 },
+  };
 }
 
-function fakeBuild(fetchers: Fetcher[], apply: () => Promise<ApplyOutcome> = () => Promise.resolve({ kind: 'complete' })) {
-  return (c: AgentConfig, log: Parameters<typeof fakeContext>[1], store: Runtime['store']): Promise<Runtime> => Promise.resolve({
-    config: c, store, fetchers,
-    adapter: {} as Runtime['adapter'],
-    identity: { serialNumber: 'SN1', hwModel: 'h', osName: 'o', osVersion: 'v' },
-    fetchContext: (signal) => fakeContext(c, log, signal),
-    apply: () => apply(),
-  });
+function fakeBuild(
+  fetchers: Fetcher[],
+  apply: () => Promise<ApplyOutcome> = () => Promise.resolve({ kind: 'complete' }),
+) {
+  return (c: AgentConfig, log: Parameters<typeof fakeContext>[1], store: Runtime['store']): Promise<Runtime> =>
+    Promise.resolve({
+      config: c,
+      store,
+      fetchers,
+      adapter: {} as Runtime['adapter'],
+      identity: { serialNumber: 'SN1', hwModel: 'h', osName: 'o', osVersion: 'v' },
+      fetchContext: (signal) => fakeContext(c, log, signal),
+      apply: () => apply(),
+    });
 }
 
 const noSignals = () => installSignalHandlers(() => undefined, new EventEmitter());
 
 test('[Startup] start False: exit 0 at once, logging that ZTP is not started', async () => {
   const { log, lines } = captureLog();
-  const code = await runAgent({ config: config(false, false), log, once: false, reloadConfig: () => assert.fail(), build: () => assert.fail('no runtime'), signals: noSignals() });
+  const code = await runAgent({
+    config: config(false, false),
+    log,
+    once: false,
+    reloadConfig: () => assert.fail(),
+    build: () => assert.fail('no runtime'),
+    signals: noSignals(),
+  });
   assert.equal(code, 0);
   assert.ok(lines.some((l) => String(l.msg).includes('ZTP is not started')));
   assert.equal(existsSync(join(dir, 'state')), false);
@@ -54,7 +75,14 @@ test('SZTP flag off: "secure ZTP disabled", exit 0', async () => {
   const { log, lines } = captureLog();
   const c = config();
   await openStore(c, log).update((s) => withSecureMode(s, false));
-  const code = await runAgent({ config: c, log, once: true, reloadConfig: () => assert.fail(), build: () => assert.fail('no runtime'), signals: noSignals() });
+  const code = await runAgent({
+    config: c,
+    log,
+    once: true,
+    reloadConfig: () => assert.fail(),
+    build: () => assert.fail('no runtime'),
+    signals: noSignals(),
+  });
   assert.equal(code, 0);
   assert.ok(lines.some((l) => String(l.msg).includes('secure ZTP disabled')));
 });
@@ -65,7 +93,14 @@ test('bootstrap complete: exit 0 without touching anything', async () => {
   const store = openStore(c, log);
   await store.update((s) => ({ ...s, phase: 'bootstrap-complete' }));
   const before = readdirSync(c.agent.stateDir);
-  const code = await runAgent({ config: c, log, once: true, reloadConfig: () => assert.fail(), build: () => assert.fail('no runtime'), signals: noSignals() });
+  const code = await runAgent({
+    config: c,
+    log,
+    once: true,
+    reloadConfig: () => assert.fail(),
+    build: () => assert.fail('no runtime'),
+    signals: noSignals(),
+  });
   assert.equal(code, 0);
   assert.deepEqual(readdirSync(c.agent.stateDir), before);
 });
@@ -73,13 +108,46 @@ test('bootstrap complete: exit 0 without touching anything', async () => {
 test('exit codes: 1 nothing succeeded, 0 complete, 10 reboot; the lock is released', async () => {
   const calls: string[] = [];
   const { log } = captureLog();
-  const failing = [fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND'), fakeFetcher('Mgmt4', calls, 'SZTP_ERR_DHCP_INTERFACE')];
-  assert.equal(await runAgent({ config: config(), log, once: true, reloadConfig: () => assert.fail(), build: fakeBuild(failing), signals: noSignals() }), 1);
+  const failing = [
+    fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND'),
+    fakeFetcher('Mgmt4', calls, 'SZTP_ERR_DHCP_INTERFACE'),
+  ];
+  assert.equal(
+    await runAgent({
+      config: config(),
+      log,
+      once: true,
+      reloadConfig: () => assert.fail(),
+      build: fakeBuild(failing),
+      signals: noSignals(),
+    }),
+    1,
+  );
   assert.deepEqual(calls, ['USB', 'Mgmt4']);
   await (await acquireLock(join(dir, 'state'))).release(); // free again
-  assert.equal(await runAgent({ config: config(), log, once: true, reloadConfig: () => assert.fail(), build: fakeBuild([fakeFetcher('USB', calls)]), signals: noSignals() }), 0);
+  assert.equal(
+    await runAgent({
+      config: config(),
+      log,
+      once: true,
+      reloadConfig: () => assert.fail(),
+      build: fakeBuild([fakeFetcher('USB', calls)]),
+      signals: noSignals(),
+    }),
+    0,
+  );
   rmSync(join(dir, 'state'), { recursive: true });
-  assert.equal(await runAgent({ config: config(), log, once: true, reloadConfig: () => assert.fail(), build: fakeBuild([fakeFetcher('USB', calls)], () => Promise.resolve({ kind: 'reboot' })), signals: noSignals() }), 10);
+  assert.equal(
+    await runAgent({
+      config: config(),
+      log,
+      once: true,
+      reloadConfig: () => assert.fail(),
+      build: fakeBuild([fakeFetcher('USB', calls)], () => Promise.resolve({ kind: 'reboot' })),
+      signals: noSignals(),
+    }),
+    10,
+  );
   assert.equal((await openStore(config(), log).read()).phase, 'rebooting');
 });
 
@@ -87,12 +155,35 @@ test('nothing succeeded: a configuration an interrupted attempt left committed i
   const { log } = captureLog();
   const c = config();
   const snapshot = { adapter: 'fake', ref: 'snap-1', empty: false };
-  await openStore(c, log).update((s) => ({ ...s, phase: 'in-progress', journal: { digest: 'ab'.repeat(32), source: 'usb', startedAt: 't', completedSteps: ['config'], currentStep: 'post-script', snapshot } }));
+  await openStore(c, log).update((s) => ({
+    ...s,
+    phase: 'in-progress',
+    journal: {
+      digest: 'ab'.repeat(32),
+      source: 'usb',
+      startedAt: 't',
+      completedSteps: ['config'],
+      currentStep: 'post-script',
+      snapshot,
+    },
+  }));
   const restored: string[] = [];
-  const adapter = { restoreConfiguration: (snap: { ref: string }) => { restored.push(snap.ref); return Promise.resolve(); }, discardSnapshot: () => Promise.resolve() };
+  const adapter = {
+    restoreConfiguration: (snap: { ref: string }) => {
+      restored.push(snap.ref);
+      return Promise.resolve();
+    },
+    discardSnapshot: () => Promise.resolve(),
+  };
   const build = (cfg: AgentConfig, l: Parameters<typeof fakeContext>[1], store: Runtime['store']): Promise<Runtime> =>
-    fakeBuild([fakeFetcher('USB', [], 'SZTP_ERR_USB_NOT_FOUND')])(cfg, l, store).then((r) => ({ ...r, adapter: adapter as unknown as Runtime['adapter'] }));
-  assert.equal(await runAgent({ config: c, log, once: true, reloadConfig: () => assert.fail(), build, signals: noSignals() }), 1);
+    fakeBuild([fakeFetcher('USB', [], 'SZTP_ERR_USB_NOT_FOUND')])(cfg, l, store).then((r) => ({
+      ...r,
+      adapter: adapter as unknown as Runtime['adapter'],
+    }));
+  assert.equal(
+    await runAgent({ config: c, log, once: true, reloadConfig: () => assert.fail(), build, signals: noSignals() }),
+    1,
+  );
   assert.deepEqual(restored, ['snap-1']);
   const s = await openStore(c, log).read();
   assert.equal(s.journal?.snapshot, undefined);
@@ -109,13 +200,32 @@ test('retry_forever: backs off until SIGTERM, then exit 0 with the state intact'
   const signals = installSignalHandlers(() => undefined, emitter);
   // SIGTERM arrives during the third pass (not after a fixed time: under load a timer raced the passes).
   const usb = fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND');
-  const fetchers = [{ ...usb, fetch: (ctx: Parameters<Fetcher['fetch']>[0]) => { const r = usb.fetch(ctx); if (calls.length === 3) emitter.emit('SIGTERM'); return r; } }];
-  const code = await runAgent({ config: config(true), log, once: false, reloadConfig: () => assert.fail(), build: fakeBuild(fetchers), signals });
+  const fetchers = [
+    {
+      ...usb,
+      fetch: (ctx: Parameters<Fetcher['fetch']>[0]) => {
+        const r = usb.fetch(ctx);
+        if (calls.length === 3) emitter.emit('SIGTERM');
+        return r;
+      },
+    },
+  ];
+  const code = await runAgent({
+    config: config(true),
+    log,
+    once: false,
+    reloadConfig: () => assert.fail(),
+    build: fakeBuild(fetchers),
+    signals,
+  });
   signals.dispose();
   assert.equal(code, 0);
   assert.ok(calls.length >= 3, `several passes (${calls.length})`);
   const s = await openStore(config(), log).read();
-  assert.ok(['SZTP_ERR_NO_SOURCE', 'SZTP_ERR_USB_NOT_FOUND'].includes(s.lastError?.code ?? ''), 'the last durable state records the failures');
+  assert.ok(
+    ['SZTP_ERR_NO_SOURCE', 'SZTP_ERR_USB_NOT_FOUND'].includes(s.lastError?.code ?? ''),
+    'the last durable state records the failures',
+  );
   await (await acquireLock(join(dir, 'state'))).release(); // the lock was released
 });
 
@@ -125,10 +235,28 @@ test('SIGHUP reloads the configuration; a broken reload keeps the old one', asyn
   const emitter = new EventEmitter();
   const signals = installSignalHandlers(() => undefined, emitter);
   let reloads = 0;
-  const fetchers = [{ ...fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND'), fetch: (ctx: Parameters<Fetcher['fetch']>[0]) => { calls.push('USB'); if (calls.length === 1) emitter.emit('SIGHUP'); if (calls.length === 2) emitter.emit('SIGHUP'); return fakeFetcher('USB', [], 'SZTP_ERR_USB_NOT_FOUND').fetch(ctx); } }];
+  const fetchers = [
+    {
+      ...fakeFetcher('USB', calls, 'SZTP_ERR_USB_NOT_FOUND'),
+      fetch: (ctx: Parameters<Fetcher['fetch']>[0]) => {
+        calls.push('USB');
+        if (calls.length === 1) emitter.emit('SIGHUP');
+        if (calls.length === 2) emitter.emit('SIGHUP');
+        return fakeFetcher('USB', [], 'SZTP_ERR_USB_NOT_FOUND').fetch(ctx);
+      },
+    },
+  ];
   const code = await runAgent({
-    config: config(true), log, once: false, signals, build: fakeBuild(fetchers),
-    reloadConfig: () => { reloads++; if (reloads === 1) return Promise.reject(new Error('broken')); return Promise.resolve(config(false)); },
+    config: config(true),
+    log,
+    once: false,
+    signals,
+    build: fakeBuild(fetchers),
+    reloadConfig: () => {
+      reloads++;
+      if (reloads === 1) return Promise.reject(new Error('broken'));
+      return Promise.resolve(config(false));
+    },
   });
   signals.dispose();
   assert.equal(code, 1, 'the second reload turned retry_forever off');

@@ -21,7 +21,9 @@ before(() => {
   dir = makeTempDir('wire');
   pki = makeTestPki(join(dir, 'pki'), 'p256', 'SN-WIRE-7');
 });
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const silent = pino({ level: 'silent' });
 
@@ -30,17 +32,28 @@ function ini(device: string, fetchers = 'USB: 0\nServer: 1'): string {
 }
 
 test('buildRuntime: IDevID serial, credentials, anchors in the trust context, fetchers in order', async () => {
-  const config = parseConfigText(ini(`idevid_cert: ${pki.device.cert}\nidevid_key: ${pki.device.key}\nvoucher_trust_anchors: ${pki.masaCa.cert}\nbootstrap_trust_anchors: ${pki.serverCa.cert}\naccepted_assertions: verified, logged\nclock_trusted: no`), join(dir, 'ztp.ini'));
+  const config = parseConfigText(
+    ini(
+      `idevid_cert: ${pki.device.cert}\nidevid_key: ${pki.device.key}\nvoucher_trust_anchors: ${pki.masaCa.cert}\nbootstrap_trust_anchors: ${pki.serverCa.cert}\naccepted_assertions: verified, logged\nclock_trusted: no`,
+    ),
+    join(dir, 'ztp.ini'),
+  );
   const rt = await buildRuntime(config, silent, openStore(config, silent), () => new Date('2026-03-04T05:06:07Z'));
   assert.equal(rt.identity.serialNumber, 'SN-WIRE-7');
   assert.equal(rt.identity.osName, 'SimOS');
   assert.equal(rt.identity.hwModel, 'sim-9');
-  assert.deepEqual(rt.fetchers.map((f) => f.name), ['USB', 'Server']);
+  assert.deepEqual(
+    rt.fetchers.map((f) => f.name),
+    ['USB', 'Server'],
+  );
   const ctx = rt.fetchContext(new AbortController().signal);
   const nonce = new Uint8Array([1, 2, 3]);
   const tc = ctx.trustContext(nonce);
   assert.equal(tc.serialNumber, 'SN-WIRE-7');
-  assert.deepEqual(tc.voucherTrustAnchors.map((d) => Buffer.from(d)), [certDer(pki.masaCa.cert)]);
+  assert.deepEqual(
+    tc.voucherTrustAnchors.map((d) => Buffer.from(d)),
+    [certDer(pki.masaCa.cert)],
+  );
   assert.deepEqual(tc.nonce, nonce);
   assert.deepEqual(tc.policy, { acceptedAssertions: ['verified', 'logged'], clockTrusted: false });
   assert.equal(tc.now.toISOString(), '2026-03-04T05:06:07.000Z');
@@ -57,7 +70,11 @@ test('[Device] serial_number wins over the adapter but never contradicts the IDe
   const id = { hwModel: 'h', osName: 'o', osVersion: 'v' };
   assert.equal(resolveSerial(withSerial, undefined, { ...id, serialNumber: 'ADAPTER' }), 'CONFIGURED');
   assert.equal(resolveSerial(sameAsIdevid, creds, { ...id, serialNumber: 'ADAPTER' }), 'SN-WIRE-7');
-  assert.throws(() => resolveSerial(withSerial, creds, { ...id, serialNumber: 'ADAPTER' }), { code: 'SZTP_ERR_DEVICE_IDENTITY' }, 'T-29: a configured serial that contradicts the IDevID');
+  assert.throws(
+    () => resolveSerial(withSerial, creds, { ...id, serialNumber: 'ADAPTER' }),
+    { code: 'SZTP_ERR_DEVICE_IDENTITY' },
+    'T-29: a configured serial that contradicts the IDevID',
+  );
   assert.equal(resolveSerial(base, creds, { ...id, serialNumber: 'ADAPTER' }), 'SN-WIRE-7');
   assert.equal(resolveSerial(base, undefined, { ...id, serialNumber: 'ADAPTER' }), 'ADAPTER');
   assert.throws(() => resolveSerial(base, undefined, id), { code: 'SZTP_ERR_DEVICE_IDENTITY' });
@@ -70,12 +87,29 @@ test('Cisco SUDI IDevID (openssl-made, subject serialNumber "PID:C9300-24T SN:FC
   const id = { hwModel: 'C9300-24T', osName: 'IOS-XE', osVersion: '17.18.1', serialNumber: 'ADAPTER' };
   const at = (device: string) => parseConfigText(ini(device), join(dir, 'ztp.ini'));
   assert.equal(resolveSerial(at(''), creds, id), 'FCW2126G05V');
-  assert.equal(resolveSerial(at('serial_number: FCW2126G05V'), creds, id), 'FCW2126G05V', 'the SN token configured is no contradiction');
-  assert.equal(resolveSerial(at('serial_number: PID:C9300-24T SN:FCW2126G05V'), creds, id), 'FCW2126G05V', 'the value as written is no contradiction either');
+  assert.equal(
+    resolveSerial(at('serial_number: FCW2126G05V'), creds, id),
+    'FCW2126G05V',
+    'the SN token configured is no contradiction',
+  );
+  assert.equal(
+    resolveSerial(at('serial_number: PID:C9300-24T SN:FCW2126G05V'), creds, id),
+    'FCW2126G05V',
+    'the value as written is no contradiction either',
+  );
   for (const other of ['FCW2126G05W', 'PID:C9300-24T', 'PID:C9300-48P SN:FCW2126G05V']) {
-    assert.throws(() => resolveSerial(at(`serial_number: ${other}`), creds, id), { code: 'SZTP_ERR_DEVICE_IDENTITY' }, other);
+    assert.throws(
+      () => resolveSerial(at(`serial_number: ${other}`), creds, id),
+      { code: 'SZTP_ERR_DEVICE_IDENTITY' },
+      other,
+    );
   }
-  const config = parseConfigText(ini(`serial_number: FCW2126G05V\nidevid_cert: ${sudi.device.cert}\nidevid_key: ${sudi.device.key}\nvoucher_trust_anchors: ${sudi.masaCa.cert}`), join(dir, 'ztp.ini'));
+  const config = parseConfigText(
+    ini(
+      `serial_number: FCW2126G05V\nidevid_cert: ${sudi.device.cert}\nidevid_key: ${sudi.device.key}\nvoucher_trust_anchors: ${sudi.masaCa.cert}`,
+    ),
+    join(dir, 'ztp.ini'),
+  );
   const rt = await buildRuntime(config, silent, openStore(config, silent));
   const ctx = rt.fetchContext(new AbortController().signal);
   // One serial for the voucher check, the USB directory / DHCP client identifier and the RESTCONF side.
@@ -85,8 +119,16 @@ test('Cisco SUDI IDevID (openssl-made, subject serialNumber "PID:C9300-24T SN:FC
 });
 
 test('missing credential files are configuration errors (SZTP_ERR_CONFIG_FILE)', async () => {
-  for (const device of [`idevid_cert: ${join(dir, 'absent.pem')}`, `serial_number: X\nvoucher_trust_anchors: ${join(dir, 'absent.pem')}`, `serial_number: X\nidevid_key: ${pki.device.key}`]) {
+  for (const device of [
+    `idevid_cert: ${join(dir, 'absent.pem')}`,
+    `serial_number: X\nvoucher_trust_anchors: ${join(dir, 'absent.pem')}`,
+    `serial_number: X\nidevid_key: ${pki.device.key}`,
+  ]) {
     const config = parseConfigText(ini(device), join(dir, 'ztp.ini'));
-    await assert.rejects(buildRuntime(config, silent, openStore(config, silent)), { code: 'SZTP_ERR_CONFIG_FILE' }, device);
+    await assert.rejects(
+      buildRuntime(config, silent, openStore(config, silent)),
+      { code: 'SZTP_ERR_CONFIG_FILE' },
+      device,
+    );
   }
 });

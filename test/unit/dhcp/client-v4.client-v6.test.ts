@@ -11,8 +11,25 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
-import { DHCP4, concatOption, decodeDhcp4, encodeDhcp4, messageType, type Dhcp4Message, type Dhcp4Option } from '../../../src/dhcp/codec-v4.ts';
-import { DHCP6, decodeDhcp6, encodeDhcp6, encodeOptions6, getOption6, ipv6ToBytes, parseIaNa, type Dhcp6Message } from '../../../src/dhcp/codec-v6.ts';
+import {
+  DHCP4,
+  concatOption,
+  decodeDhcp4,
+  encodeDhcp4,
+  messageType,
+  type Dhcp4Message,
+  type Dhcp4Option,
+} from '../../../src/dhcp/codec-v4.ts';
+import {
+  DHCP6,
+  decodeDhcp6,
+  encodeDhcp6,
+  encodeOptions6,
+  getOption6,
+  ipv6ToBytes,
+  parseIaNa,
+  type Dhcp6Message,
+} from '../../../src/dhcp/codec-v6.ts';
 import { runDhcp4 } from '../../../src/dhcp/client-v4.ts';
 import { releaseDhcp4 } from '../../../src/dhcp/release-v4.ts';
 import { releaseDhcp6 } from '../../../src/dhcp/release-v6.ts';
@@ -21,13 +38,20 @@ import { encodeUriList, parseUriList } from '../../../src/dhcp/uri-list.ts';
 
 const log = pino({ level: 'silent' });
 const MAC = Uint8Array.of(0x02, 0x11, 0x22, 0x33, 0x44, 0x55);
-const LIST = encodeUriList(['https://192.0.2.1:8443', `https://${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.example:8443`, 'https://[2001:db8::1]']);
+const LIST = encodeUriList([
+  'https://192.0.2.1:8443',
+  `https://${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.example:8443`,
+  'https://[2001:db8::1]',
+]);
 const sockets: Socket[] = [];
 after(() => {
   for (const s of sockets) s.close();
 });
 
-async function responder(type: 'udp4' | 'udp6', handler: (buf: Buffer, n: number) => Uint8Array[]): Promise<{ port: number; seen: Buffer[] }> {
+async function responder(
+  type: 'udp4' | 'udp6',
+  handler: (buf: Buffer, n: number) => Uint8Array[],
+): Promise<{ port: number; seen: Buffer[] }> {
   const s = createSocket(type);
   sockets.push(s);
   const seen: Buffer[] = [];
@@ -45,8 +69,18 @@ function collapse(types: readonly (number | undefined)[]): (number | undefined)[
 }
 
 function v4reply(req: Dhcp4Message, type: number, options: Dhcp4Option[]): Uint8Array {
-  return encodeDhcp4({ op: 2, xid: req.xid, secs: 0, flags: req.flags, ciaddr: req.ciaddr, yiaddr: type === 8 ? '0.0.0.0' : '192.0.2.120', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: req.chaddr,
-    options: [{ code: 53, data: Uint8Array.of(type) }, { code: 54, data: Uint8Array.of(192, 0, 2, 1) }, ...options] });
+  return encodeDhcp4({
+    op: 2,
+    xid: req.xid,
+    secs: 0,
+    flags: req.flags,
+    ciaddr: req.ciaddr,
+    yiaddr: type === 8 ? '0.0.0.0' : '192.0.2.120',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
+    chaddr: req.chaddr,
+    options: [{ code: 53, data: Uint8Array.of(type) }, { code: 54, data: Uint8Array.of(192, 0, 2, 1) }, ...options],
+  });
 }
 
 /** Splits a value into 3 option-143 instances (RFC 3396). */
@@ -55,18 +89,37 @@ function split3(v: Uint8Array): Dhcp4Option[] {
   return [v.subarray(0, a), v.subarray(a, 2 * a), v.subarray(2 * a)].map((data) => ({ code: 143, data }));
 }
 
-const v4handler = (drop = 0, extra: (m: Dhcp4Message) => Uint8Array[] = () => []): ((buf: Buffer, n: number) => Uint8Array[]) => (buf, n) => {
-  const m = decodeDhcp4(buf);
-  if (n <= drop) return [];
-  const lease = [{ code: 1, data: Uint8Array.of(255, 255, 255, 0) }, { code: 3, data: Uint8Array.of(192, 0, 2, 1) },
-    { code: 6, data: Uint8Array.of(192, 0, 2, 53, 192, 0, 2, 54, 192, 0, 2, 55) }, { code: 51, data: Uint8Array.of(0, 0, 14, 16) }, ...split3(LIST)];
-  const t = messageType(m);
-  const reply = t === 1 ? v4reply(m, 2, lease) : t === 3 ? v4reply(m, 5, lease) : t === 8 ? v4reply(m, 5, split3(LIST)) : undefined;
-  return [...extra(m), ...(reply ? [reply] : [])];
-};
+const v4handler =
+  (drop = 0, extra: (m: Dhcp4Message) => Uint8Array[] = () => []): ((buf: Buffer, n: number) => Uint8Array[]) =>
+  (buf, n) => {
+    const m = decodeDhcp4(buf);
+    if (n <= drop) return [];
+    const lease = [
+      { code: 1, data: Uint8Array.of(255, 255, 255, 0) },
+      { code: 3, data: Uint8Array.of(192, 0, 2, 1) },
+      { code: 6, data: Uint8Array.of(192, 0, 2, 53, 192, 0, 2, 54, 192, 0, 2, 55) },
+      { code: 51, data: Uint8Array.of(0, 0, 14, 16) },
+      ...split3(LIST),
+    ];
+    const t = messageType(m);
+    const reply =
+      t === 1
+        ? v4reply(m, 2, lease)
+        : t === 3
+          ? v4reply(m, 5, lease)
+          : t === 8
+            ? v4reply(m, 5, split3(LIST))
+            : undefined;
+    return [...extra(m), ...(reply ? [reply] : [])];
+  };
 
 const v4opts = (port: number, timeoutMs = 3000) => ({
-  ifname: 'lo', mac: MAC, serialNumber: 'SN-0042', timeoutMs, log, initialRetransmitMs: 100,
+  ifname: 'lo',
+  mac: MAC,
+  serialNumber: 'SN-0042',
+  timeoutMs,
+  log,
+  initialRetransmitMs: 100,
   transport: { bindAddress: '127.0.0.1', clientPort: 0, serverPort: port, destination: '127.0.0.1' },
 });
 
@@ -90,12 +143,21 @@ describe('DHCPv4 client', () => {
     assert.deepEqual([...concatOption(request!.options, DHCP4.SERVER_ID)!], [192, 0, 2, 1]);
     assert.deepEqual(res.redirect, LIST);
     assert.equal(parseUriList(res.redirect).uris.length, 3);
-    assert.deepEqual(res.lease, { address: '192.0.2.120', prefixLength: 24, routers: ['192.0.2.1'], serverId: '192.0.2.1', leaseSeconds: 3600 });
+    assert.deepEqual(res.lease, {
+      address: '192.0.2.120',
+      prefixLength: 24,
+      routers: ['192.0.2.1'],
+      serverId: '192.0.2.1',
+      leaseSeconds: 3600,
+    });
     assert.deepEqual(res.dnsServers, ['192.0.2.53', '192.0.2.54', '192.0.2.55']);
   });
 
   it('retransmits lost DISCOVERs with backoff, and ignores garbage and foreign xids', async () => {
-    const r = await responder('udp4', v4handler(2, (m) => [Uint8Array.of(1, 2, 3), v4reply({ ...m, xid: m.xid ^ 1 }, 2, [])]));
+    const r = await responder(
+      'udp4',
+      v4handler(2, (m) => [Uint8Array.of(1, 2, 3), v4reply({ ...m, xid: m.xid ^ 1 }, 2, [])]),
+    );
     const res = await runDhcp4(v4opts(r.port));
     assert.ok(r.seen.length >= 4);
     assert.equal(messageType(decodeDhcp4(r.seen[2]!)), 1, 'third datagram is still a DISCOVER');
@@ -106,7 +168,13 @@ describe('DHCPv4 client', () => {
     const r = await responder('udp4', (buf) => {
       const m = decodeDhcp4(buf);
       if (messageType(m) !== 1) return v4handler()(buf, 99);
-      const plain = encodeDhcp4({ ...decodeDhcp4(v4reply(m, 2, [])), options: [{ code: 53, data: Uint8Array.of(2) }, { code: 54, data: Uint8Array.of(192, 0, 2, 9) }] });
+      const plain = encodeDhcp4({
+        ...decodeDhcp4(v4reply(m, 2, [])),
+        options: [
+          { code: 53, data: Uint8Array.of(2) },
+          { code: 54, data: Uint8Array.of(192, 0, 2, 9) },
+        ],
+      });
       return [plain, ...v4handler()(buf, 99)];
     });
     const res = await runDhcp4(v4opts(r.port));
@@ -159,8 +227,14 @@ describe('DHCPv4 client', () => {
 
   it('DHCPRELEASE goes unicast to the server identifier with ciaddr = the lease', async () => {
     const r = await responder('udp4', () => []);
-    await releaseDhcp4({ lease: { address: '192.0.2.120', prefixLength: 24, routers: [], serverId: '127.0.0.1', leaseSeconds: 60 }, mac: MAC,
-      serialNumber: 'SN-0042', log, serverPort: r.port, clientPort: 0 });
+    await releaseDhcp4({
+      lease: { address: '192.0.2.120', prefixLength: 24, routers: [], serverId: '127.0.0.1', leaseSeconds: 60 },
+      mac: MAC,
+      serialNumber: 'SN-0042',
+      log,
+      serverPort: r.port,
+      clientPort: 0,
+    });
     for (let i = 0; i < 50 && r.seen.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
     const m = decodeDhcp4(r.seen[0]!);
     assert.equal(messageType(m), 7);
@@ -181,22 +255,31 @@ describe('DHCPv4 client', () => {
   });
 
   it('property: hostile datagrams before the real reply never crash or stall the client', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 5 }), fc.boolean(), async (junk, keepHeader) => {
-      const r = await responder('udp4', (buf, n) => {
-        const m = decodeDhcp4(buf);
-        const hostile = junk.map((j) => (keepHeader ? Uint8Array.from([...v4reply(m, 2, []).subarray(0, 240), ...j]) : j)).filter((h) => {
-          // Junk that happens to be a well-formed OFFER/ACK/NAK would be a legitimate reply, not hostile input.
-          try {
-            return ![2, 5, 6].includes(messageType(decodeDhcp4(h)) ?? 0);
-          } catch {
-            return true;
-          }
-        });
-        return [...hostile, ...v4handler()(buf, n)];
-      });
-      const res = await runDhcp4(v4opts(r.port, 2000));
-      assert.deepEqual(res.redirect, LIST);
-    }), { numRuns: 25 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 5 }),
+        fc.boolean(),
+        async (junk, keepHeader) => {
+          const r = await responder('udp4', (buf, n) => {
+            const m = decodeDhcp4(buf);
+            const hostile = junk
+              .map((j) => (keepHeader ? Uint8Array.from([...v4reply(m, 2, []).subarray(0, 240), ...j]) : j))
+              .filter((h) => {
+                // Junk that happens to be a well-formed OFFER/ACK/NAK would be a legitimate reply, not hostile input.
+                try {
+                  return ![2, 5, 6].includes(messageType(decodeDhcp4(h)) ?? 0);
+                } catch {
+                  return true;
+                }
+              });
+            return [...hostile, ...v4handler()(buf, n)];
+          });
+          const res = await runDhcp4(v4opts(r.port, 2000));
+          assert.deepEqual(res.redirect, LIST);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('abort → SZTP_ERR_ABORTED', async () => {
@@ -213,14 +296,37 @@ function v6reply(req: Dhcp6Message, type: number, withAddr: boolean): Uint8Array
   iaaddr.set(ipv6ToBytes('2001:db8:1::150'));
   new DataView(iaaddr.buffer).setUint32(20, 3600);
   const ia = getOption6(req, DHCP6.IA_NA);
-  const iaNa = ia === undefined || !withAddr ? [] : [{ code: DHCP6.IA_NA, data: Uint8Array.from([...ia.subarray(0, 12), ...encodeOptions6([{ code: DHCP6.IAADDR, data: iaaddr }])]) }];
-  return encodeDhcp6({ msgType: type, transactionId: req.transactionId, options: [
-    { code: DHCP6.CLIENTID, data: getOption6(req, DHCP6.CLIENTID)! }, { code: DHCP6.SERVERID, data: Uint8Array.of(0, 3, 0, 1, 1, 2, 3, 4, 5, 6) },
-    ...iaNa, { code: DHCP6.SZTP_REDIRECT, data: V6LIST },
-    { code: DHCP6.DNS_SERVERS, data: Uint8Array.from([...ipv6ToBytes('2001:db8::53'), ...ipv6ToBytes('2001:db8::54')]) }] });
+  const iaNa =
+    ia === undefined || !withAddr
+      ? []
+      : [
+          {
+            code: DHCP6.IA_NA,
+            data: Uint8Array.from([...ia.subarray(0, 12), ...encodeOptions6([{ code: DHCP6.IAADDR, data: iaaddr }])]),
+          },
+        ];
+  return encodeDhcp6({
+    msgType: type,
+    transactionId: req.transactionId,
+    options: [
+      { code: DHCP6.CLIENTID, data: getOption6(req, DHCP6.CLIENTID)! },
+      { code: DHCP6.SERVERID, data: Uint8Array.of(0, 3, 0, 1, 1, 2, 3, 4, 5, 6) },
+      ...iaNa,
+      { code: DHCP6.SZTP_REDIRECT, data: V6LIST },
+      {
+        code: DHCP6.DNS_SERVERS,
+        data: Uint8Array.from([...ipv6ToBytes('2001:db8::53'), ...ipv6ToBytes('2001:db8::54')]),
+      },
+    ],
+  });
 }
 const v6opts = (port: number, stateless: boolean, timeoutMs = 3000) => ({
-  ifname: 'lo', mac: MAC, stateless, timeoutMs, log, initialRetransmitMs: 100,
+  ifname: 'lo',
+  mac: MAC,
+  stateless,
+  timeoutMs,
+  log,
+  initialRetransmitMs: 100,
   transport: { bindAddress: '::1', clientPort: 0, serverPort: port, destination: '::1' },
 });
 
@@ -238,7 +344,11 @@ describe('DHCPv6 client', () => {
     assert.deepEqual(getOption6(req, DHCP6.CLIENTID), Uint8Array.of(0, 3, 0, 1, ...MAC));
     assert.ok(getOption6(req, DHCP6.ELAPSED_TIME));
     assert.deepEqual(res.redirect, V6LIST);
-    assert.deepEqual(parseUriList(res.redirect, 136).uris.map((u) => u.host), ['2001:db8:1::1'], 'AT-28 through the client');
+    assert.deepEqual(
+      parseUriList(res.redirect, 136).uris.map((u) => u.host),
+      ['2001:db8:1::1'],
+      'AT-28 through the client',
+    );
     assert.deepEqual(res.dnsServers, ['2001:db8::53', '2001:db8::54']);
     assert.equal(res.lease, undefined);
   });
@@ -252,9 +362,21 @@ describe('DHCPv6 client', () => {
     assert.deepEqual(collapse(r.seen.map((b) => decodeDhcp6(b).msgType)), [1, 3], 'retransmits aside');
     const request = r.seen.map((b) => decodeDhcp6(b)).find((m) => m.msgType === 3)!;
     assert.ok(getOption6(request, DHCP6.SERVERID));
-    assert.deepEqual(res.lease, { address: '2001:db8:1::150', prefixLength: 128, validLifetime: 3600, serverId: Uint8Array.of(0, 3, 0, 1, 1, 2, 3, 4, 5, 6), iaid: 0x22334455 });
+    assert.deepEqual(res.lease, {
+      address: '2001:db8:1::150',
+      prefixLength: 128,
+      validLifetime: 3600,
+      serverId: Uint8Array.of(0, 3, 0, 1, 1, 2, 3, 4, 5, 6),
+      iaid: 0x22334455,
+    });
     const rel = await responder('udp6', () => []);
-    await releaseDhcp6({ ifname: 'lo', lease: res.lease, mac: MAC, log, transport: { bindAddress: '::1', clientPort: 0, serverPort: rel.port, destination: '::1' } });
+    await releaseDhcp6({
+      ifname: 'lo',
+      lease: res.lease,
+      mac: MAC,
+      log,
+      transport: { bindAddress: '::1', clientPort: 0, serverPort: rel.port, destination: '::1' },
+    });
     for (let i = 0; i < 50 && rel.seen.length === 0; i++) await new Promise((done) => setTimeout(done, 10));
     const release = decodeDhcp6(rel.seen[0]!);
     assert.equal(release.msgType, 8);
@@ -267,4 +389,3 @@ describe('DHCPv6 client', () => {
     await assert.rejects(runDhcp6(v6opts(r.port, true, 500)), { code: 'SZTP_ERR_DHCP_TIMEOUT' });
   });
 });
-

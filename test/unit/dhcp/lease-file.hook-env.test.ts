@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isSztpError } from '../../../src/errors.ts';
-import { declaredRedirectNames, decodeDhclientValue, findRedirectInLeases, readRedirectFromLeaseFiles, redirectNames } from '../../../src/dhcp/lease-file.ts';
+import {
+  declaredRedirectNames,
+  decodeDhclientValue,
+  findRedirectInLeases,
+  readRedirectFromLeaseFiles,
+  redirectNames,
+} from '../../../src/dhcp/lease-file.ts';
 import { findRedirectInNetworkdLease, readRedirectFromNetworkd } from '../../../src/dhcp/networkd-lease.ts';
 import { findRedirectInEnv, readRedirectFromHook } from '../../../src/dhcp/hook-env.ts';
 import { encodeUriList, parseUriList } from '../../../src/dhcp/uri-list.ts';
@@ -58,12 +64,18 @@ describe('dhclient lease files', () => {
 
   it('reads the v6 lease6 block', () => {
     const v = findRedirectInLeases(LEASES, 'eth0', 6)!;
-    assert.deepEqual(parseUriList(v, 136).uris.map((u) => u.host), ['2001:db8:1::1']);
+    assert.deepEqual(
+      parseUriList(v, 136).uris.map((u) => u.host),
+      ['2001:db8:1::1'],
+    );
     assert.equal(findRedirectInLeases(LEASES, 'eth9', 4), undefined);
   });
 
   it('decodes dhclient quoted strings with escapes (plain-text servers)', () => {
-    assert.deepEqual(decodeDhclientValue('"https://192.0.2.1\\072x\\"y\\\\"'), new TextEncoder().encode('https://192.0.2.1:x"y\\'));
+    assert.deepEqual(
+      decodeDhclientValue('"https://192.0.2.1\\072x\\"y\\\\"'),
+      new TextEncoder().encode('https://192.0.2.1:x"y\\'),
+    );
     assert.deepEqual(decodeDhclientValue('0:16:68'), Uint8Array.of(0, 0x16, 0x68));
     assert.deepEqual(decodeDhclientValue('001668'), Uint8Array.of(0, 0x16, 0x68));
     assert.throws(() => decodeDhclientValue('"open'), { code: 'SZTP_ERR_DHCP_LEASE_SOURCE' });
@@ -76,18 +88,22 @@ describe('dhclient lease files', () => {
     const got = await readRedirectFromLeaseFiles([join(dir, 'missing'), f], 'eth0', 4);
     assert.equal(got.file, f);
     assert.deepEqual(got.value, LIST);
-    await assert.rejects(readRedirectFromLeaseFiles([join(dir, 'missing')], 'eth0', 4), { code: 'SZTP_ERR_DHCP_LEASE_SOURCE' });
+    await assert.rejects(readRedirectFromLeaseFiles([join(dir, 'missing')], 'eth0', 4), {
+      code: 'SZTP_ERR_DHCP_LEASE_SOURCE',
+    });
     await assert.rejects(readRedirectFromLeaseFiles([f], 'eth7', 4), { code: 'SZTP_ERR_DHCP_NO_OPTION' });
   });
 
   it('property: arbitrary text never crashes the lease parser', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 400 }), (text) => {
-      try {
-        findRedirectInLeases(`lease { interface "eth0"; option sztp-redirect ${text}; }\n${text}`, 'eth0', 4);
-      } catch (err) {
-        assert.ok(isSztpError(err));
-      }
-    }));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (text) => {
+        try {
+          findRedirectInLeases(`lease { interface "eth0"; option sztp-redirect ${text}; }\n${text}`, 'eth0', 4);
+        } catch (err) {
+          assert.ok(isSztpError(err));
+        }
+      }),
+    );
   });
 });
 
@@ -102,7 +118,11 @@ describe('hook environment files', () => {
     assert.deepEqual(findRedirectInEnv(`opt143=${Buffer.from(LIST).toString('hex')}`, 4), LIST);
     const v = findRedirectInEnv('new_sztp_redirect=https://192.0.2.1:8443', 4)!;
     assert.equal(parseUriList(v, 143, { acceptNonconforming: true }).form, 'plain-text');
-    assert.throws(() => parseUriList(v), { code: 'SZTP_ERR_DHCP_NO_OPTION' }, 'plain text only behind accept_nonconforming_uris');
+    assert.throws(
+      () => parseUriList(v),
+      { code: 'SZTP_ERR_DHCP_NO_OPTION' },
+      'plain text only behind accept_nonconforming_uris',
+    );
   });
 
   it('reads <hookDir>/<if>.env; missing file or variable → coded errors', async () => {
@@ -126,18 +146,31 @@ option space vendor; option vendor.sztp code 143 = string;
 `;
 
   it('collects the names declared for 143 (v4) and dhcp6.* 136 (v6); a default name redeclared for another code is dropped', () => {
-    assert.deepEqual(declaredRedirectNames(CONF, 4), { redirect: ['sztp-redirect-urls', 'other-name'], other: ['sztp-redirect'] });
+    assert.deepEqual(declaredRedirectNames(CONF, 4), {
+      redirect: ['sztp-redirect-urls', 'other-name'],
+      other: ['sztp-redirect'],
+    });
     assert.deepEqual(declaredRedirectNames(CONF, 6), { redirect: ['dhcp6.sztp-redirect-v6'], other: [] });
     assert.deepEqual(redirectNames(4, declaredRedirectNames(CONF, 4)), ['sztp-redirect-urls', 'other-name']);
-    assert.deepEqual(redirectNames(6, declaredRedirectNames(CONF, 6)), ['dhcp6.sztp-redirect', 'sztp-redirect', 'dhcp6.sztp-redirect-v6']);
+    assert.deepEqual(redirectNames(6, declaredRedirectNames(CONF, 6)), [
+      'dhcp6.sztp-redirect',
+      'sztp-redirect',
+      'dhcp6.sztp-redirect-v6',
+    ]);
   });
 
   it('a lease under a declared name is read only when dhclient_conf declares it', async () => {
     const conf = join(dir, 'field-dhclient.conf');
     writeFileSync(conf, CONF);
     const leases = join(dir, 'field.leases');
-    writeFileSync(leases, `lease {\n  interface "eth0";\n  option sztp-redirect-urls ${colon(LIST)};\n  option sztp-redirect 0:1:2;\n}\nlease6 {\n  interface "eth0";\n  option dhcp6.sztp-redirect-v6 ${colon(LIST)};\n}\n`);
-    assert.deepEqual((await readRedirectFromLeaseFiles([leases], 'eth0', 4, [join(dir, 'absent.conf'), conf])).value, LIST);
+    writeFileSync(
+      leases,
+      `lease {\n  interface "eth0";\n  option sztp-redirect-urls ${colon(LIST)};\n  option sztp-redirect 0:1:2;\n}\nlease6 {\n  interface "eth0";\n  option dhcp6.sztp-redirect-v6 ${colon(LIST)};\n}\n`,
+    );
+    assert.deepEqual(
+      (await readRedirectFromLeaseFiles([leases], 'eth0', 4, [join(dir, 'absent.conf'), conf])).value,
+      LIST,
+    );
     assert.deepEqual((await readRedirectFromLeaseFiles([leases], 'eth0', 6, [conf])).value, LIST);
     // Without the declarations the option is unknown; `sztp-redirect` (0:1:2) would be misread if not excluded.
     assert.deepEqual((await readRedirectFromLeaseFiles([leases], 'eth0', 4, [])).value, Uint8Array.of(0, 1, 2));
@@ -148,13 +181,19 @@ option space vendor; option vendor.sztp code 143 = string;
 describe('systemd-networkd lease files', () => {
   // Written by the real systemd-networkd 252 in a network namespace (dnsmasq sending option 143 and a
   // copy in site-private option 224; the .network had RequestOptions=143): 143 is not stored.
-  const REAL = readFileSync(join(import.meta.dirname, '..', '..', '..', 'fixtures', 'dhcp', 'networkd-252-lease'), 'utf8');
+  const REAL = readFileSync(
+    join(import.meta.dirname, '..', '..', '..', 'fixtures', 'dhcp', 'networkd-252-lease'),
+    'utf8',
+  );
 
   it('reads the site-private copy named by networkd_option; OPTION_143 when present; nothing without them', () => {
     assert.equal(parseUriList(findRedirectInNetworkdLease(REAL, 224)!).uris[0]?.host, '192.0.2.1');
     assert.equal(findRedirectInNetworkdLease(REAL, undefined), undefined);
     assert.equal(findRedirectInNetworkdLease(REAL, 225), undefined);
-    assert.deepEqual(findRedirectInNetworkdLease(`ADDRESS=192.0.2.9\nOPTION_143=${Buffer.from(LIST).toString('hex')}\n`, undefined), LIST);
+    assert.deepEqual(
+      findRedirectInNetworkdLease(`ADDRESS=192.0.2.9\nOPTION_143=${Buffer.from(LIST).toString('hex')}\n`, undefined),
+      LIST,
+    );
     assert.throws(() => findRedirectInNetworkdLease('OPTION_224=zz\n', 224), { code: 'SZTP_ERR_DHCP_LEASE_SOURCE' });
   });
 
@@ -166,8 +205,15 @@ describe('systemd-networkd lease files', () => {
     const got = await readRedirectFromNetworkd([join(dir, 'absent'), leasesDir], 'eth0', 4, 224, { ifindex });
     assert.equal(got.file, join(leasesDir, '5'));
     assert.equal((await readRedirectFromNetworkd([join(leasesDir, '5')], 'eth0', 4, 224)).file, join(leasesDir, '5'));
-    await assert.rejects(readRedirectFromNetworkd([leasesDir], 'eth0', 4, undefined, { ifindex }), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_DHCP_NO_OPTION' && /networkd_option/.test(e.message));
-    await assert.rejects(readRedirectFromNetworkd([join(dir, 'absent')], 'eth0', 4, 224), { code: 'SZTP_ERR_DHCP_LEASE_SOURCE' });
-    await assert.rejects(readRedirectFromNetworkd([leasesDir], 'eth0', 6, 224, { ifindex }), { code: 'SZTP_ERR_DHCP_NO_OPTION' });
+    await assert.rejects(
+      readRedirectFromNetworkd([leasesDir], 'eth0', 4, undefined, { ifindex }),
+      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_DHCP_NO_OPTION' && /networkd_option/.test(e.message),
+    );
+    await assert.rejects(readRedirectFromNetworkd([join(dir, 'absent')], 'eth0', 4, 224), {
+      code: 'SZTP_ERR_DHCP_LEASE_SOURCE',
+    });
+    await assert.rejects(readRedirectFromNetworkd([leasesDir], 'eth0', 6, 224, { ifindex }), {
+      code: 'SZTP_ERR_DHCP_NO_OPTION',
+    });
   });
 });

@@ -8,8 +8,12 @@ import { parseResolvConf, parseServer } from '../../../src/dns/resolv-conf.ts';
 
 describe('resolv.conf', () => {
   it('reads nameservers and the last search/domain line', () => {
-    assert.deepEqual(parseResolvConf('# c\nnameserver 192.0.2.53\nnameserver 2001:db8::53 ; x\ndomain a.test\nsearch b.test c.test.\n'),
-      { servers: ['192.0.2.53', '2001:db8::53'], domains: ['b.test', 'c.test'] });
+    assert.deepEqual(
+      parseResolvConf(
+        '# c\nnameserver 192.0.2.53\nnameserver 2001:db8::53 ; x\ndomain a.test\nsearch b.test c.test.\n',
+      ),
+      { servers: ['192.0.2.53', '2001:db8::53'], domains: ['b.test', 'c.test'] },
+    );
     assert.deepEqual(parseResolvConf(''), { servers: [], domains: [] });
   });
 

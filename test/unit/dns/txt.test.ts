@@ -13,12 +13,24 @@ import { MAX_TXT_VALUE_OCTETS, decodeSztpTxt, encodeSztpTxt } from '../../../src
 const s = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 const der = (n: number, fill = 0x42): Uint8Array => Uint8Array.from([0x30, ...new Array<number>(n - 1).fill(fill)]);
 const refused = (records: Uint8Array[][], pattern: RegExp): void => {
-  assert.throws(() => decodeSztpTxt(records), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_DNS_TXT' && pattern.test(e.message));
+  assert.throws(
+    () => decodeSztpTxt(records),
+    (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_DNS_TXT' && pattern.test(e.message),
+  );
 };
 
 describe('SZTP TXT key/value pairs', () => {
   it('reads ci, oc and ov as binary and ignores every other key (C-032)', () => {
-    const got = decodeSztpTxt([[s('txtvers=1'), Uint8Array.from([...s('ci='), 0x30, 0, 0xff]), s('flag'), Uint8Array.from([...s('OC='), 0x30, 1]), Uint8Array.from([...s('ov='), 0x30, 2]), s('x=y')]]);
+    const got = decodeSztpTxt([
+      [
+        s('txtvers=1'),
+        Uint8Array.from([...s('ci='), 0x30, 0, 0xff]),
+        s('flag'),
+        Uint8Array.from([...s('OC='), 0x30, 1]),
+        Uint8Array.from([...s('ov='), 0x30, 2]),
+        s('x=y'),
+      ],
+    ]);
     assert.deepEqual([...got.conveyedInformation!], [0x30, 0, 0xff]);
     assert.deepEqual([...got.ownerCertificate!], [0x30, 1]);
     assert.deepEqual([...got.ownershipVoucher!], [0x30, 2]);
@@ -40,17 +52,32 @@ describe('SZTP TXT key/value pairs', () => {
     }
     // "ci=" + 252 octets fills the first string exactly: an empty string closes it.
     const exact = encodeSztpTxt({ conveyedInformation: der(252) });
-    assert.deepEqual(exact.map((x) => x.length), [255, 0]);
+    assert.deepEqual(
+      exact.map((x) => x.length),
+      [255, 0],
+    );
   });
 
   it('property: encode → decode is the identity for any artifacts', () => {
-    const art = fc.option(fc.uint8Array({ minLength: 1, maxLength: 2000 }).map((b) => Uint8Array.from([0x30, ...b])), { nil: undefined });
-    fc.assert(fc.property(art, art, art, (ci, oc, ov) => {
-      const input = { ...(ci ? { conveyedInformation: ci } : {}), ...(oc ? { ownerCertificate: oc } : {}), ...(ov ? { ownershipVoucher: ov } : {}) };
-      const got = decodeSztpTxt([encodeSztpTxt(input)]);
-      assert.deepEqual(Object.fromEntries(Object.entries(got).map(([k, v]) => [k, Buffer.from(v).toString('hex')])),
-        Object.fromEntries(Object.entries(input).map(([k, v]) => [k, Buffer.from(v).toString('hex')])));
-    }), { numRuns: 200 });
+    const art = fc.option(
+      fc.uint8Array({ minLength: 1, maxLength: 2000 }).map((b) => Uint8Array.from([0x30, ...b])),
+      { nil: undefined },
+    );
+    fc.assert(
+      fc.property(art, art, art, (ci, oc, ov) => {
+        const input = {
+          ...(ci ? { conveyedInformation: ci } : {}),
+          ...(oc ? { ownerCertificate: oc } : {}),
+          ...(ov ? { ownershipVoucher: ov } : {}),
+        };
+        const got = decodeSztpTxt([encodeSztpTxt(input)]);
+        assert.deepEqual(
+          Object.fromEntries(Object.entries(got).map(([k, v]) => [k, Buffer.from(v).toString('hex')])),
+          Object.fromEntries(Object.entries(input).map(([k, v]) => [k, Buffer.from(v).toString('hex')])),
+        );
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('refuses a duplicate ci/oc/ov, also across records and in another case', () => {
@@ -77,18 +104,30 @@ describe('SZTP TXT key/value pairs', () => {
   });
 
   it('refuses values longer than one record can hold (RFC 8572 §4.2.4)', () => {
-    assert.throws(() => encodeSztpTxt({ conveyedInformation: der(MAX_TXT_VALUE_OCTETS + 1) }), (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_DNS_TXT');
-    const strings = [Uint8Array.from([...s('ci='), ...der(252)]), ...new Array<Uint8Array>(300).fill(new Uint8Array(255).fill(1))];
+    assert.throws(
+      () => encodeSztpTxt({ conveyedInformation: der(MAX_TXT_VALUE_OCTETS + 1) }),
+      (e: unknown) => isSztpError(e) && e.code === 'SZTP_ERR_DNS_TXT',
+    );
+    const strings = [
+      Uint8Array.from([...s('ci='), ...der(252)]),
+      ...new Array<Uint8Array>(300).fill(new Uint8Array(255).fill(1)),
+    ];
     refused([strings], /longer than 65535/);
   });
 
   it('property: arbitrary strings decode or fail with SZTP_ERR_DNS_TXT only', () => {
-    fc.assert(fc.property(fc.array(fc.array(fc.uint8Array({ maxLength: 255 }), { maxLength: 6 }), { maxLength: 3 }), (records) => {
-      try {
-        decodeSztpTxt(records);
-      } catch (e) {
-        assert.ok(isSztpError(e) && e.code === 'SZTP_ERR_DNS_TXT', String(e));
-      }
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.uint8Array({ maxLength: 255 }), { maxLength: 6 }), { maxLength: 3 }),
+        (records) => {
+          try {
+            decodeSztpTxt(records);
+          } catch (e) {
+            assert.ok(isSztpError(e) && e.code === 'SZTP_ERR_DNS_TXT', String(e));
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

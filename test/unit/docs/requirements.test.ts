@@ -10,8 +10,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  CITING_ROOTS, REPO_ROOT, REQUIREMENTS_DOC, citedIds, citingFiles, definedIds, outsidePointers, readText, repositoryFiles,
-  whereCell, withWhere,
+  CITING_ROOTS,
+  REPO_ROOT,
+  REQUIREMENTS_DOC,
+  citedIds,
+  citingFiles,
+  definedIds,
+  outsidePointers,
+  readText,
+  repositoryFiles,
+  whereCell,
+  withWhere,
 } from '../../../scripts/requirements-where.ts';
 
 /** Files that spell out the outside-pointer patterns themselves. */
@@ -22,11 +31,21 @@ const files = repositoryFiles();
 
 describe('requirement ID pattern', () => {
   test('finds every ID shape the document uses', () => {
-    assert.deepEqual(citedIds('C-001, T-09 and AT-55 (X-05, V-03, R-10); range C-160..C-167.'), ['C-001', 'T-09', 'AT-55', 'X-05', 'V-03', 'R-10', 'C-160', 'C-167']);
+    assert.deepEqual(citedIds('C-001, T-09 and AT-55 (X-05, V-03, R-10); range C-160..C-167.'), [
+      'C-001',
+      'T-09',
+      'AT-55',
+      'X-05',
+      'V-03',
+      'R-10',
+      'C-160',
+      'C-167',
+    ]);
   });
 
   test('does not match algorithm names, headers or longer numbers', () => {
-    const text = 'SHA-256 AES-128 P-384 X-Forwarded-For UTF-8 RSA-OAEP C-0012 T-123 AT-5 X-1 T-30s id-T-12 ISO-8859 X25519';
+    const text =
+      'SHA-256 AES-128 P-384 X-Forwarded-For UTF-8 RSA-OAEP C-0012 T-123 AT-5 X-1 T-30s id-T-12 ISO-8859 X25519';
     assert.deepEqual(citedIds(text), []);
   });
 
@@ -70,7 +89,9 @@ describe('docs/requirements.md', () => {
   });
 
   test('the Where column names only existing files', () => {
-    const gone = doc.split('\n').flatMap((row) => (/^\| [A-Z]{1,2}-\d/.test(row) ? whereCell(row) : []))
+    const gone = doc
+      .split('\n')
+      .flatMap((row) => (/^\| [A-Z]{1,2}-\d/.test(row) ? whereCell(row) : []))
       .filter((f) => !existsSync(path.join(REPO_ROOT, f)));
     assert.deepEqual(gone, [], 'refresh it: node --import tsx scripts/requirements-where.ts --write');
   });
@@ -78,7 +99,10 @@ describe('docs/requirements.md', () => {
   test('the Where column is regenerated from the citations', () => {
     const sample = '| C-001 | 3.1 | M | text | `old.ts` |\n| AT-01 | text | 5.2 | |\nprose C-001';
     const out = withWhere(sample, new Map([['AT-01', ['src/a.ts', 'test/b.test.ts']]]));
-    assert.equal(out, '| C-001 | 3.1 | M | text | |\n| AT-01 | text | 5.2 | `src/a.ts`, `test/b.test.ts` |\nprose C-001');
+    assert.equal(
+      out,
+      '| C-001 | 3.1 | M | text | |\n| AT-01 | text | 5.2 | `src/a.ts`, `test/b.test.ts` |\nprose C-001',
+    );
     const where = citingFiles(files);
     assert.ok(where.get('C-167')?.includes('src/dhcp/uri-list.ts'), 'src/dhcp/uri-list.ts cites C-167');
   });
@@ -88,11 +112,16 @@ describe('no pointer outside the repository', () => {
   const present = new Set(files.map((f) => path.basename(f)));
 
   test('every repository file is clean', () => {
-    const found = files.filter((f) => !PATTERN_FILES.has(f) && f !== 'package-lock.json').flatMap((f) => {
-      const text = readText(f);
-      return text === undefined ? [] : outsidePointers(f, text, present);
-    });
-    assert.deepEqual(found.map((x) => `${x.file}:${x.line}: ${x.what}: ${x.text}`), []);
+    const found = files
+      .filter((f) => !PATTERN_FILES.has(f) && f !== 'package-lock.json')
+      .flatMap((f) => {
+        const text = readText(f);
+        return text === undefined ? [] : outsidePointers(f, text, present);
+      });
+    assert.deepEqual(
+      found.map((x) => `${x.file}:${x.line}: ${x.what}: ${x.text}`),
+      [],
+    );
   });
 
   test('each kind of outside pointer is caught', () => {

@@ -11,7 +11,9 @@ import { GcPacer } from '../../../src/download/gc-pacer.ts';
 
 test('GcPacer: one collection per 2 MiB received, none before', () => {
   let n = 0;
-  const pacer = new GcPacer(() => { n++; });
+  const pacer = new GcPacer(() => {
+    n++;
+  });
   for (let i = 0; i < 127; i++) pacer.received(16 * 1024);
   assert.equal(n, 0);
   pacer.received(16 * 1024);
@@ -25,7 +27,9 @@ test('GcPacer: one collection per 2 MiB received, none before', () => {
 test('GcPacer: the default collector runs a V8 minor collection', async () => {
   let minor = 0;
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
+    for (const e of list.getEntries())
+      if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
+        minor++;
   });
   obs.observe({ entryTypes: ['gc'] });
   new GcPacer().received(2 * 1024 * 1024);

@@ -27,35 +27,68 @@ const URIS = ['https://192.0.2.1:8443', 'http://192.0.2.9', 'https://[2001:db8::
 
 function iface(name: string, v4: string[] = [], v6global = false): InterfaceState {
   return {
-    name, operstate: 'up', mac: Uint8Array.of(2, 0, 0, 0, 0, 1),
+    name,
+    operstate: 'up',
+    mac: Uint8Array.of(2, 0, 0, 0, 0, 1),
     ipv4: v4.map((address) => ({ address, prefixLength: 24 })),
-    ipv6: [{ address: 'fe80::1', prefixLength: 64, scope: 'link', tentative: false }, ...(v6global ? [{ address: '2001:db8::5', prefixLength: 64, scope: 'global' as const, tentative: false }] : [])],
+    ipv6: [
+      { address: 'fe80::1', prefixLength: 64, scope: 'link', tentative: false },
+      ...(v6global ? [{ address: '2001:db8::5', prefixLength: 64, scope: 'global' as const, tentative: false }] : []),
+    ],
   };
 }
 
 interface Harness {
   ctx: FetchContext;
   ipCalls: string[];
-  calls: { redirect: RedirectInformation; trusted: boolean; origin: { fetcher: string; description: string }; ipAtCall: string[] }[];
+  calls: {
+    redirect: RedirectInformation;
+    trusted: boolean;
+    origin: { fetcher: string; description: string };
+    ipAtCall: string[];
+  }[];
   released: number;
 }
 
-function harness(config: Partial<{ mgmt: string; dport: string[]; source: 'client' | 'lease-file' | 'hook' | 'networkd' }>, follow?: () => Promise<void>): Harness {
+function harness(
+  config: Partial<{ mgmt: string; dport: string[]; source: 'client' | 'lease-file' | 'hook' | 'networkd' }>,
+  follow?: () => Promise<void>,
+): Harness {
   const h: Harness = { ipCalls: [], calls: [], released: 0, ctx: undefined as unknown as FetchContext };
   h.ctx = {
     config: {
       interfaces: { mgmt: config.mgmt, dport: config.dport ?? [] },
-      dhcp: { source: config.source ?? 'client', timeoutSeconds: 2, leaseFiles: ['/x'], dhclientConf: [], networkdLeases: [], hookDir: '/h' },
+      dhcp: {
+        source: config.source ?? 'client',
+        timeoutSeconds: 2,
+        leaseFiles: ['/x'],
+        dhclientConf: [],
+        networkdLeases: [],
+        hookDir: '/h',
+      },
     } as unknown as AgentConfig,
     log: pino({ level: 'silent' }),
     signal: new AbortController().signal,
     identity: { serialNumber: 'SN1' },
     now: () => new Date(),
     bootstrap: {
-      async followRedirect(redirect: RedirectInformation, trusted: boolean, _ctx: FetchContext, origin: { fetcher: string; description: string }) {
+      async followRedirect(
+        redirect: RedirectInformation,
+        trusted: boolean,
+        _ctx: FetchContext,
+        origin: { fetcher: string; description: string },
+      ) {
         h.calls.push({ redirect, trusted, origin, ipAtCall: [...h.ipCalls] });
         await follow?.();
-        return { fetcher: origin.fetcher, description: 'x', trustedServer: false, release: () => { h.released++; return Promise.resolve(); } } as unknown as OnboardingSource;
+        return {
+          fetcher: origin.fetcher,
+          description: 'x',
+          trustedServer: false,
+          release: () => {
+            h.released++;
+            return Promise.resolve();
+          },
+        } as unknown as OnboardingSource;
       },
     } satisfies BootstrapClient,
   } as unknown as FetchContext;
@@ -70,11 +103,39 @@ function deps(h: Harness, over: Partial<DhcpFetcherDeps> = {}): Partial<DhcpFetc
   return {
     ip,
     readAdminUp: (name) => Promise.resolve(name === 'eth0' || name === 'eth2' ? true : undefined),
-    readInterface: (name) => (name === 'eth0' || name === 'eth2' ? Promise.resolve(iface(name)) : Promise.reject(new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name} missing`))),
-    runDhcp4: () => Promise.resolve({ redirect: encodeUriList(URIS), dnsServers: [], domainName: undefined, reply: {} as never,
-      lease: { address: '192.0.2.120', prefixLength: 24, routers: ['192.0.2.1'], serverId: '192.0.2.1', leaseSeconds: 60 } }),
-    runDhcp6: (o) => Promise.resolve({ redirect: encodeUriList(['https://[2001:db8:1::1]:8443']), dnsServers: [], reply: {} as never,
-      lease: o.stateless ? undefined : { address: '2001:db8:1::150', prefixLength: 128, validLifetime: 60, serverId: Uint8Array.of(0, 3), iaid: 1 } }),
+    readInterface: (name) =>
+      name === 'eth0' || name === 'eth2'
+        ? Promise.resolve(iface(name))
+        : Promise.reject(new SztpError('SZTP_ERR_DHCP_INTERFACE', `${name} missing`)),
+    runDhcp4: () =>
+      Promise.resolve({
+        redirect: encodeUriList(URIS),
+        dnsServers: [],
+        domainName: undefined,
+        reply: {} as never,
+        lease: {
+          address: '192.0.2.120',
+          prefixLength: 24,
+          routers: ['192.0.2.1'],
+          serverId: '192.0.2.1',
+          leaseSeconds: 60,
+        },
+      }),
+    runDhcp6: (o) =>
+      Promise.resolve({
+        redirect: encodeUriList(['https://[2001:db8:1::1]:8443']),
+        dnsServers: [],
+        reply: {} as never,
+        lease: o.stateless
+          ? undefined
+          : {
+              address: '2001:db8:1::150',
+              prefixLength: 128,
+              validLifetime: 60,
+              serverId: Uint8Array.of(0, 3),
+              iaid: 1,
+            },
+      }),
     releaseDhcp4: (o) => {
       h.ipCalls.push(`DHCPRELEASE ${o.lease.address} to ${o.lease.serverId ?? '?'}`);
       return Promise.resolve();
@@ -94,40 +155,77 @@ describe('DHCP fetchers', () => {
     assert.equal(h.calls.length, 1);
     const call = h.calls[0]!;
     assert.equal(call.trusted, false);
-    assert.deepEqual(call.redirect, { bootstrapServers: [
-      { address: '192.0.2.1', port: 8443 }, { address: '2001:db8::1', port: 443 }, { address: 'sztp.example.test', port: 443 }] });
+    assert.deepEqual(call.redirect, {
+      bootstrapServers: [
+        { address: '192.0.2.1', port: 8443 },
+        { address: '2001:db8::1', port: 443 },
+        { address: 'sztp.example.test', port: 443 },
+      ],
+    });
     assert.deepEqual(call.origin, { fetcher: 'Mgmt4', description: 'dhcpv4:eth0' });
     assert.deepEqual(call.ipAtCall, [
-      '-4 route add 255.255.255.255/32 dev eth0', '-4 route del 255.255.255.255/32 dev eth0',
-      '-4 addr add 192.0.2.120/24 dev eth0', '-4 route add default via 192.0.2.1 dev eth0']);
+      '-4 route add 255.255.255.255/32 dev eth0',
+      '-4 route del 255.255.255.255/32 dev eth0',
+      '-4 addr add 192.0.2.120/24 dev eth0',
+      '-4 route add default via 192.0.2.1 dev eth0',
+    ]);
     await src.release?.();
     assert.equal(h.released, 1, 'inner release called');
-    assert.deepEqual(h.ipCalls.slice(4), ['DHCPRELEASE 192.0.2.120 to 192.0.2.1', '-4 route del default via 192.0.2.1 dev eth0', '-4 addr del 192.0.2.120/24 dev eth0']);
+    assert.deepEqual(h.ipCalls.slice(4), [
+      'DHCPRELEASE 192.0.2.120 to 192.0.2.1',
+      '-4 route del default via 192.0.2.1 dev eth0',
+      '-4 addr del 192.0.2.120/24 dev eth0',
+    ]);
   });
 
   it('Mgmt4 on an interface with an address uses INFORM and changes nothing', async () => {
     const h = harness({ mgmt: 'eth0' });
     let informed: unknown;
-    const d = deps(h, { readInterface: (n) => Promise.resolve(iface(n, ['192.0.2.50'])), runDhcp4: (o) => {
-      informed = o.inform;
-      return Promise.resolve({ redirect: encodeUriList(['https://192.0.2.1']), dnsServers: [], domainName: undefined, reply: {} as never, lease: undefined });
-    } });
+    const d = deps(h, {
+      readInterface: (n) => Promise.resolve(iface(n, ['192.0.2.50'])),
+      runDhcp4: (o) => {
+        informed = o.inform;
+        return Promise.resolve({
+          redirect: encodeUriList(['https://192.0.2.1']),
+          dnsServers: [],
+          domainName: undefined,
+          reply: {} as never,
+          lease: undefined,
+        });
+      },
+    });
     await createDhcpFetcher('Mgmt4', d).fetch(h.ctx);
     assert.deepEqual(informed, { address: '192.0.2.50', prefixLength: 24 });
     assert.deepEqual(h.ipCalls, []);
   });
 
   it('a failing redirect removes the configured address and rethrows the coded error', async () => {
-    const h = harness({ mgmt: 'eth0' }, () => Promise.reject(new SztpError('SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED', 'unsigned')));
-    await assert.rejects(createDhcpFetcher('Mgmt4', deps(h)).fetch(h.ctx), { code: 'SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED' });
-    assert.deepEqual(h.ipCalls.slice(-3), ['DHCPRELEASE 192.0.2.120 to 192.0.2.1', '-4 route del default via 192.0.2.1 dev eth0', '-4 addr del 192.0.2.120/24 dev eth0']);
+    const h = harness({ mgmt: 'eth0' }, () =>
+      Promise.reject(new SztpError('SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED', 'unsigned')),
+    );
+    await assert.rejects(createDhcpFetcher('Mgmt4', deps(h)).fetch(h.ctx), {
+      code: 'SZTP_ERR_SERVER_UNSIGNED_FROM_UNTRUSTED',
+    });
+    assert.deepEqual(h.ipCalls.slice(-3), [
+      'DHCPRELEASE 192.0.2.120 to 192.0.2.1',
+      '-4 route del default via 192.0.2.1 dev eth0',
+      '-4 addr del 192.0.2.120/24 dev eth0',
+    ]);
   });
 
   it('no option, or only http:// URIs → SZTP_ERR_DHCP_NO_OPTION and no address left behind', async () => {
     for (const redirect of [undefined, encodeUriList(['http://192.0.2.1'])]) {
       const h = harness({ mgmt: 'eth0' });
-      const d = deps(h, { runDhcp4: () => Promise.resolve({ redirect, dnsServers: [], domainName: undefined, reply: {} as never,
-        lease: { address: '192.0.2.120', prefixLength: 24, routers: [], serverId: undefined, leaseSeconds: 60 } }) });
+      const d = deps(h, {
+        runDhcp4: () =>
+          Promise.resolve({
+            redirect,
+            dnsServers: [],
+            domainName: undefined,
+            reply: {} as never,
+            lease: { address: '192.0.2.120', prefixLength: 24, routers: [], serverId: undefined, leaseSeconds: 60 },
+          }),
+      });
       await assert.rejects(createDhcpFetcher('Mgmt4', d).fetch(h.ctx), { code: 'SZTP_ERR_DHCP_NO_OPTION' });
       assert.equal(h.calls.length, 0);
       assert.ok(!h.ipCalls.some((c) => c.includes('addr add')));
@@ -141,14 +239,18 @@ describe('DHCP fetchers', () => {
   });
 
   it('DPort: the error that got furthest is reported (refused server on port 1, missing port 2)', async () => {
-    const h = harness({ dport: ['eth0', 'eth9'] }, () => Promise.reject(new SztpError('SZTP_ERR_SERVER_EXHAUSTED', 'all failed')));
+    const h = harness({ dport: ['eth0', 'eth9'] }, () =>
+      Promise.reject(new SztpError('SZTP_ERR_SERVER_EXHAUSTED', 'all failed')),
+    );
     await assert.rejects(createDhcpFetcher('DPort4', deps(h)).fetch(h.ctx), { code: 'SZTP_ERR_SERVER_EXHAUSTED' });
   });
 
   it('missing or unconfigured interfaces → SZTP_ERR_DHCP_INTERFACE', async () => {
     const h = harness({ dport: ['eth8', 'eth9'] });
     await assert.rejects(createDhcpFetcher('DPort6', deps(h)).fetch(h.ctx), { code: 'SZTP_ERR_DHCP_INTERFACE' });
-    await assert.rejects(createDhcpFetcher('Mgmt4', deps(h)).fetch(harness({}).ctx), { code: 'SZTP_ERR_DHCP_INTERFACE' });
+    await assert.rejects(createDhcpFetcher('Mgmt4', deps(h)).fetch(harness({}).ctx), {
+      code: 'SZTP_ERR_DHCP_INTERFACE',
+    });
   });
 
   it('Mgmt6: Solicit when no global address (address configured), Information-Request otherwise', async () => {
@@ -159,15 +261,26 @@ describe('DHCP fetchers', () => {
     await src.release?.();
     assert.deepEqual(h.ipCalls.slice(-2), ['Release 2001:db8:1::150', '-6 addr del 2001:db8:1::150/128 dev eth0']);
     const h2 = harness({ mgmt: 'eth0' });
-    await createDhcpFetcher('Mgmt6', deps(h2, { readInterface: (n) => Promise.resolve(iface(n, [], true)) })).fetch(h2.ctx);
+    await createDhcpFetcher('Mgmt6', deps(h2, { readInterface: (n) => Promise.resolve(iface(n, [], true)) })).fetch(
+      h2.ctx,
+    );
     assert.deepEqual(h2.ipCalls, []);
   });
 
   it('lease-file and hook sources read the option without running a client', async () => {
     for (const source of ['lease-file', 'hook', 'networkd'] as const) {
       const h = harness({ mgmt: 'eth0', source });
-      const got = (): Promise<{ value: Uint8Array; file: string }> => Promise.resolve({ value: encodeUriList(['https://192.0.2.7:1234']), file: 'f' });
-      await createDhcpFetcher('Mgmt4', deps(h, { runDhcp4: () => Promise.reject(new Error('must not run')), readLeaseFiles: got, readHook: got, readNetworkd: got })).fetch(h.ctx);
+      const got = (): Promise<{ value: Uint8Array; file: string }> =>
+        Promise.resolve({ value: encodeUriList(['https://192.0.2.7:1234']), file: 'f' });
+      await createDhcpFetcher(
+        'Mgmt4',
+        deps(h, {
+          runDhcp4: () => Promise.reject(new Error('must not run')),
+          readLeaseFiles: got,
+          readHook: got,
+          readNetworkd: got,
+        }),
+      ).fetch(h.ctx);
       assert.deepEqual(h.calls[0]?.redirect.bootstrapServers, [{ address: '192.0.2.7', port: 1234 }]);
     }
   });
@@ -191,7 +304,11 @@ describe('DHCP fetchers: interface administrative state', () => {
         const operstate = !up ? 'down' : reads++ < carrierAfterReads ? 'lowerlayerdown' : 'up';
         return operstate === 'up'
           ? Promise.resolve(iface(name))
-          : Promise.reject(new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is ${operstate}, not up`, { evidence: { interface: name, operstate } }));
+          : Promise.reject(
+              new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is ${operstate}, not up`, {
+                evidence: { interface: name, operstate },
+              }),
+            );
       },
       linkUpWaitMs: 2000,
       ...over,
@@ -202,7 +319,11 @@ describe('DHCP fetchers: interface administrative state', () => {
     const h = harness({ mgmt: 'eth0' });
     const src = await createDhcpFetcher('Mgmt4', downDeps(h)).fetch(h.ctx);
     assert.equal(h.ipCalls[0], 'link set dev eth0 up');
-    assert.equal(h.calls[0]?.ipAtCall.includes('link set dev eth0 down'), false, 'still up while the redirect is followed');
+    assert.equal(
+      h.calls[0]?.ipAtCall.includes('link set dev eth0 down'),
+      false,
+      'still up while the redirect is followed',
+    );
     await src.release?.();
     assert.equal(h.ipCalls.at(-1), 'link set dev eth0 down');
     assert.equal(h.ipCalls.filter((c) => c.startsWith('link')).length, 2);
@@ -210,9 +331,21 @@ describe('DHCP fetchers: interface administrative state', () => {
 
   it('moving on (no option in the reply) sets the interface down again', async () => {
     const h = harness({ mgmt: 'eth0' });
-    const d = downDeps(h, 0, { runDhcp4: () => Promise.resolve({ redirect: undefined, dnsServers: [], domainName: undefined, reply: {} as never, lease: undefined }) });
+    const d = downDeps(h, 0, {
+      runDhcp4: () =>
+        Promise.resolve({
+          redirect: undefined,
+          dnsServers: [],
+          domainName: undefined,
+          reply: {} as never,
+          lease: undefined,
+        }),
+    });
     await assert.rejects(createDhcpFetcher('Mgmt4', d).fetch(h.ctx), { code: 'SZTP_ERR_DHCP_NO_OPTION' });
-    assert.deepEqual(h.ipCalls.filter((c) => c.startsWith('link')), ['link set dev eth0 up', 'link set dev eth0 down']);
+    assert.deepEqual(
+      h.ipCalls.filter((c) => c.startsWith('link')),
+      ['link set dev eth0 up', 'link set dev eth0 down'],
+    );
     assert.equal(h.ipCalls.at(-1), 'link set dev eth0 down');
   });
 
@@ -225,7 +358,10 @@ describe('DHCP fetchers: interface administrative state', () => {
   it('no carrier within the wait: SZTP_ERR_DHCP_INTERFACE and the interface set down again', async () => {
     const h = harness({ mgmt: 'eth0' });
     const started = Date.now();
-    await assert.rejects(createDhcpFetcher('Mgmt4', downDeps(h, Number.MAX_SAFE_INTEGER, { linkUpWaitMs: 300 })).fetch(h.ctx), { code: 'SZTP_ERR_DHCP_INTERFACE' });
+    await assert.rejects(
+      createDhcpFetcher('Mgmt4', downDeps(h, Number.MAX_SAFE_INTEGER, { linkUpWaitMs: 300 })).fetch(h.ctx),
+      { code: 'SZTP_ERR_DHCP_INTERFACE' },
+    );
     assert.ok(Date.now() - started < 2000);
     assert.deepEqual(h.ipCalls, ['link set dev eth0 up', 'link set dev eth0 down']);
   });
@@ -237,18 +373,30 @@ describe('DHCP fetchers: interface administrative state', () => {
       readAdminUp: () => Promise.resolve(true),
       readInterface: (name) =>
         reads++ < 3
-          ? Promise.reject(new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is down, not up`, { evidence: { interface: name, operstate: 'down' } }))
+          ? Promise.reject(
+              new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is down, not up`, {
+                evidence: { interface: name, operstate: 'down' },
+              }),
+            )
           : Promise.resolve(iface(name)),
       linkUpWaitMs: 2000,
     });
     const src = await createDhcpFetcher('Mgmt4', d).fetch(h.ctx);
     await src.release?.();
     assert.equal(reads, 4);
-    assert.equal(h.ipCalls.some((c) => c.startsWith('link')), false);
+    assert.equal(
+      h.ipCalls.some((c) => c.startsWith('link')),
+      false,
+    );
     const h2 = harness({ mgmt: 'eth0' });
     const never = deps(h2, {
       readAdminUp: () => Promise.resolve(true),
-      readInterface: (name) => Promise.reject(new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is down, not up`, { evidence: { interface: name, operstate: 'down' } })),
+      readInterface: (name) =>
+        Promise.reject(
+          new SztpError('SZTP_ERR_DHCP_INTERFACE', `interface ${name} is down, not up`, {
+            evidence: { interface: name, operstate: 'down' },
+          }),
+        ),
       linkUpWaitMs: 300,
     });
     const started = Date.now();
@@ -260,17 +408,27 @@ describe('DHCP fetchers: interface administrative state', () => {
     const h = harness({ mgmt: 'eth0' });
     const src = await createDhcpFetcher('Mgmt4', deps(h)).fetch(h.ctx);
     await src.release?.();
-    assert.equal(h.ipCalls.some((c) => c.startsWith('link')), false);
+    assert.equal(
+      h.ipCalls.some((c) => c.startsWith('link')),
+      false,
+    );
     const h2 = harness({ mgmt: 'eth0', source: 'lease-file' });
-    const got = (): Promise<{ value: Uint8Array; file: string }> => Promise.resolve({ value: encodeUriList(['https://192.0.2.7']), file: 'f' });
-    await createDhcpFetcher('Mgmt4', deps(h2, { readAdminUp: () => Promise.resolve(false), readLeaseFiles: got })).fetch(h2.ctx);
+    const got = (): Promise<{ value: Uint8Array; file: string }> =>
+      Promise.resolve({ value: encodeUriList(['https://192.0.2.7']), file: 'f' });
+    await createDhcpFetcher(
+      'Mgmt4',
+      deps(h2, { readAdminUp: () => Promise.resolve(false), readLeaseFiles: got }),
+    ).fetch(h2.ctx);
     assert.deepEqual(h2.ipCalls, []);
   });
 
   it('readAdminUp reads IFF_UP from sysfs flags', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sztp-flags-'));
     try {
-      for (const [name, flags] of [['up0', '0x1003'], ['down0', '0x1002']] as const) {
+      for (const [name, flags] of [
+        ['up0', '0x1003'],
+        ['down0', '0x1002'],
+      ] as const) {
         mkdirSync(join(dir, name));
         writeFileSync(join(dir, name, 'flags'), `${flags}\n`);
       }

@@ -38,6 +38,9 @@ describe('mountRemovable', () => {
     await m.release();
     await m.release();
     assert.equal(calls.filter((c) => c.startsWith('umount')).length, 1);
-    assert.ok(existsSync(join(m.mountPoints[0] ?? '', 'file-on-stick')), 'files of a still-mounted stick are untouched');
+    assert.ok(
+      existsSync(join(m.mountPoints[0] ?? '', 'file-on-stick')),
+      'files of a still-mounted stick are untouched',
+    );
   });
 });

@@ -19,7 +19,10 @@ import { silentLog, testConfig } from '../../support/onboarding-env.ts';
 const dev = (name: string): RemovableDevice => ({ disk: name, partition: name, devPath: `/dev/${name}` });
 
 /** A fake clock: sleep advances it; `appear` says what discover() returns at a given time. */
-function fake(uptimeAtStart: number | undefined, appear: (t: number) => RemovableDevice[]): SettleDeps & { t: number; polls: number } {
+function fake(
+  uptimeAtStart: number | undefined,
+  appear: (t: number) => RemovableDevice[],
+): SettleDeps & { t: number; polls: number } {
   const state = {
     t: 0,
     polls: 0,
@@ -65,7 +68,12 @@ describe('settleRemovable', () => {
   });
 
   test('no wait once the system has been up long enough, with settle_seconds 0, or an unknown uptime', async () => {
-    for (const [settle, uptime] of [[30, 30], [30, 4000], [0, 1], [30, undefined]] as const) {
+    for (const [settle, uptime] of [
+      [30, 30],
+      [30, 4000],
+      [0, 1],
+      [30, undefined],
+    ] as const) {
       const f = fake(uptime, () => []);
       assert.deepEqual(await settleRemovable(settle, f, signal, silentLog), []);
       assert.equal(f.t, 0, `settle ${settle}, uptime ${String(uptime)}`);
@@ -76,7 +84,14 @@ describe('settleRemovable', () => {
   test('stopping the agent ends the wait with SZTP_ERR_ABORTED', async () => {
     const ac = new AbortController();
     const f = fake(1, () => []);
-    const deps: SettleDeps = { ...f, sleep: (ms) => { f.t += ms; if (f.t >= 2000) ac.abort(); return Promise.resolve(); } };
+    const deps: SettleDeps = {
+      ...f,
+      sleep: (ms) => {
+        f.t += ms;
+        if (f.t >= 2000) ac.abort();
+        return Promise.resolve();
+      },
+    };
     await assert.rejects(settleRemovable(30, deps, ac.signal, silentLog), { code: 'SZTP_ERR_ABORTED' });
     assert.ok(f.t < 3000);
   });
@@ -107,7 +122,9 @@ describe('USB fetcher: a stick enumerated after the agent started (first boot)',
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs the fetcher on an empty fake /sys; the stick's disk appears 400 ms later. */
-  async function fetchWithLateStick(settleSeconds: number): Promise<{ error?: string; signed?: boolean; mounts: number }> {
+  async function fetchWithLateStick(
+    settleSeconds: number,
+  ): Promise<{ error?: string; signed?: boolean; mounts: number }> {
     const sys = mkdtempSync(join(dir, 'sys-'));
     mkdirSync(join(sys, 'block'));
     const timer = setTimeout(() => {
@@ -136,7 +153,13 @@ describe('USB fetcher: a stick enumerated after the agent started (first boot)',
     } as unknown as FetchContext;
     const mountBase = mkdtempSync(join(dir, 'mnt-'));
     try {
-      const src = await createUsbFetcher({ sysRoot: sys, devRoot: '/dev', run, mountBase, uptimeSeconds: () => Promise.resolve(5) }).fetch(ctx);
+      const src = await createUsbFetcher({
+        sysRoot: sys,
+        devRoot: '/dev',
+        run,
+        mountBase,
+        uptimeSeconds: () => Promise.resolve(5),
+      }).fetch(ctx);
       await src.release?.();
       return { signed: src.info.signed, mounts };
     } catch (err) {

@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentConfig } from '../../../src/config/types.ts';
@@ -9,7 +19,18 @@ import { readArtifact, resolveOnStick } from '../../../src/fetchers/usb-layout.t
 import { MOUNT_OPTIONS, discoverRemovable } from '../../../src/fetchers/usb-mount.ts';
 import type { RedirectInformation } from '../../../src/types.ts';
 import { validateBootstrappingData } from '../../../src/validation/pipeline.ts';
-import { certDer, makeOwnerCertificate, makeSignedBundle, makeTestPki, makeVoucher, onboardingJson, signConveyedInfo, writeEn9, type Bundle, type TestPki } from '../../support/pki.ts';
+import {
+  certDer,
+  makeOwnerCertificate,
+  makeSignedBundle,
+  makeTestPki,
+  makeVoucher,
+  onboardingJson,
+  signConveyedInfo,
+  writeEn9,
+  type Bundle,
+  type TestPki,
+} from '../../support/pki.ts';
 import { silentLog, testConfig } from '../../support/onboarding-env.ts';
 import { makeTempDir } from '../../support/temp-dir.ts';
 
@@ -37,13 +58,17 @@ function stick(): string {
 
 /** DER ContentInfo { id-ct-sztpConveyedInfoJSON, [0] OCTET STRING json }: unsigned conveyed information. */
 function unsignedCi(json: unknown): Buffer {
-  const len = (l: number): Buffer => (l < 128 ? Buffer.from([l]) : l < 256 ? Buffer.from([0x81, l]) : Buffer.from([0x82, l >> 8, l & 255]));
+  const len = (l: number): Buffer =>
+    l < 128 ? Buffer.from([l]) : l < 256 ? Buffer.from([0x81, l]) : Buffer.from([0x82, l >> 8, l & 255]);
   const tlv = (tag: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([tag]), len(body.length), body]);
   const oid = Buffer.from('060b2a864886f70d0109100' + '12b', 'hex');
   return tlv(0x30, Buffer.concat([oid, tlv(0xa0, tlv(0x04, Buffer.from(JSON.stringify(json))))]));
 }
 
-interface Harness { ctx: FetchContext; redirects: { redirect: RedirectInformation; trusted: boolean }[] }
+interface Harness {
+  ctx: FetchContext;
+  redirects: { redirect: RedirectInformation; trusted: boolean }[];
+}
 
 function harness(mountPoints: string[], usb: Partial<AgentConfig['usb']> = {}): Harness {
   const base = testConfig(dir);
@@ -51,7 +76,13 @@ function harness(mountPoints: string[], usb: Partial<AgentConfig['usb']> = {}): 
   const bootstrap: BootstrapClient = {
     followRedirect: (redirect, trusted, _ctx, origin) => {
       redirects.push({ redirect, trusted });
-      return Promise.resolve({ fetcher: origin.fetcher, description: 'redirected', info: {} as OnboardingSource['info'], reporter: { report: () => Promise.resolve() }, trustedServer: true });
+      return Promise.resolve({
+        fetcher: origin.fetcher,
+        description: 'redirected',
+        info: {} as OnboardingSource['info'],
+        reporter: { report: () => Promise.resolve() },
+        trustedServer: true,
+      });
     },
   };
   const ctx: FetchContext = {
@@ -75,10 +106,13 @@ function harness(mountPoints: string[], usb: Partial<AgentConfig['usb']> = {}): 
 }
 
 async function refused(mountPoints: string[], code: string): Promise<void> {
-  await assert.rejects(createUsbFetcher().fetch(harness(mountPoints).ctx), (err: { code?: string; message?: string }) => {
-    assert.equal(err.code, code, err.message);
-    return true;
-  });
+  await assert.rejects(
+    createUsbFetcher().fetch(harness(mountPoints).ctx),
+    (err: { code?: string; message?: string }) => {
+      assert.equal(err.code, code, err.message);
+      return true;
+    },
+  );
 }
 
 describe('USB fetcher: layouts', () => {
@@ -106,7 +140,9 @@ describe('USB fetcher: layouts', () => {
   test("Cisco layout EN9/<serial>/bootstrapping-data: this device's serial wins", async () => {
     const s = stick();
     writeEn9(s, makeSignedBundle(pki, onboardingJson({ configuration: 'flat\n', configurationHandling: 'merge' })));
-    const other = makeSignedBundle(pki, onboardingJson({ configuration: 'other\n', configurationHandling: 'merge' }), { serial: 'SN-OTHER' });
+    const other = makeSignedBundle(pki, onboardingJson({ configuration: 'other\n', configurationHandling: 'merge' }), {
+      serial: 'SN-OTHER',
+    });
     writeEn9(join(s, 'EN9', 'SN-OTHER', 'bootstrapping-data', '..'), other);
     const mine = makeSignedBundle(pki, onboardingJson({ configuration: 'mine\n', configurationHandling: 'merge' }));
     const d = join(s, 'EN9', pki.serial, 'bootstrapping-data');
@@ -153,13 +189,23 @@ describe('USB fetcher: refusals', () => {
   test('unsigned redirect information: SZTP_ERR_CONVEYED_REDIRECT_NOT_ALLOWED', async () => {
     const s = stick();
     mkdirSync(join(s, 'EN9'));
-    writeFileSync(join(s, 'EN9', 'conveyed-information.cms'), unsignedCi({ 'ietf-sztp-conveyed-info:redirect-information': { 'bootstrap-server': [{ address: '192.0.2.1' }] } }));
+    writeFileSync(
+      join(s, 'EN9', 'conveyed-information.cms'),
+      unsignedCi({
+        'ietf-sztp-conveyed-info:redirect-information': { 'bootstrap-server': [{ address: '192.0.2.1' }] },
+      }),
+    );
     await refused([s], 'SZTP_ERR_CONVEYED_REDIRECT_NOT_ALLOWED');
   });
 
   test('signed redirect information is followed as trusted', async () => {
     const s = stick();
-    writeEn9(s, makeSignedBundle(pki, { 'ietf-sztp-conveyed-info:redirect-information': { 'bootstrap-server': [{ address: '192.0.2.1', port: 8443 }] } }));
+    writeEn9(
+      s,
+      makeSignedBundle(pki, {
+        'ietf-sztp-conveyed-info:redirect-information': { 'bootstrap-server': [{ address: '192.0.2.1', port: 8443 }] },
+      }),
+    );
     const h = harness([s]);
     const src = await createUsbFetcher().fetch(h.ctx);
     assert.equal(src.description, 'redirected');
@@ -190,7 +236,11 @@ describe('USB fetcher: refusals', () => {
     await refused([s3], 'SZTP_ERR_CONVEYED_SIGNATURE');
     const s4 = stick();
     const intruder = makeTestPki(join(dir, 'pki-intruder'), 'p256', pki.serial);
-    writeEn9(s4, { conveyedInformation: signConveyedInfo(intruder, doc), ownerCertificate: makeOwnerCertificate(pki), ownershipVoucher: makeVoucher(pki) });
+    writeEn9(s4, {
+      conveyedInformation: signConveyedInfo(intruder, doc),
+      ownerCertificate: makeOwnerCertificate(pki),
+      ownershipVoucher: makeVoucher(pki),
+    });
     await refused([s4], 'SZTP_ERR_CONVEYED_SIGNER');
   });
 
@@ -219,7 +269,9 @@ describe('USB fetcher: refusals', () => {
     const en9 = writeEn9(s, good);
     truncateSync(join(en9, 'owner-certificate.cms'), 17 * 1024 * 1024);
     await refused([s], 'SZTP_ERR_USB_UNSAFE_PATH');
-    await assert.rejects(readArtifact({ root: s, dir: en9, layout: 'flat' }, 'conveyed-information.cms', 10), { code: 'SZTP_ERR_USB_UNSAFE_PATH' });
+    await assert.rejects(readArtifact({ root: s, dir: en9, layout: 'flat' }, 'conveyed-information.cms', 10), {
+      code: 'SZTP_ERR_USB_UNSAFE_PATH',
+    });
     const s2 = stick();
     mkdirSync(join(s2, 'EN9', 'conveyed-information.cms'), { recursive: true });
     await refused([s2], 'SZTP_ERR_USB_UNSAFE_PATH');
@@ -290,18 +342,24 @@ describe('auto-mount', () => {
     mkdirSync(mountBase);
     const run = (file: string, args: readonly string[]): Promise<void> => {
       calls.push([file, ...args]);
-      if (file === 'mount' && args.includes('/dev/sdb1')) cpSync(content, args[args.length - 1] ?? '', { recursive: true });
+      if (file === 'mount' && args.includes('/dev/sdb1'))
+        cpSync(content, args[args.length - 1] ?? '', { recursive: true });
       if (file === 'mount' && args.includes('/dev/sdd')) return Promise.reject(new Error('wrong fs type'));
       if (file === 'umount') rmSync(join(args[0] ?? '', 'EN9'), { recursive: true });
       return Promise.resolve();
     };
-    const src = await createUsbFetcher({ sysRoot: fakeSys(), devRoot: '/dev', run, mountBase }).fetch(harness([], { autoMount: true }).ctx);
+    const src = await createUsbFetcher({ sysRoot: fakeSys(), devRoot: '/dev', run, mountBase }).fetch(
+      harness([], { autoMount: true }).ctx,
+    );
     assert.equal(src.info.signed, true);
     const mount = calls.find((c) => c.includes('/dev/sdb1'));
     assert.deepEqual(mount?.slice(0, 4), ['mount', '-o', MOUNT_OPTIONS, '/dev/sdb1']);
     assert.equal(calls.filter((c) => c[0] === 'umount').length, 0, 'still mounted while onboarding runs');
     await src.release?.();
-    assert.deepEqual(calls.filter((c) => c[0] === 'umount').map((c) => c[1]), [mount?.[4]]);
+    assert.deepEqual(
+      calls.filter((c) => c[0] === 'umount').map((c) => c[1]),
+      [mount?.[4]],
+    );
     assert.deepEqual(readdirSync(mountBase), [], 'private mount directory removed');
     assert.equal(existsSync(mount?.[4] ?? '/'), false);
   });
@@ -312,7 +370,9 @@ describe('auto-mount', () => {
       calls.push([file, ...args]);
       return Promise.resolve();
     };
-    await assert.rejects(createUsbFetcher({ sysRoot: fakeSys(), run }).fetch(harness([]).ctx), { code: 'SZTP_ERR_USB_NOT_FOUND' });
+    await assert.rejects(createUsbFetcher({ sysRoot: fakeSys(), run }).fetch(harness([]).ctx), {
+      code: 'SZTP_ERR_USB_NOT_FOUND',
+    });
     assert.deepEqual(calls, []);
   });
 });

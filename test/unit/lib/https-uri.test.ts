@@ -3,7 +3,11 @@ import { test } from 'node:test';
 import { parseHttpsHostPort } from '../../../src/lib/https-uri.ts';
 
 test('parseHttpsHostPort: host, IPv4, IPv6 literal, default port 443, trailing slash tolerated', () => {
-  assert.deepEqual(parseHttpsHostPort('https://sztp.example.com'), { ok: true, address: 'sztp.example.com', port: 443 });
+  assert.deepEqual(parseHttpsHostPort('https://sztp.example.com'), {
+    ok: true,
+    address: 'sztp.example.com',
+    port: 443,
+  });
   assert.deepEqual(parseHttpsHostPort('https://192.0.2.1:8443/'), { ok: true, address: '192.0.2.1', port: 8443 });
   assert.deepEqual(parseHttpsHostPort('https://[2001:db8::1]:8443'), { ok: true, address: '2001:db8::1', port: 8443 });
 });

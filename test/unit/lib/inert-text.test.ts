@@ -21,7 +21,10 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u20
 test('inert escapes controls visibly, doubles backslashes, keeps printable text and cuts long text', () => {
   const out = inert(HOSTILE);
   assert.doesNotMatch(out, CONTROL);
-  assert.equal(out, '\\x1b[2J\\x1b]0;owned\\x07ok\\r\\nphase: bootstrap-complete\\x9b31m\\x85x\\u{2028}y\\u{202e}evil\\\\n');
+  assert.equal(
+    out,
+    '\\x1b[2J\\x1b]0;owned\\x07ok\\r\\nphase: bootstrap-complete\\x9b31m\\x85x\\u{2028}y\\u{202e}evil\\\\n',
+  );
   assert.equal(out.split('\n').length, 1, 'no line can be faked');
   assert.equal(inert('Ünïcödé text, 日本語 ok'), 'Ünïcödé text, 日本語 ok');
   assert.equal(inert('x'.repeat(2000)).length < 1100, true);
@@ -29,7 +32,11 @@ test('inert escapes controls visibly, doubles backslashes, keeps printable text 
 });
 
 test('RESTCONF error entries from a server are stored inert', () => {
-  const body = JSON.stringify({ 'ietf-restconf:errors': { error: [{ 'error-type': 'application', 'error-tag': 'x\u001b[2J', 'error-message': HOSTILE }] } });
+  const body = JSON.stringify({
+    'ietf-restconf:errors': {
+      error: [{ 'error-type': 'application', 'error-tag': 'x\u001b[2J', 'error-message': HOSTILE }],
+    },
+  });
   const [e] = parseRestconfErrors(body, 'application/yang-data+json') ?? [];
   assert.doesNotMatch(e?.errorMessage ?? 'missing', CONTROL);
   assert.doesNotMatch(e?.errorTag ?? 'missing', CONTROL);
@@ -50,8 +57,24 @@ test('certificate names (openssl-made, with escape sequences in the CN) are iner
   const dir = mkdtempSync(join(tmpdir(), 'sztp-inert-'));
   try {
     const cert = join(dir, 'c.crt');
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'c.key'), '-out', cert, '-days', '1',
-      '-utf8', '-subj', '/O=evil\u001b[2J/CN=phase: bootstrap-complete\u0007\u009b']);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(dir, 'c.key'),
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-utf8',
+      '-subj',
+      '/O=evil\u001b[2J/CN=phase: bootstrap-complete\u0007\u009b',
+    ]);
     const c = parseCertificate(new Uint8Array(certDer(cert)), 'voucher', 'hostile certificate');
     assert.doesNotMatch(c.subject, CONTROL);
     assert.match(c.subject, /O=evil\\x1b\[2J/);

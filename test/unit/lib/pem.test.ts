@@ -14,10 +14,17 @@ test('derToPem wraps at 64 characters and pemToDer reads it back', () => {
 test('pemBlocks: only the labels asked for; a body that is not base64 has no DER', () => {
   const text = `${derToPem(der, 'PKCS7')}junk\n${derToPem(der, 'CERTIFICATE')}-----BEGIN CMS-----\nno*base64\n-----END CMS-----\n`;
   const blocks = pemBlocks(text, ['PKCS7', 'CMS']);
-  assert.deepEqual(blocks.map((b) => b.label), ['PKCS7', 'CMS']);
+  assert.deepEqual(
+    blocks.map((b) => b.label),
+    ['PKCS7', 'CMS'],
+  );
   assert.deepEqual(blocks[0]?.der, der);
   assert.equal(blocks[1]?.der, undefined);
-  assert.deepEqual(pemToDer('-----BEGIN CERTIFICATE-----\n*\n-----END CERTIFICATE-----'), [new Uint8Array(0)], 'a broken block is kept (and fails to parse), not dropped');
+  assert.deepEqual(
+    pemToDer('-----BEGIN CERTIFICATE-----\n*\n-----END CERTIFICATE-----'),
+    [new Uint8Array(0)],
+    'a broken block is kept (and fails to parse), not dropped',
+  );
 });
 
 test('certificatesFromPemOrDer: PEM blocks, else the whole file as DER, nothing for an empty file', () => {

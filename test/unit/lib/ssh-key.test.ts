@@ -13,9 +13,17 @@ test('parseSshPublicKey: algorithm and blob of an OpenSSH line (comment ignored)
 });
 
 test('parseSshPublicKey: a blob naming another algorithm, truncated, or not base64 is refused', () => {
-  assert.match((parseSshPublicKey(`ssh-rsa ${blob.toString('base64')}`) as { reason: string }).reason, /does not start with its algorithm name ssh-rsa/);
+  assert.match(
+    (parseSshPublicKey(`ssh-rsa ${blob.toString('base64')}`) as { reason: string }).reason,
+    /does not start with its algorithm name ssh-rsa/,
+  );
   assert.match((parseSshPublicKey('ecdsa-sha2-nistp256 AAAAE2VjZHNh') as { reason: string }).reason, /does not start/);
-  for (const bad of ['', 'justoneword', 'ssh-rsa not*base64', `ssh-ed25519 ${blob.toString('base64').replace(/=+$/, '')}X`]) {
+  for (const bad of [
+    '',
+    'justoneword',
+    'ssh-rsa not*base64',
+    `ssh-ed25519 ${blob.toString('base64').replace(/=+$/, '')}X`,
+  ]) {
     assert.ok('reason' in parseSshPublicKey(bad), bad);
   }
 });

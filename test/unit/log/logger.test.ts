@@ -14,17 +14,34 @@ import { createLogger, room } from '../../../src/log/logger.ts';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); cb(); } });
+  const destination = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      cb();
+    },
+  });
   return { lines, log: createLogger({ level: 'debug', destination }) };
 }
 
 test('secrets are redacted; other fields stay', () => {
   const { lines, log } = capture();
-  log.info({ key: 'PRIVATE', configuration: 'hostname r1', info: { preConfigurationScript: 'rm -rf', onboarding: { postConfigurationScript: 'x', configuration: 'y' } }, creds: { privateKeyPkcs8: 'der' }, serial: 'SN1' }, 'hello');
+  log.info(
+    {
+      key: 'PRIVATE',
+      configuration: 'hostname r1',
+      info: { preConfigurationScript: 'rm -rf', onboarding: { postConfigurationScript: 'x', configuration: 'y' } },
+      creds: { privateKeyPkcs8: 'der' },
+      serial: 'SN1',
+    },
+    'hello',
+  );
   const l = lines[0]!;
   assert.equal(l.key, '[Redacted]');
   assert.equal(l.configuration, '[Redacted]');
-  assert.deepEqual(l.info, { preConfigurationScript: '[Redacted]', onboarding: { postConfigurationScript: '[Redacted]', configuration: '[Redacted]' } });
+  assert.deepEqual(l.info, {
+    preConfigurationScript: '[Redacted]',
+    onboarding: { postConfigurationScript: '[Redacted]', configuration: '[Redacted]' },
+  });
   assert.deepEqual(l.creds, { privateKeyPkcs8: '[Redacted]' });
   assert.equal(l.serial, 'SN1');
   assert.ok(!JSON.stringify(lines).includes('PRIVATE'));
@@ -45,7 +62,10 @@ test('the fd destination is synchronous: lines are written before process.exit()
     const log = createLogger();
     for (let i = 0; i < 200; i++) log.info({ i }, 'line');
     process.exit(0);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: join(import.meta.dirname, '../../..') });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    cwd: join(import.meta.dirname, '../../..'),
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '', 'logs never go to stdout');
   assert.equal(r.stderr.trim().split('\n').length, 200);

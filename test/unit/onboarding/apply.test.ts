@@ -44,10 +44,12 @@ function imageFile(e: Env, name: string, content: string): { path: string; sha: 
   return { path, sha: createHash('sha256').update(content).digest() };
 }
 
-const stickResolver = (e: Env) => (uri: string): string | undefined => {
-  const m = /^file:\/\/\/(?:disk\d+:)?\/(.*)$/.exec(uri);
-  return m?.[1] === undefined ? undefined : join(e.dir, 'usb', m[1]);
-};
+const stickResolver =
+  (e: Env) =>
+  (uri: string): string | undefined => {
+    const m = /^file:\/\/\/(?:disk\d+:)?\/(.*)$/.exec(uri);
+    return m?.[1] === undefined ? undefined : join(e.dir, 'usb', m[1]);
+  };
 
 describe('applyOnboarding: scripts and configuration', () => {
   test('runs pre-script, commit, post-script in RFC order and completes', async () => {
@@ -60,21 +62,46 @@ describe('applyOnboarding: scripts and configuration', () => {
       postConfigurationScript: loggingScript(log, 'post'),
     };
     const seen: ProgressEvent[] = [];
-    const outcome = await applyOnboarding(e.source(info, { reporter: { report: (ev) => { seen.push(ev); return Promise.resolve(); } } }), e.deps());
+    const outcome = await applyOnboarding(
+      e.source(info, {
+        reporter: {
+          report: (ev) => {
+            seen.push(ev);
+            return Promise.resolve();
+          },
+        },
+      }),
+      e.deps(),
+    );
     assert.deepEqual(outcome, { kind: 'complete' });
     assert.equal(e.runningConfig(), 'hostname r1\n');
     assert.deepEqual(lines(log), ['pre 1 absent', 'post 2 hostname r1|']);
-    const expected = ['bootstrap-initiated', 'pre-script-initiated', 'pre-script-complete', 'config-initiated', 'config-complete',
-      'post-script-initiated', 'post-script-complete', 'bootstrap-complete'];
+    const expected = [
+      'bootstrap-initiated',
+      'pre-script-initiated',
+      'pre-script-complete',
+      'config-initiated',
+      'config-complete',
+      'post-script-initiated',
+      'post-script-complete',
+      'bootstrap-complete',
+    ];
     assert.deepEqual(await events(e), expected);
-    assert.deepEqual(seen.map((s) => s.progressType), expected);
+    assert.deepEqual(
+      seen.map((s) => s.progressType),
+      expected,
+    );
     assert.match(seen[2]?.message ?? '', /pre output/);
     const state = await e.store.read();
     assert.equal(state.phase, 'bootstrap-complete');
     assert.deepEqual(state.journal?.completedSteps, ['pre-script', 'config', 'post-script']);
     assert.equal(state.journal?.snapshot, undefined);
     assert.deepEqual(readdirSafe(join(e.dir, 'state', 'adapter', 'snapshots')), [], 'snapshot discarded');
-    assert.deepEqual(readdirSafe(join(e.dir, 'state')).filter((n) => n.includes('script')), [], 'temp scripts removed');
+    assert.deepEqual(
+      readdirSafe(join(e.dir, 'state')).filter((n) => n.includes('script')),
+      [],
+      'temp scripts removed',
+    );
   });
 
   test('merge appends to the existing configuration', async () => {
@@ -88,7 +115,11 @@ describe('applyOnboarding: scripts and configuration', () => {
   test('pre-script error: pre-script-error, nothing committed, nothing in progress', async () => {
     const e = setup();
     const log = join(e.dir, 'scripts.log');
-    const info: OnboardingInformation = { preConfigurationScript: loggingScript(log, 'pre', 1), configurationHandling: 'replace', configuration: bytes('x\n') };
+    const info: OnboardingInformation = {
+      preConfigurationScript: loggingScript(log, 'pre', 1),
+      configurationHandling: 'replace',
+      configuration: bytes('x\n'),
+    };
     const err = await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_SCRIPT_FAILED');
     assert.match(err.message, /exit status 1/);
     assert.equal(e.runningConfig(), undefined);
@@ -105,7 +136,11 @@ describe('applyOnboarding: scripts and configuration', () => {
     mkdirSync(e.routerRoot, { recursive: true });
     writeFileSync(join(e.routerRoot, 'running-config'), 'old\n');
     const log = join(e.dir, 'scripts.log');
-    const info: OnboardingInformation = { configurationHandling: 'replace', configuration: bytes('new\n'), postConfigurationScript: loggingScript(log, 'post', 3) };
+    const info: OnboardingInformation = {
+      configurationHandling: 'replace',
+      configuration: bytes('new\n'),
+      postConfigurationScript: loggingScript(log, 'post', 3),
+    };
     await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_SCRIPT_FAILED');
     assert.deepEqual(lines(log), ['post 1 new|'], 'the post-script saw the new configuration');
     assert.equal(e.runningConfig(), 'old\n');
@@ -117,32 +152,54 @@ describe('applyOnboarding: scripts and configuration', () => {
     const e = setup();
     mkdirSync(e.routerRoot, { recursive: true });
     writeFileSync(join(e.routerRoot, 'running-config'), 'old\n');
-    const info: OnboardingInformation = { configurationHandling: 'replace', configuration: bytes('new\n'), postConfigurationScript: bytes('#!/bin/sh\nexit 3\n') };
+    const info: OnboardingInformation = {
+      configurationHandling: 'replace',
+      configuration: bytes('new\n'),
+      postConfigurationScript: bytes('#!/bin/sh\nexit 3\n'),
+    };
     let failRestore = true;
     const flaky = {
       ...e.adapter,
       restoreConfiguration: (snap: Parameters<typeof e.adapter.restoreConfiguration>[0]): Promise<void> =>
-        (failRestore ? Promise.reject(new SztpError('SZTP_ERR_ROLLBACK', 'transient restore failure')) : e.adapter.restoreConfiguration(snap)),
+        failRestore
+          ? Promise.reject(new SztpError('SZTP_ERR_ROLLBACK', 'transient restore failure'))
+          : e.adapter.restoreConfiguration(snap),
     };
     await rejectsWith(applyOnboarding(e.source(info), e.deps({ adapter: flaky })), 'SZTP_ERR_ROLLBACK');
     assert.equal(e.runningConfig(), 'new\n', 'the restore failed: the new configuration is still active');
-    assert.notEqual((await e.store.read()).journal?.snapshot, undefined, 'the unrestored snapshot stays in the journal');
+    assert.notEqual(
+      (await e.store.read()).journal?.snapshot,
+      undefined,
+      'the unrestored snapshot stays in the journal',
+    );
     failRestore = false;
     await rejectsWith(applyOnboarding(e.source(info), e.deps({ adapter: flaky })), 'SZTP_ERR_SCRIPT_FAILED');
-    assert.equal(e.runningConfig(), 'old\n', 'the second attempt rolled back to the configuration from before the first attempt');
+    assert.equal(
+      e.runningConfig(),
+      'old\n',
+      'the second attempt rolled back to the configuration from before the first attempt',
+    );
     assert.equal((await e.store.read()).journal?.snapshot, undefined);
   });
 
   test('post-script error on a factory-default device removes the running-config', async () => {
     const e = setup();
-    const info: OnboardingInformation = { configurationHandling: 'merge', configuration: bytes('new\n'), postConfigurationScript: bytes('#!/bin/sh\nexit 255\n') };
+    const info: OnboardingInformation = {
+      configurationHandling: 'merge',
+      configuration: bytes('new\n'),
+      postConfigurationScript: bytes('#!/bin/sh\nexit 255\n'),
+    };
     await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_SCRIPT_FAILED');
     assert.equal(e.runningConfig(), undefined);
   });
 
   test('a warning exit status continues with *-warning carrying the output', async () => {
     const e = setup();
-    const info: OnboardingInformation = { preConfigurationScript: bytes('#!/bin/sh\necho careful\nexit 85\n'), configurationHandling: 'replace', configuration: bytes('c\n') };
+    const info: OnboardingInformation = {
+      preConfigurationScript: bytes('#!/bin/sh\necho careful\nexit 85\n'),
+      configurationHandling: 'replace',
+      configuration: bytes('c\n'),
+    };
     assert.deepEqual(await applyOnboarding(e.source(info), e.deps()), { kind: 'complete' });
     const state = await e.store.read();
     const warning = state.events.find((x) => x.progressType === 'pre-script-warning');
@@ -153,7 +210,10 @@ describe('applyOnboarding: scripts and configuration', () => {
   test('a script over the timeout is killed: SZTP_ERR_SCRIPT_TIMEOUT', async () => {
     const e = setup({ scriptTimeoutSeconds: 1 });
     const started = Date.now();
-    await rejectsWith(applyOnboarding(e.source({ preConfigurationScript: bytes('#!/bin/sh\nsleep 30\n') }), e.deps()), 'SZTP_ERR_SCRIPT_TIMEOUT');
+    await rejectsWith(
+      applyOnboarding(e.source({ preConfigurationScript: bytes('#!/bin/sh\nsleep 30\n') }), e.deps()),
+      'SZTP_ERR_SCRIPT_TIMEOUT',
+    );
     assert.ok(Date.now() - started < 10_000);
   });
 
@@ -161,7 +221,10 @@ describe('applyOnboarding: scripts and configuration', () => {
     const e = setup();
     mkdirSync(e.routerRoot, { recursive: true });
     writeFileSync(join(e.routerRoot, 'running-config'), 'keep\n');
-    const info: OnboardingInformation = { configurationHandling: 'replace', configuration: bytes('a\n!fail-commit\nb\n') };
+    const info: OnboardingInformation = {
+      configurationHandling: 'replace',
+      configuration: bytes('a\n!fail-commit\nb\n'),
+    };
     await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_CONFIG_COMMIT');
     assert.equal(e.runningConfig(), 'keep\n');
     assert.deepEqual((await events(e)).slice(-1), ['config-error']);
@@ -178,16 +241,38 @@ describe('applyOnboarding: scripts and configuration', () => {
 describe('applyOnboarding: progress reports', () => {
   test('a rejected bootstrap-initiated aborts with bootstrap-error before any step', async () => {
     const e = setup();
-    const reporter = { report: (ev: ProgressEvent) => (ev.progressType === 'bootstrap-initiated' ? Promise.reject(new SztpError('SZTP_ERR_PROGRESS_REPORT', '500')) : Promise.resolve()) };
-    await rejectsWith(applyOnboarding(e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }), e.deps()), 'SZTP_ERR_PROGRESS_REPORT');
+    const reporter = {
+      report: (ev: ProgressEvent) =>
+        ev.progressType === 'bootstrap-initiated'
+          ? Promise.reject(new SztpError('SZTP_ERR_PROGRESS_REPORT', '500'))
+          : Promise.resolve(),
+    };
+    await rejectsWith(
+      applyOnboarding(
+        e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }),
+        e.deps(),
+      ),
+      'SZTP_ERR_PROGRESS_REPORT',
+    );
     assert.equal(e.runningConfig(), undefined);
     assert.deepEqual(await events(e), ['bootstrap-initiated', 'bootstrap-error']);
   });
 
   test('a rejected bootstrap-complete rolls the configuration back', async () => {
     const e = setup();
-    const reporter = { report: (ev: ProgressEvent) => (ev.progressType === 'bootstrap-complete' ? Promise.reject(new SztpError('SZTP_ERR_PROGRESS_REPORT', '400')) : Promise.resolve()) };
-    await rejectsWith(applyOnboarding(e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }), e.deps()), 'SZTP_ERR_PROGRESS_REPORT');
+    const reporter = {
+      report: (ev: ProgressEvent) =>
+        ev.progressType === 'bootstrap-complete'
+          ? Promise.reject(new SztpError('SZTP_ERR_PROGRESS_REPORT', '400'))
+          : Promise.resolve(),
+    };
+    await rejectsWith(
+      applyOnboarding(
+        e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }),
+        e.deps(),
+      ),
+      'SZTP_ERR_PROGRESS_REPORT',
+    );
     assert.equal(e.runningConfig(), undefined);
     assert.deepEqual((await events(e)).slice(-2), ['bootstrap-complete', 'bootstrap-error']);
     assert.notEqual((await e.store.read()).phase, 'bootstrap-complete');
@@ -195,17 +280,37 @@ describe('applyOnboarding: progress reports', () => {
 
   test('best-effort reports that fail do not stop onboarding', async () => {
     const e = setup();
-    const reporter = { report: (ev: ProgressEvent) => (ev.progressType === 'config-initiated' ? Promise.reject(new Error('network')) : Promise.resolve()) };
-    assert.deepEqual(await applyOnboarding(e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }), e.deps()), { kind: 'complete' });
+    const reporter = {
+      report: (ev: ProgressEvent) =>
+        ev.progressType === 'config-initiated' ? Promise.reject(new Error('network')) : Promise.resolve(),
+    };
+    assert.deepEqual(
+      await applyOnboarding(
+        e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }),
+        e.deps(),
+      ),
+      { kind: 'complete' },
+    );
   });
 
   test('bootstrap-complete carries the router SSH host keys and trust anchors', async () => {
     const e = setup();
     mkdirSync(join(e.routerRoot, 'ssh'), { recursive: true });
-    writeFileSync(join(e.routerRoot, 'ssh', 'ssh_host_ed25519_key.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== root@r1\n');
+    writeFileSync(
+      join(e.routerRoot, 'ssh', 'ssh_host_ed25519_key.pub'),
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== root@r1\n',
+    );
     let complete: ProgressEvent | undefined;
-    const reporter = { report: (ev: ProgressEvent) => { if (ev.progressType === 'bootstrap-complete') complete = ev; return Promise.resolve(); } };
-    await applyOnboarding(e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }), e.deps());
+    const reporter = {
+      report: (ev: ProgressEvent) => {
+        if (ev.progressType === 'bootstrap-complete') complete = ev;
+        return Promise.resolve();
+      },
+    };
+    await applyOnboarding(
+      e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }),
+      e.deps(),
+    );
     assert.equal(complete?.sshHostKeys?.[0]?.algorithm, 'ssh-ed25519');
     assert.deepEqual(complete?.trustAnchorCerts, []);
   });
@@ -214,24 +319,47 @@ describe('applyOnboarding: progress reports', () => {
 describe('applyOnboarding: boot image', () => {
   const image = (e: Env, name: string, content: string, version = '2.0', extra: Partial<BootImage> = {}): BootImage => {
     const f = imageFile(e, name, content);
-    return { osName: 'SimOS', osVersion: version, downloadUris: [`file:///disk2:/images/${name}`], imageVerification: [{ hashAlgorithm: 'ietf-sztp-conveyed-info:sha-256', hashValue: f.sha }], ...extra };
+    return {
+      osName: 'SimOS',
+      osVersion: version,
+      downloadUris: [`file:///disk2:/images/${name}`],
+      imageVerification: [{ hashAlgorithm: 'ietf-sztp-conveyed-info:sha-256', hashValue: f.sha }],
+      ...extra,
+    };
   };
 
   test('matching os-name/os-version: skipped without download', async () => {
     const e = setup();
-    const info: OnboardingInformation = { bootImage: { osName: 'SimOS', osVersion: '1.0', downloadUris: ['https://192.0.2.1/x'], imageVerification: [] } };
+    const info: OnboardingInformation = {
+      bootImage: { osName: 'SimOS', osVersion: '1.0', downloadUris: ['https://192.0.2.1/x'], imageVerification: [] },
+    };
     assert.deepEqual(await applyOnboarding(e.source(info), e.deps()), { kind: 'complete' });
     assert.equal(e.downloads.length, 0);
-    assert.deepEqual(await events(e), ['bootstrap-initiated', 'boot-image-initiated', 'boot-image-complete', 'bootstrap-complete']);
+    assert.deepEqual(await events(e), [
+      'bootstrap-initiated',
+      'boot-image-initiated',
+      'boot-image-complete',
+      'bootstrap-complete',
+    ]);
   });
 
   test('mismatch with a good hash: install, reboot, resume after the reboot, complete', async () => {
     const e = setup();
     const log = join(e.dir, 'scripts.log');
-    const info: OnboardingInformation = { bootImage: image(e, 'sim-2.0.bin', 'image 2.0'), preConfigurationScript: loggingScript(log, 'pre'), configurationHandling: 'replace', configuration: bytes('c\n') };
+    const info: OnboardingInformation = {
+      bootImage: image(e, 'sim-2.0.bin', 'image 2.0'),
+      preConfigurationScript: loggingScript(log, 'pre'),
+      configurationHandling: 'replace',
+      configuration: bytes('c\n'),
+    };
     const source = e.source(info, { resolveLocalUri: stickResolver(e) });
     assert.deepEqual(await applyOnboarding(source, e.deps()), { kind: 'reboot' });
-    assert.deepEqual(await events(e), ['bootstrap-initiated', 'boot-image-initiated', 'boot-image-mismatch', 'boot-image-installed-rebooting']);
+    assert.deepEqual(await events(e), [
+      'bootstrap-initiated',
+      'boot-image-initiated',
+      'boot-image-mismatch',
+      'boot-image-installed-rebooting',
+    ]);
     let state = await e.store.read();
     assert.equal(state.phase, 'rebooting');
     assert.equal(state.journal?.bootImage?.installAttempts, 1);
@@ -242,18 +370,37 @@ describe('applyOnboarding: boot image', () => {
     assert.deepEqual(await applyOnboarding(source, e.deps()), { kind: 'complete' });
     assert.equal(e.downloads.length, 1, 'no second download');
     assert.equal((await e.adapter.identity()).osVersion, '2.0');
-    assert.deepEqual((await events(e)).slice(4), ['bootstrap-initiated', 'boot-image-initiated', 'boot-image-complete', 'pre-script-initiated',
-      'pre-script-complete', 'config-initiated', 'config-complete', 'bootstrap-complete']);
+    assert.deepEqual((await events(e)).slice(4), [
+      'bootstrap-initiated',
+      'boot-image-initiated',
+      'boot-image-complete',
+      'pre-script-initiated',
+      'pre-script-complete',
+      'config-initiated',
+      'config-complete',
+      'bootstrap-complete',
+    ]);
     state = await e.store.read();
     assert.equal(state.phase, 'bootstrap-complete');
-    assert.equal(existsSync(state.journal?.bootImage?.path ?? '/nonexistent'), false, 'kept image removed after completion');
+    assert.equal(
+      existsSync(state.journal?.bootImage?.path ?? '/nonexistent'),
+      false,
+      'kept image removed after completion',
+    );
   });
 
   test('bad hash: boot-image-error, nothing installed', async () => {
     const e = setup();
     const img = image(e, 'bad.bin', 'image');
-    const info: OnboardingInformation = { bootImage: { ...img, imageVerification: [{ hashAlgorithm: 'sha-256', hashValue: new Uint8Array(32) }] }, configurationHandling: 'replace', configuration: bytes('c\n') };
-    await rejectsWith(applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e) }), e.deps()), 'SZTP_ERR_BOOT_IMAGE_HASH');
+    const info: OnboardingInformation = {
+      bootImage: { ...img, imageVerification: [{ hashAlgorithm: 'sha-256', hashValue: new Uint8Array(32) }] },
+      configurationHandling: 'replace',
+      configuration: bytes('c\n'),
+    };
+    await rejectsWith(
+      applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e) }), e.deps()),
+      'SZTP_ERR_BOOT_IMAGE_HASH',
+    );
     assert.equal(existsSync(join(e.routerRoot, 'installed-image.json')), false);
     assert.equal(e.runningConfig(), undefined);
     assert.deepEqual((await events(e)).slice(-1), ['boot-image-error']);
@@ -262,7 +409,9 @@ describe('applyOnboarding: boot image', () => {
   test('no supported image-verification: SZTP_ERR_BOOT_IMAGE_NO_VERIFIER, no download', async () => {
     const e = setup();
     const img = image(e, 'x.bin', 'image');
-    const info: OnboardingInformation = { bootImage: { ...img, imageVerification: [{ hashAlgorithm: 'md5', hashValue: new Uint8Array(16) }] } };
+    const info: OnboardingInformation = {
+      bootImage: { ...img, imageVerification: [{ hashAlgorithm: 'md5', hashValue: new Uint8Array(16) }] },
+    };
     await rejectsWith(applyOnboarding(e.source(info), e.deps()), 'SZTP_ERR_BOOT_IMAGE_NO_VERIFIER');
     assert.equal(e.downloads.length, 0);
   });
@@ -270,8 +419,12 @@ describe('applyOnboarding: boot image', () => {
   test('mirror fallback: a missing first file:// mirror, the second serves the image', async () => {
     const e = setup();
     const img = image(e, 'two.bin', 'image two');
-    const info: OnboardingInformation = { bootImage: { ...img, downloadUris: ['file:///disk2:/images/missing.bin', 'file:///disk3:/images/two.bin'] } };
-    assert.deepEqual(await applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e) }), e.deps()), { kind: 'reboot' });
+    const info: OnboardingInformation = {
+      bootImage: { ...img, downloadUris: ['file:///disk2:/images/missing.bin', 'file:///disk3:/images/two.bin'] },
+    };
+    assert.deepEqual(await applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e) }), e.deps()), {
+      kind: 'reboot',
+    });
     assert.deepEqual(e.downloads[0]?.uris, info.bootImage?.downloadUris);
     assert.ok(existsSync(join(e.routerRoot, 'installed-image.json')));
   });
@@ -279,7 +432,9 @@ describe('applyOnboarding: boot image', () => {
   test('reboot-loop guard: still mismatched after the reboot → boot-image-error, no reinstall', async () => {
     const e = setup();
     // The image boots as 1.5 whatever the onboarding information says (simulated vendor mismatch).
-    const info: OnboardingInformation = { bootImage: image(e, 'liar.bin', 'SIMULATED-IMAGE os-name=SimOS os-version=1.5\n') };
+    const info: OnboardingInformation = {
+      bootImage: image(e, 'liar.bin', 'SIMULATED-IMAGE os-name=SimOS os-version=1.5\n'),
+    };
     const source = e.source(info, { resolveLocalUri: stickResolver(e) });
     assert.deepEqual(await applyOnboarding(source, e.deps()), { kind: 'reboot' });
     await rejectsWith(applyOnboarding(source, e.deps()), 'SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP');
@@ -292,15 +447,29 @@ describe('applyOnboarding: boot image', () => {
 
   test('reboot-loop guard holds when the same image comes back in different conveyed-information bytes (re-signed or re-encrypted)', async () => {
     const e = setup();
-    const info: OnboardingInformation = { bootImage: image(e, 'liar.bin', 'SIMULATED-IMAGE os-name=SimOS os-version=1.5\n') };
-    assert.deepEqual(await applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e), digest: '1'.repeat(64) }), e.deps()), { kind: 'reboot' });
-    await rejectsWith(applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e), digest: '2'.repeat(64) }), e.deps()), 'SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP');
+    const info: OnboardingInformation = {
+      bootImage: image(e, 'liar.bin', 'SIMULATED-IMAGE os-name=SimOS os-version=1.5\n'),
+    };
+    assert.deepEqual(
+      await applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e), digest: '1'.repeat(64) }), e.deps()),
+      { kind: 'reboot' },
+    );
+    await rejectsWith(
+      applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e), digest: '2'.repeat(64) }), e.deps()),
+      'SZTP_ERR_BOOT_IMAGE_REBOOT_LOOP',
+    );
     assert.equal(e.downloads.length, 1, 'not downloaded again');
     assert.equal(existsSync(join(e.routerRoot, 'installed-image.json')), false, 'not installed again');
     // a different image for the same criteria is a new attempt, not a loop
     const other: OnboardingInformation = { bootImage: image(e, 'fixed.bin', 'image 2.0') };
-    assert.deepEqual(await applyOnboarding(e.source(other, { resolveLocalUri: stickResolver(e), digest: '3'.repeat(64) }), e.deps()), { kind: 'reboot' });
-    assert.deepEqual(await applyOnboarding(e.source(other, { resolveLocalUri: stickResolver(e), digest: '4'.repeat(64) }), e.deps()), { kind: 'complete' });
+    assert.deepEqual(
+      await applyOnboarding(e.source(other, { resolveLocalUri: stickResolver(e), digest: '3'.repeat(64) }), e.deps()),
+      { kind: 'reboot' },
+    );
+    assert.deepEqual(
+      await applyOnboarding(e.source(other, { resolveLocalUri: stickResolver(e), digest: '4'.repeat(64) }), e.deps()),
+      { kind: 'complete' },
+    );
     assert.equal((await e.adapter.identity()).osVersion, '2.0');
   });
 
@@ -331,8 +500,24 @@ describe('applyOnboarding: journal, crash resume, abort', () => {
     // a crash after the merge commit but before the journal recorded it
     writeFileSync(join(e.routerRoot, 'running-config'), 'base\nadd\n');
     const digest = 'a'.repeat(64);
-    await e.store.update((s) => ({ ...s, phase: 'in-progress', journal: { digest, source: 'x', startedAt: new Date().toISOString(), completedSteps: ['pre-script'], currentStep: 'config', snapshot } }));
-    const info: OnboardingInformation = { preConfigurationScript: loggingScript(log, 'pre'), configurationHandling: 'merge', configuration: bytes('add\n'), postConfigurationScript: loggingScript(log, 'post') };
+    await e.store.update((s) => ({
+      ...s,
+      phase: 'in-progress',
+      journal: {
+        digest,
+        source: 'x',
+        startedAt: new Date().toISOString(),
+        completedSteps: ['pre-script'],
+        currentStep: 'config',
+        snapshot,
+      },
+    }));
+    const info: OnboardingInformation = {
+      preConfigurationScript: loggingScript(log, 'pre'),
+      configurationHandling: 'merge',
+      configuration: bytes('add\n'),
+      postConfigurationScript: loggingScript(log, 'post'),
+    };
     assert.deepEqual(await applyOnboarding(e.source(info, { digest }), e.deps()), { kind: 'complete' });
     assert.equal(e.runningConfig(), 'base\nadd\n', 'merged exactly once');
     assert.deepEqual(lines(log), ['post 1 base|add|'], 'pre-script not run again');
@@ -357,7 +542,17 @@ describe('applyOnboarding: journal, crash resume, abort', () => {
     mkdirSync(e.routerRoot, { recursive: true });
     const snapshot = await e.adapter.snapshotConfiguration(); // factory default
     writeFileSync(join(e.routerRoot, 'running-config'), 'half applied\n');
-    await e.store.update((s) => ({ ...s, journal: { digest: 'b'.repeat(64), source: 'old', startedAt: new Date().toISOString(), completedSteps: ['config'], currentStep: 'post-script', snapshot } }));
+    await e.store.update((s) => ({
+      ...s,
+      journal: {
+        digest: 'b'.repeat(64),
+        source: 'old',
+        startedAt: new Date().toISOString(),
+        completedSteps: ['config'],
+        currentStep: 'post-script',
+        snapshot,
+      },
+    }));
     await applyOnboarding(e.source({ configurationHandling: 'merge', configuration: bytes('fresh\n') }), e.deps());
     assert.equal(e.runningConfig(), 'fresh\n');
     assert.equal((await e.store.read()).journal?.digest, 'd'.repeat(64));
@@ -367,8 +562,17 @@ describe('applyOnboarding: journal, crash resume, abort', () => {
     const e = setup();
     const ac = new AbortController();
     const log = join(e.dir, 'scripts.log');
-    const info: OnboardingInformation = { preConfigurationScript: loggingScript(log, 'pre'), configurationHandling: 'replace', configuration: bytes('c\n') };
-    const reporter = { report: (ev: ProgressEvent) => { if (ev.progressType === 'pre-script-complete') ac.abort(); return Promise.resolve(); } };
+    const info: OnboardingInformation = {
+      preConfigurationScript: loggingScript(log, 'pre'),
+      configurationHandling: 'replace',
+      configuration: bytes('c\n'),
+    };
+    const reporter = {
+      report: (ev: ProgressEvent) => {
+        if (ev.progressType === 'pre-script-complete') ac.abort();
+        return Promise.resolve();
+      },
+    };
     await rejectsWith(applyOnboarding(e.source(info, { reporter }), e.deps({ signal: ac.signal })), 'SZTP_ERR_ABORTED');
     assert.deepEqual((await e.store.read()).journal?.completedSteps, ['pre-script']);
     assert.equal(e.runningConfig(), undefined);
@@ -383,7 +587,13 @@ test('a signal during a step stops without rollback; the step stays current for 
   const ac = new AbortController();
   const img = join(e.dir, 'i.bin');
   writeFileSync(img, 'i');
-  const info: OnboardingInformation = { bootImage: { osVersion: '2', downloadUris: [img], imageVerification: [{ hashAlgorithm: 'sha-256', hashValue: createHash('sha256').update('i').digest() }] } };
+  const info: OnboardingInformation = {
+    bootImage: {
+      osVersion: '2',
+      downloadUris: [img],
+      imageVerification: [{ hashAlgorithm: 'sha-256', hashValue: createHash('sha256').update('i').digest() }],
+    },
+  };
   const download = (): Promise<never> => {
     ac.abort();
     return Promise.reject(new SztpError('SZTP_ERR_DOWNLOAD_FAILED', 'aborted'));
@@ -397,9 +607,18 @@ test('a signal during a step stops without rollback; the step stays current for 
 test('secure ZTP turned off during the pre-script: the configuration never runs, the attempt is rolled back (SZTP_ERR_SECURE_MODE_OFF)', async () => {
   const e = setup();
   const log = join(e.dir, 'scripts.log');
-  const info: OnboardingInformation = { preConfigurationScript: loggingScript(log, 'pre'), configurationHandling: 'merge', configuration: bytes('c\n'), postConfigurationScript: loggingScript(log, 'post') };
+  const info: OnboardingInformation = {
+    preConfigurationScript: loggingScript(log, 'pre'),
+    configurationHandling: 'merge',
+    configuration: bytes('c\n'),
+    postConfigurationScript: loggingScript(log, 'post'),
+  };
   // The operator's `secure-mode disable` lands while the pre-script runs (the store is the shared state file).
-  const reporter = { report: async (ev: ProgressEvent) => { if (ev.progressType === 'pre-script-complete') await e.store.update((s) => ({ ...s, secureMode: false })); } };
+  const reporter = {
+    report: async (ev: ProgressEvent) => {
+      if (ev.progressType === 'pre-script-complete') await e.store.update((s) => ({ ...s, secureMode: false }));
+    },
+  };
   await rejectsWith(applyOnboarding(e.source(info, { reporter }), e.deps()), 'SZTP_ERR_SECURE_MODE_OFF');
   assert.equal(e.runningConfig(), undefined, 'the configuration step did not run');
   assert.deepEqual(lines(log).length, 1, 'only the pre-script ran');
@@ -411,8 +630,17 @@ test('secure ZTP turned off during the pre-script: the configuration never runs,
 
 test('secure ZTP turned off by a script of the onboarding itself (`secure-mode disable` in the pre-script): the onboarding goes on', async () => {
   const e = setup();
-  const info: OnboardingInformation = { preConfigurationScript: bytes('#!/bin/sh\nexit 0\n'), configurationHandling: 'merge', configuration: bytes('c\n') };
-  const reporter = { report: async (ev: ProgressEvent) => { if (ev.progressType === 'pre-script-complete') await e.store.update((s) => withSecureMode(s, false, 'onboarding')); } };
+  const info: OnboardingInformation = {
+    preConfigurationScript: bytes('#!/bin/sh\nexit 0\n'),
+    configurationHandling: 'merge',
+    configuration: bytes('c\n'),
+  };
+  const reporter = {
+    report: async (ev: ProgressEvent) => {
+      if (ev.progressType === 'pre-script-complete')
+        await e.store.update((s) => withSecureMode(s, false, 'onboarding'));
+    },
+  };
   assert.deepEqual(await applyOnboarding(e.source(info, { reporter }), e.deps()), { kind: 'complete' });
   assert.equal(e.runningConfig(), 'c\n');
 });
@@ -423,13 +651,21 @@ describe('applyOnboarding: adapter capabilities', () => {
     const log = join(e.dir, 'scripts.log');
     const f = imageFile(e, 'sim-2.0.bin', 'image 2.0');
     const info: OnboardingInformation = {
-      bootImage: { osName: 'SimOS', osVersion: '2.0', downloadUris: ['file:///disk2:/images/sim-2.0.bin'], imageVerification: [{ hashAlgorithm: 'ietf-sztp-conveyed-info:sha-256', hashValue: f.sha }] },
+      bootImage: {
+        osName: 'SimOS',
+        osVersion: '2.0',
+        downloadUris: ['file:///disk2:/images/sim-2.0.bin'],
+        imageVerification: [{ hashAlgorithm: 'ietf-sztp-conveyed-info:sha-256', hashValue: f.sha }],
+      },
       preConfigurationScript: loggingScript(log, 'pre'),
       configurationHandling: 'replace',
       configuration: bytes('hostname r1\n'),
     };
     const capabilities = new Set(['commit-merge', 'install-image', 'reboot', 'run-script'] as const);
-    const err = await rejectsWith(applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e) }), e.deps({ capabilities })), 'SZTP_ERR_ADAPTER_UNSUPPORTED');
+    const err = await rejectsWith(
+      applyOnboarding(e.source(info, { resolveLocalUri: stickResolver(e) }), e.deps({ capabilities })),
+      'SZTP_ERR_ADAPTER_UNSUPPORTED',
+    );
     assert.deepEqual(err.evidence?.missing, ['commit-replace']);
     assert.deepEqual(await events(e), ['bootstrap-initiated', 'parsing-error']);
     assert.equal(e.downloads.length, 0, 'no image downloaded');
@@ -441,18 +677,31 @@ describe('applyOnboarding: adapter capabilities', () => {
 
   test('an image install needs install-image and reboot; a boot image already running needs neither', async () => {
     const e = setup();
-    const needsImage: OnboardingInformation = { bootImage: { osName: 'SimOS', osVersion: '2.0', downloadUris: ['https://192.0.2.1/x'], imageVerification: [] } };
-    const err = await rejectsWith(applyOnboarding(e.source(needsImage), e.deps({ capabilities: new Set(['install-image'] as const) })), 'SZTP_ERR_ADAPTER_UNSUPPORTED');
+    const needsImage: OnboardingInformation = {
+      bootImage: { osName: 'SimOS', osVersion: '2.0', downloadUris: ['https://192.0.2.1/x'], imageVerification: [] },
+    };
+    const err = await rejectsWith(
+      applyOnboarding(e.source(needsImage), e.deps({ capabilities: new Set(['install-image'] as const) })),
+      'SZTP_ERR_ADAPTER_UNSUPPORTED',
+    );
     assert.deepEqual(err.evidence?.missing, ['reboot']);
     assert.equal(e.downloads.length, 0);
-    const running: OnboardingInformation = { bootImage: { osName: 'SimOS', osVersion: '1.0', downloadUris: ['https://192.0.2.1/x'], imageVerification: [] } };
-    assert.deepEqual(await applyOnboarding(e.source(running, { digest: 'e'.repeat(64) }), e.deps({ capabilities: new Set() })), { kind: 'complete' });
+    const running: OnboardingInformation = {
+      bootImage: { osName: 'SimOS', osVersion: '1.0', downloadUris: ['https://192.0.2.1/x'], imageVerification: [] },
+    };
+    assert.deepEqual(
+      await applyOnboarding(e.source(running, { digest: 'e'.repeat(64) }), e.deps({ capabilities: new Set() })),
+      { kind: 'complete' },
+    );
   });
 
   test('with every capability the same plan runs', async () => {
     const e = setup();
     const info: OnboardingInformation = { configurationHandling: 'replace', configuration: bytes('hostname r1\n') };
-    assert.deepEqual(await applyOnboarding(e.source(info), e.deps({ capabilities: new Set(['commit-replace'] as const) })), { kind: 'complete' });
+    assert.deepEqual(
+      await applyOnboarding(e.source(info), e.deps({ capabilities: new Set(['commit-replace'] as const) })),
+      { kind: 'complete' },
+    );
     assert.equal(e.runningConfig(), 'hostname r1\n');
   });
 });
@@ -465,7 +714,12 @@ describe('applyOnboarding: bootstrap-warning (RFC 8572 §5.6, C-128; issue 11 it
   const run = async (trustedServer: boolean, disableFlag: boolean): Promise<string[]> => {
     const e = setup();
     const seen: string[] = [];
-    const reporter = { report: (ev: ProgressEvent) => { seen.push(ev.progressType); return Promise.resolve(); } };
+    const reporter = {
+      report: (ev: ProgressEvent) => {
+        seen.push(ev.progressType);
+        return Promise.resolve();
+      },
+    };
     // A post-configuration script stands for the configuration turning secure ZTP off: it flips the flag in the state.
     const store = e.store;
     const base = e.source({ configuration: bytes('hostname w\n'), configurationHandling: 'merge' }, { reporter });

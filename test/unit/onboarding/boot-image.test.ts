@@ -34,10 +34,23 @@ describe('boot-image step', () => {
     mkdirSync(join(e.dir, 'state', 'images'), { recursive: true });
     const kept = join(e.dir, 'state', 'images', 'kept.img');
     writeFileSync(kept, 'tampered');
-    const journal: OnboardingJournal = { digest: 'd', source: 's', startedAt: 't', completedSteps: [], bootImage: { sha256: sha.toString('hex'), path: kept, installAttempts: 0 } };
+    const journal: OnboardingJournal = {
+      digest: 'd',
+      source: 's',
+      startedAt: 't',
+      completedSteps: [],
+      bootImage: { sha256: sha.toString('hex'), path: kept, installAttempts: 0 },
+    };
     await e.store.update((s) => ({ ...s, journal }));
-    const image: BootImage = { osVersion: '2.0', downloadUris: [src], imageVerification: [{ hashAlgorithm: 'sha-256', hashValue: sha }] };
-    assert.equal(await executeBootImage({ kind: 'boot-image', image, decision: 'install', basis: 'criteria' }, ctx(e, journal)), 'reboot');
+    const image: BootImage = {
+      osVersion: '2.0',
+      downloadUris: [src],
+      imageVerification: [{ hashAlgorithm: 'sha-256', hashValue: sha }],
+    };
+    assert.equal(
+      await executeBootImage({ kind: 'boot-image', image, decision: 'install', basis: 'criteria' }, ctx(e, journal)),
+      'reboot',
+    );
     assert.equal(e.downloads.length, 1);
     const rec = (await e.store.read()).journal?.bootImage;
     assert.equal(rec?.installAttempts, 1);
@@ -49,12 +62,24 @@ describe('boot-image step', () => {
     const e = (env = makeEnv({ maxImageBytes: 12345 }));
     const journal: OnboardingJournal = { digest: 'd', source: 's', startedAt: 't', completedSteps: [] };
     await e.store.update((s) => ({ ...s, journal }));
-    const image: BootImage = { osName: 'X', downloadUris: ['https://a/i', 'file:///disk2:/i'], imageVerification: [
-      { hashAlgorithm: 'sha-512', hashValue: new Uint8Array(64) }, { hashAlgorithm: 'sha-384', hashValue: new Uint8Array(48) }] };
-    await assert.rejects(executeBootImage({ kind: 'boot-image', image, decision: 'install', basis: 'criteria' }, ctx(e, journal)), { code: 'SZTP_ERR_DOWNLOAD_FAILED' });
+    const image: BootImage = {
+      osName: 'X',
+      downloadUris: ['https://a/i', 'file:///disk2:/i'],
+      imageVerification: [
+        { hashAlgorithm: 'sha-512', hashValue: new Uint8Array(64) },
+        { hashAlgorithm: 'sha-384', hashValue: new Uint8Array(48) },
+      ],
+    };
+    await assert.rejects(
+      executeBootImage({ kind: 'boot-image', image, decision: 'install', basis: 'criteria' }, ctx(e, journal)),
+      { code: 'SZTP_ERR_DOWNLOAD_FAILED' },
+    );
     const req = e.downloads[0];
     assert.deepEqual(req?.uris, ['https://a/i', 'file:///disk2:/i']);
-    assert.deepEqual(req.expected.map((x) => x.algorithm), ['sha-512']);
+    assert.deepEqual(
+      req.expected.map((x) => x.algorithm),
+      ['sha-512'],
+    );
     assert.equal(req.maxBytes, 12345);
     assert.equal(req.destDir, join(e.dir, 'state', 'images'));
   });

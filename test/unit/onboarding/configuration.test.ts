@@ -12,7 +12,8 @@ afterEach(() => {
   env = undefined;
 });
 
-const ctx = (e: Env, adapter: RouterAdapter, journal: OnboardingJournal): StepContext => stepContext(e, journal, { adapter });
+const ctx = (e: Env, adapter: RouterAdapter, journal: OnboardingJournal): StepContext =>
+  stepContext(e, journal, { adapter });
 
 describe('configuration step', () => {
   test('the snapshot is in the journal before the commit happens', async () => {
@@ -27,10 +28,16 @@ describe('configuration step', () => {
         return e.adapter.commitConfiguration(mode, data);
       },
     };
-    await executeConfiguration({ kind: 'config', mode: 'replace', configuration: bytes('x\n') }, ctx(e, adapter, journal));
+    await executeConfiguration(
+      { kind: 'config', mode: 'replace', configuration: bytes('x\n') },
+      ctx(e, adapter, journal),
+    );
     assert.ok(journalledAtCommit !== undefined, 'snapshot persisted before commit');
     assert.equal(e.runningConfig(), 'x\n');
-    assert.deepEqual((await e.store.read()).events.map((x) => x.progressType), ['config-initiated', 'config-complete']);
+    assert.deepEqual(
+      (await e.store.read()).events.map((x) => x.progressType),
+      ['config-initiated', 'config-complete'],
+    );
   });
 
   test('a non-coded adapter failure becomes SZTP_ERR_CONFIG_COMMIT', async () => {
@@ -38,6 +45,9 @@ describe('configuration step', () => {
     const journal: OnboardingJournal = { digest: 'd', source: 's', startedAt: 't', completedSteps: [] };
     await e.store.update((s) => ({ ...s, journal }));
     const adapter: RouterAdapter = { ...e.adapter, commitConfiguration: () => Promise.reject(new Error('disk full')) };
-    await assert.rejects(executeConfiguration({ kind: 'config', mode: 'merge', configuration: bytes('x') }, ctx(e, adapter, journal)), { code: 'SZTP_ERR_CONFIG_COMMIT' });
+    await assert.rejects(
+      executeConfiguration({ kind: 'config', mode: 'merge', configuration: bytes('x') }, ctx(e, adapter, journal)),
+      { code: 'SZTP_ERR_CONFIG_COMMIT' },
+    );
   });
 });

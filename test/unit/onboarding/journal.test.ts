@@ -15,8 +15,19 @@ describe('journal transitions', () => {
     assert.deepEqual(done, { ...j, completedSteps: ['boot-image', 'pre-script'] });
     assert.ok(!('currentStep' in done));
     assert.deepEqual(completeStep(done, 'pre-script').completedSteps, ['boot-image', 'pre-script']);
-    const failed = resetAfterError({ ...done, currentStep: 'config', snapshot, bootImage: { sha256: 'x', installAttempts: 1 } });
-    assert.deepEqual(failed, { digest: 'd1', source: 's', startedAt: 't', completedSteps: [], bootImage: { sha256: 'x', installAttempts: 1 } });
+    const failed = resetAfterError({
+      ...done,
+      currentStep: 'config',
+      snapshot,
+      bootImage: { sha256: 'x', installAttempts: 1 },
+    });
+    assert.deepEqual(failed, {
+      digest: 'd1',
+      source: 's',
+      startedAt: 't',
+      completedSteps: [],
+      bootImage: { sha256: 'x', installAttempts: 1 },
+    });
   });
 
   test('without removes keys rather than setting undefined', () => {

@@ -19,21 +19,49 @@ describe('rollback', () => {
     writeFileSync(join(e.routerRoot, 'running-config'), 'before\n');
     const snapshot = await e.adapter.snapshotConfiguration();
     writeFileSync(join(e.routerRoot, 'running-config'), 'after\n');
-    await e.store.update((s) => ({ ...s, phase: 'in-progress', journal: { digest: 'd', source: 's', startedAt: 't', completedSteps: ['config'], currentStep: 'post-script', snapshot } }));
-    const err = await rollbackAttempt('d', new SztpError('SZTP_ERR_SCRIPT_FAILED', 'post failed'), { adapter: e.adapter, store: e.store, log: silentLog, now: () => new Date(0) });
+    await e.store.update((s) => ({
+      ...s,
+      phase: 'in-progress',
+      journal: {
+        digest: 'd',
+        source: 's',
+        startedAt: 't',
+        completedSteps: ['config'],
+        currentStep: 'post-script',
+        snapshot,
+      },
+    }));
+    const err = await rollbackAttempt('d', new SztpError('SZTP_ERR_SCRIPT_FAILED', 'post failed'), {
+      adapter: e.adapter,
+      store: e.store,
+      log: silentLog,
+      now: () => new Date(0),
+    });
     assert.equal(err.code, 'SZTP_ERR_SCRIPT_FAILED');
     assert.equal(e.runningConfig(), 'before\n');
     const state = await e.store.read();
     assert.deepEqual(state.journal, { digest: 'd', source: 's', startedAt: 't', completedSteps: [] });
-    assert.deepEqual(state.lastError, { code: 'SZTP_ERR_SCRIPT_FAILED', message: 'post failed', time: '1970-01-01T00:00:00.000Z' });
+    assert.deepEqual(state.lastError, {
+      code: 'SZTP_ERR_SCRIPT_FAILED',
+      message: 'post failed',
+      time: '1970-01-01T00:00:00.000Z',
+    });
     assert.equal(state.phase, 'factory-default');
   });
 
   test('a failed restore is reported as SZTP_ERR_ROLLBACK', async () => {
     const e = (env = makeEnv());
     const snapshot = { adapter: 'simulated', ref: 'vanished.cfg', empty: false };
-    await e.store.update((s) => ({ ...s, journal: { digest: 'd', source: 's', startedAt: 't', completedSteps: ['config'], snapshot } }));
-    const err = await rollbackAttempt('d', new SztpError('SZTP_ERR_SCRIPT_FAILED', 'x'), { adapter: e.adapter, store: e.store, log: silentLog, now: () => new Date() });
+    await e.store.update((s) => ({
+      ...s,
+      journal: { digest: 'd', source: 's', startedAt: 't', completedSteps: ['config'], snapshot },
+    }));
+    const err = await rollbackAttempt('d', new SztpError('SZTP_ERR_SCRIPT_FAILED', 'x'), {
+      adapter: e.adapter,
+      store: e.store,
+      log: silentLog,
+      now: () => new Date(),
+    });
     assert.equal(err.code, 'SZTP_ERR_ROLLBACK');
     assert.equal((await e.store.read()).lastError?.code, 'SZTP_ERR_ROLLBACK');
   });
@@ -45,7 +73,14 @@ describe('rollback', () => {
     writeFileSync(join(e.routerRoot, 'running-config'), 'half\n');
     const kept = join(e.dir, 'kept.img');
     writeFileSync(kept, 'img');
-    const journal = { digest: 'old', source: 's', startedAt: 't', completedSteps: [], snapshot, bootImage: { sha256: 'x', path: kept, installAttempts: 0 } };
+    const journal = {
+      digest: 'old',
+      source: 's',
+      startedAt: 't',
+      completedSteps: [],
+      snapshot,
+      bootImage: { sha256: 'x', path: kept, installAttempts: 0 },
+    };
     await e.store.update((s) => ({ ...s, journal }));
     const deps = { adapter: e.adapter, store: e.store, log: silentLog, now: () => new Date() };
     await rollbackStaleJournal('old', deps);

@@ -3,7 +3,14 @@ import { describe, test } from 'node:test';
 import type { ScriptResult } from '../../../src/adapters/router-adapter.ts';
 import { classifyScript, scriptOutput } from '../../../src/onboarding/scripts.ts';
 
-const r = (o: Partial<ScriptResult>): ScriptResult => ({ exitCode: 0, signal: null, timedOut: false, stdout: '', stderr: '', ...o });
+const r = (o: Partial<ScriptResult>): ScriptResult => ({
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  stdout: '',
+  stderr: '',
+  ...o,
+});
 
 describe('script exit-status convention', () => {
   const table: [Partial<ScriptResult>, string][] = [

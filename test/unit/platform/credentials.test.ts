@@ -21,7 +21,9 @@ before(() => {
   dir = makeTempDir('cred');
   pki = makeTestPki(join(dir, 'pki'), 'p256', 'SN-CRED-42');
 });
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('IDevID + intermediates + PKCS#8 key; serial from the subject serialNumber', async () => {
   const chainFile = join(dir, 'idevid-chain.pem');
@@ -48,12 +50,17 @@ test('SEC1 EC and PKCS#1 RSA keys are converted to PKCS#8 DER', async () => {
   writeFileSync(rsa, openssl(['genrsa', '-traditional', '2048']));
   assert.match(readFileSync(rsa, 'utf8'), /BEGIN RSA PRIVATE KEY/);
   const fromPkcs1 = await loadDeviceCredentials(pki.device.cert, rsa);
-  assert.equal(createPrivateKey({ key: Buffer.from(fromPkcs1.privateKeyPkcs8!), format: 'der', type: 'pkcs8' }).asymmetricKeyType, 'rsa');
+  assert.equal(
+    createPrivateKey({ key: Buffer.from(fromPkcs1.privateKeyPkcs8!), format: 'der', type: 'pkcs8' }).asymmetricKeyType,
+    'rsa',
+  );
 });
 
 test('missing files and bad contents are coded', async () => {
   await assert.rejects(loadDeviceCredentials(join(dir, 'nope.pem')), { code: 'SZTP_ERR_CONFIG_FILE' });
-  await assert.rejects(loadDeviceCredentials(pki.device.cert, join(dir, 'nokey.pem')), { code: 'SZTP_ERR_CONFIG_FILE' });
+  await assert.rejects(loadDeviceCredentials(pki.device.cert, join(dir, 'nokey.pem')), {
+    code: 'SZTP_ERR_CONFIG_FILE',
+  });
   const junk = join(dir, 'junk.pem');
   writeFileSync(junk, 'hello\n');
   await assert.rejects(loadDeviceCredentials(junk), { code: 'SZTP_ERR_DEVICE_IDENTITY' });
@@ -66,9 +73,15 @@ test('missing files and bad contents are coded', async () => {
 
 test('trust-anchor bundles load every certificate as DER', async () => {
   const bundle = join(dir, 'bundle.pem');
-  writeFileSync(bundle, `# comment\n${readFileSync(pki.manufacturer.cert, 'utf8')}\n${readFileSync(pki.serverCa.cert, 'utf8')}`);
+  writeFileSync(
+    bundle,
+    `# comment\n${readFileSync(pki.manufacturer.cert, 'utf8')}\n${readFileSync(pki.serverCa.cert, 'utf8')}`,
+  );
   const ders = await loadTrustAnchors(bundle);
-  assert.deepEqual(ders.map((d) => Buffer.from(d)), [certDer(pki.manufacturer.cert), certDer(pki.serverCa.cert)]);
+  assert.deepEqual(
+    ders.map((d) => Buffer.from(d)),
+    [certDer(pki.manufacturer.cert), certDer(pki.serverCa.cert)],
+  );
 });
 
 test('writeFileAtomic replaces content with mode 0600 and leaves no temp file', async () => {

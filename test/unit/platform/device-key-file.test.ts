@@ -19,7 +19,8 @@ const dir = mkdtempSync(join(tmpdir(), 'sztp-dkf-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const rsa = makeCa(dir, 'rsa', 'rsa', '/CN=rsa/serialNumber=SN-R');
 const ec = makeCa(dir, 'ec', 'p256', '/CN=ec/serialNumber=SN-E');
-const spkiOf = (cert: string): Uint8Array => new Uint8Array(new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' }));
+const spkiOf = (cert: string): Uint8Array =>
+  new Uint8Array(new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' }));
 
 describe('file DeviceKey', () => {
   test('RSA: sign verifies, OAEP (sha1, sha256) unwraps openssl pkeyutl output, TLS options are the PEM key', async () => {
@@ -30,9 +31,27 @@ describe('file DeviceKey', () => {
     assert.ok(verify('sha256', Buffer.from('tbs'), createPublicKey(readFileSync(rsa.cert)), sig));
     for (const digest of ['sha1', 'sha256'] as const) {
       writeFileSync(join(dir, 'cek'), Buffer.alloc(32, 7));
-      openssl(['pkeyutl', '-encrypt', '-certin', '-inkey', rsa.cert, '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', `rsa_oaep_md:${digest}`, '-pkeyopt', `rsa_mgf1_md:${digest}`,
-        '-in', join(dir, 'cek'), '-out', join(dir, 'wrapped')]);
-      assert.deepEqual(Buffer.from(await key.unwrapRsaOaep(readFileSync(join(dir, 'wrapped')), digest)), Buffer.alloc(32, 7));
+      openssl([
+        'pkeyutl',
+        '-encrypt',
+        '-certin',
+        '-inkey',
+        rsa.cert,
+        '-pkeyopt',
+        'rsa_padding_mode:oaep',
+        '-pkeyopt',
+        `rsa_oaep_md:${digest}`,
+        '-pkeyopt',
+        `rsa_mgf1_md:${digest}`,
+        '-in',
+        join(dir, 'cek'),
+        '-out',
+        join(dir, 'wrapped'),
+      ]);
+      assert.deepEqual(
+        Buffer.from(await key.unwrapRsaOaep(readFileSync(join(dir, 'wrapped')), digest)),
+        Buffer.alloc(32, 7),
+      );
     }
     await assert.rejects(key.unwrapRsaOaep(new Uint8Array(256), 'sha256'));
     const tls = await key.tlsClientOptions();
@@ -60,11 +79,26 @@ describe('file DeviceKey', () => {
     assert.equal(deviceKeyOf(undefined), undefined);
   });
 
-  for (const [name, files] of [['RSA', rsa], ['P-256', ec]] as const) {
+  for (const [name, files] of [
+    ['RSA', rsa],
+    ['P-256', ec],
+  ] as const) {
     test(`CSR signed through the port with the ${name} key passes openssl req -verify`, async () => {
-      const csr = await signCsr({}, readDer(files.cert), { key: fileDeviceKey(pemKeyPkcs8(files.key)), spki: spkiOf(files.cert) });
+      const csr = await signCsr({}, readDer(files.cert), {
+        key: fileDeviceKey(pemKeyPkcs8(files.key)),
+        spki: spkiOf(files.cert),
+      });
       writeFileSync(join(dir, 'csr.der'), csr);
-      const out = openssl(['req', '-inform', 'DER', '-in', join(dir, 'csr.der'), '-verify', '-noout', '-subject']).toString();
+      const out = openssl([
+        'req',
+        '-inform',
+        'DER',
+        '-in',
+        join(dir, 'csr.der'),
+        '-verify',
+        '-noout',
+        '-subject',
+      ]).toString();
       assert.match(out, /serialNumber ?= ?SN-/);
     });
   }

@@ -9,10 +9,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfigText } from '../../../src/config/load.ts';
 import { ConfigError } from '../../../src/errors.ts';
-import { certRefOf, certRefProblem, keyBackendOf, keyRefOf, keyRefProblem } from '../../../src/platform/device-key-ref.ts';
+import {
+  certRefOf,
+  certRefProblem,
+  keyBackendOf,
+  keyRefOf,
+  keyRefProblem,
+} from '../../../src/platform/device-key-ref.ts';
 
 test('pkcs11: URIs: a private key by object or id is accepted; PINs, queries, unknown attributes and other objects are refused', () => {
-  for (const ok of ['pkcs11:token=idevid;object=idevid-ec;type=private', 'pkcs11:id=%01%02', 'pkcs11:model=SoftHSM%20v2;object=k', 'pkcs11:token=t;object=k;x-vendor=1']) {
+  for (const ok of [
+    'pkcs11:token=idevid;object=idevid-ec;type=private',
+    'pkcs11:id=%01%02',
+    'pkcs11:model=SoftHSM%20v2;object=k',
+    'pkcs11:token=t;object=k;x-vendor=1',
+  ]) {
     assert.equal(keyRefProblem(ok), undefined, ok);
   }
   const refused: [string, RegExp][] = [
@@ -43,13 +54,24 @@ test('tpm2: handles and tpm2-nv: indexes must be 8 hex digits in their ranges; e
 });
 
 test('config: a hardware reference is kept verbatim, a file path resolved; a PIN in the URI is a coded error with its line', () => {
-  const c = parseConfigText('[Device]\nidevid_cert: tpm2-nv:0x01C90000\nidevid_key: pkcs11:token=t;object=k\npkcs11_module: lib/p11.so\n', '/etc/sztp/ztp.ini');
+  const c = parseConfigText(
+    '[Device]\nidevid_cert: tpm2-nv:0x01C90000\nidevid_key: pkcs11:token=t;object=k\npkcs11_module: lib/p11.so\n',
+    '/etc/sztp/ztp.ini',
+  );
   assert.equal(c.device.idevidKey, 'pkcs11:token=t;object=k');
   assert.equal(c.device.idevidCert, 'tpm2-nv:0x01C90000');
   assert.equal(c.device.pkcs11Module, '/etc/sztp/lib/p11.so');
   assert.equal(c.device.tpm2Tcti, 'device:/dev/tpmrm0');
   assert.equal(c.device.keyTimeoutSeconds, 10);
-  assert.equal(parseConfigText('[Device]\nidevid_key: k.pem\n', '/etc/sztp/ztp.ini').device.idevidKey, '/etc/sztp/k.pem');
-  assert.throws(() => parseConfigText('[Device]\n\nidevid_key: pkcs11:object=k;pin-value=1234\n', '/etc/sztp/ztp.ini'), (e: unknown) =>
-    e instanceof ConfigError && e.problems.some((p) => p.code === 'SZTP_ERR_CONFIG_VALUE' && p.line === 3 && /pin-value/.test(p.message)) && !e.message.includes('1234'));
+  assert.equal(
+    parseConfigText('[Device]\nidevid_key: k.pem\n', '/etc/sztp/ztp.ini').device.idevidKey,
+    '/etc/sztp/k.pem',
+  );
+  assert.throws(
+    () => parseConfigText('[Device]\n\nidevid_key: pkcs11:object=k;pin-value=1234\n', '/etc/sztp/ztp.ini'),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.problems.some((p) => p.code === 'SZTP_ERR_CONFIG_VALUE' && p.line === 3 && /pin-value/.test(p.message)) &&
+      !e.message.includes('1234'),
+  );
 });

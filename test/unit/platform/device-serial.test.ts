@@ -8,7 +8,10 @@ import { test } from 'node:test';
 import { deviceSerialFromSubject } from '../../../src/platform/device-serial.ts';
 
 test('Cisco SUDI forms give the SN token', () => {
-  assert.deepEqual(deviceSerialFromSubject('PID:C9300-24T SN:FCW2126G05V'), { serial: 'FCW2126G05V', form: 'cisco-sudi' });
+  assert.deepEqual(deviceSerialFromSubject('PID:C9300-24T SN:FCW2126G05V'), {
+    serial: 'FCW2126G05V',
+    form: 'cisco-sudi',
+  });
   assert.equal(deviceSerialFromSubject('PID:ISR4451-X/K9 SN:FOC12345678').serial, 'FOC12345678');
   assert.equal(deviceSerialFromSubject('PID:NCS-5501 VID:V01 SN:FOC2040R0AB').serial, 'FOC2040R0AB');
   assert.equal(deviceSerialFromSubject('SN:FDO1234X0AB PID:WS-C3650-24PS').serial, 'FDO1234X0AB');
@@ -17,8 +20,18 @@ test('Cisco SUDI forms give the SN token', () => {
 });
 
 test('anything that is not exactly the token list stays verbatim', () => {
-  for (const value of ['FCW2126G05V', 'SN-TEST-0001', 'SN:FCW2126G05V', 'PID:C9300-24T', 'PID:C9300-24T SN:A SN:B',
-    'PID:C9300-24T SN:FCW2126G05V extra', 'PID:C9300-24T SN:', 'XID:1 SN:FCW2126G05V', 'urn:dev:ops:32473-X-1', 'PID:C9300 VID:V01']) {
+  for (const value of [
+    'FCW2126G05V',
+    'SN-TEST-0001',
+    'SN:FCW2126G05V',
+    'PID:C9300-24T',
+    'PID:C9300-24T SN:A SN:B',
+    'PID:C9300-24T SN:FCW2126G05V extra',
+    'PID:C9300-24T SN:',
+    'XID:1 SN:FCW2126G05V',
+    'urn:dev:ops:32473-X-1',
+    'PID:C9300 VID:V01',
+  ]) {
     assert.deepEqual(deviceSerialFromSubject(value), { serial: value, form: 'verbatim' }, value);
   }
 });

@@ -41,7 +41,11 @@ test('stdout can stream to a 0600 file; output tails are bounded', async () => {
     assert.equal(statSync(file).size, 200000);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(r.stdout, '');
-    const big = await execArgv(['sh', '-c', 'head -c 100000 /dev/zero | tr "\\0" x; echo END'], { timeoutMs: 5000, env, maxOutputBytes: 1000 });
+    const big = await execArgv(['sh', '-c', 'head -c 100000 /dev/zero | tr "\\0" x; echo END'], {
+      timeoutMs: 5000,
+      env,
+      maxOutputBytes: 1000,
+    });
     assert.equal(big.stdout.length, 1000);
     assert.ok(big.stdout.endsWith('xEND\n'));
     assert.equal(readFileSync(file).length, 200000);
@@ -52,11 +56,17 @@ test('stdout can stream to a 0600 file; output tails are bounded', async () => {
 
 test('abort and timeout terminate the process group (SIGTERM, then SIGKILL after the grace period)', async () => {
   const ac = new AbortController();
-  setTimeout(() => { ac.abort(); }, 100);
+  setTimeout(() => {
+    ac.abort();
+  }, 100);
   const r = await execArgv(['sleep', '30'], { timeoutMs: 10_000, env, signal: ac.signal });
   assert.deepEqual([r.aborted, r.timedOut, r.signal], [true, false, 'SIGTERM']);
   const t0 = Date.now();
-  const stubborn = await execArgv(['sh', '-c', 'trap "" TERM; sleep 30 & wait; wait'], { timeoutMs: 100, env, killGraceMs: 200 });
+  const stubborn = await execArgv(['sh', '-c', 'trap "" TERM; sleep 30 & wait; wait'], {
+    timeoutMs: 100,
+    env,
+    killGraceMs: 200,
+  });
   assert.equal(stubborn.timedOut, true);
   assert.equal(stubborn.signal, 'SIGKILL');
   assert.ok(Date.now() - t0 < 5000);

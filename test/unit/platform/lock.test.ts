@@ -17,23 +17,37 @@ import { stateLayout } from '../../../src/lib/state-layout.ts';
 import { acquireLock } from '../../../src/platform/lock.ts';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sztp-lock-')); });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sztp-lock-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const lockPath = (): string => stateLayout(dir).lockFile;
 
 /** A process holding the flock of the lock file (util-linux flock running sleep). */
 async function holder(): Promise<ReturnType<typeof spawn>> {
   // The shell opens the file, flock(1) locks that descriptor, and the shell becomes `sleep` keeping it.
-  const child = spawn('sh', ['-c', 'exec 9>>"$0"; flock 9; echo locked; exec sleep 30', lockPath()], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve) => { child.stdout?.once('data', () => { resolve(); }); });
+  const child = spawn('sh', ['-c', 'exec 9>>"$0"; flock 9; echo locked; exec sleep 30', lockPath()], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  await new Promise<void>((resolve) => {
+    child.stdout?.once('data', () => {
+      resolve();
+    });
+  });
   return child;
 }
 
 test('acquire writes our pid and the boot id; release frees it for the next taker', async () => {
   const lock = await acquireLock(dir);
   assert.equal(readFileSync(lockPath(), 'utf8'), `${process.pid}\n${currentBootIdSync() ?? ''}\n`);
-  await assert.rejects(acquireLock(dir), { code: 'SZTP_ERR_STATE_LOCKED' }, 'a second descriptor, even in the same process, is refused');
+  await assert.rejects(
+    acquireLock(dir),
+    { code: 'SZTP_ERR_STATE_LOCKED' },
+    'a second descriptor, even in the same process, is refused',
+  );
   await lock.release();
   const again = await acquireLock(dir);
   await again.release();
@@ -70,10 +84,20 @@ test('two processes racing over a stale lock file never both hold it (40 trials)
   const start = Date.now() + 3000;
   const racer = join(import.meta.dirname, '..', '..', 'support', 'lock-racer.ts');
   const outputs = [0, 1].map(() => {
-    const child = spawn(process.execPath, ['--import', 'tsx', racer, dir, String(trials), String(start), String(period)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', racer, dir, String(trials), String(start), String(period)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    return new Promise<string>((resolve) => { child.on('close', () => { resolve(out); }); });
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    return new Promise<string>((resolve) => {
+      child.on('close', () => {
+        resolve(out);
+      });
+    });
   });
   // Before each trial, a lock file as a killed agent leaves it: a dead pid of this boot.
   const dead = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
@@ -84,18 +108,29 @@ test('two processes racing over a stale lock file never both hold it (40 trials)
     writeFileSync(lockPath(), `${dead.pid}\n${currentBootIdSync() ?? ''}\n`);
   }
   const [a = '', b = ''] = await Promise.all(outputs);
-  const held = (out: string): Map<number, [number, number]> => new Map(out.split('\n').filter((l) => l.startsWith('got ')).map((l) => {
-    const [, i, from, to] = l.split(' ').map(Number);
-    return [i ?? -1, [from ?? 0, to ?? 0]];
-  }));
+  const held = (out: string): Map<number, [number, number]> =>
+    new Map(
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('got '))
+        .map((l) => {
+          const [, i, from, to] = l.split(' ').map(Number);
+          return [i ?? -1, [from ?? 0, to ?? 0]];
+        }),
+    );
   const ha = held(a);
   const hb = held(b);
   // Both winning one trial one after the other is fine; holding at the same time is not.
-  const both = [...ha.entries()].filter(([i, [from, to]]) => {
-    const other = hb.get(i);
-    return other !== undefined && from < other[1] && other[0] < to;
-  }).map(([i]) => i);
+  const both = [...ha.entries()]
+    .filter(([i, [from, to]]) => {
+      const other = hb.get(i);
+      return other !== undefined && from < other[1] && other[0] < to;
+    })
+    .map(([i]) => i);
   process.stdout.write(`lock-race trials=${trials} both-held=${both.length} a=${ha.size} b=${hb.size}\n`);
   assert.deepEqual(both, [], `both racers held the lock in trials ${both.join(', ')}`);
-  assert.ok(ha.size >= trials * 0.9 || hb.size >= trials * 0.9 || ha.size + hb.size >= trials * 0.9, 'nearly every trial had a winner');
+  assert.ok(
+    ha.size >= trials * 0.9 || hb.size >= trials * 0.9 || ha.size + hb.size >= trials * 0.9,
+    'nearly every trial had a winner',
+  );
 });

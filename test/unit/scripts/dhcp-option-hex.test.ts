@@ -10,7 +10,8 @@ import { describe, it } from 'node:test';
 import { renderOptionConfig } from '../../../scripts/dhcp-option-hex.ts';
 
 const SCRIPT = join(import.meta.dirname, '..', '..', '..', 'scripts', 'dhcp-option-hex.ts');
-const WORKED = '001d68747470733a2f2f737a74702e6578616d706c652e636f6d3a38343433001568747470733a2f2f5b323030313a6462383a3a315d';
+const WORKED =
+  '001d68747470733a2f2f737a74702e6578616d706c652e636f6d3a38343433001568747470733a2f2f5b323030313a6462383a3a315d';
 const URIS = ['https://sztp.example.com:8443', 'https://[2001:db8::1]'];
 
 describe('dhcp-option-hex', () => {
@@ -30,7 +31,9 @@ describe('dhcp-option-hex', () => {
       assert.equal(r.status, 2, bad);
       assert.match(r.stderr, new RegExp(bad.replace(/[/.]/g, '\\$&')));
     }
-    const ok = spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, '--format', 'hex', ...URIS], { encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, '--format', 'hex', ...URIS], {
+      encoding: 'utf8',
+    });
     assert.equal(ok.stdout, `${WORKED}\n`);
   });
 });

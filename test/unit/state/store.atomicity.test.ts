@@ -16,11 +16,16 @@ import { makeTempDir } from '../../support/temp-dir.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = makeTempDir('atomic');
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function runAndKill(delayMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/state-writer.ts'), dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/state-writer.ts'), dir], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let killed = false;
     child.stdout.on('data', (d: Buffer) => {
       if (!killed && d.toString().includes('ready')) {
@@ -29,7 +34,10 @@ function runAndKill(delayMs: number): Promise<void> {
       }
     });
     child.on('error', reject);
-    child.on('exit', (_code, signal) => { if (signal === 'SIGKILL') resolve(); else reject(new Error(`writer exited without being killed (${String(signal)})`)); });
+    child.on('exit', (_code, signal) => {
+      if (signal === 'SIGKILL') resolve();
+      else reject(new Error(`writer exited without being killed (${String(signal)})`));
+    });
   });
 }
 
@@ -40,12 +48,18 @@ test('SIGKILL at random moments never leaves a partial or invalid state file', a
     const doc: unknown = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
     const checked = checkShape(doc);
     assert.ok(checked.ok, `kill ${i}: ${checked.ok ? '' : checked.reason}`);
-    assert.ok(checked.state.events.length >= previousEvents, 'the history only grows (each run continues from the last durable state)');
+    assert.ok(
+      checked.state.events.length >= previousEvents,
+      'the history only grows (each run continues from the last durable state)',
+    );
     previousEvents = checked.state.events.length;
   }
   assert.ok(previousEvents > 12, 'the writer did write between kills');
   // Temp files of killed writers are swept by the next store that writes.
   writeFileSync(join(dir, '.state.json.tmp-999999999-dead'), 'partial');
   await createStateStore({ dir, log: pino({ level: 'silent' }) }).update((s) => s);
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes('.tmp-')),
+    [],
+  );
 });

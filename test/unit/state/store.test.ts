@@ -16,12 +16,21 @@ import { MAX_EVENTS, displayPhase, withSecureMode } from '../../../src/state/mac
 import { createStateStore } from '../../../src/state/store.ts';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sztp-store-')); });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sztp-store-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function capture(): { log: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); cb(); } });
+  const stream = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      cb();
+    },
+  });
   return { log: pino({ level: 'info' }, stream), lines };
 }
 
@@ -36,7 +45,11 @@ test('a fresh store reads the factory-default state and does not create files', 
 
 test('updates are durable, 0600, in a 0700 directory, and leave no temp files', async () => {
   const stateDir = join(dir, 'state');
-  const store = createStateStore({ dir: stateDir, log: pino({ level: 'silent' }), now: () => new Date('2026-01-02T03:04:05Z') });
+  const store = createStateStore({
+    dir: stateDir,
+    log: pino({ level: 'silent' }),
+    now: () => new Date('2026-01-02T03:04:05Z'),
+  });
   await store.update((s) => withSecureMode(s, false));
   assert.equal(statSync(store.path).mode & 0o777, 0o600);
   assert.equal(statSync(stateDir).mode & 0o777, 0o700);
@@ -44,22 +57,39 @@ test('updates are durable, 0600, in a 0700 directory, and leave no temp files', 
   assert.equal(doc.secureMode, false);
   assert.equal(doc.schemaVersion, 1);
   assert.equal(doc.updatedAt, '2026-01-02T03:04:05.000Z');
-  assert.deepEqual(readdirSync(stateDir).sort(), ['state.json', 'state.json.bak', 'state.lock'], 'no temp files; the backup; the lock file stays (flock files are never unlinked)');
+  assert.deepEqual(
+    readdirSync(stateDir).sort(),
+    ['state.json', 'state.json.bak', 'state.lock'],
+    'no temp files; the backup; the lock file stays (flock files are never unlinked)',
+  );
   const again = await createStateStore({ dir: stateDir, log: pino({ level: 'silent' }) }).read();
   assert.equal(displayPhase(again), 'disabled');
 });
 
 test('concurrent updates are serialised (no lost update)', async () => {
   const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
-  await Promise.all(Array.from({ length: 25 }, (_, i) =>
-    store.update((s) => ({ ...s, events: [...s.events, { progressType: 'informational', time: new Date().toISOString(), message: String(i) }] }))));
+  await Promise.all(
+    Array.from({ length: 25 }, (_, i) =>
+      store.update((s) => ({
+        ...s,
+        events: [...s.events, { progressType: 'informational', time: new Date().toISOString(), message: String(i) }],
+      })),
+    ),
+  );
   const s = await store.read();
-  assert.deepEqual(s.events.map((e) => e.message), Array.from({ length: 25 }, (_, i) => String(i)));
+  assert.deepEqual(
+    s.events.map((e) => e.message),
+    Array.from({ length: 25 }, (_, i) => String(i)),
+  );
 });
 
 test('the event history is bounded; the oldest events are dropped', async () => {
   const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
-  const many = Array.from({ length: MAX_EVENTS + 7 }, (_, i) => ({ progressType: 'informational' as const, time: 't', message: String(i) }));
+  const many = Array.from({ length: MAX_EVENTS + 7 }, (_, i) => ({
+    progressType: 'informational' as const,
+    time: 't',
+    message: String(i),
+  }));
   const s = await store.update((x) => ({ ...x, events: many }));
   assert.equal(s.events.length, MAX_EVENTS);
   assert.equal(s.events[0]?.message, '7');
@@ -70,7 +100,10 @@ for (const [name, content] of [
   ['not an object', '[1,2,3]'],
   ['wrong shape', '{"schemaVersion":1,"secureMode":"yes","phase":"factory-default","events":[]}'],
   ['unknown phase', '{"schemaVersion":1,"secureMode":true,"phase":"dancing","events":[]}'],
-  ['unknown error code', '{"schemaVersion":1,"secureMode":true,"phase":"in-progress","events":[],"lastError":{"code":"NOPE","message":"m","time":"t"}}'],
+  [
+    'unknown error code',
+    '{"schemaVersion":1,"secureMode":true,"phase":"in-progress","events":[],"lastError":{"code":"NOPE","message":"m","time":"t"}}',
+  ],
 ] as const) {
   test(`a corrupt state file (${name}) with a good backup: set aside with SZTP_ERR_STATE_CORRUPT, the backup used`, async () => {
     const good = '{"schemaVersion":1,"secureMode":false,"phase":"bootstrap-complete","events":[]}';
@@ -90,8 +123,15 @@ for (const [name, content] of [
     writeFileSync(join(dir, 'state.json'), content);
     writeFileSync(join(dir, 'state.json.bak'), '{"trunc');
     const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
-    await assert.rejects(store.read(), (e: { code?: string; message?: string }) => e.code === 'SZTP_ERR_STATE_CORRUPT' && /sztp-agent reset/.test(e.message ?? ''));
-    await assert.rejects(store.update((x) => x), { code: 'SZTP_ERR_STATE_CORRUPT' });
+    await assert.rejects(
+      store.read(),
+      (e: { code?: string; message?: string }) =>
+        e.code === 'SZTP_ERR_STATE_CORRUPT' && /sztp-agent reset/.test(e.message ?? ''),
+    );
+    await assert.rejects(
+      store.update((x) => x),
+      { code: 'SZTP_ERR_STATE_CORRUPT' },
+    );
     assert.equal(readFileSync(join(dir, 'state.json'), 'utf8'), content);
     const fresh = await store.reset();
     assert.equal(fresh.phase, 'factory-default', 'reset still works');
@@ -103,7 +143,11 @@ test('every write keeps the same state as state.json.bak, a separate file', asyn
   await store.update((s) => ({ ...s, source: 'one' }));
   await store.update((s) => ({ ...s, source: 'two' }));
   assert.equal((JSON.parse(readFileSync(join(dir, 'state.json.bak'), 'utf8')) as { source: string }).source, 'two');
-  assert.notEqual(statSync(join(dir, 'state.json')).ino, statSync(join(dir, 'state.json.bak')).ino, 'not a hard link: truncating one leaves the other');
+  assert.notEqual(
+    statSync(join(dir, 'state.json')).ino,
+    statSync(join(dir, 'state.json.bak')).ino,
+    'not a hard link: truncating one leaves the other',
+  );
   writeFileSync(join(dir, 'state.json'), '');
   assert.equal((await store.read()).source, 'two', 'a truncated state file falls back to the backup');
   rmSync(join(dir, 'state.json.bak'));
@@ -115,7 +159,11 @@ test('every write keeps the same state as state.json.bak, a separate file', asyn
 test('state.json missing and its backup unreadable: refused with SZTP_ERR_STATE_CORRUPT, never factory-default', async () => {
   writeFileSync(join(dir, 'state.json.bak'), '{"schemaVersion":1,"secureMode":fal');
   const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
-  await assert.rejects(store.read(), (e: { code?: string; message?: string }) => e.code === 'SZTP_ERR_STATE_CORRUPT' && /is missing.*sztp-agent reset/.test(e.message ?? ''));
+  await assert.rejects(
+    store.read(),
+    (e: { code?: string; message?: string }) =>
+      e.code === 'SZTP_ERR_STATE_CORRUPT' && /is missing.*sztp-agent reset/.test(e.message ?? ''),
+  );
 });
 
 test('a state file of another schema version is refused and left alone (SZTP_ERR_STATE_SCHEMA)', async () => {
@@ -123,7 +171,10 @@ test('a state file of another schema version is refused and left alone (SZTP_ERR
   writeFileSync(join(dir, 'state.json'), content);
   const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
   await assert.rejects(store.read(), { code: 'SZTP_ERR_STATE_SCHEMA' });
-  await assert.rejects(store.update((s) => s), { code: 'SZTP_ERR_STATE_SCHEMA' });
+  await assert.rejects(
+    store.update((s) => s),
+    { code: 'SZTP_ERR_STATE_SCHEMA' },
+  );
   assert.equal(readFileSync(join(dir, 'state.json'), 'utf8'), content);
 });
 
@@ -142,11 +193,18 @@ test('two processes updating the same state at once lose no update (state.lock)'
   const count = 60;
   const start = Date.now() + 1500;
   const appender = join(import.meta.dirname, '..', '..', 'support', 'state-appender.ts');
-  const runs = ['a', 'b'].map((tag) => new Promise<number | null>((resolve) => {
-    spawn(process.execPath, ['--import', 'tsx', appender, dir, tag, String(count), String(start)], { stdio: 'inherit' }).on('exit', resolve);
-  }));
+  const runs = ['a', 'b'].map(
+    (tag) =>
+      new Promise<number | null>((resolve) => {
+        spawn(process.execPath, ['--import', 'tsx', appender, dir, tag, String(count), String(start)], {
+          stdio: 'inherit',
+        }).on('exit', resolve);
+      }),
+  );
   assert.deepEqual(await Promise.all(runs), [0, 0]);
-  const messages = (await createStateStore({ dir, log: pino({ level: 'silent' }) }).read()).events.map((e) => e.message);
+  const messages = (await createStateStore({ dir, log: pino({ level: 'silent' }) }).read()).events.map(
+    (e) => e.message,
+  );
   for (const tag of ['a', 'b']) {
     const mine = messages.filter((m) => m?.startsWith(`${tag} `));
     assert.equal(mine.length, count, `${count - mine.length} of ${tag}'s updates were lost`);

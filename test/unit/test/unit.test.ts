@@ -13,13 +13,17 @@ const root = join(import.meta.dirname, '..', '..', '..');
 const unitDir = join(root, 'test', 'unit');
 
 function testFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** True when `name` is a file `<name>.*` or a folder `<name>` inside `dir`. */
 function present(dir: string, name: string): boolean {
   if (!existsSync(dir)) return false;
-  return readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? e.name === name : e.name.startsWith(`${name}.`)));
+  return readdirSync(dir, { withFileTypes: true }).some((e) =>
+    e.isDirectory() ? e.name === name : e.name.startsWith(`${name}.`),
+  );
 }
 
 function subjectOf(rel: string): { dir: string; name: string } {
@@ -27,10 +31,12 @@ function subjectOf(rel: string): { dir: string; name: string } {
 }
 
 test('every unit test file is named after the source file or folder it tests', () => {
-  const strays = testFiles(unitDir).map((f) => relative(unitDir, f)).filter((rel) => {
-    const { dir, name } = subjectOf(rel);
-    return !present(join(root, 'src', dir), name) && !present(join(root, dir), name);
-  });
+  const strays = testFiles(unitDir)
+    .map((f) => relative(unitDir, f))
+    .filter((rel) => {
+      const { dir, name } = subjectOf(rel);
+      return !present(join(root, 'src', dir), name) && !present(join(root, dir), name);
+    });
   assert.deepEqual(strays, [], 'rename these after what they test (test/unit/<dir>/<source>[.<aspect>].test.ts)');
 });
 

@@ -16,9 +16,13 @@ import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest } from '../../supp
 const OB = 'ietf-sztp-conveyed-info:onboarding-information';
 const RD = 'ietf-sztp-conveyed-info:redirect-information';
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const decodeJson = (doc: unknown): ReturnType<typeof decodeConveyedInformation> => decodeConveyedInformation(parseConveyedDocument(OID.conveyedJson, enc(JSON.stringify(doc)), DEFAULT_LIMITS));
+const decodeJson = (doc: unknown): ReturnType<typeof decodeConveyedInformation> =>
+  decodeConveyedInformation(parseConveyedDocument(OID.conveyedJson, enc(JSON.stringify(doc)), DEFAULT_LIMITS));
 const rejects = (fn: () => unknown, code: string): void => {
-  assert.throws(fn, (e: unknown) => e instanceof ValidationError && e.code === code && e.step === 'conveyed-information');
+  assert.throws(
+    fn,
+    (e: unknown) => e instanceof ValidationError && e.code === code && e.step === 'conveyed-information',
+  );
 };
 
 describe('onboarding-information schema', () => {
@@ -27,32 +31,76 @@ describe('onboarding-information schema', () => {
     rejects(() => decodeJson({ [OB]: { 'configuration-handling': 'merge' } }), 'SZTP_ERR_CONVEYED_SCHEMA');
   });
   test('AT-49 image-verification without download-uri is a schema error', () => {
-    rejects(() => decodeJson({ [OB]: { 'boot-image': { 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': 'ab' }] } } }), 'SZTP_ERR_CONVEYED_SCHEMA');
+    rejects(
+      () =>
+        decodeJson({
+          [OB]: { 'boot-image': { 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': 'ab' }] } },
+        }),
+      'SZTP_ERR_CONVEYED_SCHEMA',
+    );
   });
   const bad: [string, unknown][] = [
-    ['hash-value not colon hex', { 'boot-image': { 'download-uri': ['https://a/b'], 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': 'abcd' }] } }],
+    [
+      'hash-value not colon hex',
+      {
+        'boot-image': {
+          'download-uri': ['https://a/b'],
+          'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': 'abcd' }],
+        },
+      },
+    ],
     ['download-uri not a URI', { 'boot-image': { 'download-uri': ['not a uri'] } }],
     ['configuration-handling unknown', { 'configuration-handling': 'append', configuration: 'aGk=' }],
     ['configuration not base64', { 'configuration-handling': 'merge', configuration: 'a*b' }],
     ['unknown member', { 'boot-image': {}, extra: 1 }],
-    ['conflicting duplicate hashes', { 'boot-image': { 'download-uri': ['https://a/b'], 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': 'ab' }, { 'hash-algorithm': 'sha-256', 'hash-value': 'cd' }] } }],
+    [
+      'conflicting duplicate hashes',
+      {
+        'boot-image': {
+          'download-uri': ['https://a/b'],
+          'image-verification': [
+            { 'hash-algorithm': 'sha-256', 'hash-value': 'ab' },
+            { 'hash-algorithm': 'sha-256', 'hash-value': 'cd' },
+          ],
+        },
+      },
+    ],
   ];
-  for (const [name, body] of bad) test(`rejects: ${name}`, () => { rejects(() => decodeJson({ [OB]: body }), 'SZTP_ERR_CONVEYED_SCHEMA'); });
+  for (const [name, body] of bad)
+    test(`rejects: ${name}`, () => {
+      rejects(() => decodeJson({ [OB]: body }), 'SZTP_ERR_CONVEYED_SCHEMA');
+    });
 
   test('AT-52 quirks: unprefixed identity, base64 with whitespace, null scripts, identical duplicate hashes', () => {
-    const r = decodeJson({ [OB]: {
-      'boot-image': { 'download-uri': ['file:///disk2:/images/x.iso', 'file:///disk3:/images/x.iso'], 'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': 'AB:cd' }, { 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': 'ab:CD' }] },
-      'configuration-handling': 'replace', configuration: 'aGVs\nbG8=\n', 'pre-configuration-script': null, 'post-configuration-script': null,
-    } });
+    const r = decodeJson({
+      [OB]: {
+        'boot-image': {
+          'download-uri': ['file:///disk2:/images/x.iso', 'file:///disk3:/images/x.iso'],
+          'image-verification': [
+            { 'hash-algorithm': 'sha-256', 'hash-value': 'AB:cd' },
+            { 'hash-algorithm': 'ietf-sztp-conveyed-info:sha-256', 'hash-value': 'ab:CD' },
+          ],
+        },
+        'configuration-handling': 'replace',
+        configuration: 'aGVs\nbG8=\n',
+        'pre-configuration-script': null,
+        'post-configuration-script': null,
+      },
+    });
     assert.equal(r.kind, 'onboarding-information');
     assert.ok(r.kind === 'onboarding-information');
     assert.equal(Buffer.from(r.onboarding.configuration ?? []).toString(), 'hello');
     assert.equal(r.onboarding.preConfigurationScript, undefined);
-    assert.deepEqual(r.onboarding.bootImage?.imageVerification, [{ hashAlgorithm: 'sha-256', hashValue: new Uint8Array([0xab, 0xcd]) }]);
+    assert.deepEqual(r.onboarding.bootImage?.imageVerification, [
+      { hashAlgorithm: 'sha-256', hashValue: new Uint8Array([0xab, 0xcd]) },
+    ]);
   });
   test('top level must be exactly one known container', () => {
     rejects(() => decodeJson({}), 'SZTP_ERR_CONVEYED_SCHEMA');
-    rejects(() => decodeJson({ [OB]: {}, [RD]: { 'bootstrap-server': [{ address: 'a' }] } }), 'SZTP_ERR_CONVEYED_SCHEMA');
+    rejects(
+      () => decodeJson({ [OB]: {}, [RD]: { 'bootstrap-server': [{ address: 'a' }] } }),
+      'SZTP_ERR_CONVEYED_SCHEMA',
+    );
     rejects(() => decodeJson({ 'conveyed-information': {} }), 'SZTP_ERR_CONVEYED_SCHEMA');
     rejects(() => decodeJson([1]), 'SZTP_ERR_CONVEYED_SCHEMA');
   });
@@ -60,9 +108,19 @@ describe('onboarding-information schema', () => {
 
 describe('redirect-information schema', () => {
   test('defaults port 443, accepts numeric-string port, decodes trust-anchor', () => {
-    const r = decodeJson({ [RD]: { 'bootstrap-server': [{ address: 'sztp.example.com' }, { address: '2001:db8::1', port: '8443', 'trust-anchor': 'AAEC' }] } });
+    const r = decodeJson({
+      [RD]: {
+        'bootstrap-server': [
+          { address: 'sztp.example.com' },
+          { address: '2001:db8::1', port: '8443', 'trust-anchor': 'AAEC' },
+        ],
+      },
+    });
     assert.ok(r.kind === 'redirect-information');
-    assert.deepEqual(r.redirect.bootstrapServers, [{ address: 'sztp.example.com', port: 443 }, { address: '2001:db8::1', port: 8443, trustAnchor: new Uint8Array([0, 1, 2]) }]);
+    assert.deepEqual(r.redirect.bootstrapServers, [
+      { address: 'sztp.example.com', port: 443 },
+      { address: '2001:db8::1', port: 8443, trustAnchor: new Uint8Array([0, 1, 2]) },
+    ]);
   });
   const bad: [string, unknown][] = [
     ['empty list', { 'bootstrap-server': [] }],
@@ -72,14 +130,20 @@ describe('redirect-information schema', () => {
     ['duplicate address', { 'bootstrap-server': [{ address: 'a' }, { address: 'a' }] }],
     ['unknown member', { 'bootstrap-server': [{ address: 'a', foo: 1 }] }],
   ];
-  for (const [name, body] of bad) test(`rejects: ${name}`, () => { rejects(() => decodeJson({ [RD]: body }), 'SZTP_ERR_CONVEYED_SCHEMA'); });
+  for (const [name, body] of bad)
+    test(`rejects: ${name}`, () => {
+      rejects(() => decodeJson({ [RD]: body }), 'SZTP_ERR_CONVEYED_SCHEMA');
+    });
 });
 
 describe('XML conveyed information', () => {
   const NS = 'urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info';
-  const xml = (s: string): ReturnType<typeof decodeConveyedInformation> => decodeConveyedInformation(parseConveyedDocument(OID.conveyedXml, enc(s), DEFAULT_LIMITS));
+  const xml = (s: string): ReturnType<typeof decodeConveyedInformation> =>
+    decodeConveyedInformation(parseConveyedDocument(OID.conveyedXml, enc(s), DEFAULT_LIMITS));
   test('redirect with a prefixed root converts to the JSON shape', () => {
-    const r = xml(`<ci:redirect-information xmlns:ci="${NS}"><ci:bootstrap-server><ci:address>a.example</ci:address><ci:port>8443</ci:port></ci:bootstrap-server></ci:redirect-information>`);
+    const r = xml(
+      `<ci:redirect-information xmlns:ci="${NS}"><ci:bootstrap-server><ci:address>a.example</ci:address><ci:port>8443</ci:port></ci:bootstrap-server></ci:redirect-information>`,
+    );
     assert.ok(r.kind === 'redirect-information' && r.redirect.bootstrapServers[0]?.port === 8443);
   });
   test('id-data with a leading "<" is read as XML', () => {
@@ -88,7 +152,10 @@ describe('XML conveyed information', () => {
   });
   test('wrong namespace, DOCTYPE/entities and malformed XML are rejected', () => {
     rejects(() => xml('<onboarding-information xmlns="urn:other"/>'), 'SZTP_ERR_CONVEYED_SCHEMA');
-    rejects(() => xml(`<!DOCTYPE x [<!ENTITY a "b">]><onboarding-information xmlns="${NS}"/>`), 'SZTP_ERR_CONVEYED_DECODE');
+    rejects(
+      () => xml(`<!DOCTYPE x [<!ENTITY a "b">]><onboarding-information xmlns="${NS}"/>`),
+      'SZTP_ERR_CONVEYED_DECODE',
+    );
     rejects(() => xml(`<onboarding-information xmlns="${NS}"><configuration>`), 'SZTP_ERR_CONVEYED_DECODE');
   });
 });
@@ -98,23 +165,44 @@ describe('limits', () => {
   const valid = m.variants.find((v) => v.kind === 'p256' && v.variant === 'valid');
   assert.ok(valid);
   test('JSON nesting deeper than the limit → SZTP_ERR_LIMIT_EXCEEDED (before parsing)', () => {
-    rejects(() => parseConveyedDocument(OID.conveyedJson, enc('['.repeat(100) + ']'.repeat(100)), DEFAULT_LIMITS), 'SZTP_ERR_LIMIT_EXCEEDED');
+    rejects(
+      () => parseConveyedDocument(OID.conveyedJson, enc('['.repeat(100) + ']'.repeat(100)), DEFAULT_LIMITS),
+      'SZTP_ERR_LIMIT_EXCEEDED',
+    );
   });
   test('a document above the size limit → SZTP_ERR_LIMIT_EXCEEDED', () => {
-    rejects(() => parseConveyedDocument(OID.conveyedJson, new Uint8Array(DEFAULT_LIMITS.maxDocumentBytes + 1), DEFAULT_LIMITS), 'SZTP_ERR_LIMIT_EXCEEDED');
+    rejects(
+      () =>
+        parseConveyedDocument(OID.conveyedJson, new Uint8Array(DEFAULT_LIMITS.maxDocumentBytes + 1), DEFAULT_LIMITS),
+      'SZTP_ERR_LIMIT_EXCEEDED',
+    );
   });
   test('an artifact above the size limit → SZTP_ERR_CMS_TOO_LARGE before decoding', async () => {
     const huge = new Uint8Array(DEFAULT_LIMITS.maxArtifactBytes + 1);
-    await assert.rejects(validateBootstrappingData({ conveyedInformation: huge }, contextFor(FIXTURES_DIR, m, valid)), { code: 'SZTP_ERR_CMS_TOO_LARGE', step: 'conveyed-information' });
+    await assert.rejects(validateBootstrappingData({ conveyedInformation: huge }, contextFor(FIXTURES_DIR, m, valid)), {
+      code: 'SZTP_ERR_CMS_TOO_LARGE',
+      step: 'conveyed-information',
+    });
   });
   test('garbage and empty input → SZTP_ERR_CMS_DECODE', async () => {
-    for (const bytes of [new Uint8Array(), new Uint8Array([0x30]), enc('{"json":"not cms"}'), new Uint8Array([0x30, 0x80, 0x30, 0x80])]) {
-      await assert.rejects(validateBootstrappingData({ conveyedInformation: bytes }, contextFor(FIXTURES_DIR, m, valid)), { code: 'SZTP_ERR_CMS_DECODE', step: 'conveyed-information' });
+    for (const bytes of [
+      new Uint8Array(),
+      new Uint8Array([0x30]),
+      enc('{"json":"not cms"}'),
+      new Uint8Array([0x30, 0x80, 0x30, 0x80]),
+    ]) {
+      await assert.rejects(
+        validateBootstrappingData({ conveyedInformation: bytes }, contextFor(FIXTURES_DIR, m, valid)),
+        { code: 'SZTP_ERR_CMS_DECODE', step: 'conveyed-information' },
+      );
     }
   });
   test('more certificates in a bag than the limit → SZTP_ERR_LIMIT_EXCEEDED', async () => {
     const a = artifactsFor(FIXTURES_DIR, valid);
     const { validateWithOptions } = await import('../../../src/validation/pipeline.ts');
-    await assert.rejects(validateWithOptions(a, contextFor(FIXTURES_DIR, m, valid), { limits: { ...DEFAULT_LIMITS, maxCertificates: 1 } }), { code: 'SZTP_ERR_LIMIT_EXCEEDED', step: 'voucher' });
+    await assert.rejects(
+      validateWithOptions(a, contextFor(FIXTURES_DIR, m, valid), { limits: { ...DEFAULT_LIMITS, maxCertificates: 1 } }),
+      { code: 'SZTP_ERR_LIMIT_EXCEEDED', step: 'voucher' },
+    );
   });
 });

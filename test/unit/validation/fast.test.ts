@@ -32,7 +32,10 @@ const fast = (a: BootstrappingArtifacts, ctx: TrustContext): ValidatedConveyedIn
   validateFast(a, ctx, DEFAULT_LIMITS, createHash('sha256').update(a.conveyedInformation).digest('hex'));
 
 /** The pkijs path (a check log keeps validateBootstrappingData off the fast path). */
-async function slow(a: BootstrappingArtifacts, ctx: TrustContext): Promise<{ ok: true; value: ValidatedConveyedInformation } | { ok: false; code: string }> {
+async function slow(
+  a: BootstrappingArtifacts,
+  ctx: TrustContext,
+): Promise<{ ok: true; value: ValidatedConveyedInformation } | { ok: false; code: string }> {
   try {
     return { ok: true, value: await validateBootstrappingData(a, ctx, { log: new CheckLog() }) };
   } catch (err) {
@@ -53,15 +56,40 @@ async function agree(a: BootstrappingArtifacts, ctx: TrustContext, what: string)
 test('fast path: every fixture variant — it accepts only what pkijs accepts, identically, and serves the valid bundles', async () => {
   const accepted: string[] = [];
   for (const e of manifest.variants) {
-    if (await agree(artifactsFor(FIXTURES_DIR, e), contextFor(FIXTURES_DIR, manifest, e), `${e.kind}/${e.variant}`)) accepted.push(`${e.kind}/${e.variant}`);
+    if (await agree(artifactsFor(FIXTURES_DIR, e), contextFor(FIXTURES_DIR, manifest, e), `${e.kind}/${e.variant}`))
+      accepted.push(`${e.kind}/${e.variant}`);
   }
-  for (const k of KINDS) for (const v of ['valid', 'valid-nonce', 'ski-signer', 'clock-untrusted', 'redirect-signed']) assert.ok(accepted.includes(`${k}/${v}`), `${k}/${v} not on the fast path`);
+  for (const k of KINDS)
+    for (const v of ['valid', 'valid-nonce', 'ski-signer', 'clock-untrusted', 'redirect-signed'])
+      assert.ok(accepted.includes(`${k}/${v}`), `${k}/${v} not on the fast path`);
   // Left to pkijs by design: encrypted, BER, stapled CRLs, RSASSA-PSS, several end-entity certificates.
-  for (const v of ['enveloped-oaep', 'ber-indefinite', 'revocation-required-good-crl', 'rsa-pss', 'owner-bag-two-end-entities']) assert.ok(!accepted.includes(`rsa/${v}`), `rsa/${v} on the fast path`);
+  for (const v of [
+    'enveloped-oaep',
+    'ber-indefinite',
+    'revocation-required-good-crl',
+    'rsa-pss',
+    'owner-bag-two-end-entities',
+  ])
+    assert.ok(!accepted.includes(`rsa/${v}`), `rsa/${v} on the fast path`);
 });
 
-const FIELDS = ['subject', 'issuer', 'serialHex', 'serial', 'issuerDer', 'subjectDer', 'notBefore', 'notAfter', 'keyUsage', 'basicConstraints',
-  'subjectKeyId', 'authorityKeyId', 'extKeyUsage', 'subjectHasSerialNumber', 'unknownCriticalExtensions'] as const;
+const FIELDS = [
+  'subject',
+  'issuer',
+  'serialHex',
+  'serial',
+  'issuerDer',
+  'subjectDer',
+  'notBefore',
+  'notAfter',
+  'keyUsage',
+  'basicConstraints',
+  'subjectKeyId',
+  'authorityKeyId',
+  'extKeyUsage',
+  'subjectHasSerialNumber',
+  'unknownCriticalExtensions',
+] as const;
 
 function keyOf(c: ParsedCert): string {
   try {
@@ -85,20 +113,34 @@ function sameFields(der: Uint8Array, what: string): boolean {
   return true;
 }
 
-const certs = KINDS.flatMap((k) => readdirSync(join(FIXTURES_DIR, k, 'pki')).filter((n) => n.endsWith('.crt')).map((n) => ({
-  name: `${k}/${n}`, der: new Uint8Array(new X509Certificate(readFileSync(join(FIXTURES_DIR, k, 'pki', n))).raw),
-})));
+const certs = KINDS.flatMap((k) =>
+  readdirSync(join(FIXTURES_DIR, k, 'pki'))
+    .filter((n) => n.endsWith('.crt'))
+    .map((n) => ({
+      name: `${k}/${n}`,
+      der: new Uint8Array(new X509Certificate(readFileSync(join(FIXTURES_DIR, k, 'pki', n))).raw),
+    })),
+);
 
 test('fast certificate reader: the same fields as pkijs for every fixture certificate', () => {
   const read = certs.filter((c) => sameFields(c.der, c.name)).map((c) => c.name);
-  for (const k of KINDS) for (const n of ['masa.crt', 'masa-ca.crt', 'owner.crt', 'owner-int.crt', 'owner-root.crt', 'idevid.crt']) assert.ok(read.includes(`${k}/${n}`), `${k}/${n} not read`);
+  for (const k of KINDS)
+    for (const n of ['masa.crt', 'masa-ca.crt', 'owner.crt', 'owner-int.crt', 'owner-root.crt', 'idevid.crt'])
+      assert.ok(read.includes(`${k}/${n}`), `${k}/${n} not read`);
   // owner-critical-ext carries a critical extension nobody processes: left to pkijs (which marks it invalid).
   assert.ok(!read.includes('rsa/owner-critical-ext.crt'));
 });
 
 test(`fast certificate reader: mutated DER is refused or read exactly as pkijs reads it (${RUNS} runs)`, () => {
-  fc.assert(fc.property(fc.integer({ min: 0, max: certs.length - 1 }), fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (i, ms) => {
-    const c = certs[i];
-    if (c !== undefined) sameFields(mutate(c.der, ms), `${c.name} mutated`);
-  }), { numRuns: RUNS * 4 });
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: certs.length - 1 }),
+      fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
+      (i, ms) => {
+        const c = certs[i];
+        if (c !== undefined) sameFields(mutate(c.der, ms), `${c.name} mutated`);
+      },
+    ),
+    { numRuns: RUNS * 4 },
+  );
 });

@@ -13,7 +13,9 @@ import { certDer, makeSignedBundle, makeTestPki, onboardingJson, openssl, type K
 import { makeTempDir } from '../../support/temp-dir.ts';
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function ctxFor(pki: ReturnType<typeof makeTestPki>): TrustContext {
   const key = openssl(['pkey', '-in', pki.device.key, '-outform', 'DER']);
@@ -31,15 +33,29 @@ for (const kind of ['p256', 'rsa'] as KeyKind[]) {
     const dir = makeTempDir('val');
     dirs.push(dir);
     const pki = makeTestPki(dir, kind);
-    const doc = onboardingJson({ configuration: 'hostname r1', configurationHandling: 'merge', preScript: '#!/bin/sh\n' });
+    const doc = onboardingJson({
+      configuration: 'hostname r1',
+      configurationHandling: 'merge',
+      preScript: '#!/bin/sh\n',
+    });
 
     test('signed onboarding information validates', async () => {
       const b = makeSignedBundle(pki, doc);
-      const r = await validateBootstrappingData({ conveyedInformation: b.conveyedInformation, ownerCertificate: b.ownerCertificate, ownershipVoucher: b.ownershipVoucher }, ctxFor(pki));
+      const r = await validateBootstrappingData(
+        {
+          conveyedInformation: b.conveyedInformation,
+          ownerCertificate: b.ownerCertificate,
+          ownershipVoucher: b.ownershipVoucher,
+        },
+        ctxFor(pki),
+      );
       assert.equal(r.signed, true);
       assert.equal(r.kind, 'onboarding-information');
       assert.ok(r.kind === 'onboarding-information' && r.onboarding.configurationHandling === 'merge');
-      assert.ok(r.kind === 'onboarding-information' && Buffer.from(r.onboarding.configuration ?? []).toString() === 'hostname r1');
+      assert.ok(
+        r.kind === 'onboarding-information' &&
+          Buffer.from(r.onboarding.configuration ?? []).toString() === 'hostname r1',
+      );
       assert.deepEqual(r.ownerCertificate, new Uint8Array(certDer(pki.owner.cert)));
       assert.match(r.digest, /^[0-9a-f]{64}$/);
     });
@@ -55,15 +71,24 @@ for (const kind of ['p256', 'rsa'] as KeyKind[]) {
     test('C-002: unsigned conveyed information typed as a voucher (id-ct-animaJSONVoucher) is refused', async () => {
       const hex = Buffer.from(JSON.stringify(doc)).toString('hex');
       const conf = join(dir, `ci-voucher-type.conf`);
-      writeFileSync(conf, `asn1=SEQUENCE:ci\n[ci]\ntype=OID:1.2.840.113549.1.9.16.1.40\ncontent=EXPLICIT:0,FORMAT:HEX,OCTETSTRING:${hex}\n`);
+      writeFileSync(
+        conf,
+        `asn1=SEQUENCE:ci\n[ci]\ntype=OID:1.2.840.113549.1.9.16.1.40\ncontent=EXPLICIT:0,FORMAT:HEX,OCTETSTRING:${hex}\n`,
+      );
       openssl(['asn1parse', '-genconf', conf, '-out', join(dir, 'ci-voucher-type.der'), '-noout']);
       const ci = readFileSync(join(dir, 'ci-voucher-type.der'));
-      await assert.rejects(validateBootstrappingData({ conveyedInformation: ci }, ctxFor(pki)), { code: 'SZTP_ERR_CMS_CONTENT_TYPE', step: 'conveyed-information' });
+      await assert.rejects(validateBootstrappingData({ conveyedInformation: ci }, ctxFor(pki)), {
+        code: 'SZTP_ERR_CMS_CONTENT_TYPE',
+        step: 'conveyed-information',
+      });
     });
 
     test('wrong serial is rejected at step voucher', async () => {
       const b = makeSignedBundle(pki, doc, { serial: 'OTHER' });
-      await assert.rejects(validateBootstrappingData({ ...b }, ctxFor(pki)), { code: 'SZTP_ERR_VOUCHER_SERIAL_MISMATCH', step: 'voucher' });
+      await assert.rejects(validateBootstrappingData({ ...b }, ctxFor(pki)), {
+        code: 'SZTP_ERR_VOUCHER_SERIAL_MISMATCH',
+        step: 'voucher',
+      });
     });
   });
 }

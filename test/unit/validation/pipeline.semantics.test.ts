@@ -22,7 +22,10 @@ describe('pipeline semantics', () => {
   test('unsigned CI that arrives with a voucher and owner certificate is treated as unsigned (C-018)', async () => {
     const signed = artifactsFor(FIXTURES_DIR, entry('p256', 'valid'));
     const unsigned = artifactsFor(FIXTURES_DIR, entry('p256', 'unsigned-ci'));
-    const r = await validateBootstrappingData({ ...signed, conveyedInformation: unsigned.conveyedInformation }, contextFor(FIXTURES_DIR, m, entry('p256', 'valid')));
+    const r = await validateBootstrappingData(
+      { ...signed, conveyedInformation: unsigned.conveyedInformation },
+      contextFor(FIXTURES_DIR, m, entry('p256', 'valid')),
+    );
     assert.equal(r.signed, false);
     assert.equal(r.ownerCertificate, undefined);
   });
@@ -36,11 +39,17 @@ describe('pipeline semantics', () => {
   test('AT-18 idevid-issuer present but no IDevID configured → rejected (fail closed)', async () => {
     const e = entry('p384', 'idevid-issuer-raw');
     const { device: _d, ...ctx } = contextFor(FIXTURES_DIR, m, e);
-    await assert.rejects(validateBootstrappingData(artifactsFor(FIXTURES_DIR, e), ctx), { code: 'SZTP_ERR_VOUCHER_IDEVID_ISSUER', step: 'voucher' });
+    await assert.rejects(validateBootstrappingData(artifactsFor(FIXTURES_DIR, e), ctx), {
+      code: 'SZTP_ERR_VOUCHER_IDEVID_ISSUER',
+      step: 'voucher',
+    });
   });
   test('AT-16 a nonce was sent but the voucher is nonceless → accepted (nonce only checked when present)', async () => {
     const e = entry('p256', 'valid');
-    const r = await validateBootstrappingData(artifactsFor(FIXTURES_DIR, e), { ...contextFor(FIXTURES_DIR, m, e), nonce: new Uint8Array(16) });
+    const r = await validateBootstrappingData(artifactsFor(FIXTURES_DIR, e), {
+      ...contextFor(FIXTURES_DIR, m, e),
+      nonce: new Uint8Array(16),
+    });
     assert.equal(r.signed, true);
   });
   test('the check log records passed, skipped and the failing check', async () => {

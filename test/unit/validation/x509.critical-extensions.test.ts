@@ -17,9 +17,15 @@ import { validatePath } from '../../../src/validation/x509/path.ts';
 import { certDer, issueCert, makeCa, openssl, type CertFiles } from '../../support/pki.ts';
 
 const UNKNOWN = '1.3.6.1.4.1.55555.7=critical,ASN1:NULL';
-const SERVER_EXT = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth', 'subjectAltName=IP:127.0.0.1'];
+const SERVER_EXT = [
+  'basicConstraints=critical,CA:FALSE',
+  'keyUsage=critical,digitalSignature',
+  'extendedKeyUsage=serverAuth',
+  'subjectAltName=IP:127.0.0.1',
+];
 const opts = { now: new Date(Date.now() + 3_600_000), checkValidity: true, maxDepth: 8 }; // after the certificates are made
-const parse = (c: CertFiles): ReturnType<typeof parseCertificate> => parseCertificate(new Uint8Array(certDer(c.cert)), 'owner-certificate', c.cert);
+const parse = (c: CertFiles): ReturnType<typeof parseCertificate> =>
+  parseCertificate(new Uint8Array(certDer(c.cert)), 'owner-certificate', c.cert);
 
 describe('unknown critical extensions make a certificate invalid', () => {
   let dir = '';
@@ -35,25 +41,62 @@ describe('unknown critical extensions make a certificate invalid', () => {
     ca = makeCa(dir, 'ca', 'p256');
     good = issueCert(dir, 'good', 'p256', ca, '/CN=good', SERVER_EXT);
     bad = issueCert(dir, 'bad', 'p256', ca, '/CN=bad', [...SERVER_EXT, UNKNOWN]);
-    badCa = issueCert(dir, 'bad-ca', 'p256', ca, '/CN=bad-ca', ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign', UNKNOWN]);
+    badCa = issueCert(dir, 'bad-ca', 'p256', ca, '/CN=bad-ca', [
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign',
+      UNKNOWN,
+    ]);
     underBadCa = issueCert(dir, 'under-bad-ca', 'p256', badCa, '/CN=under', SERVER_EXT);
     badRoot = { cert: join(dir, 'bad-root.crt'), key: join(dir, 'bad-root.key') };
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', badRoot.key, '-out', badRoot.cert, '-days', '365', '-subj', '/CN=bad-root',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-addext', UNKNOWN]);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      badRoot.key,
+      '-out',
+      badRoot.cert,
+      '-days',
+      '365',
+      '-subj',
+      '/CN=bad-root',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+      '-addext',
+      UNKNOWN,
+    ]);
     underBadRoot = issueCert(dir, 'under-bad-root', 'p256', badRoot, '/CN=under-root', SERVER_EXT);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('openssl itself refuses the hostile leaf (the behaviour we match)', () => {
-    assert.throws(() => openssl(['verify', '-CAfile', ca.cert, bad.cert]), /unsupported certificate extension|unhandled critical extension/i);
+    assert.throws(
+      () => openssl(['verify', '-CAfile', ca.cert, bad.cert]),
+      /unsupported certificate extension|unhandled critical extension/i,
+    );
     openssl(['verify', '-CAfile', ca.cert, good.cert]);
   });
 
   test('validatePath: leaf, intermediate, trust anchor and pinned end-entity', async () => {
     assert.ok((await validatePath(parse(good), [], [parse(ca)], opts)).ok);
-    for (const [leaf, pool, anchor] of [[bad, [], ca], [underBadCa, [badCa], ca], [underBadRoot, [], badRoot], [bad, [], bad]] as const) {
+    for (const [leaf, pool, anchor] of [
+      [bad, [], ca],
+      [underBadCa, [badCa], ca],
+      [underBadRoot, [], badRoot],
+      [bad, [], bad],
+    ] as const) {
       const r = await validatePath(parse(leaf), pool.map(parse), [parse(anchor)], opts);
-      assert.equal(!r.ok && r.failure.kind, 'critical-extension', `${leaf.cert}: ${JSON.stringify(r.ok || r.failure.message)}`);
+      assert.equal(
+        !r.ok && r.failure.kind,
+        'critical-extension',
+        `${leaf.cert}: ${JSON.stringify(r.ok || r.failure.message)}`,
+      );
       assert.match(!r.ok ? r.failure.message : '', /1\.3\.6\.1\.4\.1\.55555\.7/);
     }
   });
@@ -61,8 +104,11 @@ describe('unknown critical extensions make a certificate invalid', () => {
   test('TLS server chain check (untrusted clock / provisional promotion) refuses them', async () => {
     const der = (c: CertFiles): Uint8Array => new Uint8Array(certDer(c.cert));
     assert.equal(await verifyChain([der(good)], [der(ca)], '127.0.0.1'), undefined);
-    assert.match(await verifyChain([der(bad)], [der(ca)], '127.0.0.1') ?? '', /critical extension/);
-    assert.match(await verifyChain([der(underBadCa), der(badCa)], [der(ca)], '127.0.0.1') ?? '', /critical extension/);
-    assert.match(await verifyChain([der(underBadRoot)], [der(badRoot)], '127.0.0.1') ?? '', /critical extension/);
+    assert.match((await verifyChain([der(bad)], [der(ca)], '127.0.0.1')) ?? '', /critical extension/);
+    assert.match(
+      (await verifyChain([der(underBadCa), der(badCa)], [der(ca)], '127.0.0.1')) ?? '',
+      /critical extension/,
+    );
+    assert.match((await verifyChain([der(underBadRoot)], [der(badRoot)], '127.0.0.1')) ?? '', /critical extension/);
   });
 });

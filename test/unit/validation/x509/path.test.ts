@@ -34,36 +34,149 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
   before(() => {
     dir = makeTempDir('path');
     const req = (name: string): void => {
-      openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.csr`), '-subj', `/CN=${name}`]);
+      openssl([
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, `${name}.key`),
+        '-out',
+        join(dir, `${name}.csr`),
+        '-subj',
+        `/CN=${name}`,
+      ]);
     };
     let serial = 100;
     const sign = (name: string, caCrt: string, caKey: string, ext: string): void => {
       writeFileSync(join(dir, `${name}.ext`), ext);
-      openssl(['x509', '-req', '-in', join(dir, `${name}.csr`), '-CA', caCrt, '-CAkey', caKey, '-set_serial', String(serial++), '-out', join(dir, `${name}.crt`), '-days', '3650', '-sha256', '-extfile', join(dir, `${name}.ext`)]);
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        join(dir, `${name}.csr`),
+        '-CA',
+        caCrt,
+        '-CAkey',
+        caKey,
+        '-set_serial',
+        String(serial++),
+        '-out',
+        join(dir, `${name}.crt`),
+        '-days',
+        '3650',
+        '-sha256',
+        '-extfile',
+        join(dir, `${name}.ext`),
+      ]);
     };
     req('bad-leaf');
-    sign('bad-leaf', join(pki, 'masa.crt'), join(pki, 'masa.key'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n');
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'pl-root.key'), '-out', join(dir, 'pl-root.crt'), '-days', '3650', '-subj', '/CN=pl-root',
-      '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    sign(
+      'bad-leaf',
+      join(pki, 'masa.crt'),
+      join(pki, 'masa.key'),
+      'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n',
+    );
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(dir, 'pl-root.key'),
+      '-out',
+      join(dir, 'pl-root.crt'),
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=pl-root',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     req('pl-int');
-    sign('pl-int', join(dir, 'pl-root.crt'), join(dir, 'pl-root.key'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+    sign(
+      'pl-int',
+      join(dir, 'pl-root.crt'),
+      join(dir, 'pl-root.key'),
+      'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n',
+    );
     req('pl-leaf');
-    sign('pl-leaf', join(dir, 'pl-int.crt'), join(dir, 'pl-int.key'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n');
+    sign(
+      'pl-leaf',
+      join(dir, 'pl-int.crt'),
+      join(dir, 'pl-int.key'),
+      'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n',
+    );
     // Two CAs that certify each other (a loop pkijs's path builder would follow forever) and a leaf under one.
-    const ec = (name: string): void => { openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', join(dir, `${name}.key`)]); };
+    const ec = (name: string): void => {
+      openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', join(dir, `${name}.key`)]);
+    };
     ec('loop-a');
     ec('loop-b');
-    for (const n of ['loop-a', 'loop-b']) openssl(['req', '-x509', '-key', join(dir, `${n}.key`), '-subj', `/CN=${n}`, '-days', '3650', '-out', join(dir, `${n}-self.crt`)]);
-    for (const [n, issuer] of [['loop-a', 'loop-b'], ['loop-b', 'loop-a']] as const) {
+    for (const n of ['loop-a', 'loop-b'])
+      openssl([
+        'req',
+        '-x509',
+        '-key',
+        join(dir, `${n}.key`),
+        '-subj',
+        `/CN=${n}`,
+        '-days',
+        '3650',
+        '-out',
+        join(dir, `${n}-self.crt`),
+      ]);
+    for (const [n, issuer] of [
+      ['loop-a', 'loop-b'],
+      ['loop-b', 'loop-a'],
+    ] as const) {
       openssl(['req', '-new', '-key', join(dir, `${n}.key`), '-subj', `/CN=${n}`, '-out', join(dir, `${n}.csr`)]);
-      sign(n, join(dir, `${issuer}-self.crt`), join(dir, `${issuer}.key`), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+      sign(
+        n,
+        join(dir, `${issuer}-self.crt`),
+        join(dir, `${issuer}.key`),
+        'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n',
+      );
     }
     req('loop-leaf');
-    sign('loop-leaf', join(dir, 'loop-a-self.crt'), join(dir, 'loop-a.key'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n');
+    sign(
+      'loop-leaf',
+      join(dir, 'loop-a-self.crt'),
+      join(dir, 'loop-a.key'),
+      'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n',
+    );
     // An end-entity whose issuer signed it with ECDSA-with-SHA1 (pkijs's engine verifies SHA-1 happily).
     req('sha1-leaf');
-    writeFileSync(join(dir, 'sha1-leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n');
-    openssl(['x509', '-req', '-in', join(dir, 'sha1-leaf.csr'), '-CA', join(dir, 'pl-root.crt'), '-CAkey', join(dir, 'pl-root.key'), '-set_serial', '900', '-out', join(dir, 'sha1-leaf.crt'), '-days', '3650', '-sha1', '-extfile', join(dir, 'sha1-leaf.ext')]);
+    writeFileSync(
+      join(dir, 'sha1-leaf.ext'),
+      'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n',
+    );
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      join(dir, 'sha1-leaf.csr'),
+      '-CA',
+      join(dir, 'pl-root.crt'),
+      '-CAkey',
+      join(dir, 'pl-root.key'),
+      '-set_serial',
+      '900',
+      '-out',
+      join(dir, 'sha1-leaf.crt'),
+      '-days',
+      '3650',
+      '-sha1',
+      '-extfile',
+      join(dir, 'sha1-leaf.ext'),
+    ]);
     badLeaf = load(join(dir, 'bad-leaf.crt'));
     plRoot = load(join(dir, 'pl-root.crt'));
     plInt = load(join(dir, 'pl-int.crt'));
@@ -91,7 +204,10 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
     assert.equal(r.path[0], owner);
   });
   test('a certificate issued by a CA:FALSE certificate is rejected (pkijs alone, leaf first, would validate the issuer)', async () => {
-    for (const pool of [[badLeaf, fx('masa')], [fx('masa'), badLeaf]]) {
+    for (const pool of [
+      [badLeaf, fx('masa')],
+      [fx('masa'), badLeaf],
+    ]) {
       const r = await validatePath(badLeaf, pool, [fx('masa-ca')], trusted);
       assert.equal(r.ok, false);
       assert.equal(!r.ok && r.failure.kind, 'constraints');
@@ -103,20 +219,46 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
     assert.match(!r.ok ? r.failure.message : '', /pathLenConstraint 0/);
     assert.ok((await validatePath(plInt, [], [plRoot], trusted)).ok);
   });
-  test('mutually certifying CAs in a hostile bag: path building is bounded (no hang) → no-path', { timeout: 20_000 }, async () => {
-    const leaf = load(join(dir, 'loop-leaf.crt'));
-    const r = await validatePath(leaf, [load(join(dir, 'loop-a.crt')), load(join(dir, 'loop-b.crt'))], [fx('owner-root')], untrusted);
-    assert.equal(!r.ok && r.failure.kind, 'no-path');
-    assert.match(!r.ok ? r.failure.message : '', /issuer look-ups/);
-  });
-  test('the same loop as an owner-certificate artifact is rejected by the pipeline with a coded error', { timeout: 20_000 }, async () => {
-    const e = loadManifest().variants.find((v) => v.kind === 'p256' && v.variant === 'valid');
-    assert.ok(e);
-    const oc = new Uint8Array(openssl(['crl2pkcs7', '-nocrl', '-outform', 'DER', ...['loop-leaf', 'loop-a', 'loop-b'].flatMap((n) => ['-certfile', join(dir, `${n}.crt`)])]));
-    await assert.rejects(validateBootstrappingData({ ...artifactsFor(FIXTURES_DIR, e), ownerCertificate: oc }, contextFor(FIXTURES_DIR, loadManifest(), e)),
-      { step: 'owner-certificate', code: 'SZTP_ERR_OWNER_CERT_CHAIN' });
-  });
-  test('a certificate on the path signed with SHA-1 is refused (the anchor\'s own signature is not relied upon)', async () => {
+  test(
+    'mutually certifying CAs in a hostile bag: path building is bounded (no hang) → no-path',
+    { timeout: 20_000 },
+    async () => {
+      const leaf = load(join(dir, 'loop-leaf.crt'));
+      const r = await validatePath(
+        leaf,
+        [load(join(dir, 'loop-a.crt')), load(join(dir, 'loop-b.crt'))],
+        [fx('owner-root')],
+        untrusted,
+      );
+      assert.equal(!r.ok && r.failure.kind, 'no-path');
+      assert.match(!r.ok ? r.failure.message : '', /issuer look-ups/);
+    },
+  );
+  test(
+    'the same loop as an owner-certificate artifact is rejected by the pipeline with a coded error',
+    { timeout: 20_000 },
+    async () => {
+      const e = loadManifest().variants.find((v) => v.kind === 'p256' && v.variant === 'valid');
+      assert.ok(e);
+      const oc = new Uint8Array(
+        openssl([
+          'crl2pkcs7',
+          '-nocrl',
+          '-outform',
+          'DER',
+          ...['loop-leaf', 'loop-a', 'loop-b'].flatMap((n) => ['-certfile', join(dir, `${n}.crt`)]),
+        ]),
+      );
+      await assert.rejects(
+        validateBootstrappingData(
+          { ...artifactsFor(FIXTURES_DIR, e), ownerCertificate: oc },
+          contextFor(FIXTURES_DIR, loadManifest(), e),
+        ),
+        { step: 'owner-certificate', code: 'SZTP_ERR_OWNER_CERT_CHAIN' },
+      );
+    },
+  );
+  test("a certificate on the path signed with SHA-1 is refused (the anchor's own signature is not relied upon)", async () => {
     const sha1Leaf = load(join(dir, 'sha1-leaf.crt'));
     for (const opts of [trusted, untrusted]) {
       const r = await validatePath(sha1Leaf, [], [plRoot], opts);
@@ -138,7 +280,7 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
     assert.equal((await validatePath(expired, [], [fx('owner-expired')], trusted)).ok, false);
     assert.ok((await validatePath(expired, [], [fx('owner-expired')], untrusted)).ok);
   });
-  test('untrusted clock: an expired EE whose validity does not even overlap its CA\'s is accepted; nothing else is relaxed', async () => {
+  test("untrusted clock: an expired EE whose validity does not even overlap its CA's is accepted; nothing else is relaxed", async () => {
     const expired = fx('owner-expired');
     const tr = await validatePath(expired, [fx('owner-int')], [fx('owner-root')], trusted);
     assert.equal(!tr.ok && tr.failure.kind, 'validity');
