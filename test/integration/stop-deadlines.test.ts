@@ -277,9 +277,15 @@ describe('4: script helpers that escape the timeout', () => {
   const helper = (pidFile: string): string =>
     `setsid sh -c 'echo $$ > "${pidFile}.tmp"; mv "${pidFile}.tmp" "${pidFile}"; exec sleep 600' &\nwhile [ ! -s "${pidFile}" ]; do sleep 0.05; done`;
 
-  test('a post-script that leaves a setsid helper holding stdout: the step ends at once and the helper is killed (cgroup)', async () => {
+  /** A device whose stick carries a script that starts the helper; the helper is killed afterwards whatever happens. */
+  async function withHelperScript(
+    kind: 'pre' | 'post',
+    extra: string,
+    body: (d: ReturnType<typeof makeDevice>, pidFile: string) => Promise<void>,
+  ): Promise<void> {
     const d = makeDevice(pki);
     const pidFile = join(d.dir, 'helper.pid');
+    const script = logScript(d.log, kind, `${helper(pidFile)}${extra}`);
     try {
       writeEn9(
         d.stick,
@@ -288,10 +294,23 @@ describe('4: script helpers that escape the timeout', () => {
           onboardingJson({
             configuration: 'c\n',
             configurationHandling: 'merge',
-            postScript: logScript(d.log, 'post', helper(pidFile)),
+            ...(kind === 'pre' ? { preScript: script } : { postScript: script }),
           }),
         ),
       );
+      await body(d, pidFile);
+    } finally {
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      d.dispose();
+    }
+  }
+
+  test('a post-script that leaves a setsid helper holding stdout: the step ends at once and the helper is killed (cgroup)', async () => {
+    await withHelperScript('post', '', async (d, pidFile) => {
       const t0 = Date.now();
       const r = await d.run(['run', '--once']);
       const ms = Date.now() - t0;
@@ -300,61 +319,21 @@ describe('4: script helpers that escape the timeout', () => {
       assert.ok(ms < 15_000, `run took ${ms} ms (script timeout 20 s, helper 600 s)`);
       const pid = Number(readFileSync(pidFile, 'utf8'));
       await until(() => !pidAlive(pid), 3000, 'the helper to be killed');
-    } finally {
-      try {
-        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      d.dispose();
-    }
+    });
   });
 
   test('without cgroups (SZTP_CGROUP=off) the agent still stops waiting after the pipe grace', async () => {
-    const d = makeDevice(pki);
-    const pidFile = join(d.dir, 'helper.pid');
-    try {
-      writeEn9(
-        d.stick,
-        makeSignedBundle(
-          pki,
-          onboardingJson({
-            configuration: 'c\n',
-            configurationHandling: 'merge',
-            postScript: logScript(d.log, 'post', helper(pidFile)),
-          }),
-        ),
-      );
+    await withHelperScript('post', '', async (d) => {
       const t0 = Date.now();
       const r = await d.run(['run', '--once'], { SZTP_CGROUP: 'off' });
       const ms = Date.now() - t0;
       assert.equal(r.code, 0, r.stderr.slice(-2000));
       assert.ok(ms < 15_000, `run took ${ms} ms`);
-    } finally {
-      try {
-        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      d.dispose();
-    }
+    });
   });
 
   test('SIGTERM during a pre-script whose helper escaped with setsid: exits within 5 s, script and helper killed', async () => {
-    const d = makeDevice(pki);
-    const pidFile = join(d.dir, 'helper.pid');
-    try {
-      writeEn9(
-        d.stick,
-        makeSignedBundle(
-          pki,
-          onboardingJson({
-            configuration: 'c\n',
-            configurationHandling: 'merge',
-            preScript: logScript(d.log, 'pre', `${helper(pidFile)}\nsleep 600`),
-          }),
-        ),
-      );
+    await withHelperScript('pre', '\nsleep 600', async (d, pidFile) => {
       await stopWhen(
         d.start(),
         () => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '',
@@ -367,13 +346,6 @@ describe('4: script helpers that escape the timeout', () => {
       assert.equal(state.journal?.currentStep, 'pre-script', 'the step stays unfinished for the next run');
       const pid = Number(readFileSync(pidFile, 'utf8'));
       await until(() => !pidAlive(pid), 3000, 'the helper to be killed');
-    } finally {
-      try {
-        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      d.dispose();
-    }
+    });
   });
 });
