@@ -17,6 +17,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoIni } from '../scripts/demo-ini.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -71,35 +72,7 @@ function ini(dir: string, stick: string, osVersion: string, retry: boolean): str
   const file = join(dir, `ztp-${osVersion}-${String(retry)}.ini`);
   writeFileSync(
     file,
-    [
-      '[Startup]',
-      `retry_forever: ${retry ? 'True' : 'False'}`,
-      '',
-      '[Fetcher Priority]',
-      'USB: 0',
-      '',
-      '[Device]',
-      `idevid_cert: ${join(demo, 'pki', 'idevid.crt')}`,
-      `idevid_key: ${join(demo, 'pki', 'idevid.key')}`,
-      `voucher_trust_anchors: ${join(demo, 'pki', 'masa-ca.crt')}`,
-      '',
-      '[USB]',
-      `mount_points: ${stick}`,
-      '',
-      '[Router]',
-      'adapter: simulated',
-      'root: router',
-      'os_name: SimOS',
-      `os_version: ${osVersion}`,
-      'hw_model: demo-router',
-      '',
-      '[Agent]',
-      'state_dir: state',
-      'log_level: warn',
-      'backoff_initial_seconds: 1',
-      'backoff_max_seconds: 1',
-      '',
-    ].join('\n'),
+    demoIni({ fixtures: demo, stick, osVersion, retryForever: retry, logLevel: 'warn', backoffSeconds: 1 }),
   );
   return file;
 }

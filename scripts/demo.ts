@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { demoIni } from './demo-ini.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(repo, 'fixtures', 'demo');
@@ -93,37 +94,7 @@ async function main(): Promise<number> {
     const stick = join(dir, 'usb-stick');
     cpSync(join(fixtures, 'usb'), stick, { recursive: true });
     const ini = join(dir, 'ztp.ini');
-    writeFileSync(
-      ini,
-      [
-        '[Startup]',
-        'start: True',
-        'retry_forever: False',
-        '',
-        '[Fetcher Priority]',
-        'USB: 0',
-        '',
-        '[Device]',
-        `idevid_cert: ${join(fixtures, 'pki', 'idevid.crt')}`,
-        `idevid_key: ${join(fixtures, 'pki', 'idevid.key')}`,
-        `voucher_trust_anchors: ${join(fixtures, 'pki', 'masa-ca.crt')}`,
-        '',
-        '[USB]',
-        `mount_points: ${stick}`,
-        '',
-        '[Router]',
-        'adapter: simulated',
-        'root: router',
-        'os_name: SimOS',
-        'os_version: 1.0',
-        'hw_model: demo-router',
-        '',
-        '[Agent]',
-        'state_dir: state',
-        'log_level: info',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(ini, demoIni({ fixtures, stick, osVersion: '1.0', retryForever: false, logLevel: 'info' }));
     console.log(`sztp-agent demo in ${dir}`);
     console.log(`  USB stick: ${stick}/EN9 (signed with the test-only keys of fixtures/demo)`);
     console.log('  router:    simulated, running SimOS 1.0 with no configuration');
