@@ -16,11 +16,18 @@ import { describe, it } from 'node:test';
 import { encodeUriList } from '../../src/dhcp/uri-list.ts';
 import { rogueServerCert, unsignedConveyed } from '../support/bootstrap-fixtures.ts';
 import { makeSignedBundle, makeTestPki, onboardingJson, ztpIni } from '../support/pki.ts';
-import { createLab, haveCommand, isRoot, startDnsmasq, waitFor, type Lab } from './dhcp-lab.ts';
+import {
+  createLab,
+  haveCommand,
+  startTestBootstrapServer,
+  isRoot,
+  startDnsmasq,
+  waitFor,
+  type Lab,
+} from './dhcp-lab.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli.ts')];
-const SERVER_CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'support', 'bootstrap-server-cli.ts')];
 const skip = !isRoot() ? 'needs root (network namespaces)' : !haveCommand('dnsmasq') ? 'dnsmasq not installed' : false;
 const SERIAL = 'SN-DHCP-E2E-1';
 const CONFIG = 'hostname dhcp-e2e\n';
@@ -51,27 +58,7 @@ async function scenario(
     writeFileSync(join(devDir, 'conveyed-information.cms'), unsignedConveyed(doc));
   }
   const tls = s.rogueServer === true ? rogueServerCert(join(lab.dir, 'pki')).server : pki.server;
-  const server = lab.spawnIn(lab.srv, [
-    ...SERVER_CLI,
-    '--host',
-    '::',
-    '--port',
-    '8443',
-    '--dir',
-    join(lab.dir, 'replies'),
-    '--cert',
-    tls.cert,
-    '--key',
-    tls.key,
-    '--client-ca',
-    pki.manufacturer.cert,
-    '--log',
-  ]);
-  assert.ok(
-    await waitFor(() => server.output().includes('listening') || server.exitCode !== null, 20_000),
-    'bootstrap server started',
-  );
-  assert.equal(server.exitCode, null, server.output());
+  await startTestBootstrapServer(lab, tls, pki.manufacturer.cert);
   await startDnsmasq(lab, {
     opt143: encodeUriList(['https://192.0.2.1:8443']),
     opt136: encodeUriList(['https://[2001:db8:1::1]:8443']),

@@ -4,6 +4,7 @@
  * 2001:db8:1::/64). Starts dnsmasq / Kea in the server namespace with explicit config files in
  * a temp dir and runs scripts in the client namespace. `close()` kills every process it started
  * by its recorded PID and deletes both namespaces (which removes the veth pair) and the temp dir.
+ * `startTestBootstrapServer` runs the mutual-TLS test bootstrap server in the server namespace.
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -260,4 +261,41 @@ export async function waitFor(cond: () => boolean, timeoutMs: number): Promise<b
     await new Promise((r) => setTimeout(r, 50));
   }
   return cond();
+}
+
+/**
+ * The mutual-TLS test bootstrap server (test/support/bootstrap-server-cli.ts) in the server
+ * namespace on port 8443, serving the reply files of `<lab dir>/replies`; resolves once it listens.
+ */
+export async function startTestBootstrapServer(
+  lab: Lab,
+  tls: { readonly cert: string; readonly key: string },
+  clientCa: string,
+): Promise<ChildProcess & { output: () => string }> {
+  const server = lab.spawnIn(lab.srv, [
+    process.execPath,
+    '--import',
+    'tsx',
+    join(REPO, 'test', 'support', 'bootstrap-server-cli.ts'),
+    '--host',
+    '::',
+    '--port',
+    '8443',
+    '--dir',
+    join(lab.dir, 'replies'),
+    '--cert',
+    tls.cert,
+    '--key',
+    tls.key,
+    '--client-ca',
+    clientCa,
+    '--log',
+  ]);
+  if (
+    !(await waitFor(() => server.output().includes('listening') || server.exitCode !== null, 20_000)) ||
+    server.exitCode !== null
+  ) {
+    throw new Error(`the test bootstrap server did not start: ${server.output()}`);
+  }
+  return server;
 }

@@ -21,11 +21,19 @@ import { describe, it } from 'node:test';
 import { encodeSztpTxt } from '../../src/dns/txt.ts';
 import { rogueServerCert, unsignedConveyed } from '../support/bootstrap-fixtures.ts';
 import { makeSignedBundle, makeTestPki, onboardingJson, ztpIni, type TestPki } from '../support/pki.ts';
-import { SERVER_V4, SERVER_V6, createLab, haveCommand, isRoot, waitFor, type Lab } from './dhcp-lab.ts';
+import {
+  SERVER_V4,
+  SERVER_V6,
+  createLab,
+  haveCommand,
+  startTestBootstrapServer,
+  isRoot,
+  waitFor,
+  type Lab,
+} from './dhcp-lab.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli.ts')];
-const SERVER_CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'support', 'bootstrap-server-cli.ts')];
 const MDNS_CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'support', 'mdns-responder-cli.ts')];
 const skip = !isRoot() ? 'needs root (network namespaces)' : !haveCommand('dnsmasq') ? 'dnsmasq not installed' : false;
 const SERIAL = 'SN-DNS-E2E-1';
@@ -92,27 +100,7 @@ async function start(
     writeFileSync(join(devDir, 'ownership-voucher.vcj'), b.ownershipVoucher);
     // A server certificate the device cannot authenticate: the connection stays provisional.
     const tls = rogueServerCert(join(lab.dir, 'pki')).server;
-    server = lab.spawnIn(lab.srv, [
-      ...SERVER_CLI,
-      '--host',
-      '::',
-      '--port',
-      '8443',
-      '--dir',
-      join(lab.dir, 'replies'),
-      '--cert',
-      tls.cert,
-      '--key',
-      tls.key,
-      '--client-ca',
-      pki.manufacturer.cert,
-      '--log',
-    ]);
-    assert.ok(
-      await waitFor(() => server!.output().includes('listening') || server!.exitCode !== null, 20_000),
-      'bootstrap server started',
-    );
-    assert.equal(server.exitCode, null, server.output());
+    server = await startTestBootstrapServer(lab, tls, pki.manufacturer.cert);
   }
   const file = join(lab.dir, 'dnsmasq.conf');
   writeFileSync(file, `${conf.join('\n')}\n`);
