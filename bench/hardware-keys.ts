@@ -3,26 +3,31 @@
  * mutual-TLS handshakes (median, and the client's RSS) with a PEM key and with SoftHSM2 keys through
  * the PKCS#11 engine; sign / RSA-OAEP unwrap / ECDH through the DeviceKey port with the file key,
  * the `pkcs11` key (openssl pkeyutl children) and the `tpm2` key (tpm2-tools children, swtpm);
- * process start-up with and without the engine configuration. Prints ratios against the file key
- * (and plain start-up). swtpm is a software TPM: a hardware TPM is much slower. `npm run bench --
- * hardware-keys` (needs softhsm2, opensc, libengine-pkcs11-openssl, swtpm, tpm2-tools).
+ * process start-up with and without the engine configuration; one RESTCONF request (new connection)
+ * in-process with the file key against the `openssl s_client` helper with a TPM handle-only key
+ * (tpm2 provider, behind tpm2-abrmd). Prints ratios against the file key (and plain start-up).
+ * swtpm is a software TPM: a hardware TPM is much slower. `npm run bench -- hardware-keys` (needs
+ * softhsm2, opensc, libengine-pkcs11-openssl, swtpm, tpm2-tools, tpm2-openssl, tpm2-abrmd).
  * @module
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { discoverRoot } from '../src/bootstrap/restconf.ts';
+import { openConnection, type ConnectionSettings } from '../src/bootstrap/tls.ts';
 import type { DeviceKey } from '../src/contracts/device-key.ts';
 import { fileDeviceKey } from '../src/platform/device-key-file.ts';
 import { pkcs11DeviceKey } from '../src/platform/device-key-pkcs11.ts';
 import { tpm2DeviceKey } from '../src/platform/device-key-tpm2.ts';
 import { defaultEnginePath } from '../src/platform/openssl-engine.ts';
 import { pemKeyPkcs8 } from '../test/support/fixtures.ts';
-import { makeTestPki, openssl } from '../test/support/pki.ts';
+import { startBootstrapServer } from '../test/support/bootstrap-server.ts';
+import { certDer, makeTestPki, openssl } from '../test/support/pki.ts';
 import { makeSoftHsmToken } from '../test/support/softhsm.ts';
-import { EC_HANDLE, RSA_HANDLE, startSoftTpm } from '../test/support/swtpm.ts';
+import { EC_HANDLE, issueTpmCertificates, RSA_HANDLE, startSoftTpm, startTpmBroker } from '../test/support/swtpm.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -87,7 +92,7 @@ try {
     console.log(
       `  ${name.padEnd(26)} ${fmt(r.median).padStart(10)}  ×${(r.median / base).toFixed(2)} vs file   RSS ${r.rssMb.toFixed(1)} MB`,
     );
-  console.log('  tpm2 handle-only key       n/a (no in-process TLS on Node 20; link the key into tpm2-pkcs11)');
+  console.log('  tpm2 handle-only key       no in-process TLS on Node 20: the s_client helper, per request below');
 
   console.log(
     `\nDeviceKey operations, median of ${Math.max(5, Math.floor(RUNS / 3))} (children include process start-up)`,
@@ -194,6 +199,62 @@ try {
   console.log(
     `  plain ${fmt(plain)}   with the engine configuration ${fmt(withEngine)} (×${(withEngine / plain).toFixed(2)})`,
   );
+
+  // Last: from here on the broker holds swtpm's only connection.
+  const broker = await startTpmBroker(work, tpm);
+  try {
+    mkdirSync(join(work, 'tpm-certs'));
+    const tpmCerts = await issueTpmCertificates(join(work, 'tpm-certs'), ecPki, broker.tcti, (h) =>
+      broker.publicKeyPem(h),
+    );
+    const server = await startBootstrapServer({
+      cert: readFileSync(ecPki.server.cert),
+      key: readFileSync(ecPki.server.key),
+      clientCa: readFileSync(ecPki.manufacturer.cert),
+    });
+    try {
+      console.log(
+        `\nRESTCONF request (GET host-meta, pinned server, new connection each: openConnection + discoverRoot + close), median of ${n}`,
+      );
+      const perRequest = async (cert: string, key: DeviceKey): Promise<number> => {
+        const settings: ConnectionSettings = {
+          credentials: { certificate: certDer(cert), chain: [], key },
+          clientKey: await key.tlsClientOptions(),
+          clockTrusted: true,
+          now: () => new Date(),
+          connectTimeoutMs: 10_000,
+          responseTimeoutMs: 10_000,
+          maxResponseBytes: 1 << 20,
+        };
+        const mode = { kind: 'pinned', anchors: [certDer(ecPki.serverCa.cert)] } as const;
+        return timeOp(
+          async () => {
+            const conn = openConnection({ address: 'localhost', port: server.port, ip: '127.0.0.1' }, mode, settings);
+            try {
+              await discoverRoot(conn, new AbortController().signal);
+            } finally {
+              await conn.close();
+            }
+          },
+          n,
+          () => undefined,
+        );
+      };
+      const inProcess = await perRequest(ecPki.device.cert, fileDeviceKey(pemKeyPkcs8(ecPki.device.key)));
+      console.log(`  file P-256, in-process (undici)       ${fmt(inProcess).padStart(10)}`);
+      for (const [name, cert, handle, type] of [
+        ['tpm2 P-256, s_client helper', tpmCerts.ec, EC_HANDLE, 'ec'],
+        ['tpm2 RSA-2048, s_client helper', tpmCerts.rsa, RSA_HANDLE, 'rsa'],
+      ] as const) {
+        const ms = await perRequest(cert, tpm2DeviceKey({ handle, tcti: broker.tcti, timeoutMs: 10_000, type }));
+        console.log(`  ${name.padEnd(37)} ${fmt(ms).padStart(10)}  ×${(ms / inProcess).toFixed(1)} vs file`);
+      }
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await broker.stop();
+  }
 } finally {
   await tpm.stop();
   rmSync(work, { recursive: true, force: true });

@@ -155,8 +155,7 @@ export const ERROR_CATALOGUE = {
   SZTP_ERR_DEVICE_KEY_UNSUPPORTED: {
     stage: 'agent',
     exit: 1,
-    summary:
-      'The IDevID key backend cannot do this operation (TLS with a tpm2: handle-only key, a digest the TPM lacks).',
+    summary: 'The IDevID key backend cannot do this operation (a digest the TPM lacks, a peer key not on its curve).',
   },
   SZTP_ERR_DEVICE_KEY_OPERATION: {
     stage: 'agent',

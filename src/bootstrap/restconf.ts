@@ -5,24 +5,16 @@
  * and undici/TLS failures mapped onto the SZTP_ERR_SERVER_* codes.
  * @module
  */
-import { request } from 'undici';
 import { SztpError, isSztpError } from '../errors.ts';
 import { inert } from '../lib/inert-text.ts';
 import { parseBootstrappingReply, parseHostMeta, parseRestconfErrors, type BootstrappingReply } from './reply.ts';
-import type { ServerConnection } from './tls.ts';
+import type { HttpReply, ServerConnection } from './tls.ts';
 import { errnoOf, messageOf } from '../lib/error-info.ts';
 
 export const MODULE = 'ietf-sztp-bootstrap-server';
 const JSON_TYPE = 'application/yang-data+json';
 const ACCEPT = `${JSON_TYPE}, application/yang-data+xml`;
 export const DEFAULT_ROOT = '/restconf';
-
-export interface HttpReply {
-  readonly status: number;
-  readonly contentType: string;
-  readonly location?: string;
-  readonly body: string;
-}
 
 const TLS_CODE = /CERT|SSL|TLS|ISSUER|SELF_SIGNED|ALTNAME|HANDSHAKE|UNABLE_TO_/i;
 
@@ -68,25 +60,19 @@ async function send(
   const deadline = conn.exchangeDeadlineMs === undefined ? undefined : AbortSignal.timeout(conn.exchangeDeadlineMs);
   const signal = deadline === undefined ? stop : AbortSignal.any([stop, deadline]);
   try {
-    const res = await request(`${conn.origin}${path}`, {
-      dispatcher: conn.dispatcher,
-      method,
+    const reply = await conn.send(
+      {
+        method,
+        path,
+        headers:
+          body === undefined
+            ? { accept: path.startsWith('/.well-known') ? 'application/xrd+xml' : ACCEPT, ...auth }
+            : { accept: ACCEPT, 'content-type': JSON_TYPE, ...auth },
+        ...(body === undefined ? {} : { body }),
+      },
       signal,
-      headers:
-        body === undefined
-          ? { accept: path.startsWith('/.well-known') ? 'application/xrd+xml' : ACCEPT, ...auth }
-          : { accept: ACCEPT, 'content-type': JSON_TYPE, ...auth },
-      ...(body === undefined ? {} : { body }),
-    });
-    const text = await res.body.text();
-    const ct = res.headers['content-type'];
-    const loc = res.headers.location;
-    return {
-      status: res.statusCode,
-      contentType: typeof ct === 'string' ? ct : '',
-      body: text,
-      ...(typeof loc === 'string' ? { location: inert(loc) } : {}),
-    };
+    );
+    return reply.location === undefined ? reply : { ...reply, location: inert(reply.location) };
   } catch (err) {
     if (deadline?.aborted === true && !stop.aborted) {
       throw new SztpError(

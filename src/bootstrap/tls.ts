@@ -13,7 +13,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
 import type { TlsClientKey } from '../contracts/device-key.ts';
 import { SztpError } from '../errors.ts';
 import type { DeviceCredentials } from '../types.ts';
@@ -21,6 +21,8 @@ import { parseCertificate, type ParsedCert } from '../validation/x509/certificat
 import { validatePath } from '../validation/x509/path.ts';
 import { derToPem } from '../lib/pem.ts';
 import { messageOf } from '../lib/error-info.ts';
+import type { HttpRequest } from './http1.ts';
+import { openHelperConnection } from './tls-helper.ts';
 
 export type TlsMode =
   | { readonly kind: 'pinned'; readonly anchors: readonly Uint8Array[] }
@@ -46,10 +48,19 @@ export interface ConnectionSettings {
   readonly maxResponseBytes: number;
 }
 
+/** One HTTP reply as the RESTCONF layer sees it (header values are untrusted text). */
+export interface HttpReply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly location?: string;
+  readonly body: string;
+}
+
 export interface ServerConnection {
   /** `https://address:port` (IPv6 literals bracketed). */
   readonly origin: string;
-  readonly dispatcher: Dispatcher;
+  /** One request and its complete reply (body at most `maxResponseBytes`); aborting `signal` ends it. */
+  send(req: HttpRequest, signal: AbortSignal): Promise<HttpReply>;
   /**
    * Deadline for one whole exchange (connect, headers and the complete body), in ms. The
    * dispatcher's timeouts are idle timers only: a server dripping one byte at a time passes them.
@@ -143,11 +154,26 @@ function presentedChain(socket: TLSSocket): Uint8Array[] {
   return out;
 }
 
-/** Opens (lazily: sockets are made on the first request) a connection to one resolved address. */
+/**
+ * Opens (lazily: sockets are made on the first request) a connection to one resolved address:
+ * in-process (undici over node:tls), or through the TLS helper (./tls-helper.ts) when the IDevID
+ * key is one node:tls cannot use.
+ */
 export function openConnection(
   target: ConnectionTarget,
   mode: TlsMode,
   settings: ConnectionSettings,
+): ServerConnection {
+  const { clientKey } = settings;
+  if ('helper' in clientKey) return openHelperConnection(target, mode, settings, clientKey.helper);
+  return openInProcess(target, mode, settings, clientKey);
+}
+
+function openInProcess(
+  target: ConnectionTarget,
+  mode: TlsMode,
+  settings: ConnectionSettings,
+  clientKey: Exclude<TlsClientKey, { helper: unknown }>,
 ): ServerConnection {
   const { credentials } = settings;
   const cert = [credentials.certificate, ...credentials.chain].map((d) => derToPem(d, 'CERTIFICATE')).join('');
@@ -156,7 +182,7 @@ export function openConnection(
   const family = isIP(target.ip) === 6 ? 6 : 4;
   const base = buildConnector({
     cert,
-    ...settings.clientKey,
+    ...clientKey,
     minVersion: 'TLSv1.2',
     maxCachedSessions: 0,
     timeout: settings.connectTimeoutMs,
@@ -224,9 +250,27 @@ export function openConnection(
     maxResponseSize: settings.maxResponseBytes,
     connections: 1,
   });
+  const origin = originOf(target.address, target.port);
   return {
-    origin: originOf(target.address, target.port),
-    dispatcher: agent,
+    origin,
+    send: async (req, signal) => {
+      const res = await request(`${origin}${req.path}`, {
+        dispatcher: agent,
+        method: req.method,
+        signal,
+        headers: req.headers,
+        ...(req.body === undefined ? {} : { body: req.body }),
+      });
+      const body = await res.body.text();
+      const ct = res.headers['content-type'];
+      const loc = res.headers.location;
+      return {
+        status: res.statusCode,
+        contentType: typeof ct === 'string' ? ct : '',
+        body,
+        ...(typeof loc === 'string' ? { location: loc } : {}),
+      };
+    },
     exchangeDeadlineMs: settings.connectTimeoutMs + settings.responseTimeoutMs,
     trusted: () => authenticated === true,
     requireTrust: () => {

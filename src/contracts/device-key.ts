@@ -10,8 +10,23 @@ import type { ConnectionOptions } from 'node:tls';
 /** Digests the operations accept (names as node:crypto spells them). */
 export type KeyDigest = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
-/** What node:tls (and undici's connector) needs to authenticate with the key: a PEM key, or an engine reference. */
-export type TlsClientKey = Pick<ConnectionOptions, 'key' | 'privateKeyEngine' | 'privateKeyIdentifier'>;
+/**
+ * A key node:tls cannot use (a TPM persistent handle): TLS runs in an `openssl s_client` child
+ * (src/bootstrap/tls-helper.ts) given these options, which load and select the key, and this environment.
+ */
+export interface TlsHelperKey {
+  /** s_client options naming the key, e.g. `-provider default -provider tpm2 -propquery ?provider=tpm2 -key handle:0x81000002`. */
+  readonly opensslArgs: readonly string[];
+  /** Variables the provider needs (e.g. TPM2OPENSSL_TCTI), on top of PATH and the TSS's own. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * What node:tls (and undici's connector) needs to authenticate with the key: a PEM key, or an
+ * engine reference; or, for a key node:tls cannot use, the TLS helper process.
+ */
+export type TlsClientKey =
+  Pick<ConnectionOptions, 'key' | 'privateKeyEngine' | 'privateKeyIdentifier'> | { readonly helper: TlsHelperKey };
 
 export interface DeviceKey {
   /** Where the key lives: `file` today. */

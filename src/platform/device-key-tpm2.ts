@@ -7,8 +7,8 @@
  * the TPM sign the digest (`tpm2_sign -d`); RSA-OAEP uses `tpm2_rsadecrypt -s oaep-<hash>`.
  *
  * TLS with such a key is not possible in-process on Node 20 (OpenSSL's tpm2 provider cannot be used
- * by node:tls, see docs/hardware-keys.md): link the key into a tpm2-pkcs11 token and name it by a
- * `pkcs11:` URI instead. {@link readNvCertificate} reads the IDevID certificate from an NV index
+ * by node:tls, see docs/hardware-keys.md): the key names the TLS helper instead, an `openssl s_client`
+ * child with the tpm2 provider (Debian: tpm2-openssl) loading the handle. {@link readNvCertificate} reads the IDevID certificate from an NV index
  * (`[Device] idevid_cert = tpm2-nv:0x01C90000`).
  * @module
  */
@@ -91,13 +91,25 @@ export function tpm2DeviceKey(o: Tpm2KeyOptions): DeviceKey {
   return {
     kind: 'tpm2',
     type,
+    // TLS runs in an openssl s_client child with the tpm2 provider (src/bootstrap/tls-helper.ts): node:tls
+    // cannot sign with a provider key on Node 20. `default` first and the tpm2 preference only by property
+    // query: a tpm2 provider listed first also takes over the random generator (slower, and it hangs Node).
     tlsClientOptions: () =>
-      Promise.reject(
-        new SztpError(
-          'SZTP_ERR_DEVICE_KEY_UNSUPPORTED',
-          `TLS with a key that exists only at ${at} is not possible in-process on Node 20: link it into a tpm2-pkcs11 token and set idevid_key to its pkcs11: URI (docs/hardware-keys.md)`,
-        ),
-      ),
+      Promise.resolve({
+        helper: {
+          opensslArgs: [
+            '-provider',
+            'default',
+            '-provider',
+            'tpm2',
+            '-propquery',
+            '?provider=tpm2',
+            '-key',
+            `handle:${o.handle}`,
+          ],
+          env: { ...keyToolEnv(), TPM2OPENSSL_TCTI: o.tcti },
+        },
+      }),
     sign: async (data, digest) => {
       const hash = tpmDigest(digest);
       return tool(

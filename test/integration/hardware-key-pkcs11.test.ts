@@ -27,6 +27,7 @@ import {
   makeTestPki,
   onboardingJson,
   openssl,
+  simulatedRouter,
   ztpIni,
   type TestPki,
 } from '../support/pki.ts';
@@ -35,13 +36,6 @@ import { makeSoftHsmToken, type SoftHsmToken } from '../support/softhsm.ts';
 import { cli, finish, logLines, start } from './cli-helpers.ts';
 
 const SERIAL = 'SN-HSM-0001';
-const ROUTER = (root: string): Record<string, string> => ({
-  adapter: 'simulated',
-  root,
-  os_name: 'SimOS',
-  os_version: '1.0',
-  hw_model: 'sim-1',
-});
 let dir: string;
 let pki: TestPki;
 let hsm: SoftHsmToken;
@@ -202,7 +196,7 @@ describe('pkcs11 key on SoftHSM2', () => {
             },
             'Fetcher Priority': { Server: '0' },
             Bootstrap: { servers: server.url, nonce: 'False', csr_support: 'True' },
-            Router: ROUTER(join(box, 'router')),
+            Router: simulatedRouter(join(box, 'router')),
           }),
         );
         const r = await cli(['--config', ini, 'run', '--once']);
@@ -263,7 +257,7 @@ describe('pkcs11 key on SoftHSM2', () => {
         },
         'Fetcher Priority': { Server: '0' },
         Bootstrap: { servers: 'https://127.0.0.1:9', nonce: 'False' },
-        Router: ROUTER(join(box, 'router')),
+        Router: simulatedRouter(join(box, 'router')),
       }),
     );
     const agent = start(['--config', ini, 'run']);
@@ -395,7 +389,7 @@ describe('pkcs11 key on SoftHSM2', () => {
         Device: { idevid_key: hsm.ec.uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile },
         'Fetcher Priority': { Server: '0' },
         Bootstrap: { servers: 'https://127.0.0.1:9', nonce: 'False' },
-        Router: ROUTER(join(box, 'router')),
+        Router: simulatedRouter(join(box, 'router')),
       }),
     );
     const r = await cli(['--config', ini, 'run', '--once']);
@@ -427,7 +421,7 @@ describe('pkcs11 key on SoftHSM2', () => {
             Device: { idevid_cert: hsm.ec.cert, pkcs11_module: hsm.module, ...device },
             'Fetcher Priority': { Server: '0' },
             Bootstrap: { servers: server.url, nonce: 'False' },
-            Router: ROUTER(join(box, 'router')),
+            Router: simulatedRouter(join(box, 'router')),
           }),
         );
         const r = await cli(['--config', ini, 'run', '--once']);

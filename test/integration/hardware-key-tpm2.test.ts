@@ -6,17 +6,16 @@
  * EnvelopedData made by `openssl cms -encrypt`; the certificate is read from an NV index
  * (`tpm2-nv:0x01C90000`); the agent, as a process, onboards from a USB stick whose conveyed
  * information is encrypted to the TPM key, with both key and certificate in the TPM. Missing handle, missing NV index, a TPM that never answers, a key that
- * is not the certificate's, and TLS with a handle-only key are coded errors.
+ * is not the certificate's are coded errors; TLS with a handle-only key names the s_client helper.
  * @module
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { signCsr } from '../../src/bootstrap/csr.ts';
 import { DEFAULT_HARDWARE, openHardwareKey, readTpmCertificate } from '../../src/platform/device-key-hardware.ts';
 import { tpm2DeviceKey } from '../../src/platform/device-key-tpm2.ts';
 import {
@@ -29,7 +28,7 @@ import {
   ztpIni,
   type TestPki,
 } from '../support/pki.ts';
-import { EC_HANDLE, RSA_HANDLE, startSoftTpm, type SoftTpm } from '../support/swtpm.ts';
+import { EC_HANDLE, issueTpmCertificates, RSA_HANDLE, startSoftTpm, type SoftTpm } from '../support/swtpm.ts';
 import { cli } from './cli-helpers.ts';
 
 const SERIAL = 'SN-TPM-0001';
@@ -43,41 +42,7 @@ before(async () => {
   pki = makeTestPki(join(dir, 'pki'), 'p256', SERIAL);
   tpm = await startSoftTpm(dir);
   // IDevID certificates from CSRs the TPM signed (through the tpm2 DeviceKey), issued by the manufacturer CA.
-  const template = certDer(pki.device.cert);
-  for (const [k, handle, usage] of [
-    ['ec', EC_HANDLE, 'keyAgreement'],
-    ['rsa', RSA_HANDLE, 'keyEncipherment'],
-  ] as const) {
-    const spki = new Uint8Array(createPublicKey(tpm.publicKeyPem(handle)).export({ type: 'spki', format: 'der' }));
-    const key = tpm2DeviceKey({ handle, tcti: tpm.tcti, timeoutMs: 10_000, type: k });
-    const csr = await signCsr({}, template, { key, spki });
-    writeFileSync(join(dir, `${k}.csr`), csr);
-    writeFileSync(
-      join(dir, `${k}.ext`),
-      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,${usage}\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\n`,
-    );
-    certs[k] = join(dir, `${k}.crt`);
-    openssl([
-      'x509',
-      '-req',
-      '-inform',
-      'PEM',
-      '-in',
-      pemCsr(join(dir, `${k}.csr`)),
-      '-CA',
-      pki.manufacturer.cert,
-      '-CAkey',
-      pki.manufacturer.key,
-      '-CAcreateserial',
-      '-out',
-      certs[k],
-      '-days',
-      '3650',
-      '-sha256',
-      '-extfile',
-      join(dir, `${k}.ext`),
-    ]);
-  }
+  Object.assign(certs, await issueTpmCertificates(dir, pki, tpm.tcti, (h) => tpm.publicKeyPem(h)));
   // The TCG IDevID certificate NV index holds the EC certificate (the index may be larger than the DER).
   const der = certDer(certs.ec);
   writeFileSync(join(dir, 'nv.der'), der);
@@ -99,11 +64,6 @@ after(async () => {
 });
 
 const readPem = (p: string): string => readFileSync(p, 'utf8');
-function pemCsr(derPath: string): string {
-  const out = `${derPath}.pem`;
-  openssl(['req', '-inform', 'DER', '-in', derPath, '-out', out]);
-  return out;
-}
 const settings = (o: Partial<typeof DEFAULT_HARDWARE> = {}): typeof DEFAULT_HARDWARE => ({
   ...DEFAULT_HARDWARE,
   tpm2Tcti: tpm.tcti,
@@ -326,8 +286,12 @@ describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
     assert.match(status.stdout, /^idevid-key: +tpm2 0x81000002$/m);
   });
 
-  test('TLS with a handle-only key is refused with SZTP_ERR_DEVICE_KEY_UNSUPPORTED (no in-process path on Node 20)', async () => {
+  test('TLS with a handle-only key goes through the s_client helper with the tpm2 provider (no longer SZTP_ERR_DEVICE_KEY_UNSUPPORTED; end to end: hardware-key-tpm2-tls.test.ts)', async () => {
     const key = tpm2DeviceKey({ handle: EC_HANDLE, tcti: tpm.tcti, timeoutMs: 5000, type: 'ec' });
-    await assert.rejects(key.tlsClientOptions(), { code: 'SZTP_ERR_DEVICE_KEY_UNSUPPORTED' });
+    const tls = await key.tlsClientOptions();
+    assert.ok('helper' in tls, 'a helper, not in-process TLS options');
+    assert.deepEqual(tls.helper.opensslArgs.slice(-2), ['-key', `handle:${EC_HANDLE}`]);
+    assert.ok(tls.helper.opensslArgs.includes('tpm2'));
+    assert.equal(tls.helper.env.TPM2OPENSSL_TCTI, tpm.tcti);
   });
 });

@@ -25,6 +25,8 @@ export interface RecordedRequest {
   readonly input: Record<string, unknown> | undefined;
   /** serialNumber of the client certificate subject. */
   readonly clientSerial: string | undefined;
+  /** The client certificate's own serial number (hex, as node:tls gives it). */
+  readonly clientCertSerial: string | undefined;
   /** True when the client certificate validated against the client CA. */
   readonly authorized: boolean;
   readonly time: number;
@@ -203,6 +205,7 @@ export class TestBootstrapServer {
       json,
       input,
       clientSerial: subject?.serialNumber,
+      clientCertSerial: (peer as { serialNumber?: string } | undefined)?.serialNumber,
       authorized: socket.authorized,
       time: Date.now(),
     };

@@ -311,5 +311,24 @@ export function ztpIni(pki: TestPki, stateDir: string, sections: Record<string, 
     .join('\n');
 }
 
+/** A directory `<parent>/<name>` holding a ztp.ini (state in `state/`, sections as for {@link ztpIni}). */
+export function agentBox(
+  parent: string,
+  name: string,
+  pki: TestPki,
+  sections: Record<string, Record<string, string>>,
+): { box: string; ini: string } {
+  const box = join(parent, name);
+  mkdirSync(box, { recursive: true });
+  const ini = join(box, 'ztp.ini');
+  writeFileSync(ini, ztpIni(pki, join(box, 'state'), sections));
+  return { box, ini };
+}
+
+/** The `[Router]` section of the simulated router adapter rooted at `root`. */
+export function simulatedRouter(root: string): Record<string, string> {
+  return { adapter: 'simulated', root, os_name: 'SimOS', os_version: '1.0', hw_model: 'sim-1' };
+}
+
 /** Reads a file as a Buffer (convenience for tests). */
 export const readBytes = (p: string): Buffer => readFileSync(p);

@@ -55,7 +55,7 @@ describe('file DeviceKey', () => {
     }
     await assert.rejects(key.unwrapRsaOaep(new Uint8Array(256), 'sha256'));
     const tls = await key.tlsClientOptions();
-    assert.ok(typeof tls.key === 'string' && tls.key.includes('BEGIN PRIVATE KEY'));
+    assert.ok('key' in tls && typeof tls.key === 'string' && tls.key.includes('BEGIN PRIVATE KEY'));
   });
 
   test('EC: ECDH equals openssl pkeyutl -derive; ECDSA verifies', async () => {
