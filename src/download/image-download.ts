@@ -96,7 +96,7 @@ export function createImageDownloader(options: DownloaderOptions = {}): Download
         request.log.info({ uri, path, bytes: sink.bytes }, 'boot image downloaded and verified');
         return { path, sha256, bytes: sink.bytes, uri };
       } catch (err) {
-        await sink.close().catch(() => undefined);
+        await sink.abandon();
         await rm(tmp, { force: true });
         const e = toSztpError(err, 'SZTP_ERR_DOWNLOAD_FAILED');
         if (e.code === 'SZTP_ERR_ABORTED' || e.code === 'SZTP_ERR_BOOT_IMAGE_SPACE' || signal.aborted) throw e;

@@ -1,0 +1,100 @@
+/**
+ * The download sink's write-behind flushing (src/download/sink.ts): a background fdatasync every
+ * 32 MiB while the transfer goes on, an fsync before the file is closed by `close()` (the
+ * verified image is durable before it is renamed and installed), none by `abandon()`; a failed
+ * flush or fsync fails `close()`. Real files; the flush calls are the real node:fs ones, wrapped
+ * to be counted or made to fail.
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { fdatasync, fsync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { HashingSink, type SinkSync } from '../../../src/download/sink.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+
+const MIB = 1024 * 1024;
+
+interface Recorder extends SinkSync {
+  readonly calls: string[];
+}
+
+/** The real flush calls, recorded; `fail` makes the named one report EIO (after really running). */
+function recorder(fail?: 'fdatasync' | 'fsync'): Recorder {
+  const calls: string[] = [];
+  const eio = (): NodeJS.ErrnoException => Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+  return {
+    calls,
+    fdatasync: (fd, cb) => {
+      calls.push('fdatasync');
+      fdatasync(fd, (err) => cb(fail === 'fdatasync' ? eio() : err));
+    },
+    fsync: (fd, cb) => {
+      calls.push('fsync');
+      fsync(fd, (err) => cb(fail === 'fsync' ? eio() : err));
+    },
+  };
+}
+
+async function feed(sink: HashingSink, mib: number): Promise<Buffer> {
+  const block = randomBytes(MIB);
+  const h = createHash('sha256');
+  for (let i = 0; i < mib; i++) {
+    for (let off = 0; off < MIB; off += 16 * 1024) await sink.write(block.subarray(off, off + 16 * 1024));
+    h.update(block);
+  }
+  return h.digest();
+}
+
+test('HashingSink: a background fdatasync every 32 MiB during the transfer, an fsync before close', async (t) => {
+  const path = join(tempDir(t, 'sink'), 'image.part');
+  const io = recorder();
+  const sink = new HashingSink(path, 1024 * MIB, false, io);
+  const sha = await feed(sink, 80);
+  const during = io.calls.filter((c) => c === 'fdatasync').length;
+  assert.ok(during >= 1 && during <= 2, `background flushes during 80 MiB: ${during}`);
+  assert.ok(!io.calls.includes('fsync'), 'no fsync before close()');
+  await sink.close();
+  assert.equal(io.calls.at(-1), 'fsync', 'close() ends with an fsync');
+  assert.equal(statSync(path).size, 80 * MIB);
+  assert.deepEqual(sink.digests().sha256, sha);
+  assert.deepEqual(createHash('sha256').update(readFileSync(path)).digest(), sha);
+  await sink.close(); // idempotent
+  assert.equal(io.calls.filter((c) => c === 'fsync').length, 1);
+});
+
+test('HashingSink: abandon() closes a failed transfer without flushing it', async (t) => {
+  const path = join(tempDir(t, 'sink'), 'image.part');
+  const io = recorder();
+  const sink = new HashingSink(path, 1024 * MIB, false, io);
+  await feed(sink, 4);
+  await sink.abandon();
+  assert.deepEqual(io.calls, []);
+  await sink.abandon(); // idempotent
+});
+
+test('HashingSink: reset() starts an empty file and the flushing over', async (t) => {
+  const path = join(tempDir(t, 'sink'), 'image.part');
+  const io = recorder();
+  const sink = new HashingSink(path, 1024 * MIB, false, io);
+  await feed(sink, 3);
+  await sink.reset();
+  assert.equal(sink.bytes, 0);
+  const sha = await feed(sink, 2);
+  await sink.close();
+  assert.equal(statSync(path).size, 2 * MIB);
+  assert.deepEqual(sink.digests().sha256, sha);
+  assert.deepEqual(io.calls, ['fsync']);
+});
+
+for (const fail of ['fdatasync', 'fsync'] as const) {
+  test(`HashingSink: a failing ${fail} fails close() (the file is not durable)`, async (t) => {
+    const path = join(tempDir(t, 'sink'), 'image.part');
+    const io = recorder(fail);
+    const sink = new HashingSink(path, 1024 * MIB, false, io);
+    await feed(sink, fail === 'fdatasync' ? 40 : 1);
+    assert.deepEqual(io.calls, fail === 'fdatasync' ? ['fdatasync'] : []);
+    await assert.rejects(sink.close(), { code: 'EIO' });
+  });
+}
