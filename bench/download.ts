@@ -8,13 +8,18 @@
  * `curl -sk URL | tee FILE | sha256sum`. Prints wall-clock ratios and the agent's peak RSS
  * (targets, issue 15: ≤ 1.0× curl -o; ≤ 80 MB for 1 GiB). BENCH_RUNS runs each (default 3),
  * median shown; BENCH_NODE_FLAGS adds node flags to the agent (e.g. --cpu-prof); BENCH_CLI_BASE runs a
- * second build (e.g. main's bundle) alternately in the same run, for before/after figures. `npm run build &&
- * npm run bench -- download`.
+ * second build (e.g. main's bundle) alternately in the same run, for before/after figures.
+ * BENCH_PARTS=1 takes the time apart: the agent logs at info level and its phases are read from the
+ * log's timestamps (start-up to the first log line, validation, download + SHA-256 + flush, install,
+ * exit), its user/system CPU is printed, and bench/support/https-parts.mjs runs node:https alone,
+ * with SHA-256, with a file write stream, and with both plus a final fsync, as whole processes in
+ * the same run. The load average is printed: the machine is shared, compare ratios of one run.
+ * `npm run build && npm run bench -- download`.
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, ztpIni } from '../test/support/pki.ts';
@@ -26,26 +31,76 @@ const CLI = resolve(repo, process.env.BENCH_CLI ?? 'dist/sztp-agent.mjs');
 /** A second agent build (e.g. main's bundle) run alternately in the same bench run, for before/after figures. */
 const BASE_CLI = process.env.BENCH_CLI_BASE === undefined ? undefined : resolve(repo, process.env.BENCH_CLI_BASE);
 const PRELOAD = join(repo, 'bench', 'support', 'rusage.mjs');
+const PARTS = process.env.BENCH_PARTS === '1';
+const PART_NAMES = ['receive', 'hash', 'write', 'all'] as const;
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+interface AgentRun {
+  ms: number;
+  rss: number;
+  userMs: number;
+  sysMs: number;
+  /** Milliseconds of each phase, from the log (BENCH_PARTS). */
+  phases: Record<string, number>;
+}
+
+/** Phases of one agent run from its JSON log lines (times since spawn at `t0` wall clock). */
+function phasesOf(log: string, t0: number, totalMs: number): Record<string, number> {
+  const marks: [string, RegExp][] = [
+    ['start-up', /^secure ZTP started/],
+    ['validation', /^running .*, wanted /],
+    ['download', /^boot image downloaded and verified/],
+    ['install', /^installed /],
+  ];
+  const at: Record<string, number> = {};
+  for (const line of log.split('\n')) {
+    let entry: { time?: unknown; msg?: unknown };
+    try {
+      entry = JSON.parse(line) as { time?: unknown; msg?: unknown };
+    } catch {
+      continue;
+    }
+    const time = typeof entry.time === 'number' ? entry.time : Date.parse(String(entry.time));
+    const mark = marks.find(([name, re]) => at[name] === undefined && re.test(String(entry.msg)));
+    if (mark !== undefined) at[mark[0]] = time - t0;
+  }
+  const phases: Record<string, number> = {};
+  let prev = 0;
+  for (const [name] of marks) {
+    const t = at[name];
+    if (t === undefined) continue;
+    phases[name] = t - prev;
+    prev = t;
+  }
+  phases.exit = totalMs - prev;
+  return phases;
+}
 
 function run(
   cmd: string,
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ ms: number; code: number | null; stdout: string }> {
+): Promise<{ ms: number; code: number | null; stdout: string; startedAt: number }> {
   return new Promise((res, rej) => {
     const t0 = performance.now();
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...env } });
+    const startedAt = Date.now();
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
     p.on('error', rej);
     p.on('close', (code) => {
-      res({ ms: performance.now() - t0, code, stdout });
+      res({ ms: performance.now() - t0, code, stdout, startedAt });
     });
   });
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
+console.log(`load average at start: ${load()}`);
 const work = mkdtempSync(join(tmpdir(), 'sztp-bench-dl-'));
 let server: ChildProcess | undefined;
 try {
@@ -98,11 +153,12 @@ try {
   });
   const stick = join(work, 'stick');
   writeEn9(stick, makeSignedBundle(pki, doc));
-  const agent: { ms: number; rss: number }[] = [];
+  const agent: AgentRun[] = [];
   const curlO: number[] = [];
   const pipeline: number[] = [];
-  const baseRuns: { ms: number; rss: number }[] = [];
-  const runAgent = async (cli: string, i: number, tag: string, into: { ms: number; rss: number }[]): Promise<void> => {
+  const baseRuns: AgentRun[] = [];
+  const parts: Record<string, { ms: number; userMs: number; sysMs: number }[]> = {};
+  const runAgent = async (cli: string, i: number, tag: string, into: AgentRun[]): Promise<void> => {
     const dev = join(work, `device-${i}-${tag}`);
     const ini = join(dev, 'ztp.ini');
     mkdirSync(dev);
@@ -113,7 +169,7 @@ try {
         USB: { mount_points: stick },
         Router: { adapter: 'simulated', root: join(dev, 'router'), os_name: 'SimOS', os_version: '1.0' },
         Onboarding: { max_image_bytes: String(2 * MIB * 1048576) },
-        Agent: { state_dir: join(dev, 'state'), log_level: 'warn' },
+        Agent: { state_dir: join(dev, 'state'), log_level: PARTS ? 'info' : 'warn' },
       }),
     );
     const rusage = join(dev, 'rusage.json');
@@ -132,7 +188,18 @@ try {
       { RUSAGE_OUT: rusage },
     );
     if (a.code !== 10) throw new Error(`agent exited ${String(a.code)}, expected 10 (image installed, reboot)`);
-    into.push({ ms: a.ms, rss: (JSON.parse(readFileSync(rusage, 'utf8')) as { maxRSS: number }).maxRSS / 1024 });
+    const usage = JSON.parse(readFileSync(rusage, 'utf8')) as {
+      maxRSS: number;
+      userCPUTime: number;
+      systemCPUTime: number;
+    };
+    into.push({
+      ms: a.ms,
+      rss: usage.maxRSS / 1024,
+      userMs: usage.userCPUTime / 1000,
+      sysMs: usage.systemCPUTime / 1000,
+      phases: PARTS ? phasesOf(a.stdout, a.startedAt, a.ms) : {},
+    });
     rmSync(dev, { recursive: true, force: true });
   };
   for (let i = 0; i < RUNS; i++) {
@@ -147,6 +214,20 @@ try {
     if (!p.stdout.startsWith(sha)) throw new Error('curl pipeline hash mismatch');
     pipeline.push(p.ms);
     rmSync(out, { force: true });
+    for (const part of PARTS ? PART_NAMES : []) {
+      const usageFile = join(work, `parts-${part}.json`);
+      const r = await run(
+        process.execPath,
+        ['--import', PRELOAD, join(repo, 'bench/support/https-parts.mjs'), part, url, out],
+        {
+          RUSAGE_OUT: usageFile,
+        },
+      );
+      if (r.code !== 0) throw new Error(`https-parts ${part} exited ${String(r.code)}`);
+      const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as { userCPUTime: number; systemCPUTime: number };
+      (parts[part] ??= []).push({ ms: r.ms, userMs: usage.userCPUTime / 1000, sysMs: usage.systemCPUTime / 1000 });
+      rmSync(out, { force: true });
+    }
   }
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   console.log(`image: ${MIB} MiB over https://127.0.0.1 (test bootstrap server), ${RUNS} runs each, medians`);
@@ -167,6 +248,25 @@ try {
   console.log(
     `all runs: agent ${agent.map((a) => s(a.ms)).join(', ')}; curl -o ${curlO.map(s).join(', ')}; pipeline ${pipeline.map(s).join(', ')}`,
   );
+  const cpu = (runs: { userMs: number; sysMs: number }[]): string =>
+    `CPU user ${s(median(runs.map((r) => r.userMs)))}, system ${s(median(runs.map((r) => r.sysMs)))}`;
+  console.log(`agent ${cpu(agent)}`);
+  if (BASE_CLI !== undefined) console.log(`baseline agent ${cpu(baseRuns)}`);
+  if (PARTS) {
+    const phaseLine = (runs: AgentRun[]): string =>
+      Object.keys(runs[0]?.phases ?? {})
+        .map((k) => `${k} ${s(median(runs.map((r) => r.phases[k] ?? 0)))}`)
+        .join(', ');
+    console.log(`agent phases (medians): ${phaseLine(agent)}`);
+    if (BASE_CLI !== undefined) console.log(`baseline agent phases (medians): ${phaseLine(baseRuns)}`);
+    for (const part of PART_NAMES) {
+      const r = parts[part] ?? [];
+      console.log(
+        `node:https ${part.padEnd(7)} ${s(median(r.map((x) => x.ms)))} (${(median(r.map((x) => x.ms)) / median(curlO)).toFixed(2)}× curl -o), ${cpu(r)}`,
+      );
+    }
+  }
+  console.log(`load average at end: ${load()}`);
 } finally {
   server?.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
