@@ -38,17 +38,13 @@ export async function loadVoucherSigners(
 }
 
 /** Judges loaded material (run: buildRuntime has it already). */
-export async function assessLoaded(
+export function assessLoaded(
   config: AgentConfig,
   credentials: DeviceCredentials | undefined,
   anchors: readonly Uint8Array[],
   signers: VoucherSigners | undefined,
-): Promise<VoucherSignerAssessment> {
-  if (
-    credentials === undefined ||
-    !noVoucherSigners(signers) ||
-    !(await idevidUnderVoucherAnchor(credentials, anchors))
-  )
+): VoucherSignerAssessment {
+  if (credentials === undefined || !noVoucherSigners(signers) || !idevidUnderVoucherAnchor(credentials, anchors))
     return { warning: undefined, refusal: undefined };
   return {
     warning: VOUCHER_SIGNER_RISK,

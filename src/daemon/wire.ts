@@ -117,7 +117,7 @@ export async function buildRuntime(
       ? []
       : await loadTrustAnchors(device.bootstrapTrustAnchors, 'bootstrap trust anchors');
   const voucherSigners = await loadVoucherSigners(device.voucherSigners, config.baseDir);
-  const signerCheck = await assessLoaded(config, credentials, voucherTrustAnchors, voucherSigners);
+  const signerCheck = assessLoaded(config, credentials, voucherTrustAnchors, voucherSigners);
   if (signerCheck.refusal !== undefined) throw signerCheck.refusal;
   if (signerCheck.warning !== undefined)
     log.warn({ code: 'SZTP_ERR_VOUCHER_SIGNER_UNPINNED' }, `WARNING: ${signerCheck.warning}`);

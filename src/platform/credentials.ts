@@ -4,12 +4,14 @@
  * PKCS#8 DER), and PEM bundles of trust anchors (DER list). The serial number comes from the
  * IDevID subject serialNumber attribute (2.5.4.5), as RFC 8572 §5.4 / RFC 8366 expect. Keys and
  * certificates held in a TPM or on a PKCS#11 token are opened through ./device-key-hardware.ts.
+ * Certificates are checked with node:crypto and read with the strict DER reader, not pkijs: the
+ * trust pipeline parses them again when it validates, and start-up stays light (issue 15).
  * @module
  */
-import { createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import * as pkijs from 'pkijs';
 import { SztpError } from '../errors.ts';
+import { TAG, contentOf, expect, oidOf, readRoot, type Tlv } from '../lib/der.ts';
 import { messageOf } from '../lib/error-info.ts';
 import { certificatesFromPemOrDer } from '../lib/pem.ts';
 import type { DeviceCredentials } from '../types.ts';
@@ -34,14 +36,14 @@ async function readConfigured(path: string, what: string): Promise<Buffer> {
   }
 }
 
-/** Parses one configured DER certificate with pkijs; throws `code` when it is not one. */
+/** Checks that one configured DER certificate is one (OpenSSL reads it); throws `code` when it is not. */
 function parseConfiguredCertificate(
   der: Uint8Array,
   code: 'SZTP_ERR_CONFIG_FILE' | 'SZTP_ERR_DEVICE_IDENTITY',
   what: string,
-): pkijs.Certificate {
+): void {
   try {
-    return pkijs.Certificate.fromBER(der);
+    new X509Certificate(der);
   } catch (err) {
     throw new SztpError(code, `${what} is not a valid X.509 certificate: ${messageOf(err)}`, { cause: err });
   }
@@ -52,9 +54,9 @@ export async function loadTrustAnchors(path: string, what = 'trust anchors'): Pr
   const ders = certificatesFromPemOrDer(await readConfigured(path, what));
   if (ders.length === 0)
     throw new SztpError('SZTP_ERR_CONFIG_FILE', `${what} ${path} holds no PEM certificate`, { evidence: { path } });
-  ders.forEach((der, i) =>
-    parseConfiguredCertificate(der, 'SZTP_ERR_CONFIG_FILE', `${what} ${path} certificate #${i + 1}`),
-  );
+  ders.forEach((der, i) => {
+    parseConfiguredCertificate(der, 'SZTP_ERR_CONFIG_FILE', `${what} ${path} certificate #${i + 1}`);
+  });
   return ders;
 }
 
@@ -98,10 +100,46 @@ export async function loadDeviceCredentials(
   return { certificate, chain, privateKeyPkcs8 };
 }
 
-/** The subject serialNumber (2.5.4.5) of a certificate, if present. */
+/** The text of a directory string (RFC 5280 §4.1.2.4) as pkijs gives it; undefined for other types. */
+function directoryString(t: Tlv): string | undefined {
+  const c = Buffer.from(contentOf(t));
+  switch (t.tag) {
+    case TAG.utf8:
+      return c.toString('utf8');
+    case TAG.printable:
+    case TAG.ia5:
+    case TAG.visible:
+    case TAG.numeric:
+    case 0x14: // TeletexString
+      return c.toString('latin1');
+    case 0x1e: // BMPString, UTF-16BE
+      return c.byteLength % 2 === 0 ? Buffer.from(c).swap16().toString('utf16le') : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The subject serialNumber (2.5.4.5) of a DER certificate, if present (the first one). Throws
+ * SZTP_ERR_DEVICE_IDENTITY when the certificate is not DER the reader understands.
+ */
 export function subjectSerialNumber(der: Uint8Array): string | undefined {
-  const cert = parseConfiguredCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', 'IDevID certificate');
-  const attr = cert.subject.typesAndValues.find((tv) => tv.type === OID_SERIAL_NUMBER);
-  const value: unknown = attr?.value.valueBlock.value;
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  try {
+    const [tbs] = expect(readRoot(der, true), TAG.sequence, 3, 3);
+    const fields = expect(tbs, TAG.sequence, 6, 10);
+    // version [0] EXPLICIT is present in v2/v3 certificates; the subject follows serial, signature, issuer, validity.
+    const subject = fields[fields[0]?.tag === 0xa0 ? 5 : 4];
+    for (const rdn of expect(subject, TAG.sequence))
+      for (const atv of expect(rdn, TAG.set, 1)) {
+        const [type, value] = expect(atv, TAG.sequence, 2, 2);
+        if (oidOf(type) !== OID_SERIAL_NUMBER || value === undefined) continue;
+        const text = directoryString(value);
+        return text === undefined || text === '' ? undefined : text;
+      }
+    return undefined;
+  } catch (err) {
+    throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate subject cannot be read: ${messageOf(err)}`, {
+      cause: err,
+    });
+  }
 }

@@ -7,9 +7,11 @@
  * reads the files.
  * @module
  */
+import { X509Certificate } from 'node:crypto';
 import type { DeviceCredentials, VoucherSigners } from '../types.ts';
-import { parseCertificate } from './x509/certificate.ts';
-import { validatePath } from './x509/path.ts';
+
+/** Longest IDevID chain followed (as the pkijs path's maxDepth). */
+const MAX_DEPTH = 16;
 
 /** A hex subject key identifier as written in ztp.ini: `4f:1a:…` or `4f1a…`, at least 8 bytes. */
 export function isKeyIdText(text: string): boolean {
@@ -40,22 +42,28 @@ export const noVoucherSigners = (s: VoucherSigners | undefined): boolean =>
   s === undefined || (s.certificates.length === 0 && s.keyIds.length === 0);
 
 /**
- * True when the IDevID (with the chain stored next to it) validates to one of the voucher trust
+ * True when the IDevID (with the chain stored next to it) chains to one of the voucher trust
  * anchors: then the manufacturer anchor issues devices too, and any device's key could sign a
- * voucher that only the signer-role checks stop. Dates are not checked (a set-up property).
+ * voucher that only the signer-role checks stop. Each link is OpenSSL's issuer check (name,
+ * key identifiers, keyCertSign) and a verified signature; dates are not checked (a set-up
+ * property). node:crypto rather than pkijs keeps `config` and the daemon's start light (issue 15);
+ * it errs towards finding a chain (a warning too many, never one missed).
  */
-export async function idevidUnderVoucherAnchor(
-  device: DeviceCredentials,
-  anchors: readonly Uint8Array[],
-): Promise<boolean> {
+export function idevidUnderVoucherAnchor(device: DeviceCredentials, anchors: readonly Uint8Array[]): boolean {
   if (anchors.length === 0) return false;
   try {
-    const step = 'voucher' as const;
-    const leaf = parseCertificate(device.certificate, step, 'IDevID certificate');
-    const pool = device.chain.map((d, i) => parseCertificate(d, step, `IDevID chain certificate #${i}`));
-    const roots = anchors.map((d, i) => parseCertificate(d, step, `voucher trust anchor #${i}`));
-    const r = await validatePath(leaf, pool, roots, { now: new Date(), checkValidity: false, maxDepth: 16 });
-    return r.ok;
+    const roots = anchors.map((d) => new X509Certificate(d));
+    const pool = device.chain.map((d) => new X509Certificate(d));
+    const issuedBy = (c: X509Certificate, by: X509Certificate): boolean => c.checkIssued(by) && c.verify(by.publicKey);
+    let cert = new X509Certificate(device.certificate);
+    for (let depth = 0; depth < MAX_DEPTH; depth++) {
+      if (roots.some((r) => issuedBy(cert, r))) return true;
+      const current = cert;
+      const next = pool.find((c) => c !== current && issuedBy(current, c));
+      if (next === undefined) return false;
+      cert = next;
+    }
+    return false;
   } catch {
     return false;
   }

@@ -29,7 +29,7 @@ import {
   smallInt,
   unsupported,
   type Tlv,
-} from './der.ts';
+} from '../../lib/der.ts';
 
 /** Extensions the chain engine acts on (policies, name constraints): the fast path leaves those to pkijs. */
 const ENGINE_EXTENSIONS: ReadonlySet<string> = new Set([

@@ -17,7 +17,7 @@ import { bytesEqual } from '../asn1.ts';
 import { signatureScheme, verifySignature } from '../cms/algorithms.ts';
 import { KU } from '../x509/certificate.ts';
 import type { FastCert } from './certificate.ts';
-import { unsupported } from './der.ts';
+import { unsupported } from '../../lib/der.ts';
 
 export interface FastPathOptions {
   readonly now: Date;

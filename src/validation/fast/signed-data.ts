@@ -16,7 +16,7 @@ import type { SignerId } from '../cms/signed-data.ts';
 import type { ValidationLimits } from '../limits.ts';
 import { OID } from '../oids.ts';
 import { fastCertificate, type FastCert } from './certificate.ts';
-import { TAG, contentOf, expect, oidOf, primitive, rawOf, readRoot, unsupported, type Tlv } from './der.ts';
+import { TAG, contentOf, expect, oidOf, primitive, rawOf, readRoot, unsupported, type Tlv } from '../../lib/der.ts';
 
 export interface FastSignerInfo {
   readonly sid: SignerId;

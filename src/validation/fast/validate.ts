@@ -18,7 +18,7 @@ import { conveyedResult } from '../result.ts';
 import { checkSignerUsage, checkVoucherContent, type ValidatedVoucher } from '../voucher.ts';
 import { KU } from '../x509/certificate.ts';
 import { fastCertificate, fastConfiguredCertificate, type FastCert } from './certificate.ts';
-import { unsupported } from './der.ts';
+import { unsupported } from '../../lib/der.ts';
 import { fastPath } from './path.ts';
 import { fastSidMatches, fastSignedData, fastVerifySigner, type FastSignedData } from './signed-data.ts';
 

@@ -10,6 +10,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import * as pkijs from 'pkijs';
 import { loadDeviceCredentials, loadTrustAnchors, subjectSerialNumber } from '../../../src/platform/credentials.ts';
 import { writeFileAtomic } from '../../../src/lib/fs-atomic.ts';
 import { certDer, makeTestPki, openssl, type TestPki } from '../../support/pki.ts';
@@ -95,4 +96,31 @@ test('writeFileAtomic replaces content with mode 0600 and leaves no temp file', 
   assert.equal(readFileSync(join(d, 'f'), 'utf8'), 'two');
   assert.equal(statSync(join(d, 'f')).mode & 0o777, 0o600);
   assert.deepEqual(readdirSync(d), ['f']);
+});
+
+test('subject serialNumber: the first one, also inside a multi-valued RDN, equal to what pkijs reads; a coded error for what is not DER', () => {
+  const key = join(dir, 'pki', 'sn-key.pem');
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+  const selfSigned = (subj: string, extra: string[] = []): Buffer => {
+    const pem = join(dir, 'pki', 'sn.pem');
+    openssl(['req', '-new', '-x509', '-key', key, '-subj', subj, '-days', '1', '-out', pem, ...extra]);
+    return certDer(pem);
+  };
+  const pkijsSerial = (der: Uint8Array): unknown =>
+    pkijs.Certificate.fromBER(der).subject.typesAndValues.find((tv) => tv.type === '2.5.4.5')?.value.valueBlock.value;
+  const cases = [
+    selfSigned('/CN=dev+serialNumber=MV-1/serialNumber=SECOND', ['-multivalue-rdn']),
+    selfSigned('/serialNumber=PID:R1 SN:FOC123/CN=dev'),
+    certDer(pki.device.cert),
+  ];
+  assert.deepEqual(cases.map(subjectSerialNumber), ['MV-1', 'PID:R1 SN:FOC123', 'SN-CRED-42']);
+  for (const der of cases) assert.equal(subjectSerialNumber(der), pkijsSerial(der));
+  assert.throws(
+    () => subjectSerialNumber(new Uint8Array([0x30, 0x80, 0x00, 0x00])),
+    (e: Error & { code?: string }) => e.code === 'SZTP_ERR_DEVICE_IDENTITY',
+  );
+  assert.throws(
+    () => subjectSerialNumber(Buffer.concat([certDer(pki.device.cert), Buffer.from([0])])),
+    (e: Error & { code?: string }) => e.code === 'SZTP_ERR_DEVICE_IDENTITY' && /subject cannot be read/.test(e.message),
+  );
 });

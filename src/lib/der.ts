@@ -1,12 +1,14 @@
 /**
- * A strict DER reader (X.690 §10) for the fast path of the trust pipeline: definite lengths in
- * minimal form, single-byte tags, elements that end exactly where their parent ends. It
- * understands only what the fast path needs and throws on anything else (BER indefinite lengths,
+ * A strict DER reader (X.690 §10) for the fast path of the trust pipeline (src/validation/fast/)
+ * and for start-up reads of configured certificates (src/platform/credentials.ts): definite
+ * lengths in minimal form, single-byte tags, elements that end exactly where their parent ends.
+ * It understands only what those need and throws on anything else (BER indefinite lengths,
  * constructed strings, high tag numbers, long OIDs); the fast path then falls back to the
- * asn1js/pkijs parsers of record (./validate.ts). It never accepts on its own.
+ * asn1js/pkijs parsers of record (validation/fast/validate.ts). It never accepts on its own, and
+ * loads neither asn1js nor pkijs (issue 15: `config`, `status` and the idle daemon do not).
  * @module
  */
-import { decodeProblem } from '../asn1.ts';
+import { SztpError } from '../errors.ts';
 
 /** One element: its tag byte and where its header, content and end are in `b`. */
 export interface Tlv {
@@ -18,7 +20,7 @@ export interface Tlv {
 }
 
 /** Anything the fast reader does not understand: the caller falls back to pkijs. */
-export const unsupported = (why: string): Error => decodeProblem(`fast path: ${why}`);
+export const unsupported = (why: string): Error => new SztpError('SZTP_ERR_CMS_DECODE', `fast path: ${why}`);
 
 export const TAG = {
   boolean: 0x01,
