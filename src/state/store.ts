@@ -2,7 +2,8 @@
  * The JSON state store (one `state.json` in state_dir): atomic writes (temp, fsync, rename,
  * fsync dir), mode 0600, a schema version, updates serialised within the process and re-read
  * from disk each time under a cross-process lock (`state.lock`, flock), so a change by
- * `secure-mode` or another process is never lost.
+ * `secure-mode` or another process is never lost. The lock stays held for a moment after an
+ * update ({@link STATE_LOCK_LINGER_MS}) so that a burst of updates takes it once.
  *
  * The last good state is kept as a second file, `state.json.bak`: each write replaces
  * `state.json`, then the backup, with the same content (two atomic writes). A `state.json` that
@@ -13,13 +14,13 @@
  * (SZTP_ERR_STATE_SCHEMA).
  * @module
  */
-import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SztpError } from '../errors.ts';
 import { flockFile } from '../platform/flock.ts';
 import { isErrno, messageOf } from '../lib/error-info.ts';
-import { writeFileAtomic } from '../lib/fs-atomic.ts';
+import { writeFileAtomicSync } from '../lib/fs-atomic.ts';
 import { stateLayout } from '../lib/state-layout.ts';
 import { processAlive } from '../platform/lock.ts';
 import { boundEvents, checkShape, initialState } from './machine.ts';
@@ -27,6 +28,14 @@ import type { AgentState, StateStore } from './types.ts';
 
 /** How long a read-modify-write waits for `state.lock` held by another process. */
 const STATE_LOCK_WAIT_MS = 10_000;
+/**
+ * How long `state.lock` stays held after an update for the next one of a burst: an onboarding
+ * writes the state some 30 times in well under a second, and each flock costs a process start
+ * (src/platform/flock.ts). Another process waits at most this long more (issue 15).
+ */
+export const STATE_LOCK_LINGER_MS = 200;
+/** A burst holds `state.lock` this long at most, then lets a waiting process in (a daemon retrying fast never starves `secure-mode`). */
+export const STATE_LOCK_MAX_HOLD_MS = 500;
 
 export interface StateStoreOptions {
   readonly dir: string;
@@ -107,29 +116,58 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
       await sweepTemps(options.dir);
     }
     const text = `${JSON.stringify(state, null, 2)}\n`;
-    await writeFileAtomic(path, text, 0o600);
+    lastWritten = undefined;
+    writeFileAtomicSync(path, text, 0o600);
     // The same content again as the backup: a separate inode, so truncating or corrupting one file
     // never takes the other with it. A crash between the two leaves the backup one write behind.
-    await writeFileAtomic(backup, text, 0o600);
+    writeFileAtomicSync(backup, text, 0o600);
+    lastWritten = structuredClone(state);
   };
 
   /**
    * Every read-modify-write holds `state.lock` (flock(2)) across processes: the daemon, `secure-mode`
    * and `reset` never lose each other's change (the in-process queue alone did not cover the CLI).
    */
+  let held: { readonly handle: FileHandle; readonly since: number; readonly release: NodeJS.Timeout } | undefined;
+  /**
+   * What this process last wrote, while it has held the lock ever since: no other process can have
+   * written after it, so the next update of the burst starts from it instead of re-reading both files.
+   */
+  let lastWritten: AgentState | undefined;
   const locked = async <T>(task: () => Promise<T>): Promise<T> => {
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
-    const handle = await flockFile(layout.stateLockFile, { waitMs: STATE_LOCK_WAIT_MS });
+    let handle = held?.handle;
+    let since = held?.since ?? Date.now();
+    if (held !== undefined) clearTimeout(held.release);
+    else lastWritten = undefined;
+    held = undefined;
+    if (handle === undefined) {
+      handle = await flockFile(layout.stateLockFile, { waitMs: STATE_LOCK_WAIT_MS });
+      since = Date.now();
+    }
     if (handle === undefined) {
       throw new SztpError(
         'SZTP_ERR_STATE_LOCKED',
         `the state file in ${options.dir} stayed locked by another process for ${STATE_LOCK_WAIT_MS} ms`,
       );
     }
+    const mine = handle;
     try {
       return await task();
     } finally {
-      await handle.close();
+      // Kept for the next update of a burst; closed (unlocked) when none comes or the burst has held
+      // it long enough. Not keeping the process alive: at exit the kernel releases the lock.
+      const unlock = (): void => {
+        if (held?.handle === mine) held = undefined;
+        lastWritten = undefined;
+        void mine.close();
+      };
+      if (Date.now() - since >= STATE_LOCK_MAX_HOLD_MS) unlock();
+      else {
+        const release = setTimeout(unlock, STATE_LOCK_LINGER_MS);
+        release.unref();
+        held = { handle: mine, since, release };
+      }
     }
   };
 
@@ -145,7 +183,8 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
     update: (change) =>
       serialised(() =>
         locked(async () => {
-          const next = boundEvents({ ...change(await read()), updatedAt: now().toISOString() });
+          const current = lastWritten === undefined ? await read() : structuredClone(lastWritten);
+          const next = boundEvents({ ...change(current), updatedAt: now().toISOString() });
           await write(next);
           return next;
         }),

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { afterEach, beforeEach, test } from 'node:test';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { MAX_EVENTS, displayPhase, withSecureMode } from '../../../src/state/machine.ts';
-import { createStateStore } from '../../../src/state/store.ts';
+import { STATE_LOCK_LINGER_MS, STATE_LOCK_MAX_HOLD_MS, createStateStore } from '../../../src/state/store.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -209,4 +209,45 @@ test('two processes updating the same state at once lose no update (state.lock)'
     const mine = messages.filter((m) => m?.startsWith(`${tag} `));
     assert.equal(mine.length, count, `${count - mine.length} of ${tag}'s updates were lost`);
   }
+});
+
+/** Whether another process can take state.lock right now (flock --nonblock on a fresh open). */
+function lockFree(): boolean {
+  return spawnSync('flock', ['--nonblock', join(dir, 'state.lock'), 'true']).status === 0;
+}
+
+test('a burst of updates holds state.lock once, then lets it go: another process gets it a moment later', async () => {
+  const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
+  for (let i = 0; i < 5; i++) await store.update((s) => ({ ...s, secureMode: i % 2 === 0 }));
+  // Held between updates of a burst (each flock costs a process start) ...
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(lockFree(), false, 'state.lock is still held right after the burst');
+  // ... and released when no update follows.
+  await new Promise((r) => setTimeout(r, STATE_LOCK_LINGER_MS + 150));
+  assert.equal(lockFree(), true, `state.lock released ${STATE_LOCK_LINGER_MS} ms after the last update`);
+  // The next update locks again (and sees what was written before).
+  assert.equal((await store.update((s) => s)).secureMode, true);
+  assert.equal(lockFree(), false);
+});
+
+test('updates coming faster than the linger never starve another process: it gets state.lock within the longest hold', async () => {
+  const store = createStateStore({ dir, log: pino({ level: 'silent' }) });
+  await store.update((s) => s);
+  let updating = true;
+  const loop = (async () => {
+    for (let i = 0; updating; i++) {
+      await store.update((s) => ({ ...s, secureMode: i % 2 === 0 }));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const started = Date.now();
+  const waited = await new Promise<{ code: number | null; ms: number }>((resolve) => {
+    spawn('flock', ['--wait', '5', join(dir, 'state.lock'), 'true']).on('exit', (code) => {
+      resolve({ code, ms: Date.now() - started });
+    });
+  });
+  updating = false;
+  await loop;
+  assert.equal(waited.code, 0, 'the other process got the lock');
+  assert.ok(waited.ms < STATE_LOCK_MAX_HOLD_MS + 1500, `it waited ${waited.ms} ms`);
 });
