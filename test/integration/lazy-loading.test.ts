@@ -30,6 +30,8 @@ const HEAVY: readonly [string, RegExp][] = [
   ['the RESTCONF client', /\/src\/bootstrap\/(client|restconf|tls|walk)\.ts$/],
 ];
 
+const DEMO_SERIAL = readFileSync(join(ROOT, 'fixtures', 'demo', 'serial-number'), 'utf8').trim();
+
 function ini(name: string, lines: readonly string[]): string {
   const file = join(dir, `${name}.ini`);
   writeFileSync(
@@ -41,7 +43,7 @@ function ini(name: string, lines: readonly string[]): string {
       'os_name: SimOS',
       'os_version: 1.0',
       '[Device]',
-      'serial_number: SN-LAZY',
+      `serial_number: ${lines.some((l) => l.startsWith('idevid_cert:')) ? DEMO_SERIAL : 'SN-LAZY'}`,
       '[Agent]',
       `state_dir: ${join(dir, `${name}-state`)}`,
       'log_level: warn',
@@ -145,8 +147,8 @@ test("`run` loads a fetcher's protocol code only when that fetcher is tried", as
   assert.ok(r.urls.some((u) => u.endsWith('/src/fetchers/usb.ts')));
   assert.ok(r.urls.some((u) => u.endsWith('/src/fetchers/dhcp.ts')));
   assert.ok(r.urls.some((u) => /\/src\/dhcp\//.test(u)));
-  // USB only, nothing found: neither the DHCP fetcher nor the RESTCONF client, the trust pipeline,
-  // fast-xml-parser or undici is loaded (pkijs is: the daemon parses its certificates at start).
+  // USB only, nothing found, with the demo device's IDevID and voucher trust anchor (read, checked
+  // and judged for the voucher-signer risk at start): nothing heavy is loaded, not even pkijs.
   const usb = ini('run-usb', [
     '[Startup]',
     'retry_forever: False',
@@ -154,13 +156,30 @@ test("`run` loads a fetcher's protocol code only when that fetcher is tried", as
     'USB: 0',
     '[USB]',
     `mount_points: ${join(dir, 'no-stick')}`,
+    ...demoDevice(),
   ]);
   const u = await loaded(['--config', usb, 'run', '--once']);
   assert.equal(u.code, 1, u.stderr);
   assert.ok(u.urls.some((x) => x.endsWith('/src/fetchers/usb.ts')));
   assert.ok(!u.urls.some((x) => x.endsWith('/src/fetchers/dhcp.ts')));
-  assert.deepEqual(
-    heavyIn(u.urls).filter((m) => m !== 'pkijs' && m !== 'asn1js'),
-    [],
-  );
+  assert.ok(u.urls.some((x) => x.endsWith('/src/daemon/voucher-signer-check.ts')));
+  assert.deepEqual(heavyIn(u.urls), []);
+});
+
+/** [Device] lines of the demo device (fixtures/demo): IDevID certificate and key, voucher trust anchor. */
+function demoDevice(): string[] {
+  const pki = join(ROOT, 'fixtures', 'demo', 'pki');
+  return [
+    '[Device]',
+    `idevid_cert: ${join(pki, 'idevid.crt')}`,
+    `idevid_key: ${join(pki, 'idevid.key')}`,
+    `voucher_trust_anchors: ${join(pki, 'masa-ca.crt')}`,
+  ];
+}
+
+test('`config` with an IDevID and voucher trust anchors (the voucher-signer check) loads none of the heavy modules', async () => {
+  const r = await loaded(['--config', ini('config-device', demoDevice()), 'config']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.urls.some((x) => x.endsWith('/src/daemon/voucher-signer-check.ts')));
+  assert.deepEqual(heavyIn(r.urls), []);
 });
