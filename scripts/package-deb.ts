@@ -1,7 +1,9 @@
 /**
  * `npm run package:deb`: builds sztp-agent_<version>_all.deb with dpkg-deb from the single-file
  * bundle (dist/sztp-agent.mjs, `npm run build`). Layout:
- *   /usr/lib/sztp-agent/      the bundle, its source map, the licences of the inlined dependencies
+ *   /usr/lib/sztp-agent/      the bundle, its V8 code cache (valid for the Node.js that built it:
+ *                             another one rejects it and the agent compiles, see src/launch.ts), its
+ *                             source map, the licences of the inlined dependencies
  *   /usr/bin/sztp-agent       symlink to the bundle (`#!/usr/bin/env node`)
  *   /lib/systemd/system/sztp-agent.service and /etc/init.d/sztp-agent (packaging/, paths adapted)
  *   /etc/sztp-agent/ztp.ini   conffile (ztp.ini.example with [Startup] start: False until configured)
@@ -79,6 +81,7 @@ export function buildDeb(outDir: string, distDir = join(REPO, 'dist')): string {
   try {
     const lib = '/usr/lib/sztp-agent';
     copy(root, bundle, `${lib}/sztp-agent.mjs`, 0o755);
+    copy(root, `${bundle}.cache`, `${lib}/sztp-agent.mjs.cache`);
     copy(root, `${bundle}.map`, `${lib}/sztp-agent.mjs.map`);
     copy(root, `${bundle}.LEGAL.txt`, `${lib}/sztp-agent.mjs.LEGAL.txt`);
     mkdirSync(join(root, 'usr', 'bin'), { recursive: true });

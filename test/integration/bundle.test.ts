@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -44,7 +44,9 @@ test('one file with its source map, far from any node_modules', () => {
   );
   const code = readFileSync(bundle, 'utf8');
   assert.ok(code.startsWith('#!/usr/bin/env node\n'));
-  assert.ok(code.trimEnd().endsWith('//# sourceMappingURL=sztp-agent.mjs.map'));
+  // The bundle is one string literal in the launcher (src/launch.ts), its source map URL inside it.
+  assert.ok(code.includes('//# sourceMappingURL=sztp-agent.mjs.map\\n'));
+  assert.ok(existsSync(`${bundle}.cache`), 'the build warmed up a V8 code cache');
   // The tests below run it where no node_modules can be found, so every dependency must be inside.
   for (let d = dirname(bundle); d !== dirname(d); d = dirname(d))
     assert.ok(!existsSync(join(d, 'node_modules')), `${d}/node_modules`);
@@ -99,6 +101,71 @@ test('onboards the simulated router from the demo stick (validation, scripts, co
   const s = agent(['status', '--json', '--config', ini]);
   assert.equal((JSON.parse(s.stdout) as { phase: string }).phase, 'bootstrap-complete');
   assert.match(readFileSync(join(dir, 'router', 'running-config'), 'utf8'), /^hostname demo-router$/m);
+});
+
+/** Runs `--version` asking the launcher to (re)write the code cache; returns what it says of the cache it found. */
+function cacheVerdict(): string {
+  const r = spawnSync(process.execPath, [bundle, '--version'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, SZTP_AGENT_WRITE_CODE_CACHE: '1' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), version);
+  const m = /code cache \S+: (accepted|rejected|absent); (.*)$/m.exec(r.stderr);
+  assert.ok(m !== null, r.stderr);
+  assert.match(m[2] ?? '', /^written \(\d+ bytes\)$/);
+  return m[1] ?? '';
+}
+
+test('code cache: the cache of the build is accepted; a truncated, foreign or missing one is not used and the agent runs the same', () => {
+  const cache = `${bundle}.cache`;
+  const good = readFileSync(cache);
+  assert.equal(cacheVerdict(), 'accepted');
+  // Truncated (e.g. a copy cut short): V8 rejects it on its recorded length.
+  writeFileSync(cache, good.subarray(0, good.byteLength >> 1));
+  assert.equal(cacheVerdict(), 'rejected');
+  assert.equal(cacheVerdict(), 'accepted', 'the rewritten cache is used by the next start');
+  // A cache made for other source text (another build) fails V8's source check.
+  const other = join(dir, 'other.mjs');
+  writeFileSync(
+    other,
+    readFileSync(bundle, 'utf8').replace('sourceMappingURL=sztp-agent.mjs.map', 'sourceMappingURL=other.mjs.map '),
+  );
+  const o = spawnSync(process.execPath, [other, '--version'], {
+    cwd: dir,
+    env: { ...process.env, SZTP_AGENT_WRITE_CODE_CACHE: '1' },
+  });
+  assert.equal(o.status, 0);
+  writeFileSync(cache, readFileSync(`${other}.cache`));
+  assert.equal(cacheVerdict(), 'rejected');
+  rmSync(cache);
+  assert.equal(agent(['--version']).stdout.trim(), version, 'runs without a cache');
+  assert.equal(cacheVerdict(), 'absent');
+  assert.ok(!readdirSync(dirname(bundle)).some((n) => n.includes('.tmp-')), 'no temp file left');
+});
+
+test('code cache: never written unless asked; a write that fails leaves the result of the command alone', () => {
+  const cache = `${bundle}.cache`;
+  const before = readFileSync(cache);
+  const v = agent(['--version']);
+  assert.equal(v.status, 0);
+  assert.equal(v.stderr, '');
+  assert.deepEqual(readFileSync(cache), before, 'a plain run does not touch the cache');
+  // A directory where the cache should be: the write fails, is reported, the command still succeeds.
+  rmSync(cache);
+  mkdirSync(cache);
+  const r = spawnSync(process.execPath, [bundle, '--version'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, SZTP_AGENT_WRITE_CODE_CACHE: '1' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), version);
+  assert.match(r.stderr, /code cache .*: absent; not written: /);
+  rmSync(cache, { recursive: true });
+  writeFileSync(cache, before);
 });
 
 test('errors keep their stable codes and exit codes', () => {

@@ -65,6 +65,7 @@ test('dpkg -i: the bundle runs as /usr/bin/sztp-agent, the unit verifies and is 
     `
 dpkg -i ${deb} >/dev/null 2>&1; echo install=$?
 echo version=$(sztp-agent --version)
+echo cache=$(SZTP_AGENT_WRITE_CODE_CACHE=1 sztp-agent --version 2>&1 >/dev/null | grep -o 'code cache [^:]*: [a-z]*')
 systemd-analyze verify --man=no /lib/systemd/system/sztp-agent.service >${work}/verify.txt 2>&1; echo verify=$?
 echo verify_output=$(tr '\\n' ' ' <${work}/verify.txt)
 echo execstart=$(grep '^ExecStart=' /lib/systemd/system/sztp-agent.service)
@@ -89,6 +90,8 @@ echo after_status=$(dpkg-query -W -f='\${Status}' sztp-agent 2>/dev/null || echo
   const o = r.out;
   assert.equal(o.get('install'), '0', r.text);
   assert.equal(o.get('version'), version);
+  // Built and installed with the same node here: the shipped code cache is the one V8 uses.
+  assert.equal(o.get('cache'), 'code cache /usr/lib/sztp-agent/sztp-agent.mjs.cache: accepted', r.text);
   assert.equal(o.get('verify'), '0', r.text);
   assert.equal(o.get('verify_output'), '');
   assert.equal(
