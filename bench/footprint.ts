@@ -4,7 +4,7 @@
  * of fixtures/demo, simulated router already running the stick's image), and the RSS of the idle
  * daemon after 8 s of retries (USB only, no stick). Every process gets the same preload
  * (bench/support/rusage.mjs) that writes process.resourceUsage() at exit, so the baseline pays it too.
- * Medians of BENCH_RUNS (default 7) runs. Targets (issue 15): onboarding CPU ≤ 3× node -e 0 and
+ * Medians of BENCH_RUNS (default 7) rounds, each round running every measurement once (interleaved). Targets (issue 15): onboarding CPU ≤ 3× node -e 0 and
  * RSS ≤ 64 MiB; status/config CPU ≤ 1.5×; idle daemon RSS ≤ 60 MiB.
  * `npm run bench -- footprint`; `BENCH_CLI=dist/cli.js` measures the unbundled tsc output instead
  * of the bundle (dist/sztp-agent.mjs, built by `npm run build`). `BENCH_SEA=dist/sea/sztp-agent`
@@ -77,16 +77,28 @@ function ini(dir: string, stick: string, osVersion: string, retry: boolean): str
   return file;
 }
 
-async function series(
-  name: string,
-  n: number,
-  one: () => Promise<Usage>,
-): Promise<{ name: string; cpu: number; rss: number }> {
-  const runs: Usage[] = [];
-  for (let i = 0; i < n; i++) runs.push(await one());
-  const bad = runs.find((r) => r.code !== 0);
-  if (bad !== undefined) throw new Error(`${name}: exit ${String(bad.code)}`);
-  return { name, cpu: median(runs.map((r) => r.cpuMs)), rss: median(runs.map((r) => r.rssMiB)) };
+interface Row {
+  name: string;
+  cpu: number;
+  rss: number;
+}
+
+/**
+ * Runs every measurement once per round, `n` rounds, interleaved (baseline, config, status, …,
+ * baseline, config, …) so that load from elsewhere on the machine weighs on each alike; medians.
+ */
+async function rounds(n: number, named: readonly [string, () => Promise<Usage>][]): Promise<Row[]> {
+  const runs = named.map((): Usage[] => []);
+  for (let i = 0; i < n; i++)
+    for (const [k, [, one]] of named.entries()) {
+      runs[k]?.push(await one());
+    }
+  return named.map(([name], k) => {
+    const rs = runs[k] ?? [];
+    const bad = rs.find((r) => r.code !== 0);
+    if (bad !== undefined) throw new Error(`${name}: exit ${String(bad.code)}`);
+    return { name, cpu: median(rs.map((r) => r.cpuMs)), rss: median(rs.map((r) => r.rssMiB)) };
+  });
 }
 
 /** CPU ms and peak RSS MiB of a process measured by GNU time (for the SEA, which takes no preload). */
@@ -115,17 +127,18 @@ try {
   cpSync(join(demo, 'usb'), stick, { recursive: true });
   const onboardIni = ini(dir, stick, '2.0', false);
   const idleIni = ini(dir, join(dir, 'no-stick'), '1.0', true);
-  const rows = [];
-  rows.push(await series('node -e 0', RUNS, () => measure(['-e', '0'], dir)));
-  rows.push(await series('config', RUNS, () => measure([CLI, 'config', '--config', onboardIni], dir)));
-  rows.push(await series('status', RUNS, () => measure([CLI, 'status', '--config', onboardIni], dir)));
-  rows.push(
-    await series('USB onboarding', RUNS, async () => {
-      rmSync(join(dir, 'state'), { recursive: true, force: true });
-      rmSync(join(dir, 'router'), { recursive: true, force: true });
-      return measure([CLI, 'run', '--once', '--config', onboardIni], dir);
-    }),
-  );
+  const onboarding = (run: (args: readonly string[]) => Promise<Usage>) => (): Promise<Usage> => {
+    rmSync(join(dir, 'state'), { recursive: true, force: true });
+    rmSync(join(dir, 'router'), { recursive: true, force: true });
+    return run(['run', '--once', '--config', onboardIni]);
+  };
+  const agent = (args: readonly string[]): Promise<Usage> => measure([CLI, ...args], dir);
+  const rows = await rounds(RUNS, [
+    ['node -e 0', () => measure(['-e', '0'], dir)],
+    ['config', () => agent(['config', '--config', onboardIni])],
+    ['status', () => agent(['status', '--config', onboardIni])],
+    ['USB onboarding', onboarding(agent)],
+  ]);
   const idle: number[] = [];
   for (let i = 0; i < Math.min(RUNS, 3); i++) {
     rmSync(join(dir, 'state'), { recursive: true, force: true });
@@ -147,16 +160,13 @@ try {
   const sea = process.env.BENCH_SEA;
   if (sea !== undefined && sea !== '') {
     const exe = resolve(repo, sea);
-    const seaRows = [
-      await series('node -e 0 (time)', RUNS, () => Promise.resolve(timed(process.execPath, ['-e', '0'], dir))),
-      await series('SEA config', RUNS, () => Promise.resolve(timed(exe, ['config', '--config', onboardIni], dir))),
-      await series('SEA status', RUNS, () => Promise.resolve(timed(exe, ['status', '--config', onboardIni], dir))),
-      await series('SEA onboarding', RUNS, () => {
-        rmSync(join(dir, 'state'), { recursive: true, force: true });
-        rmSync(join(dir, 'router'), { recursive: true, force: true });
-        return Promise.resolve(timed(exe, ['run', '--once', '--config', onboardIni], dir));
-      }),
-    ];
+    const seaRun = (args: readonly string[]): Promise<Usage> => Promise.resolve(timed(exe, args, dir));
+    const seaRows = await rounds(RUNS, [
+      ['node -e 0 (time)', () => Promise.resolve(timed(process.execPath, ['-e', '0'], dir))],
+      ['SEA config', () => seaRun(['config', '--config', onboardIni])],
+      ['SEA status', () => seaRun(['status', '--config', onboardIni])],
+      ['SEA onboarding', onboarding(seaRun)],
+    ]);
     console.log(`single executable ${sea}, GNU time:`);
     for (const r of seaRows)
       console.log(
