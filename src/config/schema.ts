@@ -123,7 +123,7 @@ export const CONFIG_SCHEMA: readonly SchemaEntry[] = [
     type: path,
     default: undefined,
     description:
-      'OpenSSL PKCS#11 engine (libp11 pkcs11.so); default: the distribution path (Debian: libengine-pkcs11-openssl).',
+      'OpenSSL PKCS#11 engine (libp11, a file named pkcs11.so); default: the distribution path (Debian: libengine-pkcs11-openssl).',
   },
   {
     section: 'Device',

@@ -8,6 +8,7 @@
  */
 import { verify, X509Certificate } from 'node:crypto';
 import { access, constants as fsConstants } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { DeviceKey } from '../contracts/device-key.ts';
 import { SztpError } from '../errors.ts';
 import { pkcs11DeviceKey } from './device-key-pkcs11.ts';
@@ -66,6 +67,12 @@ export async function openHardwareKey(
     const engine = s.pkcs11Engine ?? defaultEnginePath();
     await readable(s.pkcs11Module, 'SZTP_ERR_DEVICE_KEY_MODULE', 'PKCS#11 module');
     await readable(engine, 'SZTP_ERR_DEVICE_KEY_MODULE', 'PKCS#11 engine (Debian: libengine-pkcs11-openssl)');
+    if (basename(engine) !== 'pkcs11.so')
+      throw new SztpError(
+        'SZTP_ERR_DEVICE_KEY_MODULE',
+        `the PKCS#11 engine ${engine} must be a file named pkcs11.so (OpenSSL loads it by its id from its directory)`,
+        { evidence: { path: engine } },
+      );
     if (s.pkcs11PinFile !== undefined) await readable(s.pkcs11PinFile, 'SZTP_ERR_DEVICE_KEY_PIN', 'PIN file');
     key = pkcs11DeviceKey({
       uri: ref.uri,

@@ -7,16 +7,21 @@
  *    it was pre-loaded by the OpenSSL configuration read at process start (./openssl-engine.ts
  *    writes it; `sztp-agent run` restarts itself with it);
  *  - sign, RSA-OAEP unwrap, ECDH: `openssl pkeyutl` with the same engine, as a child process with a
- *    deadline (./key-tool.ts).
+ *    deadline (./key-tool.ts). The child names the key `org.openssl.engine:pkcs11:<uri>` and finds
+ *    the engine by id in its directory (OPENSSL_ENGINES) and the module by PKCS11_MODULE_PATH, with
+ *    no `-engine` flag and no engine configuration: either would make the engine OpenSSL's default
+ *    for RSA/EC in that process (the CLI registers every configured engine), and tpm2-pkcs11's own
+ *    TSS crypto (its salted session at C_Login) then fails inside the engine (docs/hardware-keys.md).
  * The PIN is read by the engine from `[Device] pkcs11_pin_file` (`pin-source=file:`): it is never in
  * argv, an environment, ztp.ini or a log. The start-up probe is in (./device-key-hardware.ts).
  * @module
  */
 import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { DeviceKey, KeyDigest, TlsClientKey } from '../contracts/device-key.ts';
 import { SztpError, type SztpErrorCode } from '../errors.ts';
 import { keyToolEnv, runKeyTool } from './key-tool.ts';
-import { engineConfigFile, engineLoadedInProcess } from './openssl-engine.ts';
+import { engineLoadedInProcess } from './openssl-engine.ts';
 
 export interface Pkcs11KeyOptions {
   /** The checked `pkcs11:` URI (path attributes only). */
@@ -25,7 +30,7 @@ export interface Pkcs11KeyOptions {
   readonly module: string;
   /** `[Device] pkcs11_pin_file`: a file holding the user PIN (none: the key needs no login). */
   readonly pinFile?: string;
-  /** libp11's engine (pkcs11.so). */
+  /** libp11's engine (a file named pkcs11.so: the tools load it by id from its directory). */
   readonly engine: string;
   readonly timeoutMs: number;
   readonly type: 'rsa' | 'ec';
@@ -41,6 +46,8 @@ const CLASSIFY: readonly (readonly [RegExp, SztpErrorCode])[] = [
     'SZTP_ERR_DEVICE_KEY_MODULE',
   ],
   [/object not found|token not found|No such token|not found/i, 'SZTP_ERR_DEVICE_KEY_NOT_FOUND'],
+  // tpm2-pkcs11 has no CKM_ECDH1_DERIVE (C_DeriveKey: CKR_FUNCTION_NOT_SUPPORTED).
+  [/Function not supported|Mechanism invalid/i, 'SZTP_ERR_DEVICE_KEY_UNSUPPORTED'],
 ];
 
 /** Percent-encodes a file path for a `pin-source=file:` query value (RFC 7512 §2.4). */
@@ -62,25 +69,11 @@ export function pkcs11DeviceKey(o: Pkcs11KeyOptions): DeviceKey {
     args: readonly string[],
     inputs: Record<string, Uint8Array>,
   ): Promise<Uint8Array> => {
-    const conf = await engineConfigFile(o.engine, o.module);
     return runKeyTool({
-      argv: [
-        'openssl',
-        'pkeyutl',
-        op,
-        '-engine',
-        'pkcs11',
-        '-keyform',
-        'engine',
-        '-inkey',
-        id,
-        ...args,
-        '-out',
-        '{out:result}',
-      ],
+      argv: ['openssl', 'pkeyutl', op, '-inkey', `org.openssl.engine:pkcs11:${id}`, ...args, '-out', '{out:result}'],
       inputs,
       output: 'result',
-      env: keyToolEnv({ OPENSSL_CONF: conf }),
+      env: keyToolEnv({ OPENSSL_ENGINES: dirname(o.engine), PKCS11_MODULE_PATH: o.module }),
       timeoutMs: o.timeoutMs,
       what: `${what} with ${o.uri}`,
       classify: CLASSIFY,

@@ -16,10 +16,11 @@ import { SztpError, type SztpErrorCode } from '../errors.ts';
 import { execArgv } from './exec.ts';
 
 /**
- * Variables a PKCS#11 module or the TSS may need (their own configuration; the D-Bus address for a
- * `tabrmd:` TCTI on a session bus), passed through to the tools.
+ * Variables a PKCS#11 module or the TSS may need (their own configuration), passed through to the
+ * tools; the D-Bus addresses for a TSS that reaches the TPM through tpm2-abrmd (`tabrmd:` TCTI).
  */
-const PASSTHROUGH = /^(?:SOFTHSM2_CONF|TPM2_PKCS11_[A-Z_]+|TSS2_[A-Z_]+|P11_KIT_[A-Z_]+|DBUS_SESSION_BUS_ADDRESS)$/;
+const PASSTHROUGH =
+  /^(?:SOFTHSM2_CONF|TPM2_PKCS11_[A-Z_]+|TSS2_[A-Z_]+|P11_KIT_[A-Z_]+|DBUS_SESSION_BUS_ADDRESS|DBUS_SYSTEM_BUS_ADDRESS)$/;
 
 /** The tools' environment: PATH, the module's own variables, and `extra`. */
 export function keyToolEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {

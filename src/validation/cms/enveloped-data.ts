@@ -15,7 +15,7 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { DeviceKey, KeyDigest } from '../../contracts/device-key.ts';
-import { ValidationError, type ValidationStep } from '../../errors.ts';
+import { isSztpError, ValidationError, type ValidationStep } from '../../errors.ts';
 import { deviceKeyOf } from '../../platform/device-key-file.ts';
 import type { IdevidView } from '../device.ts';
 import {
@@ -78,6 +78,15 @@ const decryptError = (step: ValidationStep, message: string, cause?: unknown): V
     message,
     cause === undefined ? { evidence: { check: 'decrypt' } } : { cause, evidence: { check: 'decrypt' } },
   );
+
+/**
+ * A failure of the key backend itself (token timeout, an operation the token lacks, e.g. ECDH on
+ * tpm2-pkcs11) keeps its SZTP_ERR_DEVICE_KEY_* code: it is not a wrong key or corrupt data.
+ */
+const keyBackendError = (step: ValidationStep, err: unknown): ValidationError | undefined =>
+  isSztpError(err) && err.code.startsWith('SZTP_ERR_DEVICE_KEY_')
+    ? new ValidationError(step, err.code, err.message, { cause: err })
+    : undefined;
 
 /** IssuerAndSerialNumber, SKI OCTET STRING or RecipientKeyIdentifier naming `device`? */
 function ridMatches(rid: unknown, device: ParsedCert): boolean {
@@ -186,7 +195,10 @@ async function ecdhUnwrap(
     const d = createDecipheriv(wrap.cipher, kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
     return concatBytes([d.update(encryptedKey), d.final()]);
   } catch (err) {
-    throw decryptError(step, 'ECDH key agreement / AES key unwrap failed (wrong key or corrupt data)', err);
+    throw (
+      keyBackendError(step, err) ??
+      decryptError(step, 'ECDH key agreement / AES key unwrap failed (wrong key or corrupt data)', err)
+    );
   }
 }
 
@@ -241,7 +253,10 @@ export async function decryptEnvelopedData(
         step,
         'SZTP_ERR_CMS_DECRYPT',
         'RSA-OAEP key transport / content decryption failed (wrong key or corrupt data)',
-        () => key.unwrapRsaOaep(octetsOf(value.encryptedKey), digest),
+        () =>
+          key.unwrapRsaOaep(octetsOf(value.encryptedKey), digest).catch((err: unknown) => {
+            throw keyBackendError(step, err) ?? err;
+          }),
       );
       return { contentType, plaintext: decryptContent(eci, cek, step), recipient: 'key-transport (RSA-OAEP)' };
     }
