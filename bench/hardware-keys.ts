@@ -1,13 +1,14 @@
 /**
  * IDevID keys in hardware (docs/hardware-keys.md) against the file key, in one run: full
- * mutual-TLS handshakes (median, and the client's RSS) with a PEM key and with SoftHSM2 keys through
- * the PKCS#11 engine; sign / RSA-OAEP unwrap / ECDH through the DeviceKey port with the file key,
- * the `pkcs11` key (openssl pkeyutl children) and the `tpm2` key (tpm2-tools children, swtpm);
- * process start-up with and without the engine configuration; one RESTCONF request (new connection)
- * in-process with the file key against the `openssl s_client` helper with a TPM handle-only key
- * (tpm2 provider, behind tpm2-abrmd). Prints ratios against the file key (and plain start-up).
- * swtpm is a software TPM: a hardware TPM is much slower. `npm run bench -- hardware-keys` (needs
- * softhsm2, opensc, libengine-pkcs11-openssl, swtpm, tpm2-tools, tpm2-openssl, tpm2-abrmd).
+ * mutual-TLS handshakes (median, and the client's RSS) with a PEM key and with SoftHSM2 and
+ * tpm2-pkcs11 (swtpm behind tpm2-abrmd) keys through the PKCS#11 engine; sign / RSA-OAEP unwrap /
+ * ECDH through the DeviceKey port with the file key, the `pkcs11` keys (openssl pkeyutl children)
+ * and the `tpm2` key (tpm2-tools children, swtpm); process start-up with and without the engine
+ * configuration; one RESTCONF request (new connection) in-process with the file key against the
+ * `openssl s_client` helper with a TPM handle-only key (tpm2 provider, behind tpm2-abrmd). Prints
+ * ratios against the file key (and plain start-up). swtpm is a software TPM: a hardware TPM is
+ * much slower. `npm run bench -- hardware-keys` (needs softhsm2, opensc, libengine-pkcs11-openssl,
+ * swtpm, tpm2-tools, tpm2-openssl, tpm2-abrmd, libtpm2-pkcs11-1, libtpm2-pkcs11-tools).
  * @module
  */
 import { execFileSync } from 'node:child_process';
@@ -28,6 +29,7 @@ import { startBootstrapServer } from '../test/support/bootstrap-server.ts';
 import { certDer, makeTestPki, openssl } from '../test/support/pki.ts';
 import { makeSoftHsmToken } from '../test/support/softhsm.ts';
 import { EC_HANDLE, issueTpmCertificates, RSA_HANDLE, startSoftTpm, startTpmBroker } from '../test/support/swtpm.ts';
+import { startTpmToken } from '../test/support/tpm2-pkcs11.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -50,9 +52,10 @@ async function timeOp(f: () => Promise<unknown>, runs: number, after: () => void
 }
 
 const tpm = await startSoftTpm(work);
+const ecPki = makeTestPki(join(work, 'pki-ec'), 'p256', 'SN-BENCH');
+const tok = await startTpmToken(join(work, 'tpm-p11'), ecPki.manufacturer, 'SN-BENCH');
 try {
   const rsaPki = makeTestPki(join(work, 'pki-rsa'), 'rsa', 'SN-BENCH');
-  const ecPki = makeTestPki(join(work, 'pki-ec'), 'p256', 'SN-BENCH');
   const hsm = makeSoftHsmToken(join(work, 'hsm'), ecPki.manufacturer, 'SN-BENCH');
   const engine = defaultEnginePath();
 
@@ -88,9 +91,20 @@ try {
     tls(hsm.rsa.cert, hsm.rsa.uri + pin, ecPki.manufacturer.cert, hsm.engineConf),
     fileRsa.median,
   ]);
+  const tokPin = `?pin-source=file:${tok.pinFile}`;
+  rows.push([
+    'pkcs11 tpm2-pkcs11 P-256',
+    tls(tok.ec.cert, tok.ec.uri + tokPin, ecPki.manufacturer.cert, tok.engineConf),
+    fileEc.median,
+  ]);
+  rows.push([
+    'pkcs11 tpm2-pkcs11 RSA-2048',
+    tls(tok.rsa.cert, tok.rsa.uri + tokPin, ecPki.manufacturer.cert, tok.engineConf),
+    fileRsa.median,
+  ]);
   for (const [name, r, base] of rows)
     console.log(
-      `  ${name.padEnd(26)} ${fmt(r.median).padStart(10)}  ×${(r.median / base).toFixed(2)} vs file   RSS ${r.rssMb.toFixed(1)} MB`,
+      `  ${name.padEnd(28)} ${fmt(r.median).padStart(10)}  ×${(r.median / base).toFixed(2)} vs file   RSS ${r.rssMb.toFixed(1)} MB`,
     );
   console.log('  tpm2 handle-only key       no in-process TLS on Node 20: the s_client helper, per request below');
 
@@ -157,6 +171,26 @@ try {
       wrappedFor(hsm.rsa.cert),
     ],
     [
+      'pkcs11 (tpm2-pkcs11)',
+      pkcs11DeviceKey({
+        uri: tok.ec.uri,
+        module: tok.module,
+        pinFile: tok.pinFile,
+        engine,
+        timeoutMs: 10_000,
+        type: 'ec',
+      }),
+      pkcs11DeviceKey({
+        uri: tok.rsa.uri,
+        module: tok.module,
+        pinFile: tok.pinFile,
+        engine,
+        timeoutMs: 10_000,
+        type: 'rsa',
+      }),
+      wrappedFor(tok.rsa.cert),
+    ],
+    [
       'tpm2 (swtpm)',
       tpm2DeviceKey({ handle: EC_HANDLE, tcti: tpm.tcti, timeoutMs: 10_000, type: 'ec' }),
       tpm2DeviceKey({ handle: RSA_HANDLE, tcti: tpm.tcti, timeoutMs: 10_000, type: 'rsa' }),
@@ -175,12 +209,14 @@ try {
       await timeOp(() => ec.sign(data, 'sha256'), n, after),
       await timeOp(() => rsa.sign(data, 'sha256'), n, after),
       await timeOp(() => rsa.unwrapRsaOaep(wrapped, 'sha1'), n, after),
-      await timeOp(() => ec.deriveEcdh(peer), n, after),
+      // tpm2-pkcs11 has no CKM_ECDH1_DERIVE (docs/hardware-keys.md).
+      name.includes('tpm2-pkcs11') ? Number.NaN : await timeOp(() => ec.deriveEcdh(peer), n, after),
     ];
     if (i === 0) base.push(...m);
-    const cell = (v: number, j: number): string => `${fmt(v)} (×${(v / (base[j] ?? 1)).toFixed(0)})`;
+    const cell = (v: number, j: number): string =>
+      Number.isNaN(v) ? 'n/a (no ECDH)' : `${fmt(v)} (×${(v / (base[j] ?? 1)).toFixed(0)})`;
     console.log(
-      `  ${name.padEnd(18)} ECDSA sign ${cell(m[0] ?? 0, 0)}  RSA sign ${cell(m[1] ?? 0, 1)}  OAEP decrypt ${cell(m[2] ?? 0, 2)}  ECDH ${cell(m[3] ?? 0, 3)}`,
+      `  ${name.padEnd(20)} ECDSA sign ${cell(m[0] ?? 0, 0)}  RSA sign ${cell(m[1] ?? 0, 1)}  OAEP decrypt ${cell(m[2] ?? 0, 2)}  ECDH ${cell(m[3] ?? 0, 3)}`,
     );
   }
 
@@ -256,6 +292,7 @@ try {
     await broker.stop();
   }
 } finally {
+  await tok.stop();
   await tpm.stop();
   rmSync(work, { recursive: true, force: true });
 }

@@ -155,7 +155,8 @@ export const ERROR_CATALOGUE = {
   SZTP_ERR_DEVICE_KEY_UNSUPPORTED: {
     stage: 'agent',
     exit: 1,
-    summary: 'The IDevID key backend cannot do this operation (a digest the TPM lacks, a peer key not on its curve).',
+    summary:
+      'The IDevID key backend cannot do this operation (a digest the TPM lacks, a peer key not on its curve, ECDH on tpm2-pkcs11).',
   },
   SZTP_ERR_DEVICE_KEY_OPERATION: {
     stage: 'agent',

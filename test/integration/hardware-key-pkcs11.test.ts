@@ -17,23 +17,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signCsr } from '../../src/bootstrap/csr.ts';
 import { isSztpError } from '../../src/errors.ts';
 import { DEFAULT_HARDWARE, openHardwareKey } from '../../src/platform/device-key-hardware.ts';
 import { CSR_REQUEST } from '../support/bootstrap-fixtures.ts';
-import {
-  certDer,
-  makeSignedBundle,
-  makeTestPki,
-  onboardingJson,
-  openssl,
-  simulatedRouter,
-  ztpIni,
-  type TestPki,
-} from '../support/pki.ts';
-import { bootstrappingReply, startBootstrapServer } from '../support/bootstrap-server.ts';
+import { certDer, makeTestPki, openssl, simulatedRouter, ztpIni, type TestPki } from '../support/pki.ts';
+import { bootstrappingReply } from '../support/bootstrap-server.ts';
 import { makeSoftHsmToken, type SoftHsmToken } from '../support/softhsm.ts';
 import { cli, finish, logLines, start } from './cli-helpers.ts';
+import {
+  assertStartupRefusals,
+  assertTokenSignsCsr,
+  encryptedBundle,
+  startMtlsServer,
+  tokenKeyArgs,
+  verifyArgs,
+  writeTokenIni,
+} from './token-key-helpers.ts';
 
 const SERIAL = 'SN-HSM-0001';
 let dir: string;
@@ -55,34 +54,6 @@ const settings = (o: Partial<typeof DEFAULT_HARDWARE> = {}): typeof DEFAULT_HARD
   ...o,
 });
 const uriOf = (k: 'rsa' | 'ec'): { kind: 'pkcs11'; uri: string } => ({ kind: 'pkcs11', uri: hsm[k].uri });
-
-/** Conveyed information signed by the owner and then encrypted to `recipient` by `openssl cms -encrypt`. */
-function encryptedBundle(
-  recipient: string,
-  keyopts: readonly string[],
-  hostname: string,
-): ReturnType<typeof makeSignedBundle> {
-  const bundle = makeSignedBundle(
-    pki,
-    onboardingJson({ configuration: `hostname ${hostname}\n`, configurationHandling: 'replace' }),
-  );
-  const plain = join(dir, `${hostname}.ci`);
-  writeFileSync(plain, bundle.conveyedInformation);
-  const enc = execFileSync('openssl', [
-    'cms',
-    '-encrypt',
-    '-binary',
-    '-aes256',
-    '-outform',
-    'DER',
-    '-in',
-    plain,
-    '-recip',
-    recipient,
-    ...keyopts,
-  ]);
-  return { ...bundle, conveyedInformation: enc };
-}
 
 describe('pkcs11 key on SoftHSM2', () => {
   test('canary: node:tls privateKeyEngine with the pre-loaded PKCS#11 engine works on this Node', () => {
@@ -107,17 +78,7 @@ describe('pkcs11 key on SoftHSM2', () => {
       const key = await openHardwareKey(uriOf(k), cert, settings());
       assert.equal(key.kind, 'pkcs11');
       assert.equal(key.type, k);
-      const spki = execFileSync('openssl', ['x509', '-in', hsm[k].cert, '-pubkey', '-noout'])
-        .toString()
-        .replace(/-----[^-]+-----|\s/g, '');
-      const csr = await signCsr({}, cert, { key, spki: Buffer.from(spki, 'base64') });
-      writeFileSync(join(dir, `${k}.csr`), csr);
-      const out = execFileSync(
-        'openssl',
-        ['req', '-inform', 'DER', '-in', join(dir, `${k}.csr`), '-verify', '-noout', '-subject'],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      ).toString();
-      assert.match(out, new RegExp(`serialNumber ?= ?${SERIAL}`));
+      await assertTokenSignsCsr(key, hsm[k].cert, dir, SERIAL);
     });
   }
 
@@ -129,33 +90,8 @@ describe('pkcs11 key on SoftHSM2', () => {
   ] as const;
   for (const [k, name, keyopts] of cases) {
     test(`verify --idevid-key pkcs11:… decrypts ${name} EnvelopedData made by openssl cms -encrypt`, async () => {
-      const b = encryptedBundle(hsm[k].cert, keyopts, `v-${k}`);
-      const files = { ci: join(dir, `v-${k}.cms`), oc: join(dir, `v-${k}.oc`), ov: join(dir, `v-${k}.ov`) };
-      writeFileSync(files.ci, b.conveyedInformation);
-      writeFileSync(files.oc, b.ownerCertificate);
-      writeFileSync(files.ov, b.ownershipVoucher);
-      const r = await cli([
-        'verify',
-        '--json',
-        '--conveyed-info',
-        files.ci,
-        '--owner-cert',
-        files.oc,
-        '--voucher',
-        files.ov,
-        '--trust-anchors',
-        pki.masaCa.cert,
-        '--serial',
-        SERIAL,
-        '--idevid-cert',
-        hsm[k].cert,
-        '--idevid-key',
-        hsm[k].uri,
-        '--pkcs11-module',
-        hsm.module,
-        '--pkcs11-pin-file',
-        hsm.pinFile,
-      ]);
+      const b = encryptedBundle(pki, dir, hsm[k].cert, keyopts, `v-${k}`);
+      const r = await cli(verifyArgs(pki, dir, `v-${k}`, b, SERIAL, hsm[k].cert, tokenKeyArgs(hsm[k], hsm)));
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.equal(
         (JSON.parse(r.stdout) as { conveyedInformation: Record<string, { configuration: string }> })
@@ -168,36 +104,22 @@ describe('pkcs11 key on SoftHSM2', () => {
 
   for (const k of ['rsa', 'ec'] as const) {
     test(`agent run (${k} token key): mutual TLS with the token's certificate, encrypted conveyed information decrypted and applied`, async () => {
-      const server = await startBootstrapServer({
-        cert: readFileSync(pki.server.cert),
-        key: readFileSync(pki.server.key),
-        clientCa: readFileSync(pki.manufacturer.cert),
-      });
+      const server = await startMtlsServer(pki);
       try {
         const reply = bootstrappingReply(
-          encryptedBundle(hsm[k].cert, k === 'rsa' ? ['-keyopt', 'rsa_padding_mode:oaep'] : [], `tls-${k}`),
+          encryptedBundle(pki, dir, hsm[k].cert, k === 'rsa' ? ['-keyopt', 'rsa_padding_mode:oaep'] : [], `tls-${k}`),
         );
         // RFC 9646 round trip first: csr-support without key-generation (X-08: the IDevID key is reused), then the p10-csr.
         server.onGetBootstrappingData = (req) => {
           if (!req.authorized || req.clientSerial !== SERIAL) return undefined;
           return req.input?.['ietf-sztp-csr:csr-support'] !== undefined ? CSR_REQUEST : reply;
         };
-        const box = join(dir, `run-${k}`);
-        mkdirSync(box, { recursive: true });
-        const ini = join(box, 'ztp.ini');
-        writeFileSync(
-          ini,
-          ztpIni(pki, join(box, 'state'), {
-            Device: {
-              idevid_cert: hsm[k].cert,
-              idevid_key: hsm[k].uri,
-              pkcs11_module: hsm.module,
-              pkcs11_pin_file: hsm.pinFile,
-            },
-            'Fetcher Priority': { Server: '0' },
-            Bootstrap: { servers: server.url, nonce: 'False', csr_support: 'True' },
-            Router: simulatedRouter(join(box, 'router')),
-          }),
+        const { box, ini } = writeTokenIni(
+          pki,
+          dir,
+          `run-${k}`,
+          { idevid_cert: hsm[k].cert, idevid_key: hsm[k].uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile },
+          { servers: server.url, csr_support: 'True' },
         );
         const r = await cli(['--config', ini, 'run', '--once']);
         assert.equal(r.code, 0, r.stderr.slice(-3000));
@@ -398,40 +320,6 @@ describe('pkcs11 key on SoftHSM2', () => {
   });
 
   test('agent run: a wrong PIN and a missing object are coded configuration errors at start-up (exit 2), before any server is contacted', async () => {
-    const server = await startBootstrapServer({
-      cert: readFileSync(pki.server.cert),
-      key: readFileSync(pki.server.key),
-      clientCa: readFileSync(pki.manufacturer.cert),
-    });
-    try {
-      for (const [name, device, code] of [
-        ['wrong-pin', { idevid_key: hsm.ec.uri, pkcs11_pin_file: hsm.wrongPinFile }, 'SZTP_ERR_DEVICE_KEY_PIN'],
-        [
-          'no-object',
-          { idevid_key: 'pkcs11:token=idevid;object=no-such-key;type=private', pkcs11_pin_file: hsm.pinFile },
-          'SZTP_ERR_DEVICE_KEY_NOT_FOUND',
-        ],
-      ] as const) {
-        const box = join(dir, name);
-        mkdirSync(box, { recursive: true });
-        const ini = join(box, 'ztp.ini');
-        writeFileSync(
-          ini,
-          ztpIni(pki, join(box, 'state'), {
-            Device: { idevid_cert: hsm.ec.cert, pkcs11_module: hsm.module, ...device },
-            'Fetcher Priority': { Server: '0' },
-            Bootstrap: { servers: server.url, nonce: 'False' },
-            Router: simulatedRouter(join(box, 'router')),
-          }),
-        );
-        const r = await cli(['--config', ini, 'run', '--once']);
-        assert.equal(r.code, 2, `${name}: ${r.stderr.slice(-2000)}`);
-        assert.match(r.stderr, new RegExp(code), name);
-        assert.doesNotMatch(r.stderr, /1234|9999/, 'no PIN in the output');
-      }
-      assert.equal(server.requests.length, 0, 'no server was contacted');
-    } finally {
-      await server.close();
-    }
+    await assertStartupRefusals(pki, dir, hsm);
   });
 });

@@ -18,18 +18,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_HARDWARE, openHardwareKey, readTpmCertificate } from '../../src/platform/device-key-hardware.ts';
 import { tpm2DeviceKey } from '../../src/platform/device-key-tpm2.ts';
-import {
-  certDer,
-  makeSignedBundle,
-  makeTestPki,
-  onboardingJson,
-  openssl,
-  writeEn9,
-  ztpIni,
-  type TestPki,
-} from '../support/pki.ts';
+import { certDer, makeTestPki, openssl, writeEn9, ztpIni, type TestPki } from '../support/pki.ts';
 import { EC_HANDLE, issueTpmCertificates, RSA_HANDLE, startSoftTpm, type SoftTpm } from '../support/swtpm.ts';
 import { cli } from './cli-helpers.ts';
+import { encryptedBundle, verifyArgs } from './token-key-helpers.ts';
 
 const SERIAL = 'SN-TPM-0001';
 let dir: string;
@@ -130,48 +122,15 @@ describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
   });
 
   test('verify --idevid-key tpm2:… decrypts ECDH EnvelopedData made by openssl cms -encrypt', async () => {
-    const bundle = makeSignedBundle(
-      pki,
-      onboardingJson({ configuration: 'hostname tpm\n', configurationHandling: 'replace' }),
-    );
-    writeFileSync(join(dir, 'ci.plain'), bundle.conveyedInformation);
-    writeFileSync(
-      join(dir, 'ci.cms'),
-      openssl([
-        'cms',
-        '-encrypt',
-        '-binary',
-        '-aes256',
-        '-outform',
-        'DER',
-        '-in',
-        join(dir, 'ci.plain'),
-        '-recip',
-        certs.ec,
+    const bundle = encryptedBundle(pki, dir, certs.ec, [], 'tpm');
+    const r = await cli(
+      verifyArgs(pki, dir, 'ecdh', bundle, SERIAL, certs.ec, [
+        '--idevid-key',
+        `tpm2:${EC_HANDLE}`,
+        '--tpm2-tcti',
+        tpm.tcti,
       ]),
     );
-    writeFileSync(join(dir, 'oc.cms'), bundle.ownerCertificate);
-    writeFileSync(join(dir, 'ov.vcj'), bundle.ownershipVoucher);
-    const r = await cli([
-      'verify',
-      '--json',
-      '--conveyed-info',
-      join(dir, 'ci.cms'),
-      '--owner-cert',
-      join(dir, 'oc.cms'),
-      '--voucher',
-      join(dir, 'ov.vcj'),
-      '--trust-anchors',
-      pki.masaCa.cert,
-      '--serial',
-      SERIAL,
-      '--idevid-cert',
-      certs.ec,
-      '--idevid-key',
-      `tpm2:${EC_HANDLE}`,
-      '--tpm2-tcti',
-      tpm.tcti,
-    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(Buffer.from('hostname tpm\n').toString('base64')));
   });
@@ -241,28 +200,7 @@ describe('tpm2 key at a persistent handle (swtpm, tpm2-tools)', () => {
   test('agent run with idevid_key tpm2:0x81000002 and idevid_cert tpm2-nv:0x01C90000: a USB stick whose conveyed information is encrypted to the TPM key is decrypted and applied', async () => {
     const box = join(dir, 'usb-run');
     const stick = join(box, 'usb');
-    const bundle = makeSignedBundle(
-      pki,
-      onboardingJson({ configuration: 'hostname tpm-usb\n', configurationHandling: 'replace' }),
-    );
-    writeFileSync(join(dir, 'usb-ci.plain'), bundle.conveyedInformation);
-    writeEn9(stick, {
-      ...bundle,
-      conveyedInformation: openssl([
-        'cms',
-        '-encrypt',
-        '-binary',
-        '-aes256',
-        '-outform',
-        'DER',
-        '-in',
-        join(dir, 'usb-ci.plain'),
-        '-recip',
-        certs.ec,
-        '-keyopt',
-        'ecdh_kdf_md:sha256',
-      ]),
-    });
+    writeEn9(stick, encryptedBundle(pki, dir, certs.ec, ['-keyopt', 'ecdh_kdf_md:sha256'], 'tpm-usb'));
     const ini = join(box, 'ztp.ini');
     writeFileSync(
       ini,

@@ -145,6 +145,8 @@ export interface TpmBroker {
   tool(args: readonly string[], input?: Uint8Array): Buffer;
   /** PEM SubjectPublicKeyInfo of a persistent key. */
   publicKeyPem(handle: string): string;
+  /** The pids of dbus-daemon and tpm2-abrmd. */
+  readonly pids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -185,6 +187,7 @@ export async function startTpmBroker(dir: string, tpm: SoftTpm): Promise<TpmBrok
     tcti,
     tool,
     publicKeyPem: publicKeyPemOf(dir, tool),
+    pids: [bus.pid ?? 0, abrmd.pid ?? 0],
     stop: async () => {
       await stopChild(abrmd);
       await stopChild(bus);
