@@ -4,8 +4,9 @@
  * 16 kB TLS record; the JS side of each is tiny, so V8 collects them only when their external
  * memory adds up (about 14 MB at a time, 38 collections for 512 MiB), and with malloc's own
  * slack a plain `https.get` of 512 MiB into nothing lifts RSS by about 40 MB. A minor collection
- * (scavenge, well under a millisecond with the agent's small young generation) every 2 MiB
- * received keeps that growth near 16 MB at no measurable throughput cost (bench/download.ts).
+ * (scavenge, well under a millisecond with the agent's small young generation) every 1 MiB
+ * received keeps that growth near 16 MB at no measurable throughput cost (bench/download.ts;
+ * 1 MiB rather than 2 took 1–3 MiB off the agent's peak, which sits close to the 80 MB target).
  * The `gc` function is obtained once through V8's --expose-gc flag in a fresh context; if that
  * is unavailable the pacer does nothing, and nothing else depends on it.
  * @module
@@ -15,7 +16,7 @@ import { runInNewContext } from 'node:vm';
 
 type MinorGc = (options: { type: 'minor' }) => void;
 
-const EVERY_BYTES = 2 * 1024 * 1024;
+const EVERY_BYTES = 1024 * 1024;
 let collect: MinorGc | null | undefined;
 
 function minorGc(): MinorGc | null {
@@ -35,7 +36,7 @@ function minorGc(): MinorGc | null {
   return collect;
 }
 
-/** Counts received bytes and runs a minor collection every 2 MiB (`collect`: V8's, by default). */
+/** Counts received bytes and runs a minor collection every 1 MiB (`collect`: V8's, by default). */
 export class GcPacer {
   private since = 0;
 

@@ -1,5 +1,5 @@
 /**
- * The download's GC pacer (src/download/gc-pacer.ts): a collection once every 2 MiB received,
+ * The download's GC pacer (src/download/gc-pacer.ts): a collection once every 1 MiB received,
  * not before; the default collector really runs a V8 minor collection (observed through node's
  * 'gc' performance entries).
  * @module
@@ -9,16 +9,16 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { GcPacer } from '../../../src/download/gc-pacer.ts';
 
-test('GcPacer: one collection per 2 MiB received, none before', () => {
+test('GcPacer: one collection per 1 MiB received, none before', () => {
   let n = 0;
   const pacer = new GcPacer(() => {
     n++;
   });
-  for (let i = 0; i < 127; i++) pacer.received(16 * 1024);
+  for (let i = 0; i < 63; i++) pacer.received(16 * 1024);
   assert.equal(n, 0);
   pacer.received(16 * 1024);
   assert.equal(n, 1);
-  for (let i = 0; i < 127; i++) pacer.received(16 * 1024);
+  for (let i = 0; i < 63; i++) pacer.received(16 * 1024);
   assert.equal(n, 1);
   pacer.received(16 * 1024);
   assert.equal(n, 2);
@@ -32,7 +32,7 @@ test('GcPacer: the default collector runs a V8 minor collection', async () => {
         minor++;
   });
   obs.observe({ entryTypes: ['gc'] });
-  new GcPacer().received(2 * 1024 * 1024);
+  new GcPacer().received(1024 * 1024);
   await new Promise((r) => setTimeout(r, 50)); // entries are delivered asynchronously
   obs.disconnect();
   assert.ok(minor >= 1);
