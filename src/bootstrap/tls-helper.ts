@@ -39,6 +39,9 @@ function helperEnv(key: TlsHelperKey): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...key.env };
 }
 
+/** A DNS name as s_client may get it in argv: letters, digits, hyphens, underscores and dots, no leading hyphen. */
+const HOST_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})$/;
+
 /** A client-side certificate verification failure in s_client's stderr (the server is not authenticated). */
 const VERIFY_FAILED = /verify error:num=|certificate verify failed/;
 
@@ -150,6 +153,15 @@ export function openHelperConnection(
     exchangeDeadlineMs: settings.connectTimeoutMs + settings.responseTimeoutMs,
     send: async (req, signal) => {
       const where = `${req.method} ${origin}${req.path}`;
+      // The address (redirect information: untrusted text) becomes an argv value of s_client: a host name or an IP only.
+      if (!ipAddress && !HOST_NAME.test(target.address))
+        throw new SztpError('SZTP_ERR_SERVER_CONNECT', `${inert(target.address)} is not a host name`, {
+          evidence: { address: inert(target.address) },
+        });
+      if (isIP(target.ip) === 0)
+        throw new SztpError('SZTP_ERR_SERVER_CONNECT', `${inert(target.ip)} is not an IP address`, {
+          evidence: { ip: inert(target.ip) },
+        });
       if ((strict || mode.kind === 'pinned') && anchors.length === 0)
         throw new SztpError(
           'SZTP_ERR_SERVER_TLS',

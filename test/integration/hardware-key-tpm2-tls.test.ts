@@ -175,6 +175,22 @@ describe('mutual TLS with a TPM handle-only key through the s_client helper', ()
     }
   });
 
+  test('an address that is not a host name or IP (untrusted redirect text) never reaches the helper argv', async () => {
+    const st = await settings();
+    for (const [address, ip] of [
+      ['-proxy', '127.0.0.1'],
+      ['a b', '127.0.0.1'],
+      ['localhost', '-connect'],
+    ] as const) {
+      const conn = openConnection({ address, port: 9, ip }, { kind: 'provisional', upgradeAnchors: [] }, st);
+      await assert.rejects(discoverRoot(conn, new AbortController().signal), {
+        code: 'SZTP_ERR_SERVER_CONNECT',
+        message: /is not a host name|is not an IP address/,
+      });
+      await conn.close();
+    }
+  });
+
   test('provisional (RFC 8572 §5.1): no anchors → untrusted; anchors that fail → untrusted; anchors that authenticate → trusted (C-066); requireTrust then refuses', async () => {
     const s = await server('rogue');
     const good = await server();
