@@ -37,6 +37,9 @@ export interface HttpRequest {
 /** Header values whose lines undici also accepts by default. */
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
+/** Raw bytes of a chunked body may be at most this many times the body cap (plus 64 KiB). */
+const CHUNKED_OVERHEAD = 4;
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Field values: visible ASCII, SP, HTAB and obs-text; no CR, LF, NUL or other controls. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -180,6 +183,9 @@ export function parseResponse(bytes: Uint8Array, ended: boolean, limits: HttpLim
     const body = parseChunked(buf, head.end, limits);
     if (body !== undefined) return done(body);
     if (ended) throw bad('the connection ended inside the chunked body');
+    // Chunk-size lines and extensions are not body bytes: bound them too (a server could send 1-byte chunks forever).
+    if (buf.length - head.end > CHUNKED_OVERHEAD * limits.maxBodyBytes + 64 * 1024)
+      throw bad('chunked framing overhead too large');
     return { done: false };
   }
   if (length !== undefined) {

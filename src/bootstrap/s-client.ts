@@ -55,7 +55,8 @@ function abortError(signal: AbortSignal): Error {
 export function runHelper(run: HelperRun, classify: (f: HelperFailure) => SztpError): Promise<ParsedResponse> {
   return new Promise<ParsedResponse>((resolve, reject) => {
     const [file = 'openssl', ...args] = run.argv;
-    const chunks: Buffer[] = [];
+    // stdout so far, in a buffer grown by doubling (parsing after every chunk stays linear overall).
+    let acc = Buffer.alloc(16 * 1024);
     let received = 0;
     let stderr = '';
     let outcome: { ok: ParsedResponse } | { err: Error } | undefined;
@@ -113,7 +114,7 @@ export function runHelper(run: HelperRun, classify: (f: HelperFailure) => SztpEr
     const feed = (ended: boolean): void => {
       if (outcome !== undefined) return;
       try {
-        const r = parseResponse(Buffer.concat(chunks, received), ended, run.limits);
+        const r = parseResponse(acc.subarray(0, received), ended, run.limits);
         if (r.done) decide({ ok: r.response });
       } catch (err) {
         if (ended && received === 0) return; // no response at all: the exit status and stderr tell why
@@ -125,7 +126,12 @@ export function runHelper(run: HelperRun, classify: (f: HelperFailure) => SztpEr
       }
     };
     child.stdout.on('data', (c: Buffer) => {
-      chunks.push(c);
+      if (received + c.length > acc.length) {
+        const grown = Buffer.alloc(Math.max(acc.length * 2, received + c.length));
+        acc.copy(grown, 0, 0, received);
+        acc = grown;
+      }
+      c.copy(acc, received);
       received += c.length;
       feed(false);
     });

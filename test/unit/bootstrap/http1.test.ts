@@ -142,6 +142,8 @@ describe('HTTP/1.1 response parser (hostile input)', () => {
     );
     refused(() => parseResponse(b(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(3000)}`), false, LIMITS));
     refused(() => parseResponse(b('HTTP/1.1 200 OK\r\nContent-Length: 4097\r\n\r\n'), false, LIMITS));
+    const tiny = `1;${'e'.repeat(1000)}\r\nx\r\n`.repeat(100);
+    refused(() => parseResponse(b(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${tiny}`), false, LIMITS));
   });
 
   test('ambiguous or forbidden framing is refused', () => {
