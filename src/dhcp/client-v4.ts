@@ -12,7 +12,6 @@
  * `file`/`sname` as boot information are never used: only option 143 counts (secure mode).
  * @module
  */
-import type { Logger } from 'pino';
 import { isSztpError } from '../errors.ts';
 import {
   DHCP4,
@@ -28,7 +27,7 @@ import {
   type Dhcp4Message,
   type Dhcp4Option,
 } from './codec-v4.ts';
-import { transact } from './transact.ts';
+import { transact, type DhcpClientBase } from './transact.ts';
 import { openUdp4Socket } from './udp.ts';
 import { DHCP4_CLIENT_PORT, DHCP4_SERVER_PORT } from './constants.ts';
 
@@ -40,29 +39,14 @@ export const PARAMETER_REQUEST_LIST = [
   DHCP4.SZTP_REDIRECT,
 ] as const;
 
-export interface Dhcp4ClientOptions {
-  readonly ifname: string;
-  readonly mac: Uint8Array;
+/** Defaults: 0.0.0.0:68 → :67, 255.255.255.255; first retransmission after 4000 ms (RFC 2131 §4.1). */
+export interface Dhcp4ClientOptions extends DhcpClientBase {
   /** Device serial number, sent as client identifier (option 61, type 0). */
   readonly serialNumber: string;
   /** Set when the interface already holds this address: DHCPINFORM instead of DISCOVER. */
   readonly inform?: { readonly address: string; readonly prefixLength: number };
-  readonly timeoutMs: number;
-  readonly log: Logger;
-  readonly signal?: AbortSignal;
-  /** Tests: ports and addresses (defaults 0.0.0.0:68 → :67, 255.255.255.255). */
-  readonly transport?: {
-    readonly bindAddress?: string;
-    readonly clientPort?: number;
-    readonly serverPort?: number;
-    readonly destination?: string;
-  };
-  /** First retransmission interval (default 4000 ms, RFC 2131 §4.1; smaller for short deadlines). */
-  readonly initialRetransmitMs?: number;
   /** How long to wait for an OFFER with option 143 after one without it (default min(1 s, timeout/4)). */
   readonly offerGraceMs?: number;
-  readonly random?: () => number;
-  readonly now?: () => number;
 }
 
 export interface Dhcp4Lease {

@@ -10,7 +10,6 @@
  * transaction id and our DUID; malformed ones are ignored. Retransmission and deadline: transact.ts.
  * @module
  */
-import type { Logger } from 'pino';
 import { SztpError, isSztpError } from '../errors.ts';
 import {
   DHCP6,
@@ -26,30 +25,16 @@ import {
   type Dhcp6Message,
   type Dhcp6Option,
 } from './codec-v6.ts';
-import { transact } from './transact.ts';
+import { transact, type DhcpClientBase } from './transact.ts';
 import { openUdp6Socket } from './udp.ts';
 import { DHCP6_CLIENT_PORT, DHCP6_SERVER_PORT } from './constants.ts';
 
 export const OPTION_REQUEST_LIST = [DHCP6.SZTP_REDIRECT, DHCP6.DNS_SERVERS, DHCP6.DOMAIN_LIST] as const;
 
-export interface Dhcp6ClientOptions {
-  readonly ifname: string;
-  readonly mac: Uint8Array;
+/** Defaults: [::]:546 → [ff02::1:2%IF]:547. */
+export interface Dhcp6ClientOptions extends DhcpClientBase {
   /** True: Information-Request only (the interface holds a global address). */
   readonly stateless: boolean;
-  readonly timeoutMs: number;
-  readonly log: Logger;
-  readonly signal?: AbortSignal;
-  /** Tests: addresses and ports (defaults [::]:546 → [ff02::1:2%IF]:547). */
-  readonly transport?: {
-    readonly bindAddress?: string;
-    readonly clientPort?: number;
-    readonly serverPort?: number;
-    readonly destination?: string;
-  };
-  readonly initialRetransmitMs?: number;
-  readonly random?: () => number;
-  readonly now?: () => number;
 }
 
 export interface Dhcp6Lease {

@@ -6,7 +6,28 @@
  * @module
  */
 import type { Socket } from 'node:dgram';
+import type { Logger } from 'pino';
 import { SztpError } from '../errors.ts';
+
+/** What the DHCPv4 and the DHCPv6 client both take (./client-v4.ts, ./client-v6.ts). */
+export interface DhcpClientBase {
+  readonly ifname: string;
+  readonly mac: Uint8Array;
+  readonly timeoutMs: number;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  /** Tests: the socket's address and ports, and where requests go (defaults: the protocol's). */
+  readonly transport?: {
+    readonly bindAddress?: string;
+    readonly clientPort?: number;
+    readonly serverPort?: number;
+    readonly destination?: string;
+  };
+  /** First retransmission interval (default: the protocol's; smaller for short deadlines). */
+  readonly initialRetransmitMs?: number;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
 
 export interface RetransmitTiming {
   /** First retransmission interval. */
