@@ -13,7 +13,7 @@ import type { DeviceKey } from '../contracts/device-key.ts';
 import { SztpError } from '../errors.ts';
 import { pkcs11DeviceKey } from './device-key-pkcs11.ts';
 import type { KeyRef } from './device-key-ref.ts';
-import { readNvCertificate, tpm2DeviceKey } from './device-key-tpm2.ts';
+import { probeTlsProvider, readNvCertificate, tpm2DeviceKey } from './device-key-tpm2.ts';
 import { defaultEnginePath } from './openssl-engine.ts';
 
 /** The `[Device]` settings of hardware keys. */
@@ -86,6 +86,7 @@ export async function openHardwareKey(
     key = tpm2DeviceKey({ handle: ref.handle, tcti: s.tpm2Tcti, timeoutMs, type });
   }
   await probeDeviceKey(key, certificate);
+  if (ref.kind === 'tpm2') await probeTlsProvider({ tcti: s.tpm2Tcti, timeoutMs });
   return key;
 }
 

@@ -67,6 +67,25 @@ const tool = (
     fallback: 'SZTP_ERR_DEVICE_KEY_OPERATION',
   });
 
+/** The OpenSSL providers of the TLS helper: `default` first, tpm2 (Debian: tpm2-openssl) for the key. */
+const PROVIDERS = ['-provider', 'default', '-provider', 'tpm2'] as const;
+const providerEnv = (o: Tpm2Options): Record<string, string> => keyToolEnv({ TPM2OPENSSL_TCTI: o.tcti });
+
+/**
+ * Start-up check that OpenSSL loads the tpm2 provider the TLS helper needs (src/bootstrap/tls-helper.ts),
+ * so that a device without it fails at start with SZTP_ERR_DEVICE_KEY_MODULE, not in its first handshake.
+ */
+export async function probeTlsProvider(o: Tpm2Options): Promise<void> {
+  await runKeyTool({
+    argv: ['openssl', 'list', '-providers', ...PROVIDERS],
+    env: providerEnv(o),
+    timeoutMs: o.timeoutMs,
+    what: 'load the OpenSSL tpm2 provider for TLS with the TPM key (Debian: tpm2-openssl)',
+    classify: [],
+    fallback: 'SZTP_ERR_DEVICE_KEY_MODULE',
+  });
+}
+
 /** An uncompressed point (04 || X || Y) of a DER SubjectPublicKeyInfo as a TPM2B_ECC_POINT. */
 export function spkiToTpmPoint(spki: Uint8Array): Uint8Array {
   const point = new Uint8Array(spki.subarray(spki.length - 65));
@@ -97,17 +116,8 @@ export function tpm2DeviceKey(o: Tpm2KeyOptions): DeviceKey {
     tlsClientOptions: () =>
       Promise.resolve({
         helper: {
-          opensslArgs: [
-            '-provider',
-            'default',
-            '-provider',
-            'tpm2',
-            '-propquery',
-            '?provider=tpm2',
-            '-key',
-            `handle:${o.handle}`,
-          ],
-          env: { ...keyToolEnv(), TPM2OPENSSL_TCTI: o.tcti },
+          opensslArgs: [...PROVIDERS, '-propquery', '?provider=tpm2', '-key', `handle:${o.handle}`],
+          env: providerEnv(o),
         },
       }),
     sign: async (data, digest) => {

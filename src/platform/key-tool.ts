@@ -20,7 +20,7 @@ import { execArgv } from './exec.ts';
  * tools; the D-Bus addresses for a TSS that reaches the TPM through tpm2-abrmd (`tabrmd:` TCTI).
  */
 const PASSTHROUGH =
-  /^(?:SOFTHSM2_CONF|TPM2_PKCS11_[A-Z_]+|TSS2_[A-Z_]+|P11_KIT_[A-Z_]+|DBUS_SESSION_BUS_ADDRESS|DBUS_SYSTEM_BUS_ADDRESS)$/;
+  /^(?:SOFTHSM2_CONF|OPENSSL_MODULES|TPM2_PKCS11_[A-Z_]+|TSS2_[A-Z_]+|P11_KIT_[A-Z_]+|DBUS_SESSION_BUS_ADDRESS|DBUS_SYSTEM_BUS_ADDRESS)$/;
 
 /** The tools' environment: PATH, the module's own variables, and `extra`. */
 export function keyToolEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {

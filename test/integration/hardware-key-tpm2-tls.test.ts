@@ -230,6 +230,30 @@ describe('mutual TLS with a TPM handle-only key through the s_client helper', ()
     }
   });
 
+  test('agent run without the OpenSSL tpm2 provider: SZTP_ERR_DEVICE_KEY_MODULE at start-up (exit 2), before any server is contacted', async () => {
+    const s = await server();
+    const modules = process.env.OPENSSL_MODULES;
+    try {
+      const { box, ini } = agentBox(dir, 'run-no-provider', pki, {
+        Device: { idevid_cert: certs.ec, idevid_key: `tpm2:${EC_HANDLE}`, tpm2_tcti: broker.tcti },
+        'Fetcher Priority': { Server: '0' },
+        Bootstrap: { servers: s.url, nonce: 'False' },
+        Router: simulatedRouter(join(dir, 'run-no-provider', 'router')),
+      });
+      // As on an image without tpm2-openssl: OpenSSL finds no tpm2.so where it looks for providers.
+      process.env.OPENSSL_MODULES = join(dir, 'no-ossl-modules');
+      const r = await cli(['--config', ini, 'run', '--once']);
+      assert.equal(r.code, 2, r.stderr.slice(-2000));
+      assert.match(r.stderr, /SZTP_ERR_DEVICE_KEY_MODULE.*tpm2 provider/);
+      assert.equal(s.requests.length, 0, 'no server contacted');
+      assert.equal(existsSync(join(box, 'router', 'running-config')), false);
+    } finally {
+      if (modules === undefined) delete process.env.OPENSSL_MODULES;
+      else process.env.OPENSSL_MODULES = modules;
+      await s.close();
+    }
+  });
+
   test('agent run: a configured server the configured anchors do not authenticate → SZTP_ERR_SERVER_TLS, no request sent, nothing applied', async () => {
     const s = await server('rogue');
     try {
