@@ -9,7 +9,8 @@
  * (targets, issue 15: ≤ 1.0× curl -o; ≤ 80 MB for 1 GiB). BENCH_RUNS runs each (default 3),
  * median shown; BENCH_NODE_FLAGS adds node flags to the agent (e.g. --cpu-prof); BENCH_CLI_BASE runs a
  * second build (e.g. main's bundle) alternately in the same run, for before/after figures.
- * BENCH_PARTS=1 takes the time apart: the agent logs at info level and its phases are read from the
+ * BENCH_PARTS=1 takes the time apart (and adds the baseline `curl -o FILE && sync FILE`, the transport
+ * made durable as the agent must make the image): the agent logs at info level and its phases are read from the
  * log's timestamps (start-up to the first log line, validation, download + SHA-256 + flush, install,
  * exit), its user/system CPU is printed, and bench/support/https-parts.mjs runs node:https alone,
  * with SHA-256, with a file write stream, and with both plus a final fsync, as whole processes in
@@ -156,6 +157,7 @@ try {
   const agent: AgentRun[] = [];
   const curlO: number[] = [];
   const pipeline: number[] = [];
+  const curlSync: number[] = [];
   const baseRuns: AgentRun[] = [];
   const parts: Record<string, { ms: number; userMs: number; sysMs: number }[]> = {};
   const runAgent = async (cli: string, i: number, tag: string, into: AgentRun[]): Promise<void> => {
@@ -214,6 +216,13 @@ try {
     if (!p.stdout.startsWith(sha)) throw new Error('curl pipeline hash mismatch');
     pipeline.push(p.ms);
     rmSync(out, { force: true });
+    if (PARTS) {
+      // The transport made durable, as the agent must make the image: curl -o, then fsync the file.
+      const d = await run('bash', ['-c', `curl -sk -o '${out}' '${url}' && sync '${out}'`]);
+      if (d.code !== 0) throw new Error('curl -o + sync failed');
+      curlSync.push(d.ms);
+      rmSync(out, { force: true });
+    }
     for (const part of PARTS ? PART_NAMES : []) {
       const usageFile = join(work, `parts-${part}.json`);
       const r = await run(
@@ -257,6 +266,9 @@ try {
       Object.keys(runs[0]?.phases ?? {})
         .map((k) => `${k} ${s(median(runs.map((r) => r.phases[k] ?? 0)))}`)
         .join(', ');
+    console.log(
+      `curl -sk -o FILE && sync FILE:     ${s(median(curlSync))} (agent / that: ${(median(agent.map((a) => a.ms)) / median(curlSync)).toFixed(2)})`,
+    );
     console.log(`agent phases (medians): ${phaseLine(agent)}`);
     if (BASE_CLI !== undefined) console.log(`baseline agent phases (medians): ${phaseLine(baseRuns)}`);
     for (const part of PART_NAMES) {
