@@ -239,40 +239,29 @@ describe('applyOnboarding: scripts and configuration', () => {
 });
 
 describe('applyOnboarding: progress reports', () => {
+  /** A reporter whose report of `type` fails with `err`; every other report succeeds. */
+  const failingAt = (type: string, err: Error) => ({
+    report: (ev: ProgressEvent) => (ev.progressType === type ? Promise.reject(err) : Promise.resolve()),
+  });
+  /** Onboarding that replaces the configuration with `a`, reporting to `reporter`. */
+  const replaceWithA = (e: Env, reporter: { report: (ev: ProgressEvent) => Promise<void> }) =>
+    applyOnboarding(
+      e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }),
+      e.deps(),
+    );
+
   test('a rejected bootstrap-initiated aborts with bootstrap-error before any step', async () => {
     const e = setup();
-    const reporter = {
-      report: (ev: ProgressEvent) =>
-        ev.progressType === 'bootstrap-initiated'
-          ? Promise.reject(new SztpError('SZTP_ERR_PROGRESS_REPORT', '500'))
-          : Promise.resolve(),
-    };
-    await rejectsWith(
-      applyOnboarding(
-        e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }),
-        e.deps(),
-      ),
-      'SZTP_ERR_PROGRESS_REPORT',
-    );
+    const reporter = failingAt('bootstrap-initiated', new SztpError('SZTP_ERR_PROGRESS_REPORT', '500'));
+    await rejectsWith(replaceWithA(e, reporter), 'SZTP_ERR_PROGRESS_REPORT');
     assert.equal(e.runningConfig(), undefined);
     assert.deepEqual(await events(e), ['bootstrap-initiated', 'bootstrap-error']);
   });
 
   test('a rejected bootstrap-complete rolls the configuration back', async () => {
     const e = setup();
-    const reporter = {
-      report: (ev: ProgressEvent) =>
-        ev.progressType === 'bootstrap-complete'
-          ? Promise.reject(new SztpError('SZTP_ERR_PROGRESS_REPORT', '400'))
-          : Promise.resolve(),
-    };
-    await rejectsWith(
-      applyOnboarding(
-        e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }),
-        e.deps(),
-      ),
-      'SZTP_ERR_PROGRESS_REPORT',
-    );
+    const reporter = failingAt('bootstrap-complete', new SztpError('SZTP_ERR_PROGRESS_REPORT', '400'));
+    await rejectsWith(replaceWithA(e, reporter), 'SZTP_ERR_PROGRESS_REPORT');
     assert.equal(e.runningConfig(), undefined);
     assert.deepEqual((await events(e)).slice(-2), ['bootstrap-complete', 'bootstrap-error']);
     assert.notEqual((await e.store.read()).phase, 'bootstrap-complete');
@@ -280,17 +269,7 @@ describe('applyOnboarding: progress reports', () => {
 
   test('best-effort reports that fail do not stop onboarding', async () => {
     const e = setup();
-    const reporter = {
-      report: (ev: ProgressEvent) =>
-        ev.progressType === 'config-initiated' ? Promise.reject(new Error('network')) : Promise.resolve(),
-    };
-    assert.deepEqual(
-      await applyOnboarding(
-        e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }),
-        e.deps(),
-      ),
-      { kind: 'complete' },
-    );
+    assert.deepEqual(await replaceWithA(e, failingAt('config-initiated', new Error('network'))), { kind: 'complete' });
   });
 
   test('bootstrap-complete carries the router SSH host keys and trust anchors', async () => {
@@ -301,16 +280,12 @@ describe('applyOnboarding: progress reports', () => {
       'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== root@r1\n',
     );
     let complete: ProgressEvent | undefined;
-    const reporter = {
+    await replaceWithA(e, {
       report: (ev: ProgressEvent) => {
         if (ev.progressType === 'bootstrap-complete') complete = ev;
         return Promise.resolve();
       },
-    };
-    await applyOnboarding(
-      e.source({ configurationHandling: 'replace', configuration: bytes('a\n') }, { reporter }),
-      e.deps(),
-    );
+    });
     assert.equal(complete?.sshHostKeys?.[0]?.algorithm, 'ssh-ed25519');
     assert.deepEqual(complete?.trustAnchorCerts, []);
   });
