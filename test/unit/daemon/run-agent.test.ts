@@ -9,6 +9,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
 import { acquireLock } from '../../../src/platform/lock.ts';
 import { runAgent } from '../../../src/daemon/run-agent.ts';
 import type { AgentConfig } from '../../../src/config/types.ts';
@@ -56,16 +57,20 @@ function fakeBuild(
 
 const noSignals = () => installSignalHandlers(() => undefined, new EventEmitter());
 
-test('[Startup] start False: exit 0 at once, logging that ZTP is not started', async () => {
-  const { log, lines } = captureLog();
-  const code = await runAgent({
-    config: config(false, false),
+/** runAgent where the agent must stop before building anything (not started, disabled, complete). */
+const runWithoutRuntime = (config: AgentConfig, log: Logger, once: boolean): Promise<number> =>
+  runAgent({
+    config,
     log,
-    once: false,
+    once,
     reloadConfig: () => assert.fail(),
     build: () => assert.fail('no runtime'),
     signals: noSignals(),
   });
+
+test('[Startup] start False: exit 0 at once, logging that ZTP is not started', async () => {
+  const { log, lines } = captureLog();
+  const code = await runWithoutRuntime(config(false, false), log, false);
   assert.equal(code, 0);
   assert.ok(lines.some((l) => String(l.msg).includes('ZTP is not started')));
   assert.equal(existsSync(join(dir, 'state')), false);
@@ -75,14 +80,7 @@ test('SZTP flag off: "secure ZTP disabled", exit 0', async () => {
   const { log, lines } = captureLog();
   const c = config();
   await openStore(c, log).update((s) => withSecureMode(s, false));
-  const code = await runAgent({
-    config: c,
-    log,
-    once: true,
-    reloadConfig: () => assert.fail(),
-    build: () => assert.fail('no runtime'),
-    signals: noSignals(),
-  });
+  const code = await runWithoutRuntime(c, log, true);
   assert.equal(code, 0);
   assert.ok(lines.some((l) => String(l.msg).includes('secure ZTP disabled')));
 });
@@ -93,14 +91,7 @@ test('bootstrap complete: exit 0 without touching anything', async () => {
   const store = openStore(c, log);
   await store.update((s) => ({ ...s, phase: 'bootstrap-complete' }));
   const before = readdirSync(c.agent.stateDir);
-  const code = await runAgent({
-    config: c,
-    log,
-    once: true,
-    reloadConfig: () => assert.fail(),
-    build: () => assert.fail('no runtime'),
-    signals: noSignals(),
-  });
+  const code = await runWithoutRuntime(c, log, true);
   assert.equal(code, 0);
   assert.deepEqual(readdirSync(c.agent.stateDir), before);
 });
