@@ -36,6 +36,15 @@ function deps(
   };
 }
 
+/** An apply that fails its first call with SZTP_ERR_CONFIG_COMMIT and asks for a reboot afterwards. */
+function commitRejectedOnce(): () => Promise<ApplyOutcome> {
+  let n = 0;
+  return () =>
+    n++ === 0
+      ? Promise.reject(new SztpError('SZTP_ERR_CONFIG_COMMIT', 'rejected'))
+      : Promise.resolve({ kind: 'reboot' });
+}
+
 test('every fetcher is tried in order; failures are logged with their code; nothing found → none', async () => {
   const calls: string[] = [];
   const { d, lines, store } = deps(
@@ -142,7 +151,6 @@ test("RFC 8572 §5.6 (C-114): a failed apply returns to the enclosing loop: the 
 test('when the fetcher has no further source after a failed apply, the pass moves to the next fetcher', async () => {
   const calls: string[] = [];
   let released = 0;
-  let n = 0;
   const exhausted = {
     ...fakeSource('USB', () => {
       released++;
@@ -163,10 +171,7 @@ test('when the fetcher has no further source after a failed apply, the pass move
         released++;
       }),
     ],
-    () =>
-      n++ === 0
-        ? Promise.reject(new SztpError('SZTP_ERR_CONFIG_COMMIT', 'rejected'))
-        : Promise.resolve({ kind: 'reboot' }),
+    commitRejectedOnce(),
   );
   const r = await runPass(d);
   assert.deepEqual(r, { kind: 'reboot', source: 'fake:Mgmt4' });
@@ -177,7 +182,6 @@ test('when the fetcher has no further source after a failed apply, the pass move
 test('a failed apply is logged with its code, the source released, and the next fetcher tried', async () => {
   const calls: string[] = [];
   let released = 0;
-  let n = 0;
   const { d, lines } = deps(
     [
       fakeFetcher('USB', calls, undefined, () => {
@@ -187,10 +191,7 @@ test('a failed apply is logged with its code, the source released, and the next 
         released++;
       }),
     ],
-    () =>
-      n++ === 0
-        ? Promise.reject(new SztpError('SZTP_ERR_CONFIG_COMMIT', 'rejected'))
-        : Promise.resolve({ kind: 'reboot' }),
+    commitRejectedOnce(),
   );
   const r = await runPass(d);
   assert.deepEqual(r, { kind: 'reboot', source: 'fake:Mgmt4' });
