@@ -54,8 +54,21 @@ function keyArgs(kind: KeyKind): string[] {
 
 const digestFor = (kind: KeyKind): string => (kind === 'p384' ? '-sha384' : '-sha256');
 
-/** Self-signed CA. */
-export function makeCa(dir: string, name: string, kind: KeyKind, subject = `/CN=${name}`): CertFiles {
+/** What {@link makeCa} puts in a CA certificate unless told otherwise (openssl -addext values). */
+const CA_EXTENSIONS = [
+  'basicConstraints=critical,CA:TRUE',
+  'keyUsage=critical,keyCertSign,cRLSign',
+  'subjectKeyIdentifier=hash',
+] as const;
+
+/** Self-signed certificate (a CA unless `extensions` says otherwise); `subject` may hold UTF-8. */
+export function makeCa(
+  dir: string,
+  name: string,
+  kind: KeyKind,
+  subject = `/CN=${name}`,
+  extensions: readonly string[] = CA_EXTENSIONS,
+): CertFiles {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   openssl([
@@ -70,14 +83,10 @@ export function makeCa(dir: string, name: string, kind: KeyKind, subject = `/CN=
     '-days',
     '36500',
     digestFor(kind),
+    '-utf8',
     '-subj',
     subject,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-    '-addext',
-    'subjectKeyIdentifier=hash',
+    ...extensions.flatMap((e) => ['-addext', e]),
   ]);
   return { cert, key };
 }

@@ -12,7 +12,7 @@ import { parseRestconfErrors } from '../../../src/bootstrap/reply.ts';
 import { parseUriList } from '../../../src/dhcp/uri-list.ts';
 import { inert } from '../../../src/lib/inert-text.ts';
 import { parseCertificate } from '../../../src/validation/x509/certificate.ts';
-import { certDer, openssl } from '../../support/pki.ts';
+import { certDer, makeCa } from '../../support/pki.ts';
 
 const HOSTILE = '\u001b[2J\u001b]0;owned\u0007ok\r\nphase: bootstrap-complete\u009b31m\u0085x\u2028y\u202eevil\\n';
 // Nothing a terminal would act on: C0, DEL, C1, line/paragraph separators, bidi controls.
@@ -56,25 +56,7 @@ test('dropped DHCP URI entries are reported inert', () => {
 test('certificate names (openssl-made, with escape sequences in the CN) are inert', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sztp-inert-'));
   try {
-    const cert = join(dir, 'c.crt');
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'c.key'),
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-utf8',
-      '-subj',
-      '/O=evil\u001b[2J/CN=phase: bootstrap-complete\u0007\u009b',
-    ]);
+    const { cert } = makeCa(dir, 'c', 'p256', '/O=evil\u001b[2J/CN=phase: bootstrap-complete\u0007\u009b', []);
     const c = parseCertificate(new Uint8Array(certDer(cert)), 'voucher', 'hostile certificate');
     assert.doesNotMatch(c.subject, CONTROL);
     assert.match(c.subject, /O=evil\\x1b\[2J/);

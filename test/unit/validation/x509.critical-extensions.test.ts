@@ -47,28 +47,9 @@ describe('unknown critical extensions make a certificate invalid', () => {
       UNKNOWN,
     ]);
     underBadCa = issueCert(dir, 'under-bad-ca', 'p256', badCa, '/CN=under', SERVER_EXT);
-    badRoot = { cert: join(dir, 'bad-root.crt'), key: join(dir, 'bad-root.key') };
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      badRoot.key,
-      '-out',
-      badRoot.cert,
-      '-days',
-      '365',
-      '-subj',
-      '/CN=bad-root',
-      '-addext',
+    badRoot = makeCa(dir, 'bad-root', 'p256', '/CN=bad-root', [
       'basicConstraints=critical,CA:TRUE',
-      '-addext',
       'keyUsage=critical,keyCertSign',
-      '-addext',
       UNKNOWN,
     ]);
     underBadRoot = issueCert(dir, 'under-bad-root', 'p256', badRoot, '/CN=under-root', SERVER_EXT);

@@ -15,7 +15,7 @@ import { parseCertificate, type ParsedCert } from '../../../../src/validation/x5
 import { validatePath } from '../../../../src/validation/x509/path.ts';
 import { validateBootstrappingData } from '../../../../src/validation/pipeline.ts';
 import { FIXTURES_DIR, artifactsFor, contextFor, loadManifest, pemCertDer } from '../../../support/fixtures.ts';
-import { openssl } from '../../../support/pki.ts';
+import { makeCa, openssl } from '../../../support/pki.ts';
 import { makeTempDir } from '../../../support/temp-dir.ts';
 
 const NOW = new Date(loadManifest().now);
@@ -79,25 +79,8 @@ describe('validatePath (pkijs CertificateChainValidationEngine, leaf last)', () 
       join(pki, 'masa.key'),
       'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n',
     );
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'pl-root.key'),
-      '-out',
-      join(dir, 'pl-root.crt'),
-      '-days',
-      '3650',
-      '-subj',
-      '/CN=pl-root',
-      '-addext',
+    makeCa(dir, 'pl-root', 'p256', '/CN=pl-root', [
       'basicConstraints=critical,CA:TRUE,pathlen:0',
-      '-addext',
       'keyUsage=critical,keyCertSign,cRLSign',
     ]);
     req('pl-int');
