@@ -37,7 +37,7 @@ async function readConfigured(path: string, what: string): Promise<Buffer> {
 }
 
 /** Checks that one configured DER certificate is one (OpenSSL reads it); throws `code` when it is not. */
-function parseConfiguredCertificate(
+function checkConfiguredCertificate(
   der: Uint8Array,
   code: 'SZTP_ERR_CONFIG_FILE' | 'SZTP_ERR_DEVICE_IDENTITY',
   what: string,
@@ -55,7 +55,7 @@ export async function loadTrustAnchors(path: string, what = 'trust anchors'): Pr
   if (ders.length === 0)
     throw new SztpError('SZTP_ERR_CONFIG_FILE', `${what} ${path} holds no PEM certificate`, { evidence: { path } });
   ders.forEach((der, i) => {
-    parseConfiguredCertificate(der, 'SZTP_ERR_CONFIG_FILE', `${what} ${path} certificate #${i + 1}`);
+    checkConfiguredCertificate(der, 'SZTP_ERR_CONFIG_FILE', `${what} ${path} certificate #${i + 1}`);
   });
   return ders;
 }
@@ -81,7 +81,7 @@ export async function loadDeviceCredentials(
     throw new SztpError('SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef} holds no certificate`, {
       evidence: { path: certRef },
     });
-  for (const der of ders) parseConfiguredCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef}`);
+  for (const der of ders) checkConfiguredCertificate(der, 'SZTP_ERR_DEVICE_IDENTITY', `IDevID certificate ${certRef}`);
   if (keyRef === undefined) return { certificate, chain };
   const ref = keyRefOf(keyRef);
   if (ref.kind !== 'file') return { certificate, chain, key: await openHardwareKey(ref, certificate, hardware) };

@@ -160,7 +160,8 @@ export function createStateStore(options: StateStoreOptions): FileStateStore {
       const unlock = (): void => {
         if (held?.handle === mine) held = undefined;
         lastWritten = undefined;
-        void mine.close();
+        // Closing releases the lock; a failure to close leaves nothing to do (the kernel releases it at exit).
+        mine.close().catch(() => undefined);
       };
       if (Date.now() - since >= STATE_LOCK_MAX_HOLD_MS) unlock();
       else {
