@@ -100,7 +100,11 @@ export function createImageDownloader(options: DownloaderOptions = {}): Download
         await rm(tmp, { force: true });
         const e = toSztpError(err, 'SZTP_ERR_DOWNLOAD_FAILED');
         if (e.code === 'SZTP_ERR_ABORTED' || e.code === 'SZTP_ERR_BOOT_IMAGE_SPACE' || signal.aborted) throw e;
-        request.log.warn({ err: e.toJSON(), uri }, 'download mirror failed; trying the next one');
+        // Credentials in a URI (refused, never sent) are not logged either.
+        request.log.warn(
+          { err: e.toJSON(), uri: uri.replace(/\/\/[^@/]*@/, '//') },
+          'download mirror failed; trying the next one',
+        );
         failures.push(e);
       }
     }

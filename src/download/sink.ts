@@ -1,8 +1,12 @@
 /**
- * The download sink: appends chunks to a temporary file while hashing them (SHA-256 always,
- * SHA-512 when an expected value uses it) in constant memory, with write back-pressure (`pump`
- * streams a response without a promise per chunk), a byte cap,
- * and a reset for restarting a transfer from zero (RFC 8572 §5.6 step 3: verify before install).
+ * The download sink: appends received bytes to a temporary file while hashing them (SHA-256
+ * always, SHA-512 when an expected value uses it) in constant memory, with a byte cap and a reset
+ * for restarting a transfer from zero (RFC 8572 §5.6 step 3: verify before install).
+ * Bytes are copied into a small pool of 256 KiB slabs (the transport's read buffer is reused at
+ * once); a full slab is hashed while still in cache and written at its file offset on the thread
+ * pool, with several writes in flight. `append` says when the pool is used up, and `onDrain` when
+ * a slab is free again: the transport pauses its socket in between (back-pressure), and bytes that
+ * arrive while it stops get a slab of their own rather than being dropped.
  * Write-behind flushing: every 32 MiB written, an `fdatasync` runs in the background while the
  * transfer goes on, and `close()` ends with an `fsync`, so the verified file is durable before it
  * is renamed and the install's own fsync finds (almost) nothing left to write; dirty page cache
@@ -10,15 +14,16 @@
  * @module
  */
 import { createHash, type Hash } from 'node:crypto';
-import { close as closeFd, createWriteStream, fdatasync, fsync, open, write, writev, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { close as closeFd, fdatasync, fsync, openSync, write } from 'node:fs';
 import { SztpError } from '../errors.ts';
-import { GcPacer } from './gc-pacer.ts';
+import { errnoOf, messageOf } from '../lib/error-info.ts';
 
 /** Bytes written between two background `fdatasync` calls. */
 const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
+/** One write to the file (and one hash update). */
+const SLAB_BYTES = 256 * 1024;
+/** Slabs kept for reuse: at most this much is copied and not yet written before back-pressure. */
+const POOL_SLABS = 8;
 
 type FdCallback = (err: NodeJS.ErrnoException | null) => void;
 
@@ -29,21 +34,28 @@ export interface SinkSync {
 }
 
 export class HashingSink {
-  private stream: WriteStream;
-  /** Written since the last background flush was started. */
-  private unsynced = 0;
-  /** The background flush in flight, if any. */
-  private syncing: Promise<void> | undefined;
-  /** A background flush failed (e.g. EIO): the file cannot be trusted to be durable. */
-  private syncError: Error | undefined;
-  /** Set by `close()`: the descriptor is fsync'd before it is closed. */
-  private durable = false;
-  /** The open file's descriptor (for the background flush). */
+  bytes = 0;
   private fd: number | undefined;
+  /** The slab being filled, and how much of it is. */
+  private slab: Buffer | undefined;
+  private fill = 0;
+  private readonly free: Buffer[] = [];
+  /** Slabs in existence (pooled, being filled or being written), extra ones included. */
+  private slabs = 0;
+  /** File offset of the next slab written. */
+  private position = 0;
+  private inflight = 0;
+  /** Called whenever a write completes (close/abandon wait on it). */
+  private settled: (() => void)[] = [];
+  private drainWaiters: (() => void)[] = [];
+  /** The first failed write or background flush: the transfer fails, the file is not trusted. */
+  private failure: Error | undefined;
+  /** Written since the last background flush was started, and the flush in flight. */
+  private unsynced = 0;
+  private syncing: Promise<void> | undefined;
+  private closed = false;
   private sha256: Hash = createHash('sha256');
   private sha512: Hash | undefined;
-  bytes = 0;
-  private readonly pacer = new GcPacer();
 
   constructor(
     readonly path: string,
@@ -51,71 +63,7 @@ export class HashingSink {
     private readonly wantSha512: boolean,
     private readonly sync: SinkSync = { fdatasync, fsync },
   ) {
-    this.stream = this.open('w');
     this.sha512 = wantSha512 ? createHash('sha512') : undefined;
-  }
-
-  private open(flags: string): WriteStream {
-    this.durable = false;
-    this.unsynced = 0;
-    this.syncError = undefined;
-    this.fd = undefined;
-    // The stream's own fs calls, except close: that one waits for the background flush and,
-    // for close() (not abandon()), fsyncs first.
-    const closeAfterSync = (fd: number, cb: (err?: NodeJS.ErrnoException | null) => void): void => {
-      this.finishFile(fd).then(
-        () => {
-          closeFd(fd, cb);
-        },
-        (err: unknown) => {
-          closeFd(fd, () => {
-            cb(err as NodeJS.ErrnoException);
-          });
-        },
-      );
-    };
-    const s = createWriteStream(this.path, {
-      flags,
-      mode: 0o600,
-      highWaterMark: 256 * 1024,
-      fs: { open, write, writev, close: closeAfterSync },
-    });
-    s.on('error', () => undefined); // surfaced through write/close promises
-    s.on('open', (fd: number) => {
-      if (this.stream === s) this.fd = fd;
-    });
-    s.on('close', () => {
-      if (this.stream === s) this.fd = undefined;
-    });
-    return s;
-  }
-
-  private async finishFile(fd: number): Promise<void> {
-    if (!this.durable) return; // abandon(): a stale background flush on a reused fd number is harmless
-    await this.syncing;
-    if (this.syncError !== undefined) throw this.syncError;
-    await new Promise<void>((resolve, reject) => {
-      this.sync.fsync(fd, (err) => {
-        if (err) reject(err);
-        else resolve();
-      });
-    });
-  }
-
-  /** Starts a background fdatasync once SYNC_EVERY_BYTES more were handed to the file. */
-  private flushBehind(bytes: number): void {
-    this.unsynced += bytes;
-    const fd = this.fd;
-    if (this.unsynced < SYNC_EVERY_BYTES || this.syncing !== undefined || fd === undefined) return;
-    this.unsynced = 0;
-    const stream = this.stream;
-    this.syncing = new Promise<void>((resolve) => {
-      this.sync.fdatasync(fd, (err) => {
-        if (err && this.stream === stream) this.syncError ??= err;
-        this.syncing = undefined;
-        resolve();
-      });
-    });
   }
 
   /** Refuses a transfer announced (Content-Length) to end beyond the cap, before reading it. */
@@ -132,91 +80,177 @@ export class HashingSink {
     );
   }
 
-  /** Counts and hashes a chunk, then hands it to the file; false when the file wants a 'drain' first. */
-  private take(chunk: Uint8Array): boolean {
-    this.bytes += chunk.length;
+  private openFile(): number {
+    if (this.fd !== undefined) return this.fd;
+    try {
+      this.fd = openSync(this.path, 'w', 0o600);
+    } catch (err) {
+      throw new SztpError('SZTP_ERR_DOWNLOAD_FAILED', `cannot create ${this.path}: ${messageOf(err)}`, {
+        cause: err,
+        evidence: { file: this.path, cause: errnoOf(err) ?? messageOf(err) },
+      });
+    }
+    return this.fd;
+  }
+
+  /**
+   * Counts, copies and (slab by slab) hashes and writes `buf[start, end)`; the bytes are taken in
+   * full whatever the answer. False: the slab pool is used up, pause until `onDrain`. Throws on
+   * the size cap or after a failed write.
+   */
+  append(buf: Uint8Array, start = 0, end = buf.length): boolean {
+    if (this.failure !== undefined) throw this.failure;
+    this.bytes += end - start;
     if (this.bytes > this.maxBytes) {
       throw new SztpError('SZTP_ERR_DOWNLOAD_TOO_LARGE', `image exceeds the size cap of ${this.maxBytes} bytes`, {
         evidence: { maxBytes: this.maxBytes },
       });
     }
-    this.sha256.update(chunk);
-    this.sha512?.update(chunk);
-    this.pacer.received(chunk.length);
-    this.flushBehind(chunk.length);
-    return this.stream.write(chunk);
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    // events.once rejects when 'error' fires while waiting for 'drain'.
-    if (!this.take(chunk)) await once(this.stream, 'drain');
-  }
-
-  /**
-   * Appends everything `source` delivers until it ends, with no promise per chunk (a 1 GiB image
-   * is about 65 000 TLS records): 'data' events, pausing the source while the file drains.
-   * Rejects when the source fails or closes early (the connection dropped: resumable), on the
-   * size cap, or when the file cannot be written; the source is destroyed then.
-   */
-  async pump(source: Readable): Promise<void> {
-    const file = this.stream;
-    const onFileError = (err: Error): void => {
-      source.destroy(err);
-    };
-    const resume = (): void => {
-      source.resume();
-    };
-    file.on('error', onFileError);
-    source.on('data', (chunk: Buffer) => {
-      try {
-        if (!this.take(chunk)) {
-          source.pause();
-          file.once('drain', resume);
-        }
-      } catch (err) {
-        source.destroy(err as Error);
-      }
-    });
-    try {
-      await finished(source);
-    } finally {
-      file.off('error', onFileError);
-      file.off('drain', resume);
+    this.openFile();
+    let pos = start;
+    while (pos < end) {
+      const slab = (this.slab ??= this.takeSlab());
+      const k = Math.min(end - pos, SLAB_BYTES - this.fill);
+      slab.set(buf.subarray(pos, pos + k), this.fill);
+      this.fill += k;
+      pos += k;
+      if (this.fill === SLAB_BYTES) this.submit();
     }
+    return this.free.length > 0 || this.slabs < POOL_SLABS;
+  }
+
+  /** Runs `cb` once a slab is free again (at once if one is, or after a failure). */
+  onDrain(cb: () => void): void {
+    if (this.free.length > 0 || this.slabs < POOL_SLABS || this.failure !== undefined) cb();
+    else this.drainWaiters.push(cb);
+  }
+
+  /** Appends a chunk, waiting for a free slab when the pool is used up (file:// sources). */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.append(chunk)) return;
+    await new Promise<void>((resolve) => {
+      this.onDrain(resolve);
+    });
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private takeSlab(): Buffer {
+    const pooled = this.free.pop();
+    if (pooled !== undefined) return pooled;
+    this.slabs++;
+    return Buffer.allocUnsafeSlow(SLAB_BYTES);
+  }
+
+  /** Hashes the slab being filled and writes it at its offset. */
+  private submit(): void {
+    const slab = this.slab;
+    const n = this.fill;
+    const fd = this.fd;
+    this.slab = undefined;
+    this.fill = 0;
+    if (slab === undefined) return;
+    if (n === 0 || fd === undefined) {
+      this.free.push(slab);
+      return;
+    }
+    const data = n === SLAB_BYTES ? slab : slab.subarray(0, n);
+    this.sha256.update(data);
+    this.sha512?.update(data);
+    const at = this.position;
+    this.position += n;
+    this.inflight++;
+    write(fd, slab, 0, n, at, (err) => {
+      this.inflight--;
+      if (err) this.failure ??= err;
+      else this.flushBehind(n, fd);
+      // Extra slabs (taken while the pool was used up) are dropped once written.
+      if (this.slabs > POOL_SLABS) this.slabs--;
+      else this.free.push(slab);
+      for (const w of this.settled.splice(0)) w();
+      for (const w of this.drainWaiters.splice(0)) w();
+    });
+  }
+
+  /** Starts a background fdatasync once SYNC_EVERY_BYTES more were written. */
+  private flushBehind(n: number, fd: number): void {
+    this.unsynced += n;
+    if (this.unsynced < SYNC_EVERY_BYTES || this.syncing !== undefined || this.closed) return;
+    this.unsynced = 0;
+    this.syncing = new Promise<void>((resolve) => {
+      this.sync.fdatasync(fd, (err) => {
+        if (err) this.failure ??= err;
+        this.syncing = undefined;
+        resolve();
+      });
+    });
+  }
+
+  /** Waits until no write is in flight and no background flush runs. */
+  private async quiesce(): Promise<void> {
+    while (this.inflight > 0)
+      await new Promise<void>((resolve) => {
+        this.settled.push(resolve);
+      });
+    await this.syncing;
+  }
+
+  private async closeFile(): Promise<void> {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd === undefined) return;
+    await new Promise<void>((resolve) => {
+      closeFd(fd, () => {
+        resolve();
+      });
+    });
   }
 
   /** Starts over from byte 0 (server ignored a Range request). */
   async reset(): Promise<void> {
     await this.abandon();
-    this.stream = this.open('w');
+    this.closed = false;
+    this.failure = undefined;
+    this.unsynced = 0;
+    this.position = 0;
+    this.bytes = 0;
     this.sha256 = createHash('sha256');
     this.sha512 = this.wantSha512 ? createHash('sha512') : undefined;
-    this.bytes = 0;
   }
 
-  /** Writes what is buffered, fsyncs and closes the file: durable once this resolves. */
+  /** Writes what is left, fsyncs and closes the file: durable once this resolves. */
   async close(): Promise<void> {
-    if (this.stream.closed) {
-      if (this.stream.errored) throw this.stream.errored;
+    if (this.closed) {
+      if (this.failure !== undefined) throw this.failure;
       return;
     }
-    this.durable = true;
-    const closed = once(this.stream, 'close'); // rejects on 'error' (a failed write, flush or fsync)
-    this.stream.end();
-    await closed;
+    this.closed = true;
+    const fd = this.openFile(); // an empty image is still a file
+    if (this.failure === undefined) this.submit();
+    await this.quiesce();
+    try {
+      if (this.failure !== undefined) throw this.failure;
+      await new Promise<void>((resolve, reject) => {
+        this.sync.fsync(fd, (err) => {
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+    } catch (err) {
+      this.failure ??= err as Error;
+      throw err;
+    } finally {
+      await this.closeFile();
+    }
   }
 
   /** Closes the file of a failed transfer (to be removed) without flushing it. */
   async abandon(): Promise<void> {
-    if (this.stream.closed) return;
-    this.durable = false;
-    const closed = new Promise<void>((resolve) =>
-      this.stream.once('close', () => {
-        resolve();
-      }),
-    );
-    this.stream.destroy();
-    await closed;
+    this.closed = true;
+    if (this.slab !== undefined) this.free.push(this.slab);
+    this.slab = undefined;
+    this.fill = 0;
+    await this.quiesce();
+    await this.closeFile();
   }
 
   digests(): { sha256: Buffer; sha512?: Buffer } {

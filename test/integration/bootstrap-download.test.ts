@@ -1,7 +1,8 @@
 /**
  * Boot-image download over loopback against the real test server (RFC 8572 §5.6 step 3): mirror
  * fallback, Range resume after a dropped connection, restart when Range is unsupported, truncation,
- * size cap, idle deadline, hash mismatch (file removed), cache reuse, file:// and http.
+ * size cap, idle deadline, hash mismatch (file removed), cache reuse, file:// and http, credentials
+ * in a download-uri refused.
  * @module
  */
 import assert from 'node:assert/strict';
@@ -179,5 +180,18 @@ describe('image download', () => {
       plain.closeAllConnections();
       await new Promise<void>((r) => plain.close(() => r()));
     }
+  });
+
+  test('a download-uri with credentials is refused before any connection (the image server is not authenticated)', async () => {
+    const withCreds = url('img.bin').replace('https://', 'https://operator:s3cret@');
+    await assert.rejects(downloadImage(req([withCreds])), (e: { code: string; message: string }) => {
+      assert.equal(e.code, 'SZTP_ERR_DOWNLOAD_URI');
+      assert.ok(!e.message.includes('s3cret'), 'the password is not repeated in the error');
+      return true;
+    });
+    assert.equal(s.requests.length, 0);
+    // The next mirror is still tried.
+    const r = await downloadImage(req([withCreds, url('img.bin')]));
+    assert.ok(readFileSync(r.path).equals(image));
   });
 });

@@ -1,9 +1,10 @@
 /**
- * The download sink's write-behind flushing (src/download/sink.ts): a background fdatasync every
- * 32 MiB while the transfer goes on, an fsync before the file is closed by `close()` (the
- * verified image is durable before it is renamed and installed), none by `abandon()`; a failed
- * flush or fsync fails `close()`. Real files; the flush calls are the real node:fs ones, wrapped
- * to be counted or made to fail.
+ * The download sink (src/download/sink.ts): back-pressure from its slab pool (bytes are never
+ * dropped, the pool shrinks back after a burst), a failed write failing the transfer (/dev/full),
+ * and the write-behind flushing: a background fdatasync every 32 MiB while the transfer goes on,
+ * an fsync before the file is closed by `close()` (the verified image is durable before it is
+ * renamed and installed), none by `abandon()`; a failed flush or fsync fails `close()`. Real
+ * files; the flush calls are the real node:fs ones, wrapped to be counted or made to fail.
  * @module
  */
 import assert from 'node:assert/strict';
@@ -98,3 +99,58 @@ for (const fail of ['fdatasync', 'fsync'] as const) {
     await assert.rejects(sink.close(), { code: 'EIO' });
   });
 }
+
+test('HashingSink: a burst larger than the slab pool is taken whole, with back-pressure until a slab is free', async (t) => {
+  const path = join(tempDir(t, 'sink'), 'image.part');
+  const sink = new HashingSink(path, 1024 * MIB, false);
+  const burst = randomBytes(8 * MIB); // 32 slabs at once: none can be written before the call returns
+  assert.equal(sink.append(burst, 0, burst.length), false, 'the pool is used up: pause');
+  let drained = false;
+  sink.onDrain(() => {
+    drained = true;
+  });
+  assert.equal(drained, false, 'no free slab until a write completes');
+  await new Promise<void>((resolve) => {
+    sink.onDrain(resolve);
+  });
+  assert.ok(drained);
+  const tail = randomBytes(100_000);
+  sink.append(tail, 10, tail.length); // a sub-range
+  await sink.close();
+  const expected = Buffer.concat([burst, tail.subarray(10)]);
+  assert.ok(readFileSync(path).equals(expected));
+  assert.deepEqual(sink.digests().sha256, createHash('sha256').update(expected).digest());
+  assert.equal(sink.bytes, expected.length);
+});
+
+test('HashingSink: the size cap counts every byte appended', async (t) => {
+  const path = join(tempDir(t, 'sink'), 'image.part');
+  const sink = new HashingSink(path, MIB, false);
+  sink.append(randomBytes(MIB));
+  assert.throws(() => sink.append(new Uint8Array(1)), { code: 'SZTP_ERR_DOWNLOAD_TOO_LARGE' });
+  await sink.abandon();
+});
+
+test('HashingSink: a failed write (ENOSPC on /dev/full) fails the transfer: append or close throws', async () => {
+  const sink = new HashingSink('/dev/full', 1024 * MIB, false);
+  const chunk = randomBytes(256 * 1024);
+  const failed = await (async (): Promise<unknown> => {
+    try {
+      for (let i = 0; i < 64; i++) await sink.write(chunk);
+      await sink.close();
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  })();
+  assert.equal((failed as { code?: string } | undefined)?.code, 'ENOSPC');
+  await sink.abandon();
+});
+
+test('HashingSink: abandon() waits for writes in flight before closing the file', async (t) => {
+  const path = join(tempDir(t, 'sink'), 'image.part');
+  const sink = new HashingSink(path, 1024 * MIB, false);
+  sink.append(randomBytes(4 * MIB));
+  await sink.abandon(); // must not close the descriptor under the 16 writes just started
+  assert.equal(statSync(path).size, 4 * MIB, 'every write started before abandon() completed on this file');
+});
