@@ -2,8 +2,8 @@
  * One http/https mirror of a boot image (RFC 8572 §5.6 step 3, C-141): no server authentication
  * (integrity comes from the hash), no HTTP redirects followed (only listed URIs are contacted,
  * C-120), Content-Length checked against the size cap and free space before the body, and after a
- * dropped connection a bounded number of `Range: bytes=N-` resumes (206 + Content-Range checked;
- * a 200 restarts from zero). The transport is ./http-get.ts. Idle deadline = socket inactivity,
+ * connection dropped or stalled (idle deadline) in the body, a bounded number of `Range: bytes=N-`
+ * resumes (206 + Content-Range checked; a 200 restarts from zero). The transport is ./http-get.ts. Idle deadline = socket inactivity,
  * total deadline = the abort signal.
  * @module
  */
@@ -21,9 +21,9 @@ export interface HttpFetchOptions {
   readonly onResume?: (offset: number, attempt: number) => void;
 }
 
-/** A connection lost after the head (resumable), as opposed to a timeout, cap, HTTP or framing error. */
-function isDrop(e: unknown): boolean {
-  return e instanceof SztpError && e.code === 'SZTP_ERR_DOWNLOAD_FAILED' && e.evidence?.dropped === true;
+/** A connection lost or stalled in the body (resumable), as opposed to a cap, HTTP or framing error. */
+function isDrop(e: unknown): e is SztpError {
+  return e instanceof SztpError && e.evidence?.dropped === true;
 }
 
 function single(head: Head, name: string): string | undefined {
@@ -85,6 +85,12 @@ export async function fetchHttp(uri: string, sink: HashingSink, o: HttpFetchOpti
         throw e;
       }
       if (n >= o.maxResumes) {
+        if (e.code === 'SZTP_ERR_DOWNLOAD_TIMEOUT')
+          throw new SztpError(
+            'SZTP_ERR_DOWNLOAD_TIMEOUT',
+            `${uri}: the transfer stalled after ${sink.bytes} bytes; ${o.maxResumes} resumes exhausted`,
+            { cause: e, evidence: { uri, bytes: sink.bytes } },
+          );
         throw new SztpError(
           'SZTP_ERR_DOWNLOAD_TRUNCATED',
           `${uri}: connection dropped after ${sink.bytes} bytes; ${o.maxResumes} resumes exhausted`,

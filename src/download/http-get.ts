@@ -10,7 +10,8 @@
  * before any body byte reaches the sink; body bytes that arrive meanwhile wait in a bounded buffer.
  * Deadlines: `idleTimeoutMs` of socket inactivity (name lookup, connect, TLS, head and body), and
  * the abort signal (SIGTERM, the total deadline). Errors are SztpErrors: a malformed response
- * (evidence `why`), a connection lost after the head (evidence `dropped`: resumable), or before it.
+ * (evidence `why`), a connection lost or stalled after the head (evidence `dropped`: resumable),
+ * or before it.
  * @module
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
@@ -204,13 +205,12 @@ export function getInto(url: URL, uri: string, target: BodyTarget, o: GetOptions
         })
       : netConnect(options);
     socket.setTimeout(o.idleTimeoutMs, () => {
+      // A stall in the body is a lost connection too (resumable); before it, the server is not answering.
       finish(
         new SztpError(
           'SZTP_ERR_DOWNLOAD_TIMEOUT',
           `${uri}: no data within the idle deadline of ${o.idleTimeoutMs} ms`,
-          {
-            evidence: { uri },
-          },
+          { evidence: phase === 'body' ? { uri, dropped: true } : { uri } },
         ),
       );
     });

@@ -119,13 +119,19 @@ describe('image download', () => {
     );
   });
 
-  test('a stall hits the idle deadline (SZTP_ERR_DOWNLOAD_TIMEOUT); a total deadline too', async () => {
+  test('a server stalling in every body: each stall resumed with Range, then SZTP_ERR_DOWNLOAD_TIMEOUT; a total deadline too', async () => {
     s.imageFaults.set('img.bin', { stallAfterBytes: 64 * 1024 });
     const t0 = Date.now();
-    await assert.rejects(createImageDownloader({ idleTimeoutMs: 500 })(req([url('img.bin')])), {
+    await assert.rejects(createImageDownloader({ idleTimeoutMs: 300, maxResumes: 3 })(req([url('img.bin')])), {
       code: 'SZTP_ERR_DOWNLOAD_TIMEOUT',
     });
     assert.ok(Date.now() - t0 < 5000);
+    assert.equal(s.requests.length, 4, 'the first request and three resumes');
+    assert.deepEqual(
+      s.requests.slice(1).map((r) => r.headers.range),
+      ['bytes=65536-', 'bytes=131072-', 'bytes=196608-'],
+    );
+    s.requests.length = 0;
     await assert.rejects(createImageDownloader({ idleTimeoutMs: 10_000, totalTimeoutMs: 400 })(req([url('img.bin')])), {
       code: 'SZTP_ERR_DOWNLOAD_TIMEOUT',
     });
