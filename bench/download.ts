@@ -12,15 +12,20 @@
  * BENCH_PARTS=1 takes the time apart (and adds the baseline `curl -o FILE && sync FILE`, the transport
  * made durable as the agent must make the image): the agent logs at info level and its phases are read from the
  * log's timestamps (start-up to the first log line, validation, download + SHA-256 + flush, install,
- * exit), its user/system CPU is printed, and bench/support/https-parts.mjs runs node:https alone,
- * with SHA-256, with a file write stream, and with both plus a final fsync, as whole processes in
- * the same run. The load average is printed: the machine is shared, compare ratios of one run.
+ * exit), its user/system CPU is printed, and bench/support/https-parts.mjs runs node:https (the
+ * agent's transport before issue 15's last round, for reference) alone, with SHA-256, with a file
+ * write stream, and with both plus a final fsync, as whole processes in the same run.
+ * Every run also records what the machine spent: the server's CPU (from /proc) during each
+ * `curl -o` and each agent run, and the client's own CPU, hence how many cores were busy and the
+ * agent's lower bound on this machine, (agent CPU + server CPU) / cores: the loopback server
+ * shares the cores, so no client can finish faster than that. The load average is printed: the
+ * machine is shared, compare ratios of one run.
  * `npm run build && npm run bench -- download`.
  * @module
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, ztpIni } from '../test/support/pki.ts';
@@ -101,6 +106,22 @@ function run(
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** What one transfer cost the machine: wall clock, the client's CPU and the server's CPU meanwhile. */
+interface Load {
+  ms: number;
+  clientCpuMs: number;
+  serverCpuMs: number;
+}
+
 console.log(`load average at start: ${load()}`);
 const work = mkdtempSync(join(tmpdir(), 'sztp-bench-dl-'));
 let server: ChildProcess | undefined;
@@ -111,6 +132,15 @@ try {
   console.log(`generating a ${MIB} MiB random image…`);
   execFileSync('openssl', ['rand', '-out', image, String(MIB * 1024 * 1024)]);
   const sha = execFileSync('sha256sum', [image]).toString().split(' ')[0] ?? '';
+  // The CPU that SHA-256 of the image takes at best (OpenSSL, file in the page cache): the work the
+  // agent must do on top of what `curl -o` does.
+  const shaCpuMs = median(
+    [0, 1, 2].map(() => {
+      const r = spawnSync('/usr/bin/time', ['-f', '%U %S', 'openssl', 'dgst', '-sha256', image], { encoding: 'utf8' });
+      const [u = '0', sy = '0'] = (r.stderr.trim().split('\n').pop() ?? '').split(' ');
+      return (Number(u) + Number(sy)) * 1000;
+    }),
+  );
   const srv = spawn(
     process.execPath,
     [
@@ -156,6 +186,9 @@ try {
   writeEn9(stick, makeSignedBundle(pki, doc));
   const agent: AgentRun[] = [];
   const curlO: number[] = [];
+  /** The machine during each `curl -o` and each agent run (server CPU from /proc). */
+  const curlLoad: Load[] = [];
+  const agentLoad: Load[] = [];
   const pipeline: number[] = [];
   const curlSync: number[] = [];
   const baseRuns: AgentRun[] = [];
@@ -175,6 +208,7 @@ try {
       }),
     );
     const rusage = join(dev, 'rusage.json');
+    const serverBefore = cpuMsOf(server?.pid);
     const a = await run(
       process.execPath,
       [
@@ -195,6 +229,12 @@ try {
       userCPUTime: number;
       systemCPUTime: number;
     };
+    if (into === agent)
+      agentLoad.push({
+        ms: a.ms,
+        clientCpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
+        serverCpuMs: cpuMsOf(server?.pid) - serverBefore,
+      });
     into.push({
       ms: a.ms,
       rss: usage.maxRSS / 1024,
@@ -208,9 +248,16 @@ try {
     await runAgent(CLI, i, 'agent', agent);
     if (BASE_CLI !== undefined) await runAgent(BASE_CLI, i, 'base', baseRuns);
     const out = join(work, `curl-${i}.bin`);
-    const c = await run('curl', ['-sk', '-o', out, url]);
+    const serverBefore = cpuMsOf(server?.pid);
+    const c = await run('/usr/bin/time', ['-f', '%U %S', 'curl', '-sk', '-o', out, url]);
     if (c.code !== 0) throw new Error('curl -o failed');
     curlO.push(c.ms);
+    const [u = '0', sy = '0'] = (c.stdout.trim().split('\n').pop() ?? '').split(' ');
+    curlLoad.push({
+      ms: c.ms,
+      clientCpuMs: (Number(u) + Number(sy)) * 1000,
+      serverCpuMs: cpuMsOf(server?.pid) - serverBefore,
+    });
     rmSync(out, { force: true });
     const p = await run('bash', ['-c', `set -o pipefail; curl -sk '${url}' | tee '${out}' | sha256sum`]);
     if (!p.stdout.startsWith(sha)) throw new Error('curl pipeline hash mismatch');
@@ -253,6 +300,25 @@ try {
       `baseline agent (${BASE_CLI}): ${s(median(baseRuns.map((a) => a.ms)))}, ratio / curl -o ${(median(baseRuns.map((a) => a.ms)) / median(curlO)).toFixed(2)}, peak RSS ${Math.max(...baseRuns.map((a) => a.rss)).toFixed(1)} MiB; runs ${baseRuns.map((a) => s(a.ms)).join(', ')}; RSS ${baseRuns.map((a) => a.rss.toFixed(1)).join(', ')}`,
     );
   }
+  const cores = availableParallelism();
+  const busy = (l: Load[]): string => {
+    const ms = median(l.map((x) => x.ms));
+    const client = median(l.map((x) => x.clientCpuMs));
+    const srv = median(l.map((x) => x.serverCpuMs));
+    return `${s(ms)} wall, client CPU ${s(client)}, server CPU ${s(srv)}: ${((client + srv) / ms).toFixed(2)} of ${cores} cores busy`;
+  };
+  console.log(`the machine during curl -o: ${busy(curlLoad)}`);
+  console.log(`the machine during the agent: ${busy(agentLoad)}`);
+  // The transfer needs the server's CPU and the client's; on `cores` cores it cannot take less
+  // than their sum spread over all of them. The agent's lower bound, from its own CPU:
+  const bound = median(agentLoad.map((x) => (x.clientCpuMs + x.serverCpuMs) / cores));
+  console.log(
+    `agent lower bound on ${cores} cores, (agent CPU + server CPU) / cores: ${s(bound)}; agent / bound ${(median(agent.map((a) => a.ms)) / bound).toFixed(2)}; bound / curl -o ${(bound / median(curlO)).toFixed(2)}`,
+  );
+  const ideal = (median(curlLoad.map((x) => x.clientCpuMs + x.serverCpuMs)) + shaCpuMs) / cores;
+  console.log(
+    `an ideal client (curl -o's CPU + SHA-256 of the image, ${s(shaCpuMs)} with openssl dgst) with the server, over ${cores} cores: ${s(ideal)} (${(ideal / median(curlO)).toFixed(2)}× curl -o); agent / that ${(median(agent.map((a) => a.ms)) / ideal).toFixed(2)}`,
+  );
   console.log(`agent RSS per run: ${agent.map((a) => a.rss.toFixed(1)).join(', ')} MiB`);
   console.log(
     `all runs: agent ${agent.map((a) => s(a.ms)).join(', ')}; curl -o ${curlO.map(s).join(', ')}; pipeline ${pipeline.map(s).join(', ')}`,

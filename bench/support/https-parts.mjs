@@ -1,5 +1,6 @@
-// For bench/download.ts (BENCH_PARTS=1): the agent's download path taken apart, as a whole process.
-// `node https-parts.mjs PART URL FILE` fetches URL with node:https the way src/download does
+// For bench/download.ts (BENCH_PARTS=1): node:https, the agent's download transport before issue 15's
+// last round (now node:tls with its own response reader), taken apart as a whole process, for reference.
+// `node https-parts.mjs PART URL FILE` fetches URL with node:https the way src/download did
 // (agent: false, 'data' events, pause/drain) and does only PART with the bytes:
 //   receive  nothing (TLS + HTTP in node);   hash  + SHA-256;   write  + a file write stream;
 //   all      + SHA-256 + write stream + fsync at the end (what the sink did before write-behind).
