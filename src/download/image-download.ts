@@ -3,11 +3,12 @@
  * mirrors in order (https without server authentication, http, and file:// only through the
  * source's resolver), streamed to a temporary file in `destDir` while hashing, verified against the
  * expected hashes, then renamed atomically to `<destDir>/<sha256>.img`. A verified file already
- * there is reused without downloading. No URI outside the list is ever contacted.
+ * there is reused without downloading; the temporary files of downloads killed in an earlier run
+ * are removed first. No URI outside the list is ever contacted.
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SztpError, toSztpError } from '../errors.ts';
@@ -53,6 +54,24 @@ async function cached(request: DownloadRequest): Promise<DownloadResult | undefi
   return { path, sha256: Buffer.from(sha.value).toString('hex'), bytes: st.size, uri: pathToFileURL(path).href };
 }
 
+/**
+ * Removes the temporary files of downloads that died with their process (kill -9, power loss):
+ * each can be as large as an image, and left to pile up over repeated crashes they would fail every
+ * later download on free space. A part file still being written (another download in this
+ * directory) changed within the idle deadline; older ones are dead.
+ */
+async function removeStaleParts(dir: string, olderThanMs: number, log: DownloadRequest['log']): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!/^\.download-[0-9a-f]{12}\.part$/.test(name)) continue;
+    const path = join(dir, name);
+    const st = await lstat(path).catch(() => undefined);
+    if (st?.isFile() !== true || Date.now() - st.mtimeMs < olderThanMs) continue;
+    await rm(path, { force: true });
+    log.info({ path, bytes: st.size }, 'removed the partial download of an earlier run');
+  }
+}
+
 export function createImageDownloader(options: DownloaderOptions = {}): DownloadFn {
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const freeBytes = options.freeBytes ?? freeBytesOf;
@@ -61,6 +80,7 @@ export function createImageDownloader(options: DownloaderOptions = {}): Download
       throw new SztpError('SZTP_ERR_BOOT_IMAGE_NO_VERIFIER', 'no supported image-verification hash');
     if (request.uris.length === 0) throw new SztpError('SZTP_ERR_DOWNLOAD_URI', 'boot-image has no download-uri');
     await mkdir(request.destDir, { recursive: true, mode: 0o700 });
+    await removeStaleParts(request.destDir, 2 * idleTimeoutMs, request.log);
     const hit = await cached(request);
     if (hit !== undefined) {
       request.log.info({ path: hit.path }, 'verified boot image already present; not downloading');

@@ -2,12 +2,12 @@
  * Boot-image download over loopback against the real test server (RFC 8572 §5.6 step 3): mirror
  * fallback, Range resume after a dropped connection, restart when Range is unsupported, truncation,
  * size cap, idle deadline, hash mismatch (file removed), cache reuse, file:// and http, credentials
- * in a download-uri refused.
+ * in a download-uri refused, partial files of a killed earlier run removed.
  * @module
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -199,5 +199,22 @@ describe('image download', () => {
     // The next mirror is still tried.
     const r = await downloadImage(req([withCreds, url('img.bin')]));
     assert.ok(readFileSync(r.path).equals(image));
+  });
+
+  test('partial downloads of a killed earlier run are removed first; one still being written is not', async () => {
+    mkdirSync(dest, { recursive: true });
+    const stale = join(dest, '.download-0123456789ab.part');
+    const live = join(dest, '.download-ba9876543210.part');
+    const other = join(dest, 'notes.part');
+    for (const f of [stale, live, other]) writeFileSync(f, randomBytes(1024));
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(stale, hourAgo, hourAgo);
+    utimesSync(other, hourAgo, hourAgo);
+    const r = await downloadImage(req([url('img.bin')]));
+    assert.ok(readFileSync(r.path).equals(image));
+    assert.deepEqual(
+      leftovers().sort(),
+      ['.download-ba9876543210.part', `${sha256.toString('hex')}.img`, 'notes.part'].sort(),
+    );
   });
 });
