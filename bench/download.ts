@@ -18,8 +18,10 @@
  * Every run also records what the machine spent: the server's CPU (from /proc) during each
  * `curl -o` and each agent run, and the client's own CPU, hence how many cores were busy and the
  * agent's lower bound on this machine, (agent CPU + server CPU) / cores: the loopback server
- * shares the cores, so no client can finish faster than that. The load average is printed: the
- * machine is shared, compare ratios of one run.
+ * shares the cores, so no client can finish faster than that. BENCH_LINK_MBIT=N (root) puts the
+ * server behind a link of N Mbit/s instead (a veth pair into a network namespace, shaped with tc
+ * tbf), as a router's port would see it. The load average is printed: the machine is shared,
+ * compare ratios of one run.
  * `npm run build && npm run bench -- download`.
  * @module
  */
@@ -38,6 +40,7 @@ const CLI = resolve(repo, process.env.BENCH_CLI ?? 'dist/sztp-agent.mjs');
 const BASE_CLI = process.env.BENCH_CLI_BASE === undefined ? undefined : resolve(repo, process.env.BENCH_CLI_BASE);
 const PRELOAD = join(repo, 'bench', 'support', 'rusage.mjs');
 const PARTS = process.env.BENCH_PARTS === '1';
+const LINK_MBIT = process.env.BENCH_LINK_MBIT === undefined ? undefined : Number(process.env.BENCH_LINK_MBIT);
 const PART_NAMES = ['receive', 'hash', 'write', 'all'] as const;
 const load = (): string =>
   loadavg()
@@ -122,9 +125,44 @@ interface Load {
   serverCpuMs: number;
 }
 
+/** A shaped link to a server namespace: `ns`, the server's address, and how to remove it all. */
+function makeLink(mbit: number): { ns: string; serverAddress: string; remove: () => void } {
+  const ns = `sztpbench${process.pid}`;
+  const host = `sztpbh${process.pid % 100000}`;
+  const peer = `sztpbs${process.pid % 100000}`;
+  const ip = (...args: string[]): void => {
+    execFileSync('ip', args, { stdio: 'inherit' });
+  };
+  const remove = (): void => {
+    spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('ip', ['link', 'del', host]);
+  };
+  try {
+    ip('netns', 'add', ns);
+    ip('link', 'add', host, 'type', 'veth', 'peer', 'name', peer);
+    ip('link', 'set', peer, 'netns', ns);
+    ip('addr', 'add', '10.231.77.2/24', 'dev', host);
+    ip('link', 'set', host, 'up');
+    ip('netns', 'exec', ns, 'ip', 'addr', 'add', '10.231.77.1/24', 'dev', peer);
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', peer, 'up');
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+    // Shape both directions: the image flows from the server's side.
+    const shape = ['qdisc', 'add', 'dev'];
+    const tbf = ['root', 'tbf', 'rate', `${mbit}mbit`, 'burst', '256kb', 'latency', '20ms'];
+    execFileSync('ip', ['netns', 'exec', ns, 'tc', ...shape, peer, ...tbf], { stdio: 'inherit' });
+    execFileSync('tc', [...shape, host, ...tbf], { stdio: 'inherit' });
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  return { ns, serverAddress: '10.231.77.1', remove };
+}
+
 console.log(`load average at start: ${load()}`);
+if (LINK_MBIT !== undefined) console.log(`the server behind a ${LINK_MBIT} Mbit/s link (network namespace, tbf)`);
 const work = mkdtempSync(join(tmpdir(), 'sztp-bench-dl-'));
 let server: ChildProcess | undefined;
+let cleanup: (() => void) | undefined;
 try {
   const pki = makeTestPki(join(work, 'pki'));
   mkdirSync(join(work, 'images'));
@@ -141,23 +179,29 @@ try {
       return (Number(u) + Number(sy)) * 1000;
     }),
   );
-  const srv = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repo, 'test/support/bootstrap-server-cli.ts'),
-      '--port',
-      '0',
-      '--cert',
-      pki.server.cert,
-      '--key',
-      pki.server.key,
-      '--images',
-      join(work, 'images'),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  // BENCH_LINK_MBIT: the server sits behind a link of that rate (a veth pair into a network
+  // namespace, token-bucket shaped), as a router's management port would see it; needs root.
+  const link = LINK_MBIT === undefined ? undefined : makeLink(LINK_MBIT);
+  cleanup = link?.remove;
+  const srvNode = process.execPath;
+  const srvArgs = [
+    '--import',
+    'tsx',
+    join(repo, 'test/support/bootstrap-server-cli.ts'),
+    ...(link === undefined ? [] : ['--host', link.serverAddress]),
+    '--port',
+    '0',
+    '--cert',
+    pki.server.cert,
+    '--key',
+    pki.server.key,
+    '--images',
+    join(work, 'images'),
+  ];
+  const srv =
+    link === undefined
+      ? spawn(srvNode, srvArgs, { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn('ip', ['netns', 'exec', link.ns, srvNode, ...srvArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   server = srv;
   const base = await new Promise<string>((res, rej) => {
     let out = '';
@@ -286,7 +330,9 @@ try {
     }
   }
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-  console.log(`image: ${MIB} MiB over https://127.0.0.1 (test bootstrap server), ${RUNS} runs each, medians`);
+  console.log(
+    `image: ${MIB} MiB over ${base} (test bootstrap server${LINK_MBIT === undefined ? '' : `, ${LINK_MBIT} Mbit/s link`}), ${RUNS} runs each, medians`,
+  );
   console.log(
     `agent run --once, start to exit 10 (validate, download, SHA-256, install): ${s(median(agent.map((a) => a.ms)))}`,
   );
@@ -347,5 +393,7 @@ try {
   console.log(`load average at end: ${load()}`);
 } finally {
   server?.kill('SIGTERM');
+  if (server !== undefined) await new Promise((r) => server?.once('close', r).once('error', r));
+  cleanup?.();
   rmSync(work, { recursive: true, force: true });
 }
