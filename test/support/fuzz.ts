@@ -20,7 +20,9 @@ import { encodeUriList, parseUriList } from '../../src/dhcp/uri-list.ts';
 import { DNS_TYPE, decodeDnsMessage, encodeDnsMessage } from '../../src/dns/codec.ts';
 import { orderSrv } from '../../src/dns/srv.ts';
 import { decodeSztpTxt, encodeSztpTxt } from '../../src/dns/txt.ts';
-import { ValidationError, isSztpError } from '../../src/errors.ts';
+import { SztpError, ValidationError, isSztpError } from '../../src/errors.ts';
+import { parseResponse } from '../../src/bootstrap/http1.ts';
+import { ResponseReader } from '../../src/download/response-reader.ts';
 import type { BootstrappingArtifacts, TrustContext } from '../../src/types.ts';
 import { parseConveyedDocument } from '../../src/validation/conveyed-information.ts';
 import { decodeConveyedInformation } from '../../src/validation/decode-conveyed-info.ts';
@@ -227,6 +229,11 @@ export function fuzzTargets(): FuzzTarget[] {
     ],
     additionals: [{ name: 'bs.example.test', type: DNS_TYPE.A, address: '192.0.2.9' }],
   });
+  const httpSeeds = [
+    'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-A: b\r\n\r\n0123456789',
+    'HTTP/1.1 206 Partial Content\r\nTransfer-Encoding: chunked\r\n\r\n4;e=1\r\nabcd\r\n3\r\nefg\r\n0\r\nT: t\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody until the end',
+  ].map((t) => Buffer.from(t, 'latin1'));
   const dhcpCoded = (fn: () => unknown): Promise<void> => {
     try {
       fn();
@@ -384,6 +391,31 @@ export function fuzzTargets(): FuzzTarget[] {
     target(
       'RFC 8572 §8.3 URI list: random bytes',
       fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), (b) => dhcpCoded(() => parseUriList(b, 143))),
+    ),
+    target(
+      'HTTP/1.1 responses (boot-image download reader, TLS helper parser): mutated, fed in random pieces',
+      fc.asyncProperty(
+        fc.constantFrom(...httpSeeds),
+        mutations,
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (seed, ms, cuts) =>
+          dhcpCoded(() => {
+            const bytes = Buffer.from(mutate(seed, ms));
+            const points = [...new Set([...cuts.map((c) => c % (bytes.length + 1)), bytes.length])].sort(
+              (x, y) => x - y,
+            );
+            const reader = new ResponseReader(16 * 1024, (why) => new SztpError('SZTP_ERR_DOWNLOAD_FAILED', why));
+            let body = 0;
+            let at = 0;
+            for (const p of points) {
+              reader.feed(bytes.subarray(at, p), 0, p - at, (_b, start, end) => (body += end - start));
+              at = p;
+            }
+            reader.end();
+            assert.ok(body <= bytes.length, 'no more body than bytes received');
+            parseResponse(bytes, true, { maxHeaderBytes: 16 * 1024, maxBodyBytes: 64 * 1024 });
+          }),
+      ),
     ),
     target(
       'dhclient lease file and hook environment: random text',
