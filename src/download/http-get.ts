@@ -3,7 +3,7 @@
  * (`onread`) and our HTTP/1.1 response reader (./response-reader.ts) instead of node:https: per
  * 16 kB TLS record, one callback and one copy into the sink's slab, where node:https allocated a
  * buffer and ran its HTTP parser and two streams (about 0.5 s of CPU per GiB, and a garbage
- * collector to pace; bench/download.ts). RFC 8572 §5.6 step 3: the server is not authenticated
+ * collector to pace; bench/download.ts). RFC 8572 §5.6 step 3 (C-141): the server is not authenticated
  * (integrity comes from the hash) and is sent nothing about the device: no client certificate, no
  * credentials, only the request line, Host, the caller's Range/Accept-Encoding and Connection:
  * close. The head is checked by the caller (`onHead`: status, Content-Range, size cap, free space)
