@@ -57,16 +57,17 @@ async function cached(request: DownloadRequest): Promise<DownloadResult | undefi
 /**
  * Removes the temporary files of downloads that died with their process (kill -9, power loss):
  * each can be as large as an image, and left to pile up over repeated crashes they would fail every
- * later download on free space. A part file still being written (another download in this
- * directory) changed within the idle deadline; older ones are dead.
+ * later download on free space. `destDir` belongs to one download at a time (the agent's images
+ * directory, under its state-directory lock, and one boot image per onboarding), so any part file
+ * found here before a download starts is dead.
  */
-async function removeStaleParts(dir: string, olderThanMs: number, log: DownloadRequest['log']): Promise<void> {
+async function removeStaleParts(dir: string, log: DownloadRequest['log']): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     if (!/^\.download-[0-9a-f]{12}\.part$/.test(name)) continue;
     const path = join(dir, name);
     const st = await lstat(path).catch(() => undefined);
-    if (st?.isFile() !== true || Date.now() - st.mtimeMs < olderThanMs) continue;
+    if (st?.isFile() !== true) continue;
     await rm(path, { force: true });
     log.info({ path, bytes: st.size }, 'removed the partial download of an earlier run');
   }
@@ -80,7 +81,7 @@ export function createImageDownloader(options: DownloaderOptions = {}): Download
       throw new SztpError('SZTP_ERR_BOOT_IMAGE_NO_VERIFIER', 'no supported image-verification hash');
     if (request.uris.length === 0) throw new SztpError('SZTP_ERR_DOWNLOAD_URI', 'boot-image has no download-uri');
     await mkdir(request.destDir, { recursive: true, mode: 0o700 });
-    await removeStaleParts(request.destDir, 2 * idleTimeoutMs, request.log);
+    await removeStaleParts(request.destDir, request.log);
     const hit = await cached(request);
     if (hit !== undefined) {
       request.log.info({ path: hit.path }, 'verified boot image already present; not downloading');

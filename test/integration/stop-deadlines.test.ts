@@ -2,13 +2,15 @@
  * Every wait has a deadline, and SIGTERM always works (issue 12, items 1-4): the real agent
  * process against a slow-drip HTTPS server with mutual TLS, FIFOs on a stick in place of an
  * artifact and of a `file://` boot image, and scripts whose `setsid` helpers keep the output pipe
- * open. Each hang is also stopped with a real SIGTERM: the agent must exit within 5 s, cleanly
- * (not through the stop backstop), with its state saved. Measured stop times are printed
+ * open, and an https boot image whose server stalls mid-body. Each hang is also stopped with a
+ * real SIGTERM: the agent must exit within 5 s, cleanly (not through the stop backstop), with its
+ * state saved; a kill -9 in the middle of a download leaves nothing that stops the next run. Measured stop times are printed
  * (`stop-time <case> <ms>`) for the issue's closing note.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -347,5 +349,94 @@ describe('4: script helpers that escape the timeout', () => {
       const pid = Number(readFileSync(pidFile, 'utf8'));
       await until(() => !pidAlive(pid), 3000, 'the helper to be killed');
     });
+  });
+});
+
+describe('5: an https boot image whose server stalls mid-body', () => {
+  const SIZE = 8 * 1024 * 1024;
+  let server: BootstrapServer;
+  let imagesDir: string;
+  let image: Buffer;
+  before(async () => {
+    imagesDir = mkdtempSync(join(tmpdir(), 'sztp-stop-img-'));
+    image = randomBytes(SIZE);
+    writeFileSync(join(imagesDir, 'img.bin'), image);
+    server = await startBootstrapServer({
+      cert: readFileSync(pki.server.cert),
+      key: readFileSync(pki.server.key),
+      imagesDir,
+    });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(imagesDir, { recursive: true, force: true });
+  });
+
+  /** A device whose stick names the image by https URL and SHA-256 (the router runs 1.0: it installs 2.0). */
+  const imageDevice = (): Device => {
+    const d = makeDevice(pki);
+    writeEn9(
+      d.stick,
+      makeSignedBundle(
+        pki,
+        onboardingJson({
+          bootImage: {
+            'os-name': 'SimOS',
+            'os-version': '2.0',
+            'download-uri': [`${server.url}/images/img.bin`],
+            'image-verification': [
+              {
+                'hash-algorithm': 'sha-256',
+                'hash-value': createHash('sha256').update(image).digest('hex').match(/../g)?.join(':'),
+              },
+            ],
+          },
+        }),
+      ),
+    );
+    return d;
+  };
+  const parts = (d: Device): string[] => {
+    const dir = join(d.dir, 'state', 'images');
+    return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('.download-')) : [];
+  };
+  const imageRequested = (): boolean => server.requests.some((q: { path: string }) => q.path.startsWith('/images/'));
+
+  test('SIGTERM during the stalled download: exits within 5 s, no partial file left, nothing installed', async () => {
+    server.imageFaults.set('img.bin', { stallAfterBytes: 1024 * 1024 });
+    server.requests.length = 0;
+    const d = imageDevice();
+    try {
+      await stopWhen(d.start(), imageRequested, '\u0000never', 'stalled-image-download');
+      assert.deepEqual(parts(d), [], 'the partial image was removed');
+      assert.notEqual((await d.status()).phase, 'onboarded');
+      assert.ok(!existsSync(join(d.router, 'installed-image.json')), 'no image installed');
+    } finally {
+      d.dispose();
+      server.imageFaults.clear();
+    }
+  });
+
+  test('kill -9 in the middle of the download, then a run with a working server: installed, the dead partial file gone', async () => {
+    server.imageFaults.set('img.bin', { stallAfterBytes: 1024 * 1024 });
+    server.requests.length = 0;
+    const d = imageDevice();
+    try {
+      const run = d.start();
+      await until(() => imageRequested() && parts(d).length === 1, 30_000, 'a partial download');
+      await sleep(300);
+      run.child.kill('SIGKILL');
+      await run.done;
+      assert.equal(parts(d).length, 1, 'the killed run left its partial file');
+      server.imageFaults.clear();
+      const r = await d.run(['run', '--once']);
+      assert.equal(r.code, 10, `installed and rebooting: ${r.stderr.slice(-1500)}`);
+      assert.deepEqual(parts(d), [], "the dead run's partial file is gone");
+      assert.match(r.stdout + r.stderr, /removed the partial download of an earlier run/);
+      assert.ok(existsSync(join(d.router, 'installed-image.json')), 'the image is installed');
+    } finally {
+      d.dispose();
+      server.imageFaults.clear();
+    }
   });
 });
