@@ -4,13 +4,19 @@
  * router), then started again. One describe per item of the issue.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, type TestPki } from '../support/pki.ts';
+import {
+  makeSignedBundle,
+  makeTestPki,
+  onboardingJson,
+  simOsBootImage,
+  writeEn9,
+  type TestPki,
+} from '../support/pki.ts';
 import { logScript, makeDevice, runNode, type Device } from '../support/usb-cli.ts';
 
 let pkiDir: string;
@@ -193,18 +199,12 @@ describe('8: the reboot after an image install fails', () => {
       mkdirSync(join(d.stick, 'images'));
       const image = 'simulated image 2.0';
       writeFileSync(join(d.stick, 'images', 'img.bin'), image);
-      const hash = createHash('sha256').update(image).digest('hex').match(/../g)?.join(':') ?? '';
       writeEn9(
         d.stick,
         makeSignedBundle(
           pki,
           onboardingJson({
-            bootImage: {
-              'os-name': 'SimOS',
-              'os-version': '2.0',
-              'download-uri': ['file:///images/img.bin'],
-              'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': hash }],
-            },
+            bootImage: simOsBootImage(['file:///images/img.bin'], image),
             configuration: ADD,
             configurationHandling: 'merge',
           }),

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { signedReply } from '../support/bootstrap-fixtures.ts';
 import { startBootstrapServer, type TestBootstrapServer as BootstrapServer } from '../support/bootstrap-server.ts';
-import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, type TestPki } from '../support/pki.ts';
+import {
+  makeSignedBundle,
+  makeTestPki,
+  onboardingJson,
+  simOsBootImage,
+  writeEn9,
+  type TestPki,
+} from '../support/pki.ts';
 import { logScript, makeDevice, runNode, type CliResult, type Device } from '../support/usb-cli.ts';
 import type { ChildProcess } from 'node:child_process';
 
@@ -380,17 +387,7 @@ describe('5: an https boot image whose server stalls mid-body', () => {
       makeSignedBundle(
         pki,
         onboardingJson({
-          bootImage: {
-            'os-name': 'SimOS',
-            'os-version': '2.0',
-            'download-uri': [`${server.url}/images/img.bin`],
-            'image-verification': [
-              {
-                'hash-algorithm': 'sha-256',
-                'hash-value': createHash('sha256').update(image).digest('hex').match(/../g)?.join(':'),
-              },
-            ],
-          },
+          bootImage: simOsBootImage([`${server.url}/images/img.bin`], image),
         }),
       ),
     );

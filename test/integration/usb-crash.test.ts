@@ -6,11 +6,17 @@
  * back when different conveyed information shows up.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, type TestPki } from '../support/pki.ts';
+import {
+  makeSignedBundle,
+  makeTestPki,
+  onboardingJson,
+  simOsBootImage,
+  writeEn9,
+  type TestPki,
+} from '../support/pki.ts';
 import { logScript, makeDevice, type Device } from '../support/usb-cli.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 
@@ -162,18 +168,12 @@ describe('kill -9 around the boot-image install', () => {
     mkdirSync(join(d.stick, 'images'));
     const image = 'simulated image 2.0';
     writeFileSync(join(d.stick, 'images', 'img.bin'), image);
-    const hash = createHash('sha256').update(image).digest('hex').match(/../g)?.join(':') ?? '';
     writeEn9(
       d.stick,
       makeSignedBundle(
         pki,
         onboardingJson({
-          bootImage: {
-            'os-name': 'SimOS',
-            'os-version': '2.0',
-            'download-uri': ['file:///disk2:/images/img.bin'],
-            'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': hash }],
-          },
+          bootImage: simOsBootImage(['file:///disk2:/images/img.bin'], image),
           preScript: logScript(d.log, 'pre'),
           configuration: ADD,
           configurationHandling: 'replace',

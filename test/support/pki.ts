@@ -5,6 +5,7 @@
  * write USB (EN9) layouts. For tests and scripts only; src/ never imports this.
  * @module
  */
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -248,6 +249,20 @@ export function makeOwnerCertificate(pki: TestPki): Buffer {
 /** Conveyed information signed by the owner EE certificate (eContentType JSON, no embedded certs). */
 export function signConveyedInfo(pki: TestPki, doc: unknown): Buffer {
   return cmsSign(JSON.stringify(doc), pki.owner, OID_CONVEYED_JSON, ['-nocerts']);
+}
+
+/**
+ * The `boot-image` of onboarding information for the simulated router's SimOS (which runs 1.0 in
+ * the tests' devices, so 2.0 is installed): its mirrors and the SHA-256 of `image`.
+ */
+export function simOsBootImage(uris: readonly string[], image: string | Uint8Array): Record<string, unknown> {
+  const hash = createHash('sha256').update(image).digest('hex').match(/../g)?.join(':') ?? '';
+  return {
+    'os-name': 'SimOS',
+    'os-version': '2.0',
+    'download-uri': [...uris],
+    'image-verification': [{ 'hash-algorithm': 'sha-256', 'hash-value': hash }],
+  };
 }
 
 export interface OnboardingContent {
