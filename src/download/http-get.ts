@@ -225,6 +225,7 @@ export function getInto(url: URL, uri: string, target: BodyTarget, o: GetOptions
     });
     socket.on('close', () => {
       // A close without 'end' or 'error' (destroyed under us): never leave the caller waiting.
+      ended = true;
       if (!settled && phase !== 'check') finish(lost());
     });
     o.signal.addEventListener('abort', onAbort, { once: true });
