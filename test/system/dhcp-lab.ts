@@ -53,7 +53,8 @@ export function haveCommand(cmd: string): boolean {
 }
 
 export function createLab(opts: { ipv6?: boolean; clientV4?: string } = {}): Lab {
-  const id = `${process.pid % 100000}${counter++}`;
+  // pid, a separator and a counter: unique across the test processes running at once (≤ 15 characters as an interface name).
+  const id = `${process.pid}x${counter++}`;
   const srv = `sztps${id}`;
   const cli = `sztpc${id}`;
   const srvIf = `vs${id}`;
@@ -144,6 +145,14 @@ export function createLab(opts: { ipv6?: boolean; clientV4?: string } = {}): Lab
     ] as const) {
       lab.ip(ns, 'link', 'set', 'lo', 'up');
       lab.ip(ns, 'link', 'set', ifn, 'up');
+    }
+    // The kernel reports carrier on a new veth pair a moment later (linkwatch), and until then an
+    // interface is left out of getifaddrs-based lists such as os.networkInterfaces(): wait for it.
+    const deadline = Date.now() + 5000;
+    const carrier = (ns: string, ifn: string): boolean => /\bLOWER_UP\b/.test(lab.ip(ns, 'link', 'show', 'dev', ifn));
+    while (!(carrier(srv, srvIf) && carrier(cli, cliIf))) {
+      if (Date.now() > deadline) throw new Error(`no carrier on ${srvIf}/${cliIf} after 5 s`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
   } catch (err) {
     void lab.close();
