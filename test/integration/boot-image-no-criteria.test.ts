@@ -9,20 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { makeSignedBundle, makeTestPki, onboardingJson, writeEn9, type TestPki } from '../support/pki.ts';
+import { test } from 'node:test';
+import { makeSignedBundle, onboardingJson, writeEn9, type TestPki } from '../support/pki.ts';
+import { usePki } from '../support/suite-pki.ts';
 import { makeDevice, type CliResult, type Device } from '../support/usb-cli.ts';
 
-let pkiDir: string;
 let pki: TestPki;
-before(() => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'sztp-nocrit-'));
-  pki = makeTestPki(pkiDir);
-});
-after(() => rmSync(pkiDir, { recursive: true, force: true }));
+usePki('nocrit', (p) => (pki = p));
 
 const NEW_IMAGE = 'vendor image 17.18.1 bits\n';
 const OLD_IMAGE = 'vendor image 17.9.4 bits\n';

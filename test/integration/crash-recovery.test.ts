@@ -4,30 +4,16 @@
  * router), then started again. One describe per item of the issue.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
-import {
-  makeSignedBundle,
-  makeTestPki,
-  onboardingJson,
-  simOsBootImage,
-  writeEn9,
-  type TestPki,
-} from '../support/pki.ts';
+import { describe, test } from 'node:test';
+import { makeSignedBundle, onboardingJson, simOsBootImage, writeEn9, type TestPki } from '../support/pki.ts';
+import { usePki } from '../support/suite-pki.ts';
 import { logScript, makeDevice, runNode, type Device } from '../support/usb-cli.ts';
 
-let pkiDir: string;
 let pki: TestPki;
-before(() => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'sztp-crashrec-pki-'));
-  pki = makeTestPki(pkiDir);
-});
-after(() => {
-  rmSync(pkiDir, { recursive: true, force: true });
-});
+usePki('crashrec-pki', (p) => (pki = p));
 
 const BASE = 'hostname base\n';
 const ADD = 'ntp server 192.0.2.123\n';

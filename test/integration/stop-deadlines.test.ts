@@ -17,26 +17,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { signedReply } from '../support/bootstrap-fixtures.ts';
 import { startBootstrapServer, type TestBootstrapServer as BootstrapServer } from '../support/bootstrap-server.ts';
-import {
-  makeSignedBundle,
-  makeTestPki,
-  onboardingJson,
-  simOsBootImage,
-  writeEn9,
-  type TestPki,
-} from '../support/pki.ts';
+import { makeSignedBundle, onboardingJson, simOsBootImage, writeEn9, type TestPki } from '../support/pki.ts';
+import { usePki } from '../support/suite-pki.ts';
 import { logScript, makeDevice, runNode, type CliResult, type Device } from '../support/usb-cli.ts';
 import type { ChildProcess } from 'node:child_process';
 
-let pkiDir: string;
 let pki: TestPki;
-before(() => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'sztp-stop-pki-'));
-  pki = makeTestPki(pkiDir);
-});
-after(() => {
-  rmSync(pkiDir, { recursive: true, force: true });
-});
+usePki('stop-pki', (p) => (pki = p));
 
 const STOP_LIMIT_MS = 5000;
 const BACKSTOP = /still busy \d+ ms after the stop signal/;

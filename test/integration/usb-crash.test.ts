@@ -8,27 +8,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import {
-  makeSignedBundle,
-  makeTestPki,
-  onboardingJson,
-  simOsBootImage,
-  writeEn9,
-  type TestPki,
-} from '../support/pki.ts';
+import { describe, test } from 'node:test';
+import { makeSignedBundle, onboardingJson, simOsBootImage, writeEn9, type TestPki } from '../support/pki.ts';
+import { usePki } from '../support/suite-pki.ts';
 import { logScript, makeDevice, type Device } from '../support/usb-cli.ts';
-import { makeTempDir } from '../support/temp-dir.ts';
 
-let pkiDir: string;
 let pki: TestPki;
-before(() => {
-  pkiDir = makeTempDir('usbcrash-pki');
-  pki = makeTestPki(pkiDir);
-});
-after(() => {
-  rmSync(pkiDir, { recursive: true, force: true });
-});
+usePki('usbcrash-pki', (p) => (pki = p));
 
 const BASE = 'hostname base\n';
 const ADD = 'ntp server 192.0.2.123\n';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PROGRESS_TYPES } from '../../src/progress/progress-type.ts';
 import {
   makeOwnerCertificate,
@@ -19,18 +19,11 @@ import {
   type Bundle,
   type TestPki,
 } from '../support/pki.ts';
+import { usePki } from '../support/suite-pki.ts';
 import { logScript, makeDevice, type Device } from '../support/usb-cli.ts';
-import { makeTempDir } from '../support/temp-dir.ts';
 
-let pkiDir: string;
 let pki: TestPki;
-before(() => {
-  pkiDir = makeTempDir('usbit-pki');
-  pki = makeTestPki(pkiDir);
-});
-after(() => {
-  rmSync(pkiDir, { recursive: true, force: true });
-});
+usePki('usbit-pki', (p) => (pki = p));
 
 async function withDevice(fn: (d: Device) => Promise<void>, router: Record<string, string> = {}): Promise<void> {
   const d = makeDevice(pki, router);
