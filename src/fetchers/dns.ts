@@ -157,7 +157,13 @@ async function askMdns(
   onIgnored: (why: string) => void,
 ): Promise<DnsMessage> {
   const addrs = deps.interfaceAddresses(ifname);
-  if (addrs === undefined) throw new SztpError('SZTP_ERR_DNS_SOCKET', `mDNS: interface ${ifname} does not exist`);
+  // os.networkInterfaces() lists only interfaces that are up with a carrier: at boot the link may
+  // just not be ready yet, and the next pass asks again.
+  if (addrs === undefined)
+    throw new SztpError(
+      'SZTP_ERR_DNS_SOCKET',
+      `mDNS: interface ${ifname} does not exist or is not running (no carrier)`,
+    );
   const onLink = (source: string): boolean => {
     const scope = /%(.*)$/.exec(source)?.[1];
     return (scope === undefined || scope === ifname) && isOnLink(addrs, source);
