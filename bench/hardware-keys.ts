@@ -76,32 +76,28 @@ try {
     ).toString();
     return JSON.parse(out) as { median: number; rssMb: number };
   };
-  const pin = `?pin-source=file:${hsm.pinFile}`;
   const rows: [string, { median: number; rssMb: number }, number][] = [];
   const fileEc = tls(ecPki.device.cert, ecPki.device.key, ecPki.manufacturer.cert);
   const fileRsa = tls(rsaPki.device.cert, rsaPki.device.key, rsaPki.manufacturer.cert);
   rows.push(['file P-256', fileEc, fileEc.median], ['file RSA-2048', fileRsa, fileRsa.median]);
-  rows.push([
-    'pkcs11 SoftHSM2 P-256',
-    tls(hsm.ec.cert, hsm.ec.uri + pin, ecPki.manufacturer.cert, hsm.engineConf),
-    fileEc.median,
-  ]);
-  rows.push([
-    'pkcs11 SoftHSM2 RSA-2048',
-    tls(hsm.rsa.cert, hsm.rsa.uri + pin, ecPki.manufacturer.cert, hsm.engineConf),
-    fileRsa.median,
-  ]);
-  const tokPin = `?pin-source=file:${tok.pinFile}`;
-  rows.push([
-    'pkcs11 tpm2-pkcs11 P-256',
-    tls(tok.ec.cert, tok.ec.uri + tokPin, ecPki.manufacturer.cert, tok.engineConf),
-    fileEc.median,
-  ]);
-  rows.push([
-    'pkcs11 tpm2-pkcs11 RSA-2048',
-    tls(tok.rsa.cert, tok.rsa.uri + tokPin, ecPki.manufacturer.cert, tok.engineConf),
-    fileRsa.median,
-  ]);
+  for (const [token, t] of [
+    ['SoftHSM2', hsm],
+    ['tpm2-pkcs11', tok],
+  ] as const) {
+    const tokenPin = `?pin-source=file:${t.pinFile}`;
+    rows.push(
+      [
+        `pkcs11 ${token} P-256`,
+        tls(t.ec.cert, t.ec.uri + tokenPin, ecPki.manufacturer.cert, t.engineConf),
+        fileEc.median,
+      ],
+      [
+        `pkcs11 ${token} RSA-2048`,
+        tls(t.rsa.cert, t.rsa.uri + tokenPin, ecPki.manufacturer.cert, t.engineConf),
+        fileRsa.median,
+      ],
+    );
+  }
   for (const [name, r, base] of rows)
     console.log(
       `  ${name.padEnd(28)} ${fmt(r.median).padStart(10)}  ×${(r.median / base).toFixed(2)} vs file   RSS ${r.rssMb.toFixed(1)} MB`,

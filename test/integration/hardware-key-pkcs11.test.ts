@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isSztpError } from '../../src/errors.ts';
 import { DEFAULT_HARDWARE, openHardwareKey } from '../../src/platform/device-key-hardware.ts';
 import { CSR_REQUEST } from '../support/bootstrap-fixtures.ts';
-import { certDer, makeTestPki, openssl, simulatedRouter, ztpIni, type TestPki } from '../support/pki.ts';
+import { certDer, makeTestPki, openssl, type TestPki } from '../support/pki.ts';
 import { bootstrappingReply } from '../support/bootstrap-server.ts';
 import { makeSoftHsmToken, type SoftHsmToken } from '../support/softhsm.ts';
 import { cli, finish, logLines, start } from './cli-helpers.ts';
@@ -163,24 +163,19 @@ describe('pkcs11 key on SoftHSM2', () => {
     name: string,
     device: Record<string, string> = {},
   ): Promise<{ agent: ReturnType<typeof start>; done: ReturnType<typeof finish>; childPid: number }> {
-    const box = join(dir, name);
-    mkdirSync(box, { recursive: true });
-    const ini = join(box, 'ztp.ini');
-    writeFileSync(
-      ini,
-      ztpIni(pki, join(box, 'state'), {
-        Startup: { start: 'True', retry_forever: 'True' },
-        Device: {
-          idevid_cert: hsm.ec.cert,
-          idevid_key: hsm.ec.uri,
-          pkcs11_module: hsm.module,
-          pkcs11_pin_file: hsm.pinFile,
-          ...device,
-        },
-        'Fetcher Priority': { Server: '0' },
-        Bootstrap: { servers: 'https://127.0.0.1:9', nonce: 'False' },
-        Router: simulatedRouter(join(box, 'router')),
-      }),
+    const { ini } = writeTokenIni(
+      pki,
+      dir,
+      name,
+      {
+        idevid_cert: hsm.ec.cert,
+        idevid_key: hsm.ec.uri,
+        pkcs11_module: hsm.module,
+        pkcs11_pin_file: hsm.pinFile,
+        ...device,
+      },
+      { servers: 'https://127.0.0.1:9' },
+      { Startup: { start: 'True', retry_forever: 'True' } },
     );
     const agent = start(['--config', ini, 'run']);
     const done = finish(agent);
@@ -302,17 +297,12 @@ describe('pkcs11 key on SoftHSM2', () => {
   });
   test("the token key is not the certificate's → SZTP_ERR_DEVICE_KEY_MISMATCH; the agent refuses to start (exit 2)", async () => {
     await refused(uriOf('ec'), pki.device.cert, {}, 'SZTP_ERR_DEVICE_KEY_MISMATCH');
-    const box = join(dir, 'mismatch');
-    mkdirSync(box, { recursive: true });
-    const ini = join(box, 'ztp.ini');
-    writeFileSync(
-      ini,
-      ztpIni(pki, join(box, 'state'), {
-        Device: { idevid_key: hsm.ec.uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile },
-        'Fetcher Priority': { Server: '0' },
-        Bootstrap: { servers: 'https://127.0.0.1:9', nonce: 'False' },
-        Router: simulatedRouter(join(box, 'router')),
-      }),
+    const { ini } = writeTokenIni(
+      pki,
+      dir,
+      'mismatch',
+      { idevid_key: hsm.ec.uri, pkcs11_module: hsm.module, pkcs11_pin_file: hsm.pinFile },
+      { servers: 'https://127.0.0.1:9' },
     );
     const r = await cli(['--config', ini, 'run', '--once']);
     assert.equal(r.code, 2, r.stderr.slice(-2000));

@@ -100,13 +100,17 @@ export const startMtlsServer = (pki: TestPki): ReturnType<typeof startBootstrapS
     clientCa: readFileSync(pki.manufacturer.cert),
   });
 
-/** ztp.ini of an agent in `<dir>/<name>` with `[Device]` `device`, the Server fetcher only and `[Bootstrap]` `bootstrap`. */
+/**
+ * ztp.ini of an agent in `<dir>/<name>` with `[Device]` `device`, the Server fetcher only,
+ * `[Bootstrap]` `bootstrap`, and any `extra` sections (e.g. `[Startup]`).
+ */
 export function writeTokenIni(
   pki: TestPki,
   dir: string,
   name: string,
   device: Record<string, string>,
   bootstrap: Record<string, string>,
+  extra: Record<string, Record<string, string>> = {},
 ): { box: string; ini: string } {
   const box = join(dir, name);
   mkdirSync(box, { recursive: true });
@@ -114,6 +118,7 @@ export function writeTokenIni(
   writeFileSync(
     ini,
     ztpIni(pki, join(box, 'state'), {
+      ...extra,
       Device: device,
       'Fetcher Priority': { Server: '0' },
       Bootstrap: { nonce: 'False', ...bootstrap },

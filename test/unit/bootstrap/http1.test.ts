@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { plainHeaders } from '../../support/http-arbitraries.ts';
+import { encodeResponse, plainHeaders } from '../../support/http-arbitraries.ts';
 import { isSztpError } from '../../../src/errors.ts';
 import { parseResponse, serializeRequest, type HttpLimits } from '../../../src/bootstrap/http1.ts';
 
@@ -34,7 +34,7 @@ interface Response {
   status: number;
   headers: [string, string][];
   body: Uint8Array;
-  framing: 'length' | 'chunked' | 'eof';
+  framing: 'length' | 'chunked' | 'close';
   chunks: number[];
 }
 
@@ -42,30 +42,12 @@ const response: fc.Arbitrary<Response> = fc.record({
   status: fc.integer({ min: 200, max: 599 }).filter((s) => s !== 204 && s !== 304),
   headers: plainHeaders(6),
   body: fc.uint8Array({ maxLength: 600 }),
-  framing: fc.constantFrom('length', 'chunked', 'eof'),
+  framing: fc.constantFrom('length', 'chunked', 'close'),
   chunks: fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 8 }),
 });
 
 function encode(r: Response): Uint8Array {
-  const head = [`HTTP/1.1 ${r.status} Whatever`, ...r.headers.map(([n, v]) => `${n}: ${v}`)];
-  if (r.framing === 'length') head.push(`Content-Length: ${r.body.length}`);
-  if (r.framing === 'chunked') head.push('Transfer-Encoding: chunked');
-  const parts: Buffer[] = [Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1')];
-  if (r.framing !== 'chunked') parts.push(Buffer.from(r.body));
-  else {
-    let at = 0;
-    for (let i = 0; at < r.body.length; i++) {
-      const n = Math.min(r.chunks[i % r.chunks.length] ?? 1, r.body.length - at);
-      parts.push(
-        Buffer.from(`${n.toString(16)};ext=1\r\n`),
-        Buffer.from(r.body.subarray(at, at + n)),
-        Buffer.from('\r\n'),
-      );
-      at += n;
-    }
-    parts.push(Buffer.from('0\r\nX-Trailer: t\r\n\r\n'));
-  }
-  return new Uint8Array(Buffer.concat(parts));
+  return new Uint8Array(encodeResponse({ ...r, extension: ';ext=1', trailers: [['X-Trailer', 't']] }));
 }
 
 describe('HTTP/1.1 response parser (hostile input)', () => {
@@ -115,7 +97,7 @@ describe('HTTP/1.1 response parser (hostile input)', () => {
         assert.equal(result.response.status, r.status);
         assert.deepEqual(Buffer.from(result.response.body), Buffer.from(r.body));
         for (const [n, v] of r.headers) assert.ok(result.response.headers.get(n.toLowerCase())?.includes(v));
-        if (r.framing !== 'eof') {
+        if (r.framing !== 'close') {
           assert.equal(parseResponse(bytes.subarray(0, bytes.length - 1), false, LIMITS).done, false);
           refused(() => parseResponse(bytes.subarray(0, bytes.length - 1), true, LIMITS));
           assert.ok(parseResponse(bytes, false, LIMITS).done, 'complete without waiting for the end');

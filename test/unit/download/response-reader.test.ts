@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { fieldValue, plainHeaders, token } from '../../support/http-arbitraries.ts';
+import { encodeResponse, fieldValue, plainHeaders, token } from '../../support/http-arbitraries.ts';
 import { ResponseReader } from '../../../src/download/response-reader.ts';
 
 class Bad extends Error {}
@@ -73,26 +73,7 @@ const response: fc.Arbitrary<Response> = fc.record({
 });
 
 function encode(r: Response): Buffer {
-  const parts: Buffer[] = r.interim.map((s) => ascii(`HTTP/1.1 ${s} Interim\r\nLink: </x>\r\n\r\n`));
-  const head = [`HTTP/1.1 ${r.status} Whatever`, ...r.headers.map(([n, v]) => `${n}: ${v}`)];
-  if (r.framing === 'length') head.push(`Content-Length: ${r.body.length}`);
-  if (r.framing === 'chunked') head.push('Transfer-Encoding: chunked');
-  parts.push(ascii(`${head.join('\r\n')}\r\n\r\n`));
-  if (r.framing !== 'chunked') parts.push(Buffer.from(r.body));
-  else {
-    let at = 0;
-    for (let i = 0; at < r.body.length; i++) {
-      const n = Math.min(r.chunks[i % r.chunks.length] ?? 1, r.body.length - at);
-      parts.push(
-        ascii(`${n.toString(16)}${r.extensions ? ' ;name="v";x' : ''}\r\n`),
-        Buffer.from(r.body.subarray(at, at + n)),
-        ascii('\r\n'),
-      );
-      at += n;
-    }
-    parts.push(ascii(`0\r\n${r.trailers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`));
-  }
-  return Buffer.concat(parts);
+  return encodeResponse({ ...r, extension: r.extensions ? ' ;name="v";x' : '' });
 }
 
 const cuts = fc.array(fc.nat(), { maxLength: 12 });
