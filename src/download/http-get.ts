@@ -16,7 +16,7 @@
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { SztpError, isSztpError } from '../errors.ts';
+import { SztpError, isSztpError, toSztpError } from '../errors.ts';
 import { errnoOf, messageOf } from '../lib/error-info.ts';
 import { serializeRequest, type Head } from '../lib/http1.ts';
 import { ResponseReader } from './response-reader.ts';
@@ -53,7 +53,7 @@ function malformed(uri: string): (why: string) => SztpError {
 }
 
 /** The error for an aborted transfer: the total deadline, or the agent stopping. */
-export function abortError(uri: string, signal: AbortSignal, cause?: unknown): SztpError {
+function abortError(uri: string, signal: AbortSignal, cause?: unknown): SztpError {
   const reason: unknown = signal.reason;
   return reason instanceof Error && reason.name === 'TimeoutError'
     ? new SztpError('SZTP_ERR_DOWNLOAD_TIMEOUT', `${uri}: total download deadline exceeded`, {
@@ -91,7 +91,7 @@ export function getInto(url: URL, uri: string, target: BodyTarget, o: GetOptions
       bad,
     );
   } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    return Promise.reject(toSztpError(err, 'SZTP_ERR_DOWNLOAD_URI'));
   }
   if (o.signal.aborted) return Promise.reject(abortError(uri, o.signal));
   return new Promise<void>((resolve, reject) => {

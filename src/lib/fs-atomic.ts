@@ -14,10 +14,19 @@ import { basename, dirname, join } from 'node:path';
 import { SztpError } from '../errors.ts';
 import { messageOf } from './error-info.ts';
 
+/** The temp file next to `path` (same directory, so the rename is atomic); unique per process and call. */
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+function writeError(path: string, err: unknown): SztpError {
+  return new SztpError('SZTP_ERR_STATE_WRITE', `cannot write ${path} atomically: ${messageOf(err)}`, { cause: err });
+}
+
 /** Atomically replaces `path` with `data` (file mode `mode`, default 0600). Throws SZTP_ERR_STATE_WRITE. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempPathFor(path);
   try {
     const fh = await open(tmp, 'wx', mode);
     try {
@@ -31,7 +40,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await syncDir(dir);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw new SztpError('SZTP_ERR_STATE_WRITE', `cannot write ${path} atomically: ${messageOf(err)}`, { cause: err });
+    throw writeError(path, err);
   }
 }
 
@@ -51,7 +60,7 @@ export async function syncDir(dir: string): Promise<void> {
 /** {@link writeFileAtomic}, synchronously: the same steps, temp name, mode and error. */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempPathFor(path);
   try {
     const fd = openSync(tmp, 'wx', mode);
     try {
@@ -70,7 +79,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, mod
     } catch {
       // not created, or already renamed
     }
-    throw new SztpError('SZTP_ERR_STATE_WRITE', `cannot write ${path} atomically: ${messageOf(err)}`, { cause: err });
+    throw writeError(path, err);
   }
 }
 
